@@ -1,0 +1,55 @@
+/**
+ * The in-memory form every reader produces and every consumer takes: one
+ * energy grid shared by all rows, spectra as one row-major Float32Array
+ * (typed arrays keep 50,000 x 256 spectra well inside Node's heap), and
+ * named descriptors (structural labels such as CN, OS, bond length) as a
+ * row-major Float64Array.
+ */
+export interface SpectralDataset {
+  /** Abscissa of every spectrum: energy in eV for XAS, 2-theta (deg) or q (1/nm) for XRD. Strictly increasing. */
+  energies: Float64Array;
+  /** n x m row-major intensities (mu(E) for XAS). Always finite. */
+  spectra: Float32Array;
+  /** Number of spectra (rows). */
+  n: number;
+  /** Number of grid points per spectrum (columns). */
+  m: number;
+  /** One identifier per row (file name, id column or row number as text). */
+  ids: string[];
+  /** Names of the descriptor columns, e.g. ["OS", "CN", "BL"]. */
+  descriptorNames: string[];
+  /** n x k row-major descriptor values, k = descriptorNames.length. NaN marks a missing label. */
+  descriptors: Float64Array;
+  /** What the abscissa is; XAS energies unless a reader knows otherwise. */
+  axis?: 'energy' | 'twotheta' | 'q';
+  /** Where the rows came from, for metadata and error messages. */
+  source?: string;
+}
+
+/** Row i of the spectra as a subarray view (no copy). */
+export function spectrumRow(ds: SpectralDataset, i: number): Float32Array {
+  return ds.spectra.subarray(i * ds.m, (i + 1) * ds.m);
+}
+
+/** Column j of the descriptors, copied. */
+export function descriptorColumn(ds: SpectralDataset, j: number): Float64Array {
+  const k = ds.descriptorNames.length;
+  const out = new Float64Array(ds.n);
+  for (let i = 0; i < ds.n; i++) out[i] = ds.descriptors[i * k + j];
+  return out;
+}
+
+/** A new dataset holding the given rows, in the given order. */
+export function selectRows(ds: SpectralDataset, rows: ArrayLike<number>): SpectralDataset {
+  const k = ds.descriptorNames.length;
+  const spectra = new Float32Array(rows.length * ds.m);
+  const descriptors = new Float64Array(rows.length * k);
+  const ids: string[] = new Array(rows.length);
+  for (let r = 0; r < rows.length; r++) {
+    const i = rows[r];
+    spectra.set(ds.spectra.subarray(i * ds.m, (i + 1) * ds.m), r * ds.m);
+    descriptors.set(ds.descriptors.subarray(i * k, (i + 1) * k), r * k);
+    ids[r] = ds.ids[i];
+  }
+  return { ...ds, spectra, descriptors, ids, n: rows.length };
+}
