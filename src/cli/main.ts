@@ -1,0 +1,43 @@
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import type { CommandModule } from 'yargs';
+import { UserError } from '../util/errors.js';
+import { commands } from './commands.js';
+
+/**
+ * Entry point of the `xlatent` command. User errors (bad files, configs,
+ * parameters) print one line and exit with code 2; anything else is a bug
+ * and keeps its stack trace (exit 1).
+ */
+function reportAndExit(err: unknown): never {
+  if (err instanceof UserError) {
+    process.stderr.write(`xlatent: error: ${err.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`xlatent: internal error (please report): ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+}
+
+export async function main(argv: string[]): Promise<void> {
+  let cli = yargs(argv)
+    .scriptName('xlatent')
+    .usage('$0 <command> [options]\n\nPhysically organized latent spaces of X-ray spectra.')
+    .strict()
+    .demandCommand(1, 'Name a command; `xlatent --help` lists them.')
+    .recommendCommands()
+    .wrap(Math.min(110, process.stdout.columns ?? 100))
+    .fail((msg, err) => {
+      if (err) reportAndExit(err);
+      // yargs' own parse problems (unknown flag, missing value) are user errors too.
+      process.stderr.write(`xlatent: error: ${msg}\nRun with --help for usage.\n`);
+      process.exit(2);
+    });
+  for (const c of commands) cli = cli.command(c as CommandModule);
+  try {
+    await cli.help().alias('h', 'help').version().parseAsync();
+  } catch (err) {
+    reportAndExit(err);
+  }
+}
+
+await main(hideBin(process.argv));

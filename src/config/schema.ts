@@ -1,0 +1,166 @@
+import { z } from 'zod';
+
+/**
+ * The training run configuration. Every object is strict: an unknown key is
+ * an error that names it (a typo must never be silently ignored). Defaults
+ * follow the reference RankAAE setup (Liang et al. 2023) where one exists.
+ */
+
+const positiveInt = z.number().int().positive();
+const fraction = z.number().min(0).max(1);
+
+/** Target energy grid: explicit start/stop/step, a number of points over the common range, or the file's own grid. */
+export const GridSchema = z.union([
+  z.strictObject({
+    /** First grid energy (same unit as the file, eV for XAS). */
+    start: z.number(),
+    /** Last grid energy (inclusive when it falls on a step). */
+    stop: z.number(),
+    /** Spacing between grid points. */
+    step: z.number().positive(),
+  }),
+  z.strictObject({
+    /** Number of evenly spaced points over the range every spectrum covers. */
+    points: z.number().int().min(2),
+  }),
+]);
+
+export const DataSchema = z.strictObject({
+  /** Spectra file (CSV, JSON, Arrow/Feather); relative paths resolve against the config file's folder. */
+  file: z.string().min(1),
+  /** Reader to use; `auto` picks one from the file name and content. */
+  format: z.enum(['auto', 'csv', 'long-csv', 'json', 'arrow']).default('auto'),
+  /**
+   * Constrained descriptors in latent-axis order: descriptor i is tied to axis i.
+   * Names refer to `AUX_<NAME>` columns (or plain column names in other layouts).
+   */
+  descriptors: z.array(z.string().min(1)).min(1),
+  /** Descriptors with a few discrete levels (e.g. CN); evaluation adds a threshold classifier for these. */
+  discrete: z.array(z.string().min(1)).default([]),
+  /** Resample every spectrum onto this grid; omit to keep the file's common grid. */
+  grid: GridSchema.optional(),
+  /** Per-spectrum or per-channel intensity transform; stored with the model and applied again at inference. */
+  normalization: z.enum(['none', 'minmax', 'area', 'standardize']).default('none'),
+  /** Shuffled split fractions; they must sum to 1. */
+  split: z
+    .strictObject({ train: fraction, validation: fraction, test: fraction })
+    .default({ train: 0.7, validation: 0.15, test: 0.15 }),
+});
+
+export const NetworkSchema = z.strictObject({
+  /** Latent size; must be >= the number of constrained descriptors (extra axes stay free). */
+  nStyle: positiveInt.default(4),
+  /** Width of every hidden layer of encoder and decoder. */
+  hidden: positiveInt.default(64),
+  /** Number of dense layers in encoder and in decoder (>= 2: at least one hidden layer plus the output layer). */
+  depth: z.number().int().min(2).default(5),
+  /** Hidden-layer activation. */
+  activation: z.enum(['prelu', 'swish', 'relu']).default('prelu'),
+  /** Dropout rate after each hidden layer. */
+  dropout: z.number().min(0).max(0.9).default(0.04),
+  /** Decoder output: softplus keeps spectra non-negative; linear for standardized data. */
+  decoderOutput: z.enum(['softplus', 'linear']).default('softplus'),
+  discriminator: z
+    .strictObject({
+      /** Width of the discriminator's hidden layers. */
+      hidden: positiveInt.default(64),
+      /** Number of dense layers (>= 2). */
+      depth: z.number().int().min(2).default(3),
+      /** Dropout rate after each hidden layer. */
+      dropout: z.number().min(0).max(0.9).default(0.056),
+      /** Std of Gaussian noise added to its input latents during training (keeps it from winning too easily). */
+      noise: z.number().min(0).default(0.56),
+    })
+    .default({ hidden: 64, depth: 3, dropout: 0.056, noise: 0.56 }),
+});
+
+const term = (weight: number, lrRatio: number) =>
+  z.strictObject({
+    /** Multiplier of this term's loss. */
+    weight: z.number().min(0).default(weight),
+    /** This term's learning rate as a multiple of optimizer.lr. */
+    lrRatio: z.number().positive().default(lrRatio),
+  });
+
+export const LossesSchema = z.strictObject({
+  /** Discriminator vs N(0, I) prior through gradient reversal; reversal factor alpha = alphaLimit * tanh(epoch / alphaRampEpochs). */
+  adversarial: term(1, 1)
+    .extend({
+      alphaLimit: z.number().min(0).default(0.7172),
+      alphaRampEpochs: z.number().positive().default(300),
+      /** Number of prior samples per batch the discriminator sees. */
+      priorSamples: positiveInt.default(1024),
+    })
+    .default({ weight: 1, lrRatio: 1, alphaLimit: 0.7172, alphaRampEpochs: 300, priorSamples: 1024 }),
+  /** Pairwise rank constraint tying axis i to descriptor i, with force balance. */
+  rank: term(1, 10).default({ weight: 1, lrRatio: 10 }),
+  /** Reconstruction MSE against the amplitude-flexible target, plus the amplitude-ratio penalty. */
+  reconstruction: term(1, 10)
+    .extend({
+      amplitudeWeight: z.number().min(0).default(0.1),
+      /** Range the target amplitude may be rescaled within. */
+      amplitudeClamp: z.tuple([z.number().positive(), z.number().positive()]).default([0.7, 1.3]),
+    })
+    .default({ weight: 1, lrRatio: 10, amplitudeWeight: 0.1, amplitudeClamp: [0.7, 1.3] }),
+  /** Latent cycle z -> decode -> encode ~ z, z ~ N(0, I). */
+  cycle: term(1, 1).default({ weight: 1, lrRatio: 1 }),
+  /** Decoder output close to its own Gaussian-smoothed version. */
+  smoothness: term(1, 1)
+    .extend({ kernelSize: z.number().int().min(1).default(17), sigma: z.number().positive().default(3) })
+    .default({ weight: 1, lrRatio: 1, kernelSize: 17, sigma: 3 }),
+});
+
+export const OptimizerSchema = z.strictObject({
+  /** Base learning rate of every AdamW optimizer (times each term's lrRatio). */
+  lr: z.number().positive().default(1e-3),
+  /** Decoupled weight decay (AdamW). */
+  weightDecay: z.number().min(0).default(0.01),
+  betas: z.tuple([z.number().min(0).max(1), z.number().min(0).max(1)]).default([0.9, 0.999]),
+  /** The adversarial optimizer's betas (the reference uses slow moments there). */
+  adversarialBetas: z.tuple([z.number().min(0).max(1), z.number().min(0).max(1)]).default([0.99, 0.9999]),
+  /** Reduce-on-plateau schedule on the validation score. */
+  plateau: z
+    .strictObject({
+      factor: z.number().positive().max(1).default(0.5),
+      patience: z.number().int().min(1).default(30),
+      minLr: z.number().min(0).default(1e-6),
+    })
+    .default({ factor: 0.5, patience: 30, minLr: 1e-6 }),
+});
+
+export const TrainingSchema = z.strictObject({
+  epochs: positiveInt.default(150),
+  batchSize: z.number().int().min(2).default(128),
+  /** Independent trials with seeds seed, seed+1, ...; the best by validation score becomes the model. */
+  trials: positiveInt.default(1),
+  /** Std of Gaussian noise added to input spectra each batch (augmentation), in normalized units. */
+  augmentNoise: z.number().min(0).default(0),
+  /** Write the `last` checkpoint every this many epochs (best is written whenever it improves). */
+  checkpointEvery: positiveInt.default(1),
+  /** Parallel worker processes for trials; 0 = number of CPU cores. */
+  workers: z.number().int().min(0).default(0),
+});
+
+export const BackendSchema = z.enum(['auto', 'tensorflow-gpu', 'tensorflow', 'native', 'wasm', 'cpu', 'webgpu']);
+
+export const TrainConfigSchema = z.strictObject({
+  /** Seed of everything random: split, initialization, batches, noise. */
+  seed: z.number().int().min(0).default(0),
+  data: DataSchema,
+  network: NetworkSchema.default(NetworkSchema.parse({})),
+  losses: LossesSchema.default(LossesSchema.parse({})),
+  optimizer: OptimizerSchema.default(OptimizerSchema.parse({})),
+  training: TrainingSchema.default(TrainingSchema.parse({})),
+  /** Compute backend; `auto` takes the fastest that loads. */
+  backend: BackendSchema.default('auto'),
+  /** Output model directory. */
+  output: z.string().min(1).default('runs/model'),
+});
+
+export type TrainConfig = z.infer<typeof TrainConfigSchema>;
+export type NetworkConfig = z.infer<typeof NetworkSchema>;
+export type LossesConfig = z.infer<typeof LossesSchema>;
+export type OptimizerConfig = z.infer<typeof OptimizerSchema>;
+export type TrainingConfig = z.infer<typeof TrainingSchema>;
+export type DataConfig = z.infer<typeof DataSchema>;
+export type BackendName = z.infer<typeof BackendSchema>;
