@@ -53,3 +53,21 @@ export function selectRows(ds: SpectralDataset, rows: ArrayLike<number>): Spectr
   }
   return { ...ds, spectra, descriptors, ids, n: rows.length };
 }
+
+/**
+ * One spectrum as a reader finds it, on its own grid, before resampling onto
+ * the dataset's common grid. Readers of per-file formats (XDI, Athena, FEFF,
+ * two-column text) return these.
+ */
+export interface RawSpectrum {
+  /** Identifier: file name (plus group name for multi-spectrum files). */
+  id: string;
+  /** Abscissa values, strictly increasing after the reader's checks. */
+  energy: Float64Array;
+  /** Intensity at each abscissa value (mu(E) for XAS). */
+  mu: Float64Array;
+  /** Labels known for this spectrum (descriptor name -> value). */
+  labels: Record<string, number>;
+  /** Where it was read from, for error messages. */
+  source: string;
+}
