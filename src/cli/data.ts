@@ -1,11 +1,255 @@
-import type { CommandModule } from 'yargs';
+import { extname } from 'node:path';
+import type { Argv, CommandModule } from 'yargs';
 import { UserError } from '../util/errors.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import type { SpectralDataset } from '../data/dataset.js';
+import { formatNames, writeSpectra } from '../data/formats/index.js';
+import type { GridSpec } from '../data/grid.js';
+import { loadSpectra, type LoadOptions } from '../data/load.js';
+import { summarizeDataset, type DatasetSummary } from '../data/summary.js';
+import { SYNTH_DESCRIPTORS, synthesizeXanes, type SynthDescriptor } from '../data/synth.js';
+import { linePlotSvg } from '../report/plot/lines.js';
+import { svgToPng } from '../report/plot/png.js';
+import { viridis } from '../report/plot/svg.js';
+
+/** Reader options shared by `inspect` and `convert`. */
+function readerOptions<T>(y: Argv<T>) {
+  return y
+    .option('format', {
+      type: 'string',
+      choices: ['auto', ...formatNames()],
+      default: 'auto',
+      describe: 'Input format (auto: from the file name and content)',
+    })
+    .option('descriptor-columns', {
+      type: 'string',
+      array: true,
+      describe: 'CSV columns to read as descriptors when they lack the AUX_ prefix',
+    })
+    .option('id-column', { type: 'string', describe: 'CSV column holding the spectrum id' })
+    .option('grid', {
+      type: 'string',
+      describe: 'Resample onto a grid: "start:stop:step" or a number of points over the common range',
+    })
+    .option('extrapolate', {
+      type: 'boolean',
+      default: false,
+      describe: 'Extend spectra flat where the grid reaches beyond their range (with a warning) instead of failing',
+    });
+}
+
+/** Parses `--grid`: "7100:7180:0.5" or "256". */
+export function parseGridArg(text: string | undefined): GridSpec | undefined {
+  if (text === undefined) return undefined;
+  const parts = text.split(':').map((s) => Number(s.trim()));
+  if (parts.length === 1 && Number.isInteger(parts[0]) && parts[0] >= 2) return { points: parts[0] };
+  if (parts.length === 3 && parts.every(Number.isFinite) && parts[2] > 0) return { start: parts[0], stop: parts[1], step: parts[2] };
+  throw new UserError(`--grid: expected "start:stop:step" (e.g. 7100:7180:0.5) or a number of points >= 2, found "${text}"`);
+}
+
+interface ReaderArgs {
+  format: string;
+  'descriptor-columns'?: string[];
+  'id-column'?: string;
+  grid?: string;
+  extrapolate: boolean;
+}
+
+async function load(path: string, a: ReaderArgs, extra: Partial<LoadOptions> = {}): Promise<SpectralDataset> {
+  const { dataset, warnings } = await loadSpectra(path, {
+    format: a.format,
+    descriptorColumns: a['descriptor-columns'],
+    idColumn: a['id-column'],
+    grid: parseGridArg(a.grid),
+    outside: a.extrapolate ? 'clamp' : 'error',
+    ...extra,
+  });
+  for (const w of warnings) process.stderr.write(`xlatent: warning: ${w}\n`);
+  return dataset;
+}
+
+const synth: CommandModule<object, {
+  out: string;
+  count: number;
+  points: number;
+  start: number;
+  stop: number;
+  noise: number;
+  seed: number;
+  descriptors: string[];
+  format?: string;
+  decimals?: number;
+}> = {
+  command: 'synth',
+  describe: 'Generate synthetic Fe K-edge XANES with known descriptors (OS, CN, BL)',
+  builder: (y) =>
+    y
+      .option('out', { type: 'string', demandOption: true, describe: 'Output file (.csv, .arrow/.feather or .json)' })
+      .option('count', { type: 'number', default: 1000, describe: 'Number of spectra' })
+      .option('points', { type: 'number', default: 128, describe: 'Grid points' })
+      .option('start', { type: 'number', default: 7100, describe: 'First grid energy (eV)' })
+      .option('stop', { type: 'number', default: 7180, describe: 'Last grid energy (eV)' })
+      .option('noise', { type: 'number', default: 0.01, describe: 'Gaussian noise std in edge-step units' })
+      .option('seed', { type: 'number', default: 0, describe: 'Random seed' })
+      .option('descriptors', {
+        type: 'string',
+        array: true,
+        default: [...SYNTH_DESCRIPTORS],
+        describe: 'Descriptors to vary and write, in order (others are held fixed)',
+      })
+      .option('format', { type: 'string', choices: ['csv', 'arrow', 'json'], describe: 'Output format (default: from --out extension)' })
+      .option('decimals', { type: 'number', describe: 'CSV: decimals of intensities (default: lossless float32 text)' })
+      .example('$0 data synth --out data-samples/synth_xanes.csv --count 3000 --points 128 --noise 0.01 --seed 7 --decimals 5', '') as never,
+  handler: (a) => {
+    const descriptors = a.descriptors.flatMap((d) => d.split(',')).map((d) => d.trim()) as SynthDescriptor[];
+    const ds = synthesizeXanes({
+      count: a.count,
+      points: a.points,
+      start: a.start,
+      stop: a.stop,
+      noise: a.noise,
+      seed: a.seed,
+      descriptors,
+    });
+    let out = a.out;
+    if (a.format) {
+      const want = a.format === 'arrow' ? ['.arrow', '.feather', '.ipc'] : [`.${a.format}`];
+      if (!want.includes(extname(out).toLowerCase())) out += want[0];
+    } else if (extname(out) === '') out += '.csv';
+    writeSpectra(ds, out, { decimals: a.decimals });
+    process.stdout.write(`wrote ${ds.n} spectra x ${ds.m} points (${ds.descriptorNames.join(', ')}) to ${out}\n`);
+  },
+};
+
+function fmt(v: number, digits = 4): string {
+  if (!Number.isFinite(v)) return String(v);
+  if (Number.isInteger(v) && Math.abs(v) < 1e9) return String(v);
+  const a = Math.abs(v);
+  return a !== 0 && (a < 1e-3 || a >= 1e6) ? v.toExponential(digits - 1) : String(Number(v.toPrecision(digits + 2)));
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, j) => Math.max(...rows.map((r) => r[j].length)));
+  return rows.map((r) => r.map((c, j) => (j === 0 ? c.padEnd(widths[j]) : c.padStart(widths[j]))).join('  ')).join('\n');
+}
+
+/** The human-readable form of an inspect summary. */
+export function formatSummary(s: DatasetSummary): string {
+  const g = s.grid;
+  const lines = [
+    `${s.source}: ${s.count} spectra x ${s.gridLength} points`,
+    `grid (${s.axis}): ${fmt(g.start)} .. ${fmt(g.stop)}, step ${fmt(g.step)}${g.uniform ? '' : ` (non-uniform: ${fmt(g.minStep)} .. ${fmt(g.maxStep)})`}`,
+    `intensity: ${fmt(s.intensity.min)} .. ${fmt(s.intensity.max)}, mean ${fmt(s.intensity.mean)}, std ${fmt(s.intensity.std)}`,
+    `  per-spectrum minimum ${fmt(s.intensity.spectrumMin[0])} .. ${fmt(s.intensity.spectrumMin[1])}, maximum ${fmt(s.intensity.spectrumMax[0])} .. ${fmt(s.intensity.spectrumMax[1])}`,
+    `non-finite intensities: ${s.nanCount}; missing labels: ${s.missingLabels}`,
+  ];
+  if (s.descriptors.length === 0) lines.push('descriptors: none');
+  else {
+    lines.push('', 'descriptors:');
+    const rows = [['name', 'count', 'missing', 'min', 'max', 'mean', 'std', 'levels']];
+    for (const d of s.descriptors) {
+      rows.push([
+        d.name,
+        String(d.count),
+        String(d.missing),
+        fmt(d.min),
+        fmt(d.max),
+        fmt(d.mean),
+        fmt(d.std),
+        d.levels ? d.levels.map((l) => `${fmt(l.value)}:${l.count}`).join(' ') : '(continuous)',
+      ]);
+    }
+    lines.push(table(rows));
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** SVG overlay of up to `count` evenly chosen spectra, coloured by the first descriptor when there is one. */
+export function overlaySvg(ds: SpectralDataset, count: number): string {
+  const shown = Math.min(count, ds.n);
+  const rows = Array.from({ length: shown }, (_, t) => Math.floor((t * ds.n) / shown));
+  const k = ds.descriptorNames.length;
+  let colorbar: { min: number; max: number; label: string } | undefined;
+  let color = (_i: number): string | undefined => undefined;
+  if (k > 0) {
+    const vals = rows.map((i) => ds.descriptors[i * k]).filter((v) => !Number.isNaN(v));
+    const lo = Math.min(...vals);
+    const hi = Math.max(...vals);
+    if (vals.length > 0 && hi > lo) {
+      colorbar = { min: lo, max: hi, label: ds.descriptorNames[0] };
+      color = (i) => {
+        const v = ds.descriptors[i * k];
+        return Number.isNaN(v) ? '#999999' : viridis((v - lo) / (hi - lo));
+      };
+    }
+  }
+  const series = rows.map((i) => ({
+    x: ds.energies,
+    y: ds.spectra.subarray(i * ds.m, (i + 1) * ds.m),
+    color: color(i) ?? (colorbar ? undefined : '#1f77b4'),
+    width: 1,
+  }));
+  return linePlotSvg({
+    series,
+    title: `${shown} of ${ds.n} spectra`,
+    xLabel: ds.axis === 'twotheta' ? '2θ (deg)' : ds.axis === 'q' ? 'q (1/nm)' : 'Energy (eV)',
+    yLabel: 'Intensity',
+    legend: false,
+    colorbar,
+  });
+}
+
+const inspect: CommandModule<object, ReaderArgs & { file: string; json: boolean; plot?: string; 'plot-count': number }> = {
+  command: 'inspect <file>',
+  describe: 'Summarize a spectra file: size, grid, intensities, descriptor statistics',
+  builder: (y) =>
+    readerOptions(y)
+      .positional('file', { type: 'string', demandOption: true, describe: 'Spectra file' })
+      .option('json', { type: 'boolean', default: false, describe: 'Print one JSON object instead of a table' })
+      .option('plot', { type: 'string', describe: 'Also draw an overlay of sample spectra to this .svg or .png' })
+      .option('plot-count', { type: 'number', default: 60, describe: 'Number of spectra in the --plot overlay' }) as never,
+  handler: async (a) => {
+    const ds = await load(a.file, a);
+    const summary = summarizeDataset(ds);
+    if (a.json) process.stdout.write(JSON.stringify(summary, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)) + '\n');
+    else process.stdout.write(formatSummary(summary));
+    if (a.plot) {
+      const e = extname(a.plot).toLowerCase();
+      if (e !== '.svg' && e !== '.png') throw new UserError(`--plot: expected a .svg or .png file name, found "${a.plot}"`);
+      const svg = overlaySvg(ds, a['plot-count']);
+      writeFileAtomic(a.plot, e === '.svg' ? svg : svgToPng(svg));
+      if (!a.json) process.stdout.write(`plot: ${a.plot}\n`);
+    }
+  },
+};
+
+const convert: CommandModule<object, ReaderArgs & { input: string; output: string; descriptors?: string[]; decimals?: number }> = {
+  command: 'convert <input> <output>',
+  describe: 'Convert a spectra file; the output format follows its extension (.arrow/.feather, .csv, .json)',
+  builder: (y) =>
+    readerOptions(y)
+      .positional('input', { type: 'string', demandOption: true, describe: 'Input spectra file' })
+      .positional('output', { type: 'string', demandOption: true, describe: 'Output file (.arrow, .feather, .csv or .json)' })
+      .option('descriptors', { type: 'string', array: true, describe: 'Keep only these descriptors, in this order' })
+      .option('decimals', { type: 'number', describe: 'CSV output: decimals of intensities (default: lossless)' })
+      .example('$0 data convert spectra.csv spectra.arrow', 'CSV -> Arrow for fast reloads') as never,
+  handler: async (a) => {
+    const descriptors = a.descriptors?.flatMap((d) => d.split(',')).map((d) => d.trim());
+    const ds = await load(a.input, a, { descriptors });
+    writeSpectra(ds, a.output, { decimals: a.decimals });
+    process.stdout.write(`wrote ${ds.n} spectra x ${ds.m} points (${ds.descriptorNames.join(', ') || 'no descriptors'}) to ${a.output}\n`);
+  },
+};
 
 const command: CommandModule = {
-  command: 'data',
-  describe: '(under construction)',
-  handler: () => {
-    throw new UserError('data is not built yet');
-  },
+  command: 'data <command>',
+  describe: 'Generate synthetic spectra, inspect and convert spectra files',
+  builder: (y) =>
+    y
+      .command(synth as CommandModule)
+      .command(inspect as CommandModule)
+      .command(convert as CommandModule)
+      .demandCommand(1, 'Name a data command: synth, inspect or convert.'),
+  handler: () => {},
 };
 export default command;

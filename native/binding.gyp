@@ -1,0 +1,19 @@
+{
+  "variables": {
+    "xl_blas%": "<!(node detect-blas.cjs)"
+  },
+  "targets": [
+    {
+      "target_name": "xlatent_native",
+      "sources": ["src/addon.c", "src/kernels.c"],
+      "cflags": ["-O3", "-std=c11", "-fopenmp", "-Wall", "-Wno-unused-parameter"],
+      "ldflags": ["-fopenmp"],
+      "conditions": [
+        ["xl_blas=='openblas'", {
+          "defines": ["XL_OPENBLAS"],
+          "libraries": ["-lopenblas"]
+        }]
+      ]
+    }
+  ]
+}

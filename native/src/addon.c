@@ -1,0 +1,186 @@
+/* N-API entry points of the xlatent native addon: thin argument checking
+ * around kernels.c. Every array is checked against the extents it will be
+ * indexed with, so a wrong call throws instead of corrupting memory. */
+#define NAPI_VERSION 8
+#include <node_api.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "kernels.h"
+
+#define THROW(env, msg)                   \
+  do {                                    \
+    napi_throw_error((env), NULL, (msg)); \
+    return NULL;                          \
+  } while (0)
+
+#define CHECK(env, call)                                     \
+  do {                                                       \
+    if ((call) != napi_ok) THROW((env), "xlatent native: bad argument"); \
+  } while (0)
+
+static int get_f32(napi_env env, napi_value v, float **data, int64_t *len) {
+  napi_typedarray_type type;
+  size_t n;
+  void *p;
+  napi_value ab;
+  size_t off;
+  if (napi_get_typedarray_info(env, v, &type, &n, &p, &ab, &off) != napi_ok || type != napi_float32_array) return 0;
+  *data = (float *)p;
+  *len = (int64_t)n;
+  return 1;
+}
+
+static int get_i64(napi_env env, napi_value v, int64_t *out) {
+  double d;
+  if (napi_get_value_double(env, v, &d) != napi_ok) return 0;
+  *out = (int64_t)d;
+  return 1;
+}
+
+static int get_f64(napi_env env, napi_value v, double *out) { return napi_get_value_double(env, v, out) == napi_ok; }
+
+/* Reads a JS number array of at most XL_MAX_RANK entries. */
+static int get_dims(napi_env env, napi_value v, int64_t *dims, int *rank) {
+  uint32_t n;
+  if (napi_get_array_length(env, v, &n) != napi_ok || n > XL_MAX_RANK) return 0;
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value e;
+    if (napi_get_element(env, v, i, &e) != napi_ok || !get_i64(env, e, &dims[i])) return 0;
+  }
+  *rank = (int)n;
+  return 1;
+}
+
+static int64_t extent(const int64_t *shape, const int64_t *str, int rank) {
+  int64_t e = 1;
+  for (int d = 0; d < rank; d++) {
+    if (shape[d] == 0) return 0;
+    e += (shape[d] - 1) * str[d];
+  }
+  return e;
+}
+
+/* binary(op, a, aStrides, b, bStrides, out, outShape) */
+static napi_value Binary(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 7) THROW(env, "binary: expected 7 arguments");
+  int64_t op, sa[XL_MAX_RANK], sb[XL_MAX_RANK], shape[XL_MAX_RANK], na, nb, no;
+  int ra, rb, r;
+  float *a, *b, *o;
+  if (!get_i64(env, argv[0], &op) || !get_f32(env, argv[1], &a, &na) || !get_dims(env, argv[2], sa, &ra) ||
+      !get_f32(env, argv[3], &b, &nb) || !get_dims(env, argv[4], sb, &rb) || !get_f32(env, argv[5], &o, &no) ||
+      !get_dims(env, argv[6], shape, &r) || ra != r || rb != r)
+    THROW(env, "binary: bad argument types or ranks");
+  int64_t total = 1;
+  for (int d = 0; d < r; d++) total *= shape[d];
+  if (total > no || extent(shape, sa, r) > na || extent(shape, sb, r) > nb) THROW(env, "binary: array too short");
+  xl_binary((int)op, a, sa, b, sb, o, shape, r);
+  return NULL;
+}
+
+/* unary(op, x, out, p0, p1) */
+static napi_value Unary(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 5) THROW(env, "unary: expected 5 arguments");
+  int64_t op, nx, no;
+  float *x, *o;
+  double p0, p1;
+  if (!get_i64(env, argv[0], &op) || !get_f32(env, argv[1], &x, &nx) || !get_f32(env, argv[2], &o, &no) ||
+      !get_f64(env, argv[3], &p0) || !get_f64(env, argv[4], &p1))
+    THROW(env, "unary: bad argument types");
+  if (no < nx) THROW(env, "unary: output too short");
+  xl_unary((int)op, x, o, nx, (float)p0, (float)p1);
+  return NULL;
+}
+
+/* reduce(op, x, shape, reduceFlags, out) */
+static napi_value Reduce(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 5) THROW(env, "reduce: expected 5 arguments");
+  int64_t op, shape[XL_MAX_RANK], flags[XL_MAX_RANK], nx, no;
+  int r, rf;
+  float *x, *o;
+  if (!get_i64(env, argv[0], &op) || !get_f32(env, argv[1], &x, &nx) || !get_dims(env, argv[2], shape, &r) ||
+      !get_dims(env, argv[3], flags, &rf) || !get_f32(env, argv[4], &o, &no) || rf != r)
+    THROW(env, "reduce: bad argument types or ranks");
+  int red[XL_MAX_RANK];
+  int64_t total = 1, outN = 1;
+  for (int d = 0; d < r; d++) {
+    red[d] = flags[d] != 0;
+    total *= shape[d];
+    if (!red[d]) outN *= shape[d];
+  }
+  if (total == 0) THROW(env, "reduce: empty input");
+  if (total > nx || outN > no) THROW(env, "reduce: array too short");
+  xl_reduce((int)op, x, shape, red, r, o);
+  return NULL;
+}
+
+/* gemm(a, b, c, batch, m, n, k, transA, transB, aStride, bStride) */
+static napi_value Gemm(napi_env env, napi_callback_info info) {
+  size_t argc = 11;
+  napi_value argv[11];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 11) THROW(env, "gemm: expected 11 arguments");
+  float *a, *b, *c;
+  int64_t na, nb, nc, batch, m, n, k, ta, tb, as, bs;
+  if (!get_f32(env, argv[0], &a, &na) || !get_f32(env, argv[1], &b, &nb) || !get_f32(env, argv[2], &c, &nc) ||
+      !get_i64(env, argv[3], &batch) || !get_i64(env, argv[4], &m) || !get_i64(env, argv[5], &n) ||
+      !get_i64(env, argv[6], &k) || !get_i64(env, argv[7], &ta) || !get_i64(env, argv[8], &tb) ||
+      !get_i64(env, argv[9], &as) || !get_i64(env, argv[10], &bs))
+    THROW(env, "gemm: bad argument types");
+  if (batch < 0 || m < 0 || n < 0 || k < 0 || as < 0 || bs < 0) THROW(env, "gemm: negative size");
+  if (batch == 0 || m == 0 || n == 0) return NULL;
+  if (nc < batch * m * n || na < (batch - 1) * as + m * k || nb < (batch - 1) * bs + k * n)
+    THROW(env, "gemm: array too short");
+  xl_gemm(a, b, c, batch, m, n, k, (int)ta, (int)tb, as, bs);
+  return NULL;
+}
+
+static napi_value SetThreads(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int64_t n;
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 1 || !get_i64(env, argv[0], &n)) THROW(env, "setThreads: expected a number");
+  xl_set_threads((int)n);
+  return NULL;
+}
+
+static napi_value Threads(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value v;
+  napi_create_int32(env, xl_threads(), &v);
+  return v;
+}
+
+static napi_value BlasName(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value v;
+  const char *s = xl_blas_name();
+  napi_create_string_utf8(env, s ? s : "unknown", NAPI_AUTO_LENGTH, &v);
+  return v;
+}
+
+static napi_value Init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"binary", NULL, Binary, NULL, NULL, NULL, napi_default, NULL},
+      {"unary", NULL, Unary, NULL, NULL, NULL, napi_default, NULL},
+      {"reduce", NULL, Reduce, NULL, NULL, NULL, napi_default, NULL},
+      {"gemm", NULL, Gemm, NULL, NULL, NULL, napi_default, NULL},
+      {"setThreads", NULL, SetThreads, NULL, NULL, NULL, napi_default, NULL},
+      {"threads", NULL, Threads, NULL, NULL, NULL, napi_default, NULL},
+      {"blasName", NULL, BlasName, NULL, NULL, NULL, napi_default, NULL},
+  };
+  napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)

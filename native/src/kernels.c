@@ -1,0 +1,388 @@
+/* Numeric kernels of the xlatent 'native' TF.js backend (see kernels.h). */
+#include "kernels.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#ifdef XL_OPENBLAS
+#include <cblas.h>
+extern void openblas_set_num_threads(int);
+extern char *openblas_get_config(void);
+#endif
+
+/* Below this many output elements, thread start-up costs more than it saves. */
+#define XL_PAR_MIN 32768
+
+static int g_threads = 1;
+
+void xl_set_threads(int n) {
+  if (n < 1) n = 1;
+  g_threads = n;
+#ifdef XL_OPENBLAS
+  openblas_set_num_threads(n);
+#endif
+#ifdef _OPENMP
+  omp_set_num_threads(n);
+#endif
+}
+
+int xl_threads(void) { return g_threads; }
+
+const char *xl_blas_name(void) {
+#ifdef XL_OPENBLAS
+  return openblas_get_config();
+#else
+  return "portable C SGEMM (no OpenBLAS at build time)";
+#endif
+}
+
+static int par_threads(int64_t work) {
+#ifdef _OPENMP
+  return work >= XL_PAR_MIN ? g_threads : 1;
+#else
+  (void)work;
+  return 1;
+#endif
+}
+
+/* ---------------------------------------------------------------- binary */
+
+/* Drops unit dims and merges neighbours that are contiguous for every operand. */
+static int collapse2(int rank, int64_t *shape, int64_t *sa, int64_t *sb) {
+  int r = 0;
+  for (int d = 0; d < rank; d++) {
+    if (shape[d] == 1) continue;
+    if (r > 0 && sa[r - 1] == sa[d] * shape[d] && sb[r - 1] == sb[d] * shape[d]) {
+      shape[r - 1] *= shape[d];
+      sa[r - 1] = sa[d];
+      sb[r - 1] = sb[d];
+      continue;
+    }
+    shape[r] = shape[d];
+    sa[r] = sa[d];
+    sb[r] = sb[d];
+    r++;
+  }
+  if (r == 0) {
+    shape[0] = 1;
+    sa[0] = 0;
+    sb[0] = 0;
+    r = 1;
+  }
+  return r;
+}
+
+static inline float nan_max(float x, float y) { return (isnan(x) || isnan(y)) ? NAN : (x > y ? x : y); }
+static inline float nan_min(float x, float y) { return (isnan(x) || isnan(y)) ? NAN : (x < y ? x : y); }
+
+#define XL_INNER(EXPR)                                                   \
+  do {                                                                   \
+    if (ia == 1 && ib == 1) {                                            \
+      for (int64_t i = 0; i < n; i++) { float x = a[i], y = b[i]; o[i] = (EXPR); } \
+    } else if (ia == 0 && ib == 1) {                                     \
+      const float x = a[0];                                              \
+      for (int64_t i = 0; i < n; i++) { float y = b[i]; o[i] = (EXPR); } \
+    } else if (ia == 1 && ib == 0) {                                     \
+      const float y = b[0];                                              \
+      for (int64_t i = 0; i < n; i++) { float x = a[i]; o[i] = (EXPR); } \
+    } else {                                                             \
+      for (int64_t i = 0; i < n; i++) { float x = a[i * ia], y = b[i * ib]; o[i] = (EXPR); } \
+    }                                                                    \
+  } while (0)
+
+static void binary_inner(int op, const float *a, int64_t ia, const float *b, int64_t ib, float *o, int64_t n) {
+  switch (op) {
+    case XL_ADD: XL_INNER(x + y); break;
+    case XL_SUB: XL_INNER(x - y); break;
+    case XL_MUL: XL_INNER(x * y); break;
+    case XL_DIV: XL_INNER(x / y); break;
+    case XL_MAX: XL_INNER(nan_max(x, y)); break;
+    case XL_MIN: XL_INNER(nan_min(x, y)); break;
+    case XL_SQDIFF: XL_INNER((float)(((double)x - y) * ((double)x - y))); break;
+    case XL_PRELU: XL_INNER(x < 0 ? y * x : x); break;
+    case XL_POW: XL_INNER((float)pow((double)x, (double)y)); break;
+  }
+}
+
+void xl_binary(int op, const float *a, const int64_t *aStr, const float *b, const int64_t *bStr, float *out,
+               const int64_t *outShape, int rank) {
+  int64_t shape[XL_MAX_RANK + 1], sa[XL_MAX_RANK + 1], sb[XL_MAX_RANK + 1];
+  for (int d = 0; d < rank; d++) {
+    shape[d] = outShape[d];
+    sa[d] = aStr[d];
+    sb[d] = bStr[d];
+  }
+  for (int d = 0; d < rank; d++)
+    if (shape[d] == 0) return;
+  int r = collapse2(rank, shape, sa, sb);
+  const int64_t n = shape[r - 1], ia = sa[r - 1], ib = sb[r - 1];
+  int64_t rows = 1;
+  for (int d = 0; d < r - 1; d++) rows *= shape[d];
+  const int nt = par_threads(rows * n);
+#pragma omp parallel num_threads(nt) if (nt > 1)
+  {
+    int t = 0, T = 1;
+#ifdef _OPENMP
+    t = omp_get_thread_num();
+    T = omp_get_num_threads();
+#endif
+    const int64_t r0 = rows * t / T, r1 = rows * (t + 1) / T;
+    int64_t idx[XL_MAX_RANK + 1];
+    int64_t offA = 0, offB = 0, rem = r0;
+    for (int d = r - 2; d >= 0; d--) {
+      idx[d] = rem % shape[d];
+      rem /= shape[d];
+      offA += idx[d] * sa[d];
+      offB += idx[d] * sb[d];
+    }
+    for (int64_t row = r0; row < r1; row++) {
+      binary_inner(op, a + offA, ia, b + offB, ib, out + row * n, n);
+      for (int d = r - 2; d >= 0; d--) {
+        offA += sa[d];
+        offB += sb[d];
+        if (++idx[d] < shape[d]) break;
+        offA -= sa[d] * shape[d];
+        offB -= sb[d] * shape[d];
+        idx[d] = 0;
+      }
+    }
+  }
+}
+
+/* ----------------------------------------------------------------- unary */
+
+/* softplus(x) == exp(x) below this and == x above its negation, within float epsilon (as tfjs). */
+static const double SOFTPLUS_T = -13.942385152878742; /* log(2^-23) + 2 */
+
+#define XL_UNARY(EXPR) \
+  for (int64_t i = i0; i < i1; i++) { const float v = x[i]; out[i] = (float)(EXPR); }
+
+static void unary_range(int op, const float *x, float *out, int64_t i0, int64_t i1, float p0, float p1) {
+  switch (op) {
+    case XL_NEG: XL_UNARY(-v); break;
+    case XL_ABS: XL_UNARY(fabsf(v)); break;
+    case XL_SQUARE: XL_UNARY(v * v); break;
+    case XL_SQRT: XL_UNARY(sqrt((double)v)); break;
+    case XL_RSQRT: XL_UNARY(1.0 / sqrt((double)v)); break;
+    case XL_EXP: XL_UNARY(exp((double)v)); break;
+    case XL_LOG: XL_UNARY(log((double)v)); break;
+    case XL_LOG1P: XL_UNARY(log1p((double)v)); break;
+    case XL_EXPM1: XL_UNARY(expm1((double)v)); break;
+    case XL_SIGMOID: XL_UNARY(1.0 / (1.0 + exp(-(double)v))); break;
+    case XL_SOFTPLUS:
+      XL_UNARY(v < SOFTPLUS_T ? exp((double)v) : (v > -SOFTPLUS_T ? (double)v : log(1.0 + exp((double)v))));
+      break;
+    case XL_RELU: XL_UNARY(isnan(v) ? v : (v < 0 ? 0.0f : v)); break;
+    case XL_RELU6: XL_UNARY(isnan(v) ? v : (v < 0 ? 0.0f : (v > 6 ? 6.0f : v))); break;
+    case XL_ELU: XL_UNARY(v >= 0 ? (double)v : exp((double)v) - 1.0); break;
+    case XL_STEP: XL_UNARY(isnan(v) ? v : (v > 0 ? 1.0f : p0)); break;
+    case XL_SIGN: XL_UNARY(v < 0 ? -1.0f : (v > 0 ? 1.0f : 0.0f)); break;
+    case XL_TANH: XL_UNARY(tanh((double)v)); break;
+    case XL_RECIPROCAL: XL_UNARY(1.0 / (double)v); break;
+    case XL_FLOOR: XL_UNARY(floorf(v)); break;
+    case XL_LEAKY: XL_UNARY(v < 0 ? p0 * v : v); break;
+    case XL_CLIP: XL_UNARY(v > p1 ? p1 : (v < p0 ? p0 : v)); break;
+  }
+}
+
+void xl_unary(int op, const float *x, float *out, int64_t n, float p0, float p1) {
+  const int nt = par_threads(n);
+#pragma omp parallel num_threads(nt) if (nt > 1)
+  {
+    int t = 0, T = 1;
+#ifdef _OPENMP
+    t = omp_get_thread_num();
+    T = omp_get_num_threads();
+#endif
+    unary_range(op, x, out, n * t / T, n * (t + 1) / T, p0, p1);
+  }
+}
+
+/* ---------------------------------------------------------------- reduce */
+
+static inline double racc(int op, double acc, double v) {
+  switch (op) {
+    case XL_RMAX: return (isnan(acc) || isnan(v) || v > acc) ? (isnan(acc) ? acc : v) : acc;
+    case XL_RMIN: return (isnan(acc) || isnan(v) || v < acc) ? (isnan(acc) ? acc : v) : acc;
+    case XL_RPROD: return acc * v;
+    default: return acc + v;
+  }
+}
+
+static double rinit(int op) {
+  switch (op) {
+    case XL_RMAX: return -INFINITY;
+    case XL_RMIN: return INFINITY;
+    case XL_RPROD: return 1.0;
+    default: return 0.0;
+  }
+}
+
+/* Serial reduction of a collapsed tensor into acc (one slot per kept element); ostr: output strides, 0 on reduced dims. */
+static void reduce_serial(int op, const float *x, const int64_t *shape, const int64_t *ostr, int r, double *acc) {
+  const int64_t n = shape[r - 1];
+  const int lastReduced = ostr[r - 1] == 0;
+  int64_t rows = 1;
+  for (int d = 0; d < r - 1; d++) rows *= shape[d];
+  int64_t idx[XL_MAX_RANK + 1] = {0};
+  int64_t off = 0;
+  for (int64_t row = 0; row < rows; row++) {
+    const float *xr = x + row * n;
+    if (lastReduced) {
+      double s = acc[off];
+      if (op == XL_RSUM || op == XL_RMEAN) {
+        for (int64_t i = 0; i < n; i++) s += xr[i];
+      } else {
+        for (int64_t i = 0; i < n; i++) s = racc(op, s, xr[i]);
+      }
+      acc[off] = s;
+    } else {
+      double *ar = acc + off;
+      if (op == XL_RSUM || op == XL_RMEAN) {
+        for (int64_t i = 0; i < n; i++) ar[i] += xr[i];
+      } else {
+        for (int64_t i = 0; i < n; i++) ar[i] = racc(op, ar[i], xr[i]);
+      }
+    }
+    for (int d = r - 2; d >= 0; d--) {
+      off += ostr[d];
+      if (++idx[d] < shape[d]) break;
+      off -= ostr[d] * shape[d];
+      idx[d] = 0;
+    }
+  }
+}
+
+void xl_reduce(int op, const float *x, const int64_t *inShape, const int *reduce, int rank, float *out) {
+  int64_t shape[XL_MAX_RANK + 1];
+  int red[XL_MAX_RANK + 1];
+  int r = 0;
+  int64_t total = 1, outN = 1, rsize = 1;
+  for (int d = 0; d < rank; d++) {
+    total *= inShape[d];
+    if (reduce[d]) rsize *= inShape[d]; else outN *= inShape[d];
+    if (inShape[d] == 1) continue;
+    if (r > 0 && red[r - 1] == (reduce[d] != 0)) {
+      shape[r - 1] *= inShape[d];
+      continue;
+    }
+    shape[r] = inShape[d];
+    red[r] = reduce[d] != 0;
+    r++;
+  }
+  if (r == 0) {
+    shape[0] = 1;
+    red[0] = 1;
+    r = 1;
+  }
+  int64_t ostr[XL_MAX_RANK + 1];
+  int64_t s = 1;
+  for (int d = r - 1; d >= 0; d--) {
+    ostr[d] = red[d] ? 0 : s;
+    if (!red[d]) s *= shape[d];
+  }
+  double *acc = (double *)malloc(sizeof(double) * (size_t)outN);
+  const double init = rinit(op);
+  for (int64_t i = 0; i < outN; i++) acc[i] = init;
+  const int64_t xs0 = total / shape[0];
+  int nt = par_threads(total);
+  if (nt > shape[0]) nt = (int)shape[0];
+  if (nt <= 1 || (r == 1 && red[0] && total < 4 * XL_PAR_MIN)) {
+    reduce_serial(op, x, shape, ostr, r, acc);
+  } else if (!red[0]) {
+    /* Threads own disjoint slices of the output. */
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (int64_t i0 = 0; i0 < shape[0]; i0++) {
+      if (r == 1) {
+        acc[i0] = x[i0];
+      } else {
+        reduce_serial(op, x + i0 * xs0, shape + 1, ostr + 1, r - 1, acc + i0 * ostr[0]);
+      }
+    }
+  } else {
+    /* Each thread reduces a fixed block of the leading dim into its own partial;
+     * partials combine in thread order, so results are reproducible for a thread count. */
+    double *part = (double *)malloc(sizeof(double) * (size_t)outN * (size_t)nt);
+#pragma omp parallel num_threads(nt)
+    {
+      int t = 0, T = 1;
+#ifdef _OPENMP
+      t = omp_get_thread_num();
+      T = omp_get_num_threads();
+#endif
+      double *p = part + (int64_t)t * outN;
+      for (int64_t i = 0; i < outN; i++) p[i] = init;
+      const int64_t a0 = shape[0] * t / T, a1 = shape[0] * (t + 1) / T;
+      int64_t sub[XL_MAX_RANK + 1];
+      memcpy(sub, shape, sizeof(int64_t) * (size_t)r);
+      sub[0] = a1 - a0;
+      if (sub[0] > 0) reduce_serial(op, x + a0 * xs0, sub, ostr, r, p);
+    }
+    for (int t = 0; t < nt; t++)
+      for (int64_t i = 0; i < outN; i++) acc[i] = racc(op == XL_RMEAN ? XL_RSUM : op, acc[i], part[(int64_t)t * outN + i]);
+    free(part);
+  }
+  if (op == XL_RMEAN) {
+    for (int64_t i = 0; i < outN; i++) out[i] = (float)(acc[i] / (double)rsize);
+  } else {
+    for (int64_t i = 0; i < outN; i++) out[i] = (float)acc[i];
+  }
+  free(acc);
+}
+
+/* ------------------------------------------------------------------ gemm */
+
+#ifndef XL_OPENBLAS
+/* Portable fallback: packs op(A) and op(B) row-major, then i-p-j loops the compiler vectorizes. */
+static void gemm_portable(const float *a, const float *b, float *c, int64_t m, int64_t n, int64_t k, int transA,
+                          int transB) {
+  float *pa = NULL, *pb = NULL;
+  if (transA) {
+    pa = (float *)malloc(sizeof(float) * (size_t)(m * k));
+    for (int64_t p = 0; p < k; p++)
+      for (int64_t i = 0; i < m; i++) pa[i * k + p] = a[p * m + i];
+    a = pa;
+  }
+  if (transB) {
+    pb = (float *)malloc(sizeof(float) * (size_t)(k * n));
+    for (int64_t j = 0; j < n; j++)
+      for (int64_t p = 0; p < k; p++) pb[p * n + j] = b[j * k + p];
+    b = pb;
+  }
+  const int nt = par_threads(m * n * k / 16);
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+  for (int64_t i = 0; i < m; i++) {
+    float *ci = c + i * n;
+    for (int64_t j = 0; j < n; j++) ci[j] = 0;
+    for (int64_t p = 0; p < k; p++) {
+      const float aip = a[i * k + p];
+      const float *bp = b + p * n;
+      for (int64_t j = 0; j < n; j++) ci[j] += aip * bp[j];
+    }
+  }
+  free(pa);
+  free(pb);
+}
+#endif
+
+void xl_gemm(const float *a, const float *b, float *c, int64_t batch, int64_t m, int64_t n, int64_t k, int transA,
+             int transB, int64_t aStride, int64_t bStride) {
+  for (int64_t q = 0; q < batch; q++) {
+    const float *aq = a + q * aStride, *bq = b + q * bStride;
+    float *cq = c + q * m * n;
+    if (k == 0) {
+      memset(cq, 0, sizeof(float) * (size_t)(m * n));
+      continue;
+    }
+#ifdef XL_OPENBLAS
+    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans, (int)m, (int)n,
+                (int)k, 1.0f, aq, transA ? (int)m : (int)k, bq, transB ? (int)k : (int)n, 0.0f, cq, (int)n);
+#else
+    gemm_portable(aq, bq, cq, m, n, k, transA, transB);
+#endif
+  }
+}

@@ -1,0 +1,33 @@
+/* Numeric kernels behind the xlatent 'native' TF.js backend. All arrays are
+ * row-major float32; shapes and strides are in elements. Results must stay
+ * within float rounding of the tfjs `cpu` backend, so transcendental unary
+ * ops evaluate in double like JavaScript's Math does. */
+#ifndef XLATENT_KERNELS_H
+#define XLATENT_KERNELS_H
+#include <stdint.h>
+
+#define XL_MAX_RANK 8
+
+enum xl_binary_op { XL_ADD, XL_SUB, XL_MUL, XL_DIV, XL_MAX, XL_MIN, XL_SQDIFF, XL_PRELU, XL_POW };
+enum xl_unary_op {
+  XL_NEG, XL_ABS, XL_SQUARE, XL_SQRT, XL_RSQRT, XL_EXP, XL_LOG, XL_SIGMOID, XL_SOFTPLUS, XL_RELU,
+  XL_RELU6, XL_ELU, XL_STEP, XL_SIGN, XL_TANH, XL_RECIPROCAL, XL_FLOOR, XL_LEAKY, XL_CLIP, XL_LOG1P,
+  XL_EXPM1
+};
+enum xl_reduce_op { XL_RSUM, XL_RMEAN, XL_RMAX, XL_RMIN, XL_RPROD };
+
+/* out[i] = op(a[ia], b[ib]) over outShape; aStr/bStr are element strides (0 on broadcast dims). */
+void xl_binary(int op, const float *a, const int64_t *aStr, const float *b, const int64_t *bStr, float *out,
+               const int64_t *outShape, int rank);
+/* out[i] = op(x[i]) with parameters p0, p1 (step/leaky alpha, clip bounds). */
+void xl_unary(int op, const float *x, float *out, int64_t n, float p0, float p1);
+/* Reduces x of `shape` over dims with reduce[d] != 0 into out (the kept dims in order), accumulating in double. */
+void xl_reduce(int op, const float *x, const int64_t *shape, const int *reduce, int rank, float *out);
+/* C[b] = op(A[b]) op(B[b]) for b < batch; aStride/bStride are the per-batch element strides (0 broadcasts). */
+void xl_gemm(const float *a, const float *b, float *c, int64_t batch, int64_t m, int64_t n, int64_t k, int transA,
+             int transB, int64_t aStride, int64_t bStride);
+
+void xl_set_threads(int n);
+int xl_threads(void);
+const char *xl_blas_name(void);
+#endif

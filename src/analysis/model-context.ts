@@ -1,0 +1,155 @@
+import { existsSync } from 'node:fs';
+import { readModelDir, type ModelBundle } from '../export/model-dir.js';
+import { gridValues } from '../export/metadata.js';
+import type { SpectralDataset } from '../data/dataset.js';
+import { readSpectra } from '../data/formats/index.js';
+import { assembleSpectra, resampleDataset } from '../data/grid.js';
+import { applyNormalization, invertNormalization, isInvertible, type NormalizationParams } from '../data/normalize.js';
+import { check } from '../util/errors.js';
+import { specForward, type Forward } from './decode.js';
+
+/**
+ * A trained model as the analysis commands use it: the networks as forward
+ * functions, the energy grid, readable axis names, and the conversions
+ * between measured intensities and the network's normalized units.
+ */
+export interface ModelContext {
+  dir: string;
+  bundle: ModelBundle;
+  /** The model's energy grid (decoder output abscissa). */
+  energies: Float64Array;
+  /** Latent dimension. */
+  d: number;
+  /** "z0 (CN)" for axes tied to a descriptor, else "z0". */
+  axisNames: string[];
+  /** Short names "z0", "z1", ... */
+  axisIds: string[];
+  encode: Forward;
+  decode: Forward;
+  normalization: NormalizationParams;
+  /** Whether decoded spectra can be mapped back to measured intensity units (none/standardize). */
+  invertible: boolean;
+  /** Decoded (normalized) spectra to display units: inverted when the normalization allows it, else unchanged. */
+  toDisplay(spectra: Float32Array, n: number): Float32Array;
+  /** Label for the intensity axis of decoded spectra. */
+  intensityLabel: string;
+  /** Label for the abscissa ("Energy (eV)", "2θ (deg)", "q (1/nm)"). */
+  abscissaLabel: string;
+}
+
+/** Reads and verifies a model directory (readModelDir) and wraps it for analysis. */
+export async function loadModelContext(dir: string): Promise<ModelContext> {
+  const bundle = await readModelDir(dir);
+  const md = bundle.metadata;
+  const energies = gridValues(md.grid);
+  const d = md.nStyle;
+  const axisIds = Array.from({ length: d }, (_, i) => `z${i}`);
+  const axisNames = axisIds.map((id, i) => {
+    const tied = md.descriptors.filter((x) => x.axis === i).map((x) => x.name);
+    return tied.length ? `${id} (${tied.join(', ')})` : id;
+  });
+  const normalization = md.normalization as unknown as NormalizationParams;
+  const invertible = isInvertible(normalization);
+  const m = energies.length;
+  return {
+    dir,
+    bundle,
+    energies,
+    d,
+    axisNames,
+    axisIds,
+    encode: specForward(bundle.encoder),
+    decode: specForward(bundle.decoder),
+    normalization,
+    invertible,
+    toDisplay: (spectra, n) => (invertible ? invertNormalization(normalization, spectra, n, m) : spectra),
+    intensityLabel: invertible || normalization.kind === 'none' ? 'intensity (μ(E))' : `intensity (${normalization.kind}-normalized)`,
+    abscissaLabel: md.axisKind === 'twotheta' ? '2θ (deg)' : md.axisKind === 'q' ? 'q (1/nm)' : 'Energy (eV)',
+  };
+}
+
+/** A data file prepared for a model: on the model's grid, raw and normalized. */
+export interface ModelData {
+  /** The dataset resampled onto the model grid (raw intensities). */
+  dataset: SpectralDataset;
+  /** n x m spectra in the network's normalized units (encoder input). */
+  input: Float32Array;
+  /** Notes from resampling (e.g. spectra extended flat). */
+  warnings: string[];
+}
+
+/**
+ * Reads a spectra file (any format `xlatent data` knows), puts it on the
+ * model's grid by linear interpolation and applies the model's stored
+ * intensity normalization. The file is expected in the same preprocessing
+ * (edge normalization, alignment) as the training data; only grid and
+ * intensity normalization are taken from the model.
+ */
+export async function loadDataForModel(path: string, ctx: ModelContext): Promise<ModelData> {
+  const read = await readSpectra(path);
+  const grid = ctx.energies;
+  let dataset: SpectralDataset;
+  let warnings: string[] = [];
+  const onGrid = (ds: SpectralDataset) => ds.m === grid.length && ds.energies.every((e, i) => Math.abs(e - grid[i]) <= 1e-6 * Math.max(1, Math.abs(e)));
+  if (Array.isArray(read)) {
+    // per-file spectra: onto a regular grid spanning the model's, then exactly onto the model's points
+    const m = grid.length;
+    const r = assembleSpectra(read, { start: grid[0], stop: grid[m - 1], step: (grid[m - 1] - grid[0]) / (m - 1) }, { source: path });
+    dataset = r.dataset;
+    warnings = r.warnings;
+    if (!onGrid(dataset)) {
+      const rr = resampleDataset(dataset, grid);
+      dataset = rr.dataset;
+      warnings.push(...rr.warnings);
+    }
+  } else if (onGrid(read)) {
+    dataset = read;
+  } else {
+    const r = resampleDataset(read, grid);
+    dataset = r.dataset;
+    warnings = r.warnings;
+  }
+  check(dataset.n >= 1, 'no spectra in the file', path);
+  const input = applyNormalization(ctx.normalization, dataset.spectra, dataset.n, dataset.m);
+  return { dataset: { ...dataset, source: dataset.source ?? path }, input, warnings };
+}
+
+/** Encodes all spectra of a prepared file: n x d latents. */
+export function encodeAll(ctx: ModelContext, data: ModelData): Float32Array {
+  return ctx.encode(data.input, data.dataset.n);
+}
+
+/** Latents of a reference dataset, for sweep ranges and scatter plots. */
+export interface ReferenceLatents {
+  /** n x d latents. */
+  latents: Float32Array;
+  n: number;
+  /** The prepared data they came from. */
+  data: ModelData;
+  /** Which file, and why it was chosen. */
+  source: string;
+}
+
+/**
+ * Encodes the reference data for a model: the file given, else the training
+ * file named in the model's stored config (data.file, when it still exists
+ * at that path), else null (callers then fall back to the N(0, I) prior the
+ * adversarial term matched the latents to, and say so).
+ */
+export async function referenceLatents(ctx: ModelContext, dataPath?: string): Promise<ReferenceLatents | null> {
+  let path = dataPath;
+  let why = 'given with --data';
+  if (!path) {
+    const cfg = ctx.bundle.metadata.training.config as { data?: { file?: unknown } };
+    const f = cfg.data?.file;
+    if (typeof f === 'string' && existsSync(f)) {
+      path = f;
+      why = "the training file named in the model's config (all splits)";
+    }
+  }
+  if (!path) return null;
+  const data = await loadDataForModel(path, ctx);
+  const latents = encodeAll(ctx, data);
+  for (let i = 0; i < latents.length; i++) check(Number.isFinite(latents[i]), `encoder produced a non-finite latent for spectrum "${data.dataset.ids[Math.floor(i / ctx.d)]}"`, path);
+  return { latents, n: data.dataset.n, data, source: `${path} (${why})` };
+}

@@ -1,0 +1,114 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, extname, isAbsolute, resolve } from 'node:path';
+import { LineCounter, parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { UserError } from '../util/errors.js';
+import { TrainConfigSchema, type TrainConfig } from './schema.js';
+
+/**
+ * Reads a YAML or JSON config file and validates it against `schema`.
+ * Every problem is reported with the file, the line where the key sits (when
+ * the parser knows it) and the dotted key path, e.g.
+ * `configs/a.yaml:7: network.hiden: unknown key (expected one of nStyle, hidden, ...)`.
+ */
+export function loadConfigFile<S extends z.ZodType>(path: string, schema: S): z.output<S> {
+  if (!existsSync(path)) throw new UserError('config file not found', path);
+  const text = readFileSync(path, 'utf8');
+  const ext = extname(path).toLowerCase();
+  let raw: unknown;
+  const lines = new LineCounter();
+  let doc: ReturnType<typeof parseDocument> | undefined;
+  if (ext === '.json') {
+    try {
+      raw = JSON.parse(text);
+    } catch (e) {
+      throw new UserError(`not valid JSON (${(e as Error).message})`, path);
+    }
+  } else if (ext === '.yaml' || ext === '.yml') {
+    doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+    if (doc.errors.length > 0) {
+      const err = doc.errors[0];
+      const pos = lines.linePos(err.pos[0]);
+      throw new UserError(`not valid YAML (${err.message.split('\n')[0]})`, `${path}:${pos.line}:${pos.col}`);
+    }
+    raw = doc.toJS();
+  } else {
+    throw new UserError(`unsupported config extension "${ext}" (expected .yaml, .yml or .json)`, path);
+  }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new UserError('expected a mapping of settings at the top level', path);
+  }
+  return validate(raw, schema, path, (keyPath) => lineOf(doc, lines, keyPath));
+}
+
+/** Validates an already-parsed object, reporting the first few problems with key paths. */
+export function validate<S extends z.ZodType>(
+  raw: unknown,
+  schema: S,
+  source: string,
+  lineOfPath: (path: (string | number)[]) => number | undefined = () => undefined,
+): z.output<S> {
+  const parsed = schema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const messages = parsed.error.issues.slice(0, 3).map((issue) => {
+    const path = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
+    if (issue.code === 'unrecognized_keys') {
+      const keys = issue.keys;
+      const full = [...path, keys[0]];
+      const line = lineOfPath(full);
+      const allowed = allowedKeys(schema, path);
+      return `${source}${line ? `:${line}` : ''}: ${full.join('.')}: unknown key${keys.length > 1 ? `s ${keys.join(', ')}` : ''}${allowed ? ` (expected one of ${allowed.join(', ')})` : ''}`;
+    }
+    const line = lineOfPath(path);
+    const where = path.length > 0 ? path.join('.') : '(top level)';
+    return `${source}${line ? `:${line}` : ''}: ${where}: ${issue.message}`;
+  });
+  const more = parsed.error.issues.length > 3 ? ` (and ${parsed.error.issues.length - 3} more problems)` : '';
+  throw new UserError(messages.join('; ') + more);
+}
+
+/** Keys an object schema accepts at `path`, for "did you mean" style help. */
+function allowedKeys(schema: z.ZodType, path: (string | number)[]): string[] | undefined {
+  let s: unknown = schema;
+  for (const key of [...path, null]) {
+    // Unwrap defaults/optionals to reach the object shape.
+    for (let i = 0; i < 5; i++) {
+      const def = (s as { def?: { innerType?: unknown; type?: string } }).def;
+      if (def?.innerType) s = def.innerType;
+      else break;
+    }
+    const shape = (s as { shape?: Record<string, unknown> }).shape;
+    if (!shape) return undefined;
+    if (key === null) return Object.keys(shape);
+    s = shape[String(key)];
+  }
+  return undefined;
+}
+
+function lineOf(
+  doc: ReturnType<typeof parseDocument> | undefined,
+  lines: LineCounter,
+  keyPath: (string | number)[],
+): number | undefined {
+  if (!doc) return undefined;
+  for (let depth = keyPath.length; depth > 0; depth--) {
+    const parent = keyPath.slice(0, depth - 1);
+    const node = parent.length ? doc.getIn(parent, true) : doc.contents;
+    const key = keyPath[depth - 1];
+    const items = (node as { items?: { key?: { value?: unknown; range?: [number, number, number] } }[] } | null)?.items;
+    const pair = items?.find((p) => p.key?.value === key);
+    if (pair?.key?.range) return lines.linePos(pair.key.range[0]).line;
+  }
+  return undefined;
+}
+
+/**
+ * Loads a training config and makes its relative paths (data.file, output)
+ * relative to the config file's folder, so a config works from any cwd.
+ */
+export function loadTrainConfig(path: string): TrainConfig {
+  const cfg = loadConfigFile(path, TrainConfigSchema);
+  const base = dirname(resolve(path));
+  if (!isAbsolute(cfg.data.file)) cfg.data.file = resolve(base, cfg.data.file);
+  return cfg;
+}

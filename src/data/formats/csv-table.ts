@@ -1,0 +1,445 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { UserError, at } from '../../util/errors.js';
+
+/**
+ * Byte-level CSV tokenizer and numeric table filler shared by the CSV
+ * readers. It never builds arrays of arrays or one string per number: fields
+ * are byte ranges into the file buffer, and numbers are parsed from those
+ * bytes straight into typed arrays (a 50,000 x 256 file is ~13 million
+ * numbers). Every error names `file:line:column` (1-based; the column counts
+ * bytes from the start of the line, which equals characters for ASCII).
+ *
+ * Accepted CSV: RFC 4180 quoting ("a,b", doubled quotes inside), LF or CRLF
+ * line ends, an optional UTF-8 byte-order mark, blank lines and lines whose
+ * first character is `#` skipped. The delimiter is a comma unless the header
+ * holds tabs or semicolons and no commas.
+ */
+
+const QUOTE = 34;
+const LF = 10;
+const CR = 13;
+const HASH = 35;
+
+/** Reads a whole file, turning a missing path into a UserError. */
+export function readFileBytes(path: string): Buffer {
+  if (!existsSync(path)) throw new UserError('file not found', path);
+  if (statSync(path).isDirectory()) throw new UserError('expected a file, found a directory', path);
+  return readFileSync(path);
+}
+
+/** Steps through the records of a CSV buffer; the fields of the current record are byte ranges. */
+export class CsvScanner {
+  /** Start byte of each field's content (inside quotes for quoted fields). */
+  starts = new Int32Array(64);
+  /** End byte (exclusive) of each field's content. */
+  ends = new Int32Array(64);
+  /** 1 when the field was quoted and holds doubled quotes that must be unescaped. */
+  escaped = new Uint8Array(64);
+  /** Number of fields in the current record. */
+  count = 0;
+  /** 1-based line number where the current record starts. */
+  line = 0;
+  /** Byte offset of the start of the current record's first line (for columns). */
+  lineStart = 0;
+  /** Field delimiter byte. */
+  readonly delimiter: number;
+  private pos: number;
+  private nextLine = 1;
+
+  /**
+   * @param buf the file contents
+   * @param file the path, used in error messages
+   */
+  constructor(
+    readonly buf: Buffer,
+    readonly file: string,
+  ) {
+    this.pos = buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0;
+    this.delimiter = detectDelimiter(buf, this.pos);
+  }
+
+  /** Advances to the next record; false at the end of the file. */
+  next(): boolean {
+    const buf = this.buf;
+    const n = buf.length;
+    const d = this.delimiter;
+    // Skip blank and comment lines.
+    for (;;) {
+      if (this.pos >= n) return false;
+      const c = buf[this.pos];
+      if (c === LF) {
+        this.pos++;
+        this.nextLine++;
+      } else if (c === CR) {
+        this.pos++;
+      } else if (c === HASH) {
+        while (this.pos < n && buf[this.pos] !== LF) this.pos++;
+      } else break;
+    }
+    this.line = this.nextLine;
+    this.lineStart = this.pos;
+    let pos = this.pos;
+    let count = 0;
+    for (;;) {
+      if (count === this.starts.length) this.grow();
+      let start: number;
+      let end: number;
+      let esc = 0;
+      if (buf[pos] === QUOTE) {
+        start = pos + 1;
+        let p = start;
+        for (;;) {
+          if (p >= n) {
+            throw new UserError(
+              'unterminated quoted field (expected a closing ")',
+              at(this.file, this.line, start - this.lineStart),
+            );
+          }
+          const c = buf[p];
+          if (c === QUOTE) {
+            if (buf[p + 1] === QUOTE) {
+              esc = 1;
+              p += 2;
+              continue;
+            }
+            break;
+          }
+          if (c === LF) this.nextLine++;
+          p++;
+        }
+        end = p;
+        pos = p + 1;
+        const c = pos < n ? buf[pos] : LF;
+        if (c !== d && c !== LF && c !== CR) {
+          throw new UserError(
+            'unexpected character after a closing quote (expected a delimiter or the end of the line)',
+            at(this.file, this.line, pos - this.lineStart + 1),
+          );
+        }
+      } else {
+        start = pos;
+        while (pos < n) {
+          const c = buf[pos];
+          if (c === d || c === LF || c === CR) break;
+          pos++;
+        }
+        end = pos;
+      }
+      this.starts[count] = start;
+      this.ends[count] = end;
+      this.escaped[count] = esc;
+      count++;
+      if (pos < n && buf[pos] === d) {
+        pos++;
+        continue;
+      }
+      // End of record.
+      if (pos < n && buf[pos] === CR) pos++;
+      if (pos < n && buf[pos] === LF) {
+        pos++;
+        this.nextLine++;
+      }
+      break;
+    }
+    this.pos = pos;
+    this.count = count;
+    return true;
+  }
+
+  /** Text of field i of the current record (unquoted and unescaped). */
+  text(i: number): string {
+    const s = this.buf.toString('utf8', this.starts[i], this.ends[i]);
+    return this.escaped[i] ? s.replaceAll('""', '"') : s;
+  }
+
+  /** 1-based column of field i's first byte in its line. */
+  column(i: number): number {
+    return this.starts[i] - this.lineStart + 1;
+  }
+
+  /** Location string `file:line:column` of field i (or of the line end when i is past the last field). */
+  where(i: number): string {
+    if (i >= this.count) {
+      const last = this.count - 1;
+      return at(this.file, this.line, this.ends[last] - this.lineStart + 1);
+    }
+    return at(this.file, this.line, this.column(i));
+  }
+
+  /** Upper bound on the number of records left, for preallocation. */
+  remainingLinesUpperBound(): number {
+    let lines = 1;
+    let p = this.pos;
+    for (;;) {
+      const q = this.buf.indexOf(LF, p);
+      if (q < 0) break;
+      lines++;
+      p = q + 1;
+    }
+    return lines;
+  }
+
+  private grow(): void {
+    const size = this.starts.length * 2;
+    const s = new Int32Array(size);
+    s.set(this.starts);
+    const e = new Int32Array(size);
+    e.set(this.ends);
+    const x = new Uint8Array(size);
+    x.set(this.escaped);
+    this.starts = s;
+    this.ends = e;
+    this.escaped = x;
+  }
+}
+
+function detectDelimiter(buf: Buffer, from: number): number {
+  let end = buf.indexOf(LF, from);
+  if (end < 0) end = buf.length;
+  let commas = 0;
+  let tabs = 0;
+  let semis = 0;
+  for (let i = from; i < end; i++) {
+    const c = buf[i];
+    if (c === 44) commas++;
+    else if (c === 9) tabs++;
+    else if (c === 59) semis++;
+  }
+  if (commas === 0 && tabs > 0) return 9;
+  if (commas === 0 && semis > 0) return 59;
+  return 44;
+}
+
+const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
+
+/**
+ * Parses a decimal number (`-1.25e3`, `.5`, `7`) from buf[start, end),
+ * ignoring surrounding spaces. Returns NaN when the bytes are not a finite
+ * decimal number (empty, text, `nan`, `inf`): callers report those.
+ *
+ * Up to 15 significant digits with a power of ten within +-22 take Clinger's
+ * fast path (an exact integer times or divided by an exact power of ten is
+ * one correctly rounded operation), so results equal Number(text) bit for
+ * bit; longer inputs fall back to Number().
+ */
+export function parseNumberBytes(buf: Uint8Array, start: number, end: number): number {
+  while (start < end && (buf[start] === 32 || buf[start] === 9)) start++;
+  while (end > start && (buf[end - 1] === 32 || buf[end - 1] === 9)) end--;
+  if (start >= end) return NaN;
+  let p = start;
+  let neg = false;
+  if (buf[p] === 45) {
+    neg = true;
+    p++;
+  } else if (buf[p] === 43) p++;
+  let mant = 0;
+  let sig = 0; // significant digits kept in mant
+  let digits = 0;
+  let exp10 = 0;
+  let c = buf[p];
+  while (p < end && c >= 48 && c <= 57) {
+    if (sig > 0 || c !== 48) {
+      mant = mant * 10 + (c - 48);
+      sig++;
+    }
+    digits++;
+    c = buf[++p];
+  }
+  if (p < end && c === 46) {
+    c = buf[++p];
+    while (p < end && c >= 48 && c <= 57) {
+      if (sig > 0 || c !== 48) {
+        mant = mant * 10 + (c - 48);
+        sig++;
+      }
+      exp10--;
+      digits++;
+      c = buf[++p];
+    }
+  }
+  if (digits === 0) return NaN;
+  if (p < end && (c === 101 || c === 69)) {
+    c = buf[++p];
+    let eneg = false;
+    if (c === 45 || c === 43) {
+      eneg = c === 45;
+      c = buf[++p];
+    }
+    let e = 0;
+    let edigits = 0;
+    while (p < end && c >= 48 && c <= 57) {
+      e = e * 10 + (c - 48);
+      edigits++;
+      c = buf[++p];
+    }
+    if (edigits === 0) return NaN;
+    exp10 += eneg ? -e : e;
+  }
+  if (p !== end) return NaN;
+  let v: number;
+  if (sig <= 15 && exp10 >= -22 && exp10 <= 22) {
+    v = exp10 < 0 ? mant / POW10[-exp10] : mant * POW10[exp10];
+  } else {
+    v = Number(Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString('latin1'));
+  }
+  if (!Number.isFinite(v)) return NaN;
+  return neg ? -v : v;
+}
+
+/** Words that mean "no value" in a descriptor column (pandas writes an empty field). */
+const MISSING = new Set(['', 'nan', 'na', 'n/a', 'null', 'none']);
+
+/** Explains why `text` is not a finite number, for error messages. */
+export function describeBadNumber(text: string): string {
+  const t = text.trim();
+  if (t === '') return 'found an empty field';
+  if (/^[+-]?(nan|inf|infinity)$/i.test(t)) return `found the non-finite value "${t}"`;
+  return `found "${t.length > 40 ? t.slice(0, 40) + '...' : t}"`;
+}
+
+/** What a CSV column holds. */
+export type ColumnRole = 'id' | 'descriptor' | 'spectrum' | 'skip';
+
+/** Column layout for {@link fillTable}. */
+export interface TableLayout {
+  /** Header names, for messages. */
+  names: string[];
+  /** Role of every column (same length as names). */
+  roles: ColumnRole[];
+  /** Index of the id column, or -1 to use the row number. */
+  idColumn: number;
+}
+
+/** What {@link fillTable} read. */
+export interface TableData {
+  spectra: Float32Array;
+  descriptors: Float64Array;
+  ids: string[];
+  n: number;
+}
+
+/**
+ * Reads every remaining record of `scanner` into typed arrays following
+ * `layout`: spectrum columns (in column order) into an n x m Float32Array,
+ * descriptor columns into an n x k Float64Array (empty or NaN-like fields
+ * become NaN, a missing label). Spectrum fields must be finite numbers.
+ */
+export function fillTable(scanner: CsvScanner, layout: TableLayout): TableData {
+  const { roles, names } = layout;
+  const width = roles.length;
+  let m = 0;
+  let k = 0;
+  for (const r of roles) {
+    if (r === 'spectrum') m++;
+    else if (r === 'descriptor') k++;
+  }
+  let cap = scanner.remainingLinesUpperBound();
+  let spectra = new Float32Array(cap * m);
+  let descriptors = new Float64Array(cap * k);
+  const ids: string[] = [];
+  const buf = scanner.buf;
+  const starts = () => scanner.starts;
+  let n = 0;
+  while (scanner.next()) {
+    if (scanner.count !== width) {
+      // A lone empty field is a whitespace-only line; treat it as blank.
+      if (scanner.count === 1 && scanner.ends[0] - scanner.starts[0] === 0) continue;
+      const where = scanner.count > width ? scanner.where(width) : scanner.where(scanner.count);
+      throw new UserError(`expected ${width} fields (as in the header), found ${scanner.count}`, where);
+    }
+    if (n === cap) {
+      // Only reachable with quoted newlines; grow geometrically.
+      cap *= 2;
+      const s = new Float32Array(cap * m);
+      s.set(spectra);
+      spectra = s;
+      const dd = new Float64Array(cap * k);
+      dd.set(descriptors);
+      descriptors = dd;
+    }
+    const st = starts();
+    const en = scanner.ends;
+    let sj = n * m;
+    let dj = n * k;
+    for (let j = 0; j < width; j++) {
+      const role = roles[j];
+      if (role === 'spectrum') {
+        const v = scanner.escaped[j] ? NaN : parseNumberBytes(buf, st[j], en[j]);
+        if (v !== v) {
+          throw new UserError(
+            `column "${names[j]}": expected a finite number, ${describeBadNumber(scanner.text(j))}`,
+            scanner.where(j),
+          );
+        }
+        spectra[sj++] = v;
+      } else if (role === 'descriptor') {
+        let v = scanner.escaped[j] ? NaN : parseNumberBytes(buf, st[j], en[j]);
+        if (v !== v) {
+          const t = scanner.text(j).trim();
+          if (!MISSING.has(t.toLowerCase())) {
+            throw new UserError(
+              `descriptor column "${names[j]}": expected a finite number or an empty field (missing label), ${describeBadNumber(t)}`,
+              scanner.where(j),
+            );
+          }
+          v = NaN;
+        }
+        descriptors[dj++] = v;
+      }
+    }
+    ids.push(layout.idColumn >= 0 ? scanner.text(layout.idColumn) : String(n));
+    n++;
+  }
+  return {
+    spectra: spectra.length === n * m ? spectra : spectra.slice(0, n * m),
+    descriptors: descriptors.length === n * k ? descriptors : descriptors.slice(0, n * k),
+    ids,
+    n,
+  };
+}
+
+/** Reads the header record and rejects duplicate names (naming both columns). */
+export function readHeader(scanner: CsvScanner): string[] {
+  if (!scanner.next()) throw new UserError('empty file (expected a header line)', scanner.file);
+  const names: string[] = [];
+  const seen = new Map<string, number>();
+  for (let j = 0; j < scanner.count; j++) {
+    const name = scanner.text(j).trim();
+    const prev = seen.get(name);
+    if (prev !== undefined) {
+      throw new UserError(
+        `duplicate column name "${name}" (columns ${prev + 1} and ${j + 1}); every column needs its own name`,
+        scanner.where(j),
+      );
+    }
+    seen.set(name, j);
+    names.push(name);
+  }
+  return names;
+}
+
+/** Names that mark an id column when no id column is given explicitly. */
+export const ID_NAMES = new Set(['id', 'name', 'sample', 'file', 'filename', 'label', 'spectrum']);
+
+/** Writes a CSV field, quoting it when it holds a delimiter, quote or line break. */
+export function csvField(s: string): string {
+  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+}
+
+/**
+ * Shortest decimal text that reads back as the same float32 (Number's own
+ * toString is shortest for float64, which prints float32 noise digits).
+ */
+export function float32Text(v: number): string {
+  for (let p = 6; p < 9; p++) {
+    const s = v.toPrecision(p);
+    if (Math.fround(Number(s)) === v) return String(Number(s));
+  }
+  return String(Number(v.toPrecision(9)));
+}
+
+/** Fixed number of decimals without a trailing "-0" artefact. */
+export function fixedText(v: number, decimals: number): string {
+  const s = v.toFixed(decimals);
+  return s.startsWith('-') && Number(s) === 0 ? s.slice(1) : s;
+}

@@ -1,0 +1,133 @@
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { extname } from 'node:path';
+import { UserError } from '../../util/errors.js';
+import type { RawSpectrum, SpectralDataset } from '../dataset.js';
+import { readArrow, writeArrow } from './arrow.js';
+import { readJsonSpectra, writeJsonSpectra } from './json.js';
+import { readLongCsv } from './long-csv.js';
+import { ENERGY_PREFIX, readReferenceCsv, writeReferenceCsv, type CsvWriteOptions } from './reference-csv.js';
+
+/** Options every reader receives; a reader ignores the ones that do not apply to its format. */
+export interface ReadOptions {
+  /** Columns, by exact name, to read as descriptors in CSVs without the `AUX_` prefix. */
+  descriptorColumns?: string[];
+  /** Column whose text is the spectrum id (CSV layouts). */
+  idColumn?: string;
+}
+
+/** What a reader returns: spectra on one grid, or spectra each on their own grid (resampled later). */
+export type ReadResult = SpectralDataset | RawSpectrum[];
+
+/** One input format. */
+export interface FormatReader {
+  /** Name used by `data.format` in configs and `--format` (e.g. "csv", "xdi"). */
+  name: string;
+  /** One line for help texts. */
+  describe: string;
+  /**
+   * Whether this reader claims the path, judged from its name and first
+   * bytes (up to 4 KiB; a folder gets an empty buffer). The first reader in
+   * {@link readers} that claims a path reads it under `format: auto`.
+   */
+  detect(path: string, head: Buffer): boolean;
+  /** Reads the whole input; throws UserError naming file and line/field on bad input. */
+  read(path: string, options: ReadOptions): ReadResult | Promise<ReadResult>;
+}
+
+const ext = (p: string) => extname(p).toLowerCase();
+const headText = (head: Buffer) => head.toString('utf8');
+/** First header line of a text head (skipping a BOM, blank and # lines). */
+function firstLine(head: Buffer): string {
+  for (const line of headText(head).replace(/^\uFEFF/, '').split(/\r?\n/)) {
+    if (line.trim() !== '' && !line.startsWith('#')) return line;
+  }
+  return '';
+}
+
+/**
+ * Registered readers, most specific first. To add a format, write
+ * src/data/formats/<name>.ts exporting a FormatReader and add one line here.
+ */
+export const readers: FormatReader[] = [
+  {
+    name: 'arrow',
+    describe: 'Apache Arrow IPC / Feather v2 (.arrow, .feather, .ipc)',
+    detect: (p, head) => ['.arrow', '.feather', '.ipc', '.arrows'].includes(ext(p)) || head.subarray(0, 6).toString('latin1') === 'ARROW1',
+    read: (p) => readArrow(p),
+  },
+  {
+    name: 'json',
+    describe: 'JSON: {energies, spectra, descriptors, ids} or an array of {id, energy, mu, descriptors} records',
+    detect: (p, head) => ext(p) === '.json' || /^\s*[[{]/.test(headText(head)),
+    read: (p) => readJsonSpectra(p),
+  },
+  {
+    name: 'csv',
+    describe: 'reference RankAAE CSV: id columns, AUX_<NAME> descriptors, ENE_<energy> spectrum columns',
+    detect: (p, head) => ['.csv', '.tsv', '.txt'].includes(ext(p)) && firstLine(head).includes(ENERGY_PREFIX),
+    read: (p, o) => readReferenceCsv(p, o),
+  },
+  {
+    name: 'long-csv',
+    describe: 'CSV whose header holds label names then the energies; one spectrum per row',
+    detect: (p, head) => ['.csv', '.tsv', '.txt'].includes(ext(p)) && /(^|[,;\t])\s*"?[+-]?\d+(\.\d*)?([eE][+-]?\d+)?"?\s*([,;\t]|$)/.test(firstLine(head)),
+    read: (p, o) => readLongCsv(p, o),
+  },
+];
+
+/** Names of the registered readers, for messages and CLI choices. */
+export function formatNames(): string[] {
+  return readers.map((r) => r.name);
+}
+
+/** Reads up to 4 KiB from the start of a file (empty for folders). */
+function readHead(path: string): Buffer {
+  if (statSync(path).isDirectory()) return Buffer.alloc(0);
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.alloc(4096);
+    const got = readSync(fd, buf, 0, buf.length, 0);
+    return buf.subarray(0, got);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The reader for `path`: the named one, or under 'auto' the first that detects it. */
+export function pickReader(path: string, format = 'auto'): FormatReader {
+  if (format !== 'auto') {
+    const r = readers.find((x) => x.name === format);
+    if (!r) throw new UserError(`unknown format "${format}" (expected auto or one of ${formatNames().join(', ')})`);
+    return r;
+  }
+  if (!existsSync(path)) throw new UserError('file not found', path);
+  const head = readHead(path);
+  const r = readers.find((x) => x.detect(path, head));
+  if (!r) {
+    throw new UserError(
+      `cannot tell the format from the name and content; pass a format (one of ${formatNames().join(', ')}). ` +
+        `Known formats: ${readers.map((x) => `${x.name} = ${x.describe}`).join('; ')}`,
+      path,
+    );
+  }
+  return r;
+}
+
+/** Reads `path` with the named or detected reader. */
+export async function readSpectra(path: string, format = 'auto', options: ReadOptions = {}): Promise<ReadResult> {
+  return pickReader(path, format).read(path, options);
+}
+
+/** Output formats, chosen by file extension. */
+export type WriteOptions = CsvWriteOptions;
+
+/** Writes `ds` in the format its extension names: .arrow/.feather/.ipc, .csv, .json. */
+export function writeSpectra(ds: SpectralDataset, path: string, options: WriteOptions = {}): void {
+  const e = ext(path);
+  if (e === '.arrow' || e === '.feather' || e === '.ipc') writeArrow(ds, path);
+  else if (e === '.csv') writeReferenceCsv(ds, path, options);
+  else if (e === '.json') writeJsonSpectra(ds, path);
+  else throw new UserError(`cannot tell the output format from the extension "${e}" (expected .arrow, .feather, .csv or .json)`, path);
+}
+
+export { readArrow, writeArrow, readJsonSpectra, writeJsonSpectra, readLongCsv, readReferenceCsv, writeReferenceCsv };

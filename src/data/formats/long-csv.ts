@@ -1,0 +1,94 @@
+import { UserError, at } from '../../util/errors.js';
+import type { SpectralDataset } from '../dataset.js';
+import { CsvScanner, ID_NAMES, fillTable, parseNumberBytes, readFileBytes, readHeader, type ColumnRole } from './csv-table.js';
+import { summarizeNames, type CsvReadOptions } from './reference-csv.js';
+
+/**
+ * The plain "energy row" CSV layout, one spectrum per row, whose header
+ * holds the energies themselves:
+ *
+ *   name,CN,OS,7100,7100.5,7101,...
+ *   sample_a,6,2.5,0.012,0.013,0.015,...
+ *
+ * - Label columns come first: every header cell before the first one that
+ *   is a number. Energy columns are that cell and every cell after it; all
+ *   of them must be numbers, increasing strictly from left to right.
+ * - The id column is `idColumn` if given, else the first label column named
+ *   id/name/sample/file/filename/label/spectrum (case-insensitive); without
+ *   one, ids are the 0-based row numbers.
+ * - The other label columns are descriptors under their header name (empty
+ *   or NaN fields are missing labels), unless `descriptorColumns` is given:
+ *   then only those are descriptors and remaining label columns are ignored
+ *   (the way to carry text columns other than the id).
+ * - A header with no label columns at all is allowed (spectra only).
+ */
+export function readLongCsv(path: string, options: CsvReadOptions = {}): SpectralDataset {
+  const scanner = new CsvScanner(readFileBytes(path), path);
+  const names = readHeader(scanner);
+  const headerLine = scanner.line;
+  const buf = scanner.buf;
+  let first = -1;
+  for (let j = 0; j < names.length; j++) {
+    if (Number.isFinite(parseNumberBytes(buf, scanner.starts[j], scanner.ends[j]))) {
+      first = j;
+      break;
+    }
+  }
+  if (first < 0) {
+    throw new UserError(
+      `no energy columns: expected header cells after the labels to be energies (numbers), found ${summarizeNames(names)}. ` +
+        'For ENE_<energy> headers use the reference csv format.',
+      at(path, headerLine),
+    );
+  }
+  const energies = new Float64Array(names.length - first);
+  for (let j = first; j < names.length; j++) {
+    const e = parseNumberBytes(buf, scanner.starts[j], scanner.ends[j]);
+    if (!Number.isFinite(e)) {
+      throw new UserError(`header cell "${names[j]}": expected an energy (a number) like the cells before it`, scanner.where(j));
+    }
+    if (j > first && !(e > energies[j - first - 1])) {
+      throw new UserError(
+        `energies must increase strictly from left to right: column "${names[j]}" follows "${names[j - 1]}"`,
+        scanner.where(j),
+      );
+    }
+    energies[j - first] = e;
+  }
+  const labels = names.slice(0, first);
+  const explicit = options.descriptorColumns;
+  for (const d of explicit ?? []) {
+    if (!labels.includes(d)) {
+      throw new UserError(`descriptor column "${d}" not found among the label columns (${summarizeNames(labels)})`, at(path, headerLine));
+    }
+  }
+  let idColumn = -1;
+  if (options.idColumn !== undefined) {
+    idColumn = labels.indexOf(options.idColumn);
+    if (idColumn < 0) {
+      throw new UserError(`id column "${options.idColumn}" not found among the label columns (${summarizeNames(labels)})`, at(path, headerLine));
+    }
+  } else {
+    idColumn = labels.findIndex((l) => ID_NAMES.has(l.toLowerCase()));
+  }
+  const roles: ColumnRole[] = names.map((_, j) => {
+    if (j >= first) return 'spectrum';
+    if (j === idColumn) return 'id';
+    if (explicit) return explicit.includes(names[j]) ? 'descriptor' : 'skip';
+    return 'descriptor';
+  });
+  const descriptorNames = names.filter((_, j) => roles[j] === 'descriptor');
+  const table = fillTable(scanner, { names, roles, idColumn });
+  if (table.n === 0) throw new UserError('no data rows after the header (empty dataset)', path);
+  return {
+    energies,
+    spectra: table.spectra,
+    n: table.n,
+    m: energies.length,
+    ids: table.ids,
+    descriptorNames,
+    descriptors: table.descriptors,
+    axis: 'energy',
+    source: path,
+  };
+}

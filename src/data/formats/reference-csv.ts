@@ -1,0 +1,164 @@
+import { UserError, at } from '../../util/errors.js';
+import { writeFileAtomic } from '../../util/atomic.js';
+import type { SpectralDataset } from '../dataset.js';
+import {
+  CsvScanner,
+  ID_NAMES,
+  csvField,
+  fillTable,
+  fixedText,
+  float32Text,
+  parseNumberBytes,
+  readFileBytes,
+  readHeader,
+  type ColumnRole,
+} from './csv-table.js';
+
+/**
+ * The reference RankAAE CSV layout (one spectrum per row):
+ *
+ *   id,AUX_OS,AUX_CN,AUX_BL,ENE_7100,ENE_7100.63,...
+ *   fe_0001,2.731,4,1.9312,0.01022,0.00871,...
+ *
+ * - `ENE_<energy>` columns hold the spectrum; `<energy>` is the grid value
+ *   and must increase strictly from left to right.
+ * - `AUX_<NAME>` columns hold descriptors, named `<NAME>` in the dataset.
+ *   An empty field (or NaN/NA) is a missing label and becomes NaN.
+ * - Columns named in `descriptorColumns` are descriptors too, under their
+ *   own name (for files without the AUX_ prefix).
+ * - Any other column is an id column. The row id comes from `idColumn`, else
+ *   the first column named id/name/sample/file/filename/label/spectrum, else
+ *   the first other column (pandas' unnamed index column counts), else the
+ *   0-based row number.
+ */
+export interface CsvReadOptions {
+  /** Extra columns, by exact header name, to read as descriptors (for CSVs without `AUX_`). */
+  descriptorColumns?: string[];
+  /** Column whose text is the row id. */
+  idColumn?: string;
+}
+
+export const ENERGY_PREFIX = 'ENE_';
+export const DESCRIPTOR_PREFIX = 'AUX_';
+
+/** Reads a reference-layout CSV into a SpectralDataset. */
+export function readReferenceCsv(path: string, options: CsvReadOptions = {}): SpectralDataset {
+  const scanner = new CsvScanner(readFileBytes(path), path);
+  const names = readHeader(scanner);
+  const headerLine = scanner.line;
+  const roles: ColumnRole[] = [];
+  const energies: number[] = [];
+  const descriptorNames: string[] = [];
+  const explicit = new Set(options.descriptorColumns ?? []);
+  for (const name of explicit) {
+    if (!names.includes(name)) {
+      throw new UserError(
+        `descriptor column "${name}" not found (columns: ${summarizeNames(names)})`,
+        at(path, headerLine),
+      );
+    }
+  }
+  const otherColumns: number[] = [];
+  for (let j = 0; j < names.length; j++) {
+    const name = names[j];
+    if (name.startsWith(ENERGY_PREFIX)) {
+      const e = parseNumberBytes(Buffer.from(name.slice(ENERGY_PREFIX.length)), 0, name.length - ENERGY_PREFIX.length);
+      if (!Number.isFinite(e)) {
+        throw new UserError(`column "${name}": expected ENE_<energy> with a numeric energy`, scanner.where(j));
+      }
+      if (energies.length > 0 && !(e > energies[energies.length - 1])) {
+        const prev = names[roles.lastIndexOf('spectrum')];
+        throw new UserError(
+          `energies must increase strictly from left to right: column "${name}" (${e}) follows "${prev}" (${energies[energies.length - 1]})`,
+          scanner.where(j),
+        );
+      }
+      energies.push(e);
+      roles.push('spectrum');
+    } else if (name.startsWith(DESCRIPTOR_PREFIX) || explicit.has(name)) {
+      const d = explicit.has(name) ? name : name.slice(DESCRIPTOR_PREFIX.length);
+      if (d === '') throw new UserError(`column "${name}": expected AUX_<NAME> with a name`, scanner.where(j));
+      if (descriptorNames.includes(d)) {
+        throw new UserError(`descriptor "${d}" appears twice (column "${name}")`, scanner.where(j));
+      }
+      descriptorNames.push(d);
+      roles.push('descriptor');
+    } else {
+      roles.push('skip');
+      otherColumns.push(j);
+    }
+  }
+  if (energies.length === 0) {
+    throw new UserError(
+      `no spectrum columns (expected ENE_<energy> columns; found ${summarizeNames(names)}). ` +
+        'For a header that holds the energies themselves use the long-csv format.',
+      at(path, headerLine),
+    );
+  }
+  let idColumn = -1;
+  if (options.idColumn !== undefined) {
+    idColumn = names.indexOf(options.idColumn);
+    if (idColumn < 0 || roles[idColumn] !== 'skip') {
+      throw new UserError(
+        `id column "${options.idColumn}" not found among the non-spectrum, non-descriptor columns (${otherColumns.map((j) => `"${names[j]}"`).join(', ') || 'none'})`,
+        at(path, headerLine),
+      );
+    }
+  } else if (otherColumns.length > 0) {
+    idColumn = otherColumns.find((j) => ID_NAMES.has(names[j].toLowerCase())) ?? otherColumns[0];
+  }
+  if (idColumn >= 0) roles[idColumn] = 'id';
+  const table = fillTable(scanner, { names, roles, idColumn });
+  if (table.n === 0) throw new UserError('no data rows after the header (empty dataset)', path);
+  return {
+    energies: Float64Array.from(energies),
+    spectra: table.spectra,
+    n: table.n,
+    m: energies.length,
+    ids: table.ids,
+    descriptorNames,
+    descriptors: table.descriptors,
+    axis: 'energy',
+    source: path,
+  };
+}
+
+/** Options of {@link writeReferenceCsv}. */
+export interface CsvWriteOptions {
+  /**
+   * Decimals of spectrum values; omit for the shortest text that reads back
+   * as the same float32 (lossless).
+   */
+  decimals?: number;
+}
+
+/**
+ * Writes the reference layout: `id`, `AUX_<name>`..., `ENE_<energy>`...
+ * Energies and descriptors are written losslessly (shortest float64 text);
+ * missing labels as empty fields.
+ */
+export function writeReferenceCsv(ds: SpectralDataset, path: string, options: CsvWriteOptions = {}): void {
+  const k = ds.descriptorNames.length;
+  const header = ['id', ...ds.descriptorNames.map((d) => DESCRIPTOR_PREFIX + d), ...Array.from(ds.energies, (e) => ENERGY_PREFIX + String(e))];
+  const lines: string[] = [header.map(csvField).join(',')];
+  const dec = options.decimals;
+  const fmt = dec === undefined ? float32Text : (v: number) => fixedText(v, dec);
+  const row: string[] = new Array(1 + k + ds.m);
+  for (let i = 0; i < ds.n; i++) {
+    row[0] = csvField(ds.ids[i]);
+    for (let j = 0; j < k; j++) {
+      const v = ds.descriptors[i * k + j];
+      row[1 + j] = Number.isNaN(v) ? '' : String(v);
+    }
+    const off = i * ds.m;
+    for (let c = 0; c < ds.m; c++) row[1 + k + c] = fmt(ds.spectra[off + c]);
+    lines.push(row.join(','));
+  }
+  writeFileAtomic(path, lines.join('\n') + '\n');
+}
+
+/** Short list of column names for messages (first few and a count). */
+export function summarizeNames(names: string[], max = 8): string {
+  const shown = names.slice(0, max).map((s) => `"${s}"`).join(', ');
+  return names.length > max ? `${shown}, ... (${names.length} columns)` : shown;
+}

@@ -1,0 +1,61 @@
+import { UserError } from '../util/errors.js';
+import type { SpectralDataset } from './dataset.js';
+import { readSpectra, type ReadOptions } from './formats/index.js';
+import { applyGrid, assembleSpectra, type GridSpec, type OutsidePolicy } from './grid.js';
+
+/** Options of {@link loadSpectra}. */
+export interface LoadOptions extends ReadOptions {
+  /** Reader name or 'auto' (default): detect from the file name and content. */
+  format?: string;
+  /**
+   * Descriptors to keep, in this order (latent-axis order for training).
+   * Unknown names are a UserError listing the available ones. Omit to keep all.
+   */
+  descriptors?: string[];
+  /** Resample onto this grid; omit to keep the file's common grid. */
+  grid?: GridSpec;
+  /** Grid beyond a spectrum's range: 'error' (default) or 'clamp' (flat extension, with warnings). */
+  outside?: OutsidePolicy;
+}
+
+/** A loaded dataset and the warnings loading produced (e.g. flat-extended spectra). */
+export interface LoadResult {
+  dataset: SpectralDataset;
+  warnings: string[];
+}
+
+/**
+ * Reads a spectra file with the right reader, puts per-spectrum grids onto
+ * a common grid, applies the requested grid and picks the requested
+ * descriptors in the requested order.
+ */
+export async function loadSpectra(path: string, options: LoadOptions = {}): Promise<LoadResult> {
+  const read = await readSpectra(path, options.format ?? 'auto', options);
+  let result: LoadResult;
+  if (Array.isArray(read)) {
+    result = assembleSpectra(read, options.grid, { outside: options.outside, source: path });
+  } else {
+    result = applyGrid(read, options.grid, { outside: options.outside });
+  }
+  if (options.descriptors) result = { ...result, dataset: selectDescriptors(result.dataset, options.descriptors) };
+  return result;
+}
+
+/** A dataset keeping only `names`, in that order; unknown names are a UserError listing the available ones. */
+export function selectDescriptors(ds: SpectralDataset, names: string[]): SpectralDataset {
+  const idx = names.map((name) => {
+    const j = ds.descriptorNames.indexOf(name);
+    if (j < 0) {
+      const available = ds.descriptorNames.length > 0 ? ds.descriptorNames.join(', ') : 'none';
+      const hint = ds.descriptorNames.length === 0 ? ' (reference CSVs name them AUX_<NAME>; other CSVs need descriptor columns listed)' : '';
+      throw new UserError(`unknown descriptor "${name}" (available: ${available})${hint}`, ds.source);
+    }
+    return j;
+  });
+  if (new Set(names).size !== names.length) throw new UserError(`descriptor listed twice in ${names.join(', ')}`, ds.source);
+  const k = ds.descriptorNames.length;
+  const k2 = idx.length;
+  const descriptors = new Float64Array(ds.n * k2);
+  for (let i = 0; i < ds.n; i++) for (let t = 0; t < k2; t++) descriptors[i * k2 + t] = ds.descriptors[i * k + idx[t]];
+  return { ...ds, descriptorNames: [...names], descriptors };
+}

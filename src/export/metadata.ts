@@ -1,0 +1,148 @@
+import { z } from 'zod';
+import { createHash } from 'node:crypto';
+
+/**
+ * metadata.json of a model directory: everything needed to use the
+ * networks on new data (grid, normalization, which axis is which
+ * descriptor) and to trust them (training config and its hash, metrics,
+ * checksums of every file).
+ */
+
+/** Bumped when the directory layout or a field's meaning changes incompatibly. */
+export const MODEL_FORMAT_VERSION = 1;
+
+const finite = z.number().finite();
+
+/** Energy grid: start/stop/step (regular) or the full list of points. */
+export const GridMetaSchema = z.union([
+  z.strictObject({
+    start: finite,
+    stop: finite,
+    step: finite.positive(),
+    /** Number of points (stop is included when it falls on a step). */
+    length: z.number().int().min(2),
+  }),
+  z.strictObject({ values: z.array(finite).min(2) }),
+]);
+export type GridMeta = z.infer<typeof GridMetaSchema>;
+
+/** Opaque to the exporter; owned by the data layer. Only `kind` is checked. */
+export const NormalizationMetaSchema = z.looseObject({
+  kind: z.enum(['none', 'minmax', 'area', 'standardize']),
+});
+
+export const DescriptorAxisSchema = z.strictObject({
+  /** Descriptor name, e.g. "CN". */
+  name: z.string().min(1),
+  /** Latent axis index the rank constraint ties it to. */
+  axis: z.number().int().min(0),
+  /** +1 if the descriptor grows along the axis, -1 if it falls. */
+  direction: z.union([z.literal(1), z.literal(-1)]),
+  /** Whether the descriptor takes a few discrete levels. */
+  discrete: z.boolean(),
+});
+
+export const CalibrationSchema = z.strictObject({
+  descriptor: z.string().min(1),
+  axis: z.number().int().min(0),
+  direction: z.union([z.literal(1), z.literal(-1)]),
+  spearman: z.number(),
+  n: z.number().int().min(2),
+  x: z.array(finite).min(1),
+  y: z.array(finite).min(1),
+  levels: z.array(finite).optional(),
+});
+
+export const OodSchema = z.strictObject({
+  metric: z.literal('reconstruction-mse'),
+  n: z.number().int().min(2),
+  sample: z.array(finite.min(0)).min(2),
+  p99: finite.min(0),
+});
+
+export const FileEntrySchema = z.strictObject({
+  /** Path relative to the model directory, with forward slashes. */
+  path: z.string().min(1),
+  /** Hex SHA-256 of the file's bytes. */
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  bytes: z.number().int().min(0),
+});
+
+/** Fields the producer (trainer) supplies; the writer adds the rest. */
+export const MetadataInputSchema = z.strictObject({
+  grid: GridMetaSchema,
+  /** What the grid measures. */
+  axisKind: z.enum(['energy', 'twotheta', 'q']),
+  normalization: NormalizationMetaSchema,
+  descriptors: z.array(DescriptorAxisSchema),
+  /** Latent size (encoder output width, decoder input width). */
+  nStyle: z.number().int().min(1),
+  training: z.strictObject({
+    /** The resolved TrainConfig (defaults filled in). */
+    config: z.record(z.string(), z.unknown()),
+  }),
+  /** Compute backend the model was trained on (name, version, threads...). */
+  backend: z.record(z.string(), z.unknown()),
+  /** Free-form evaluation results. */
+  metrics: z.record(z.string(), z.unknown()).default({}),
+  calibration: z.array(CalibrationSchema).default([]),
+  ood: OodSchema.optional(),
+});
+export type ModelMetadataInput = z.input<typeof MetadataInputSchema>;
+
+export const ModelMetadataSchema = MetadataInputSchema.extend({
+  format: z.literal('xlatent-model'),
+  formatVersion: z.number().int().min(1),
+  /** xlatent version that wrote the directory. */
+  xlatentVersion: z.string(),
+  /** ISO 8601 time of writing. */
+  created: z.string(),
+  training: z.strictObject({
+    config: z.record(z.string(), z.unknown()),
+    /** SHA-256 of the canonical JSON of `config` (keys sorted): identical configs, identical hashes. */
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  }),
+  files: z.array(FileEntrySchema),
+  /** SHA-256 of the canonical JSON of this object without this field: detects hand edits. */
+  metadataSha256: z.string().regex(/^[0-9a-f]{64}$/),
+});
+export type ModelMetadata = z.infer<typeof ModelMetadataSchema>;
+
+/** JSON with object keys sorted recursively, so equal values give equal text (and hashes). */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, (v as Record<string, unknown>)[k]]))
+      : v,
+  );
+}
+
+/** Hex SHA-256 of bytes or UTF-8 text. */
+export function sha256Hex(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** Hash stored in `metadataSha256`: over every other field. */
+export function metadataDigest(meta: Omit<ModelMetadata, 'metadataSha256'> & { metadataSha256?: string }): string {
+  const { metadataSha256: _omit, ...rest } = meta;
+  return sha256Hex(canonicalJson(rest));
+}
+
+/** The full grid (start + i * step, or the stored values). */
+export function gridValues(grid: GridMeta): Float64Array {
+  if ('values' in grid) return Float64Array.from(grid.values);
+  return Float64Array.from({ length: grid.length }, (_, i) => grid.start + i * grid.step);
+}
+
+/**
+ * Grid metadata for an array of energies: compact start/stop/step when the
+ * points are evenly spaced (to 1e-6 of a step), else the full list.
+ */
+export function gridMetaFor(energies: ArrayLike<number>): GridMeta {
+  const n = energies.length;
+  const step = (energies[n - 1] - energies[0]) / (n - 1);
+  let regular = n >= 2 && step > 0;
+  for (let i = 0; regular && i < n; i++) regular = Math.abs(energies[0] + i * step - energies[i]) <= 1e-6 * step;
+  if (regular) return { start: energies[0], stop: energies[n - 1], step, length: n };
+  return { values: Array.from(energies) };
+}

@@ -1,0 +1,174 @@
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
+import type { z } from 'zod';
+import type { NetworkSpec } from '../model/spec.js';
+import { UserError, check } from '../util/errors.js';
+import { writeDirAtomic, writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
+import { xlatentVersion } from '../util/versions.js';
+import { loadSpecFromTfjsDir, saveSpecAsTfjs, MODEL_JSON_FILE, WEIGHTS_FILE } from './tfjs.js';
+import {
+  MODEL_FORMAT_VERSION,
+  MetadataInputSchema,
+  ModelMetadataSchema,
+  canonicalJson,
+  gridValues,
+  metadataDigest,
+  sha256Hex,
+  type ModelMetadata,
+  type ModelMetadataInput,
+} from './metadata.js';
+
+/**
+ * The model directory, the one artefact training produces and every other
+ * command (embed, export, analysis) consumes:
+ *
+ *   DIR/metadata.json          grid, normalization, descriptor axes, config + hash, metrics,
+ *                              calibration, OOD reference, SHA-256 of every other file
+ *   DIR/encoder/model.json     TF.js LayersModel (spectrum -> latent)
+ *   DIR/encoder/weights.bin
+ *   DIR/decoder/model.json     TF.js LayersModel (latent -> spectrum)
+ *   DIR/decoder/weights.bin
+ *
+ * The networks are stock TF.js layers models, so the encoder/ and decoder/
+ * folders load as they are in a browser with `tf.loadLayersModel`.
+ */
+
+export const METADATA_FILE = 'metadata.json';
+const NETWORK_FILES = ['encoder', 'decoder'].flatMap((n) => [`${n}/${MODEL_JSON_FILE}`, `${n}/${WEIGHTS_FILE}`]);
+
+/** A model directory's content in memory. */
+export interface ModelBundle {
+  /** spectrum (grid length) -> latent (nStyle). */
+  encoder: NetworkSpec;
+  /** latent (nStyle) -> spectrum (grid length). */
+  decoder: NetworkSpec;
+  metadata: ModelMetadata;
+}
+
+/** Renders a zod issue path as `a.b[2].c`. */
+function fieldPath(path: PropertyKey[]): string {
+  return path.reduce<string>((s, k) => (typeof k === 'number' ? `${s}[${k}]` : s ? `${s}.${String(k)}` : String(k)), '');
+}
+
+/** One line per zod issue, each naming its field. */
+export function describeZodError(err: z.ZodError): string {
+  return err.issues.map((i) => `field "${fieldPath(i.path) || '(root)'}": ${i.message}`).join('; ');
+}
+
+function checkWidths(encoder: NetworkSpec, decoder: NetworkSpec, nStyle: number, gridLength: number, where: string): void {
+  check(encoder.inputs === gridLength, `encoder input width ${encoder.inputs} differs from the energy grid length ${gridLength}`, where);
+  check(encoder.outputs === nStyle, `encoder output width ${encoder.outputs} differs from nStyle ${nStyle}`, where);
+  check(decoder.inputs === nStyle, `decoder input width ${decoder.inputs} differs from nStyle ${nStyle}`, where);
+  check(decoder.outputs === gridLength, `decoder output width ${decoder.outputs} differs from the energy grid length ${gridLength}`, where);
+}
+
+function listFiles(root: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile()) out.push(relative(root, p).split(sep).join('/'));
+    }
+  };
+  walk(root);
+  return out.sort();
+}
+
+/**
+ * Writes a complete model directory. Everything goes to a temporary sibling
+ * that is renamed into place, so readers see the old directory or the new
+ * one, never a half-written mix.
+ *
+ * @param dir target directory (replaced if it exists)
+ * @param bundle networks plus the producer's metadata; format fields, time, config hash and checksums are added here
+ * @param extraFiles optional files (relative path -> content) to include and checksum, e.g. a report
+ * @param options.created keep this creation time (ISO 8601) instead of now, e.g. when copying a model
+ * @returns the metadata as written
+ */
+export async function writeModelDir(
+  dir: string,
+  bundle: { encoder: NetworkSpec; decoder: NetworkSpec; metadata: ModelMetadataInput },
+  extraFiles: Record<string, string | Uint8Array> = {},
+  options: { created?: string } = {},
+): Promise<ModelMetadata> {
+  const parsed = MetadataInputSchema.safeParse(bundle.metadata);
+  if (!parsed.success) throw new UserError(`invalid model metadata: ${describeZodError(parsed.error)}`, dir);
+  const input = parsed.data;
+  checkWidths(bundle.encoder, bundle.decoder, input.nStyle, gridValues(input.grid).length, dir);
+  for (const d of input.descriptors) {
+    check(d.axis < input.nStyle, `descriptor ${d.name} is tied to axis ${d.axis} but nStyle is ${input.nStyle}`, dir);
+  }
+  let written: ModelMetadata | undefined;
+  await writeDirAtomic(dir, async (tmp) => {
+    await saveSpecAsTfjs(bundle.encoder, join(tmp, 'encoder'), 'encoder');
+    await saveSpecAsTfjs(bundle.decoder, join(tmp, 'decoder'), 'decoder');
+    for (const [rel, content] of Object.entries(extraFiles)) {
+      check(!rel.includes('..') && rel !== METADATA_FILE, `extra file name not allowed: ${rel}`, dir);
+      writeFileAtomic(join(tmp, rel), content);
+    }
+    const files = listFiles(tmp).map((path) => {
+      const bytes = readFileSync(join(tmp, path));
+      return { path, sha256: sha256Hex(bytes), bytes: bytes.byteLength };
+    });
+    const withoutDigest = {
+      format: 'xlatent-model' as const,
+      formatVersion: MODEL_FORMAT_VERSION,
+      xlatentVersion: xlatentVersion(),
+      created: options.created ?? new Date().toISOString(),
+      ...input,
+      training: { config: input.training.config, sha256: sha256Hex(canonicalJson(input.training.config)) },
+      files,
+    };
+    written = { ...withoutDigest, metadataSha256: metadataDigest(withoutDigest) };
+    writeJsonAtomic(join(tmp, METADATA_FILE), written);
+  });
+  return written!;
+}
+
+/**
+ * Reads and verifies a model directory: metadata schema, the metadata's own
+ * digest, every listed file's SHA-256, and that the networks' widths fit the
+ * grid and nStyle. Every failure is a UserError naming the file (and field).
+ */
+export async function readModelDir(dir: string): Promise<ModelBundle> {
+  check(existsSync(dir), 'model directory not found', dir);
+  check(statSync(dir).isDirectory(), 'expected a model directory (with metadata.json, encoder/, decoder/), found a file', dir);
+  const metaPath = join(dir, METADATA_FILE);
+  check(existsSync(metaPath), 'file not found; is this a model directory written by `xlatent train`?', metaPath);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(metaPath, 'utf8'));
+  } catch (e) {
+    throw new UserError(`not valid JSON (${(e as Error).message})`, metaPath);
+  }
+  if (raw && typeof raw === 'object' && typeof (raw as { formatVersion?: unknown }).formatVersion === 'number') {
+    const v = (raw as { formatVersion: number }).formatVersion;
+    check(v <= MODEL_FORMAT_VERSION, `model format version ${v} is newer than this xlatent understands (${MODEL_FORMAT_VERSION}); upgrade xlatent`, metaPath);
+  }
+  const parsed = ModelMetadataSchema.safeParse(raw);
+  if (!parsed.success) throw new UserError(describeZodError(parsed.error), metaPath);
+  const metadata = parsed.data;
+  check(
+    metadataDigest(metadata) === metadata.metadataSha256,
+    'contents do not match its metadataSha256 checksum: the file was edited after the model was written',
+    metaPath,
+  );
+  const listed = new Map(metadata.files.map((f) => [f.path, f]));
+  for (const required of NETWORK_FILES) check(listed.has(required), `the file list lacks ${required}`, metaPath);
+  for (const f of metadata.files) {
+    const p = join(dir, f.path);
+    check(!f.path.includes('..'), `file list entry escapes the model directory: ${f.path}`, metaPath);
+    check(existsSync(p), 'file not found (listed in metadata.json)', p);
+    const bytes = readFileSync(p);
+    check(
+      sha256Hex(bytes) === f.sha256,
+      `SHA-256 checksum mismatch: the file was modified or corrupted after the model was written (expected ${f.sha256.slice(0, 12)}..., ${f.bytes} bytes; found ${bytes.byteLength} bytes)`,
+      p,
+    );
+  }
+  const encoder = await loadSpecFromTfjsDir(join(dir, 'encoder'));
+  const decoder = await loadSpecFromTfjsDir(join(dir, 'decoder'));
+  checkWidths(encoder, decoder, metadata.nStyle, gridValues(metadata.grid).length, metaPath);
+  return { encoder, decoder, metadata };
+}

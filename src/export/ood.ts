@@ -1,0 +1,87 @@
+import { check } from '../util/errors.js';
+
+/**
+ * Out-of-distribution score from reconstruction error: a spectrum the
+ * autoencoder reconstructs much worse than the training spectra lies outside
+ * what the model learned (e.g. an experimental spectrum with a feature no
+ * simulated one has), so its latent coordinates and descriptor estimates
+ * deserve less trust. The reference is the training set's per-spectrum MSE
+ * distribution, stored as a sorted sample (all values, or evenly spaced
+ * quantiles when there are many).
+ */
+export interface OodReference {
+  /** What the sample measures: mean squared reconstruction error per spectrum, in normalized units. */
+  metric: 'reconstruction-mse';
+  /** Number of training spectra the reference summarizes. */
+  n: number;
+  /** Sorted sample: sample[j] is the j/(k-1) quantile of the training MSE (k = sample.length). */
+  sample: number[];
+  /** 99th percentile of the training MSE; spectra above it are flagged. */
+  p99: number;
+}
+
+/** Per-row mean squared difference of two n x m row-major arrays. */
+export function reconstructionMse(x: ArrayLike<number>, xhat: ArrayLike<number>, n: number, m: number): Float64Array {
+  check(x.length === n * m && xhat.length === n * m, `reconstructionMse: expected ${n} x ${m} values`);
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let j = i * m; j < (i + 1) * m; j++) {
+      const d = x[j] - xhat[j];
+      s += d * d;
+    }
+    out[i] = s / m;
+  }
+  return out;
+}
+
+/** Quantile with linear interpolation between order statistics (numpy's default, "type 7"). */
+export function quantileSorted(sorted: ArrayLike<number>, p: number): number {
+  const n = sorted.length;
+  const h = (n - 1) * p;
+  const lo = Math.floor(h);
+  const hi = Math.min(lo + 1, n - 1);
+  return sorted[lo] + (h - lo) * (sorted[hi] - sorted[lo]);
+}
+
+/**
+ * Summarizes the training MSEs.
+ *
+ * @param mse reconstruction MSE of each training spectrum (must be finite)
+ * @param maxSample largest number of stored values; beyond it, evenly spaced quantiles are stored
+ */
+export function buildOodReference(mse: ArrayLike<number>, maxSample = 1000): OodReference {
+  check(mse.length >= 2, `OOD reference needs at least 2 spectra, got ${mse.length}`);
+  const sorted = Float64Array.from(mse).sort();
+  for (const v of sorted) check(Number.isFinite(v), 'OOD reference: a reconstruction error is not finite (NaN or Infinity)');
+  const k = Math.min(sorted.length, Math.max(2, maxSample));
+  const sample = k === sorted.length ? Array.from(sorted) : Array.from({ length: k }, (_, j) => quantileSorted(sorted, j / (k - 1)));
+  return { metric: 'reconstruction-mse', n: sorted.length, sample, p99: quantileSorted(sorted, 0.99) };
+}
+
+/**
+ * Percentile (0..100) of `mse` within the training distribution: the
+ * interpolated empirical CDF of the stored sample, so the training p-quantile
+ * maps back to p. NaN stays NaN.
+ */
+export function oodPercentile(ref: OodReference, mse: number): number {
+  const s = ref.sample;
+  const k = s.length;
+  if (!Number.isFinite(mse)) return mse === Infinity ? 100 : NaN;
+  if (mse < s[0]) return 0;
+  if (mse >= s[k - 1]) return 100;
+  let lo = 0;
+  let hi = k - 1;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (s[mid] <= mse) lo = mid;
+    else hi = mid;
+  }
+  const frac = s[hi] > s[lo] ? (mse - s[lo]) / (s[hi] - s[lo]) : 0;
+  return (100 * (lo + frac)) / (k - 1);
+}
+
+/** True when the spectrum reconstructs worse than 99% of the training spectra. */
+export function isOutOfDistribution(ref: OodReference, mse: number): boolean {
+  return !(mse <= ref.p99);
+}

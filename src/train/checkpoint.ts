@@ -1,0 +1,110 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { writeDirAtomic } from '../util/atomic.js';
+import { UserError } from '../util/errors.js';
+
+/**
+ * A checkpoint is a directory holding `state.json` (everything that is not a
+ * tensor: epoch, generator state, schedule, history, config, plus the
+ * manifest of tensors) and `variables.bin` (all tensors as little-endian
+ * float32, concatenated in manifest order). It is written under a temporary
+ * name and renamed into place, so a killed run leaves the previous
+ * checkpoint intact.
+ */
+
+export const STATE_FILE = 'state.json';
+export const VARIABLES_FILE = 'variables.bin';
+
+/** Where one tensor lies in variables.bin. */
+export interface TensorEntry {
+  name: string;
+  shape: number[];
+  /** Offset in float32 elements. */
+  offset: number;
+  /** Number of float32 elements. */
+  length: number;
+}
+
+/** A tensor read back from a checkpoint. */
+export interface StoredTensor {
+  shape: number[];
+  data: Float32Array;
+}
+
+/**
+ * Writes `state` and the named variables as a checkpoint directory at `dir`.
+ * Names must be unique; the manifest is stored as `state.tensors`.
+ */
+export async function saveCheckpoint(dir: string, state: object, variables: [string, tf.Variable][]): Promise<void> {
+  const entries: TensorEntry[] = [];
+  let total = 0;
+  const seen = new Set<string>();
+  for (const [name, v] of variables) {
+    if (seen.has(name)) throw new Error(`saveCheckpoint: duplicate tensor name ${name}`);
+    seen.add(name);
+    entries.push({ name, shape: v.shape.slice(), offset: total, length: v.size });
+    total += v.size;
+  }
+  const data = new Float32Array(total);
+  variables.forEach(([, v], i) => data.set(v.dataSync() as Float32Array, entries[i].offset));
+  await writeDirAtomic(dir, (tmp) => {
+    writeFileSync(join(tmp, VARIABLES_FILE), new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    writeFileSync(join(tmp, STATE_FILE), JSON.stringify({ ...state, tensors: entries }) + '\n');
+  });
+}
+
+/** True when `dir` holds a complete checkpoint. */
+export function hasCheckpoint(dir: string): boolean {
+  return existsSync(join(dir, STATE_FILE)) && existsSync(join(dir, VARIABLES_FILE));
+}
+
+/** Reads a checkpoint directory; throws UserError naming the file on any inconsistency. */
+export function loadCheckpoint<S extends object>(dir: string): { state: S; tensors: Map<string, StoredTensor> } {
+  const statePath = join(dir, STATE_FILE);
+  const binPath = join(dir, VARIABLES_FILE);
+  if (!hasCheckpoint(dir)) throw new UserError(`no checkpoint here (expected ${STATE_FILE} and ${VARIABLES_FILE})`, dir);
+  let state: S & { tensors?: TensorEntry[] };
+  try {
+    state = JSON.parse(readFileSync(statePath, 'utf8'));
+  } catch (e) {
+    throw new UserError(`not valid JSON (${(e as Error).message})`, statePath);
+  }
+  const entries = state.tensors;
+  if (!Array.isArray(entries)) throw new UserError('missing "tensors" manifest', statePath);
+  const bytes = readFileSync(binPath);
+  // Copy into an aligned buffer: Buffer slices need not start on a 4-byte boundary.
+  const all = new Float32Array(bytes.byteLength / 4);
+  new Uint8Array(all.buffer).set(bytes);
+  const tensors = new Map<string, StoredTensor>();
+  for (const e of entries) {
+    if (e.offset + e.length > all.length) {
+      throw new UserError(`tensor ${e.name} runs past the end of ${VARIABLES_FILE} (truncated file?)`, binPath);
+    }
+    tensors.set(e.name, { shape: e.shape, data: all.slice(e.offset, e.offset + e.length) });
+  }
+  return { state, tensors };
+}
+
+/**
+ * Assigns stored tensors to variables by name, checking that every variable
+ * is present with the same shape.
+ *
+ * @param where checkpoint path for error messages
+ */
+export function restoreVariables(
+  variables: [string, tf.Variable][],
+  tensors: Map<string, StoredTensor>,
+  where: string,
+): void {
+  for (const [name, v] of variables) {
+    const t = tensors.get(name);
+    if (!t) throw new UserError(`tensor ${name} missing: the checkpoint was made by a different network`, where);
+    if (t.shape.length !== v.shape.length || t.shape.some((d, i) => d !== v.shape[i])) {
+      throw new UserError(`tensor ${name} has shape [${t.shape}], the network expects [${v.shape}]`, where);
+    }
+    const value = tf.tensor(t.data, v.shape);
+    v.assign(value);
+    value.dispose();
+  }
+}

@@ -1,0 +1,111 @@
+import { spearman } from '../metrics/correlation.js';
+
+/**
+ * Validation metrics of one epoch and the single score that picks the best
+ * epoch (and, across trials, the best model).
+ *
+ *   score = mean_i rho_i
+ *           - max(0, maxInterAxis - INTER_AXIS_TOLERANCE)
+ *           - RECONSTRUCTION_WEIGHT * min(1, mse / variance)
+ *
+ * rho_i: Spearman correlation of latent axis i with descriptor i over the
+ *   validation rows where descriptor i is known (signed: the rank loss asks
+ *   for a positive correlation, so a reversed axis scores badly; an
+ *   undefined correlation, e.g. a constant axis, counts as 0).
+ * maxInterAxis: the largest |Spearman| between any two latent axes
+ *   (constrained or free). Axes that copy each other are what a
+ *   physically organised latent space must avoid; correlations up to the
+ *   tolerance are free because real descriptors are themselves correlated.
+ * mse / variance: validation reconstruction MSE relative to the total
+ *   variance of the validation spectra (1 - R^2), capped at 1, with a small
+ *   weight: it breaks ties in favour of models that also reconstruct well.
+ *
+ * The score lies in [-2.05, 1]; a perfect ordering of uncorrelated axes with
+ * perfect reconstruction scores 1.
+ */
+
+/** Inter-axis |Spearman| below this costs nothing. */
+export const INTER_AXIS_TOLERANCE = 0.3;
+/** Weight of the relative reconstruction error in the score. */
+export const RECONSTRUCTION_WEIGHT = 0.05;
+
+export interface ValidationMetrics {
+  /** Spearman(axis i, descriptor i) per constrained descriptor (NaN when undefined). */
+  spearman: number[];
+  /** Largest |Spearman| over all pairs of latent axes (0 with a single axis). */
+  maxInterAxis: number;
+  /** Mean squared reconstruction error (decoder(encoder(x)) vs x, inference mode). */
+  reconstructionMse: number;
+  /** Reconstruction MSE divided by the variance of the validation spectra. */
+  relativeMse: number;
+  /** The combined score (higher is better). */
+  score: number;
+}
+
+/**
+ * @param latent n x nStyle latents, row-major
+ * @param nStyle latent width
+ * @param y n x k descriptors, row-major, NaN = missing
+ * @param k number of constrained descriptors (axis i <-> descriptor i)
+ * @param reconstructionMse validation reconstruction MSE
+ * @param variance total variance of the validation spectra (mean squared deviation from the per-channel mean)
+ */
+export function validationMetrics(
+  latent: Float32Array,
+  nStyle: number,
+  y: ArrayLike<number>,
+  k: number,
+  reconstructionMse: number,
+  variance: number,
+): ValidationMetrics {
+  const n = latent.length / nStyle;
+  const axes: Float64Array[] = [];
+  for (let j = 0; j < nStyle; j++) {
+    const a = new Float64Array(n);
+    for (let i = 0; i < n; i++) a[i] = latent[i * nStyle + j];
+    axes.push(a);
+  }
+  const rho: number[] = [];
+  for (let j = 0; j < k; j++) {
+    const xs: number[] = [];
+    const ys: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const v = y[i * k + j];
+      if (Number.isFinite(v)) {
+        xs.push(axes[j][i]);
+        ys.push(v);
+      }
+    }
+    rho.push(xs.length >= 3 ? spearman(xs, ys) : NaN);
+  }
+  let maxInter = 0;
+  for (let a = 0; a < nStyle; a++) {
+    for (let b = a + 1; b < nStyle; b++) {
+      const r = Math.abs(spearman(axes[a], axes[b]));
+      if (Number.isFinite(r) && r > maxInter) maxInter = r;
+    }
+  }
+  const relativeMse = variance > 0 ? reconstructionMse / variance : reconstructionMse > 0 ? Infinity : 0;
+  const meanRho = rho.reduce((s, r) => s + (Number.isFinite(r) ? r : 0), 0) / Math.max(k, 1);
+  const score =
+    meanRho -
+    Math.max(0, maxInter - INTER_AXIS_TOLERANCE) -
+    RECONSTRUCTION_WEIGHT * Math.min(1, Number.isFinite(relativeMse) ? relativeMse : 1);
+  return { spearman: rho, maxInterAxis: maxInter, reconstructionMse, relativeMse, score };
+}
+
+/** Mean squared deviation of n x m row-major spectra from their per-channel mean. */
+export function totalVariance(x: Float32Array, n: number, m: number): number {
+  if (n === 0) return 0;
+  const mean = new Float64Array(m);
+  for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) mean[j] += x[i * m + j];
+  for (let j = 0; j < m; j++) mean[j] /= n;
+  let s = 0;
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < m; j++) {
+      const d = x[i * m + j] - mean[j];
+      s += d * d;
+    }
+  }
+  return s / (n * m);
+}

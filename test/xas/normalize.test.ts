@@ -1,0 +1,135 @@
+import { describe, expect, it } from 'vitest';
+import { Rng } from '../../src/util/random.js';
+import { UserError } from '../../src/util/errors.js';
+import { findE0 } from '../../src/data/xas/e0.js';
+import { normalizeXas, resolveNormalizationParams, normalizeSpectrum } from '../../src/data/xas/normalize.js';
+import { alignToE0, calibrationShift, shiftEnergy } from '../../src/data/xas/calibrate.js';
+import { polyfit, polyval, rawCoefficients } from '../../src/data/xas/polyfit.js';
+
+/** Arctan edge of height `step` at `e0` on a sloped line, with optional noise and post-edge curvature. */
+function synthetic(opts: { e0: number; step: number; lo: number; hi: number; de: number; noise?: number; curvature?: number; seed?: number }) {
+  const n = Math.floor((opts.hi - opts.lo) / opts.de) + 1;
+  const energy = new Float64Array(n);
+  const mu = new Float64Array(n);
+  const rng = new Rng(opts.seed ?? 1);
+  for (let i = 0; i < n; i++) {
+    const e = opts.lo + i * opts.de;
+    energy[i] = e;
+    const edge = opts.step * (0.5 + Math.atan((e - opts.e0) / 0.8) / Math.PI);
+    const post = e > opts.e0 ? -(opts.curvature ?? 0) * ((e - opts.e0) / 100) ** 2 : 0;
+    mu[i] = 1.7 - 4e-4 * (e - opts.e0) + edge + post + (opts.noise ?? 0) * rng.normal();
+  }
+  return { energy, mu };
+}
+
+describe('XAS normalization', () => {
+  it('recovers E0 and an edge step of 2.5 on a sloped background (defaults, EXAFS-length scan)', () => {
+    const { energy, mu } = synthetic({ e0: 8333.3, step: 2.5, lo: 8050, hi: 8900, de: 0.5, noise: 0.002 });
+    const r = normalizeXas(energy, mu);
+    expect(Math.abs(r.e0 - 8333.3)).toBeLessThan(0.5);
+    expect(Math.abs(r.edgeStep / 2.5 - 1)).toBeLessThan(1e-2);
+    expect(r.ranges.preAuto).toBe(false);
+    expect(r.ranges.pre1).toBe(-200);
+    expect(r.ranges.nnorm).toBe(2);
+    let s = 0, c = 0;
+    for (let i = 0; i < energy.length; i++) if (r.energy[i] > r.e0 + 60) { s += r.norm[i]; c++; }
+    expect(Math.abs(s / c - 1)).toBeLessThan(1e-2);
+    let pre = 0, cp = 0;
+    for (let i = 0; i < energy.length; i++) if (r.energy[i] < r.e0 - 40) { pre += r.norm[i]; cp++; }
+    expect(Math.abs(pre / cp)).toBeLessThan(1e-2);
+  });
+
+  it('chooses short ranges automatically for XANES-only data (75 eV span)', () => {
+    const { energy, mu } = synthetic({ e0: 7120, step: 2.5, lo: 7100, hi: 7175, de: 0.333 });
+    const r = normalizeXas(energy, mu);
+    expect(r.ranges.preAuto).toBe(true);
+    expect(r.ranges.postAuto).toBe(true);
+    expect(r.ranges.pre2).toBeLessThan(0);
+    expect(r.ranges.norm1).toBeGreaterThan(0);
+    expect(Math.abs(r.e0 - 7120)).toBeLessThan(0.5);
+    expect(r.ranges.npre).toBe(0);
+    // the edge's own Lorentzian (arctan) tail reaches into a 20 eV pre-edge: a few % is the honest limit
+    expect(Math.abs(r.edgeStep / 2.5 - 1)).toBeLessThan(5e-2);
+  });
+
+  it('flattening removes post-edge curvature that norm keeps', () => {
+    const { energy, mu } = synthetic({ e0: 9000, step: 1.2, lo: 8750, hi: 9800, de: 1, curvature: 0.05 });
+    const r = normalizeXas(energy, mu, { nnorm: 2 });
+    const i = r.energy.findIndex((e) => e >= 9700);
+    expect(Math.abs(r.flat[i] - 1)).toBeLessThan(1e-2);
+    expect(Math.abs(r.norm[i] - 1)).toBeGreaterThan(0.05);
+    const j = r.energy.findIndex((e) => e >= 8800);
+    expect(r.flat[j]).toBe(r.norm[j]);
+  });
+
+  it('uses a given E0 and step, and reports E0 outside the data', () => {
+    const { energy, mu } = synthetic({ e0: 8333, step: 2.5, lo: 8100, hi: 8700, de: 1 });
+    const r = normalizeXas(energy, mu, { e0: 8335, step: 5 });
+    expect(r.e0).toBe(8335);
+    expect(r.edgeStep).toBe(5);
+    expect(() => normalizeXas(energy, mu, { e0: 9000 })).toThrow(/outside the data/);
+  });
+
+  it('rejects an inverted spectrum (negative edge step) with a UserError', () => {
+    const { energy, mu } = synthetic({ e0: 8333, step: 2.5, lo: 8100, hi: 8700, de: 1 });
+    const inv = mu.map((v) => -v);
+    expect(() => normalizeXas(energy, inv, { e0: 8333 })).toThrow(UserError);
+    expect(() => normalizeXas(energy, inv, { e0: 8333 })).toThrow(/edge step/);
+  });
+
+  it('keeps parameters as plain JSON and validates them', () => {
+    const p = resolveNormalizationParams(JSON.parse(JSON.stringify({ pre1: -150, nnorm: 1 })));
+    expect(p.pre1).toBe(-150);
+    expect(p.pre2).toBe(-30);
+    expect(JSON.parse(JSON.stringify(p))).toEqual(p);
+    expect(() => resolveNormalizationParams({ pre1: -10, pre2: -50 })).toThrow(/pre1/);
+    expect(() => resolveNormalizationParams({ nnorm: 5 })).toThrow(/nnorm/);
+    expect(() => resolveNormalizationParams({ bogus: 1 } as never)).toThrow(/unknown/);
+  });
+
+  it('sorts a downward scan and applies an energy shift', () => {
+    const { energy, mu } = synthetic({ e0: 8333, step: 2.5, lo: 8100, hi: 8700, de: 1 });
+    const rev = normalizeXas(energy.slice().reverse(), mu.slice().reverse(), { eshift: 2 });
+    expect(Math.abs(rev.e0 - 8335)).toBeLessThan(0.5);
+    expect(rev.energy[0]).toBe(8102);
+  });
+
+  it('normalizeSpectrum keeps id and labels', () => {
+    const { energy, mu } = synthetic({ e0: 8333, step: 2.5, lo: 8100, hi: 8700, de: 1 });
+    const { spectrum } = normalizeSpectrum({ id: 'a', energy, mu, labels: { OS: 2 }, source: 'x' }, { output: 'flat' });
+    expect(spectrum.id).toBe('a');
+    expect(spectrum.labels.OS).toBe(2);
+    expect(spectrum.mu[spectrum.mu.length - 1]).toBeCloseTo(1, 1);
+  });
+});
+
+describe('E0 and calibration', () => {
+  it('ignores a one-point glitch bigger than the edge derivative', () => {
+    const { energy, mu } = synthetic({ e0: 7112, step: 1, lo: 7000, hi: 7300, de: 0.5 });
+    const k = energy.findIndex((e) => e >= 7250);
+    mu[k] += 3;
+    const r = findE0(energy, mu, { smoothSigma: 0 });
+    expect(Math.abs(r.e0 - 7112)).toBeLessThan(0.5);
+  });
+
+  it('aligns spectra to a common E0 and computes calibration shifts', () => {
+    const a = synthetic({ e0: 7110, step: 1, lo: 7000, hi: 7300, de: 0.5 });
+    const b = synthetic({ e0: 7114.5, step: 1, lo: 7000, hi: 7300, de: 0.5 });
+    const spectra = [a, b].map((s, i) => ({ id: `s${i}`, energy: s.energy, mu: s.mu, labels: {}, source: 'mem' }));
+    const al = alignToE0(spectra, 7112);
+    expect(Math.abs(al.shifts[0] - 2)).toBeLessThan(0.3);
+    expect(Math.abs(al.shifts[1] + 2.5)).toBeLessThan(0.3);
+    expect(calibrationShift(8981.2, 8979)).toBeCloseTo(-2.2, 10);
+    expect(shiftEnergy(spectra[0], 1.5).energy[0]).toBe(7001.5);
+  });
+
+  it('polyfit reproduces a cubic at X-ray energies', () => {
+    const x = Float64Array.from({ length: 50 }, (_, i) => 8000 + 10 * i);
+    const y = x.map((v) => 1 + 2e-3 * (v - 8000) - 3e-6 * (v - 8000) ** 2 + 1e-9 * (v - 8000) ** 3);
+    const p = polyfit(x, y, 3);
+    expect(polyval(p, 8123)).toBeCloseTo(1 + 2e-3 * 123 - 3e-6 * 123 ** 2 + 1e-9 * 123 ** 3, 8);
+    const c = rawCoefficients(polyfit(x, x.map((v) => 3 + 2 * v), 1));
+    expect(c[0]).toBeCloseTo(3, 6);
+    expect(c[1]).toBeCloseTo(2, 9);
+  });
+});
