@@ -15,7 +15,7 @@ extern char *openblas_get_config(void);
 #endif
 
 /* Below this many output elements, thread start-up costs more than it saves. */
-#define XL_PAR_MIN 32768
+#define XL_PAR_MIN 262144
 
 static int g_threads = 1;
 

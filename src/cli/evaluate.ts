@@ -1,11 +1,110 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { CommandModule } from 'yargs';
+import { TrainConfigSchema } from '../config/schema.js';
+import { readSpectra } from '../data/formats/index.js';
+import { applyNormalization, type NormalizationParams } from '../data/normalize.js';
+import { resampleForModel } from '../export/embed.js';
+import { readModelDir, type ModelBundle } from '../export/model-dir.js';
+import { gridValues } from '../export/metadata.js';
+import type { ThresholdClassifier } from '../metrics/classification.js';
+import { evaluateLatents, formatEvaluation, type Evaluation } from '../metrics/evaluation.js';
+import { runNetwork } from '../model/infer.js';
+import { prepareData } from '../pipeline/prepare-data.js';
 import { UserError } from '../util/errors.js';
 
-const command: CommandModule = {
+/** Accepts a model directory or a run directory holding one in model/. */
+export function resolveModelDir(dir: string): string {
+  if (existsSync(join(dir, 'metadata.json'))) return dir;
+  if (existsSync(join(dir, 'model', 'metadata.json'))) return join(dir, 'model');
+  return dir; // readModelDir reports what is missing
+}
+
+/** The discrete descriptors' thresholds as fitted at training time. */
+function storedClassifiers(model: ModelBundle): Record<string, ThresholdClassifier> {
+  const ev = (model.metadata.metrics as { evaluation?: Evaluation }).evaluation;
+  const out: Record<string, ThresholdClassifier> = {};
+  for (const [name, s] of Object.entries(ev?.descriptors ?? {})) {
+    if (s.classifier) {
+      out[name] = { classes: s.classifier.classes, cuts: s.classifier.cuts, direction: s.classifier.direction, trainAccuracy: s.classifier.trainAccuracy };
+    }
+  }
+  return out;
+}
+
+/** Scores a model on the test split of its own training data, or on every labelled row of another file. */
+export async function evaluateModel(modelDir: string, dataFile?: string): Promise<Evaluation> {
+  const model = await readModelDir(resolveModelDir(modelDir));
+  const meta = model.metadata;
+  const names = meta.descriptors.map((d) => d.name);
+  const discrete = meta.descriptors.filter((d) => d.discrete).map((d) => d.name);
+  const d = meta.nStyle;
+  let x: Float32Array;
+  let y: Float64Array;
+  let n: number;
+  let label: string;
+  if (dataFile) {
+    const read = await readSpectra(dataFile, 'auto', {});
+    const grid = Float64Array.from(gridValues(meta.grid));
+    const res = resampleForModel(read, grid);
+    for (const w of res.warnings) process.stderr.write(`warning: ${w}\n`);
+    n = res.ids.length;
+    const missing = names.filter((nm) => !(nm in res.labels));
+    if (missing.length > 0) {
+      throw new UserError(
+        `lacks the model's descriptors ${missing.join(', ')} (found: ${Object.keys(res.labels).join(', ') || 'none'})`,
+        dataFile,
+      );
+    }
+    x = applyNormalization(meta.normalization as NormalizationParams, res.spectra, n, grid.length);
+    y = new Float64Array(n * names.length);
+    names.forEach((nm, j) => res.labels[nm].forEach((v, i) => (y[i * names.length + j] = v)));
+    label = `all rows of ${dataFile}`;
+  } else {
+    const cfg = TrainConfigSchema.parse(meta.training.config);
+    if (!existsSync(cfg.data.file)) {
+      throw new UserError(`the model's training data ${cfg.data.file} is gone; pass --data F to evaluate on a file`);
+    }
+    const data = await prepareData(cfg);
+    const part = data.test.n > 0 ? data.test : data.validation;
+    x = part.x;
+    y = Float64Array.from(part.y);
+    n = part.n;
+    label = 'test';
+  }
+  if (n < 3) throw new UserError(`only ${n} spectra to evaluate; need at least 3`, dataFile);
+  const z = runNetwork(model.encoder, x, n);
+  const xhat = runNetwork(model.decoder, z, n);
+  return evaluateLatents({
+    names,
+    discrete,
+    d,
+    evaluated: { z, y, n, label },
+    classifiers: storedClassifiers(model),
+    spectra: x,
+    reconstructions: xhat,
+    m: model.encoder.inputs,
+  });
+}
+
+interface EvaluateArgs {
+  model: string;
+  data?: string;
+  json: boolean;
+}
+
+const command: CommandModule<object, EvaluateArgs> = {
   command: 'evaluate',
-  describe: '(under construction)',
-  handler: () => {
-    throw new UserError('evaluate is not built yet');
+  describe: 'Score a trained model: per-descriptor Spearman/R2/F1, axis independence, reconstruction, latent normality',
+  builder: (y) =>
+    y
+      .option('model', { type: 'string', demandOption: true, describe: 'Model directory (or the run directory holding model/)' })
+      .option('data', { type: 'string', describe: 'Evaluate on every labelled row of this file instead of the test split' })
+      .option('json', { type: 'boolean', default: false, describe: 'Print one JSON object instead of a table' })
+      .example('$0 evaluate --model runs/quickstart', 'test-split scores of the quickstart model'),
+  handler: async (a) => {
+    const ev = await evaluateModel(a.model, a.data);
+    process.stdout.write(a.json ? JSON.stringify(ev) + '\n' : formatEvaluation(ev) + '\n');
   },
 };
 export default command;

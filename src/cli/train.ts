@@ -1,11 +1,92 @@
 import type { CommandModule } from 'yargs';
+import { loadTrainConfig } from '../config/load.js';
+import { BackendSchema, type TrainConfig } from '../config/schema.js';
+import { describeBackend, selectBackend } from '../backends/select.js';
+import { formatEvaluation } from '../metrics/evaluation.js';
+import { runTrial, runTraining, runPaths } from '../pipeline/train-run.js';
+import { prepareData } from '../pipeline/prepare-data.js';
 import { UserError } from '../util/errors.js';
+import { resolve } from 'node:path';
 
-const command: CommandModule = {
+interface TrainArgs {
+  config: string;
+  data?: string;
+  epochs?: number;
+  seed?: number;
+  backend?: string;
+  out?: string;
+  trials?: number;
+  workers?: number;
+  resume: boolean;
+  json: boolean;
+  trial?: number;
+}
+
+/** Command-line flags win over the config file; the merged config is what gets written to run.json. */
+function applyOverrides(cfg: TrainConfig, a: TrainArgs): TrainConfig {
+  const out: TrainConfig = structuredClone(cfg);
+  if (a.data !== undefined) out.data.file = resolve(a.data);
+  if (a.epochs !== undefined) out.training.epochs = a.epochs;
+  if (a.seed !== undefined) out.seed = a.seed;
+  if (a.trials !== undefined) out.training.trials = a.trials;
+  if (a.workers !== undefined) out.training.workers = a.workers;
+  if (a.backend !== undefined) {
+    const parsed = BackendSchema.safeParse(a.backend);
+    if (!parsed.success) throw new UserError(`--backend must be one of ${BackendSchema.options.join(', ')} (got "${a.backend}")`);
+    out.backend = parsed.data;
+  }
+  out.output = resolve(a.out ?? out.output);
+  return out;
+}
+
+const command: CommandModule<object, TrainArgs> = {
   command: 'train',
-  describe: '(under construction)',
-  handler: () => {
-    throw new UserError('train is not built yet');
+  describe: 'Train a RankAAE model from a config file (YAML or JSON)',
+  builder: (y) =>
+    y
+      .option('config', { type: 'string', demandOption: true, describe: 'Run configuration (.yaml/.yml/.json)' })
+      .option('data', { type: 'string', describe: 'Spectra file; overrides data.file' })
+      .option('epochs', { type: 'number', describe: 'Overrides training.epochs' })
+      .option('seed', { type: 'number', describe: 'Overrides seed' })
+      .option('backend', { type: 'string', describe: `Compute backend: ${BackendSchema.options.join('|')}` })
+      .option('out', { type: 'string', describe: 'Run directory; overrides output' })
+      .option('trials', { type: 'number', describe: 'Overrides training.trials' })
+      .option('workers', { type: 'number', describe: 'Parallel trial processes (0 = one per core); overrides training.workers' })
+      .option('resume', { type: 'boolean', default: false, describe: 'Continue a killed run from its last checkpoints' })
+      .option('json', { type: 'boolean', default: false, describe: 'Print the final evaluation as one JSON object' })
+      .option('trial', { type: 'number', hidden: true, describe: 'Run only this trial (used by worker processes)' })
+      .check((a) => {
+        for (const k of ['epochs', 'trials'] as const) {
+          const v = a[k];
+          if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new Error(`--${k} must be a positive integer`);
+        }
+        if (a.seed !== undefined && (!Number.isInteger(a.seed) || a.seed < 0)) throw new Error('--seed must be a non-negative integer');
+        return true;
+      })
+      .example('$0 train --config configs/quickstart.yaml', 'train on the bundled synthetic sample')
+      .example('$0 train --config configs/quickstart.yaml --resume', 'continue a killed run'),
+  handler: async (a) => {
+    const cfg = applyOverrides(loadTrainConfig(a.config), a);
+    const log = (line: string) => process.stderr.write(line + '\n');
+    const selected = await selectBackend(cfg.backend);
+    const backend = { ...describeBackend(), requested: cfg.backend, reason: selected.reason };
+    const runOpts = { resume: a.resume, backend, log };
+    if (a.trial !== undefined) {
+      // Worker mode: one trial, no model directory (the parent picks the best trial).
+      const data = await prepareData(cfg);
+      await runTrial(cfg, data, a.trial, runOpts);
+      return;
+    }
+    log(`backend: ${selected.name} (${selected.reason})`);
+    const extraWorkerArgs = ['--backend', cfg.backend, ...(a.resume ? ['--resume'] : [])];
+    const { evaluation, paths, best } = await runTraining(cfg, { ...runOpts, extraWorkerArgs });
+    if (a.json) {
+      process.stdout.write(JSON.stringify(evaluation) + '\n');
+    } else {
+      process.stdout.write(formatEvaluation(evaluation) + '\n\n');
+      process.stdout.write(`model: ${paths.model} (trial ${best.trial}, best epoch ${best.bestEpoch})\n`);
+      process.stdout.write(`run:   ${runPaths(cfg.output).runJson}\n`);
+    }
   },
 };
 export default command;

@@ -9,6 +9,14 @@ import { dropoutMask } from './random-tensors.js';
  * checkpointed and restored exactly.
  */
 
+/**
+ * A variable initialised from `init`, whose temporary initial tensor is
+ * disposed (tf.variable shares its buffer but leaves it alive otherwise).
+ */
+export function ownedVariable<R extends tf.Rank>(init: () => tf.Tensor<R>, trainable: boolean): tf.Variable<R> {
+  return tf.tidy(() => tf.variable(init(), trainable));
+}
+
 /** Hidden-layer activation. */
 export type Activation = 'prelu' | 'swish' | 'relu';
 
@@ -39,8 +47,8 @@ export function createDense(rng: Rng, inputs: number, units: number): Dense {
   const b = new Float32Array(units);
   for (let i = 0; i < b.length; i++) b[i] = (2 * rng.uniform() - 1) * bound;
   return {
-    kernel: tf.variable(tf.tensor2d(w, [inputs, units]), true),
-    bias: tf.variable(tf.tensor1d(b), true),
+    kernel: ownedVariable(() => tf.tensor2d(w, [inputs, units]), true),
+    bias: ownedVariable(() => tf.tensor1d(b), true),
   };
 }
 
@@ -51,7 +59,7 @@ export function applyDense(x: tf.Tensor2D, d: Dense): tf.Tensor2D {
 
 /** Per-channel PReLU slopes, initialised to 0.01 (torch.nn.PReLU(init=0.01)). */
 export function createPreluAlpha(units: number, init = 0.01): tf.Variable<tf.Rank.R1> {
-  return tf.variable(tf.fill([units], init) as tf.Tensor1D, true);
+  return ownedVariable(() => tf.fill([units], init) as tf.Tensor1D, true);
 }
 
 /**
@@ -83,8 +91,8 @@ export interface BatchNorm {
 
 export function createBatchNorm(units: number, epsilon = 1e-5, momentum = 0.1): BatchNorm {
   return {
-    mean: tf.variable(tf.zeros([units]) as tf.Tensor1D, false),
-    variance: tf.variable(tf.ones([units]) as tf.Tensor1D, false),
+    mean: ownedVariable(() => tf.zeros([units]) as tf.Tensor1D, false),
+    variance: ownedVariable(() => tf.ones([units]) as tf.Tensor1D, false),
     epsilon,
     momentum,
   };

@@ -45,11 +45,11 @@ export function topEigenSubspace(
     s ^= s << 5;
     return (s >>> 0) / 4294967296 - 0.5;
   };
-  let Q = new Float64Array(n * b);
+  let Q: Float64Array = new Float64Array(n * b);
   for (let i = 0; i < Q.length; i++) Q[i] = rand();
   orthonormalize(Q, n, b);
-  let prev = new Float64Array(k).fill(NaN);
-  let ritz = { values: new Float64Array(b), vectors: new Float64Array(b * b) };
+  let prev: Float64Array = new Float64Array(k).fill(NaN);
+  let ritz: { values: Float64Array; vectors: Float64Array } = { values: new Float64Array(b), vectors: new Float64Array(b * b) };
   for (let it = 0; it < maxIter; it++) {
     const Z = multiply(Q, b);
     // Rayleigh-Ritz: T = Q^T A Q (b x b)

@@ -19,13 +19,13 @@ export interface PcaParams extends ReducerParams {
 export class Pca extends BaseReducer<PcaParams> {
   readonly name = 'pca';
   /** Column means (length m). */
-  mean = new Float64Array(0);
+  mean: Float64Array = new Float64Array(0);
   /** nComponents x m principal axes, row-major. */
-  components = new Float64Array(0);
+  components: Float64Array = new Float64Array(0);
   /** Variance along each component (eigenvalue of the covariance, n - 1 denominator as sklearn). */
-  explainedVariance = new Float64Array(0);
+  explainedVariance: Float64Array = new Float64Array(0);
   /** Fraction of the total variance along each component. */
-  explainedVarianceRatio = new Float64Array(0);
+  explainedVarianceRatio: Float64Array = new Float64Array(0);
 
   constructor(params: Partial<PcaParams> = {}) {
     super({

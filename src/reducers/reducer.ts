@@ -147,7 +147,10 @@ export function encodeArray(a: Float32Array | Float64Array | Int32Array): { dtyp
   return { dtype, length: a.length, base64: Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64') };
 }
 
-export function decodeArray(v: unknown, where = 'state'): Float32Array | Float64Array | Int32Array {
+export function decodeArray(
+  v: unknown,
+  where = 'state',
+): Float32Array<ArrayBuffer> | Float64Array<ArrayBuffer> | Int32Array<ArrayBuffer> {
   const o = v as { dtype?: string; length?: number; base64?: string };
   if (!o || typeof o.base64 !== 'string' || typeof o.length !== 'number') {
     throw new UserError('expected an encoded array {dtype, length, base64}', where);
@@ -168,12 +171,12 @@ export function decodeArray(v: unknown, where = 'state'): Float32Array | Float64
   return out;
 }
 
-export function decodeF32(v: unknown, where?: string): Float32Array {
+export function decodeF32(v: unknown, where?: string): Float32Array<ArrayBuffer> {
   const a = decodeArray(v, where);
   return a instanceof Float32Array ? a : Float32Array.from(a);
 }
 
-export function decodeF64(v: unknown, where?: string): Float64Array {
+export function decodeF64(v: unknown, where?: string): Float64Array<ArrayBuffer> {
   const a = decodeArray(v, where);
   return a instanceof Float64Array ? a : Float64Array.from(a);
 }

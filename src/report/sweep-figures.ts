@@ -47,7 +47,8 @@ export function sweepResidualSvg(ax: AxisSweep, energies: Float64Array, labels: 
     series.push({ x: energies, y: residuals.subarray(s * m, (s + 1) * m), color: viridis(steps > 1 ? s / (steps - 1) : 0.5), width: 1.2 });
   }
   const w = ax.topWindows[0];
-  const where = w ? `; strongest response ${formatNumber(w.from)}–${formatNumber(w.to)}` : '';
+  const unit = /\(([^)]*)\)\s*$/.exec(labels.xLabel)?.[1];
+  const where = w ? `; strongest response ${formatNumber(w.from)}–${formatNumber(w.to)}${unit ? ` ${unit}` : ''}` : '';
   return linePlotSvg({
     series,
     title: `Sweep residual of ${ax.axisName}${where}`,

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { ownedVariable } from '../model/layers.js';
 
 /** AdamW hyper-parameters. */
 export interface AdamWOptions {
@@ -41,8 +42,8 @@ export class AdamW {
     this.beta2 = options.beta2;
     this.weightDecay = options.weightDecay;
     this.epsilon = options.epsilon ?? 1e-8;
-    this.m = params.map((p) => tf.variable(tf.zerosLike(p), false));
-    this.v = params.map((p) => tf.variable(tf.zerosLike(p), false));
+    this.m = params.map((p) => ownedVariable(() => tf.zerosLike(p), false));
+    this.v = params.map((p) => ownedVariable(() => tf.zerosLike(p), false));
   }
 
   /**

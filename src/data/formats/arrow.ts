@@ -9,6 +9,7 @@ import {
   Utf8,
   RecordBatch,
   Struct,
+  type Dictionary,
   makeData,
   tableFromIPC,
   tableToIPC,
@@ -202,7 +203,10 @@ function readWideLayout(table: Table, path: string): SpectralDataset {
   const k = auxFields.length;
   const descriptors = new Float64Array(n * k);
   auxFields.forEach((f, j) => floatColumn(table.getChild(f.name)!, n, path, f.name, true, descriptors, k, j));
-  const idField = fields.find((f) => f.typeId === Type.Utf8 || f.typeId === Type.LargeUtf8);
+  // pandas writes string columns as utf8; arrow builders may dictionary-encode them.
+  const idField = fields.find(
+    (f) => f.typeId === Type.Utf8 || f.typeId === Type.LargeUtf8 || (f.typeId === Type.Dictionary && !isNumeric((f.type as Dictionary).dictionary.typeId)),
+  );
   const ids = idField ? stringColumn(table.getChild(idField.name)!, n) : Array.from({ length: n }, (_, i) => String(i));
   return {
     energies,

@@ -276,14 +276,13 @@ export function parseNumberBytes(buf: Uint8Array, start: number, end: number): n
     exp10 += eneg ? -e : e;
   }
   if (p !== end) return NaN;
-  let v: number;
   if (sig <= 15 && exp10 >= -22 && exp10 <= 22) {
-    v = exp10 < 0 ? mant / POW10[-exp10] : mant * POW10[exp10];
-  } else {
-    v = Number(Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString('latin1'));
+    const v = exp10 < 0 ? mant / POW10[-exp10] : mant * POW10[exp10];
+    return neg ? -v : v;
   }
-  if (!Number.isFinite(v)) return NaN;
-  return neg ? -v : v;
+  // The syntax is checked above, so Number() sees a plain decimal (sign included).
+  const v = Number(Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString('latin1'));
+  return Number.isFinite(v) ? v : NaN;
 }
 
 /** Words that mean "no value" in a descriptor column (pandas writes an empty field). */

@@ -41,8 +41,8 @@ function syntaxErrorPosition(text: string, msg: string): [number | undefined, nu
   const lc = /line (\d+) column (\d+)/.exec(msg);
   if (lc) return [Number(lc[1]), Number(lc[2])];
   const p = /position (\d+)/.exec(msg);
-  if (!p) return [undefined, undefined];
-  const pos = Number(p[1]);
+  const pos = p ? Number(p[1]) : firstSyntaxError(text);
+  if (pos < 0) return [undefined, undefined];
   let line = 1;
   let lineStart = 0;
   for (let i = 0; i < pos && i < text.length; i++) {
@@ -52,6 +52,86 @@ function syntaxErrorPosition(text: string, msg: string): [number | undefined, nu
     }
   }
   return [line, pos - lineStart + 1];
+}
+
+/**
+ * Offset of the first JSON syntax error in `text` (-1 if none found). Some
+ * Node versions' JSON.parse messages carry no position, so a small
+ * recursive-descent checker finds it; it only runs after a parse failed.
+ */
+export function firstSyntaxError(text: string): number {
+  let i = 0;
+  const ws = () => {
+    while (i < text.length && ' \t\n\r'.includes(text[i])) i++;
+  };
+  const fail = (): never => {
+    throw i;
+  };
+  const value = (): void => {
+    ws();
+    const c = text[i];
+    if (c === '{') {
+      i++;
+      ws();
+      if (text[i] === '}') {
+        i++;
+        return;
+      }
+      for (;;) {
+        ws();
+        if (text[i] !== '"') fail();
+        string();
+        ws();
+        if (text[i] !== ':') fail();
+        i++;
+        value();
+        ws();
+        if (text[i] === ',') i++;
+        else if (text[i] === '}') {
+          i++;
+          return;
+        } else fail();
+      }
+    } else if (c === '[') {
+      i++;
+      ws();
+      if (text[i] === ']') {
+        i++;
+        return;
+      }
+      for (;;) {
+        value();
+        ws();
+        if (text[i] === ',') i++;
+        else if (text[i] === ']') {
+          i++;
+          return;
+        } else fail();
+      }
+    } else if (c === '"') string();
+    else {
+      const m = /^(-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?|true|false|null)/.exec(text.slice(i, i + 400));
+      if (!m) fail();
+      i += m![0].length;
+    }
+  };
+  const string = (): void => {
+    i++;
+    while (i < text.length && text[i] !== '"') {
+      if (text[i] === '\\') i++;
+      else if (text.charCodeAt(i) < 32) fail();
+      i++;
+    }
+    if (i >= text.length) fail();
+    i++;
+  };
+  try {
+    value();
+    ws();
+    return i < text.length ? i : -1;
+  } catch (pos) {
+    return typeof pos === 'number' ? Math.min(pos, text.length) : -1;
+  }
 }
 
 function where(path: string, field: string): string {

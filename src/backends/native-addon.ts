@@ -1,0 +1,81 @@
+/**
+ * Loads the optional native addon (native/build/Release/xlatent_native.node,
+ * built at install by scripts/build-native.mjs). Loading never throws: when
+ * the addon is missing or broken, `loadNativeAddon()` says why, and the
+ * 'native' backend is simply unavailable.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Binary ops in native/src/kernels.h order. */
+export enum BinaryOp { Add, Sub, Mul, Div, Max, Min, SquaredDifference, Prelu, Pow }
+/** Unary ops in native/src/kernels.h order. */
+export enum UnaryOp {
+  Neg, Abs, Square, Sqrt, Rsqrt, Exp, Log, Sigmoid, Softplus, Relu,
+  Relu6, Elu, Step, Sign, Tanh, Reciprocal, Floor, LeakyRelu, Clip, Log1p,
+  Expm1,
+}
+/** Reductions in native/src/kernels.h order. */
+export enum ReduceOp { Sum, Mean, Max, Min, Prod }
+
+/** The addon's functions; every array is row-major float32, shapes/strides in elements. */
+export interface NativeAddon {
+  /** out = op(a, b) over outShape; strides are element strides aligned to outShape, 0 on broadcast dims. */
+  binary(op: BinaryOp, a: Float32Array, aStrides: number[], b: Float32Array, bStrides: number[], out: Float32Array, outShape: number[]): void;
+  /** out = op(x); p0/p1 are the op's parameters (step/leaky alpha, clip min/max), else 0. */
+  unary(op: UnaryOp, x: Float32Array, out: Float32Array, p0: number, p1: number): void;
+  /** Reduces x over the dims flagged 1 in `reduce`; out holds the kept dims in order. */
+  reduce(op: ReduceOp, x: Float32Array, shape: number[], reduce: number[], out: Float32Array): void;
+  /** c[q] = op(a[q]) op(b[q]) for q < batch; aStride/bStride are per-batch element strides (0 broadcasts). */
+  gemm(a: Float32Array, b: Float32Array, c: Float32Array, batch: number, m: number, n: number, k: number, transA: number, transB: number, aStride: number, bStride: number): void;
+  /** Sets the OpenBLAS and OpenMP thread count. */
+  setThreads(n: number): void;
+  threads(): number;
+  /** BLAS build description, e.g. "OpenBLAS 0.3.21 ... SkylakeX". */
+  blasName(): string;
+}
+
+/** Outcome of loading the addon: the addon, or why it is unavailable. */
+export type NativeLoad = { ok: true; addon: NativeAddon; path: string } | { ok: false; error: string };
+
+let cached: NativeLoad | undefined;
+
+/** Path of the addon file relative to this module (src/backends or dist/backends). */
+export function nativeAddonPath(): string {
+  return join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'native', 'build', 'Release', 'xlatent_native.node');
+}
+
+/** Thread count: XLATENT_THREADS if set, else every core. */
+export function defaultThreadCount(): number {
+  const env = Number(process.env.XLATENT_THREADS);
+  return Number.isInteger(env) && env > 0 ? env : availableParallelism();
+}
+
+/**
+ * Loads the addon once and sets its thread count. XLATENT_NATIVE=0 disables it
+ * (to compare against the pure-JS path or work around a broken build).
+ */
+export function loadNativeAddon(): NativeLoad {
+  if (cached) return cached;
+  const path = nativeAddonPath();
+  if (process.env.XLATENT_NATIVE === '0') {
+    cached = { ok: false, error: 'disabled by XLATENT_NATIVE=0' };
+  } else if (!existsSync(path)) {
+    cached = { ok: false, error: `native addon not built (${path} missing; run \`node scripts/build-native.mjs\`, which needs a C compiler and node-gyp)` };
+  } else {
+    try {
+      // OpenMP reads these once, when the addon's libgomp loads: idle worker
+      // threads must not spin and steal the cores OpenBLAS threads need.
+      process.env.OMP_WAIT_POLICY ??= 'passive';
+      const addon = createRequire(import.meta.url)(path) as NativeAddon;
+      addon.setThreads(defaultThreadCount());
+      cached = { ok: true, addon, path };
+    } catch (e) {
+      cached = { ok: false, error: `native addon failed to load: ${e instanceof Error ? e.message : String(e)}` };
+    }
+  }
+  return cached;
+}

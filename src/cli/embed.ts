@@ -1,0 +1,48 @@
+import type { CommandModule } from 'yargs';
+import { readSpectra } from '../data/formats/index.js';
+import { embedSpectra } from '../export/embed.js';
+import { embedFormatFor, writeEmbedding } from '../export/embed-output.js';
+import { readModelDir } from '../export/model-dir.js';
+import { check } from '../util/errors.js';
+
+interface Args {
+  model: string;
+  data: string;
+  out: string;
+  format?: string;
+  'input-format': string;
+  'batch-size': number;
+}
+
+/** `xlatent embed`: project new spectra (e.g. experimental) into a trained model's latent space. */
+const command: CommandModule<object, Args> = {
+  command: 'embed',
+  describe: 'Project spectra into the latent space of a trained model: latent coordinates, descriptor estimates, OOD score',
+  builder: (y) =>
+    y
+      .option('model', { type: 'string', demandOption: true, describe: 'Model directory written by `xlatent train`' })
+      .option('data', { type: 'string', demandOption: true, describe: 'Spectra file or folder (any format `xlatent data` reads); resampled onto the model grid' })
+      .option('out', { type: 'string', demandOption: true, describe: 'Output table (.csv, .json, .arrow)' })
+      .option('format', { type: 'string', choices: ['csv', 'json', 'arrow'], describe: 'Output format (default: from the --out extension)' })
+      .option('input-format', { type: 'string', default: 'auto', describe: 'Reader for --data (default: detect)' })
+      .option('batch-size', { type: 'number', default: 4096, describe: 'Spectra per inference batch' })
+      .example('$0 embed --model runs/model --data exp/fe-foils.xdi --out fe-foils.csv', 'one row per spectrum: id, z0.., pred_<descriptor>, recon_mse, ood_percentile, ood_flag') as never,
+  handler: async (argv) => {
+    check(Number.isInteger(argv['batch-size']) && argv['batch-size'] >= 1, `--batch-size must be a positive integer, got ${argv['batch-size']}`);
+    const format = embedFormatFor(argv.out, argv.format);
+    const model = await readModelDir(argv.model);
+    const input = await readSpectra(argv.data, argv['input-format']);
+    const result = embedSpectra(model, input, argv['batch-size']);
+    for (const w of result.warnings) process.stderr.write(`xlatent: warning: ${w}\n`);
+    writeEmbedding(
+      result,
+      argv.out,
+      format,
+      { model: argv.model, data: argv.data, trainingConfigSha256: model.metadata.training.sha256, created: new Date().toISOString() },
+      model.metadata.descriptors.map((d) => d.name),
+    );
+    const flagged = result.oodFlag.reduce((s, v) => s + (v === 1 ? 1 : 0), 0);
+    process.stdout.write(`embedded ${result.n} spectra into ${result.nStyle} latent axes -> ${argv.out} (${flagged} flagged out of distribution)\n`);
+  },
+};
+export default command;

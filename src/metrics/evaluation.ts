@@ -1,0 +1,183 @@
+import { column, maxAxisCorrelation } from './axes.js';
+import { accuracy, confusionMatrix, fitThresholdClassifier, predictThreshold, weightedF1, type ThresholdClassifier } from './classification.js';
+import { spearman } from './correlation.js';
+import { shapiroWilk } from './normality.js';
+import { reconstructionErrors } from './reconstruction.js';
+import { linearR2, quadraticR2 } from './regression.js';
+
+/**
+ * The scores `xlatent evaluate` reports for a RankAAE model: how well each
+ * constrained axis follows its descriptor, how independent the axes are, how
+ * well spectra are reconstructed, and how Gaussian each latent axis is.
+ */
+
+/** Latents and labels of one split (rows with a NaN label are skipped per descriptor). */
+export interface LatentSplit {
+  /** n x d latent coordinates, row-major. */
+  z: Float32Array;
+  /** n x k descriptor values, row-major, in `names` order. */
+  y: Float64Array;
+  n: number;
+}
+
+export interface DescriptorScores {
+  /** Latent axis tied to this descriptor. */
+  axis: number;
+  /** Spearman rho between the axis and the descriptor on the evaluated rows (sign kept). */
+  spearman: number;
+  /** R^2 of a linear fit descriptor ~ axis. */
+  r2: number;
+  /** R^2 of a quadratic fit descriptor ~ axis. */
+  r2Quadratic: number;
+  /** Rows with a finite label. */
+  n: number;
+  /** For discrete descriptors: threshold classifier fitted on the training split, scored here. */
+  classifier?: {
+    classes: number[];
+    cuts: number[];
+    direction: 1 | -1;
+    /** Accuracy of the thresholds on the rows they were fitted on. */
+    trainAccuracy: number;
+    accuracy: number;
+    weightedF1: number;
+    /** confusion[i][j]: rows of true class i predicted as class j. */
+    confusion: number[][];
+  };
+}
+
+export interface Evaluation {
+  /** Split the numbers come from (normally "test"). */
+  split: string;
+  n: number;
+  descriptors: Record<string, DescriptorScores>;
+  /** Largest |Spearman| between two different latent axes (disentanglement; lower is better). */
+  maxInterAxisSpearman: number;
+  /** The axis pair reaching it. */
+  maxInterAxisPair: [number, number] | null;
+  /** Full d x d Spearman matrix between latent axes. */
+  interAxisSpearman: number[][];
+  reconstruction: { mse: number; mae: number };
+  /** Shapiro-Wilk W (and p) per latent axis: the adversarial prior should make each axis ~ N(0, 1). */
+  normality: { axis: number; w: number; p: number; mean: number; std: number }[];
+}
+
+export interface EvaluationInput {
+  names: string[];
+  /** Names of descriptors with a few discrete levels (e.g. CN). */
+  discrete: string[];
+  /** Latent dimension. */
+  d: number;
+  /** Split to score. */
+  evaluated: LatentSplit & { label: string };
+  /** Training split, for fitting the discrete classifiers' thresholds (unless `classifiers` are given). */
+  train?: LatentSplit;
+  /** Already fitted threshold classifiers by descriptor name (e.g. stored with a model). */
+  classifiers?: Record<string, ThresholdClassifier>;
+  /** Spectra of the evaluated split and their reconstructions, n x m. */
+  spectra: Float32Array;
+  reconstructions: Float32Array;
+  m: number;
+}
+
+function finitePairs(z: Float32Array, y: Float64Array, n: number, d: number, k: number, axis: number, j: number) {
+  const a: number[] = [];
+  const b: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const v = y[i * k + j];
+    if (Number.isFinite(v)) {
+      a.push(z[i * d + axis]);
+      b.push(v);
+    }
+  }
+  return { axis: Float64Array.from(a), label: Float64Array.from(b) };
+}
+
+export function evaluateLatents(input: EvaluationInput): Evaluation {
+  const { names, d, evaluated, train } = input;
+  const k = names.length;
+  const descriptors: Record<string, DescriptorScores> = {};
+  names.forEach((name, j) => {
+    const ev = finitePairs(evaluated.z, evaluated.y, evaluated.n, d, k, j, j);
+    const scores: DescriptorScores = {
+      axis: j,
+      spearman: ev.axis.length > 2 ? spearman(ev.axis, ev.label) : NaN,
+      r2: ev.axis.length > 2 ? linearR2(ev.axis, ev.label) : NaN,
+      r2Quadratic: ev.axis.length > 3 ? quadraticR2(ev.axis, ev.label) : NaN,
+      n: ev.axis.length,
+    };
+    if (input.discrete.includes(name) && ev.axis.length > 0) {
+      let clf = input.classifiers?.[name];
+      if (!clf) {
+        if (!train) throw new Error(`evaluateLatents: no training split or fitted classifier for ${name}`);
+        const tr = finitePairs(train.z, train.y, train.n, d, k, j, j);
+        clf = fitThresholdClassifier(tr.axis, tr.label);
+      }
+      const pred = predictThreshold(clf, ev.axis);
+      const conf = confusionMatrix(ev.label, pred, clf.classes);
+      scores.classifier = {
+        classes: clf.classes,
+        cuts: clf.cuts,
+        direction: clf.direction,
+        trainAccuracy: clf.trainAccuracy,
+        accuracy: accuracy(ev.label, pred),
+        weightedF1: weightedF1(ev.label, pred),
+        confusion: toNested(conf.matrix, conf.labels.length),
+      };
+    }
+    descriptors[name] = scores;
+  });
+  const inter = maxAxisCorrelation(evaluated.z, evaluated.n, d);
+  const rec = reconstructionErrors(input.spectra, input.reconstructions, evaluated.n, input.m);
+  const normality = Array.from({ length: d }, (_, a) => {
+    const col = column(evaluated.z, evaluated.n, d, a);
+    const sw = col.length >= 3 ? shapiroWilk(col) : { w: NaN, p: NaN };
+    let mean = 0;
+    for (const v of col) mean += v;
+    mean /= col.length || 1;
+    let v2 = 0;
+    for (const v of col) v2 += (v - mean) ** 2;
+    return { axis: a, w: sw.w, p: sw.p, mean, std: Math.sqrt(v2 / Math.max(1, col.length - 1)) };
+  });
+  return {
+    split: evaluated.label,
+    n: evaluated.n,
+    descriptors,
+    maxInterAxisSpearman: inter.maxAbs,
+    maxInterAxisPair: inter.pair,
+    interAxisSpearman: toNested(inter.matrix, d),
+    reconstruction: { mse: rec.mse, mae: rec.mae },
+    normality,
+  };
+}
+
+function toNested(flat: ArrayLike<number>, d: number): number[][] {
+  return Array.from({ length: d }, (_, i) => Array.from({ length: d }, (_, j) => flat[i * d + j]));
+}
+
+/** The human-readable table `xlatent evaluate` prints. */
+export function formatEvaluation(ev: Evaluation): string {
+  const f = (x: number, p = 3) => (Number.isFinite(x) ? x.toFixed(p) : 'n/a');
+  const lines: string[] = [];
+  lines.push(`Evaluation on the ${ev.split} split (${ev.n} spectra)`);
+  lines.push('');
+  lines.push('descriptor   axis  spearman   R2(lin)  R2(quad)  F1(thresh)');
+  for (const [name, s] of Object.entries(ev.descriptors)) {
+    lines.push(
+      `${name.padEnd(12)} ${String(s.axis).padStart(4)}  ${f(s.spearman).padStart(8)}  ${f(s.r2).padStart(8)}  ${f(s.r2Quadratic).padStart(8)}  ${s.classifier ? f(s.classifier.weightedF1).padStart(10) : '         -'}`,
+    );
+  }
+  lines.push('');
+  const pair = ev.maxInterAxisPair ? ` (axes ${ev.maxInterAxisPair[0]} and ${ev.maxInterAxisPair[1]})` : '';
+  lines.push(`max inter-axis |spearman|: ${f(ev.maxInterAxisSpearman)}${pair}`);
+  lines.push(`reconstruction: MSE ${ev.reconstruction.mse.toExponential(3)}, MAE ${ev.reconstruction.mae.toExponential(3)}`);
+  lines.push(`latent normality (Shapiro-Wilk W): ${ev.normality.map((a) => `z${a.axis} ${f(a.w)}`).join(', ')}`);
+  for (const [name, s] of Object.entries(ev.descriptors)) {
+    if (!s.classifier) continue;
+    lines.push('');
+    lines.push(`${name} confusion matrix (rows true, columns predicted; classes ${s.classifier.classes.join(', ')}):`);
+    s.classifier.confusion.forEach((row, i) =>
+      lines.push(`  ${String(s.classifier!.classes[i]).padStart(6)} | ${row.map((c) => String(c).padStart(6)).join(' ')}`),
+    );
+  }
+  return lines.join('\n');
+}

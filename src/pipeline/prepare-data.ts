@@ -1,0 +1,65 @@
+import type { TrainConfig } from '../config/schema.js';
+import { type SpectralDataset, selectRows } from '../data/dataset.js';
+import { loadSpectra } from '../data/load.js';
+import { applyNormalization, fitNormalization, type NormalizationParams } from '../data/normalize.js';
+import { splitRows, type Split } from '../data/split.js';
+import type { TrainingArrays } from '../train/trainer.js';
+import { UserError } from '../util/errors.js';
+
+/**
+ * The data module of a run (Lightning's DataModule): file -> common grid ->
+ * seeded split -> normalization fitted on the training rows only -> plain
+ * arrays for the trainer. Evaluation calls it again with the same config to
+ * get the very same split.
+ */
+export interface PreparedData {
+  /** Dataset on the training grid, before normalization (ids, labels, grid). */
+  dataset: SpectralDataset;
+  split: Split;
+  normalization: NormalizationParams;
+  /** Normalized spectra of every row, n x m. */
+  normalized: Float32Array;
+  train: TrainingArrays;
+  validation: TrainingArrays;
+  test: TrainingArrays;
+  warnings: string[];
+}
+
+export async function prepareData(cfg: TrainConfig): Promise<PreparedData> {
+  const { dataset, warnings } = await loadSpectra(cfg.data.file, {
+    format: cfg.data.format,
+    descriptors: cfg.data.descriptors,
+    grid: cfg.data.grid,
+  });
+  if (dataset.n < 4) throw new UserError(`only ${dataset.n} spectra; training needs at least 4`, cfg.data.file);
+  for (const name of cfg.data.discrete) {
+    if (!cfg.data.descriptors.includes(name)) {
+      throw new UserError(`"${name}" is listed as discrete but is not one of data.descriptors (${cfg.data.descriptors.join(', ')})`, 'data.discrete');
+    }
+  }
+  if (cfg.data.descriptors.length > cfg.network.nStyle) {
+    throw new UserError(
+      `${cfg.data.descriptors.length} constrained descriptors need network.nStyle >= ${cfg.data.descriptors.length} (got ${cfg.network.nStyle})`,
+      'network.nStyle',
+    );
+  }
+  const split = splitRows(dataset.n, cfg.data.split, cfg.seed);
+  if (split.train.length < 2) throw new UserError(`the split leaves ${split.train.length} training rows; need at least 2`, 'data.split');
+  const normalization = fitNormalization(cfg.data.normalization, dataset.spectra, dataset.n, dataset.m, dataset.energies, split.train);
+  const normalized = applyNormalization(normalization, dataset.spectra, dataset.n, dataset.m);
+  const normalizedDs: SpectralDataset = { ...dataset, spectra: normalized };
+  const arrays = (rows: Int32Array): TrainingArrays => {
+    const part = selectRows(normalizedDs, rows);
+    return { x: part.spectra, y: part.descriptors, n: part.n, m: part.m, k: part.descriptorNames.length };
+  };
+  return {
+    dataset,
+    split,
+    normalization,
+    normalized,
+    train: arrays(split.train),
+    validation: arrays(split.validation),
+    test: arrays(split.test),
+    warnings,
+  };
+}

@@ -1,0 +1,195 @@
+/**
+ * Space-partitioning tree (binary tree in 1-D, quadtree in 2-D, octree in
+ * 3-D) over the embedding points, for Barnes-Hut approximation of the t-SNE
+ * repulsive forces (van der Maaten 2014). Built top-down each iteration by
+ * splitting cells at their centres; leaves hold one point, or several
+ * identical points (a depth cap stops splitting those).
+ */
+export class BhTree {
+  /** Point indices, grouped so every node covers a contiguous range. */
+  readonly order: Int32Array;
+  start: Int32Array;
+  end: Int32Array;
+  /** First child node, or -1 for a leaf; children of a node are contiguous. */
+  firstChild: Int32Array;
+  childCount: Int8Array;
+  /** Centre of mass, nodes x d. */
+  com: Float64Array;
+  /** Largest side length of the node's cell. */
+  width: Float64Array;
+  nodes = 0;
+
+  /**
+   * @param Y n x d embedding, row-major
+   * @param d embedding dimension (1, 2 or 3)
+   */
+  constructor(
+    readonly Y: Float64Array,
+    readonly n: number,
+    readonly d: number,
+  ) {
+    const cap = Math.max(16, 4 * n);
+    this.order = new Int32Array(n);
+    for (let i = 0; i < n; i++) this.order[i] = i;
+    this.start = new Int32Array(cap);
+    this.end = new Int32Array(cap);
+    this.firstChild = new Int32Array(cap);
+    this.childCount = new Int8Array(cap);
+    this.com = new Float64Array(cap * d);
+    this.width = new Float64Array(cap);
+    this.build();
+  }
+
+  private grow(): void {
+    const cap = this.start.length * 2;
+    const g = <T extends Int32Array | Int8Array | Float64Array>(a: T, size: number): T => {
+      const b = new (a.constructor as new (k: number) => T)(size);
+      b.set(a);
+      return b;
+    };
+    this.start = g(this.start, cap);
+    this.end = g(this.end, cap);
+    this.firstChild = g(this.firstChild, cap);
+    this.childCount = g(this.childCount, cap);
+    this.com = g(this.com, cap * this.d);
+    this.width = g(this.width, cap);
+  }
+
+  private build(): void {
+    const { Y, n, d, order } = this;
+    const lo = new Float64Array(d).fill(Infinity);
+    const hi = new Float64Array(d).fill(-Infinity);
+    for (let i = 0; i < n; i++)
+      for (let t = 0; t < d; t++) {
+        const v = Y[i * d + t];
+        if (v < lo[t]) lo[t] = v;
+        if (v > hi[t]) hi[t] = v;
+      }
+    // Per node box (centre, half sizes) lives on a work stack, not in the tree.
+    const nChild = 1 << d;
+    const boxes: number[] = [];
+    const tmp = new Int32Array(n);
+    const codes = new Int32Array(n);
+    this.nodes = 1;
+    this.start[0] = 0;
+    this.end[0] = n;
+    const work: number[] = [0, 0]; // node, depth
+    const center0: number[] = [];
+    const half0: number[] = [];
+    for (let t = 0; t < d; t++) {
+      center0.push((lo[t] + hi[t]) / 2);
+      half0.push(Math.max((hi[t] - lo[t]) / 2, 1e-12) * (1 + 1e-9));
+    }
+    boxes[0] = 0;
+    const boxStore: number[][] = [[...center0, ...half0]];
+    while (work.length) {
+      const depth = work.pop()!;
+      const node = work.pop()!;
+      const box = boxStore[node];
+      boxStore[node] = [];
+      const s = this.start[node];
+      const e = this.end[node];
+      let w = 0;
+      for (let t = 0; t < d; t++) w = Math.max(w, 2 * box[d + t]);
+      this.width[node] = w;
+      for (let t = 0; t < d; t++) {
+        let c = 0;
+        for (let p = s; p < e; p++) c += Y[order[p] * d + t];
+        this.com[node * d + t] = c / (e - s);
+      }
+      if (e - s <= 1 || depth >= 48) {
+        this.firstChild[node] = -1;
+        this.childCount[node] = 0;
+        continue;
+      }
+      // Counting sort of the range by child cell.
+      const counts = new Int32Array(nChild);
+      for (let p = s; p < e; p++) {
+        const i = order[p];
+        let code = 0;
+        for (let t = 0; t < d; t++) if (Y[i * d + t] >= box[t]) code |= 1 << t;
+        codes[p] = code;
+        counts[code]++;
+      }
+      const offs = new Int32Array(nChild);
+      for (let c = 1; c < nChild; c++) offs[c] = offs[c - 1] + counts[c - 1];
+      const fill = offs.slice();
+      for (let p = s; p < e; p++) tmp[s + fill[codes[p]]++] = order[p];
+      order.set(tmp.subarray(s, e), s);
+      let kids = 0;
+      for (let c = 0; c < nChild; c++) if (counts[c] > 0) kids++;
+      while (this.nodes + kids > this.start.length) this.grow();
+      const first = this.nodes;
+      this.firstChild[node] = first;
+      this.childCount[node] = kids;
+      let k = 0;
+      for (let c = 0; c < nChild; c++) {
+        if (counts[c] === 0) continue;
+        const child = first + k++;
+        this.start[child] = s + offs[c];
+        this.end[child] = s + offs[c] + counts[c];
+        const cb: number[] = new Array(2 * d);
+        for (let t = 0; t < d; t++) {
+          const h = box[d + t] / 2;
+          cb[d + t] = h;
+          cb[t] = box[t] + ((c >> t) & 1 ? h : -h);
+        }
+        boxStore[child] = cb;
+        work.push(child, depth + 1);
+      }
+      this.nodes += kids;
+    }
+  }
+
+  /**
+   * Repulsive force on point i: accumulates sum_j q_ij^2 (y_i - y_j) into
+   * `force` (length d, unnormalized q = 1 / (1 + |y_i - y_j|^2)) and returns
+   * sum_j q_ij (its contribution to Z). Cells with width / distance < theta
+   * are summarized by their centre of mass; theta = 0 is exact.
+   */
+  repulsion(i: number, theta: number, force: Float64Array, stack: Int32Array): number {
+    const { Y, d, com, width, firstChild, childCount, order, start, end } = this;
+    const yi = i * d;
+    let sumQ = 0;
+    let sp = 0;
+    stack[sp++] = 0;
+    const theta2 = theta * theta;
+    while (sp > 0) {
+      const node = stack[--sp];
+      const fc = firstChild[node];
+      if (fc < 0) {
+        for (let p = start[node]; p < end[node]; p++) {
+          const j = order[p];
+          if (j === i) continue;
+          let d2 = 0;
+          for (let t = 0; t < d; t++) {
+            const u = Y[yi + t] - Y[j * d + t];
+            d2 += u * u;
+          }
+          const q = 1 / (1 + d2);
+          sumQ += q;
+          const qq = q * q;
+          for (let t = 0; t < d; t++) force[t] += qq * (Y[yi + t] - Y[j * d + t]);
+        }
+        continue;
+      }
+      let d2 = 0;
+      for (let t = 0; t < d; t++) {
+        const u = Y[yi + t] - com[node * d + t];
+        d2 += u * u;
+      }
+      const w = width[node];
+      if (w * w < theta2 * d2) {
+        const cnt = end[node] - start[node];
+        const q = 1 / (1 + d2);
+        sumQ += cnt * q;
+        const qq = cnt * q * q;
+        for (let t = 0; t < d; t++) force[t] += qq * (Y[yi + t] - com[node * d + t]);
+      } else {
+        if (sp + childCount[node] > stack.length) throw new Error('BhTree: traversal stack overflow');
+        for (let c = 0; c < childCount[node]; c++) stack[sp++] = fc + c;
+      }
+    }
+    return sumQ;
+  }
+}

@@ -1,0 +1,423 @@
+import { UserError } from '../util/errors.js';
+import { Rng } from '../util/random.js';
+import { BhTree } from './bhtree.js';
+import { Pca } from './pca.js';
+import { BaseReducer, decodeF32, encodeArray, numParam, type ReducerJSON, type ReducerParams } from './reducer.js';
+import { VpTree } from './vptree.js';
+
+/** t-SNE parameters; defaults follow scikit-learn's TSNE (method="barnes_hut"). */
+export interface TsneParams extends ReducerParams {
+  /** Embedding dimension, 1 to 3 (Barnes-Hut trees; default 2). */
+  nComponents: number;
+  /** Effective number of neighbours (default 30); must be < n. */
+  perplexity: number;
+  /** Factor on P during the first `exaggerationIter` iterations (default 12). */
+  earlyExaggeration: number;
+  /** Iterations with early exaggeration and momentum 0.5 (default 250). */
+  exaggerationIter: number;
+  /** Step size; "auto" = max(n / earlyExaggeration / 4, 50) as scikit-learn. */
+  learningRate: number | 'auto';
+  /** Total gradient-descent iterations (default 1000). */
+  maxIter: number;
+  /** Barnes-Hut accuracy: 0 = exact repulsion, larger is faster and coarser (default 0.5). */
+  theta: number;
+  /** Initial layout: PCA scores scaled to std 1e-4 (default), or N(0, 1e-4^2). */
+  init: 'pca' | 'random';
+  /** Neighbour search and affinities run on this many principal components of the spectra (0 = raw spectra; default 50). */
+  pcaDims: number;
+  /** Stop when the gradient norm falls below this (default 1e-7). */
+  minGradNorm: number;
+  /** Seed of the random initialization (default 0). */
+  seed: number;
+}
+
+/** Symmetric joint probabilities in CSR form (rows sum to the row's share of 1). */
+export interface SparseP {
+  n: number;
+  rowPtr: Int32Array;
+  cols: Int32Array;
+  vals: Float64Array;
+}
+
+/**
+ * Barnes-Hut t-SNE (van der Maaten 2014) with the optimizer of
+ * scikit-learn's TSNE: perplexity-calibrated affinities on the 3*perplexity
+ * nearest neighbours (exact, by a vantage-point tree on `pcaDims` principal
+ * components), symmetrized sparse P, early exaggeration, momentum 0.5 ->
+ * 0.8, per-coordinate gains, and automatic learning rate.
+ *
+ * Out-of-sample transform (t-SNE has none of its own): a new spectrum is
+ * placed at the weighted mean of the embeddings of its 3*perplexity nearest
+ * training spectra, with weights the perplexity-calibrated Gaussian
+ * conditional probabilities p_{j|new} used in fitting. This keeps new points
+ * in their neighbours' cluster but does not re-optimize the layout.
+ */
+export class Tsne extends BaseReducer<TsneParams> {
+  readonly name = 'tsne';
+  private pca: Pca | null = null;
+  /** Training spectra in the neighbour-search space (n x p). */
+  private Xr: Float32Array = new Float32Array(0);
+  private p = 0;
+  /** Training embedding (n x nComponents). */
+  embedding: Float32Array = new Float32Array(0);
+  private tree: VpTree | null = null;
+  private info: Record<string, unknown> = {};
+  /** Called every 50 iterations with (iteration, KL divergence estimate is not computed; gradient norm). */
+  onProgress?: (iteration: number, gradNorm: number) => void;
+
+  constructor(params: Partial<TsneParams> = {}) {
+    const lr = params.learningRate ?? 'auto';
+    if (lr !== 'auto') numParam(lr, 200, 'learningRate', { gt: 0 });
+    const init = params.init ?? 'pca';
+    if (init !== 'pca' && init !== 'random') throw new UserError(`expected "pca" or "random" (got ${JSON.stringify(init)})`, 'params.init');
+    super({
+      nComponents: numParam(params.nComponents, 2, 'nComponents', { int: true, min: 1, max: 3 }),
+      perplexity: numParam(params.perplexity, 30, 'perplexity', { gt: 0 }),
+      earlyExaggeration: numParam(params.earlyExaggeration, 12, 'earlyExaggeration', { min: 1 }),
+      exaggerationIter: numParam(params.exaggerationIter, 250, 'exaggerationIter', { int: true, min: 0 }),
+      learningRate: lr,
+      maxIter: numParam(params.maxIter, 1000, 'maxIter', { int: true, min: 1 }),
+      theta: numParam(params.theta, 0.5, 'theta', { min: 0 }),
+      init,
+      pcaDims: numParam(params.pcaDims, 50, 'pcaDims', { int: true, min: 0 }),
+      minGradNorm: numParam(params.minGradNorm, 1e-7, 'minGradNorm', { min: 0 }),
+      seed: numParam(params.seed, 0, 'seed', { int: true, min: 0 }),
+    });
+  }
+
+  protected override checkSize(n: number): void {
+    if (this.params.perplexity >= n) {
+      throw new UserError(`perplexity (${this.params.perplexity}) must be less than the number of spectra (${n})`, 'params.perplexity');
+    }
+  }
+
+  protected fitImpl(X: Float32Array, n: number, m: number): Float32Array {
+    const P = this.params;
+    const d = P.nComponents;
+    // Neighbour-search space.
+    if (P.pcaDims > 0 && m > P.pcaDims && n > P.pcaDims) {
+      this.pca = new Pca({ nComponents: P.pcaDims });
+      this.Xr = this.pca.fitTransform(X, n, m);
+      this.p = P.pcaDims;
+    } else {
+      this.pca = null;
+      this.Xr = X.slice();
+      this.p = m;
+    }
+    this.tree = new VpTree(this.Xr, n, this.p);
+    const K = Math.min(n - 1, Math.floor(3 * P.perplexity));
+    const knnRes = this.tree.allKnn(K);
+    const cond = conditionalP(knnRes.distances, n, K, P.perplexity);
+    const Pj = symmetrize(knnRes.indices, cond, n, K);
+    // Initial layout.
+    const Y = new Float64Array(n * d);
+    if (P.init === 'pca') {
+      const init = this.pca
+        ? takeColumns(this.Xr, n, this.p, d)
+        : new Pca({ nComponents: d }).fitTransform(X, n, m);
+      let mean = 0;
+      let sd = 0;
+      for (let i = 0; i < n; i++) mean += init[i * d];
+      mean /= n;
+      for (let i = 0; i < n; i++) sd += (init[i * d] - mean) ** 2;
+      sd = Math.sqrt(sd / n) || 1;
+      for (let i = 0; i < n * d; i++) Y[i] = (init[i] / sd) * 1e-4;
+    } else {
+      const rng = new Rng(P.seed);
+      for (let i = 0; i < n * d; i++) Y[i] = 1e-4 * rng.normal();
+    }
+    const lr = P.learningRate === 'auto' ? Math.max(n / P.earlyExaggeration / 4, 50) : P.learningRate;
+    const result = optimize(Pj, Y, n, d, {
+      learningRate: lr,
+      maxIter: P.maxIter,
+      exaggerationIter: P.exaggerationIter,
+      earlyExaggeration: P.earlyExaggeration,
+      theta: P.theta,
+      minGradNorm: P.minGradNorm,
+      onProgress: this.onProgress,
+    });
+    this.info = {
+      learningRate: lr,
+      neighbors: K,
+      iterations: result.iterations,
+      klDivergence: klDivergence(Pj, Y, n, d, P.theta),
+      neighborSpaceDims: this.p,
+    };
+    this.embedding = Float32Array.from(Y);
+    return this.embedding.slice();
+  }
+
+  protected transformImpl(X: Float32Array, n: number): Float32Array {
+    const d = this.params.nComponents;
+    const Xr = this.pca ? this.pca.transform(X, n) : X;
+    const N = this.embedding.length / d;
+    if (!this.tree) this.tree = new VpTree(this.Xr, N, this.p);
+    const K = Math.min(N, Math.floor(3 * this.params.perplexity));
+    const out = new Float32Array(n * d);
+    const perp = Math.min(this.params.perplexity, K - 1e-9);
+    for (let i = 0; i < n; i++) {
+      const r = this.tree.search(Xr, K, -1, i * this.p);
+      const w = calibrateRow(r.distances, perp);
+      for (let a = 0; a < r.indices.length; a++) {
+        const j = r.indices[a];
+        for (let t = 0; t < d; t++) out[i * d + t] += w[a] * this.embedding[j * d + t];
+      }
+    }
+    return out;
+  }
+
+  override summary(): Record<string, unknown> {
+    return this.info;
+  }
+
+  protected getState(): Record<string, unknown> {
+    return {
+      pca: this.pca ? this.pca.toJSON() : null,
+      Xr: encodeArray(this.Xr),
+      p: this.p,
+      embedding: encodeArray(this.embedding),
+      info: this.info,
+    };
+  }
+
+  protected setState(s: Record<string, unknown>): void {
+    this.pca = s.pca ? new Pca((s.pca as ReducerJSON).params as Partial<import('./pca.js').PcaParams>).restore(s.pca as ReducerJSON) : null;
+    this.Xr = decodeF32(s.Xr, 'state.Xr');
+    this.p = Number(s.p);
+    this.embedding = decodeF32(s.embedding, 'state.embedding');
+    this.info = (s.info as Record<string, unknown>) ?? {};
+    this.tree = null;
+  }
+}
+
+function takeColumns(X: Float32Array, n: number, p: number, d: number): Float64Array {
+  const out = new Float64Array(n * d);
+  for (let i = 0; i < n; i++) for (let t = 0; t < d; t++) out[i * d + t] = X[i * p + t];
+  return out;
+}
+
+/**
+ * Gaussian conditional probabilities p_{j|i} over each row's K neighbours,
+ * with the precision found by bisection so that the entropy equals
+ * log(perplexity) (natural log, squared distances: scikit-learn's
+ * _binary_search_perplexity, tolerance 1e-5, at most 100 steps). Distances
+ * are shifted by the row minimum first, which leaves P unchanged but avoids
+ * exp underflow for spectra with large intensities.
+ */
+export function conditionalP(distances: Float64Array, n: number, K: number, perplexity: number): Float64Array {
+  const P = new Float64Array(n * K);
+  for (let i = 0; i < n; i++) {
+    const w = calibrateRow(distances.subarray(i * K, (i + 1) * K), perplexity);
+    P.set(w, i * K);
+  }
+  return P;
+}
+
+/** One row of {@link conditionalP}: weights summing to 1 for the given (non-squared) distances. */
+export function calibrateRow(dist: ArrayLike<number>, perplexity: number): Float64Array {
+  const K = dist.length;
+  const d2 = new Float64Array(K);
+  let min = Infinity;
+  for (let a = 0; a < K; a++) {
+    d2[a] = dist[a] * dist[a];
+    if (d2[a] < min) min = d2[a];
+  }
+  for (let a = 0; a < K; a++) d2[a] -= min;
+  const target = Math.log(perplexity);
+  const p = new Float64Array(K);
+  let beta = 1;
+  let lo = -Infinity;
+  let hi = Infinity;
+  // Scale-free start: the median squared distance sets beta's order of magnitude.
+  const sorted = Float64Array.from(d2).sort();
+  const med = sorted[Math.floor(K / 2)];
+  if (med > 0) beta = 1 / med;
+  for (let step = 0; step < 100; step++) {
+    let sum = 0;
+    for (let a = 0; a < K; a++) sum += p[a] = Math.exp(-d2[a] * beta);
+    let sdp = 0;
+    for (let a = 0; a < K; a++) sdp += d2[a] * p[a];
+    const H = Math.log(sum) + (beta * sdp) / sum;
+    const diff = H - target;
+    for (let a = 0; a < K; a++) p[a] /= sum;
+    if (Math.abs(diff) <= 1e-5) break;
+    if (diff > 0) {
+      lo = beta;
+      beta = hi === Infinity ? beta * 2 : (beta + hi) / 2;
+    } else {
+      hi = beta;
+      beta = lo === -Infinity ? beta / 2 : (beta + lo) / 2;
+    }
+  }
+  return p;
+}
+
+/** P = (P_cond + P_cond^T) / sum, as CSR with sorted columns. */
+export function symmetrize(indices: Int32Array, cond: Float64Array, n: number, K: number): SparseP {
+  const counts = new Int32Array(n);
+  for (let i = 0; i < n; i++)
+    for (let a = 0; a < K; a++) {
+      counts[i]++;
+      counts[indices[i * K + a]]++;
+    }
+  const rowPtr = new Int32Array(n + 1);
+  for (let i = 0; i < n; i++) rowPtr[i + 1] = rowPtr[i] + counts[i];
+  const cols = new Int32Array(rowPtr[n]);
+  const vals = new Float64Array(rowPtr[n]);
+  const fill = rowPtr.slice(0, n);
+  for (let i = 0; i < n; i++)
+    for (let a = 0; a < K; a++) {
+      const j = indices[i * K + a];
+      const v = cond[i * K + a];
+      cols[fill[i]] = j;
+      vals[fill[i]++] = v;
+      cols[fill[j]] = i;
+      vals[fill[j]++] = v;
+    }
+  // Merge duplicate (i, j) entries (j was i's neighbour and i was j's).
+  const outPtr = new Int32Array(n + 1);
+  const outCols: number[] = [];
+  const outVals: number[] = [];
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const s = rowPtr[i];
+    const e = rowPtr[i + 1];
+    const order = Array.from({ length: e - s }, (_, t) => s + t).sort((x, y) => cols[x] - cols[y]);
+    let last = -1;
+    for (const t of order) {
+      if (cols[t] === last) outVals[outVals.length - 1] += vals[t];
+      else {
+        outCols.push(cols[t]);
+        outVals.push(vals[t]);
+        last = cols[t];
+      }
+      total += vals[t];
+    }
+    outPtr[i + 1] = outCols.length;
+  }
+  const V = Float64Array.from(outVals);
+  for (let t = 0; t < V.length; t++) V[t] /= total;
+  return { n, rowPtr: outPtr, cols: Int32Array.from(outCols), vals: V };
+}
+
+/**
+ * KL gradient of t-SNE with Barnes-Hut repulsion:
+ * dC/dy_i = 4 (exaggeration * sum_j p_ij q_ij (y_i - y_j) - sum_j q_ij^2 (y_i - y_j) / Z)
+ * with q_ij = 1 / (1 + |y_i - y_j|^2) and Z = sum_{k != l} q_kl.
+ * @returns the gradient (n x d) and Z
+ */
+export function tsneGradient(
+  P: SparseP,
+  Y: Float64Array,
+  n: number,
+  d: number,
+  theta: number,
+  exaggeration = 1,
+  out = new Float64Array(n * d),
+): { grad: Float64Array; sumQ: number } {
+  const tree = new BhTree(Y, n, d);
+  const rep = new Float64Array(n * d);
+  const force = new Float64Array(d);
+  const stack = new Int32Array(64 * (1 << d) + 16);
+  let sumQ = 0;
+  for (let i = 0; i < n; i++) {
+    force.fill(0);
+    sumQ += tree.repulsion(i, theta, force, stack);
+    for (let t = 0; t < d; t++) rep[i * d + t] = force[t];
+  }
+  for (let i = 0; i < n; i++) {
+    for (let t = 0; t < d; t++) out[i * d + t] = 0;
+    for (let e = P.rowPtr[i]; e < P.rowPtr[i + 1]; e++) {
+      const j = P.cols[e];
+      let d2 = 0;
+      for (let t = 0; t < d; t++) {
+        const u = Y[i * d + t] - Y[j * d + t];
+        d2 += u * u;
+      }
+      const f = (exaggeration * P.vals[e]) / (1 + d2);
+      for (let t = 0; t < d; t++) out[i * d + t] += f * (Y[i * d + t] - Y[j * d + t]);
+    }
+    for (let t = 0; t < d; t++) out[i * d + t] = 4 * (out[i * d + t] - rep[i * d + t] / sumQ);
+  }
+  return { grad: out, sumQ };
+}
+
+/** Exact t-SNE gradient (O(n^2)) for a dense P (n x n); the reference the Barnes-Hut version is tested against. */
+export function exactTsneGradient(Pdense: Float64Array, Y: Float64Array, n: number, d: number, exaggeration = 1): Float64Array {
+  const Q = new Float64Array(n * n);
+  let Z = 0;
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < n; j++) {
+      if (i === j) continue;
+      let d2 = 0;
+      for (let t = 0; t < d; t++) d2 += (Y[i * d + t] - Y[j * d + t]) ** 2;
+      Q[i * n + j] = 1 / (1 + d2);
+      Z += Q[i * n + j];
+    }
+  const g = new Float64Array(n * d);
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < n; j++) {
+      if (i === j) continue;
+      const q = Q[i * n + j];
+      const mult = 4 * (exaggeration * Pdense[i * n + j] - q / Z) * q;
+      for (let t = 0; t < d; t++) g[i * d + t] += mult * (Y[i * d + t] - Y[j * d + t]);
+    }
+  return g;
+}
+
+interface OptimizeOptions {
+  learningRate: number;
+  maxIter: number;
+  exaggerationIter: number;
+  earlyExaggeration: number;
+  theta: number;
+  minGradNorm: number;
+  onProgress?: (iteration: number, gradNorm: number) => void;
+}
+
+/** scikit-learn's _gradient_descent: momentum, gains (+0.2 / x0.8, floor 0.01), two stages. */
+function optimize(P: SparseP, Y: Float64Array, n: number, d: number, o: OptimizeOptions): { iterations: number } {
+  const update = new Float64Array(n * d);
+  const gains = new Float64Array(n * d).fill(1);
+  const grad = new Float64Array(n * d);
+  let it = 0;
+  for (; it < o.maxIter; it++) {
+    const early = it < o.exaggerationIter;
+    const momentum = early ? 0.5 : 0.8;
+    tsneGradient(P, Y, n, d, o.theta, early ? o.earlyExaggeration : 1, grad);
+    let norm = 0;
+    for (let t = 0; t < n * d; t++) {
+      const g = grad[t];
+      norm += g * g;
+      if (update[t] * g < 0) gains[t] += 0.2;
+      else gains[t] = Math.max(gains[t] * 0.8, 0.01);
+      update[t] = momentum * update[t] - o.learningRate * gains[t] * g;
+      Y[t] += update[t];
+    }
+    norm = Math.sqrt(norm);
+    if (o.onProgress && it % 50 === 0) o.onProgress(it, norm);
+    if (!Number.isFinite(norm)) throw new Error('t-SNE diverged (non-finite gradient); try a smaller learningRate');
+    if (!early && norm < o.minGradNorm) {
+      it++;
+      break;
+    }
+  }
+  return { iterations: it };
+}
+
+/** KL(P || Q) with Z from the Barnes-Hut tree (as scikit-learn reports for method="barnes_hut"). */
+export function klDivergence(P: SparseP, Y: Float64Array, n: number, d: number, theta: number): number {
+  const { sumQ } = tsneGradient(P, Y, n, d, theta);
+  let kl = 0;
+  for (let i = 0; i < n; i++)
+    for (let e = P.rowPtr[i]; e < P.rowPtr[i + 1]; e++) {
+      const j = P.cols[e];
+      const p = P.vals[e];
+      if (p <= 0) continue;
+      let d2 = 0;
+      for (let t = 0; t < d; t++) d2 += (Y[i * d + t] - Y[j * d + t]) ** 2;
+      const q = 1 / (1 + d2) / sumQ;
+      kl += p * Math.log(Math.max(p, 1e-300) / Math.max(q, 1e-300));
+    }
+  return kl;
+}

@@ -1,0 +1,202 @@
+import { UMAP } from 'umap-js';
+import { UserError } from '../util/errors.js';
+import { Rng } from '../util/random.js';
+import { Pca, type PcaParams } from './pca.js';
+import { BaseReducer, decodeF32, encodeArray, numParam, type ReducerJSON, type ReducerParams } from './reducer.js';
+import { VpTree } from './vptree.js';
+
+/** UMAP parameters; defaults follow umap-learn. */
+export interface UmapParams extends ReducerParams {
+  /** Embedding dimension (default 2). */
+  nComponents: number;
+  /** Size of the local neighbourhood, the point itself included as in umap-learn (default 15); must be < n. */
+  nNeighbors: number;
+  /** Minimum distance between embedded points (default 0.1). */
+  minDist: number;
+  /** Scale of embedded points (default 1). */
+  spread: number;
+  /** Optimization epochs; 0 = umap-js default (500 up to 10,000 points, else 200). */
+  nEpochs: number;
+  /** Seed of every random draw (default 0). */
+  seed: number;
+  /** Neighbour search and UMAP itself run on this many principal components (0 = raw spectra; default 50). */
+  pcaDims: number;
+  /** Weight of the target in supervised mode, 0..1 (default 0.5, umap-learn's target_weight). */
+  targetWeight: number;
+}
+
+/**
+ * UMAP through umap-js, with three changes around it:
+ * - exact k nearest neighbours from a vantage-point tree (on `pcaDims`
+ *   principal components) are handed to umap-js, replacing its
+ *   nearest-neighbour descent, which is where umap-js spends most of its
+ *   time on large inputs;
+ * - all randomness comes from a seeded Rng, so fits are reproducible;
+ * - `setTarget` enables umap-js's supervised mode (categorical targets only:
+ *   umap-js implements no continuous target metric, so use it for discrete
+ *   descriptors such as CN).
+ *
+ * transform(): a new spectrum is placed at the membership-weighted mean of
+ * the embeddings of its nNeighbors nearest training spectra (umap-learn's
+ * transform initialization, with its smooth-kNN weights), without
+ * umap-learn's extra refinement epochs; this is what a saved model can
+ * reproduce exactly.
+ */
+export class Umap extends BaseReducer<UmapParams> {
+  readonly name = 'umap';
+  private pca: Pca | null = null;
+  private Xr: Float32Array = new Float32Array(0);
+  private p = 0;
+  embedding: Float32Array = new Float32Array(0);
+  private tree: VpTree | null = null;
+  private target: number[] | null = null;
+
+  constructor(params: Partial<UmapParams> = {}) {
+    super({
+      nComponents: numParam(params.nComponents, 2, 'nComponents', { int: true, min: 1 }),
+      nNeighbors: numParam(params.nNeighbors, 15, 'nNeighbors', { int: true, min: 2 }),
+      minDist: numParam(params.minDist, 0.1, 'minDist', { min: 0 }),
+      spread: numParam(params.spread, 1, 'spread', { gt: 0 }),
+      nEpochs: numParam(params.nEpochs, 0, 'nEpochs', { int: true, min: 0 }),
+      seed: numParam(params.seed, 0, 'seed', { int: true, min: 0 }),
+      pcaDims: numParam(params.pcaDims, 50, 'pcaDims', { int: true, min: 0 }),
+      targetWeight: numParam(params.targetWeight, 0.5, 'targetWeight', { min: 0, max: 1 }),
+    });
+    if (this.params.minDist > this.params.spread) {
+      throw new UserError(`minDist (${this.params.minDist}) must not exceed spread (${this.params.spread})`, 'params.minDist');
+    }
+  }
+
+  /** Supervised mode: one (discrete) label per training spectrum; NaN = unlabelled. Call before fit(). */
+  setTarget(y: ArrayLike<number> | null): this {
+    this.target = y ? Array.from(y, (v) => (Number.isFinite(v) ? v : -1)) : null;
+    return this;
+  }
+
+  protected override checkSize(n: number): void {
+    if (this.params.nNeighbors >= n) {
+      throw new UserError(`nNeighbors (${this.params.nNeighbors}) must be less than the number of spectra (${n})`, 'params.nNeighbors');
+    }
+    if (this.target && this.target.length !== n) {
+      throw new UserError(`the supervised target has ${this.target.length} values for ${n} spectra`);
+    }
+  }
+
+  protected fitImpl(X: Float32Array, n: number, m: number): Float32Array {
+    const P = this.params;
+    if (P.pcaDims > 0 && m > P.pcaDims && n > P.pcaDims) {
+      this.pca = new Pca({ nComponents: P.pcaDims });
+      this.Xr = this.pca.fitTransform(X, n, m);
+      this.p = P.pcaDims;
+    } else {
+      this.pca = null;
+      this.Xr = X.slice();
+      this.p = m;
+    }
+    const p = this.p;
+    this.tree = new VpTree(this.Xr, n, p);
+    const k = P.nNeighbors;
+    const nn = this.tree.allKnn(k - 1);
+    // umap-learn's kNN lists start with the point itself at distance 0.
+    const knnIndices: number[][] = new Array(n);
+    const knnDistances: number[][] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const ind = [i];
+      const dis = [0];
+      for (let a = 0; a < k - 1; a++) {
+        ind.push(nn.indices[i * (k - 1) + a]);
+        dis.push(nn.distances[i * (k - 1) + a]);
+      }
+      knnIndices[i] = ind;
+      knnDistances[i] = dis;
+    }
+    const rows: number[][] = new Array(n);
+    for (let i = 0; i < n; i++) rows[i] = Array.from(this.Xr.subarray(i * p, (i + 1) * p));
+    const rng = new Rng(P.seed);
+    const umap = new UMAP({
+      nComponents: P.nComponents,
+      nNeighbors: k,
+      minDist: P.minDist,
+      spread: P.spread,
+      nEpochs: P.nEpochs || undefined,
+      random: () => rng.uniform(),
+    });
+    umap.setPrecomputedKNN(knnIndices, knnDistances);
+    if (this.target) umap.setSupervisedProjection(this.target, { targetWeight: P.targetWeight });
+    const emb = umap.fit(rows);
+    const d = P.nComponents;
+    this.embedding = new Float32Array(n * d);
+    for (let i = 0; i < n; i++) for (let t = 0; t < d; t++) this.embedding[i * d + t] = emb[i][t];
+    return this.embedding.slice();
+  }
+
+  protected transformImpl(X: Float32Array, n: number): Float32Array {
+    const d = this.params.nComponents;
+    const Xr = this.pca ? this.pca.transform(X, n) : X;
+    const N = this.embedding.length / d;
+    if (!this.tree) this.tree = new VpTree(this.Xr, N, this.p);
+    const k = Math.min(N, this.params.nNeighbors);
+    const out = new Float32Array(n * d);
+    for (let i = 0; i < n; i++) {
+      const r = this.tree.search(Xr, k, -1, i * this.p);
+      const w = smoothKnnWeights(r.distances);
+      for (let a = 0; a < r.indices.length; a++)
+        for (let t = 0; t < d; t++) out[i * d + t] += w[a] * this.embedding[r.indices[a] * d + t];
+    }
+    return out;
+  }
+
+  protected getState(): Record<string, unknown> {
+    return { pca: this.pca ? this.pca.toJSON() : null, Xr: encodeArray(this.Xr), p: this.p, embedding: encodeArray(this.embedding) };
+  }
+
+  protected setState(s: Record<string, unknown>): void {
+    const pj = s.pca as ReducerJSON | null;
+    this.pca = pj ? new Pca(pj.params as Partial<PcaParams>).restore(pj) : null;
+    this.Xr = decodeF32(s.Xr, 'state.Xr');
+    this.p = Number(s.p);
+    this.embedding = decodeF32(s.embedding, 'state.embedding');
+    this.tree = null;
+  }
+}
+
+/**
+ * Membership strengths exp(-(d - rho) / sigma) of a new point's neighbours,
+ * sigma found by bisection so they sum to log2(k) (umap-learn's
+ * smooth_knn_dist with local_connectivity - 1 = 0, i.e. rho = 0 as in its
+ * transform), then normalized to sum 1.
+ */
+export function smoothKnnWeights(dist: ArrayLike<number>): Float64Array {
+  const k = dist.length;
+  const target = Math.log2(Math.max(k, 2));
+  let lo = 0;
+  let hi = Infinity;
+  let mid = 1;
+  let mean = 0;
+  for (let a = 0; a < k; a++) mean += dist[a];
+  mean /= Math.max(k, 1);
+  if (mean > 0) mid = mean;
+  const w = new Float64Array(k);
+  for (let it = 0; it < 64; it++) {
+    let s = 0;
+    for (let a = 0; a < k; a++) s += Math.exp(-dist[a] / mid);
+    if (Math.abs(s - target) < 1e-5) break;
+    if (s > target) {
+      hi = mid;
+      mid = (lo + hi) / 2;
+    } else {
+      lo = mid;
+      mid = hi === Infinity ? mid * 2 : (lo + hi) / 2;
+    }
+  }
+  let s = 0;
+  for (let a = 0; a < k; a++) s += w[a] = Math.exp(-dist[a] / mid);
+  if (!(s > 0)) {
+    // All neighbours infinitely far relative to sigma: fall back to the nearest one.
+    w.fill(0);
+    if (k > 0) w[0] = 1;
+    return w;
+  }
+  for (let a = 0; a < k; a++) w[a] /= s;
+  return w;
+}

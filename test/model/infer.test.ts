@@ -1,0 +1,50 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { NetworkSchema } from '../../src/config/schema.js';
+import { createDecoder } from '../../src/model/decoder.js';
+import { createEncoder } from '../../src/model/encoder.js';
+import { runNetwork } from '../../src/model/infer.js';
+import { mlpToSpec } from '../../src/model/to-spec.js';
+import { Rng } from '../../src/util/random.js';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+describe('to-spec + runNetwork', () => {
+  for (const activation of ['prelu', 'swish', 'relu'] as const) {
+    it(`reproduces the inference-mode forward pass (${activation})`, () => {
+      const net = NetworkSchema.parse({ nStyle: 3, hidden: 8, depth: 3, activation, dropout: 0.3 });
+      const rng = new Rng(5);
+      const enc = createEncoder(rng, 12, net);
+      const dec = createDecoder(rng, 12, net);
+      const n = 10;
+      const x = new Float32Array(n * 12);
+      rng.fillNormal(x);
+      // A few training passes so the running statistics differ from their initial values.
+      tf.tidy(() => {
+        for (let i = 0; i < 3; i++) dec.forward(enc.forward(tf.tensor2d(x, [n, 12]), { training: true, rng }), { training: true, rng });
+      });
+      const z = tf.tidy(() => enc.forward(tf.tensor2d(x, [n, 12]), { training: false }));
+      const xhat = tf.tidy(() => dec.forward(z, { training: false }));
+      const encSpec = mlpToSpec(enc);
+      const decSpec = mlpToSpec(dec);
+      expect(encSpec.layers.some((l) => l.kind === 'batchnorm')).toBe(true);
+      const zs = runNetwork(encSpec, x, n, 4);
+      const xs = runNetwork(decSpec, zs, n, 3);
+      const zr = z.dataSync();
+      const xr = xhat.dataSync();
+      for (let i = 0; i < zr.length; i++) expect(zs[i]).toBeCloseTo(zr[i], 4);
+      for (let i = 0; i < xr.length; i++) expect(xs[i]).toBeCloseTo(xr[i], 4);
+      for (const v of xs) expect(v).toBeGreaterThanOrEqual(0); // softplus output
+      tf.dispose([z, xhat]);
+      enc.dispose();
+      dec.dispose();
+    });
+  }
+
+  it('rejects input of the wrong size', () => {
+    const spec = { inputs: 2, outputs: 1, layers: [] };
+    expect(() => runNetwork(spec, new Float32Array(3), 2)).toThrow(/expected 2 x 2/);
+  });
+});

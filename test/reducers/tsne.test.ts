@@ -1,0 +1,127 @@
+import { describe, expect, it } from 'vitest';
+import {
+  Tsne,
+  calibrateRow,
+  exactTsneGradient,
+  symmetrize,
+  tsneGradient,
+  type SparseP,
+} from '../../src/reducers/tsne.js';
+import { loadReducer } from '../../src/reducers/registry.js';
+import { knnPrediction } from '../../src/metrics/knn-prediction.js';
+import { UserError } from '../../src/util/errors.js';
+import { Rng } from '../../src/util/random.js';
+
+function randomP(n: number, rng: Rng): SparseP {
+  const K = 6;
+  const idx = new Int32Array(n * K);
+  const cond = new Float64Array(n * K);
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let a = 0; a < K; a++) {
+      let j = rng.int(n - 1);
+      if (j >= i) j++;
+      idx[i * K + a] = j;
+      s += cond[i * K + a] = rng.uniform() + 0.1;
+    }
+    for (let a = 0; a < K; a++) cond[i * K + a] /= s;
+  }
+  return symmetrize(idx, cond, n, K);
+}
+
+function dense(P: SparseP): Float64Array {
+  const D = new Float64Array(P.n * P.n);
+  for (let i = 0; i < P.n; i++) for (let e = P.rowPtr[i]; e < P.rowPtr[i + 1]; e++) D[i * P.n + P.cols[e]] = P.vals[e];
+  return D;
+}
+
+/** Gaussian clusters in 40-D: `c` clusters of `per` points, centres 10 apart. */
+function clusters(c: number, per: number, m: number, rng: Rng): { X: Float32Array; labels: Float64Array; n: number } {
+  const n = c * per;
+  const centres = Float64Array.from({ length: c * m }, () => 4 * rng.normal());
+  const X = new Float32Array(n * m);
+  const labels = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const k = i % c;
+    labels[i] = k;
+    for (let j = 0; j < m; j++) X[i * m + j] = centres[k * m + j] + rng.normal();
+  }
+  return { X, labels, n };
+}
+
+describe('t-SNE', () => {
+  it('P is symmetric, sums to 1, and each calibrated row has the requested perplexity', () => {
+    const rng = new Rng(1);
+    const P = randomP(50, rng);
+    const D = dense(P);
+    let s = 0;
+    for (let i = 0; i < 50; i++) for (let j = 0; j < 50; j++) {
+      expect(D[i * 50 + j]).toBeCloseTo(D[j * 50 + i], 15);
+      s += D[i * 50 + j];
+    }
+    expect(s).toBeCloseTo(1, 12);
+    const dist = Float64Array.from({ length: 90 }, () => 100 + 5 * rng.uniform());
+    const w = calibrateRow(dist, 30);
+    const H = -w.reduce((acc, p) => acc + (p > 0 ? p * Math.log(p) : 0), 0);
+    expect(Math.exp(H)).toBeCloseTo(30, 3);
+  });
+
+  it('Barnes-Hut gradient equals the exact gradient at theta = 0 and is close at theta = 0.5', () => {
+    const rng = new Rng(2);
+    for (const d of [1, 2, 3]) {
+      const n = 80;
+      const P = randomP(n, rng);
+      const Y = Float64Array.from({ length: n * d }, () => 3 * rng.normal());
+      const exact = exactTsneGradient(dense(P), Y, n, d, 4);
+      const bh0 = tsneGradient(P, Y, n, d, 0, 4).grad;
+      let num = 0;
+      let den = 0;
+      for (let t = 0; t < n * d; t++) {
+        expect(bh0[t]).toBeCloseTo(exact[t], 10);
+        den += exact[t] ** 2;
+      }
+      const bh5 = tsneGradient(P, Y, n, d, 0.5, 4).grad;
+      for (let t = 0; t < n * d; t++) num += (bh5[t] - exact[t]) ** 2;
+      expect(Math.sqrt(num / den)).toBeLessThan(0.05);
+    }
+  });
+
+  it('keeps well-separated clusters apart, transforms new points into their cluster, and round-trips JSON', () => {
+    const rng = new Rng(3);
+    const m = 40;
+    const { X, labels, n } = clusters(4, 60, m, rng);
+    const tsne = new Tsne({ perplexity: 15, maxIter: 400, seed: 1, pcaDims: 10 });
+    const Y = tsne.fitTransform(X, n, m);
+    expect(Y.length).toBe(n * 2);
+    expect(knnPrediction(Y, n, 2, labels, { discrete: true }).accuracy!).toBeGreaterThan(0.95);
+    expect(tsne.summary().klDivergence as number).toBeGreaterThan(0);
+    const again = new Tsne({ perplexity: 15, maxIter: 400, seed: 1, pcaDims: 10 }).fitTransform(X, n, m);
+    expect(Array.from(again)).toEqual(Array.from(Y));
+    // New spectra: the same cluster centres, fresh noise; nearest training cluster in the embedding must match.
+    const test = X.slice(0, 8 * m).map((v) => v + 0.3 * rng.normal());
+    const loaded = loadReducer(JSON.parse(JSON.stringify(tsne.toJSON())));
+    const Yt = loaded.transform(test, 8);
+    expect(Array.from(Yt)).toEqual(Array.from(tsne.transform(test, 8)));
+    const centroid = (k: number) => {
+      let x = 0, y = 0, c = 0;
+      for (let i = 0; i < n; i++) if (labels[i] === k) { x += Y[2 * i]; y += Y[2 * i + 1]; c++; }
+      return [x / c, y / c];
+    };
+    const cents = [0, 1, 2, 3].map(centroid);
+    for (let i = 0; i < 8; i++) {
+      const dists = cents.map(([x, y]) => (Yt[2 * i] - x) ** 2 + (Yt[2 * i + 1] - y) ** 2);
+      expect(dists.indexOf(Math.min(...dists))).toBe(labels[i]);
+    }
+  });
+
+  it('rejects perplexity >= n before any work, and bad parameters at construction', () => {
+    const X = new Float32Array(20 * 3).fill(1);
+    expect(() => new Tsne({ perplexity: 30 }).fit(X, 20, 3)).toThrow(UserError);
+    expect(() => new Tsne({ perplexity: 30 }).fit(X, 20, 3)).toThrow(/perplexity \(30\) must be less than the number of spectra \(20\)/);
+    expect(() => new Tsne({ nComponents: 4 })).toThrow(/params.nComponents/);
+    expect(() => new Tsne({ theta: -1 })).toThrow(UserError);
+    const bad = new Float32Array(60).fill(1);
+    bad[7] = NaN;
+    expect(() => new Tsne({ perplexity: 5 }).fit(bad, 20, 3)).toThrow(/spectrum 2, point 1/);
+  });
+});
