@@ -144,6 +144,27 @@ static napi_value Gemm(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* select(cond: Uint8Array, t, e, out): same-length arrays */
+static napi_value Select(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 4) THROW(env, "select: expected 4 arguments");
+  napi_typedarray_type type;
+  size_t nc;
+  void *c;
+  napi_value ab;
+  size_t off;
+  float *t, *e, *o;
+  int64_t nt, ne, no;
+  if (napi_get_typedarray_info(env, argv[0], &type, &nc, &c, &ab, &off) != napi_ok || type != napi_uint8_array ||
+      !get_f32(env, argv[1], &t, &nt) || !get_f32(env, argv[2], &e, &ne) || !get_f32(env, argv[3], &o, &no))
+    THROW(env, "select: bad argument types");
+  if (nt < (int64_t)nc || ne < (int64_t)nc || no < (int64_t)nc) THROW(env, "select: array too short");
+  xl_select((const uint8_t *)c, t, e, o, (int64_t)nc);
+  return NULL;
+}
+
 static napi_value SetThreads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -174,6 +195,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"binary", NULL, Binary, NULL, NULL, NULL, napi_default, NULL},
       {"unary", NULL, Unary, NULL, NULL, NULL, napi_default, NULL},
       {"reduce", NULL, Reduce, NULL, NULL, NULL, napi_default, NULL},
+      {"select", NULL, Select, NULL, NULL, NULL, napi_default, NULL},
       {"gemm", NULL, Gemm, NULL, NULL, NULL, napi_default, NULL},
       {"setThreads", NULL, SetThreads, NULL, NULL, NULL, napi_default, NULL},
       {"threads", NULL, Threads, NULL, NULL, NULL, napi_default, NULL},

@@ -105,6 +105,13 @@ static void binary_inner(int op, const float *a, int64_t ia, const float *b, int
     case XL_SQDIFF: XL_INNER((float)(((double)x - y) * ((double)x - y))); break;
     case XL_PRELU: XL_INNER(x < 0 ? y * x : x); break;
     case XL_POW: XL_INNER((float)pow((double)x, (double)y)); break;
+    case XL_COPY: XL_INNER(((void)y, x)); break;
+    case XL_GREATER: XL_INNER(x > y ? 1.0f : 0.0f); break;
+    case XL_GREATER_EQ: XL_INNER(x >= y ? 1.0f : 0.0f); break;
+    case XL_LESS: XL_INNER(x < y ? 1.0f : 0.0f); break;
+    case XL_LESS_EQ: XL_INNER(x <= y ? 1.0f : 0.0f); break;
+    case XL_EQUAL: XL_INNER(x == y ? 1.0f : 0.0f); break;
+    case XL_NOT_EQUAL: XL_INNER(x != y ? 1.0f : 0.0f); break;
   }
 }
 
@@ -151,6 +158,12 @@ void xl_binary(int op, const float *a, const int64_t *aStr, const float *b, cons
       }
     }
   }
+}
+
+void xl_select(const uint8_t *cond, const float *t, const float *e, float *out, int64_t n) {
+  const int nt = par_threads(n);
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+  for (int64_t i = 0; i < n; i++) out[i] = cond[i] ? t[i] : e[i];
 }
 
 /* ----------------------------------------------------------------- unary */

@@ -8,7 +8,11 @@
 
 #define XL_MAX_RANK 8
 
-enum xl_binary_op { XL_ADD, XL_SUB, XL_MUL, XL_DIV, XL_MAX, XL_MIN, XL_SQDIFF, XL_PRELU, XL_POW };
+/* XL_COPY ignores b (a strided copy: slice, transpose); comparisons write 1/0. */
+enum xl_binary_op {
+  XL_ADD, XL_SUB, XL_MUL, XL_DIV, XL_MAX, XL_MIN, XL_SQDIFF, XL_PRELU, XL_POW, XL_COPY,
+  XL_GREATER, XL_GREATER_EQ, XL_LESS, XL_LESS_EQ, XL_EQUAL, XL_NOT_EQUAL
+};
 enum xl_unary_op {
   XL_NEG, XL_ABS, XL_SQUARE, XL_SQRT, XL_RSQRT, XL_EXP, XL_LOG, XL_SIGMOID, XL_SOFTPLUS, XL_RELU,
   XL_RELU6, XL_ELU, XL_STEP, XL_SIGN, XL_TANH, XL_RECIPROCAL, XL_FLOOR, XL_LEAKY, XL_CLIP, XL_LOG1P,
@@ -26,6 +30,9 @@ void xl_reduce(int op, const float *x, const int64_t *shape, const int *reduce, 
 /* C[b] = op(A[b]) op(B[b]) for b < batch; aStride/bStride are the per-batch element strides (0 broadcasts). */
 void xl_gemm(const float *a, const float *b, float *c, int64_t batch, int64_t m, int64_t n, int64_t k, int transA,
              int transB, int64_t aStride, int64_t bStride);
+
+/* out[i] = cond[i] != 0 ? t[i] : e[i] */
+void xl_select(const uint8_t *cond, const float *t, const float *e, float *out, int64_t n);
 
 void xl_set_threads(int n);
 int xl_threads(void);

@@ -11,7 +11,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Binary ops in native/src/kernels.h order. */
-export enum BinaryOp { Add, Sub, Mul, Div, Max, Min, SquaredDifference, Prelu, Pow }
+export enum BinaryOp {
+  Add, Sub, Mul, Div, Max, Min, SquaredDifference, Prelu, Pow, Copy,
+  Greater, GreaterEqual, Less, LessEqual, Equal, NotEqual,
+}
 /** Unary ops in native/src/kernels.h order. */
 export enum UnaryOp {
   Neg, Abs, Square, Sqrt, Rsqrt, Exp, Log, Sigmoid, Softplus, Relu,
@@ -25,6 +28,8 @@ export enum ReduceOp { Sum, Mean, Max, Min, Prod }
 export interface NativeAddon {
   /** out = op(a, b) over outShape; strides are element strides aligned to outShape, 0 on broadcast dims. */
   binary(op: BinaryOp, a: Float32Array, aStrides: number[], b: Float32Array, bStrides: number[], out: Float32Array, outShape: number[]): void;
+  /** out[i] = cond[i] ? t[i] : e[i] over equal-length arrays. */
+  select(cond: Uint8Array, t: Float32Array, e: Float32Array, out: Float32Array): void;
   /** out = op(x); p0/p1 are the op's parameters (step/leaky alpha, clip min/max), else 0. */
   unary(op: UnaryOp, x: Float32Array, out: Float32Array, p0: number, p1: number): void;
   /** Reduces x over the dims flagged 1 in `reduce`; out holds the kept dims in order. */

@@ -174,6 +174,82 @@ const fusedMatMul: NativeKernelFactory = (addon, cpu) => (args) => {
   return backend.makeTensorInfo(plan.outShape, 'float32', out);
 };
 
+/** Comparisons: the addon writes 1/0 floats; tfjs keeps bool tensors as Uint8Array. */
+const compare = (op: BinaryOp): NativeKernelFactory => (addon, cpu) => (args) => {
+  const backend = args.backend as MathBackendCPU;
+  const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
+  if (!isDenseF32(backend, a, b) || a.shape.length > MAX_RANK || b.shape.length > MAX_RANK) return cpu(args);
+  const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
+  const f = new Float32Array(tf.util.sizeFromShape(outShape));
+  if (f.length > 0) addon.binary(op, values(backend, a), broadcastStrides(a.shape, outShape), values(backend, b), broadcastStrides(b.shape, outShape), f, outShape);
+  const out = new Uint8Array(f.length);
+  out.set(f);
+  return backend.makeTensorInfo(outShape, 'bool', out);
+};
+
+const select: NativeKernelFactory = (addon, cpu) => (args) => {
+  const backend = args.backend as MathBackendCPU;
+  const { condition, t, e } = args.inputs as { condition: TensorInfo; t: TensorInfo; e: TensorInfo };
+  const cond = backend.data.get(condition.dataId).values;
+  if (!isDenseF32(backend, t, e) || !(cond instanceof Uint8Array) || !tf.util.arraysEqual(condition.shape, t.shape) || !tf.util.arraysEqual(t.shape, e.shape)) return cpu(args);
+  const out = new Float32Array(cond.length);
+  addon.select(cond, values(backend, t), values(backend, e), out);
+  return backend.makeTensorInfo(t.shape, 'float32', out);
+};
+
+/** Strided copy of a box of x (begin/size per dim) into a new dense tensor. */
+function nativeSlice(addon: NativeAddon, backend: MathBackendCPU, x: TensorInfo, begin: number[], size: number[]): TensorInfo {
+  const strides = tf.util.computeStrides(x.shape).concat(1);
+  let offset = 0;
+  begin.forEach((b, d) => (offset += b * strides[d]));
+  const out = new Float32Array(tf.util.sizeFromShape(size));
+  if (out.length > 0) {
+    const src = values(backend, x).subarray(offset);
+    addon.binary(BinaryOp.Copy, src, strides, src, strides.map(() => 0), out, size);
+  }
+  return backend.makeTensorInfo(size, 'float32', out);
+}
+
+const slice: NativeKernelFactory = (addon, cpu) => (args) => {
+  const backend = args.backend as MathBackendCPU;
+  const x = args.inputs.x as TensorInfo;
+  if (!isDenseF32(backend, x) || x.shape.length > MAX_RANK) return cpu(args);
+  const [begin, size] = tf.slice_util.parseSliceParams(x as tf.Tensor, args.attrs!.begin as number[], args.attrs!.size as number[]);
+  // Contiguous slices are a subarray copy on cpu already.
+  if (tf.slice_util.isSliceContinous(x.shape, begin, size)) return cpu(args);
+  return nativeSlice(addon, backend, x, begin, size);
+};
+
+const splitV: NativeKernelFactory = (addon, cpu) => (args) => {
+  const backend = args.backend as MathBackendCPU;
+  const x = args.inputs.x as TensorInfo;
+  if (!isDenseF32(backend, x) || x.shape.length > MAX_RANK) return cpu(args);
+  const axis = tf.util.parseAxisParam(args.attrs!.axis as number, x.shape)[0];
+  const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, args.attrs!.numOrSizeSplits as number[] | number, axis);
+  const begin = new Array<number>(x.shape.length).fill(0);
+  return sizes.map((s) => {
+    const size = x.shape.slice();
+    size[axis] = s;
+    const t = nativeSlice(addon, backend, x, begin.slice(), size);
+    begin[axis] += s;
+    return t;
+  });
+};
+
+const transpose: NativeKernelFactory = (addon, cpu) => (args) => {
+  const backend = args.backend as MathBackendCPU;
+  const x = args.inputs.x as TensorInfo;
+  if (!isDenseF32(backend, x) || x.shape.length > MAX_RANK) return cpu(args);
+  const perm = args.attrs!.perm as number[];
+  const inStrides = tf.util.computeStrides(x.shape).concat(1);
+  const outShape = perm.map((p) => x.shape[p]);
+  const strides = perm.map((p) => inStrides[p]);
+  const src = values(backend, x);
+  const out = new Float32Array(src.length);
+  addon.binary(BinaryOp.Copy, src, strides, src, strides.map(() => 0), out, outShape);
+  return backend.makeTensorInfo(outShape, 'float32', out);
+};
+
 const num = (v: unknown, dflt: number) => (typeof v === 'number' ? v : dflt);
 
 /** Every kernel the 'native' backend runs through the addon, by tfjs kernel name. */
@@ -210,6 +286,16 @@ export const NATIVE_KERNELS: Record<string, NativeKernelFactory> = {
   Floor: unary(UnaryOp.Floor),
   LeakyRelu: unary(UnaryOp.LeakyRelu, (a) => [num(a.alpha, 0.2), 0]),
   ClipByValue: unary(UnaryOp.Clip, (a) => [num(a.clipValueMin, -Infinity), num(a.clipValueMax, Infinity)]),
+  Greater: compare(BinaryOp.Greater),
+  GreaterEqual: compare(BinaryOp.GreaterEqual),
+  Less: compare(BinaryOp.Less),
+  LessEqual: compare(BinaryOp.LessEqual),
+  Equal: compare(BinaryOp.Equal),
+  NotEqual: compare(BinaryOp.NotEqual),
+  Select: select,
+  Slice: slice,
+  SplitV: splitV,
+  Transpose: transpose,
   Sum: reduce(ReduceOp.Sum, 'axis'),
   Mean: reduce(ReduceOp.Mean, 'axis'),
   Max: reduce(ReduceOp.Max, 'reductionIndices'),

@@ -5,9 +5,11 @@ import data from './data.js';
 import sweep from './sweep.js';
 import relevance from './relevance.js';
 import interpolate from './interpolate.js';
+import report from './report.js';
 import exportCommand from './export.js';
 import embed from './embed.js';
+import baseline from './baseline.js';
 
 /** Every `xlatent` sub-command; one file per command under src/cli. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [train, evaluate, data, sweep, relevance, interpolate, exportCommand, embed];
+export const commands: CommandModule<any, any>[] = [train, evaluate, data, sweep, relevance, interpolate, report, exportCommand, embed, baseline];

@@ -9,3 +9,4 @@ export * from './reconstruction.js';
 export * from './neighborhood.js';
 export * from './knn-prediction.js';
 export * from './clustering.js';
+export * from './embedding-metrics.js';

@@ -232,15 +232,16 @@ export async function finalizeRun(
  */
 export async function runTraining(cfg: TrainConfig, opts: RunOptions & { extraWorkerArgs: string[] }) {
   const paths = runPaths(cfg.output);
+  if (opts.resume && !existsSync(paths.trials)) opts.log(`note: nothing to resume in ${paths.out}; starting afresh`);
+  // Data problems must surface before anything is written to the run directory.
+  const data = await prepareData(cfg);
   if (!opts.resume && existsSync(paths.trials)) {
     opts.log(`note: ${paths.out} held an earlier run; starting afresh (use --resume to continue a run instead)`);
     rmSync(paths.trials, { recursive: true, force: true });
   }
-  if (opts.resume && !existsSync(paths.trials)) opts.log(`note: nothing to resume in ${paths.out}; starting afresh`);
   mkdirSync(paths.out, { recursive: true });
   writeJsonAtomic(paths.resolvedConfig, cfg);
   writeJsonAtomic(paths.runJson, { config: cfg, environment: environmentInfo(), backend: opts.backend, started: new Date().toISOString() });
-  const data = await prepareData(cfg);
   for (const w of data.warnings) opts.log(`warning: ${w}`);
   opts.log(
     `data: ${data.dataset.n} spectra x ${data.dataset.m} points from ${cfg.data.file}; split train ${data.train.n} / validation ${data.validation.n} / test ${data.test.n}; descriptors ${cfg.data.descriptors.join(', ')}`,

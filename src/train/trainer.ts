@@ -151,14 +151,14 @@ export class RankAAETrainer {
       if (dir && this.opts.resume && hasCheckpoint(join(dir, LAST))) {
         const lastDir = join(dir, LAST);
         const bestDir = join(dir, BEST);
+        const { state, tensors } = loadCheckpoint<TrainerState>(lastDir);
+        checkCompatible(state, train, network, lastDir);
         if (hasCheckpoint(bestDir)) {
           // The best weights come back through the live variables, then `last` overwrites them.
           const b = loadCheckpoint<TrainerState>(bestDir);
           restoreVariables(allVariables, b.tensors, bestDir);
           best = { encoder: mlpToSpec(model.encoder), decoder: mlpToSpec(model.decoder) };
         }
-        const { state, tensors } = loadCheckpoint<TrainerState>(lastDir);
-        checkCompatible(state, train, network, lastDir);
         restoreVariables(allVariables, tensors, lastDir);
         rng.setState(state.rng);
         schedule.state = { ...state.schedule, best: state.schedule.best ?? -Infinity };

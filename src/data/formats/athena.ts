@@ -4,6 +4,7 @@ import type { RawSpectrum } from '../dataset.js';
 import { sanitizeGrid } from '../xas/energy-grid.js';
 import type { NormalizationParams } from '../xas/normalize.js';
 import { parseNumber, readBytes } from './columns.js';
+import type { FormatReader } from './index.js';
 
 /** A Perl value as Athena writes it: string, number, nested list, hash or undef. */
 export type PerlValue = string | number | null | PerlValue[] | { [k: string]: PerlValue };
@@ -313,3 +314,11 @@ class PerlStatements {
 export function readAthenaFile(path: string, opts: AthenaOptions = {}): AthenaProject {
   return parseAthenaProject(readBytes(path), path, opts);
 }
+
+/** Registry entry (see index.ts): Athena projects, by extension or gzip/Perl header. */
+export const athenaFormat: FormatReader = {
+  name: 'athena',
+  describe: 'Athena project (.prj, gzip or plain): one spectrum per mu(E) group, id = group label',
+  detect: (p, head) => p.toLowerCase().endsWith('.prj') || /^#\s*Athena project file/.test(head.toString('latin1')),
+  read: (p) => readAthenaFile(p).spectra,
+};

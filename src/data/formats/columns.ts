@@ -3,6 +3,7 @@ import { basename, extname } from 'node:path';
 import { UserError, at } from '../../util/errors.js';
 import type { RawSpectrum } from '../dataset.js';
 import { sanitizeGrid } from '../xas/energy-grid.js';
+import type { FormatReader } from './index.js';
 
 /** A numeric table read from column text. */
 export interface TextTable {
@@ -196,3 +197,11 @@ export function stem(path: string): string {
 export function readColumnsFile(path: string, opts: ColumnsOptions = {}): RawSpectrum[] {
   return parseColumns(readText(path), path, opts);
 }
+
+/** Registry entry (see index.ts): plain numeric columns; the fallback for .dat .xy .xmu .nor .asc .txt. */
+export const columnsFormat: FormatReader = {
+  name: 'columns',
+  describe: 'plain column text (.dat .xy .xmu .nor .asc .txt): energy then mu, comments # ! % ;',
+  detect: (p, head) => ['.dat', '.xy', '.xmu', '.nor', '.asc', '.txt'].includes(extname(p).toLowerCase()) && head.length > 0,
+  read: (p) => readColumnsFile(p),
+};

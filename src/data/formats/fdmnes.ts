@@ -2,6 +2,7 @@ import { UserError, at } from '../../util/errors.js';
 import type { RawSpectrum } from '../dataset.js';
 import { sanitizeGrid } from '../xas/energy-grid.js';
 import { parseNumber, readText, splitLines, stem } from './columns.js';
+import type { FormatReader } from './index.js';
 
 /** An FDMNES spectrum with what its header said. */
 export interface FdmnesSpectrum extends RawSpectrum {
@@ -117,3 +118,11 @@ export function looksLikeFdmnes(text: string): boolean {
   const head = splitLines(text.slice(0, 4000)).slice(0, 4).map((l) => l.trim());
   return head.some((l) => /^fdmnes\b/i.test(l) || /=\s*E_edge/i.test(l) || /^energy\s+<xanes>/i.test(l));
 }
+
+/** Registry entry (see index.ts): FDMNES output and _conv.txt. */
+export const fdmnesFormat: FormatReader = {
+  name: 'fdmnes',
+  describe: 'FDMNES output (.txt, _conv.txt): "Energy <xanes>" columns',
+  detect: (_p, head) => looksLikeFdmnes(head.toString('utf8')),
+  read: (p) => [readFdmnesFile(p)],
+};

@@ -2,6 +2,7 @@ import { UserError } from '../../util/errors.js';
 import type { RawSpectrum } from '../dataset.js';
 import { sanitizeGrid } from '../xas/energy-grid.js';
 import { columnIndex, parseTable, readText, stem, tableColumn } from './columns.js';
+import type { FormatReader } from './index.js';
 
 /** Columns FEFF writes to xmu.dat, in order. */
 export const FEFF_XMU_COLUMNS = ['omega', 'e', 'k', 'mu', 'mu0', 'chi'] as const;
@@ -56,3 +57,11 @@ export function looksLikeFeffXmu(text: string): boolean {
   const head = text.slice(0, 20000);
   return /^#.*\bfeff/im.test(head.split(/\r?\n/)[0] ?? '') || /^#\s+omega\s+e\s+k\s+mu/m.test(head);
 }
+
+/** Registry entry (see index.ts): FEFF xmu.dat. */
+export const feffFormat: FormatReader = {
+  name: 'feff',
+  describe: 'FEFF xmu.dat (omega e k mu mu0 chi): mu against omega (absolute energy)',
+  detect: (_p, head) => looksLikeFeffXmu(head.toString('utf8')),
+  read: (p) => [readFeffFile(p)],
+};

@@ -7,6 +7,7 @@ import { parseColumns, parseNumber, readBytes, splitLines, type ColumnsOptions }
 import { looksLikeFdmnes, parseFdmnes, type FdmnesOptions } from './fdmnes.js';
 import { looksLikeFeffXmu, parseFeffXmu, type FeffOptions } from './feff.js';
 import { looksLikeXdi, parseXdi, type XdiOptions } from './xdi.js';
+import type { FormatReader } from './index.js';
 
 /** Per-file spectrum formats this module can read. */
 export type SpectrumFileFormat = 'auto' | 'xdi' | 'athena' | 'feff' | 'fdmnes' | 'columns';
@@ -282,3 +283,22 @@ export function readFolder(dir: string, opts: FolderOptions = {}): FolderResult 
   if (unused > 0) warnings.push(`${unused} label table rows match no spectrum`);
   return { spectra: labelled, labelNames: labelCols.map((c) => table.columns[c]), warnings };
 }
+
+/**
+ * Registry entry (see index.ts): a folder of spectrum files. The label
+ * table is the folder's only top-level .csv file, when it has exactly one;
+ * `idColumn` names its key column and `descriptorColumns` the labels to keep.
+ */
+export const folderFormat: FormatReader = {
+  name: 'folder',
+  describe: 'folder of XDI/Athena/FEFF/FDMNES/column files; labels from its single top-level .csv, joined by file name',
+  detect: (p, head) => head.length === 0 && statSync(p).isDirectory(),
+  read: (p, o) => {
+    const csvs = readdirSync(p).filter((f) => f.toLowerCase().endsWith('.csv'));
+    const labels = csvs.length === 1 ? join(p, csvs[0]) : undefined;
+    const r = readFolder(p, { labels, key: o.idColumn, labelColumns: o.descriptorColumns });
+    for (const w of r.warnings.slice(0, 20)) process.stderr.write(`warning: ${w}\n`);
+    if (r.warnings.length > 20) process.stderr.write(`warning: ... and ${r.warnings.length - 20} more\n`);
+    return r.spectra;
+  },
+};

@@ -6,6 +6,12 @@ import { readArrow, writeArrow } from './arrow.js';
 import { readJsonSpectra, writeJsonSpectra } from './json.js';
 import { readLongCsv } from './long-csv.js';
 import { ENERGY_PREFIX, readReferenceCsv, writeReferenceCsv, type CsvWriteOptions } from './reference-csv.js';
+import { xdiFormat } from './xdi.js';
+import { athenaFormat } from './athena.js';
+import { fdmnesFormat } from './fdmnes.js';
+import { feffFormat } from './feff.js';
+import { columnsFormat } from './columns.js';
+import { folderFormat } from './folder.js';
 
 /** Options every reader receives; a reader ignores the ones that do not apply to its format. */
 export interface ReadOptions {
@@ -49,6 +55,11 @@ function firstLine(head: Buffer): string {
  * src/data/formats/<name>.ts exporting a FormatReader and add one line here.
  */
 export const readers: FormatReader[] = [
+  // XAS formats recognised by content come first: their files end in .txt/.dat like generic text
+  xdiFormat,
+  athenaFormat,
+  fdmnesFormat,
+  feffFormat,
   {
     name: 'arrow',
     describe: 'Apache Arrow IPC / Feather v2 (.arrow, .feather, .ipc)',
@@ -73,6 +84,9 @@ export const readers: FormatReader[] = [
     detect: (p, head) => ['.csv', '.tsv', '.txt'].includes(ext(p)) && /(^|[,;\t])\s*"?[+-]?\d+(\.\d*)?([eE][+-]?\d+)?"?\s*([,;\t]|$)/.test(firstLine(head)),
     read: (p, o) => readLongCsv(p, o),
   },
+  // fallbacks: plain column text by extension, folders of spectrum files
+  columnsFormat,
+  folderFormat,
 ];
 
 /** Names of the registered readers, for messages and CLI choices. */

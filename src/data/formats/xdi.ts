@@ -2,6 +2,7 @@ import { UserError, at } from '../../util/errors.js';
 import type { RawSpectrum } from '../dataset.js';
 import { sanitizeGrid } from '../xas/energy-grid.js';
 import { parseNumber, readText, splitLines, stem } from './columns.js';
+import type { FormatReader } from './index.js';
 
 /** hc in eV Angstrom (CODATA 2018), for monochromator angle -> energy. */
 export const HC_EV_ANGSTROM = 12398.419843320026;
@@ -236,3 +237,11 @@ export function readXdiFile(path: string, opts: XdiOptions = {}): XdiSpectrum {
 export function looksLikeXdi(text: string): boolean {
   return VERSION.test(text.slice(0, 200).split(/\r\n|\n|\r/)[0] ?? '');
 }
+
+/** Registry entry (see index.ts): XDI files, by version line. */
+export const xdiFormat: FormatReader = {
+  name: 'xdi',
+  describe: 'XAS Data Interchange 1.0 (.xdi): mu from a mu column or ln(i0/itrans) / ifluor/i0',
+  detect: (p, head) => looksLikeXdi(head.toString('utf8')) || (p.toLowerCase().endsWith('.xdi') && head.length > 0),
+  read: (p) => [readXdiFile(p)],
+};

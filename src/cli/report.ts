@@ -1,0 +1,50 @@
+import { dirname, join } from 'node:path';
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { buildReport } from '../report/report.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { check } from '../util/errors.js';
+
+interface ReportArgs {
+  model: string;
+  data?: string;
+  metrics?: string;
+  out: string;
+  'sweep-steps': number;
+  'hover-points': number;
+  png: boolean;
+}
+
+const command: CommandModule<object, ReportArgs> = {
+  command: 'report',
+  describe: 'One self-contained HTML report of a trained model (curves, axes vs descriptors, Q-Q, sweeps, interactive explorer)',
+  builder: (y: Argv) =>
+    y
+      .option('model', { type: 'string', demandOption: true, describe: 'model directory written by `xlatent train`' })
+      .option('data', { type: 'string', describe: "spectra with descriptors for scatter/confusion/Q-Q (default: the model's training file if present)" })
+      .option('metrics', { type: 'string', describe: 'metrics.jsonl of the training run (default: searched next to the model)' })
+      .option('out', { type: 'string', default: 'report.html', describe: 'HTML file to write; PNG copies of the figures go to report_assets/ beside it' })
+      .option('sweep-steps', { type: 'number', default: 15, describe: 'spectra per decoder sweep family' })
+      .option('hover-points', { type: 'number', default: 2000, describe: 'spectra embedded for hovering in the explorer (fixed-seed subsample)' })
+      .option('png', { type: 'boolean', default: true, describe: 'write PNG copies of the figures (--no-png to skip)' })
+      .example('$0 report --model runs/fe --data fe.csv --out fe-report.html', '') as unknown as Argv<ReportArgs>,
+  handler: async (args: ArgumentsCamelCase<ReportArgs>) => {
+    check(Number.isInteger(args['sweep-steps']) && args['sweep-steps'] >= 2, `expected an integer >= 2, got ${args['sweep-steps']}`, '--sweep-steps');
+    check(Number.isInteger(args['hover-points']) && args['hover-points'] >= 1, `expected an integer >= 1, got ${args['hover-points']}`, '--hover-points');
+    const assetsDir = 'report_assets';
+    const r = await buildReport({
+      modelDir: args.model,
+      dataPath: args.data,
+      metricsPath: args.metrics,
+      sweepSteps: args['sweep-steps'],
+      hoverPoints: args['hover-points'],
+      png: args.png,
+      assetsDir,
+    });
+    for (const [name, bytes] of r.assets) writeFileAtomic(join(dirname(args.out), assetsDir, name), bytes);
+    writeFileAtomic(args.out, r.html);
+    for (const note of r.notes) process.stderr.write(`xlatent report: note: ${note}\n`);
+    const mb = (Buffer.byteLength(r.html) / 1e6).toFixed(1);
+    process.stdout.write(`wrote ${args.out} (${mb} MB)${r.assets.size ? ` and ${r.assets.size} PNG figures in ${join(dirname(args.out), assetsDir)}` : ''}\n`);
+  },
+};
+export default command;

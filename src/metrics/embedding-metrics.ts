@@ -1,0 +1,99 @@
+import { bestAlignedAxes, maxAxisCorrelation } from './axes.js';
+import { knnPrediction, type KnnPredictionScores } from './knn-prediction.js';
+import { trustworthinessContinuity, type NeighborhoodScores } from './neighborhood.js';
+
+/**
+ * The scores every embedding (baseline or RankAAE latent space) gets in
+ * `baseline` and `compare`: neighbourhood preservation, how well each
+ * descriptor can be predicted from the embedding, and how well a single
+ * axis follows each descriptor.
+ */
+export interface EmbeddingMetrics {
+  n: number;
+  dims: number;
+  neighborhood: NeighborhoodScores;
+  /** Max |Spearman| between embedding axes. */
+  maxAxisSpearman: number;
+  descriptors: Record<
+    string,
+    {
+      discrete: boolean;
+      knn: KnnPredictionScores;
+      /** Best single axis (0-based) and its signed Spearman rho. */
+      bestAxis: number;
+      spearman: number;
+      perAxisSpearman: number[];
+    }
+  >;
+}
+
+export interface EmbeddingMetricsOptions {
+  /** Neighbourhood size of trustworthiness/continuity (default 10). */
+  trustK?: number;
+  /** Exact trustworthiness up to this n, sampled estimate above (default 10,000). */
+  trustExactLimit?: number;
+  /** Neighbours of the kNN predictor (default 5). */
+  knnNeighbors?: number;
+  /** Cross-validation folds (default 5). */
+  folds?: number;
+  /** Seed of folds and samples (default 0). */
+  seed?: number;
+}
+
+/**
+ * @param X n x m spectra the embedding was computed from
+ * @param Z n x d embedding
+ * @param descriptors n x k descriptor values (NaN = missing)
+ * @param names descriptor names (length k)
+ * @param discrete names treated as classes
+ */
+export function embeddingMetrics(
+  X: ArrayLike<number>,
+  n: number,
+  m: number,
+  Z: ArrayLike<number>,
+  d: number,
+  descriptors: ArrayLike<number>,
+  names: string[],
+  discrete: string[],
+  o: EmbeddingMetricsOptions = {},
+): EmbeddingMetrics {
+  const k = Math.min(o.trustK ?? 10, Math.max(1, Math.ceil(n / 2) - 1));
+  const neighborhood = trustworthinessContinuity(X, n, m, Z, d, { k, exactLimit: o.trustExactLimit, seed: o.seed });
+  const align = bestAlignedAxes(Z, n, d, descriptors, names);
+  const out: EmbeddingMetrics = {
+    n,
+    dims: d,
+    neighborhood,
+    maxAxisSpearman: maxAxisCorrelation(Z, n, d).maxAbs,
+    descriptors: {},
+  };
+  names.forEach((name, c) => {
+    const y = Float64Array.from({ length: n }, (_, i) => descriptors[i * names.length + c]);
+    const isDiscrete = discrete.includes(name);
+    out.descriptors[name] = {
+      discrete: isDiscrete,
+      knn: knnPrediction(Z, n, d, y, { neighbors: o.knnNeighbors, folds: o.folds, seed: o.seed, discrete: isDiscrete }),
+      bestAxis: align[c].axis,
+      spearman: align[c].spearman,
+      perAxisSpearman: align[c].perAxis,
+    };
+  });
+  return out;
+}
+
+/** Descriptors that look discrete: integer values only, at most `maxLevels` distinct ones (default 12). */
+export function guessDiscrete(descriptors: ArrayLike<number>, n: number, names: string[], maxLevels = 12): string[] {
+  const k = names.length;
+  return names.filter((_, c) => {
+    const seen = new Set<number>();
+    for (let i = 0; i < n; i++) {
+      const v = descriptors[i * k + c];
+      if (!Number.isFinite(v)) continue;
+      if (!Number.isInteger(v)) return false;
+      seen.add(v);
+      if (seen.size > maxLevels) return false;
+    }
+    return seen.size > 0;
+  });
+}

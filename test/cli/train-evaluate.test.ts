@@ -1,0 +1,146 @@
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tempDir, tinyConfig, xlatent, xlatentAsync } from './helpers.js';
+
+let dir: string;
+let data: string;
+
+beforeAll(() => {
+  dir = tempDir();
+  data = join(dir, 'synth.csv');
+  const r = xlatent(['data', 'synth', '--out', data, '--count', '400', '--points', '48', '--seed', '3']);
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+});
+
+describe('xlatent train + evaluate', () => {
+  it('trains from a config, writes a model directory and evaluates it as JSON', () => {
+    const cfg = tinyConfig(dir, data);
+    const t = xlatent(['train', '--config', cfg]);
+    expect(t.stderr).toContain('backend: cpu');
+    expect(t.code).toBe(0);
+    expect(t.stdout).toContain('max inter-axis |spearman|');
+    const model = join(dir, 'run', 'model');
+    for (const f of ['metadata.json', 'encoder/model.json', 'decoder/model.json', 'metrics.jsonl']) {
+      expect(existsSync(join(model, f)), f).toBe(true);
+    }
+    const run = JSON.parse(readFileSync(join(dir, 'run', 'run.json'), 'utf8'));
+    expect(run.config.training.epochs).toBe(3);
+    expect(run.backend.name ?? run.backend.backend).toBeDefined();
+    const e = xlatent(['evaluate', '--model', join(dir, 'run'), '--json']);
+    expect(e.code).toBe(0);
+    const ev = JSON.parse(e.stdout);
+    for (const name of ['OS', 'CN', 'BL']) {
+      expect(typeof ev.descriptors[name].spearman).toBe('number');
+      expect(Number.isFinite(ev.descriptors[name].r2)).toBe(true);
+    }
+    expect(ev.descriptors.CN.classifier.confusion.length).toBe(3);
+    expect(ev.maxInterAxisSpearman).toBeGreaterThanOrEqual(0);
+    expect(ev.reconstruction.mse).toBeGreaterThan(0);
+    // Evaluating on the training file itself scores every row with the stored thresholds.
+    const all = JSON.parse(xlatent(['evaluate', '--model', join(dir, 'run'), '--data', data, '--json']).stdout);
+    expect(all.n).toBe(400);
+  });
+
+  it('flags override the config', () => {
+    const cfg = tinyConfig(dir, data);
+    const out = join(dir, 'run-override');
+    const t = xlatent(['train', '--config', cfg, '--epochs', '1', '--seed', '11', '--out', out]);
+    expect(t.code).toBe(0);
+    const run = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
+    expect(run.config.training.epochs).toBe(1);
+    expect(run.config.seed).toBe(11);
+  });
+
+  it('a killed run resumed with --resume ends with the weights of an uninterrupted run', async () => {
+    const epochs = '5';
+    const cfg = tinyConfig(dir, data);
+    const straight = join(dir, 'straight');
+    expect(xlatent(['train', '--config', cfg, '--epochs', epochs, '--out', straight]).code).toBe(0);
+
+    const killed = join(dir, 'killed');
+    const child = xlatentAsync(['train', '--config', cfg, '--epochs', epochs, '--out', killed]);
+    const state = join(killed, 'trials', 'trial-0', 'last');
+    await new Promise<void>((resolve, reject) => {
+      const timer = setInterval(() => {
+        // Kill as soon as a checkpoint exists and before the run could finish.
+        if (existsSync(state)) {
+          clearInterval(timer);
+          child.kill('SIGKILL');
+        }
+      }, 5);
+      child.on('exit', () => {
+        clearInterval(timer);
+        resolve();
+      });
+      child.on('error', reject);
+    });
+    expect(existsSync(join(killed, 'model'))).toBe(false);
+    const resumed = xlatent(['train', '--config', cfg, '--epochs', epochs, '--out', killed, '--resume']);
+    expect(resumed.code).toBe(0);
+    expect(resumed.stderr).toMatch(/resumed after epoch \d/);
+    for (const net of ['encoder', 'decoder']) {
+      const a = readFileSync(join(straight, 'model', net, 'weights.bin'));
+      const b = readFileSync(join(killed, 'model', net, 'weights.bin'));
+      expect(b.equals(a), `${net} weights differ`).toBe(true);
+    }
+  });
+});
+
+describe('bad input gives one line, exit code 2, and no partial output', () => {
+  const cases: [string, string, RegExp][] = [
+    ['missing file', '', /not found|no such file/i],
+    ['ragged row', 'ragged', /line 3/],
+    ['NaN value', 'nan', /line 2/],
+    ['text in a number column', 'text', /line 3/],
+    ['energies out of order', 'order', /increas/],
+    ['empty dataset', 'empty', /no (data )?rows|empty/i],
+  ];
+  const header = 'id,AUX_OS,AUX_CN,AUX_BL,ENE_7100,ENE_7101,ENE_7102,ENE_7103';
+  const row = (i: number) => `s${i},${2 + (i % 3) * 0.5},${4 + (i % 3)},${1.9 + (i % 5) * 0.05},0.1,0.5,0.9,1.0`;
+  const good = Array.from({ length: 20 }, (_, i) => row(i));
+  const files: Record<string, string> = {
+    ragged: [header, good[0], 's1,2,4,1.9,0.1,0.5', ...good.slice(2)].join('\n'),
+    nan: [header, 's0,2,4,1.9,NaN,0.5,0.9,1.0', ...good.slice(1)].join('\n'),
+    text: [header, good[0], 's1,2,four,1.9,0.1,0.5,0.9,1.0', ...good.slice(2)].join('\n'),
+    order: ['id,AUX_OS,AUX_CN,AUX_BL,ENE_7100,ENE_7102,ENE_7101,ENE_7103', ...good].join('\n'),
+    empty: header + '\n',
+  };
+  for (const [label, key, pattern] of cases) {
+    it(label, () => {
+      const d = tempDir();
+      const f = join(d, `${key || 'missing'}.csv`);
+      if (key) writeFileSync(f, files[key] + '\n');
+      const r = xlatent(['train', '--config', tinyConfig(d, f)]);
+      expect(r.code).toBe(2);
+      const lines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('backend'));
+      expect(lines.length, r.stderr).toBe(1);
+      expect(lines[0]).toContain(f);
+      expect(lines[0]).toMatch(pattern);
+      expect(existsSync(join(d, 'run', 'model'))).toBe(false);
+    });
+  }
+
+  it('unknown descriptor name lists the available ones', () => {
+    const d = tempDir();
+    const f = join(d, 'ok.csv');
+    writeFileSync(f, [header, ...good].join('\n') + '\n');
+    const cfgPath = tinyConfig(d, f).replace(/$/, '');
+    writeFileSync(cfgPath, readFileSync(cfgPath, 'utf8').replace('[OS, CN, BL]', '[OS, CNN, BL]').replace('discrete: [CN]', 'discrete: []'));
+    const r = xlatent(['train', '--config', cfgPath]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('CNN');
+    expect(r.stderr).toMatch(/OS, CN, BL/);
+  });
+
+  it('a config typo names the key', () => {
+    const d = tempDir();
+    const cfgPath = tinyConfig(d, join(d, 'x.csv'), 'trainig:\n  epochs: 2\n');
+    const r = xlatent(['train', '--config', cfgPath]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain('trainig: unknown key');
+    expect(readdirSync(d)).not.toContain('run');
+  });
+});

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { Umap } from '../../src/reducers/umap.js';
+import { createReducer, loadReducer } from '../../src/reducers/registry.js';
+import { knnPrediction } from '../../src/metrics/knn-prediction.js';
+import { Rng } from '../../src/util/random.js';
+import { UserError } from '../../src/util/errors.js';
+
+describe('UMAP (umap-js)', () => {
+  const rng = new Rng(7);
+  const c = 3, per = 50, m = 20, n = c * per;
+  const centres = Float64Array.from({ length: c * m }, () => 5 * rng.normal());
+  const X = new Float32Array(n * m);
+  const labels = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    labels[i] = i % c;
+    for (let j = 0; j < m; j++) X[i * m + j] = centres[(i % c) * m + j] + rng.normal();
+  }
+
+  it('is reproducible with a seed, separates clusters and places new points in their cluster', () => {
+    const u = new Umap({ nNeighbors: 10, nEpochs: 150, seed: 3 });
+    const Y = u.fitTransform(X, n, m);
+    const Y2 = new Umap({ nNeighbors: 10, nEpochs: 150, seed: 3 }).fitTransform(X, n, m);
+    expect(Array.from(Y2)).toEqual(Array.from(Y));
+    expect(knnPrediction(Y, n, 2, labels, { discrete: true }).accuracy!).toBeGreaterThan(0.95);
+    const loaded = loadReducer(JSON.parse(JSON.stringify(u.toJSON())));
+    const Yt = loaded.transform(X, n);
+    // Transformed training spectra sit with their own cluster.
+    expect(knnPrediction(Float32Array.from([...Y, ...Yt]), 2 * n, 2, Float64Array.from([...labels, ...labels]), { discrete: true }).accuracy!).toBeGreaterThan(0.95);
+  });
+
+  it('supervised mode with a categorical target runs', () => {
+    const u = new Umap({ nNeighbors: 10, nEpochs: 100, seed: 1 }).setTarget(labels);
+    const Y = u.fitTransform(X, n, m);
+    expect(knnPrediction(Y, n, 2, labels, { discrete: true }).accuracy!).toBeGreaterThan(0.95);
+  });
+
+  it('rejects nNeighbors >= n and unknown parameters', () => {
+    expect(() => new Umap({ nNeighbors: 200 }).fit(X, n, m)).toThrow(/nNeighbors \(200\) must be less than the number of spectra \(150\)/);
+    expect(() => createReducer('umap', { neighbours: 5 })).toThrow(UserError);
+    expect(() => createReducer('isomap')).toThrow(/unknown method "isomap"/);
+  });
+});

@@ -1,0 +1,66 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { AdamW } from '../../src/train/adamw.js';
+import { PlateauSchedule } from '../../src/train/schedule.js';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+describe('AdamW', () => {
+  it('matches two hand-computed steps with decoupled weight decay', () => {
+    const p = tf.variable(tf.tensor1d([1, -2]));
+    const opt = new AdamW([p], { lr: 0.1, beta1: 0.9, beta2: 0.999, weightDecay: 0.01 });
+    const grads = [
+      [0.5, 0.1],
+      [-1, 0.1],
+    ];
+    // Reference: the AdamW algorithm of Loshchilov & Hutter as torch implements it, in float64.
+    const ref = [1, -2];
+    const m = [0, 0];
+    const v = [0, 0];
+    for (let t = 1; t <= 2; t++) {
+      opt.applyGradients({ [p.name]: tf.tensor1d(grads[t - 1]) });
+      for (let i = 0; i < 2; i++) {
+        const g = grads[t - 1][i];
+        ref[i] *= 1 - 0.1 * 0.01;
+        m[i] = 0.9 * m[i] + 0.1 * g;
+        v[i] = 0.999 * v[i] + 0.001 * g * g;
+        const mhat = m[i] / (1 - 0.9 ** t);
+        const vhat = v[i] / (1 - 0.999 ** t);
+        ref[i] -= (0.1 * mhat) / (Math.sqrt(vhat) + 1e-8);
+      }
+      const got = p.dataSync();
+      expect(got[0]).toBeCloseTo(ref[0], 5);
+      expect(got[1]).toBeCloseTo(ref[1], 5);
+    }
+    // First step by hand: 1 * 0.999 - 0.1 * 0.5 / 0.5 = 0.899.
+    expect(opt.step).toBe(2);
+    opt.dispose();
+    p.dispose();
+  });
+
+  it('leaves parameters without a gradient untouched', () => {
+    const a = tf.variable(tf.tensor1d([1]));
+    const b = tf.variable(tf.tensor1d([1]));
+    const opt = new AdamW([a, b], { lr: 0.1, beta1: 0.9, beta2: 0.999, weightDecay: 0.5 });
+    opt.applyGradients({ [a.name]: tf.tensor1d([1]) });
+    expect(a.dataSync()[0]).toBeCloseTo(1 * (1 - 0.05) - 0.1, 5);
+    expect(b.dataSync()[0]).toBe(1);
+  });
+});
+
+describe('plateau schedule', () => {
+  it('halves the multiplier after more than `patience` epochs without improvement, down to minLr', () => {
+    const s = new PlateauSchedule({ factor: 0.5, patience: 2, minLr: 0.3 });
+    const reduced = [1, 2, 2, 2, 1.5, 2, 2].map((score) => s.update(score));
+    expect(reduced).toEqual([false, false, false, false, true, false, false]);
+    expect(s.state.multiplier).toBe(0.5);
+    expect(s.lr(1)).toBe(0.5);
+    s.update(0);
+    s.update(0);
+    s.update(0);
+    expect(s.state.multiplier).toBe(0.25);
+    expect(s.lr(1)).toBe(0.3);
+  });
+});

@@ -1,0 +1,125 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { adversarialAlpha, adversarialLoss, bceWithLogits } from '../../src/train/losses/adversarial.js';
+import { cycleLoss } from '../../src/train/losses/cycle.js';
+import { rankLoss } from '../../src/train/losses/rank.js';
+import { reconstructionLoss } from '../../src/train/losses/reconstruction.js';
+import { gaussianKernel, gaussianSmooth, smoothnessLoss } from '../../src/train/losses/smoothness.js';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+const value = (t: tf.Tensor) => {
+  const v = t.dataSync()[0];
+  t.dispose();
+  return v;
+};
+const col = (v: number[]) => tf.tensor2d(v, [v.length, 1]);
+
+describe('adversarial loss', () => {
+  it('is BCE-with-logits: prior samples labelled 1, latents labelled 0', () => {
+    const prior = tf.tensor2d([0, 2], [2, 1]);
+    const latent = tf.tensor2d([1], [1, 1]);
+    const expected = (Math.log(2) + Math.log(1 + Math.exp(-2))) / 2 + Math.log(1 + Math.E);
+    expect(value(adversarialLoss(prior, latent))).toBeCloseTo(expected, 5);
+    expect(value(bceWithLogits(tf.tensor1d([-3]), 0))).toBeCloseTo(Math.log(1 + Math.exp(-3)), 6);
+    // Stable for large logits.
+    expect(value(bceWithLogits(tf.tensor1d([-100]), 1))).toBeCloseTo(100, 3);
+  });
+
+  it('ramps alpha as alphaLimit * tanh(epoch / ramp), matching the reference constant at default ramp', () => {
+    expect(adversarialAlpha(0, 0.7172, 300)).toBe(0);
+    expect(adversarialAlpha(150, 0.7172, 300)).toBeCloseTo(0.7172 * Math.tanh(0.5), 10);
+    const reference = (ep: number) => 0.7172 * Math.tanh((5000 * ep) / (739 * 2000));
+    expect(adversarialAlpha(100, 0.7172, 295.6)).toBeCloseTo(reference(100), 10);
+  });
+});
+
+describe('rank loss', () => {
+  it('matches a hand computation with force balance', () => {
+    // Pairs (0,1), (0,2) ordered right (prod 2, 1), (1,2) wrong (prod -1), each twice:
+    // pos = 4, neg = 2, scale = 0.5, sum = 0.5 * 6 - 2 = 1, loss = -1 / (9 - 3).
+    expect(value(rankLoss(col([0, 2, 1]), col([0, 1, 2])))).toBeCloseTo(-1 / 6, 6);
+  });
+
+  it('is lower for correctly ordered latents than for reversed ones', () => {
+    const d = col([0.1, 0.5, 0.7, 2]);
+    const right = value(rankLoss(col([-1, 0, 0.5, 3]), d));
+    const reversed = value(rankLoss(col([3, 0.5, 0, -1]), d));
+    expect(right).toBeCloseTo(0, 6); // no wrong pair: positive terms scaled by 0
+    expect(reversed).toBeGreaterThan(1);
+    expect(right).toBeLessThan(reversed);
+  });
+
+  it('has the hand-computed gradient, which pushes towards the descriptor order', () => {
+    const d = col([0, 1, 2]);
+    const g = tf.grad((z: tf.Tensor) => rankLoss(z as tf.Tensor2D, d))(col([0, 2, 1])).dataSync();
+    expect(g[0]).toBeCloseTo(1 / 3, 5);
+    expect(g[1]).toBeCloseTo(1 / 6, 5);
+    expect(g[2]).toBeCloseTo(-1 / 2, 5);
+    // A gradient-descent step closes the gap of the wrongly ordered pair (rows 1 and 2).
+    expect(2 - 0.1 * g[1] - (1 - 0.1 * g[2])).toBeLessThan(1);
+  });
+
+  it('uses only the first k axes and averages over axes', () => {
+    const z = tf.tensor2d([0, 5, 7, 2, 3, -1, 1, 9, 4], [3, 3]); // axis 2 is free
+    const d = tf.tensor2d([0, 0, 1, 1, 2, 2], [3, 2]);
+    const a0 = value(rankLoss(col([0, 2, 1]), col([0, 1, 2])));
+    const a1 = value(rankLoss(col([5, 3, 9]), col([0, 1, 2])));
+    expect(value(rankLoss(z, d))).toBeCloseTo((a0 + a1) / 2, 6);
+  });
+
+  it('lets rows with a missing descriptor take part in no pair of that descriptor', () => {
+    // Axis 0: row 2 missing; axis 1: all known.
+    const z = tf.tensor2d([0, 1, 2, 0, 1, 3, 3, 2], [4, 2]);
+    const y = tf.tensor2d([0, 0, 1, 2, 0, 1, 2, 3], [4, 2]);
+    const valid = tf.tensor2d([1, 1, 1, 1, 0, 1, 1, 1], [4, 2]);
+    const masked = value(rankLoss(z, y, valid));
+    const axis0 = value(rankLoss(col([0, 2, 3]), col([0, 1, 2])));
+    const axis1 = value(rankLoss(col([1, 0, 3, 2]), col([0, 2, 1, 3])));
+    expect(masked).toBeCloseTo((axis0 + axis1) / 2, 6);
+  });
+});
+
+describe('reconstruction loss', () => {
+  it('rescales the target by the clamped amplitude ratio and penalises the ratio', () => {
+    // Row 0: r = 1, MSE 1 per point. Row 1: r = 2 -> target x * 1.3, error 0.7 per point, penalty (2-1)^2.
+    const xhat = tf.tensor2d([2, 2, 2, 2], [2, 2]);
+    const x = tf.tensor2d([1, 3, 1, 1], [2, 2]);
+    const expected = (1 + 1 + 0.49 + 0.49) / 4 + 0.1 * ((0 + 1) / 2);
+    expect(value(reconstructionLoss(xhat, x, [0.7, 1.3], 0.1))).toBeCloseTo(expected, 5);
+    expect(value(reconstructionLoss(xhat, x, [0.7, 1.3], 0))).toBeCloseTo(0.745, 5);
+  });
+});
+
+describe('cycle loss', () => {
+  it('is the MSE between cycled and original latents', () => {
+    const a = tf.tensor2d([1, 2, 3, 4], [2, 2]);
+    const b = tf.tensor2d([1, 0, 3, 7], [2, 2]);
+    expect(value(cycleLoss(a, b))).toBeCloseTo((0 + 4 + 0 + 9) / 4, 6);
+  });
+});
+
+describe('smoothness loss', () => {
+  it('builds a normalised symmetric Gaussian kernel', () => {
+    const k = gaussianKernel(17, 3);
+    expect(k.reduce((s, v) => s + v, 0)).toBeCloseTo(1, 6);
+    for (let i = 0; i < 8; i++) expect(k[i]).toBeCloseTo(k[16 - i], 7);
+    expect(k[8]).toBeGreaterThan(k[7]);
+  });
+
+  it('smooths with replicate padding and gives the hand-computed MSE', () => {
+    const k = gaussianKernel(3, 1);
+    const [a, b] = [k[0], k[1]];
+    const x = tf.tensor2d([1, 1, 5, 0], [1, 4]);
+    const s = gaussianSmooth(x, k).dataSync();
+    // Padded row: 1 | 1 1 5 0 | 0.
+    const expected = [a * 1 + b * 1 + a * 1, a * 1 + b * 1 + a * 5, a * 1 + b * 5 + a * 0, a * 5 + b * 0 + a * 0];
+    for (let i = 0; i < 4; i++) expect(s[i]).toBeCloseTo(expected[i], 5);
+    const mse = expected.reduce((acc, e, i) => acc + ([1, 1, 5, 0][i] - e) ** 2, 0) / 4;
+    expect(value(smoothnessLoss(x, k))).toBeCloseTo(mse, 5);
+    // A constant spectrum is already smooth, edges included.
+    expect(value(smoothnessLoss(tf.fill([2, 9], 3) as tf.Tensor2D, gaussianKernel(5, 2)))).toBeCloseTo(0, 8);
+  });
+});
