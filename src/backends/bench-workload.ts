@@ -43,7 +43,7 @@ function dense(inp: number, out: number, prelu: boolean, seed: number): Dense {
 }
 
 /** Identity whose gradient is zero (TF.js has no stop_gradient op). */
-const stopGradient = tf.customGrad((x: tf.Tensor) => ({ value: tf.clone(x), gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy) })) as <T extends tf.Tensor>(x: T) => T;
+const stopGradient = tf.customGrad(((x: tf.Tensor) => ({ value: tf.clone(x), gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy) })) as never) as unknown as <T extends tf.Tensor>(x: T) => T;
 
 function batchNorm(x: tf.Tensor2D): tf.Tensor2D {
   const { mean, variance } = tf.moments(x, 0);
@@ -51,14 +51,14 @@ function batchNorm(x: tf.Tensor2D): tf.Tensor2D {
 }
 
 function mlp(layers: Dense[], x: tf.Tensor2D, dropout: number, lastNorm: boolean, softplusOut: boolean): tf.Tensor2D {
-  let h = x;
+  let h: tf.Tensor2D = x;
   layers.forEach((l, i) => {
-    h = tf.add(tf.matMul(h, l.w), l.b);
+    h = tf.add(tf.matMul(h, l.w as tf.Tensor2D), l.b);
     const last = i === layers.length - 1;
     if (!last) {
-      h = tf.prelu(h, l.alpha!);
+      h = tf.prelu(h, l.alpha as unknown as tf.Tensor2D);
       h = batchNorm(h);
-      if (dropout > 0) h = tf.dropout(h, dropout);
+      if (dropout > 0) h = tf.dropout(h, dropout) as tf.Tensor2D;
     } else if (lastNorm) {
       h = batchNorm(h);
     } else if (softplusOut) {

@@ -9,7 +9,8 @@ import report from './report.js';
 import exportCommand from './export.js';
 import embed from './embed.js';
 import baseline from './baseline.js';
+import compare from './compare.js';
 
 /** Every `xlatent` sub-command; one file per command under src/cli. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [train, evaluate, data, sweep, relevance, interpolate, report, exportCommand, embed, baseline];
+export const commands: CommandModule<any, any>[] = [train, evaluate, data, sweep, relevance, interpolate, report, exportCommand, embed, baseline, compare];

@@ -31,7 +31,7 @@ export function trainingCurveFigures(records: EpochLine[], descriptorNames: stri
       series: [{ x: epochs, y: Float64Array.from(records, (r) => (typeof r.losses[t] === 'number' ? (r.losses[t] as number) : NaN)), color: categorical(i), width: 2 }],
       title: `${t} loss`,
       xLabel: 'epoch',
-      yLabel: 'mean batch loss (unweighted)',
+      yLabel: 'loss',
       width: 420,
       height: 300,
     }),

@@ -1,4 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import yargs from 'yargs';
+import data from '../../src/cli/data.js';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,23 +10,42 @@ import { tempFiles } from './helpers.js';
 
 const { dir, file } = tempFiles();
 
+/** Runs `xlatent <args>` in this process (fast), returning what it printed; errors propagate. */
+async function inProcess(...args: string[]): Promise<string> {
+  const out: string[] = [];
+  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    out.push(String(chunk));
+    return true;
+  });
+  try {
+    await yargs(args)
+      .strict()
+      .command(data)
+      .fail((msg, err) => {
+        throw err ?? new Error(msg);
+      })
+      .parseAsync();
+  } finally {
+    spy.mockRestore();
+  }
+  return out.join('');
+}
+
+/** Runs the CLI as a separate process (slow; only for exit codes and stderr). */
 function xlatent(...args: string[]): { code: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, ['--import', 'tsx', 'test/data/data-cli-entry.ts', ...args], { encoding: 'utf8', cwd: process.cwd() });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 describe('xlatent data', () => {
-  it('synth -> inspect --json -> convert to Arrow -> inspect gives the same summary', () => {
+  it('synth -> inspect --json -> convert to Arrow -> inspect gives the same summary', async () => {
     const csv = join(dir, 's.csv');
-    const made = xlatent('data', 'synth', '--out', csv, '--count', '120', '--points', '40', '--seed', '3', '--decimals', '5');
-    expect(made.code, made.stderr).toBe(0);
+    expect(await inProcess('data', 'synth', '--out', csv, '--count', '120', '--points', '40', '--seed', '3', '--decimals', '5')).toMatch(/wrote 120 spectra/);
     const ds = readReferenceCsv(csv);
     expect(ds.n).toBe(120);
     expect(ds.m).toBe(40);
 
-    const info = xlatent('data', 'inspect', csv, '--json');
-    expect(info.code, info.stderr).toBe(0);
-    const s = JSON.parse(info.stdout);
+    const s = JSON.parse(await inProcess('data', 'inspect', csv, '--json'));
     expect(s.count).toBe(120);
     expect(s.gridLength).toBe(40);
     expect(s.grid.start).toBe(7100);
@@ -33,15 +54,14 @@ describe('xlatent data', () => {
     expect(s.descriptors[1].levels.map((l: { value: number }) => l.value)).toEqual([4, 5, 6]);
 
     const arrow = join(dir, 's.arrow');
-    const conv = xlatent('data', 'convert', csv, arrow);
-    expect(conv.code, conv.stderr).toBe(0);
+    await inProcess('data', 'convert', csv, arrow);
     expect(Array.from(readArrow(arrow).spectra)).toEqual(Array.from(ds.spectra));
-    const again = JSON.parse(xlatent('data', 'inspect', arrow, '--json').stdout);
+    const again = JSON.parse(await inProcess('data', 'inspect', arrow, '--json'));
     expect({ ...again, source: '' }).toEqual({ ...s, source: '' });
 
-    const table = xlatent('data', 'inspect', arrow, '--plot', join(dir, 'p.svg'));
-    expect(table.stdout).toMatch(/120 spectra x 40 points/);
-    expect(table.stdout).toMatch(/CN\s+120\s+0\s+4\s+6/);
+    const table = await inProcess('data', 'inspect', arrow, '--plot', join(dir, 'p.svg'));
+    expect(table).toMatch(/120 spectra x 40 points/);
+    expect(table).toMatch(/CN\s+120\s+0\s+4\s+6/);
     expect(readFileSync(join(dir, 'p.svg'), 'utf8')).toMatch(/^<svg|<\?xml/);
   });
 
@@ -54,11 +74,10 @@ describe('xlatent data', () => {
     expect(existsSync(join(dir, 'out.arrow'))).toBe(false);
   });
 
-  it('resamples with --grid while converting', () => {
+  it('resamples with --grid while converting', async () => {
     const src = file('g.csv', 'id,ENE_0,ENE_1,ENE_2\na,0,10,20\n');
     const out = join(dir, 'g.json');
-    const r = xlatent('data', 'convert', src, out, '--grid', '0:2:0.5');
-    expect(r.code, r.stderr).toBe(0);
+    await inProcess('data', 'convert', src, out, '--grid', '0:2:0.5');
     const j = JSON.parse(readFileSync(out, 'utf8'));
     expect(j.energies).toEqual([0, 0.5, 1, 1.5, 2]);
     expect(j.spectra).toEqual([[0, 5, 10, 15, 20]]);

@@ -23,7 +23,7 @@ function records(x: Float32Array, n: number, energies: Float64Array, labels?: { 
     id: `s${r}`,
     energy: Float64Array.from(energies),
     mu: Float64Array.from(x.subarray(r * m, (r + 1) * m)),
-    labels: labels ? { CN: labels.cn[r] } : {},
+    labels: (labels ? { CN: labels.cn[r] } : {}) as Record<string, number>,
     source: 'test',
   }));
 }

@@ -24,9 +24,9 @@ export interface Fixture {
   decoder: NetworkSpec;
 }
 
-export async function makeFixture(root: string, opts: { count?: number; d?: number; epochs?: number } = {}): Promise<Fixture> {
+export async function makeFixture(root: string, opts: { count?: number; d?: number; epochs?: number; points?: number } = {}): Promise<Fixture> {
   const d = opts.d ?? 3;
-  const data = synthesizeXanes({ count: opts.count ?? 400, points: 96, seed: 3, noise: 0.005 });
+  const data = synthesizeXanes({ count: opts.count ?? 400, points: opts.points ?? 96, seed: 3, noise: 0.005 });
   const { n, m } = data;
   const rows: number[][] = [];
   for (let i = 0; i < n; i++) rows.push(Array.from(data.spectra.subarray(i * m, (i + 1) * m)));

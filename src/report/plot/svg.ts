@@ -221,7 +221,12 @@ function fnv1a(s: string): string {
  * outward ticks with labels, axis titles, plot title, optional grid.
  */
 export function frame(o: FrameOptions): Frame {
-  const left = 68;
+  const yt = o.yCategories
+    ? { ticks: o.yCategories.map((_, i) => i), step: 1 }
+    : niceTicks(o.yDomain[0], o.yDomain[1], o.yTicks ?? 5);
+  const yLabels = yt.ticks.map((t) => (o.yCategories ? o.yCategories[t] ?? '' : formatTick(t, yt.step)));
+  // room for the longest y tick label (DejaVu Sans 11 px: ~6.6 px per character) plus the rotated axis title
+  const left = Math.max(56, Math.ceil(Math.max(0, ...yLabels.map((l) => l.length)) * 6.6) + 38);
   const top = o.title ? 34 : 14;
   const right = o.width - 16 - (o.rightExtra ?? 0);
   const bottom = o.height - (o.xLabel ? 50 : 32);
@@ -237,9 +242,6 @@ export function frame(o: FrameOptions): Frame {
   const xt = o.xCategories
     ? { ticks: o.xCategories.map((_, i) => i), step: 1 }
     : niceTicks(o.xDomain[0], o.xDomain[1], o.xTicks ?? 6);
-  const yt = o.yCategories
-    ? { ticks: o.yCategories.map((_, i) => i), step: 1 }
-    : niceTicks(o.yDomain[0], o.yDomain[1], o.yTicks ?? 5);
   const inX = (v: number) => v >= Math.min(...o.xDomain) - 1e-9 * Math.abs(o.xDomain[1] - o.xDomain[0]) && v <= Math.max(...o.xDomain) + 1e-9 * Math.abs(o.xDomain[1] - o.xDomain[0]);
   const inY = (v: number) => v >= Math.min(...o.yDomain) - 1e-9 * Math.abs(o.yDomain[1] - o.yDomain[0]) && v <= Math.max(...o.yDomain) + 1e-9 * Math.abs(o.yDomain[1] - o.yDomain[0]);
 

@@ -9,14 +9,11 @@ import * as tf from '@tensorflow/tfjs';
  * i are scaled by neg_i / max(pos_i, neg_i, 1), pos_i/neg_i being the counts
  * of correctly/wrongly ordered pairs: once most pairs are right, the few
  * wrong ones dominate the gradient instead of the latent just stretching.
+ * The scale is a ratio of counts and carries no gradient (as in the reference).
  *
  * Rows with a missing descriptor (valid = 0) take part in no pair of that
  * descriptor; each axis is averaged over its own valid pairs, so with no
  * missing values the normalisation is the reference's (n^2 - n) k.
- *
- * Written with a handful of broadcast ops on the [n, n, k] pair tensor:
- * sum(prod * w) with w = scale on positive products and 1 elsewhere equals
- * sum(prod) + (scale - 1) * sum(relu(prod)).
  *
  * @param latent [n, nStyle] latents; the first k axes are constrained
  * @param descriptors [n, k] descriptor values, missing entries replaced by any finite number
@@ -28,21 +25,65 @@ export function rankLoss(latent: tf.Tensor2D, descriptors: tf.Tensor2D, valid?: 
     throw new Error(`rankLoss: latent ${latent.shape} does not cover descriptors ${descriptors.shape}`);
   }
   const z = k === latent.shape[1] ? latent : tf.slice(latent, [0, 0], [n, k]);
-  // Target ordering of every pair; zero for ties and for pairs with a missing label.
-  let t: tf.Tensor = tf.sign(tf.sub(tf.expandDims(descriptors, 1), tf.expandDims(descriptors, 0)));
-  let pairs: tf.Tensor;
+  // Target ordering of every pair, axis-major [k, n, n]; zero for ties and for pairs with a missing label.
+  let t: tf.Tensor3D = tf.sign(pairwiseDifferences(descriptors));
+  let pairs: tf.Tensor1D;
   if (valid) {
-    t = tf.mul(t, tf.mul(tf.expandDims(valid, 1), tf.expandDims(valid, 0)));
-    const nv = tf.sum(valid, 0);
+    const vt = tf.transpose(valid) as tf.Tensor2D;
+    t = tf.mul(t, tf.matMul(tf.reshape(vt, [k, n, 1]), tf.reshape(vt, [k, 1, n])));
+    const nv = tf.sum(vt, 1);
     pairs = tf.maximum(tf.sub(tf.square(nv), nv), 1);
   } else {
-    pairs = tf.scalar(Math.max(n * n - n, 1));
+    pairs = tf.fill([k], Math.max(n * n - n, 1));
   }
-  const prod = tf.mul(tf.sub(tf.expandDims(z, 1), tf.expandDims(z, 0)), t);
-  const pos = tf.sum(tf.step(prod), [0, 1]);
-  const neg = tf.sum(tf.step(tf.neg(prod)), [0, 1]);
-  // The scale is a ratio of counts: a constant for the gradient, as in the reference.
-  const scaleMinusOne = tf.sub(tf.div(neg, tf.maximum(tf.maximum(pos, neg), 1)), 1);
-  const perAxis = tf.add(tf.sum(prod, [0, 1]), tf.mul(scaleMinusOne, tf.sum(tf.relu(prod), [0, 1])));
-  return tf.neg(tf.mean(tf.div(perAxis, pairs)));
+  return rankLossOp(z, t, pairs);
+}
+
+/**
+ * d[i, a, b] = x[a, i] - x[b, i] for x of shape [n, k], built as a batched
+ * product [x, 1] [1, -x]^T: standard ops whose layout keeps every later
+ * reduction on the innermost axis (no broadcasting across a middle axis,
+ * which is slow on the plain CPU backend).
+ */
+function pairwiseDifferences(x: tf.Tensor2D): tf.Tensor3D {
+  const [n, k] = x.shape;
+  const xt = tf.reshape(tf.transpose(x), [k, n, 1]);
+  const ones = tf.onesLike(xt);
+  const left = tf.concat([xt, ones], 2); // [k, n, 2]
+  const right = tf.concat([ones, tf.neg(xt)], 2); // [k, n, 2]
+  return tf.matMul(left, right, false, true);
+}
+
+/**
+ * The loss with its gradient written out: for constant pair weights
+ * w = 1 + (scale - 1) [prod > 0] (w is symmetric, t antisymmetric),
+ * dL/dz[a, i] = -2 / (k pairs_i) sum_b w t[i, a, b].
+ */
+function rankLossOp(z: tf.Tensor2D, t: tf.Tensor3D, pairs: tf.Tensor1D): tf.Scalar {
+  const [n, k] = z.shape;
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const zIn = args[0] as tf.Tensor2D;
+    const save = args[1] as tf.GradSaveFunc;
+    const prod = tf.reshape(tf.mul(pairwiseDifferences(zIn), t), [k, n * n]);
+    const pos = tf.step(prod);
+    const posCount = tf.sum(pos, 1);
+    const negCount = tf.sum(tf.step(tf.neg(prod)), 1);
+    const scaleMinusOne = tf.sub(tf.div(negCount, tf.maximum(tf.maximum(posCount, negCount), 1)), 1);
+    const perAxis = tf.add(tf.sum(prod, 1), tf.mul(scaleMinusOne, tf.sum(tf.relu(prod), 1)));
+    const value = tf.neg(tf.mean(tf.div(perAxis, pairs))) as tf.Scalar;
+    save([pos, scaleMinusOne]);
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [posSaved, cSaved] = saved;
+        const t2 = tf.reshape(t, [k, n * n]);
+        const rowT = tf.sum(tf.reshape(t2, [k, n, n]), 2); // [k, n]
+        const rowTPos = tf.sum(tf.reshape(tf.mul(t2, posSaved), [k, n, n]), 2);
+        const perAxisFactor = tf.div(tf.mul(dy, -2 / k), pairs); // [k]
+        const g = tf.mul(tf.add(rowT, tf.mul(rowTPos, tf.reshape(cSaved, [k, 1]))), tf.reshape(perAxisFactor, [k, 1]));
+        return tf.transpose(g) as tf.Tensor2D;
+      },
+    };
+  });
+  return op(z) as tf.Scalar;
 }

@@ -1,0 +1,201 @@
+/**
+ * Compute backend selection. `auto` takes the fastest backend that loads, in
+ * the order tensorflow-gpu, tensorflow (libtensorflow through tfjs-node),
+ * native (our OpenBLAS addon), webgpu, wasm, cpu; an explicitly requested
+ * backend that cannot load is a UserError saying why. Optional packages
+ * (tfjs-node, tfjs-node-gpu, webgpu) are imported only if installed.
+ */
+import { dirname } from 'node:path';
+import { createRequire } from 'node:module';
+
+import * as tf from '@tensorflow/tfjs';
+
+import type { BackendName } from '../config/schema.js';
+import { UserError } from '../util/errors.js';
+import { loadNativeAddon } from './native-addon.js';
+import { NATIVE_BACKEND, registerNativeBackend } from './native-backend.js';
+
+/** One backend that selection attempted; `error` says why it did not load. */
+export interface BackendAttempt {
+  name: string;
+  error?: string;
+}
+
+/** Outcome of `selectBackend`. */
+export interface BackendSelection {
+  /** The tfjs backend now active (`tf.getBackend()`). */
+  name: string;
+  /** Why it was chosen, in words for logs and run metadata. */
+  reason: string;
+  /** Every backend tried, in order, with the error of those that failed. */
+  tried: BackendAttempt[];
+}
+
+/** Run-metadata description of the active backend. */
+export interface BackendDescription {
+  /** Active tfjs backend name. */
+  name: string;
+  /** Requested backend and why this one was chosen (empty when selectBackend was never called). */
+  reason: string;
+  requested?: BackendName;
+  /** Versions: tfjs, plus the backend package (and libtensorflow for tfjs-node). */
+  versions: Record<string, string>;
+  /** Compute threads the backend uses (null when it does not say). */
+  threads: number | null;
+  /** BLAS library behind matrix products (null for pure-JS/wasm code). */
+  blas: string | null;
+}
+
+type Concrete = Exclude<BackendName, 'auto'>;
+
+/** Order `auto` tries, fastest first. */
+export const AUTO_ORDER: readonly Concrete[] = ['tensorflow-gpu', 'tensorflow', 'native', 'webgpu', 'wasm', 'cpu'];
+
+const require = createRequire(import.meta.url);
+
+let lastSelection: { requested: BackendName; selection: BackendSelection } | undefined;
+/** Package versions behind each loaded backend, by tfjs backend name. */
+const versions: Record<string, Record<string, string>> = {};
+
+function message(e: unknown): string {
+  const m = e instanceof Error ? e.message : String(e);
+  return m.split('\n')[0];
+}
+
+function isMissing(e: unknown, pkg: string): boolean {
+  const code = (e as { code?: string }).code;
+  return (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && message(e).includes(pkg);
+}
+
+/** Imports an optional package; a missing one becomes a plain "not installed" error. */
+async function importOptional(pkg: string, purpose: string): Promise<Record<string, unknown>> {
+  try {
+    return (await import(pkg)) as Record<string, unknown>;
+  } catch (e) {
+    if (isMissing(e, pkg)) throw new Error(`${pkg} is not installed (${purpose})`);
+    throw new Error(`${pkg} failed to load: ${message(e)}`);
+  }
+}
+
+function packageVersion(pkg: string): string | undefined {
+  try {
+    return (require(`${pkg}/package.json`) as { version?: string }).version;
+  } catch {
+    return undefined;
+  }
+}
+
+async function activate(name: string): Promise<void> {
+  let ok: boolean;
+  try {
+    ok = await tf.setBackend(name);
+    await tf.ready();
+  } catch (e) {
+    throw new Error(`tfjs could not initialize backend '${name}': ${message(e)}`);
+  }
+  if (!ok || tf.getBackend() !== name) throw new Error(`tfjs could not initialize backend '${name}'`);
+}
+
+async function loadTfjsNode(pkg: '@tensorflow/tfjs-node' | '@tensorflow/tfjs-node-gpu'): Promise<void> {
+  const mod = await importOptional(pkg, `npm install ${pkg}; its install downloads libtensorflow`);
+  // tfjs-node registers 'tensorflow' in the tfjs-core copy it imports; if that
+  // is not ours, our tf cannot see it.
+  if (!tf.findBackendFactory('tensorflow')) throw new Error(`${pkg} loaded but registered its backend with another copy of @tensorflow/tfjs-core (versions differ from @tensorflow/tfjs ${tf.version.tfjs})`);
+  await activate('tensorflow');
+  const v = (mod.version as Record<string, string> | undefined) ?? {};
+  versions.tensorflow = { [pkg]: packageVersion(pkg) ?? v['tfjs-node'] ?? 'unknown', ...(v.tensorflow ? { libtensorflow: v.tensorflow } : {}) };
+}
+
+async function loadWebgpu(): Promise<void> {
+  const dawn = await importOptional('webgpu', 'Dawn bindings for Node; npm install webgpu @tensorflow/tfjs-backend-webgpu');
+  const create = dawn.create as ((opts: string[]) => unknown) | undefined;
+  if (typeof create !== 'function') throw new Error("the 'webgpu' package has no create() (expected Dawn Node bindings)");
+  Object.assign(globalThis, (dawn.globals as object | undefined) ?? {});
+  if (!(globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu) {
+    Object.defineProperty(globalThis, 'navigator', { value: { gpu: create([]) }, configurable: true });
+  }
+  await importOptional('@tensorflow/tfjs-backend-webgpu', 'npm install @tensorflow/tfjs-backend-webgpu');
+  await activate('webgpu');
+  versions.webgpu = { '@tensorflow/tfjs-backend-webgpu': packageVersion('@tensorflow/tfjs-backend-webgpu') ?? 'unknown', webgpu: packageVersion('webgpu') ?? 'unknown' };
+}
+
+async function loadWasm(): Promise<void> {
+  const wasm = await importOptional('@tensorflow/tfjs-backend-wasm', 'npm install @tensorflow/tfjs-backend-wasm');
+  // In Node the .wasm binaries must be read from the package's dist folder (beside its main file).
+  const dist = dirname(require.resolve('@tensorflow/tfjs-backend-wasm'));
+  (wasm.setWasmPaths as (prefix: string) => void)(`${dist}/`);
+  await activate('wasm');
+  versions.wasm = { '@tensorflow/tfjs-backend-wasm': packageVersion('@tensorflow/tfjs-backend-wasm') ?? 'unknown' };
+}
+
+async function loadNative(): Promise<void> {
+  registerNativeBackend();
+  await activate(NATIVE_BACKEND);
+}
+
+const LOADERS: Record<Concrete, () => Promise<void>> = {
+  'tensorflow-gpu': () => loadTfjsNode('@tensorflow/tfjs-node-gpu'),
+  tensorflow: () => loadTfjsNode('@tensorflow/tfjs-node'),
+  native: loadNative,
+  webgpu: loadWebgpu,
+  wasm: loadWasm,
+  cpu: () => activate('cpu'),
+};
+
+/**
+ * Activates a tfjs backend.
+ * @param requested `auto` (fastest available) or a backend name from the config.
+ * @returns the active backend, why, and every attempt.
+ * @throws UserError when an explicitly requested backend cannot load (or, for auto, when none can).
+ */
+export async function selectBackend(requested: BackendName): Promise<BackendSelection> {
+  const order = requested === 'auto' ? AUTO_ORDER : [requested];
+  const tried: BackendAttempt[] = [];
+  for (const name of order) {
+    try {
+      await LOADERS[name]();
+      tried.push({ name });
+      const skipped = tried.filter((t) => t.error).map((t) => `${t.name}: ${t.error}`);
+      const reason =
+        requested === 'auto'
+          ? `auto: ${name} is the fastest backend that loaded${skipped.length ? ` (skipped ${skipped.join('; ')})` : ''}`
+          : `requested ${name}`;
+      const selection = { name: tf.getBackend(), reason, tried };
+      lastSelection = { requested, selection };
+      return selection;
+    } catch (e) {
+      tried.push({ name, error: message(e) });
+    }
+  }
+  if (requested !== 'auto') throw new UserError(`backend '${requested}' is not available: ${tried[0].error}`, 'backend');
+  throw new UserError(`no compute backend could be loaded: ${tried.map((t) => `${t.name}: ${t.error}`).join('; ')}`, 'backend');
+}
+
+/** Describes the active backend for run metadata (name, reason, versions, threads, BLAS). */
+export function describeBackend(): BackendDescription {
+  const name = tf.getBackend();
+  let threads: number | null = null;
+  let blas: string | null = null;
+  if (name === NATIVE_BACKEND) {
+    const load = loadNativeAddon();
+    if (load.ok) {
+      threads = load.addon.threads();
+      blas = load.addon.blasName();
+    }
+  } else if (name === 'cpu') {
+    threads = 1;
+  } else if (name === 'wasm') {
+    threads = 1; // tfjs-backend-wasm runs single-threaded in Node (no SharedArrayBuffer workers)
+  } else if (name === 'tensorflow') {
+    blas = 'libtensorflow (Eigen)';
+  }
+  const reason = lastSelection && lastSelection.selection.name === name ? lastSelection.selection.reason : '';
+  return {
+    name,
+    reason,
+    requested: lastSelection?.requested,
+    versions: { '@tensorflow/tfjs': tf.version.tfjs, ...(versions[name] ?? {}) },
+    threads,
+    blas,
+  };
+}
