@@ -144,7 +144,7 @@ export async function runCompare(cfg: CompareConfig, outDir: string, baseDir: st
       join(tmp, 'metrics.json'),
       JSON.stringify({ config: cfg, split: { train: split.train.length, validation: split.validation.length, test: split.test.length }, methods: entries }, null, 2) + '\n',
     );
-    writeFileSync(join(tmp, 'comparison.md'), markdownTable(entries, prep.names));
+    writeFileSync(join(tmp, 'comparison.md'), markdownTable(entries, prep.names, cfg.evaluation.folds));
   });
   return entries;
 }
@@ -152,7 +152,7 @@ export async function runCompare(cfg: CompareConfig, outDir: string, baseDir: st
 const f3 = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(3));
 
 /** The comparison as a Markdown table, one row per method, scored on the test split. */
-export function markdownTable(entries: CompareEntry[], names: string[]): string {
+export function markdownTable(entries: CompareEntry[], names: string[], folds = 5): string {
   if (entries.length === 0) return '(no methods)\n';
   const k = entries[0].test.neighborhood.k;
   const head = ['Method', 'dims', 'fit (s)', `T(${k})`, `C(${k})`, 'max axis |ρ|'];
@@ -176,7 +176,7 @@ export function markdownTable(entries: CompareEntry[], names: string[]): string 
     return r;
   });
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
-  return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n') + `\n\nScores on the ${entries[0].test.n} test spectra; kNN with ${'5-fold CV'}. T/C: trustworthiness/continuity.\n`;
+  return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n') + `\n\nScores on the ${entries[0].test.n} test spectra; kNN predictors scored by ${folds}-fold cross-validation within them. T/C: trustworthiness/continuity. ρ: Spearman.\n`;
 }
 
 const command: CommandModule<object, { config: string; out?: string }> = {

@@ -112,10 +112,14 @@ const synth: CommandModule<object, {
       descriptors,
     });
     let out = a.out;
+    const ext = extname(out).toLowerCase();
     if (a.format) {
       const want = a.format === 'arrow' ? ['.arrow', '.feather', '.ipc'] : [`.${a.format}`];
-      if (!want.includes(extname(out).toLowerCase())) out += want[0];
-    } else if (extname(out) === '') out += '.csv';
+      if (ext === '') out += want[0];
+      else if (!want.includes(ext)) {
+        throw new UserError(`--format ${a.format} does not match the extension of --out ${out} (expected ${want.join(' or ')})`);
+      }
+    } else if (ext === '') out += '.csv';
     writeSpectra(ds, out, { decimals: a.decimals });
     process.stdout.write(`wrote ${ds.n} spectra x ${ds.m} points (${ds.descriptorNames.join(', ')}) to ${out}\n`);
   },
@@ -242,7 +246,7 @@ const convert: CommandModule<object, ReaderArgs & { input: string; output: strin
 };
 
 const command: CommandModule = {
-  command: 'data <command>',
+  command: 'data',
   describe: 'Generate synthetic spectra, inspect and convert spectra files',
   builder: (y) =>
     y

@@ -111,6 +111,7 @@ export function synthesizeXanes(options: SynthOptions = {}): SpectralDataset {
   if (!Number.isInteger(count) || count < 1) throw new UserError(`count must be a positive integer, found ${count}`, 'synth');
   if (!Number.isInteger(points) || points < 2) throw new UserError(`points must be an integer >= 2, found ${points}`, 'synth');
   if (!(stop > start)) throw new UserError(`expected start < stop, found ${start} and ${stop}`, 'synth');
+  if (!Number.isInteger(seed) || seed < 0) throw new UserError(`seed must be a non-negative integer, found ${seed}`, 'synth');
   if (!(noise >= 0) || !Number.isFinite(noise)) throw new UserError(`noise must be >= 0, found ${noise}`, 'synth');
   if (!(wLo > 0 && wHi >= wLo)) throw new UserError(`edgeWidth must be 0 < low <= high, found [${wLo}, ${wHi}]`, 'synth');
   for (const d of include) {

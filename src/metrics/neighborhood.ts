@@ -103,11 +103,12 @@ function rowNorms(X: ArrayLike<number>, n: number, m: number): Float64Array {
 
 /** Squared distances from row i to every row via |a|^2 + |b|^2 - 2 a.b (one multiply-add per element). */
 function squaredDistances(X: ArrayLike<number>, n: number, m: number, i: number, norms: Float64Array, out: Float64Array): void {
-  const pi = i * m;
+  const xi = new Float64Array(m);
+  for (let t = 0; t < m; t++) xi[t] = X[i * m + t];
   for (let j = 0; j < n; j++) {
     let dot = 0;
     const pj = j * m;
-    for (let t = 0; t < m; t++) dot += X[pi + t] * X[pj + t];
+    for (let t = 0; t < m; t++) dot += xi[t] * X[pj + t];
     out[j] = Math.max(0, norms[i] + norms[j] - 2 * dot);
   }
   out[i] = 0;

@@ -52,9 +52,24 @@ export function createDense(rng: Rng, inputs: number, units: number): Dense {
   };
 }
 
-/** x W + b as one fused kernel where the backend has one. */
-export function applyDense(x: tf.Tensor2D, d: Dense): tf.Tensor2D {
-  return tf.fused.matMul({ a: x, b: d.kernel, bias: d.bias }) as tf.Tensor2D;
+/**
+ * x W + b. Inference uses the fused kernel; training keeps matMul and add
+ * apart because the fused op's gradient always computes dL/dx, a wasted
+ * (batch x inputs x units) product on the first layer, whose input is data.
+ */
+export function applyDense(x: tf.Tensor2D, d: Dense, training = false): tf.Tensor2D {
+  if (!training) return tf.fused.matMul({ a: x, b: d.kernel, bias: d.bias }) as tf.Tensor2D;
+  return tf.add(tf.matMul(x, d.kernel), d.bias);
+}
+
+/**
+ * Column means of x [n, h] as (1/n, ..., 1/n) x: a product instead of a
+ * reduction over the outer axis, which the plain CPU backend implements with
+ * a full transpose (in the forward pass and again in the gradient).
+ */
+export function columnMean(x: tf.Tensor2D): tf.Tensor1D {
+  const [n, h] = x.shape;
+  return tf.reshape(tf.matMul(tf.fill([1, n], 1 / n) as tf.Tensor2D, x), [h]);
 }
 
 /** Per-channel PReLU slopes, initialised to 0.01 (torch.nn.PReLU(init=0.01)). */
@@ -107,9 +122,9 @@ export function createBatchNorm(units: number, epsilon = 1e-5, momentum = 0.1): 
 export function applyBatchNorm(x: tf.Tensor2D, bn: BatchNorm, training: boolean): tf.Tensor2D {
   if (!training) return tf.batchNorm(x, bn.mean, bn.variance, undefined, undefined, bn.epsilon) as tf.Tensor2D;
   const n = x.shape[0];
-  const mean = tf.mean(x, 0);
-  const centred = tf.sub(x, mean);
-  const variance = tf.mean(tf.square(centred), 0);
+  const mean = columnMean(x);
+  const centred: tf.Tensor2D = tf.sub(x, mean);
+  const variance = columnMean(tf.square(centred));
   // The running-statistics update feeds no loss, so the gradient tape prunes it.
   const m = bn.momentum;
   bn.mean.assign(tf.tidy(() => tf.add(tf.mul(bn.mean, 1 - m), tf.mul(mean, m))));

@@ -73,12 +73,12 @@ export class Mlp {
   forward(x: tf.Tensor2D, mode: ForwardMode): tf.Tensor2D {
     let h = x;
     for (const b of this.blocks) {
-      h = applyDense(h, b.dense);
+      h = applyDense(h, b.dense, mode.training);
       h = applyActivation(h, this.options.activation, b.alpha);
       if (b.bn) h = applyBatchNorm(h, b.bn, mode.training);
       h = applyDropout(h, this.options.dropout, mode);
     }
-    h = applyDense(h, this.out);
+    h = applyDense(h, this.out, mode.training);
     if (this.outBn) return applyBatchNorm(h, this.outBn, mode.training);
     if (this.options.output === 'softplus') return tf.softplus(h);
     return h;

@@ -37,7 +37,7 @@ export function topEigenSubspace(
 ): { values: Float64Array; vectors: Float64Array } {
   const b = Math.min(n, k + (options.oversample ?? 8));
   const maxIter = options.maxIter ?? 200;
-  const tol = options.tol ?? 1e-9;
+  const tol = options.tol ?? 1e-10;
   let s = (options.seed ?? 12345) >>> 0 || 1;
   const rand = () => {
     s ^= s << 13;

@@ -133,7 +133,8 @@ export class Mds extends BaseReducer<MdsParams> {
     this.pinv = pinv;
     this.meanSq = rowMean;
     this.m = m;
-    let Y = this.triangulate(X, n);
+    // Training rows of classical/SMACOF are the references themselves: reuse D2 instead of recomputing distances.
+    let Y = method === 'landmark' ? this.triangulate(X, n) : this.triangulateFromSquared(D2, n);
     this.info = { method, references: r, eigenvalues };
     if (method === 'smacof') {
       const res = smacof(D2, n, k, Float64Array.from(Y), this.params.maxIter, this.params.eps);
@@ -142,6 +143,21 @@ export class Mds extends BaseReducer<MdsParams> {
     }
     this.embedding = Y.slice();
     return Y;
+  }
+
+  /** Triangulation for rows whose squared distances to the references are already known (n x r). */
+  private triangulateFromSquared(D2: Float64Array, n: number): Float32Array {
+    const k = this.params.nComponents;
+    const r = this.meanSq.length;
+    const out = new Float32Array(n * k);
+    const { pinv, meanSq } = this;
+    for (let i = 0; i < n; i++)
+      for (let c = 0; c < k; c++) {
+        let s = 0;
+        for (let a = 0, row = i * r, pc = c * r; a < r; a++) s += pinv[pc + a] * (D2[row + a] - meanSq[a]);
+        out[i * k + c] = -0.5 * s;
+      }
+    return out;
   }
 
   /** y = -1/2 L# (delta_x - mean delta) for each row of X. */
@@ -157,13 +173,20 @@ export class Mds extends BaseReducer<MdsParams> {
       for (let j = 0; j < m; j++) s += this.ref[a * m + j] ** 2;
       refNorm[a] = s;
     }
+    const ref = this.ref;
+    const meanSq = this.meanSq;
+    const x = new Float64Array(m);
     for (let i = 0; i < n; i++) {
       let xn = 0;
-      for (let j = 0; j < m; j++) xn += X[i * m + j] ** 2;
+      for (let j = 0; j < m; j++) {
+        x[j] = X[i * m + j];
+        xn += x[j] * x[j];
+      }
       for (let a = 0; a < r; a++) {
         let dot = 0;
-        for (let j = 0; j < m; j++) dot += X[i * m + j] * this.ref[a * m + j];
-        delta[a] = Math.max(0, xn + refNorm[a] - 2 * dot) - this.meanSq[a];
+        const off = a * m;
+        for (let j = 0; j < m; j++) dot += x[j] * ref[off + j];
+        delta[a] = Math.max(0, xn + refNorm[a] - 2 * dot) - meanSq[a];
       }
       for (let c = 0; c < k; c++) {
         let s = 0;
@@ -246,12 +269,16 @@ export function squaredDistanceMatrix(X: ArrayLike<number>, n: number, m: number
     norms[i] = s;
   }
   const D = new Float64Array(n * n);
-  for (let i = 0; i < n; i++)
+  const xi = new Float64Array(m);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < m; j++) xi[j] = X[i * m + j];
     for (let k = i + 1; k < n; k++) {
       let dot = 0;
-      for (let j = 0; j < m; j++) dot += X[i * m + j] * X[k * m + j];
+      const off = k * m;
+      for (let j = 0; j < m; j++) dot += xi[j] * X[off + j];
       D[i * n + k] = D[k * n + i] = Math.max(0, norms[i] + norms[k] - 2 * dot);
     }
+  }
   return D;
 }
 

@@ -325,6 +325,26 @@ export function tsneGradient(
     sumQ += tree.repulsion(i, theta, force, stack);
     for (let t = 0; t < d; t++) rep[i * d + t] = force[t];
   }
+  if (d === 2) {
+    const { rowPtr, cols, vals } = P;
+    for (let i = 0; i < n; i++) {
+      const xi = Y[2 * i];
+      const yi = Y[2 * i + 1];
+      let ax = 0;
+      let ay = 0;
+      for (let e = rowPtr[i], end = rowPtr[i + 1]; e < end; e++) {
+        const j = cols[e];
+        const dx = xi - Y[2 * j];
+        const dy = yi - Y[2 * j + 1];
+        const f = vals[e] / (1 + dx * dx + dy * dy);
+        ax += f * dx;
+        ay += f * dy;
+      }
+      out[2 * i] = 4 * (exaggeration * ax - rep[2 * i] / sumQ);
+      out[2 * i + 1] = 4 * (exaggeration * ay - rep[2 * i + 1] / sumQ);
+    }
+    return { grad: out, sumQ };
+  }
   for (let i = 0; i < n; i++) {
     for (let t = 0; t < d; t++) out[i * d + t] = 0;
     for (let e = P.rowPtr[i]; e < P.rowPtr[i + 1]; e++) {

@@ -31,7 +31,7 @@ describe('reference CSV reader', () => {
   });
 
   it('accepts CRLF, a byte-order mark, comment and blank lines, and no id column', () => {
-    const text = '\uFEFF# made by hand\r\nAUX_CN,ENE_1,ENE_2\r\n4,1,2\r\n\r\n6,3,4\r\n';
+    const text = '\uFEFF# made by hand\r\nAUX_CN,ENE_1,ENE_2\r\n4, 1 ,2\r\n\r\n   \n6,3,4\r\n';
     const ds = readReferenceCsv(file('crlf.csv', text));
     expect(ds.n).toBe(2);
     expect(ds.ids).toEqual(['0', '1']);

@@ -120,6 +120,12 @@ describe('Arrow IPC', () => {
     expect(Array.from(ds.spectra)).toEqual([0.5, 2.5, 1.5, 3.5]);
   });
 
+  it('the registry names the formats it knows when asked for an unknown one or when nothing matches', async () => {
+    expect(await userErrorOf(() => pickReader(join(dir, 'rt.arrow'), 'xdi-typo'))).toMatch(/unknown format "xdi-typo" \(expected auto or one of .*arrow, json, csv, long-csv/);
+    expect(await userErrorOf(() => pickReader(file('what.bin', 'xyz')))).toMatch(/what\.bin: cannot tell the format/);
+    expect(await userErrorOf(() => pickReader(join(dir, 'missing.csv')))).toMatch(/missing\.csv: file not found/);
+  });
+
   it('rejects garbage and tables without spectra', async () => {
     expect(await userErrorOf(() => readArrow(file('junk.arrow', 'not arrow at all')))).toMatch(/junk\.arrow: not a readable Arrow/);
     const p = file('nospec.arrow', tableToIPC(tableFromArrays({ a: Float64Array.from([1]) }), 'file'));

@@ -337,12 +337,11 @@ export function fillTable(scanner: CsvScanner, layout: TableLayout): TableData {
   let descriptors = new Float64Array(cap * k);
   const ids: string[] = [];
   const buf = scanner.buf;
-  const starts = () => scanner.starts;
   let n = 0;
   while (scanner.next()) {
     if (scanner.count !== width) {
       // A lone empty field is a whitespace-only line; treat it as blank.
-      if (scanner.count === 1 && scanner.ends[0] - scanner.starts[0] === 0) continue;
+      if (scanner.count === 1 && scanner.text(0).trim() === '') continue;
       const where = scanner.count > width ? scanner.where(width) : scanner.where(scanner.count);
       throw new UserError(`expected ${width} fields (as in the header), found ${scanner.count}`, where);
     }
@@ -356,7 +355,8 @@ export function fillTable(scanner: CsvScanner, layout: TableLayout): TableData {
       dd.set(descriptors);
       descriptors = dd;
     }
-    const st = starts();
+    // Read after next(): the scanner may have grown (replaced) its offset arrays.
+    const st = scanner.starts;
     const en = scanner.ends;
     let sj = n * m;
     let dj = n * k;

@@ -50,6 +50,14 @@ function firstLine(head: Buffer): string {
   return '';
 }
 
+/** Whether a header line ends in at least 3 numeric cells (the long-csv energy row). */
+function isEnergyHeader(line: string): boolean {
+  const cells = line.split(/[,;\t]/).map((c) => c.trim().replace(/^"|"$/g, ''));
+  let numeric = 0;
+  for (let j = cells.length - 1; j >= 0 && cells[j] !== '' && Number.isFinite(Number(cells[j])); j--) numeric++;
+  return numeric >= 3;
+}
+
 /**
  * Registered readers, most specific first. To add a format, write
  * src/data/formats/<name>.ts exporting a FormatReader and add one line here.
@@ -81,7 +89,8 @@ export const readers: FormatReader[] = [
   {
     name: 'long-csv',
     describe: 'CSV whose header holds label names then the energies; one spectrum per row',
-    detect: (p, head) => ['.csv', '.tsv', '.txt'].includes(ext(p)) && /(^|[,;\t])\s*"?[+-]?\d+(\.\d*)?([eE][+-]?\d+)?"?\s*([,;\t]|$)/.test(firstLine(head)),
+    // Only .csv/.tsv with at least 3 energies: a two-column "E mu" .txt/.dat file also starts with numbers.
+    detect: (p, head) => ['.csv', '.tsv'].includes(ext(p)) && isEnergyHeader(firstLine(head)),
     read: (p, o) => readLongCsv(p, o),
   },
   // fallbacks: plain column text by extension, folders of spectrum files

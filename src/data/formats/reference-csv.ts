@@ -142,6 +142,9 @@ export function writeReferenceCsv(ds: SpectralDataset, path: string, options: Cs
   const header = ['id', ...ds.descriptorNames.map((d) => DESCRIPTOR_PREFIX + d), ...Array.from(ds.energies, (e) => ENERGY_PREFIX + String(e))];
   const lines: string[] = [header.map(csvField).join(',')];
   const dec = options.decimals;
+  if (dec !== undefined && !(Number.isInteger(dec) && dec >= 0 && dec <= 20)) {
+    throw new UserError(`decimals must be an integer from 0 to 20, found ${dec}`);
+  }
   const fmt = dec === undefined ? float32Text : (v: number) => fixedText(v, dec);
   const row: string[] = new Array(1 + k + ds.m);
   for (let i = 0; i < ds.n; i++) {

@@ -71,15 +71,16 @@ function rankLossOp(z: tf.Tensor2D, t: tf.Tensor3D, pairs: tf.Tensor1D): tf.Scal
     const scaleMinusOne = tf.sub(tf.div(negCount, tf.maximum(tf.maximum(posCount, negCount), 1)), 1);
     const perAxis = tf.add(tf.sum(prod, 1), tf.mul(scaleMinusOne, tf.sum(tf.relu(prod), 1)));
     const value = tf.neg(tf.mean(tf.div(perAxis, pairs))) as tf.Scalar;
-    save([pos, scaleMinusOne]);
+    // Tensors from outside the op are disposed before the backward pass: save them too.
+    save([pos, scaleMinusOne, t, pairs]);
     return {
       value,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [posSaved, cSaved] = saved;
-        const t2 = tf.reshape(t, [k, n * n]);
+        const [posSaved, cSaved, tSaved, pairsSaved] = saved;
+        const t2 = tf.reshape(tSaved, [k, n * n]);
         const rowT = tf.sum(tf.reshape(t2, [k, n, n]), 2); // [k, n]
         const rowTPos = tf.sum(tf.reshape(tf.mul(t2, posSaved), [k, n, n]), 2);
-        const perAxisFactor = tf.div(tf.mul(dy, -2 / k), pairs); // [k]
+        const perAxisFactor = tf.div(tf.mul(dy, -2 / k), pairsSaved); // [k]
         const g = tf.mul(tf.add(rowT, tf.mul(rowTPos, tf.reshape(cSaved, [k, 1]))), tf.reshape(perAxisFactor, [k, 1]));
         return tf.transpose(g) as tf.Tensor2D;
       },

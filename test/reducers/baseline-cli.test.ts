@@ -1,0 +1,58 @@
+import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { synthesizeXanes } from '../../src/data/synth.js';
+import { writeSpectra } from '../../src/data/formats/index.js';
+import { BaselineConfigSchema, runBaseline } from '../../src/cli/baseline.js';
+import { CompareConfigSchema, runCompare } from '../../src/cli/compare.js';
+import { loadReducer } from '../../src/reducers/registry.js';
+import { UserError } from '../../src/util/errors.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'xlatent-baseline-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const ds = synthesizeXanes({ count: 160, points: 64, seed: 4 });
+writeSpectra(ds, join(dir, 'spectra.csv'));
+
+describe('baseline and compare commands', () => {
+  it('baseline writes embedding.csv in input order, metrics, params and a reloadable reducer', async () => {
+    const cfg = BaselineConfigSchema.parse({ method: 'pca', data: { file: 'spectra.csv' }, components: 3 });
+    const metrics = await runBaseline(cfg, join(dir, 'pca'), dir);
+    const csv = readFileSync(join(dir, 'pca', 'embedding.csv'), 'utf8').trim().split('\n');
+    expect(csv[0]).toBe('c0,c1,c2');
+    expect(csv).toHaveLength(ds.n + 1);
+    const saved = JSON.parse(readFileSync(join(dir, 'pca', 'metrics.json'), 'utf8'));
+    expect(saved.fit.explainedVarianceRatio).toHaveLength(3);
+    expect(saved.neighborhood.trustworthiness).toBeCloseTo(metrics.neighborhood.trustworthiness, 12);
+    expect(Object.keys(saved.descriptors)).toEqual(ds.descriptorNames);
+    // The saved reducer reproduces the CSV rows.
+    const reducer = loadReducer(JSON.parse(readFileSync(join(dir, 'pca', 'reducer.json'), 'utf8')));
+    const again = reducer.transform(ds.spectra.subarray(0, ds.m * 2), 2);
+    expect(csv[2].split(',').map(Number)[1]).toBeCloseTo(again[4], 5);
+    expect(existsSync(join(dir, 'pca', `scatter-${ds.descriptorNames[0]}.png`))).toBe(true);
+    const params = JSON.parse(readFileSync(join(dir, 'pca', 'params.json'), 'utf8'));
+    expect(params.params.nComponents).toBe(3);
+  });
+
+  it('baseline rejects impossible parameters with a UserError before fitting', async () => {
+    const cfg = BaselineConfigSchema.parse({ method: 'tsne', data: { file: 'spectra.csv' }, params: { perplexity: 500 } });
+    await expect(runBaseline(cfg, join(dir, 'bad'), dir)).rejects.toThrow(UserError);
+    expect(existsSync(join(dir, 'bad'))).toBe(false);
+    const cfg2 = BaselineConfigSchema.parse({ method: 'umap', data: { file: 'spectra.csv' }, params: { neighbours: 5 } });
+    await expect(runBaseline(cfg2, join(dir, 'bad'), dir)).rejects.toThrow(/unknown parameter "neighbours"/);
+  });
+
+  it('compare scores every method on the test split and writes a Markdown table', async () => {
+    const cfg = CompareConfigSchema.parse({
+      data: { file: 'spectra.csv', split: { train: 0.7, validation: 0, test: 0.3 } },
+      methods: ['pca', { method: 'mds', params: { method: 'landmark', landmarks: 40 } }],
+    });
+    const entries = await runCompare(cfg, join(dir, 'cmp'), dir, () => {});
+    expect(entries.map((e) => e.method)).toEqual(['pca', 'mds']);
+    expect(entries[0].test.n).toBe(48);
+    const md = readFileSync(join(dir, 'cmp', 'comparison.md'), 'utf8');
+    expect(md.split('\n')[0]).toMatch(/^\| Method \| dims \|/);
+    expect(md).toMatch(/\| pca \| 2 \|/);
+    expect(readFileSync(join(dir, 'cmp', 'embeddings', 'mds-test.csv'), 'utf8').trim().split('\n')).toHaveLength(49);
+  });
+});
