@@ -165,6 +165,33 @@ static napi_value Select(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* im2col(x, geom[14], cols) / col2im(cols, geom[14], dx): geom = n,h,w,c,fh,fw,sh,sw,dh,dw,padTop,padLeft,outH,outW */
+static napi_value ColOp(napi_env env, napi_callback_info info, int adjoint) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 3) THROW(env, "im2col/col2im: expected 3 arguments");
+  float *src, *dst;
+  int64_t ns, nd, gv[14];
+  uint32_t len;
+  if (!get_f32(env, argv[0], &src, &ns) || !get_f32(env, argv[2], &dst, &nd) ||
+      napi_get_array_length(env, argv[1], &len) != napi_ok || len != 14)
+    THROW(env, "im2col/col2im: bad argument types");
+  for (uint32_t i = 0; i < 14; i++) {
+    napi_value e;
+    if (napi_get_element(env, argv[1], i, &e) != napi_ok || !get_i64(env, e, &gv[i]) || (gv[i] < 0 && i != 10 && i != 11))
+      THROW(env, "im2col/col2im: bad geometry");
+  }
+  xl_conv_geom g = {gv[0], gv[1], gv[2], gv[3], gv[4], gv[5], gv[6], gv[7], gv[8], gv[9], gv[10], gv[11], gv[12], gv[13]};
+  const int64_t image = g.n * g.h * g.w * g.c, cols = g.n * g.outH * g.outW * g.fh * g.fw * g.c;
+  if (adjoint ? (ns < cols || nd < image) : (ns < image || nd < cols)) THROW(env, "im2col/col2im: array too short");
+  if (adjoint) xl_col2im(src, &g, dst); else xl_im2col(src, &g, dst);
+  return NULL;
+}
+
+static napi_value Im2col(napi_env env, napi_callback_info info) { return ColOp(env, info, 0); }
+static napi_value Col2im(napi_env env, napi_callback_info info) { return ColOp(env, info, 1); }
+
 static napi_value SetThreads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -196,6 +223,8 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"unary", NULL, Unary, NULL, NULL, NULL, napi_default, NULL},
       {"reduce", NULL, Reduce, NULL, NULL, NULL, napi_default, NULL},
       {"select", NULL, Select, NULL, NULL, NULL, napi_default, NULL},
+      {"im2col", NULL, Im2col, NULL, NULL, NULL, napi_default, NULL},
+      {"col2im", NULL, Col2im, NULL, NULL, NULL, napi_default, NULL},
       {"gemm", NULL, Gemm, NULL, NULL, NULL, napi_default, NULL},
       {"setThreads", NULL, SetThreads, NULL, NULL, NULL, napi_default, NULL},
       {"threads", NULL, Threads, NULL, NULL, NULL, napi_default, NULL},

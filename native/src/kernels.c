@@ -347,6 +347,58 @@ void xl_reduce(int op, const float *x, const int64_t *inShape, const int *reduce
   free(acc);
 }
 
+/* ------------------------------------------------------------- im2col */
+
+void xl_im2col(const float *x, const xl_conv_geom *g, float *cols) {
+  const int64_t kdim = g->fh * g->fw * g->c;
+  const int64_t rows = g->n * g->outH * g->outW;
+  const int nt = par_threads(rows * kdim);
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+  for (int64_t r = 0; r < rows; r++) {
+    const int64_t ox = r % g->outW, oy = (r / g->outW) % g->outH, b = r / (g->outW * g->outH);
+    float *dst = cols + r * kdim;
+    for (int64_t ky = 0; ky < g->fh; ky++) {
+      const int64_t iy = oy * g->sh - g->padTop + ky * g->dh;
+      for (int64_t kx = 0; kx < g->fw; kx++) {
+        const int64_t ix = ox * g->sw - g->padLeft + kx * g->dw;
+        float *d = dst + (ky * g->fw + kx) * g->c;
+        if (iy < 0 || iy >= g->h || ix < 0 || ix >= g->w) {
+          memset(d, 0, sizeof(float) * (size_t)g->c);
+        } else {
+          memcpy(d, x + ((b * g->h + iy) * g->w + ix) * g->c, sizeof(float) * (size_t)g->c);
+        }
+      }
+    }
+  }
+}
+
+void xl_col2im(const float *cols, const xl_conv_geom *g, float *dx) {
+  const int64_t kdim = g->fh * g->fw * g->c;
+  const int64_t img = g->h * g->w * g->c;
+  memset(dx, 0, sizeof(float) * (size_t)(g->n * img));
+  const int nt = par_threads(g->n * g->outH * g->outW * kdim);
+  /* Images are independent: threads own whole images, so accumulation order is fixed. */
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+  for (int64_t b = 0; b < g->n; b++) {
+    for (int64_t oy = 0; oy < g->outH; oy++) {
+      for (int64_t ox = 0; ox < g->outW; ox++) {
+        const float *src = cols + ((b * g->outH + oy) * g->outW + ox) * kdim;
+        for (int64_t ky = 0; ky < g->fh; ky++) {
+          const int64_t iy = oy * g->sh - g->padTop + ky * g->dh;
+          if (iy < 0 || iy >= g->h) continue;
+          for (int64_t kx = 0; kx < g->fw; kx++) {
+            const int64_t ix = ox * g->sw - g->padLeft + kx * g->dw;
+            if (ix < 0 || ix >= g->w) continue;
+            float *d = dx + ((b * g->h + iy) * g->w + ix) * g->c;
+            const float *sp = src + (ky * g->fw + kx) * g->c;
+            for (int64_t ci = 0; ci < g->c; ci++) d[ci] += sp[ci];
+          }
+        }
+      }
+    }
+  }
+}
+
 /* ------------------------------------------------------------------ gemm */
 
 #ifndef XL_OPENBLAS

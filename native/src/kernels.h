@@ -34,6 +34,15 @@ void xl_gemm(const float *a, const float *b, float *c, int64_t batch, int64_t m,
 /* out[i] = cond[i] != 0 ? t[i] : e[i] */
 void xl_select(const uint8_t *cond, const float *t, const float *e, float *out, int64_t n);
 
+/* Convolution geometry (NHWC input, [fh, fw, cin, cout] filter), as tfjs's Conv2DInfo. */
+typedef struct {
+  int64_t n, h, w, c, fh, fw, sh, sw, dh, dw, padTop, padLeft, outH, outW;
+} xl_conv_geom;
+/* cols[(b*outH + oy)*outW + ox][(ky*fw + kx)*c + ci] = x[b, oy*sh - padTop + ky*dh, ox*sw - padLeft + kx*dw, ci], 0 outside. */
+void xl_im2col(const float *x, const xl_conv_geom *g, float *cols);
+/* The adjoint of im2col: dx (zeroed here) accumulates every column entry back onto its input pixel. */
+void xl_col2im(const float *cols, const xl_conv_geom *g, float *dx);
+
 void xl_set_threads(int n);
 int xl_threads(void);
 const char *xl_blas_name(void);

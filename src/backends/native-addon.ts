@@ -36,6 +36,13 @@ export interface NativeAddon {
   reduce(op: ReduceOp, x: Float32Array, shape: number[], reduce: number[], out: Float32Array): void;
   /** c[q] = op(a[q]) op(b[q]) for q < batch; aStride/bStride are per-batch element strides (0 broadcasts). */
   gemm(a: Float32Array, b: Float32Array, c: Float32Array, batch: number, m: number, n: number, k: number, transA: number, transB: number, aStride: number, bStride: number): void;
+  /**
+   * Unfolds NHWC image patches into rows (one per output pixel) of length fh*fw*c, zero outside the image.
+   * geom: [n, h, w, c, fh, fw, strideH, strideW, dilationH, dilationW, padTop, padLeft, outH, outW].
+   */
+  im2col(x: Float32Array, geom: number[], cols: Float32Array): void;
+  /** Adjoint of im2col: sums patch rows back onto the image (dx is overwritten). */
+  col2im(cols: Float32Array, geom: number[], dx: Float32Array): void;
   /** Sets the OpenBLAS and OpenMP thread count. */
   setThreads(n: number): void;
   threads(): number;

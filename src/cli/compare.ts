@@ -120,9 +120,8 @@ export async function runCompare(cfg: CompareConfig, outDir: string, baseDir: st
     const modelPath = isAbsolute(cfg.model) ? cfg.model : resolve(baseDir, cfg.model);
     const { readModelDir } = await import('../export/model-dir.js');
     const { embedSpectra } = await import('../export/embed.js');
-    const { resolveModelDir } = await import('./evaluate.js');
     log(`rankaae: embedding ${split.test.length} test spectra with ${modelPath}`);
-    const model = await readModelDir(resolveModelDir(modelPath));
+    const model = await readModelDir(modelPath);
     const t = performance.now();
     // The model applies its own grid and normalization to the raw spectra.
     const res = embedSpectra(model, selectRows(ds, split.test));

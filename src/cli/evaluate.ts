@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { TrainConfigSchema } from '../config/schema.js';
 import { readSpectra } from '../data/formats/index.js';
@@ -12,13 +11,6 @@ import { evaluateLatents, formatEvaluation, type Evaluation } from '../metrics/e
 import { runNetwork } from '../model/infer.js';
 import { prepareData } from '../pipeline/prepare-data.js';
 import { UserError } from '../util/errors.js';
-
-/** Accepts a model directory or a run directory holding one in model/. */
-export function resolveModelDir(dir: string): string {
-  if (existsSync(join(dir, 'metadata.json'))) return dir;
-  if (existsSync(join(dir, 'model', 'metadata.json'))) return join(dir, 'model');
-  return dir; // readModelDir reports what is missing
-}
 
 /** The discrete descriptors' thresholds as fitted at training time. */
 function storedClassifiers(model: ModelBundle): Record<string, ThresholdClassifier> {
@@ -34,7 +26,7 @@ function storedClassifiers(model: ModelBundle): Record<string, ThresholdClassifi
 
 /** Scores a model on the test split of its own training data, or on every labelled row of another file. */
 export async function evaluateModel(modelDir: string, dataFile?: string): Promise<Evaluation> {
-  const model = await readModelDir(resolveModelDir(modelDir));
+  const model = await readModelDir(modelDir);
   const meta = model.metadata;
   const names = meta.descriptors.map((d) => d.name);
   const discrete = meta.descriptors.filter((d) => d.discrete).map((d) => d.name);

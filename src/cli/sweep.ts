@@ -115,10 +115,15 @@ const command: CommandModule<object, SweepArgs> = {
     const range = parsePercentileRange(args.range);
     check(Number.isInteger(args.steps) && args.steps >= 2, `expected an integer >= 2, got ${args.steps}`, '--steps');
     check(Number.isInteger(args.samples) && args.samples >= 1, `expected an integer >= 1, got ${args.samples}`, '--samples');
-    const ref = await referenceLatents(ctx, args.data);
+    // The training split's latent percentiles, stored by `xlatent train`, are the reference unless --data names a file.
+    const stored = args.data ? undefined : storedLatentPercentiles(ctx.bundle.metadata.metrics, ctx.d);
+    const ref = stored ? null : await referenceLatents(ctx, args.data);
     let valueRanges: [number, number][] | undefined;
     let rangeSource: string;
-    if (ref) {
+    if (stored) {
+      valueRanges = stored.map((pcts) => [percentileOfTable(pcts, range[0]), percentileOfTable(pcts, range[1])] as [number, number]);
+      rangeSource = `percentiles ${range[0]}:${range[1]} of the training-split latents stored with the model`;
+    } else if (ref) {
       rangeSource = `percentiles ${range[0]}:${range[1]} of the latents of ${ref.source}`;
     } else {
       const r: [number, number] = [normalQuantile(range[0] / 100), normalQuantile(range[1] / 100)];
@@ -192,3 +197,18 @@ const command: CommandModule<object, SweepArgs> = {
   },
 };
 export default command;
+
+/** The 0..100 percentile table per axis that training stores in metadata.metrics.latentPercentiles, if present and well formed. */
+function storedLatentPercentiles(metrics: Record<string, unknown>, d: number): number[][] | undefined {
+  const t = metrics.latentPercentiles;
+  if (!Array.isArray(t) || t.length !== d) return undefined;
+  const ok = t.every((row) => Array.isArray(row) && row.length === 101 && row.every((v) => typeof v === 'number' && Number.isFinite(v)));
+  return ok ? (t as number[][]) : undefined;
+}
+
+/** Percentile p (0..100) read off a 101-entry table of whole percentiles by linear interpolation. */
+function percentileOfTable(table: number[], p: number): number {
+  const lo = Math.floor(p);
+  const hi = Math.min(100, lo + 1);
+  return table[lo] + (p - lo) * (table[hi] - table[lo]);
+}

@@ -133,6 +133,8 @@ export async function writeModelDir(
  */
 export async function readModelDir(dir: string): Promise<ModelBundle> {
   check(existsSync(dir), 'model directory not found', dir);
+  // A run directory of `xlatent train` holds its model in model/: accept either.
+  if (!existsSync(join(dir, METADATA_FILE)) && existsSync(join(dir, 'model', METADATA_FILE))) dir = join(dir, 'model');
   check(statSync(dir).isDirectory(), 'expected a model directory (with metadata.json, encoder/, decoder/), found a file', dir);
   const metaPath = join(dir, METADATA_FILE);
   check(existsSync(metaPath), 'file not found; is this a model directory written by `xlatent train`?', metaPath);

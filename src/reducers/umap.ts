@@ -4,6 +4,7 @@ import { Rng } from '../util/random.js';
 import { Pca, type PcaParams } from './pca.js';
 import { BaseReducer, decodeF32, encodeArray, numParam, type ReducerJSON, type ReducerParams } from './reducer.js';
 import { VpTree } from './vptree.js';
+import { optimizeUmapLayout, type UmapOptimizationState } from './umap-layout.js';
 
 /** UMAP parameters; defaults follow umap-learn. */
 export interface UmapParams extends ReducerParams {
@@ -26,11 +27,14 @@ export interface UmapParams extends ReducerParams {
 }
 
 /**
- * UMAP through umap-js, with three changes around it:
+ * UMAP through umap-js (fuzzy simplicial set, spectral initialization),
+ * with four changes around it:
  * - exact k nearest neighbours from a vantage-point tree (on `pcaDims`
  *   principal components) are handed to umap-js, replacing its
  *   nearest-neighbour descent, which is where umap-js spends most of its
  *   time on large inputs;
+ * - its epoch loop runs as a typed-array copy ({@link optimizeUmapLayout}),
+ *   which gives the same embedding as umap-js's fit, faster;
  * - all randomness comes from a seeded Rng, so fits are reproducible;
  * - `setTarget` enables umap-js's supervised mode (categorical targets only:
  *   umap-js implements no continuous target metric, so use it for discrete
@@ -113,20 +117,22 @@ export class Umap extends BaseReducer<UmapParams> {
     const rows: number[][] = new Array(n);
     for (let i = 0; i < n; i++) rows[i] = Array.from(this.Xr.subarray(i * p, (i + 1) * p));
     const rng = new Rng(P.seed);
+    const random = () => rng.uniform();
     const umap = new UMAP({
       nComponents: P.nComponents,
       nNeighbors: k,
       minDist: P.minDist,
       spread: P.spread,
       nEpochs: P.nEpochs || undefined,
-      random: () => rng.uniform(),
+      random,
     });
     umap.setPrecomputedKNN(knnIndices, knnDistances);
     if (this.target) umap.setSupervisedProjection(this.target, { targetWeight: P.targetWeight });
-    const emb = umap.fit(rows);
-    const d = P.nComponents;
-    this.embedding = new Float32Array(n * d);
-    for (let i = 0; i < n; i++) for (let t = 0; t < d; t++) this.embedding[i * d + t] = emb[i][t];
+    umap.initializeFit(rows);
+    // umap-js's own epoch loop, rewritten over typed arrays (same result, several times faster).
+    const state = (umap as unknown as { optimizationState: UmapOptimizationState }).optimizationState;
+    const { embedding } = optimizeUmapLayout(state, random);
+    this.embedding = Float32Array.from(embedding);
     return this.embedding.slice();
   }
 

@@ -359,6 +359,12 @@ function checkArrays(d: TrainingArrays, what: string): void {
   check(Number.isInteger(d.n) && d.n >= 0 && Number.isInteger(d.m) && d.m >= 1 && Number.isInteger(d.k) && d.k >= 1, `n, m, k must be integers (n >= 0, m >= 1, k >= 1), got n=${d.n} m=${d.m} k=${d.k}`, what);
   check(d.x.length === d.n * d.m, `x holds ${d.x.length} values, expected n x m = ${d.n * d.m}`, what);
   check(d.y.length === d.n * d.k, `y holds ${d.y.length} values, expected n x k = ${d.n * d.k}`, what);
+  for (let i = 0; i < d.y.length; i++) {
+    const v = d.y[i];
+    if (!Number.isFinite(v) && !Number.isNaN(v)) {
+      throw new UserError(`descriptor ${i % d.k} of row ${Math.floor(i / d.k)} is ${v} (expected a number, or NaN for a missing label)`, what);
+    }
+  }
   for (let i = 0; i < d.x.length; i++) {
     if (!Number.isFinite(d.x[i])) {
       throw new UserError(`x has a non-finite value at row ${Math.floor(i / d.m)}, column ${i % d.m}`, what);

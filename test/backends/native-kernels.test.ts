@@ -21,10 +21,12 @@ function data(shape: number[], seed: number): Float32Array {
 /** Runs `f` on a backend with inputs made there; returns shape, dtype and values. */
 function runOn(backend: string, f: () => tf.Tensor | tf.Tensor[]) {
   tf.setBackend(backend);
-  return tf.tidy(() => {
-    const out = f();
-    return (Array.isArray(out) ? out : [out]).map((t) => ({ shape: t.shape, dtype: t.dtype, values: Array.from(t.dataSync() as ArrayLike<number>) }));
-  });
+  // Only tensors leave tidy (it walks returned containers element by element).
+  const out = tf.tidy(f);
+  const list = Array.isArray(out) ? out : [out];
+  const res = list.map((t) => ({ shape: t.shape, dtype: t.dtype, values: Array.from(t.dataSync() as ArrayLike<number>) }));
+  tf.dispose(list);
+  return res;
 }
 
 /**
@@ -221,10 +223,15 @@ describe.skipIf(!load.ok)('native kernels match the cpu backend', () => {
   });
 
   it('is deterministic for a fixed thread count', () => {
-    const f = () => tf.tidy(() => {
-      const x = tf.tensor3d(data([512, 512, 5], 21), [512, 512, 5]);
-      return [tf.sum(x, [0, 1]), tf.sum(x), tf.matMul(tf.reshape(x, [2560, 512]), tf.reshape(x, [2560, 512]), true)].map((t) => Array.from(t.dataSync()));
-    });
+    const f = () => {
+      const outs = tf.tidy(() => {
+        const x = tf.tensor3d(data([512, 512, 5], 21), [512, 512, 5]);
+        return [tf.sum(x, [0, 1]), tf.sum(x), tf.matMul(tf.reshape(x, [2560, 512]), tf.reshape(x, [2560, 512]), true)];
+      });
+      const vals = outs.map((t) => Array.from(t.dataSync()));
+      tf.dispose(outs);
+      return vals;
+    };
     tf.setBackend('native');
     expect(f()).toEqual(f());
   });

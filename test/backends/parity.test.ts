@@ -53,7 +53,10 @@ function batchNorm(h: tf.Tensor2D): tf.Tensor2D {
 
 /** Loss terms and their gradients with respect to every weight, as plain arrays. */
 function forwardBackward(inp: Inputs): { losses: number[]; grads: Float32Array[] } {
-  return tf.tidy(() => {
+  let losses: number[] = [];
+  let grads: Float32Array[] = [];
+  // Plain arrays are read inside but never returned from tidy (it would walk them element by element).
+  tf.tidy(() => {
     const x = tf.tensor2d(inp.x, [B, D]);
     const desc = tf.tensor2d(inp.desc, [B, K]);
     const ws = inp.weights.map((w) => tf.tensor(w.values, w.shape));
@@ -78,10 +81,10 @@ function forwardBackward(inp: Inputs): { losses: number[]; grads: Float32Array[]
       return [mse, bce, rank, smoothness] as tf.Scalar[];
     };
     const total = (...w: tf.Tensor[]) => tf.addN(terms(...w)) as tf.Scalar;
-    const losses = terms(...ws).map((t) => t.dataSync()[0]);
-    const grads = tf.grads(total)(ws).map((g) => g.dataSync() as Float32Array);
-    return { losses, grads };
+    losses = terms(...ws).map((t) => t.dataSync()[0]);
+    grads = tf.grads(total)(ws).map((g) => g.dataSync() as Float32Array);
   });
+  return { losses, grads };
 }
 
 /**

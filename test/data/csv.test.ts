@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { readReferenceCsv, writeReferenceCsv } from '../../src/data/formats/reference-csv.js';
 import { readLongCsv } from '../../src/data/formats/long-csv.js';
-import { parseNumberBytes } from '../../src/data/formats/csv-table.js';
+import { float32Text, parseNumberBytes } from '../../src/data/formats/csv-table.js';
 import { loadSpectra } from '../../src/data/load.js';
 import { pickReader } from '../../src/data/formats/index.js';
 import { Rng } from '../../src/util/random.js';
@@ -150,6 +150,21 @@ describe('number parser', () => {
     for (const s of ['', ' ', 'abc', '1.2.3', '1e', '--1', 'NaN', 'inf', '0x10', '1,5', '1e999']) {
       const b = enc.encode(s);
       expect(parseNumberBytes(b, 0, b.length)).toBeNaN();
+    }
+  });
+
+  it('writes float32 values as the shortest text that reads back to the same float32', () => {
+    expect(float32Text(Math.fround(0.1))).toBe('0.1');
+    expect(float32Text(Math.fround(7123.25))).toBe('7123.25');
+    expect(float32Text(Math.fround(-1.5e-7))).toBe('-1.5e-7');
+    const rng = new Rng(5);
+    for (let t = 0; t < 20000; t++) {
+      const v = Math.fround((rng.uniform() - 0.5) * 10 ** (rng.int(16) - 8));
+      const s = float32Text(v);
+      expect(Math.fround(Number(s))).toBe(v);
+      // No shorter precision would do.
+      const digits = Number(v.toPrecision(Math.max(1, s.replace(/e.*$/, '').replace(/[-.]/g, '').replace(/^0+/, '').length - 1)));
+      expect(Math.fround(digits) === v && String(digits).length < s.length).toBe(false);
     }
   });
 });

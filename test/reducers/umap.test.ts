@@ -40,3 +40,21 @@ describe('UMAP (umap-js)', () => {
     expect(() => createReducer('isomap')).toThrow(/unknown method "isomap"/);
   });
 });
+
+describe('typed-array UMAP layout loop', () => {
+  it('reproduces umap-js fit exactly from the same state and random stream', async () => {
+    const { UMAP } = await import('umap-js');
+    const { optimizeUmapLayout } = await import('../../src/reducers/umap-layout.js');
+    const rng0 = new Rng(21);
+    const n = 120;
+    const rows = Array.from({ length: n }, (_, i) => Array.from({ length: 6 }, () => rng0.normal() + (i % 2) * 4));
+    const r1 = new Rng(5);
+    const ref = new UMAP({ nNeighbors: 8, nEpochs: 60, random: () => r1.uniform() }).fit(rows);
+    const r2 = new Rng(5);
+    const random = () => r2.uniform();
+    const u = new UMAP({ nNeighbors: 8, nEpochs: 60, random });
+    u.initializeFit(rows);
+    const { embedding } = optimizeUmapLayout((u as unknown as { optimizationState: never }).optimizationState, random);
+    for (let i = 0; i < n; i++) for (let t = 0; t < 2; t++) expect(embedding[i * 2 + t]).toBe(ref[i][t]);
+  });
+});

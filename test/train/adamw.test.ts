@@ -40,13 +40,18 @@ describe('AdamW', () => {
     p.dispose();
   });
 
-  it('leaves parameters without a gradient untouched', () => {
-    const a = tf.variable(tf.tensor1d([1]));
+  it('updates several parameters of different shapes independently', () => {
+    const a = tf.variable(tf.tensor2d([1, 2, 3, 4], [2, 2]));
     const b = tf.variable(tf.tensor1d([1]));
     const opt = new AdamW([a, b], { lr: 0.1, beta1: 0.9, beta2: 0.999, weightDecay: 0.5 });
-    opt.applyGradients({ [a.name]: tf.tensor1d([1]) });
-    expect(a.dataSync()[0]).toBeCloseTo(1 * (1 - 0.05) - 0.1, 5);
-    expect(b.dataSync()[0]).toBe(1);
+    opt.applyGradients({ [a.name]: tf.tensor2d([1, -1, 0, 2], [2, 2]) });
+    // First step: p * (1 - lr wd) - lr sign(g) (|mhat| / sqrt(vhat) = 1), unmoved where g = 0.
+    const expectedA = [1, 2, 3, 4].map((p, i) => p * 0.95 - 0.1 * Math.sign([1, -1, 0, 2][i]));
+    Array.from(a.dataSync()).forEach((v, i) => expect(v).toBeCloseTo(expectedA[i], 5));
+    expect(a.shape).toEqual([2, 2]);
+    // No gradient for b: treated as zero, so only the decay applies.
+    expect(b.dataSync()[0]).toBeCloseTo(0.95, 6);
+    opt.dispose();
   });
 });
 

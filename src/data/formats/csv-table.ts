@@ -430,11 +430,13 @@ export function csvField(s: string): string {
  * toString is shortest for float64, which prints float32 noise digits).
  */
 export function float32Text(v: number): string {
-  for (let p = 6; p < 9; p++) {
-    const s = v.toPrecision(p);
-    if (Math.fround(Number(s)) === v) return String(Number(s));
-  }
-  return String(Number(v.toPrecision(9)));
+  // Rounding to more digits is never farther from v (a p-digit number is also a (p+1)-digit one),
+  // so "round-trips with p digits" is monotone in p and a bisection over 6..9 finds the shortest.
+  const ok = (p: number) => Math.fround(Number(v.toPrecision(p))) === v;
+  let p: number;
+  if (ok(7)) p = ok(6) ? 6 : 7;
+  else p = ok(8) ? 8 : 9;
+  return String(Number(v.toPrecision(p)));
 }
 
 /** Fixed number of decimals without a trailing "-0" artefact. */
