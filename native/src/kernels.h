@@ -1,7 +1,8 @@
 /* Numeric kernels behind the xlatent 'native' TF.js backend. All arrays are
  * row-major float32; shapes and strides are in elements. Results must stay
- * within float rounding of the tfjs `cpu` backend, so transcendental unary
- * ops evaluate in double like JavaScript's Math does. */
+ * within float rounding of the tfjs `cpu` backend (which computes in double
+ * and rounds): arithmetic is exact-rounded alike, transcendental functions
+ * use single-precision libm (an ulp or two apart). */
 #ifndef XLATENT_KERNELS_H
 #define XLATENT_KERNELS_H
 #include <stdint.h>

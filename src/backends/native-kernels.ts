@@ -250,6 +250,76 @@ const transpose: NativeKernelFactory = (addon, cpu) => (args) => {
   return backend.makeTensorInfo(outShape, 'float32', out);
 };
 
+/** Largest im2col buffer (floats) the native convolutions allocate; bigger ones use the cpu kernel. */
+const MAX_COLS = 1 << 26;
+
+type ConvInfo = ReturnType<typeof tf.backend_util.computeConv2DInfo>;
+
+function convGeom(ci: ConvInfo): number[] {
+  return [ci.batchSize, ci.inHeight, ci.inWidth, ci.inChannels, ci.filterHeight, ci.filterWidth, ci.strideHeight, ci.strideWidth,
+    ci.dilationHeight, ci.dilationWidth, ci.padInfo.top, ci.padInfo.left, ci.outHeight, ci.outWidth];
+}
+
+/** Conv info for NHWC attrs, or undefined (NCHW, oversized) to use the cpu kernel. */
+function convInfoOf(inShape: number[], filterShape: number[], attrs: tf.NamedAttrMap, dilations: number | [number, number]): ConvInfo | undefined {
+  if ((attrs.dataFormat ?? 'NHWC') !== 'NHWC' || inShape.length !== 4 || filterShape.length !== 4) return undefined;
+  const ci = tf.backend_util.computeConv2DInfo(
+    inShape as [number, number, number, number], filterShape as [number, number, number, number],
+    attrs.strides as [number, number], dilations, attrs.pad as 'valid', attrs.dimRoundingMode as 'round' | undefined, false, 'channelsLast');
+  const rows = ci.batchSize * ci.outHeight * ci.outWidth;
+  return rows * ci.filterHeight * ci.filterWidth * ci.inChannels > MAX_COLS ? undefined : ci;
+}
+
+function im2col(addon: NativeAddon, x: Float32Array, ci: ConvInfo): { cols: Float32Array; rows: number; k: number } {
+  const rows = ci.batchSize * ci.outHeight * ci.outWidth;
+  const k = ci.filterHeight * ci.filterWidth * ci.inChannels;
+  const cols = new Float32Array(rows * k);
+  addon.im2col(x, convGeom(ci), cols);
+  return { cols, rows, k };
+}
+
+/** Conv2D as im2col + one GEMM against the [fh*fw*cin, cout] filter. */
+const conv2D: NativeKernelFactory = (addon, cpu) => (args) => {
+  const backend = args.backend as MathBackendCPU;
+  const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo };
+  const attrs = args.attrs ?? {};
+  const ci = isDenseF32(backend, x, filter) ? convInfoOf(x.shape, filter.shape, attrs, (attrs.dilations as [number, number]) ?? 1) : undefined;
+  if (!ci) return cpu(args);
+  const { cols, rows, k } = im2col(addon, values(backend, x), ci);
+  const out = new Float32Array(rows * ci.outChannels);
+  addon.gemm(cols, values(backend, filter), out, 1, rows, ci.outChannels, k, 0, 0, 0, 0);
+  return backend.makeTensorInfo(ci.outShape, 'float32', out);
+};
+
+/** dx = col2im(dy x filter^T). */
+const conv2DBackpropInput: NativeKernelFactory = (addon, cpu) => (args) => {
+  const backend = args.backend as MathBackendCPU;
+  const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo };
+  const attrs = args.attrs ?? {};
+  const ci = isDenseF32(backend, dy, filter) ? convInfoOf(attrs.inputShape as number[], filter.shape, attrs, 1) : undefined;
+  if (!ci) return cpu(args);
+  const rows = ci.batchSize * ci.outHeight * ci.outWidth;
+  const k = ci.filterHeight * ci.filterWidth * ci.inChannels;
+  const dcols = new Float32Array(rows * k);
+  addon.gemm(values(backend, dy), values(backend, filter), dcols, 1, rows, k, ci.outChannels, 0, 1, 0, 0);
+  const dx = new Float32Array(tf.util.sizeFromShape(ci.inShape));
+  addon.col2im(dcols, convGeom(ci), dx);
+  return backend.makeTensorInfo(ci.inShape, 'float32', dx);
+};
+
+/** dW = im2col(x)^T x dy. */
+const conv2DBackpropFilter: NativeKernelFactory = (addon, cpu) => (args) => {
+  const backend = args.backend as MathBackendCPU;
+  const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
+  const attrs = args.attrs ?? {};
+  const ci = isDenseF32(backend, x, dy) ? convInfoOf(x.shape, attrs.filterShape as number[], attrs, 1) : undefined;
+  if (!ci) return cpu(args);
+  const { cols, rows, k } = im2col(addon, values(backend, x), ci);
+  const dw = new Float32Array(k * ci.outChannels);
+  addon.gemm(cols, values(backend, dy), dw, 1, k, ci.outChannels, rows, 1, 0, 0, 0);
+  return backend.makeTensorInfo(ci.filterShape, 'float32', dw);
+};
+
 const num = (v: unknown, dflt: number) => (typeof v === 'number' ? v : dflt);
 
 /** Every kernel the 'native' backend runs through the addon, by tfjs kernel name. */
@@ -296,6 +366,9 @@ export const NATIVE_KERNELS: Record<string, NativeKernelFactory> = {
   Slice: slice,
   SplitV: splitV,
   Transpose: transpose,
+  Conv2D: conv2D,
+  Conv2DBackpropInput: conv2DBackpropInput,
+  Conv2DBackpropFilter: conv2DBackpropFilter,
   Sum: reduce(ReduceOp.Sum, 'axis'),
   Mean: reduce(ReduceOp.Mean, 'axis'),
   Max: reduce(ReduceOp.Max, 'reductionIndices'),

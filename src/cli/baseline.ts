@@ -10,6 +10,7 @@ import { applyNormalization, fitNormalization, type NormalizationKind } from '..
 import { embeddingMetrics, guessDiscrete, type EmbeddingMetrics } from '../metrics/embedding-metrics.js';
 import { createReducer, REDUCER_NAMES, REDUCER_PARAMS, type ReducerName } from '../reducers/registry.js';
 import type { BaseReducer, ReducerParams } from '../reducers/reducer.js';
+import { Tsne } from '../reducers/tsne.js';
 import { Umap } from '../reducers/umap.js';
 import { scatterPlotSvg } from '../report/plot/scatter.js';
 import { svgToPng } from '../report/plot/png.js';
@@ -130,6 +131,10 @@ export async function runBaseline(cfg: BaselineConfig, outDir: string, baseDir: 
   if (cfg.target) {
     if (!(reducer instanceof Umap)) throw new UserError('a supervised target is only supported by umap', 'target');
     reducer.setTarget(descriptorValues(prep, cfg.target));
+  }
+  if (reducer instanceof Tsne) {
+    const total = reducer.params.maxIter;
+    reducer.onProgress = (it, g) => log(`tsne: iteration ${it}/${total}, gradient norm ${g.toExponential(2)}`);
   }
   log(`${cfg.method}: embedding ${ds.n} spectra of ${ds.m} points into ${cfg.components} dimensions`);
   const t0 = performance.now();
@@ -267,7 +272,14 @@ const command: CommandModule<object, Args> = {
     const out = a.out ? resolve(a.out) : cfg.out ? resolve(baseDir, cfg.out) : undefined;
     if (!out) throw new UserError('name the output directory with --out DIR (or "out:" in --config)');
     const log = (s: string) => process.stderr.write(`${s}\n`);
-    const metrics = await runBaseline(cfg, out, baseDir, log);
+    let metrics: EmbeddingMetrics;
+    try {
+      metrics = await runBaseline(cfg, out, baseDir, log);
+    } catch (e) {
+      // Parameter problems point at the config file when there is one.
+      if (e instanceof UserError && a.config && e.where?.startsWith('params')) throw new UserError(e.message, a.config);
+      throw e;
+    }
     process.stdout.write(`${formatMetrics(cfg.method, metrics)}\nwrote ${out}\n`);
   },
 };

@@ -158,6 +158,7 @@ export function markdownTable(entries: CompareEntry[], names: string[], folds = 
   for (const nm of names) {
     const disc = entries[0].test.descriptors[nm]?.discrete;
     head.push(`${nm} kNN ${disc ? 'acc' : 'R²'}`, `${nm} best axis ρ`);
+    if (disc) head.push(`${nm} k-means ARI`);
   }
   const rows = entries.map((e) => {
     const r = [
@@ -171,6 +172,7 @@ export function markdownTable(entries: CompareEntry[], names: string[], folds = 
     for (const nm of names) {
       const s = e.test.descriptors[nm];
       r.push(f3(s?.discrete ? s.knn.accuracy : s?.knn.r2), s ? `${f3(s.spearman)} (axis ${s.bestAxis})` : 'n/a');
+      if (entries[0].test.descriptors[nm]?.discrete) r.push(f3(s?.kmeansAri));
     }
     return r;
   });

@@ -1,3 +1,4 @@
+import * as tf from '@tensorflow/tfjs';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import type { CommandModule } from 'yargs';
@@ -19,6 +20,8 @@ function reportAndExit(err: unknown): never {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // Production mode: skips TF.js debug checks and its "install tfjs-node" banner; backend choice is ours to report.
+  tf.enableProdMode();
   let cli = yargs(argv)
     .scriptName('xlatent')
     .usage('$0 <command> [options]\n\nPhysically organized latent spaces of X-ray spectra.')

@@ -28,8 +28,12 @@ export const GridSchema = z.union([
 export const DataSchema = z.strictObject({
   /** Spectra file (CSV, JSON, Arrow/Feather); relative paths resolve against the config file's folder. */
   file: z.string().min(1),
-  /** Reader to use; `auto` picks one from the file name and content. */
-  format: z.enum(['auto', 'csv', 'long-csv', 'json', 'arrow']).default('auto'),
+  /**
+   * Reader to use; `auto` picks one from the file name and content. Any registered reader name
+   * (csv, long-csv, json, arrow, xdi, athena, fdmnes, feff, columns, folder; `xlatent data inspect --help`
+   * lists them) is accepted; an unknown name is an error listing them.
+   */
+  format: z.string().min(1).default('auto'),
   /**
    * Constrained descriptors in latent-axis order: descriptor i is tied to axis i.
    * Names refer to `AUX_<NAME>` columns (or plain column names in other layouts).

@@ -1,4 +1,6 @@
 import { bestAlignedAxes, maxAxisCorrelation } from './axes.js';
+import { sortedLabels } from './classification.js';
+import { adjustedRandIndex, kMeans } from './clustering.js';
 import { knnPrediction, type KnnPredictionScores } from './knn-prediction.js';
 import { trustworthinessContinuity, type NeighborhoodScores } from './neighborhood.js';
 
@@ -23,6 +25,8 @@ export interface EmbeddingMetrics {
       bestAxis: number;
       spearman: number;
       perAxisSpearman: number[];
+      /** Discrete only: adjusted Rand index between k-means clusters of the embedding (k = number of classes) and the classes. */
+      kmeansAri?: number;
     }
   >;
 }
@@ -71,7 +75,22 @@ export function embeddingMetrics(
   names.forEach((name, c) => {
     const y = Float64Array.from({ length: n }, (_, i) => descriptors[i * names.length + c]);
     const isDiscrete = discrete.includes(name);
+    let kmeansAri: number | undefined;
+    if (isDiscrete) {
+      const rows: number[] = [];
+      for (let i = 0; i < n; i++) if (Number.isFinite(y[i])) rows.push(i);
+      const classes = sortedLabels(Float64Array.from(rows, (i) => y[i]));
+      if (classes.length >= 2 && rows.length > classes.length) {
+        const Zs = new Float64Array(rows.length * d);
+        rows.forEach((i, a) => {
+          for (let t = 0; t < d; t++) Zs[a * d + t] = Z[i * d + t];
+        });
+        const km = kMeans(Zs, rows.length, d, classes.length, { seed: o.seed ?? 0 });
+        kmeansAri = adjustedRandIndex(Float64Array.from(rows, (i) => y[i]), km.labels);
+      }
+    }
     out.descriptors[name] = {
+      kmeansAri,
       discrete: isDiscrete,
       knn: knnPrediction(Z, n, d, y, { neighbors: o.knnNeighbors, folds: o.folds, seed: o.seed, discrete: isDiscrete }),
       bestAxis: align[c].axis,

@@ -168,7 +168,8 @@ function rankPenalty(dist: Float64Array, self: number, candidates: Int32Array, o
   let sum = 0;
   for (let c = 0; c < L; c++) {
     acc += below[c];
-    sum += acc + 1 - k;
+    // Ties can leave a point outside the kNN set with rank <= k; like scikit-learn, only positive excess counts.
+    sum += Math.max(0, acc + 1 - k);
   }
   return sum;
 }

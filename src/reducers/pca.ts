@@ -1,3 +1,4 @@
+import { UserError } from '../util/errors.js';
 import { BaseReducer, decodeF64, encodeArray, numParam, type ReducerParams } from './reducer.js';
 import { fixSigns, symmetricEigen } from './linalg.js';
 
@@ -34,6 +35,12 @@ export class Pca extends BaseReducer<PcaParams> {
     });
   }
 
+
+  protected override checkSize(n: number): void {
+    if (this.params.nComponents > n) {
+      throw new UserError(`nComponents (${this.params.nComponents}) must not exceed the number of spectra (${n})`, 'params.nComponents');
+    }
+  }
 
   protected fitImpl(X: Float32Array, n: number, m: number): Float32Array {
     const k = this.params.nComponents;

@@ -1,9 +1,11 @@
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/random.js';
 import { BhTree } from './bhtree.js';
-import { Pca } from './pca.js';
+import { Pca, type PcaParams } from './pca.js';
 import { BaseReducer, decodeF32, encodeArray, numParam, type ReducerJSON, type ReducerParams } from './reducer.js';
 import { VpTree } from './vptree.js';
+import { ParallelRepulsion } from './tsne-parallel.js';
+import { availableParallelism } from 'node:os';
 
 /** t-SNE parameters; defaults follow scikit-learn's TSNE (method="barnes_hut"). */
 export interface TsneParams extends ReducerParams {
@@ -29,6 +31,12 @@ export interface TsneParams extends ReducerParams {
   minGradNorm: number;
   /** Seed of the random initialization (default 0). */
   seed: number;
+  /**
+   * Worker threads for the Barnes-Hut repulsion; 0 (default) = automatic:
+   * one thread below 5,000 spectra, else the available cores up to 8.
+   * Results do not depend on it (each force is computed the same way).
+   */
+  threads: number;
 }
 
 /** Symmetric joint probabilities in CSR form (rows sum to the row's share of 1). */
@@ -62,7 +70,7 @@ export class Tsne extends BaseReducer<TsneParams> {
   embedding: Float32Array = new Float32Array(0);
   private tree: VpTree | null = null;
   private info: Record<string, unknown> = {};
-  /** Called every 50 iterations with (iteration, KL divergence estimate is not computed; gradient norm). */
+  /** Progress hook, called every 50 iterations with the iteration index and the gradient norm. */
   onProgress?: (iteration: number, gradNorm: number) => void;
 
   constructor(params: Partial<TsneParams> = {}) {
@@ -82,6 +90,7 @@ export class Tsne extends BaseReducer<TsneParams> {
       pcaDims: numParam(params.pcaDims, 50, 'pcaDims', { int: true, min: 0 }),
       minGradNorm: numParam(params.minGradNorm, 1e-7, 'minGradNorm', { min: 0 }),
       seed: numParam(params.seed, 0, 'seed', { int: true, min: 0 }),
+      threads: numParam(params.threads, 0, 'threads', { int: true, min: 0 }),
     });
   }
 
@@ -110,7 +119,7 @@ export class Tsne extends BaseReducer<TsneParams> {
     const cond = conditionalP(knnRes.distances, n, K, P.perplexity);
     const Pj = symmetrize(knnRes.indices, cond, n, K);
     // Initial layout.
-    const Y = new Float64Array(n * d);
+    const Y: Float64Array = new Float64Array(n * d);
     if (P.init === 'pca') {
       const init = this.pca
         ? takeColumns(this.Xr, n, this.p, d)
@@ -127,21 +136,36 @@ export class Tsne extends BaseReducer<TsneParams> {
       for (let i = 0; i < n * d; i++) Y[i] = 1e-4 * rng.normal();
     }
     const lr = P.learningRate === 'auto' ? Math.max(n / P.earlyExaggeration / 4, 50) : P.learningRate;
-    const result = optimize(Pj, Y, n, d, {
-      learningRate: lr,
-      maxIter: P.maxIter,
-      exaggerationIter: P.exaggerationIter,
-      earlyExaggeration: P.earlyExaggeration,
-      theta: P.theta,
-      minGradNorm: P.minGradNorm,
-      onProgress: this.onProgress,
-    });
+    const threads = P.threads > 0 ? P.threads : n < 5000 ? 1 : Math.min(8, availableParallelism());
+    const parallel = threads > 1 ? ParallelRepulsion.start(n, d, threads) : null;
+    let Yopt: Float64Array = Y;
+    if (parallel) {
+      parallel.Y.set(Y);
+      Yopt = parallel.Y;
+    }
+    let result: { iterations: number };
+    try {
+      result = optimize(Pj, Yopt, n, d, {
+        parallel,
+        learningRate: lr,
+        maxIter: P.maxIter,
+        exaggerationIter: P.exaggerationIter,
+        earlyExaggeration: P.earlyExaggeration,
+        theta: P.theta,
+        minGradNorm: P.minGradNorm,
+        onProgress: this.onProgress,
+      });
+    } finally {
+      parallel?.stop();
+    }
+    if (Yopt !== Y) Y.set(Yopt);
     this.info = {
       learningRate: lr,
       neighbors: K,
       iterations: result.iterations,
       klDivergence: klDivergence(Pj, Y, n, d, P.theta),
       neighborSpaceDims: this.p,
+      threads: parallel ? threads : 1,
     };
     this.embedding = Float32Array.from(Y);
     return this.embedding.slice();
@@ -181,7 +205,8 @@ export class Tsne extends BaseReducer<TsneParams> {
   }
 
   protected setState(s: Record<string, unknown>): void {
-    this.pca = s.pca ? new Pca((s.pca as ReducerJSON).params as Partial<import('./pca.js').PcaParams>).restore(s.pca as ReducerJSON) : null;
+    const pj = s.pca as ReducerJSON | null;
+    this.pca = pj ? new Pca(pj.params as Partial<PcaParams>).restore(pj) : null;
     this.Xr = decodeF32(s.Xr, 'state.Xr');
     this.p = Number(s.p);
     this.embedding = decodeF32(s.embedding, 'state.embedding');
@@ -314,16 +339,23 @@ export function tsneGradient(
   theta: number,
   exaggeration = 1,
   out = new Float64Array(n * d),
+  parallel: ParallelRepulsion | null = null,
 ): { grad: Float64Array; sumQ: number } {
-  const tree = new BhTree(Y, n, d);
-  const rep = new Float64Array(n * d);
-  const force = new Float64Array(d);
-  const stack = new Int32Array(64 * (1 << d) + 16);
+  let rep: Float64Array;
   let sumQ = 0;
-  for (let i = 0; i < n; i++) {
-    force.fill(0);
-    sumQ += tree.repulsion(i, theta, force, stack);
-    for (let t = 0; t < d; t++) rep[i * d + t] = force[t];
+  if (parallel && parallel.Y === Y) {
+    sumQ = parallel.compute(theta);
+    rep = parallel.rep;
+  } else {
+    const tree = new BhTree(Y, n, d);
+    rep = new Float64Array(n * d);
+    const force = new Float64Array(d);
+    const stack = new Int32Array(64 * (1 << d) + 16);
+    for (let i = 0; i < n; i++) {
+      force.fill(0);
+      sumQ += tree.repulsion(i, theta, force, stack);
+      for (let t = 0; t < d; t++) rep[i * d + t] = force[t];
+    }
   }
   if (d === 2) {
     const { rowPtr, cols, vals } = P;
@@ -393,6 +425,7 @@ interface OptimizeOptions {
   theta: number;
   minGradNorm: number;
   onProgress?: (iteration: number, gradNorm: number) => void;
+  parallel: ParallelRepulsion | null;
 }
 
 /** scikit-learn's _gradient_descent: momentum, gains (+0.2 / x0.8, floor 0.01), two stages. */
@@ -404,7 +437,7 @@ function optimize(P: SparseP, Y: Float64Array, n: number, d: number, o: Optimize
   for (; it < o.maxIter; it++) {
     const early = it < o.exaggerationIter;
     const momentum = early ? 0.5 : 0.8;
-    tsneGradient(P, Y, n, d, o.theta, early ? o.earlyExaggeration : 1, grad);
+    tsneGradient(P, Y, n, d, o.theta, early ? o.earlyExaggeration : 1, grad, o.parallel);
     let norm = 0;
     for (let t = 0; t < n * d; t++) {
       const g = grad[t];

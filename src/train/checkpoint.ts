@@ -2,6 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { writeDirAtomic } from '../util/atomic.js';
+import type { LayerSpec, NetworkSpec } from '../model/spec.js';
 import { UserError } from '../util/errors.js';
 
 /**
@@ -36,18 +37,25 @@ export interface StoredTensor {
  * Writes `state` and the named variables as a checkpoint directory at `dir`.
  * Names must be unique; the manifest is stored as `state.tensors`.
  */
-export async function saveCheckpoint(dir: string, state: object, variables: [string, tf.Variable][]): Promise<void> {
+export async function saveCheckpoint(
+  dir: string,
+  state: object,
+  variables: [string, tf.Variable | StoredTensor][],
+): Promise<void> {
   const entries: TensorEntry[] = [];
   let total = 0;
   const seen = new Set<string>();
   for (const [name, v] of variables) {
     if (seen.has(name)) throw new Error(`saveCheckpoint: duplicate tensor name ${name}`);
     seen.add(name);
-    entries.push({ name, shape: v.shape.slice(), offset: total, length: v.size });
-    total += v.size;
+    const length = v instanceof tf.Variable ? v.size : v.data.length;
+    entries.push({ name, shape: v.shape.slice(), offset: total, length });
+    total += length;
   }
   const data = new Float32Array(total);
-  variables.forEach(([, v], i) => data.set(v.dataSync() as Float32Array, entries[i].offset));
+  variables.forEach(([, v], i) =>
+    data.set(v instanceof tf.Variable ? (v.dataSync() as Float32Array) : v.data, entries[i].offset),
+  );
   await writeDirAtomic(dir, (tmp) => {
     writeFileSync(join(tmp, VARIABLES_FILE), new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     writeFileSync(join(tmp, STATE_FILE), JSON.stringify({ ...state, tensors: entries }) + '\n');
@@ -107,4 +115,40 @@ export function restoreVariables(
     v.assign(value);
     value.dispose();
   }
+}
+
+/** The arrays of a NetworkSpec as named tensors (`<prefix>.<layer>.<field>`), to store one in a checkpoint. */
+export function specTensors(prefix: string, spec: NetworkSpec): [string, StoredTensor][] {
+  const out: [string, StoredTensor][] = [];
+  spec.layers.forEach((layer, i) => {
+    for (const [field, value] of Object.entries(layer)) {
+      if (value instanceof Float32Array) out.push([`${prefix}.${i}.${field}`, { shape: [value.length], data: value }]);
+    }
+  });
+  return out;
+}
+
+/**
+ * A copy of `template` (same architecture) with its arrays replaced by the
+ * stored `<prefix>.<layer>.<field>` tensors.
+ */
+export function specFromTensors(
+  prefix: string,
+  template: NetworkSpec,
+  tensors: Map<string, StoredTensor>,
+  where: string,
+): NetworkSpec {
+  const layers = template.layers.map((layer, i) => {
+    const copy: Record<string, unknown> = { ...layer };
+    for (const [field, value] of Object.entries(layer)) {
+      if (!(value instanceof Float32Array)) continue;
+      const t = tensors.get(`${prefix}.${i}.${field}`);
+      if (!t || t.data.length !== value.length) {
+        throw new UserError(`tensor ${prefix}.${i}.${field} missing or of the wrong size`, where);
+      }
+      copy[field] = t.data;
+    }
+    return copy as unknown as LayerSpec;
+  });
+  return { ...template, layers };
 }

@@ -11,7 +11,7 @@ import { mlpToSpec } from '../model/to-spec.js';
 import { UserError, check } from '../util/errors.js';
 import { Rng } from '../util/random.js';
 import { AdamW } from './adamw.js';
-import { hasCheckpoint, loadCheckpoint, restoreVariables, saveCheckpoint } from './checkpoint.js';
+import { hasCheckpoint, loadCheckpoint, restoreVariables, saveCheckpoint, specFromTensors, specTensors } from './checkpoint.js';
 import type { EpochRecord } from './epoch-record.js';
 import { adversarialAlpha } from './losses/adversarial.js';
 import { gaussianKernel } from './losses/smoothness.js';
@@ -53,6 +53,12 @@ export interface TrainerOptions {
   onEpoch?(rec: EpochRecord): void;
   /** Called after every batch; `batch` is 1-based. */
   onBatch?(epoch: number, batch: number, nBatches: number): void;
+  /**
+   * Stops training at the end of the current epoch once aborted (e.g. on
+   * Ctrl-C): the `last` checkpoint is written then, whatever checkpointEvery
+   * says, so `resume` continues exactly from there.
+   */
+  signal?: AbortSignal;
 }
 
 export interface TrainResult {
@@ -71,6 +77,8 @@ export interface TrainResult {
   bestScore: number;
   /** Epoch the run resumed after (0 for a fresh run). */
   resumedFrom: number;
+  /** True when `signal` stopped the run before training.epochs. */
+  stopped: boolean;
 }
 
 /** What state.json of a checkpoint holds besides the tensor manifest. */
@@ -142,6 +150,7 @@ export class RankAAETrainer {
     let startEpoch = 0;
     let bestEpoch = 0;
     let bestScore = -Infinity;
+    let stopped = false;
     let best: { encoder: NetworkSpec; decoder: NetworkSpec } | undefined;
     const dir = this.opts.checkpointDir;
     const log = dir ? new MetricsLog(dir, this.opts.descriptorNames ?? Array.from({ length: train.k }, (_, i) => `d${i}`)) : undefined;
@@ -150,16 +159,16 @@ export class RankAAETrainer {
       if (dir) mkdirSync(dir, { recursive: true });
       if (dir && this.opts.resume && hasCheckpoint(join(dir, LAST))) {
         const lastDir = join(dir, LAST);
-        const bestDir = join(dir, BEST);
         const { state, tensors } = loadCheckpoint<TrainerState>(lastDir);
         checkCompatible(state, train, network, lastDir);
-        if (hasCheckpoint(bestDir)) {
-          // The best weights come back through the live variables, then `last` overwrites them.
-          const b = loadCheckpoint<TrainerState>(bestDir);
-          restoreVariables(allVariables, b.tensors, bestDir);
-          best = { encoder: mlpToSpec(model.encoder), decoder: mlpToSpec(model.decoder) };
-        }
         restoreVariables(allVariables, tensors, lastDir);
+        // `last` carries the best weights so far itself: `best` may be newer than `last`.
+        if (tensors.has('best.encoder.0.kernel')) {
+          best = {
+            encoder: specFromTensors('best.encoder', mlpToSpec(model.encoder), tensors, lastDir),
+            decoder: specFromTensors('best.decoder', mlpToSpec(model.decoder), tensors, lastDir),
+          };
+        }
         rng.setState(state.rng);
         schedule.state = { ...state.schedule, best: state.schedule.best ?? -Infinity };
         for (const term of TERMS) {
@@ -167,7 +176,11 @@ export class RankAAETrainer {
           if (o) o.step = state.optimizerSteps[term] ?? 0;
         }
         startEpoch = state.epoch;
-        history = state.history;
+        // JSON has no NaN: undefined correlations come back as null.
+        history = state.history.map((h) => ({
+          ...h,
+          validation: { ...h.validation, spearman: h.validation.spearman.map((r) => r ?? NaN) },
+        }));
         bestEpoch = state.bestEpoch;
         bestScore = state.bestScore ?? -Infinity;
         if (!best) best = { encoder: mlpToSpec(model.encoder), decoder: mlpToSpec(model.decoder) };
@@ -195,6 +208,15 @@ export class RankAAETrainer {
         const means = runEpoch(train, training, { model, optimizers, losses, kernel, rng, alpha }, (b, nb) =>
           this.opts.onBatch?.(epoch, b, nb),
         );
+        for (const term of TERMS) {
+          const v = means[term];
+          if (v !== undefined && !Number.isFinite(v)) {
+            throw new UserError(
+              `training diverged at epoch ${epoch}: the ${term} loss is ${v}; lower optimizer.lr or losses.${term}.lrRatio, or check the input normalization`,
+              'training',
+            );
+          }
+        }
         const metrics = validate(model, val, valVariance);
         const improved = metrics.score > bestScore;
         if (improved) {
@@ -218,11 +240,16 @@ export class RankAAETrainer {
         log?.append(rec);
         if (dir) {
           if (improved) await saveCheckpoint(join(dir, BEST), stateOf(epoch), allVariables);
-          if (epoch % training.checkpointEvery === 0 || epoch === training.epochs) {
-            await saveCheckpoint(join(dir, LAST), stateOf(epoch), allVariables);
+          if (epoch % training.checkpointEvery === 0 || epoch === training.epochs || this.opts.signal?.aborted) {
+            const bestTensors = best ? [...specTensors('best.encoder', best.encoder), ...specTensors('best.decoder', best.decoder)] : [];
+            await saveCheckpoint(join(dir, LAST), stateOf(epoch), [...allVariables, ...bestTensors]);
           }
         }
         this.opts.onEpoch?.(rec);
+        if (this.opts.signal?.aborted && epoch < training.epochs) {
+          stopped = true;
+          break;
+        }
       }
       const finalEncoder = mlpToSpec(model.encoder);
       const finalDecoder = mlpToSpec(model.decoder);
@@ -236,6 +263,7 @@ export class RankAAETrainer {
         bestEpoch,
         bestScore,
         resumedFrom: startEpoch,
+        stopped,
       };
     } finally {
       model.encoder.dispose();

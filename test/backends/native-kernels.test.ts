@@ -98,8 +98,8 @@ describe.skipIf(!load.ok)('native kernels match the cpu backend', () => {
   it.each(activations)('_FusedMatMul with bias and %s activation, all transpose flags', (activation) => {
     for (const ta of [false, true]) {
       for (const tb of [false, true]) {
-        const a = ta ? [13, 17] : [17, 13];
-        const b = tb ? [11, 13] : [13, 11];
+        const a: [number, number] = ta ? [13, 17] : [17, 13];
+        const b: [number, number] = tb ? [11, 13] : [13, 11];
         for (const biasShape of [[11], [17, 11], [1, 11]]) {
           expectParity(() =>
             tf.fused.matMul({
@@ -155,8 +155,8 @@ describe.skipIf(!load.ok)('native kernels match the cpu backend', () => {
   });
 
   it('prelu with per-channel and scalar alpha', () => {
-    expectParity(() => tf.prelu(tf.tensor2d(data([50, 8], 15), [50, 8]), tf.tensor1d(data([8], 16))));
-    expectParity(() => tf.prelu(tf.tensor2d(data([50, 8], 15), [50, 8]), tf.scalar(0.25)));
+    expectParity(() => tf.prelu(tf.tensor2d(data([50, 8], 15), [50, 8]) as tf.Tensor, tf.tensor1d(data([8], 16)) as tf.Tensor));
+    expectParity(() => tf.prelu(tf.tensor2d(data([50, 8], 15), [50, 8]) as tf.Tensor, tf.scalar(0.25) as tf.Tensor));
   });
 
   it('binary ops propagate NaN and infinities like cpu', () => {
@@ -212,6 +212,34 @@ describe.skipIf(!load.ok)('native kernels match the cpu backend', () => {
     expectParity(() => tf.split(x(), 3, 1));
     expectParity(() => tf.transpose(x(), [2, 0, 1]));
     expectParity(() => tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.concat([t, tf.square(t)], 1), 3)))(x()));
+  });
+
+  const convCases: [string, number[], number[], [number, number], 'valid' | 'same' | number, [number, number]][] = [
+    ['conv1d-style smoothing', [6, 1, 40, 1], [1, 17, 1, 1], [1, 1], 'valid', [1, 1]],
+    ['3x3 same, 3->4 channels', [2, 9, 8, 3], [3, 3, 3, 4], [1, 1], 'same', [1, 1]],
+    ['strided 2x3 valid', [3, 11, 10, 2], [2, 3, 2, 5], [2, 3], 'valid', [1, 1]],
+    ['explicit pad 1', [2, 7, 7, 2], [3, 2, 2, 3], [1, 2], 1, [1, 1]],
+    ['dilated', [2, 12, 12, 2], [3, 3, 2, 2], [1, 1], 'same', [2, 2]],
+  ];
+  it.each(convCases)('conv2d %s: forward, input and filter gradients', (_, xs, fs, strides, pad, dil) => {
+    expectParity(() => tf.conv2d(tf.tensor4d(data(xs, 22), xs as never), tf.tensor4d(data(fs, 23), fs as never), strides, pad, 'NHWC', dil));
+    if (dil[0] === 1 && dil[1] === 1) {
+      expectParity(() => {
+        const g = tf.grads((x: tf.Tensor, f: tf.Tensor) => tf.sum(tf.square(tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, strides, pad))));
+        return g([tf.tensor4d(data(xs, 22), xs as never), tf.tensor4d(data(fs, 23), fs as never)]);
+      });
+    }
+  });
+
+  it('conv1d with replicate padding (the smoothness term)', () => {
+    expectParity(() => {
+      const x = tf.tensor2d(data([16, 64], 24), [16, 64]);
+      const k = tf.tensor3d(data([17, 1, 1], 25), [17, 1, 1]);
+      return tf.grad((t: tf.Tensor) => {
+        const p = tf.concat([tf.tile(tf.slice(t, [0, 0], [-1, 1]), [1, 8]), t, tf.tile(tf.slice(t, [0, 63], [-1, 1]), [1, 8])], 1);
+        return tf.sum(tf.square(tf.conv1d(tf.expandDims(p, 2) as tf.Tensor3D, k, 1, 'valid')));
+      })(x);
+    });
   });
 
   it('non-float32 inputs keep the exact cpu behaviour (int32 and bool fall back)', () => {

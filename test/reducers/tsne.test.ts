@@ -125,3 +125,18 @@ describe('t-SNE', () => {
     expect(() => new Tsne({ perplexity: 5 }).fit(bad, 20, 3)).toThrow(/spectrum 2, point 1/);
   });
 });
+
+describe('t-SNE on worker threads', () => {
+  it('gives the same embedding with 2 threads as with 1', () => {
+    const rng = new Rng(13);
+    const m = 12;
+    const { X, n } = clusters(3, 40, m, rng);
+    const one = new Tsne({ perplexity: 10, maxIter: 120, seed: 2, threads: 1 });
+    const Y1 = one.fitTransform(X, n, m);
+    const two = new Tsne({ perplexity: 10, maxIter: 120, seed: 2, threads: 2 });
+    const Y2 = two.fitTransform(X, n, m);
+    expect(two.summary().threads).toBe(2);
+    // Z is summed in a different order across threads, so allow rounding-level differences.
+    for (let t = 0; t < Y1.length; t++) expect(Math.abs(Y2[t] - Y1[t])).toBeLessThan(1e-3 * (1 + Math.abs(Y1[t])));
+  });
+});

@@ -5,6 +5,7 @@ import { cycleLoss } from '../../src/train/losses/cycle.js';
 import { rankLoss } from '../../src/train/losses/rank.js';
 import { reconstructionLoss } from '../../src/train/losses/reconstruction.js';
 import { gaussianKernel, gaussianSmooth, smoothnessLoss } from '../../src/train/losses/smoothness.js';
+import { Rng } from '../../src/util/random.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -68,6 +69,47 @@ describe('rank loss', () => {
     const a0 = value(rankLoss(col([0, 2, 1]), col([0, 1, 2])));
     const a1 = value(rankLoss(col([5, 3, 9]), col([0, 1, 2])));
     expect(value(rankLoss(z, d))).toBeCloseTo((a0 + a1) / 2, 6);
+  });
+
+  it('matches a direct transcription of the reference formula, value and gradient, on random data with ties', () => {
+    const rng = new Rng(4);
+    const n = 14;
+    const k = 2;
+    const z = Array.from({ length: n * 3 }, () => rng.normal());
+    const y = Array.from({ length: n * k }, () => Math.round(rng.uniform() * 4)); // many ties
+    // The reference: t = sign(y_a - y_b), prod = (z_a - z_b) t, positive products scaled by neg / max(pos, neg, 1).
+    const reference = (zz: number[]) => {
+      let total = 0;
+      for (let c = 0; c < k; c++) {
+        let pos = 0;
+        let neg = 0;
+        const prods: number[] = [];
+        for (let a = 0; a < n; a++) {
+          for (let b = 0; b < n; b++) {
+            const p = (zz[a * 3 + c] - zz[b * 3 + c]) * Math.sign(y[a * k + c] - y[b * k + c]);
+            prods.push(p);
+            if (p > 0) pos++;
+            if (p < 0) neg++;
+          }
+        }
+        const scale = neg / Math.max(pos, neg, 1);
+        for (const p of prods) total += p > 0 ? p * scale : p;
+      }
+      return -total / ((n * n - n) * k);
+    };
+    const yt = tf.tensor2d(y, [n, k]);
+    const loss = (zt: tf.Tensor) => rankLoss(zt as tf.Tensor2D, yt);
+    const zt = tf.tensor2d(z, [n, 3]);
+    expect(value(loss(zt))).toBeCloseTo(reference(z), 5);
+    const g = tf.grad(loss)(zt).dataSync();
+    const h = 1e-4;
+    for (let i = 0; i < z.length; i++) {
+      const up = z.slice();
+      const down = z.slice();
+      up[i] += h;
+      down[i] -= h;
+      expect(g[i]).toBeCloseTo((reference(up) - reference(down)) / (2 * h), 4);
+    }
   });
 
   it('lets rows with a missing descriptor take part in no pair of that descriptor', () => {

@@ -59,7 +59,22 @@ describe('RankAAETrainer', () => {
     expect(full.history.map((h) => h.epoch)).toEqual([1, 2, 3, 4]);
 
     const dir = join(root, 'resumed');
-    const first = await new RankAAETrainer({ ...tinyOptions(2), checkpointDir: dir }).fit(train, val);
+    // Interrupted as by Ctrl-C during epoch 2 of 4: it stops after that epoch and checkpoints.
+    const abort = new AbortController();
+    let batches = 0;
+    const first = await new RankAAETrainer({
+      ...tinyOptions(4),
+      training: { ...tinyOptions(4).training, checkpointEvery: 3 },
+      checkpointDir: dir,
+      onBatch: (epoch, batch, nBatches) => {
+        batches++;
+        expect(nBatches).toBe(4); // 160 rows in batches of 50
+        if (epoch === 2 && batch === 1) abort.abort();
+      },
+      signal: abort.signal,
+    }).fit(train, val);
+    expect(first.stopped).toBe(true);
+    expect(batches).toBe(8);
     expect(first.history).toHaveLength(2);
     expect(existsSync(join(dir, 'last', 'state.json'))).toBe(true);
     expect(existsSync(join(dir, 'best', 'variables.bin'))).toBe(true);
@@ -93,6 +108,11 @@ describe('RankAAETrainer', () => {
     const opts = tinyOptions(1);
     opts.network = { ...opts.network, nStyle: 1 };
     await expect(new RankAAETrainer(opts).fit(train, val)).rejects.toThrow(/nStyle >= 2/);
+  });
+
+  it('stops with a clear error when the losses overflow', async () => {
+    const huge = { ...train, x: train.x.map((v) => v * 1e30) };
+    await expect(new RankAAETrainer(tinyOptions(1)).fit(huge, val)).rejects.toThrow(/diverged at epoch 1: the \w+ loss is/);
   });
 
   it('learns latent axes that follow peak position and width (Spearman > 0.8)', async () => {

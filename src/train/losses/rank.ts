@@ -58,30 +58,36 @@ function pairwiseDifferences(x: tf.Tensor2D): tf.Tensor3D {
  * The loss with its gradient written out: for constant pair weights
  * w = 1 + (scale - 1) [prod > 0] (w is symmetric, t antisymmetric),
  * dL/dz[a, i] = -2 / (k pairs_i) sum_b w t[i, a, b].
+ * Passes over the [k, n, n] pair tensors are kept few: sum(prod) is
+ * 2 sum_a z[a, i] rowT[i, a] with rowT the row sums of t, and the count of
+ * wrongly ordered pairs is pos - sum(sign(prod)).
  */
 function rankLossOp(z: tf.Tensor2D, t: tf.Tensor3D, pairs: tf.Tensor1D): tf.Scalar {
   const [n, k] = z.shape;
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const zIn = args[0] as tf.Tensor2D;
     const save = args[1] as tf.GradSaveFunc;
+    const rowT = tf.sum(t, 2); // [k, n]
     const prod = tf.reshape(tf.mul(pairwiseDifferences(zIn), t), [k, n * n]);
     const pos = tf.step(prod);
     const posCount = tf.sum(pos, 1);
-    const negCount = tf.sum(tf.step(tf.neg(prod)), 1);
+    const negCount = tf.sub(posCount, tf.sum(tf.sign(prod), 1));
     const scaleMinusOne = tf.sub(tf.div(negCount, tf.maximum(tf.maximum(posCount, negCount), 1)), 1);
-    const perAxis = tf.add(tf.sum(prod, 1), tf.mul(scaleMinusOne, tf.sum(tf.relu(prod), 1)));
+    const sumProd = tf.mul(tf.sum(tf.mul(tf.transpose(zIn), rowT), 1), 2);
+    const perAxis = tf.add(sumProd, tf.mul(scaleMinusOne, tf.sum(tf.relu(prod), 1)));
     const value = tf.neg(tf.mean(tf.div(perAxis, pairs))) as tf.Scalar;
     // Tensors from outside the op are disposed before the backward pass: save them too.
-    save([pos, scaleMinusOne, t, pairs]);
+    save([pos, scaleMinusOne, t, pairs, rowT]);
     return {
       value,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [posSaved, cSaved, tSaved, pairsSaved] = saved;
-        const t2 = tf.reshape(tSaved, [k, n * n]);
-        const rowT = tf.sum(tf.reshape(t2, [k, n, n]), 2); // [k, n]
-        const rowTPos = tf.sum(tf.reshape(tf.mul(t2, posSaved), [k, n, n]), 2);
+        const [posSaved, cSaved, tSaved, pairsSaved, rowTSaved] = saved;
+        const rowTPos = tf.sum(tf.reshape(tf.mul(tf.reshape(tSaved, [k, n * n]), posSaved), [k, n, n]), 2);
         const perAxisFactor = tf.div(tf.mul(dy, -2 / k), pairsSaved); // [k]
-        const g = tf.mul(tf.add(rowT, tf.mul(rowTPos, tf.reshape(cSaved, [k, 1]))), tf.reshape(perAxisFactor, [k, 1]));
+        const g = tf.mul(
+          tf.add(rowTSaved, tf.mul(rowTPos, tf.reshape(cSaved, [k, 1]))),
+          tf.reshape(perAxisFactor, [k, 1]),
+        );
         return tf.transpose(g) as tf.Tensor2D;
       },
     };

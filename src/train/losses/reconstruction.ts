@@ -6,6 +6,8 @@ import { detach } from './detach.js';
  * decoder may rescale a spectrum within [lo, hi] without penalty in the MSE,
  * r = |mean(xhat)| / |mean(x)| per spectrum (taken as a constant there),
  * while amplitudeWeight * mean((r - 1)^2) pulls the amplitude back to 1.
+ * Meant for non-negative spectra (mu(E), intensities); with clamp [1, 1] and
+ * weight 0 it is the plain MSE.
  *
  * @param xhat [n, m] reconstructions
  * @param x [n, m] inputs
@@ -18,7 +20,9 @@ export function reconstructionLoss(
   clamp: readonly [number, number],
   amplitudeWeight: number,
 ): tf.Scalar {
-  const r = tf.div(tf.abs(tf.mean(xhat, 1)), tf.abs(tf.mean(x, 1)));
+  // The floor keeps a zero-mean input row from producing 0/0; such data (e.g. per-channel
+  // standardised spectra) should use amplitudeClamp [1, 1] and amplitudeWeight 0 anyway.
+  const r = tf.div(tf.abs(tf.mean(xhat, 1)), tf.maximum(tf.abs(tf.mean(x, 1)), 1e-12));
   const target = tf.mul(x, tf.expandDims(tf.clipByValue(detach(r), clamp[0], clamp[1]), 1));
   const mse = tf.mean(tf.squaredDifference(xhat, target)) as tf.Scalar;
   if (amplitudeWeight === 0) return mse;
