@@ -65,7 +65,7 @@ static int64_t extent(const int64_t *shape, const int64_t *str, int rank) {
   return e;
 }
 
-/* binary(op, a, aStrides, b, bStrides, out, outShape) */
+/* binary(op, a, aStrides, b, bStrides, out, outShape); out is a Float32Array, or a Uint8Array for comparisons */
 static napi_value Binary(napi_env env, napi_callback_info info) {
   size_t argc = 7;
   napi_value argv[7];
@@ -73,15 +73,25 @@ static napi_value Binary(napi_env env, napi_callback_info info) {
   if (argc != 7) THROW(env, "binary: expected 7 arguments");
   int64_t op, sa[XL_MAX_RANK], sb[XL_MAX_RANK], shape[XL_MAX_RANK], na, nb, no;
   int ra, rb, r;
-  float *a, *b, *o;
+  float *a, *b;
+  napi_typedarray_type otype;
+  size_t olen, ooff;
+  void *o;
+  napi_value oab;
   if (!get_i64(env, argv[0], &op) || !get_f32(env, argv[1], &a, &na) || !get_dims(env, argv[2], sa, &ra) ||
-      !get_f32(env, argv[3], &b, &nb) || !get_dims(env, argv[4], sb, &rb) || !get_f32(env, argv[5], &o, &no) ||
+      !get_f32(env, argv[3], &b, &nb) || !get_dims(env, argv[4], sb, &rb) ||
+      napi_get_typedarray_info(env, argv[5], &otype, &olen, &o, &oab, &ooff) != napi_ok ||
       !get_dims(env, argv[6], shape, &r) || ra != r || rb != r)
     THROW(env, "binary: bad argument types or ranks");
+  const int isCompare = op >= XL_GREATER;
+  if (isCompare ? otype != napi_uint8_array : otype != napi_float32_array)
+    THROW(env, "binary: output must be a Float32Array (a Uint8Array for comparisons)");
+  no = (int64_t)olen;
   int64_t total = 1;
   for (int d = 0; d < r; d++) total *= shape[d];
   if (total > no || extent(shape, sa, r) > na || extent(shape, sb, r) > nb) THROW(env, "binary: array too short");
-  xl_binary((int)op, a, sa, b, sb, o, shape, r);
+  if (isCompare) xl_compare((int)op, a, sa, b, sb, (uint8_t *)o, shape, r);
+  else xl_binary((int)op, a, sa, b, sb, (float *)o, shape, r);
   return NULL;
 }
 

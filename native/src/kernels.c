@@ -14,17 +14,20 @@ extern void openblas_set_num_threads(int);
 extern char *openblas_get_config(void);
 #endif
 
-/* Below this many output elements, thread start-up costs more than it saves. */
-#define XL_PAR_MIN 262144
+/* Below this many elements, waking worker threads costs more than it saves
+ * (and on a shared, oversubscribed machine a wake-up can take a whole time slice). */
+#define XL_PAR_MIN (1 << 20)
+/* GEMMs below this many multiply-adds run OpenBLAS single-threaded. */
+#define XL_GEMM_PAR_MIN ((int64_t)1 << 24)
+/* Reductions over a long leading axis split it into this many fixed blocks, whatever
+ * the thread count, so results do not depend on XLATENT_THREADS. */
+#define XL_RBLOCKS 8
 
 static int g_threads = 1;
 
 void xl_set_threads(int n) {
   if (n < 1) n = 1;
   g_threads = n;
-#ifdef XL_OPENBLAS
-  openblas_set_num_threads(n);
-#endif
 #ifdef _OPENMP
   omp_set_num_threads(n);
 #endif
@@ -161,9 +164,23 @@ void xl_binary(int op, const float *a, const int64_t *aStr, const float *b, cons
 }
 
 void xl_select(const uint8_t *cond, const float *t, const float *e, float *out, int64_t n) {
-  const int nt = par_threads(n);
-#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
-  for (int64_t i = 0; i < n; i++) out[i] = cond[i] ? t[i] : e[i];
+  /* Bit blend instead of a branch: vectorizes, and copies NaN payloads and -0 untouched. */
+  const uint32_t *tb = (const uint32_t *)t, *eb = (const uint32_t *)e;
+  uint32_t *ob = (uint32_t *)out;
+  for (int64_t i = 0; i < n; i++) {
+    const uint32_t m = 0u - (uint32_t)(cond[i] != 0);
+    ob[i] = (tb[i] & m) | (eb[i] & ~m);
+  }
+}
+
+void xl_compare(int op, const float *a, const int64_t *aStr, const float *b, const int64_t *bStr, uint8_t *out,
+                const int64_t *outShape, int rank) {
+  int64_t n = 1;
+  for (int d = 0; d < rank; d++) n *= outShape[d];
+  float *tmp = (float *)malloc(sizeof(float) * (size_t)(n > 0 ? n : 1));
+  xl_binary(op, a, aStr, b, bStr, tmp, outShape, rank);
+  for (int64_t i = 0; i < n; i++) out[i] = (uint8_t)(tmp[i] != 0.0f);
+  free(tmp);
 }
 
 /* ----------------------------------------------------------------- unary */
@@ -249,7 +266,17 @@ static void reduce_serial(int op, const float *x, const int64_t *shape, const in
     if (lastReduced) {
       double s = acc[off];
       if (op == XL_RSUM || op == XL_RMEAN) {
-        for (int64_t i = 0; i < n; i++) s += xr[i];
+        /* Four interleaved double accumulators: a fixed order, without one long dependency chain. */
+        double s4[4] = {0, 0, 0, 0};
+        int64_t i = 0;
+        for (; i + 4 <= n; i += 4) {
+          s4[0] += xr[i];
+          s4[1] += xr[i + 1];
+          s4[2] += xr[i + 2];
+          s4[3] += xr[i + 3];
+        }
+        for (; i < n; i++) s4[i & 3] += xr[i];
+        s += (s4[0] + s4[1]) + (s4[2] + s4[3]);
       } else {
         for (int64_t i = 0; i < n; i++) s = racc(op, s, xr[i]);
       }
@@ -304,41 +331,31 @@ void xl_reduce(int op, const float *x, const int64_t *inShape, const int *reduce
   for (int64_t i = 0; i < outN; i++) acc[i] = init;
   const int64_t xs0 = total / shape[0];
   int nt = par_threads(total);
-  if (nt > shape[0]) nt = (int)shape[0];
-  if (nt <= 1 || (r == 1 && red[0] && total < 4 * XL_PAR_MIN)) {
-    reduce_serial(op, x, shape, ostr, r, acc);
-  } else if (!red[0]) {
-    /* Threads own disjoint slices of the output. */
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (int64_t i0 = 0; i0 < shape[0]; i0++) {
-      if (r == 1) {
-        acc[i0] = x[i0];
-      } else {
-        reduce_serial(op, x + i0 * xs0, shape + 1, ostr + 1, r - 1, acc + i0 * ostr[0]);
-      }
-    }
-  } else {
-    /* Each thread reduces a fixed block of the leading dim into its own partial;
-     * partials combine in thread order, so results are reproducible for a thread count. */
-    double *part = (double *)malloc(sizeof(double) * (size_t)outN * (size_t)nt);
-#pragma omp parallel num_threads(nt)
-    {
-      int t = 0, T = 1;
-#ifdef _OPENMP
-      t = omp_get_thread_num();
-      T = omp_get_num_threads();
-#endif
-      double *p = part + (int64_t)t * outN;
+  if (red[0] && total >= XL_PAR_MIN && shape[0] >= XL_RBLOCKS) {
+    /* Fixed blocks of the leading (reduced) axis, each into its own partial,
+     * combined in block order: the same sums for any thread count. */
+    double *part = (double *)malloc(sizeof(double) * (size_t)outN * XL_RBLOCKS);
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+    for (int blk = 0; blk < XL_RBLOCKS; blk++) {
+      double *p = part + (int64_t)blk * outN;
       for (int64_t i = 0; i < outN; i++) p[i] = init;
-      const int64_t a0 = shape[0] * t / T, a1 = shape[0] * (t + 1) / T;
+      const int64_t a0 = shape[0] * blk / XL_RBLOCKS, a1 = shape[0] * (blk + 1) / XL_RBLOCKS;
       int64_t sub[XL_MAX_RANK + 1];
       memcpy(sub, shape, sizeof(int64_t) * (size_t)r);
       sub[0] = a1 - a0;
       if (sub[0] > 0) reduce_serial(op, x + a0 * xs0, sub, ostr, r, p);
     }
-    for (int t = 0; t < nt; t++)
-      for (int64_t i = 0; i < outN; i++) acc[i] = racc(op == XL_RMEAN ? XL_RSUM : op, acc[i], part[(int64_t)t * outN + i]);
+    for (int blk = 0; blk < XL_RBLOCKS; blk++)
+      for (int64_t i = 0; i < outN; i++) acc[i] = racc(op == XL_RMEAN ? XL_RSUM : op, acc[i], part[(int64_t)blk * outN + i]);
     free(part);
+  } else if (!red[0] && r > 1 && nt > 1) {
+    /* Threads own disjoint slices of the output; each slice sums in the serial order. */
+    if (nt > shape[0]) nt = (int)shape[0];
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (int64_t i0 = 0; i0 < shape[0]; i0++)
+      reduce_serial(op, x + i0 * xs0, shape + 1, ostr + 1, r - 1, acc + i0 * ostr[0]);
+  } else {
+    reduce_serial(op, x, shape, ostr, r, acc);
   }
   if (op == XL_RMEAN) {
     for (int64_t i = 0; i < outN; i++) out[i] = (float)(acc[i] / (double)rsize);
@@ -446,7 +463,7 @@ static void gemm_portable(const float *a, const float *b, float *c, int64_t m, i
       for (int64_t p = 0; p < k; p++) pb[p * n + j] = b[j * k + p];
     b = pb;
   }
-  const int nt = par_threads(m * n * k / 16);
+  const int nt = m * n * k >= XL_GEMM_PAR_MIN ? g_threads : 1;
 #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
   for (int64_t i = 0; i < m; i++) {
     float *ci = c + i * n;
@@ -462,8 +479,20 @@ static void gemm_portable(const float *a, const float *b, float *c, int64_t m, i
 }
 #endif
 
+#ifdef XL_OPENBLAS
+static int g_blas_threads = -1;
+#endif
+
 void xl_gemm(const float *a, const float *b, float *c, int64_t batch, int64_t m, int64_t n, int64_t k, int transA,
              int transB, int64_t aStride, int64_t bStride) {
+#ifdef XL_OPENBLAS
+  /* OpenBLAS splits C among threads (never K), so the thread count does not change results. */
+  const int want = m * n * k >= XL_GEMM_PAR_MIN ? g_threads : 1;
+  if (want != g_blas_threads) {
+    openblas_set_num_threads(want);
+    g_blas_threads = want;
+  }
+#endif
   for (int64_t q = 0; q < batch; q++) {
     const float *aq = a + q * aStride, *bq = b + q * bStride;
     float *cq = c + q * m * n;

@@ -32,6 +32,9 @@ void xl_reduce(int op, const float *x, const int64_t *shape, const int *reduce, 
 void xl_gemm(const float *a, const float *b, float *c, int64_t batch, int64_t m, int64_t n, int64_t k, int transA,
              int transB, int64_t aStride, int64_t bStride);
 
+/* As xl_binary for comparison ops, writing 1/0 bytes (tfjs bool tensors). */
+void xl_compare(int op, const float *a, const int64_t *aStr, const float *b, const int64_t *bStr, uint8_t *out,
+                const int64_t *outShape, int rank);
 /* out[i] = cond[i] != 0 ? t[i] : e[i] */
 void xl_select(const uint8_t *cond, const float *t, const float *e, float *out, int64_t n);
 

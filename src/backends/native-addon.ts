@@ -26,8 +26,11 @@ export enum ReduceOp { Sum, Mean, Max, Min, Prod }
 
 /** The addon's functions; every array is row-major float32, shapes/strides in elements. */
 export interface NativeAddon {
-  /** out = op(a, b) over outShape; strides are element strides aligned to outShape, 0 on broadcast dims. */
-  binary(op: BinaryOp, a: Float32Array, aStrides: number[], b: Float32Array, bStrides: number[], out: Float32Array, outShape: number[]): void;
+  /**
+   * out = op(a, b) over outShape; strides are element strides aligned to outShape, 0 on broadcast dims.
+   * Comparisons (Greater and after) write 1/0 into a Uint8Array, everything else into a Float32Array.
+   */
+  binary(op: BinaryOp, a: Float32Array, aStrides: number[], b: Float32Array, bStrides: number[], out: Float32Array | Uint8Array, outShape: number[]): void;
   /** out[i] = cond[i] ? t[i] : e[i] over equal-length arrays. */
   select(cond: Uint8Array, t: Float32Array, e: Float32Array, out: Float32Array): void;
   /** out = op(x); p0/p1 are the op's parameters (step/leaky alpha, clip min/max), else 0. */

@@ -174,16 +174,14 @@ const fusedMatMul: NativeKernelFactory = (addon, cpu) => (args) => {
   return backend.makeTensorInfo(plan.outShape, 'float32', out);
 };
 
-/** Comparisons: the addon writes 1/0 floats; tfjs keeps bool tensors as Uint8Array. */
+/** Comparisons: tfjs keeps bool tensors as Uint8Array, which the addon fills directly. */
 const compare = (op: BinaryOp): NativeKernelFactory => (addon, cpu) => (args) => {
   const backend = args.backend as MathBackendCPU;
   const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
   if (!isDenseF32(backend, a, b) || a.shape.length > MAX_RANK || b.shape.length > MAX_RANK) return cpu(args);
   const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
-  const f = new Float32Array(tf.util.sizeFromShape(outShape));
-  if (f.length > 0) addon.binary(op, values(backend, a), broadcastStrides(a.shape, outShape), values(backend, b), broadcastStrides(b.shape, outShape), f, outShape);
-  const out = new Uint8Array(f.length);
-  out.set(f);
+  const out = new Uint8Array(tf.util.sizeFromShape(outShape));
+  if (out.length > 0) addon.binary(op, values(backend, a), broadcastStrides(a.shape, outShape), values(backend, b), broadcastStrides(b.shape, outShape), out, outShape);
   return backend.makeTensorInfo(outShape, 'bool', out);
 };
 

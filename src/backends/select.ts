@@ -56,6 +56,8 @@ const require = createRequire(import.meta.url);
 let lastSelection: { requested: BackendName; selection: BackendSelection } | undefined;
 /** Package versions behind each loaded backend, by tfjs backend name. */
 const versions: Record<string, Record<string, string>> = {};
+/** Threads the wasm backend runs (1 in Node: its threaded build needs cross-origin-isolated workers). */
+let wasmThreads = 1;
 
 function message(e: unknown): string {
   const m = e instanceof Error ? e.message : String(e);
@@ -125,6 +127,7 @@ async function loadWasm(): Promise<void> {
   const dist = dirname(require.resolve('@tensorflow/tfjs-backend-wasm'));
   (wasm.setWasmPaths as (prefix: string) => void)(`${dist}/`);
   await activate('wasm');
+  wasmThreads = (wasm.getThreadsCount as (() => number) | undefined)?.() ?? 1;
   versions.wasm = { '@tensorflow/tfjs-backend-wasm': packageVersion('@tensorflow/tfjs-backend-wasm') ?? 'unknown' };
 }
 
@@ -185,7 +188,7 @@ export function describeBackend(): BackendDescription {
   } else if (name === 'cpu') {
     threads = 1;
   } else if (name === 'wasm') {
-    threads = 1; // tfjs-backend-wasm runs single-threaded in Node (no SharedArrayBuffer workers)
+    threads = wasmThreads;
   } else if (name === 'tensorflow') {
     blas = 'libtensorflow (Eigen)';
   }

@@ -80,6 +80,8 @@ export async function runTrial(cfg: TrainConfig, data: PreparedData, trial: numb
   const names = cfg.data.descriptors;
   let bar: ProgressBar | undefined;
   const started = Date.now();
+  // Ctrl-C ends the epoch in progress, writes the `last` checkpoint and stops: `--resume` continues from there.
+  const stop = new AbortController();
   const trainer = new RankAAETrainer({
     network: cfg.network,
     losses: cfg.losses,
@@ -89,13 +91,28 @@ export async function runTrial(cfg: TrainConfig, data: PreparedData, trial: numb
     checkpointDir: dir,
     resume: opts.resume,
     descriptorNames: names,
+    signal: stop.signal,
     onEpoch: (rec) => {
       bar ??= new ProgressBar(epochs, cfg.training.trials > 1 ? `trial ${trial}` : 'train', process.stderr, undefined, rec.epoch - 1);
       bar.update(rec.epoch, statusLine(rec, names));
     },
   });
-  const result = await trainer.fit(data.train, data.validation);
+  const onSigint = () => {
+    if (stop.signal.aborted) process.exit(130);
+    process.stderr.write('\ninterrupt: finishing this epoch and writing a checkpoint (press Ctrl-C again to quit now)\n');
+    stop.abort();
+  };
+  process.on('SIGINT', onSigint);
+  let result;
+  try {
+    result = await trainer.fit(data.train, data.validation);
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
   bar?.finish();
+  if (result.stopped) {
+    throw new UserError(`trial ${trial} interrupted after epoch ${result.history.length}; continue it with the same command plus --resume`);
+  }
   if (result.resumedFrom > 0) opts.log(`trial ${trial}: resumed after epoch ${result.resumedFrom}`);
   await saveSpecAsTfjs(result.encoder, join(dir, 'best-model', 'encoder'), 'encoder');
   await saveSpecAsTfjs(result.decoder, join(dir, 'best-model', 'decoder'), 'decoder');

@@ -81,9 +81,9 @@ export class Mds extends BaseReducer<MdsParams> {
     if (method === 'landmark' && Math.min(this.params.landmarks, n) <= k) {
       throw new UserError(`landmarks (${this.params.landmarks}) must exceed nComponents (${k})`, 'params.landmarks');
     }
-    if ((method === 'classical' || method === 'smacof') && n > 20000) {
+    if ((method === 'classical' || method === 'smacof') && n > 10000) {
       throw new UserError(
-        `${method} MDS needs an n x n distance matrix; ${n} spectra would take ${((n * n * 8) / 2 ** 30).toFixed(1)} GiB. Use method "landmark"`,
+        `${method} MDS needs an n x n distance matrix; ${n} spectra would take ${((2 * n * n * 8) / 2 ** 30).toFixed(1)} GiB. Use method "landmark"`,
         'params.method',
       );
     }

@@ -1,5 +1,9 @@
 import { Worker } from 'node:worker_threads';
 
+const TSX_BOOTSTRAP =
+  "const { workerData } = require('node:worker_threads');" +
+  "import('tsx/esm/api').then((m) => { m.register(); return import(workerData.url); });";
+
 /**
  * Barnes-Hut repulsion of t-SNE split over worker threads sharing the
  * embedding through SharedArrayBuffers. fit() stays synchronous: the main
@@ -36,14 +40,14 @@ export class ParallelRepulsion {
     const p = new ParallelRepulsion(n, d, threads);
     const fromSource = import.meta.url.endsWith('.ts');
     const url = new URL(fromSource ? './tsne-worker.ts' : './tsne-worker.js', import.meta.url);
-    // Running from TypeScript sources (development, tests): the worker needs tsx's loader too.
-    const execArgv = fromSource && !process.execArgv.some((a) => a.includes('tsx')) ? [...process.execArgv, '--import', 'tsx'] : undefined;
     try {
       for (let w = 0; w < threads; w++) {
-        const worker = new Worker(url, {
-          workerData: { index: w, control: p.control.buffer, y: p.Y.buffer, rep: p.rep.buffer, sums: p.sums.buffer },
-          execArgv,
-        });
+        const workerData = { url: url.href, index: w, control: p.control.buffer, y: p.Y.buffer, rep: p.rep.buffer, sums: p.sums.buffer };
+        // From TypeScript sources (development, tests) the worker registers tsx's loader before importing its
+        // module; Node 20 does not apply --import loaders to a worker's entry point.
+        const worker = fromSource
+          ? new Worker(TSX_BOOTSTRAP, { eval: true, workerData })
+          : new Worker(url, { workerData });
         worker.on('error', () => {
           /* reported through the readiness timeout */
         });

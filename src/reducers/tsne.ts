@@ -34,7 +34,9 @@ export interface TsneParams extends ReducerParams {
   /**
    * Worker threads for the Barnes-Hut repulsion; 0 (default) = automatic:
    * one thread below 5,000 spectra, else the available cores up to 8.
-   * Results do not depend on it (each force is computed the same way).
+   * Every force is computed as with one thread; only Z is summed in another
+   * order, so embeddings agree to rounding at first and, as with any change
+   * of floating-point order, may drift apart over the iterations.
    */
   threads: number;
 }

@@ -250,6 +250,29 @@ describe.skipIf(!load.ok)('native kernels match the cpu backend', () => {
     expectParity(() => tf.neg(tf.tensor1d([1, -2, 3], 'int32')));
   });
 
+  it('gives bitwise identical results for 1 and 2 threads', () => {
+    if (!load.ok) return;
+    const f = () => {
+      const outs = tf.tidy(() => {
+        const x = tf.tensor3d(data([1024, 512, 5], 26), [1024, 512, 5]);
+        const m = tf.reshape(x, [2048, 1280]);
+        return [tf.sum(x, [0, 1]), tf.sum(x), tf.mean(x, 0), tf.max(x, [0, 1]), tf.sum(x, 2), tf.mul(x, x), tf.matMul(m, m, true, false)];
+      });
+      const vals = outs.map((t) => Array.from(t.dataSync()));
+      tf.dispose(outs);
+      return vals;
+    };
+    const before = load.addon.threads();
+    try {
+      load.addon.setThreads(1);
+      const one = f();
+      load.addon.setThreads(2);
+      expect(f()).toEqual(one);
+    } finally {
+      load.addon.setThreads(before);
+    }
+  });
+
   it('is deterministic for a fixed thread count', () => {
     const f = () => {
       const outs = tf.tidy(() => {

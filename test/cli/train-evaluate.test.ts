@@ -91,9 +91,9 @@ describe('xlatent train + evaluate', () => {
 describe('bad input gives one line, exit code 2, and no partial output', () => {
   const cases: [string, string, RegExp][] = [
     ['missing file', '', /not found|no such file/i],
-    ['ragged row', 'ragged', /line 3/],
-    ['NaN value', 'nan', /line 2/],
-    ['text in a number column', 'text', /line 3/],
+    ['ragged row', 'ragged', /ragged\.csv:3:\d+: expected 8 fields/],
+    ['NaN value', 'nan', /nan\.csv:2:\d+: column "ENE_7100": expected a finite number/],
+    ['text in a number column', 'text', /text\.csv:3:\d+: .*AUX_CN.*"four"/],
     ['energies out of order', 'order', /increas/],
     ['empty dataset', 'empty', /no (data )?rows|empty/i],
   ];
