@@ -297,8 +297,9 @@ describe.skipIf(!load.ok)('native kernels match the cpu backend', () => {
   });
 });
 
-describe.skipIf(load.ok)('native addon unavailable', () => {
-  it(`skipped native kernel parity: ${load.ok ? '' : load.error}`, () => {
-    expect(load.ok).toBe(false);
+if (!load.ok) {
+  describe('native addon unavailable', () => {
+    // A visible skip that carries the reason (e.g. "native addon not built (...)").
+    it.skip(`native kernel parity skipped: ${load.error}`, () => {});
   });
-});
+}

@@ -139,9 +139,7 @@ describe('backend parity on a RankAAE-like forward/backward pass', () => {
     got.grads.forEach((g, i) => expectClose(g, reference.grads[i], 1e-4, `native grad ${i}`, 1e-2 * gradScale));
   });
 
-  it.skipIf(native.ok)(`native parity skipped: ${native.ok ? '' : native.error}`, () => {
-    expect(native.ok).toBe(false);
-  });
+  if (!native.ok) it.skip(`native parity skipped: ${native.error}`, () => {});
 
   it('same seed, same backend: bitwise reproducible', async () => {
     await selectBackend(native.ok ? 'native' : 'cpu');
