@@ -7,7 +7,7 @@ import { formatNames, writeSpectra } from '../data/formats/index.js';
 import type { GridSpec } from '../data/grid.js';
 import { loadSpectra, type LoadOptions } from '../data/load.js';
 import { summarizeDataset, type DatasetSummary } from '../data/summary.js';
-import { SYNTH_DESCRIPTORS, synthesizeXanes, type SynthDescriptor } from '../data/synth.js';
+import { DEFAULT_SYNTH_DESCRIPTORS, SYNTH_DESCRIPTORS, synthesizeXanes, type SynthDescriptor } from '../data/synth.js';
 import { linePlotSvg } from '../report/plot/lines.js';
 import { svgToPng } from '../report/plot/png.js';
 import { viridis } from '../report/plot/svg.js';
@@ -94,7 +94,7 @@ const synth: CommandModule<object, {
       .option('descriptors', {
         type: 'string',
         array: true,
-        default: [...SYNTH_DESCRIPTORS],
+        default: [...DEFAULT_SYNTH_DESCRIPTORS],
         describe: 'Descriptors to vary and write, in order (others are held fixed)',
       })
       .option('format', { type: 'string', choices: ['csv', 'arrow', 'json'], describe: 'Output format (default: from --out extension)' })

@@ -54,7 +54,7 @@ export async function evaluateModel(modelDir: string, dataFile?: string): Promis
     label = `all rows of ${dataFile}`;
   } else {
     const cfg = TrainConfigSchema.parse(meta.training.config);
-    if (!existsSync(cfg.data.file)) {
+    if (cfg.data.file !== undefined && !existsSync(cfg.data.file)) {
       throw new UserError(`the model's training data ${cfg.data.file} is gone; pass --data F to evaluate on a file`);
     }
     const data = await prepareData(cfg);

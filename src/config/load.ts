@@ -109,6 +109,7 @@ function lineOf(
 export function loadTrainConfig(path: string): TrainConfig {
   const cfg = loadConfigFile(path, TrainConfigSchema);
   const base = dirname(resolve(path));
-  if (!isAbsolute(cfg.data.file)) cfg.data.file = resolve(base, cfg.data.file);
+  if (cfg.data.file !== undefined && !isAbsolute(cfg.data.file)) cfg.data.file = resolve(base, cfg.data.file);
+  if (!isAbsolute(cfg.output)) cfg.output = resolve(base, cfg.output);
   return cfg;
 }

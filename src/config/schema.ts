@@ -25,9 +25,27 @@ export const GridSchema = z.union([
   }),
 ]);
 
+/** Synthetic XANES generated in memory (src/data/synth.ts) instead of a file: benchmarks and demos. */
+export const SynthSourceSchema = z.strictObject({
+  /** Number of spectra. */
+  count: positiveInt.default(1000),
+  /** Grid points over 7100-7180 eV (or start..stop). */
+  points: z.number().int().min(2).default(128),
+  start: z.number().default(7100),
+  stop: z.number().default(7180),
+  /** Gaussian noise std in edge-step units. */
+  noise: z.number().min(0).default(0.01),
+  /** Seed of the generator (independent of the run seed). */
+  seed: z.number().int().min(0).default(0),
+  /** Descriptors to generate (OS, CN, BL, EW, DW); data.descriptors picks from these. */
+  descriptors: z.array(z.enum(['OS', 'CN', 'BL', 'EW', 'DW'])).min(1).default(['OS', 'CN', 'BL']),
+});
+
 export const DataSchema = z.strictObject({
-  /** Spectra file (CSV, JSON, Arrow/Feather); relative paths resolve against the config file's folder. */
-  file: z.string().min(1),
+  /** Spectra file or folder (see `format`); relative paths resolve against the config file's folder. Exactly one of file and synth. */
+  file: z.string().min(1).optional(),
+  /** Generate synthetic spectra instead of reading a file. Exactly one of file and synth. */
+  synth: SynthSourceSchema.optional(),
   /**
    * Reader to use; `auto` picks one from the file name and content. Any registered reader name
    * (csv, long-csv, json, arrow, xdi, athena, fdmnes, feff, columns, folder; `xlatent data inspect --help`
@@ -147,7 +165,8 @@ export const TrainingSchema = z.strictObject({
 
 export const BackendSchema = z.enum(['auto', 'tensorflow-gpu', 'tensorflow', 'native', 'wasm', 'cpu', 'webgpu']);
 
-export const TrainConfigSchema = z.strictObject({
+export const TrainConfigSchema = z
+  .strictObject({
   /** Seed of everything random: split, initialization, batches, noise. */
   seed: z.number().int().min(0).default(0),
   data: DataSchema,
@@ -157,9 +176,13 @@ export const TrainConfigSchema = z.strictObject({
   training: TrainingSchema.default(TrainingSchema.parse({})),
   /** Compute backend; `auto` takes the fastest that loads. */
   backend: BackendSchema.default('auto'),
-  /** Output model directory. */
+  /** Output run directory (the model directory is its model/ folder). */
   output: z.string().min(1).default('runs/model'),
-});
+  })
+  .refine((c) => (c.data.file === undefined) !== (c.data.synth === undefined), {
+    message: 'give exactly one of data.file (a spectra file) and data.synth (generated spectra)',
+    path: ['data'],
+  });
 
 export type TrainConfig = z.infer<typeof TrainConfigSchema>;
 export type NetworkConfig = z.infer<typeof NetworkSchema>;
@@ -167,4 +190,5 @@ export type LossesConfig = z.infer<typeof LossesSchema>;
 export type OptimizerConfig = z.infer<typeof OptimizerSchema>;
 export type TrainingConfig = z.infer<typeof TrainingSchema>;
 export type DataConfig = z.infer<typeof DataSchema>;
+export type SynthSourceConfig = z.infer<typeof SynthSourceSchema>;
 export type BackendName = z.infer<typeof BackendSchema>;

@@ -30,7 +30,9 @@ import { linspace } from './grid.js';
  * They are drawn independently. A descriptor not in `descriptors` is held
  * at OS = 3, CN = 5 or BL = 2.0 and not reported.
  */
-export const SYNTH_DESCRIPTORS = ['OS', 'CN', 'BL'] as const;
+export const SYNTH_DESCRIPTORS = ['OS', 'CN', 'BL', 'EW', 'DW'] as const;
+/** The descriptors generated when none are named. */
+export const DEFAULT_SYNTH_DESCRIPTORS: SynthDescriptor[] = ['OS', 'CN', 'BL'];
 export type SynthDescriptor = (typeof SYNTH_DESCRIPTORS)[number];
 
 /** Options of {@link synthesizeXanes}; every field has a default. */
@@ -47,7 +49,12 @@ export interface SynthOptions {
   noise?: number;
   /** Seed; equal seeds and options give identical datasets (default 0). */
   seed?: number;
-  /** Descriptors to vary and report, in this order (default OS, CN, BL). */
+  /**
+   * Descriptors to vary and report, in this order (default OS, CN, BL). Two more exist for
+   * wider workloads: EW, the arctan edge width in eV (otherwise an unlabeled nuisance), and
+   * DW, the EXAFS-like Debye-Waller factor sigma^2 in A^2, uniform in [0.001, 0.008], which
+   * damps the post-edge oscillation as exp(-2 sigma^2 k^2) (held at 0.003 when not listed).
+   */
   descriptors?: SynthDescriptor[];
   /** Range of the unlabeled edge width w in eV (default [1.2, 1.8]; equal ends fix it). */
   edgeWidth?: [number, number];
@@ -63,6 +70,8 @@ export interface SynthParams {
   BL: number;
   /** Arctan edge width, eV. */
   edgeWidth: number;
+  /** Debye-Waller factor sigma^2 (A^2) damping the post-edge oscillation; 0.003 when absent. */
+  DW?: number;
 }
 
 /** Edge position E0 in eV for an oxidation state. */
@@ -89,7 +98,7 @@ export function synthSpectrum(p: SynthParams, energies: ArrayLike<number>, out: 
     if (e > e0) {
       const de = e - e0;
       const k = Math.sqrt(0.2625 * de);
-      const chi = 0.12 * Math.sin(2 * k * p.BL - 1) * Math.exp(-0.006 * k * k) * (1 - Math.exp(-de / 10));
+      const chi = 0.12 * Math.sin(2 * k * p.BL - 1) * Math.exp(-2 * (p.DW ?? 0.003) * k * k) * (1 - Math.exp(-de / 10));
       post += chi - 0.0015 * de;
     }
     const pre = hPre * Math.exp(-0.5 * ((e - ePre) / 0.8) ** 2);
@@ -106,7 +115,7 @@ export function synthesizeXanes(options: SynthOptions = {}): SpectralDataset {
   const points = options.points ?? 128;
   const noise = options.noise ?? 0.01;
   const seed = options.seed ?? 0;
-  const include = options.descriptors ?? [...SYNTH_DESCRIPTORS];
+  const include = options.descriptors ?? [...DEFAULT_SYNTH_DESCRIPTORS];
   const [wLo, wHi] = options.edgeWidth ?? [1.2, 1.8];
   if (!Number.isInteger(count) || count < 1) throw new UserError(`count must be a positive integer, found ${count}`, 'synth');
   if (!Number.isInteger(points) || points < 2) throw new UserError(`points must be an integer >= 2, found ${points}`, 'synth');
@@ -122,6 +131,8 @@ export function synthesizeXanes(options: SynthOptions = {}): SpectralDataset {
   if (new Set(include).size !== include.length) throw new UserError(`descriptor listed twice in ${include.join(', ')}`, 'synth');
   const energies = linspace(start, stop, points);
   const rng = new Rng(seed);
+  // DW has its own stream so adding it left the OS/CN/BL datasets (and data-samples/) unchanged.
+  const dwRng = new Rng(seed + 0x5eed);
   const k = include.length;
   const spectra = new Float32Array(count * points);
   const descriptors = new Float64Array(count * k);
@@ -134,16 +145,18 @@ export function synthesizeXanes(options: SynthOptions = {}): SpectralDataset {
     const cn = 4 + rng.int(3);
     const bl = Math.round((1.85 + 0.3 * rng.uniform()) * 10000) / 10000;
     const w = wLo + (wHi - wLo) * rng.uniform();
+    const dw = Math.round((0.001 + 0.007 * dwRng.uniform()) * 1e5) / 1e5;
     const p: SynthParams = {
       OS: include.includes('OS') ? os : 3,
       CN: include.includes('CN') ? cn : 5,
       BL: include.includes('BL') ? bl : 2.0,
       edgeWidth: w,
+      DW: include.includes('DW') ? dw : undefined,
     };
     synthSpectrum(p, energies, row);
     const off = i * points;
     for (let c = 0; c < points; c++) spectra[off + c] = row[c] + (noise > 0 ? noise * rng.normal() : 0);
-    include.forEach((d, j) => (descriptors[i * k + j] = p[d]));
+    include.forEach((d, j) => (descriptors[i * k + j] = d === 'EW' ? p.edgeWidth : (p[d] as number)));
     ids[i] = `synth_${String(i + 1).padStart(width, '0')}`;
   }
   return {

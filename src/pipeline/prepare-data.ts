@@ -1,6 +1,8 @@
-import type { TrainConfig } from '../config/schema.js';
+import type { DataConfig, TrainConfig } from '../config/schema.js';
 import { type SpectralDataset, selectRows } from '../data/dataset.js';
-import { loadSpectra } from '../data/load.js';
+import { applyGrid } from '../data/grid.js';
+import { loadSpectra, selectDescriptors, type LoadResult } from '../data/load.js';
+import { synthesizeXanes } from '../data/synth.js';
 import { applyNormalization, fitNormalization, type NormalizationParams } from '../data/normalize.js';
 import { splitRows, type Split } from '../data/split.js';
 import type { TrainingArrays } from '../train/trainer.js';
@@ -25,13 +27,23 @@ export interface PreparedData {
   warnings: string[];
 }
 
+/** The file path, or a description of the generated data, for messages. */
+export function dataSourceName(data: DataConfig): string {
+  return data.file ?? `synthetic XANES (${JSON.stringify(data.synth)})`;
+}
+
+async function loadSource(data: DataConfig): Promise<LoadResult> {
+  if (data.synth) {
+    const generated = synthesizeXanes(data.synth);
+    const grid = applyGrid(generated, data.grid);
+    return { dataset: selectDescriptors(grid.dataset, data.descriptors), warnings: grid.warnings };
+  }
+  return loadSpectra(data.file!, { format: data.format, descriptors: data.descriptors, grid: data.grid });
+}
+
 export async function prepareData(cfg: TrainConfig): Promise<PreparedData> {
-  const { dataset, warnings } = await loadSpectra(cfg.data.file, {
-    format: cfg.data.format,
-    descriptors: cfg.data.descriptors,
-    grid: cfg.data.grid,
-  });
-  if (dataset.n < 4) throw new UserError(`only ${dataset.n} spectra; training needs at least 4`, cfg.data.file);
+  const { dataset, warnings } = await loadSource(cfg.data);
+  if (dataset.n < 4) throw new UserError(`only ${dataset.n} spectra; training needs at least 4`, dataSourceName(cfg.data));
   for (const name of cfg.data.discrete) {
     if (!cfg.data.descriptors.includes(name)) {
       throw new UserError(`"${name}" is listed as discrete but is not one of data.descriptors (${cfg.data.descriptors.join(', ')})`, 'data.discrete');
