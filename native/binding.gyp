@@ -5,7 +5,7 @@
   "targets": [
     {
       "target_name": "xlatent_native",
-      "sources": ["src/addon.c", "src/kernels.c"],
+      "sources": ["src/addon.c", "src/kernels.c", "src/fused.c"],
       "cflags": ["-O3", "-std=c11", "-fopenmp", "-Wall", "-Wno-unused-parameter"],
       "ldflags": ["-fopenmp"],
       "conditions": [

@@ -206,6 +206,82 @@ static napi_value ColOp(napi_env env, napi_callback_info info, int adjoint) {
 static napi_value Im2col(napi_env env, napi_callback_info info) { return ColOp(env, info, 0); }
 static napi_value Col2im(napi_env env, napi_callback_info info) { return ColOp(env, info, 1); }
 
+static int get_f32_or_null(napi_env env, napi_value v, float **data, int64_t *len) {
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) != napi_ok) return 0;
+  if (t == napi_null || t == napi_undefined) {
+    *data = NULL;
+    *len = 0;
+    return 1;
+  }
+  return get_f32(env, v, data, len);
+}
+
+static napi_value make_double(napi_env env, double d) {
+  napi_value v;
+  napi_create_double(env, d, &v);
+  return v;
+}
+
+/* rankLoss(z, zStride, y, yStride, valid | null, n, k, grad) -> loss */
+static napi_value RankLoss(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value argv[8];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 8) THROW(env, "rankLoss: expected 8 arguments");
+  float *z, *y, *valid, *g;
+  int64_t nz, ny, nvalid, ng, zs, ys, n, k;
+  if (!get_f32(env, argv[0], &z, &nz) || !get_i64(env, argv[1], &zs) || !get_f32(env, argv[2], &y, &ny) ||
+      !get_i64(env, argv[3], &ys) || !get_f32_or_null(env, argv[4], &valid, &nvalid) || !get_i64(env, argv[5], &n) ||
+      !get_i64(env, argv[6], &k) || !get_f32(env, argv[7], &g, &ng))
+    THROW(env, "rankLoss: bad argument types");
+  if (n < 0 || k < 0 || zs < k || ys < k) THROW(env, "rankLoss: bad sizes");
+  if (nz < n * zs || ny < n * ys || ng < n * zs || (valid && nvalid < n * ys)) THROW(env, "rankLoss: array too short");
+  return make_double(env, xl_rank_loss(z, zs, y, ys, valid, n, k, g));
+}
+
+/* smoothnessLoss(x, n, m, w, left, grad) -> loss; smooth(x, n, m, w, left, out) */
+static napi_value SmoothOp(napi_env env, napi_callback_info info, int loss) {
+  size_t argc = 6;
+  napi_value argv[6];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 6) THROW(env, "smooth: expected 6 arguments");
+  float *x, *w, *o;
+  int64_t nx, nw, no, n, m, left;
+  if (!get_f32(env, argv[0], &x, &nx) || !get_i64(env, argv[1], &n) || !get_i64(env, argv[2], &m) ||
+      !get_f32(env, argv[3], &w, &nw) || !get_i64(env, argv[4], &left) || !get_f32(env, argv[5], &o, &no))
+    THROW(env, "smooth: bad argument types");
+  if (n < 0 || m < 0 || left < 0 || left >= nw) THROW(env, "smooth: bad sizes");
+  if (nx < n * m || no < n * m) THROW(env, "smooth: array too short");
+  if (loss) return make_double(env, xl_smoothness_loss(x, n, m, w, nw, left, o));
+  xl_smooth(x, n, m, w, nw, left, o);
+  return NULL;
+}
+static napi_value SmoothnessLoss(napi_env env, napi_callback_info info) { return SmoothOp(env, info, 1); }
+static napi_value Smooth(napi_env env, napi_callback_info info) { return SmoothOp(env, info, 0); }
+
+/* adamw(p, m, v, g, [b1, c1, b2, c2, decay, stepSize, invBc2Sqrt, eps]): p, m, v updated in place */
+static napi_value AdamW(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 5) THROW(env, "adamw: expected 5 arguments");
+  float *p, *m, *v, *g;
+  int64_t np, nm, nv, ng;
+  double h[8];
+  uint32_t len;
+  if (!get_f32(env, argv[0], &p, &np) || !get_f32(env, argv[1], &m, &nm) || !get_f32(env, argv[2], &v, &nv) ||
+      !get_f32(env, argv[3], &g, &ng) || napi_get_array_length(env, argv[4], &len) != napi_ok || len != 8)
+    THROW(env, "adamw: bad argument types");
+  for (uint32_t i = 0; i < 8; i++) {
+    napi_value e;
+    if (napi_get_element(env, argv[4], i, &e) != napi_ok || !get_f64(env, e, &h[i])) THROW(env, "adamw: bad hyper-parameters");
+  }
+  if (nm != np || nv != np || ng != np) THROW(env, "adamw: arrays differ in length");
+  xl_adamw(p, m, v, g, np, (float)h[0], (float)h[1], (float)h[2], (float)h[3], (float)h[4], (float)h[5], (float)h[6], (float)h[7]);
+  return NULL;
+}
+
 static napi_value SetThreads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -254,6 +330,10 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"im2col", NULL, Im2col, NULL, NULL, NULL, napi_default, NULL},
       {"col2im", NULL, Col2im, NULL, NULL, NULL, napi_default, NULL},
       {"gemm", NULL, Gemm, NULL, NULL, NULL, napi_default, NULL},
+      {"rankLoss", NULL, RankLoss, NULL, NULL, NULL, napi_default, NULL},
+      {"smoothnessLoss", NULL, SmoothnessLoss, NULL, NULL, NULL, napi_default, NULL},
+      {"smooth", NULL, Smooth, NULL, NULL, NULL, napi_default, NULL},
+      {"adamw", NULL, AdamW, NULL, NULL, NULL, napi_default, NULL},
       {"setThreads", NULL, SetThreads, NULL, NULL, NULL, napi_default, NULL},
       {"threads", NULL, Threads, NULL, NULL, NULL, napi_default, NULL},
       {"blasName", NULL, BlasName, NULL, NULL, NULL, napi_default, NULL},

@@ -47,6 +47,21 @@ void xl_im2col(const float *x, const xl_conv_geom *g, float *cols);
 /* The adjoint of im2col: dx (zeroed here) accumulates every column entry back onto its input pixel. */
 void xl_col2im(const float *cols, const xl_conv_geom *g, float *dx);
 
+/* Fused pairwise rank loss (src/train/losses/rank.ts) over the first k latent axes.
+ * z: [n, zStride] latents, y: [n, yStride] descriptors, valid: [n, yStride] 1/0 or NULL
+ * (NaN descriptors count as missing). Writes dL/dz into grad ([n, zStride], zero beyond
+ * axis k) and returns the loss. O(n^2 k) time, O(n) memory. */
+double xl_rank_loss(const float *z, int64_t zStride, const float *y, int64_t yStride, const float *valid,
+                    int64_t n, int64_t k, float *grad);
+/* Replicate-padded 1-D cross-correlation of each row of x [n, m] with w (size taps, left of centre). */
+void xl_smooth(const float *x, int64_t n, int64_t m, const float *w, int64_t size, int64_t left, float *out);
+/* mean((x - smooth(x))^2) over x [n, m]; writes its gradient w.r.t. x into grad. */
+double xl_smoothness_loss(const float *x, int64_t n, int64_t m, const float *w, int64_t size, int64_t left, float *grad);
+/* One AdamW step in place over flat parameters p, moments m, v and gradient g (src/train/adamw.ts);
+ * c1 = 1 - b1 and c2 = 1 - b2 come rounded from double, as the tfjs scalars there. */
+void xl_adamw(float *p, float *m, float *v, const float *g, int64_t n, float b1, float c1, float b2, float c2,
+              float decay, float stepSize, float invBc2Sqrt, float eps);
+
 void xl_set_threads(int n);
 int xl_threads(void);
 const char *xl_blas_name(void);

@@ -46,6 +46,21 @@ export interface NativeAddon {
   im2col(x: Float32Array, geom: number[], cols: Float32Array): void;
   /** Adjoint of im2col: sums patch rows back onto the image (dx is overwritten). */
   col2im(cols: Float32Array, geom: number[], dx: Float32Array): void;
+  /**
+   * Fused pairwise rank loss with force balance (src/train/losses/rank.ts) over the first k axes of
+   * z [n, zStride] against y [n, yStride] (valid: 1 known / 0 missing, or null; NaN counts as missing).
+   * Writes dLoss/dz into grad ([n, zStride], zero beyond axis k) and returns the loss.
+   */
+  rankLoss(z: Float32Array, zStride: number, y: Float32Array, yStride: number, valid: Float32Array | null, n: number, k: number, grad: Float32Array): number;
+  /** mean((x - smooth(x))^2) over rows of x [n, m] (replicate-padded taps w, `left` taps before the centre); writes d/dx into grad. */
+  smoothnessLoss(x: Float32Array, n: number, m: number, w: Float32Array, left: number, grad: Float32Array): number;
+  /** Replicate-padded smoothing of each row of x [n, m] with taps w (`left` before the centre) into out. */
+  smooth(x: Float32Array, n: number, m: number, w: Float32Array, left: number, out: Float32Array): void;
+  /**
+   * One AdamW step in place over flat p, m, v with gradient g (equal lengths);
+   * h = [beta1, 1 - beta1, beta2, 1 - beta2, decay, stepSize, 1 / sqrt(1 - beta2^t), epsilon].
+   */
+  adamw(p: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array, h: number[]): void;
   /** Sets the OpenBLAS and OpenMP thread count. */
   setThreads(n: number): void;
   threads(): number;

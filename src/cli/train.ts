@@ -25,7 +25,10 @@ interface TrainArgs {
 /** Command-line flags win over the config file; the merged config is what gets written to run.json. */
 function applyOverrides(cfg: TrainConfig, a: TrainArgs): TrainConfig {
   const out: TrainConfig = structuredClone(cfg);
-  if (a.data !== undefined) out.data.file = resolve(a.data);
+  if (a.data !== undefined) {
+    out.data.file = resolve(a.data);
+    delete out.data.synth; // --data replaces a generated source too
+  }
   if (a.epochs !== undefined) out.training.epochs = a.epochs;
   if (a.seed !== undefined) out.seed = a.seed;
   if (a.trials !== undefined) out.training.trials = a.trials;

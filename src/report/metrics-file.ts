@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { UserError, at } from '../util/errors.js';
 
 /** One epoch line of metrics.jsonl as the trainer writes it (src/train/epoch-record.ts); fields kept loose so older files still load. */
@@ -16,17 +16,11 @@ export interface EpochLine {
 }
 
 /**
- * Where a model's metrics.jsonl may live: the model directory itself, its
- * checkpoints/ folder, or the training run folder next to it. The first
- * that exists wins.
+ * A model's training curves: `xlatent train` copies the chosen trial's
+ * metrics.jsonl into the model directory; a run directory holds it in model/.
  */
 export function findMetricsFile(modelDir: string): string | undefined {
-  const candidates = [
-    join(modelDir, 'metrics.jsonl'),
-    join(modelDir, 'checkpoints', 'metrics.jsonl'),
-    join(modelDir, 'training', 'metrics.jsonl'),
-    join(dirname(modelDir), 'checkpoints', 'metrics.jsonl'),
-  ];
+  const candidates = [join(modelDir, 'metrics.jsonl'), join(modelDir, 'model', 'metrics.jsonl')];
   return candidates.find((p) => existsSync(p));
 }
 

@@ -1,5 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 
+import { f32Values, fusedNativeAddon } from '../../backends/native-fused.js';
+import type { NativeAddon } from '../../backends/native-addon.js';
+
 /**
  * Pairwise rank constraint tying latent axis i to descriptor i, with force
  * balance, as in RankAAE. For every ordered pair of rows (a, b) and every
@@ -18,12 +21,53 @@ import * as tf from '@tensorflow/tfjs';
  * @param latent [n, nStyle] latents; the first k axes are constrained
  * @param descriptors [n, k] descriptor values, missing entries replaced by any finite number
  * @param valid [n, k] 1 where the descriptor is known, 0 where missing; omit when none is missing
+ *
+ * On the 'native' backend this is one fused C call (rankLossFused); elsewhere
+ * the tf-op version (rankLossOps). Both give the same value and gradient.
  */
 export function rankLoss(latent: tf.Tensor2D, descriptors: tf.Tensor2D, valid?: tf.Tensor2D): tf.Scalar {
+  const addon = fusedNativeAddon();
+  return addon ? rankLossFused(addon, latent, descriptors, valid) : rankLossOps(latent, descriptors, valid);
+}
+
+function checkShapes(latent: tf.Tensor2D, descriptors: tf.Tensor2D, valid?: tf.Tensor2D): void {
   const [n, k] = descriptors.shape;
   if (latent.shape[0] !== n || latent.shape[1] < k) {
     throw new Error(`rankLoss: latent ${latent.shape} does not cover descriptors ${descriptors.shape}`);
   }
+  if (valid && !tf.util.arraysEqual(valid.shape, descriptors.shape)) {
+    throw new Error(`rankLoss: valid ${valid.shape} does not match descriptors ${descriptors.shape}`);
+  }
+}
+
+/**
+ * The rank loss as one native call: value and gradient in O(n^2 k) time
+ * with no n x n pair tensors (the tf-op version builds about ten of them).
+ * The gradient is computed with the value and saved, since the force-balance
+ * scale is a constant of the forward pass anyway. Parameters as rankLoss.
+ */
+export function rankLossFused(addon: NativeAddon, latent: tf.Tensor2D, descriptors: tf.Tensor2D, valid?: tf.Tensor2D): tf.Scalar {
+  checkShapes(latent, descriptors, valid);
+  const [n, k] = descriptors.shape;
+  const width = latent.shape[1];
+  const y = f32Values(descriptors);
+  const v = valid ? f32Values(valid) : null;
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const zIn = args[0] as tf.Tensor2D;
+    const save = args[1] as tf.GradSaveFunc;
+    const grad = new Float32Array(n * width);
+    const value = addon.rankLoss(f32Values(zIn), width, y, k, v, n, k, grad);
+    const g = tf.tensor2d(grad, [n, width]);
+    save([g]);
+    return { value: tf.scalar(value), gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(saved[0], dy) as tf.Tensor2D };
+  });
+  return op(latent) as tf.Scalar;
+}
+
+/** The rank loss in standard tf ops (any backend). Parameters as rankLoss. */
+export function rankLossOps(latent: tf.Tensor2D, descriptors: tf.Tensor2D, valid?: tf.Tensor2D): tf.Scalar {
+  checkShapes(latent, descriptors, valid);
+  const [n, k] = descriptors.shape;
   const z = k === latent.shape[1] ? latent : tf.slice(latent, [0, 0], [n, k]);
   // Target ordering of every pair, axis-major [k, n, n]; zero for ties and for pairs with a missing label.
   let t: tf.Tensor3D = tf.sign(pairwiseDifferences(descriptors));

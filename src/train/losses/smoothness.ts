@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 
+import { f32Values, fusedNativeAddon } from '../../backends/native-fused.js';
+
 /** Normalised Gaussian kernel of `size` taps centred at (size - 1) / 2. */
 export function gaussianKernel(size: number, sigma: number): Float32Array {
   const k = new Float32Array(size);
@@ -44,7 +46,23 @@ export function gaussianSmooth(x: tf.Tensor2D, kernel: Float32Array): tf.Tensor2
  *
  * @param xhat [n, m] decoder outputs
  * @param kernel taps from gaussianKernel
+ *
+ * On the 'native' backend the value and gradient come from one fused C call;
+ * elsewhere from tf ops (conv1d over the padded rows).
  */
 export function smoothnessLoss(xhat: tf.Tensor2D, kernel: Float32Array): tf.Scalar {
-  return tf.mean(tf.squaredDifference(xhat, gaussianSmooth(xhat, kernel)));
+  const addon = fusedNativeAddon();
+  if (!addon || kernel.length < 1) return tf.mean(tf.squaredDifference(xhat, gaussianSmooth(xhat, kernel)));
+  const [n, m] = xhat.shape;
+  const left = Math.floor((kernel.length - 1) / 2);
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const x = args[0] as tf.Tensor2D;
+    const save = args[1] as tf.GradSaveFunc;
+    const grad = new Float32Array(n * m);
+    const value = addon.smoothnessLoss(f32Values(x), n, m, kernel, left, grad);
+    const g = tf.tensor2d(grad, [n, m]);
+    save([g]);
+    return { value: tf.scalar(value), gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(saved[0], dy) as tf.Tensor2D };
+  });
+  return op(xhat) as tf.Scalar;
 }

@@ -1,0 +1,166 @@
+/* Fused training kernels of the xlatent 'native' backend (see kernels.h):
+ * whole loss terms and the optimizer update as single calls, replacing
+ * chains of tfjs ops whose per-op overhead and B x B x k temporaries
+ * dominated a RankAAE step. Every sum is accumulated per row in a fixed
+ * order and then combined serially, so results do not depend on the thread
+ * count. */
+#include "kernels.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+/* Rows of the pair loop below this size stay on one thread. */
+#define XL_RANK_PAR_MIN 256
+
+double xl_rank_loss(const float *z, int64_t zStride, const float *y, int64_t yStride, const float *valid,
+                    int64_t n, int64_t k, float *grad) {
+  if (n <= 0 || k <= 0) return 0.0;
+  float *zi = malloc(sizeof(float) * (size_t)n);
+  float *yi = malloc(sizeof(float) * (size_t)n);
+  float *vi = malloc(sizeof(float) * (size_t)n);
+  /* Per row a: sum_b t, sum_b t [prod > 0], #prod > 0, #prod < 0, sum prod, sum relu(prod). */
+  double *row = malloc(sizeof(double) * (size_t)n * 6);
+  for (int64_t a = 0; a < n; a++)
+    for (int64_t c = 0; c < zStride; c++) grad[a * zStride + c] = 0.0f;
+  double total = 0.0;
+  const int nt = xl_threads();
+  for (int64_t i = 0; i < k; i++) {
+    int64_t nv = 0;
+    for (int64_t a = 0; a < n; a++) {
+      const float ya = y[a * yStride + i];
+      const int ok = !isnan(ya) && (!valid || valid[a * yStride + i] != 0.0f);
+      zi[a] = z[a * zStride + i];
+      yi[a] = ok ? ya : 0.0f;
+      vi[a] = ok ? 1.0f : 0.0f;
+      nv += ok;
+    }
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && n >= XL_RANK_PAR_MIN)
+    for (int64_t a = 0; a < n; a++) {
+      double *r = row + a * 6;
+      if (vi[a] == 0.0f) {
+        for (int c = 0; c < 6; c++) r[c] = 0.0;
+        continue;
+      }
+      const float za = zi[a], ya = yi[a];
+      /* Integer-valued partial sums stay exact in float over <= 2^24 rows; the
+       * products are accumulated in double. Branch-free so the loop vectorizes. */
+      float sT = 0.0f, sTPos = 0.0f, nPos = 0.0f, nNeg = 0.0f;
+      double sP = 0.0, sR = 0.0;
+      for (int64_t b = 0; b < n; b++) {
+        const float d = ya - yi[b];
+        const float t = ((float)(d > 0.0f) - (float)(d < 0.0f)) * vi[b];
+        const float p = (za - zi[b]) * t;
+        const float isPos = (float)(p > 0.0f);
+        sT += t;
+        sTPos += t * isPos;
+        nPos += isPos;
+        nNeg += (float)(p < 0.0f);
+        sP += (double)p;
+        sR += (double)(p * isPos);
+      }
+      r[0] = sT; r[1] = sTPos; r[2] = nPos; r[3] = nNeg; r[4] = sP; r[5] = sR;
+    }
+    double sT = 0.0, pos = 0.0, neg = 0.0, sP = 0.0, sR = 0.0;
+    (void)sT;
+    for (int64_t a = 0; a < n; a++) {
+      pos += row[a * 6 + 2];
+      neg += row[a * 6 + 3];
+      sP += row[a * 6 + 4];
+      sR += row[a * 6 + 5];
+    }
+    const double pairs = fmax((double)nv * (double)nv - (double)nv, 1.0);
+    /* Force balance: the scale of correctly ordered pairs is a constant (no gradient). */
+    const double scaleMinusOne = neg / fmax(fmax(pos, neg), 1.0) - 1.0;
+    total += (sP + scaleMinusOne * sR) / pairs;
+    const double f = -2.0 / ((double)k * pairs);
+    for (int64_t a = 0; a < n; a++) grad[a * zStride + i] = (float)(f * (row[a * 6] + scaleMinusOne * row[a * 6 + 1]));
+  }
+  free(zi);
+  free(yi);
+  free(vi);
+  free(row);
+  return -total / (double)k;
+}
+
+/* Replicate-padded cross-correlation of one row: out[j] = sum_t w[t] x[clamp(j - left + t)]. */
+static void smooth_row(const float *x, int64_t m, const float *w, int64_t size, int64_t left, float *out) {
+  for (int64_t j = 0; j < m; j++) {
+    double s = 0.0;
+    for (int64_t t = 0; t < size; t++) {
+      int64_t p = j - left + t;
+      p = p < 0 ? 0 : (p >= m ? m - 1 : p);
+      s += (double)w[t] * (double)x[p];
+    }
+    out[j] = (float)s;
+  }
+}
+
+/* Adjoint of smooth_row, accumulated into dx. */
+static void smooth_row_adjoint(const float *dy, int64_t m, const float *w, int64_t size, int64_t left, double *dx) {
+  for (int64_t j = 0; j < m; j++) {
+    const double g = dy[j];
+    for (int64_t t = 0; t < size; t++) {
+      int64_t p = j - left + t;
+      p = p < 0 ? 0 : (p >= m ? m - 1 : p);
+      dx[p] += (double)w[t] * g;
+    }
+  }
+}
+
+void xl_smooth(const float *x, int64_t n, int64_t m, const float *w, int64_t size, int64_t left, float *out) {
+  const int nt = xl_threads();
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && n * m * size >= (1 << 20))
+  for (int64_t r = 0; r < n; r++) smooth_row(x + r * m, m, w, size, left, out + r * m);
+}
+
+double xl_smoothness_loss(const float *x, int64_t n, int64_t m, const float *w, int64_t size, int64_t left, float *grad) {
+  if (n <= 0 || m <= 0) return 0.0;
+  double *rowLoss = malloc(sizeof(double) * (size_t)n);
+  const int nt = xl_threads();
+  const double scale = 2.0 / ((double)n * (double)m);
+#pragma omp parallel num_threads(nt) if (nt > 1 && n * m * size >= (1 << 20))
+  {
+    float *s = malloc(sizeof(float) * (size_t)m * 2);
+    float *e = s + m;
+    double *acc = malloc(sizeof(double) * (size_t)m);
+#pragma omp for schedule(static)
+    for (int64_t r = 0; r < n; r++) {
+      const float *xr = x + r * m;
+      smooth_row(xr, m, w, size, left, s);
+      double l = 0.0;
+      /* e = x - S x: the loss is mean(e^2), its gradient 2/N (I - S)^T e. */
+      for (int64_t j = 0; j < m; j++) {
+        e[j] = xr[j] - s[j];
+        l += (double)e[j] * (double)e[j];
+        acc[j] = 0.0;
+      }
+      rowLoss[r] = l;
+      smooth_row_adjoint(e, m, w, size, left, acc);
+      for (int64_t j = 0; j < m; j++) grad[r * m + j] = (float)(scale * ((double)e[j] - acc[j]));
+    }
+    free(s);
+    free(acc);
+  }
+  double total = 0.0;
+  for (int64_t r = 0; r < n; r++) total += rowLoss[r];
+  free(rowLoss);
+  return total / ((double)n * (double)m);
+}
+
+void xl_adamw(float *p, float *m, float *v, const float *g, int64_t n, float b1, float c1, float b2, float c2,
+              float decay, float stepSize, float invBc2Sqrt, float eps) {
+  /* The arithmetic of src/train/adamw.ts, operation for operation in float. */
+  for (int64_t i = 0; i < n; i++) {
+    const float gi = g[i];
+    const float mi = m[i] * b1 + gi * c1;
+    const float vi = v[i] * b2 + (gi * gi) * c2;
+    m[i] = mi;
+    v[i] = vi;
+    const float denom = sqrtf(vi) * invBc2Sqrt + eps;
+    p[i] = p[i] * decay + (mi / denom) * -stepSize;
+  }
+}
