@@ -6,7 +6,7 @@
     {
       "target_name": "xlatent_native",
       "sources": ["src/addon.c", "src/kernels.c", "src/fused.c"],
-      "cflags": ["-O3", "-std=c11", "-fopenmp", "-Wall", "-Wno-unused-parameter"],
+      "cflags": ["-O3", "-std=gnu11", "-fno-trapping-math", "-fopenmp", "-Wall", "-Wno-unused-parameter"],
       "ldflags": ["-fopenmp"],
       "conditions": [
         ["xl_blas=='openblas'", {

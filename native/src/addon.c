@@ -323,20 +323,20 @@ static void tune_malloc(void) {
 static napi_value Init(napi_env env, napi_value exports) {
   tune_malloc();
   napi_property_descriptor props[] = {
-      {"binary", NULL, Binary, NULL, NULL, NULL, napi_default, NULL},
-      {"unary", NULL, Unary, NULL, NULL, NULL, napi_default, NULL},
-      {"reduce", NULL, Reduce, NULL, NULL, NULL, napi_default, NULL},
-      {"select", NULL, Select, NULL, NULL, NULL, napi_default, NULL},
-      {"im2col", NULL, Im2col, NULL, NULL, NULL, napi_default, NULL},
-      {"col2im", NULL, Col2im, NULL, NULL, NULL, napi_default, NULL},
-      {"gemm", NULL, Gemm, NULL, NULL, NULL, napi_default, NULL},
-      {"rankLoss", NULL, RankLoss, NULL, NULL, NULL, napi_default, NULL},
-      {"smoothnessLoss", NULL, SmoothnessLoss, NULL, NULL, NULL, napi_default, NULL},
-      {"smooth", NULL, Smooth, NULL, NULL, NULL, napi_default, NULL},
-      {"adamw", NULL, AdamW, NULL, NULL, NULL, napi_default, NULL},
-      {"setThreads", NULL, SetThreads, NULL, NULL, NULL, napi_default, NULL},
-      {"threads", NULL, Threads, NULL, NULL, NULL, napi_default, NULL},
-      {"blasName", NULL, BlasName, NULL, NULL, NULL, napi_default, NULL},
+      {"binary", NULL, Binary, NULL, NULL, NULL, napi_default_method, NULL},
+      {"unary", NULL, Unary, NULL, NULL, NULL, napi_default_method, NULL},
+      {"reduce", NULL, Reduce, NULL, NULL, NULL, napi_default_method, NULL},
+      {"select", NULL, Select, NULL, NULL, NULL, napi_default_method, NULL},
+      {"im2col", NULL, Im2col, NULL, NULL, NULL, napi_default_method, NULL},
+      {"col2im", NULL, Col2im, NULL, NULL, NULL, napi_default_method, NULL},
+      {"gemm", NULL, Gemm, NULL, NULL, NULL, napi_default_method, NULL},
+      {"rankLoss", NULL, RankLoss, NULL, NULL, NULL, napi_default_method, NULL},
+      {"smoothnessLoss", NULL, SmoothnessLoss, NULL, NULL, NULL, napi_default_method, NULL},
+      {"smooth", NULL, Smooth, NULL, NULL, NULL, napi_default_method, NULL},
+      {"adamw", NULL, AdamW, NULL, NULL, NULL, napi_default_method, NULL},
+      {"setThreads", NULL, SetThreads, NULL, NULL, NULL, napi_default_method, NULL},
+      {"threads", NULL, Threads, NULL, NULL, NULL, napi_default_method, NULL},
+      {"blasName", NULL, BlasName, NULL, NULL, NULL, napi_default_method, NULL},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

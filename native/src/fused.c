@@ -13,8 +13,46 @@
 #include <omp.h>
 #endif
 
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
+#define XL_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define XL_CLONES
+#endif
+
 /* Rows of the pair loop below this size stay on one thread. */
 #define XL_RANK_PAR_MIN 256
+
+/* One row a of the pair loop: sum_b t, sum_b t [prod > 0], #prod > 0, #prod < 0,
+ * sum prod, sum relu(prod), with t = sign(ya - yb) vb and prod = (za - zb) t.
+ * Branch-free with an OpenMP SIMD reduction (a fixed lane count, so the result
+ * does not depend on threads); built for AVX2 and baseline x86-64, picked at load. */
+XL_CLONES
+static void rank_row(float za, float ya, const float *zi, const float *yi, const float *vi, int64_t n, double *r) {
+  /* Integer-valued sums stay exact in float over <= 2^24 rows; the rows' sums of products
+   * (float, in 8 lanes) are added up in double by the caller. */
+  float sT = 0.0f, sTPos = 0.0f, nPos = 0.0f, nNeg = 0.0f;
+  float sP = 0.0f, sR = 0.0f;
+#pragma omp simd reduction(+ : sT, sTPos, nPos, nNeg, sP, sR)
+  for (int64_t b = 0; b < n; b++) {
+    const float d = ya - yi[b];
+    const float t = d > 0.0f ? vi[b] : (d < 0.0f ? -vi[b] : 0.0f);
+    const float p = (za - zi[b]) * t;
+    const float isPos = p > 0.0f ? 1.0f : 0.0f;
+    const float isNeg = p < 0.0f ? 1.0f : 0.0f;
+    sT += t;
+    sTPos += t * isPos;
+    nPos += isPos;
+    nNeg += isNeg;
+    sP += p;
+    sR += p * isPos;
+  }
+  r[0] = sT;
+  r[1] = sTPos;
+  r[2] = nPos;
+  r[3] = nNeg;
+  r[4] = sP;
+  r[5] = sR;
+}
 
 double xl_rank_loss(const float *z, int64_t zStride, const float *y, int64_t yStride, const float *valid,
                     int64_t n, int64_t k, float *grad) {
@@ -45,27 +83,9 @@ double xl_rank_loss(const float *z, int64_t zStride, const float *y, int64_t ySt
         for (int c = 0; c < 6; c++) r[c] = 0.0;
         continue;
       }
-      const float za = zi[a], ya = yi[a];
-      /* Integer-valued partial sums stay exact in float over <= 2^24 rows; the
-       * products are accumulated in double. Branch-free so the loop vectorizes. */
-      float sT = 0.0f, sTPos = 0.0f, nPos = 0.0f, nNeg = 0.0f;
-      double sP = 0.0, sR = 0.0;
-      for (int64_t b = 0; b < n; b++) {
-        const float d = ya - yi[b];
-        const float t = ((float)(d > 0.0f) - (float)(d < 0.0f)) * vi[b];
-        const float p = (za - zi[b]) * t;
-        const float isPos = (float)(p > 0.0f);
-        sT += t;
-        sTPos += t * isPos;
-        nPos += isPos;
-        nNeg += (float)(p < 0.0f);
-        sP += (double)p;
-        sR += (double)(p * isPos);
-      }
-      r[0] = sT; r[1] = sTPos; r[2] = nPos; r[3] = nNeg; r[4] = sP; r[5] = sR;
+      rank_row(zi[a], yi[a], zi, yi, vi, n, r);
     }
-    double sT = 0.0, pos = 0.0, neg = 0.0, sP = 0.0, sR = 0.0;
-    (void)sT;
+    double pos = 0.0, neg = 0.0, sP = 0.0, sR = 0.0;
     for (int64_t a = 0; a < n; a++) {
       pos += row[a * 6 + 2];
       neg += row[a * 6 + 3];
@@ -86,64 +106,72 @@ double xl_rank_loss(const float *z, int64_t zStride, const float *y, int64_t ySt
   return -total / (double)k;
 }
 
-/* Replicate-padded cross-correlation of one row: out[j] = sum_t w[t] x[clamp(j - left + t)]. */
-static void smooth_row(const float *x, int64_t m, const float *w, int64_t size, int64_t left, float *out) {
-  for (int64_t j = 0; j < m; j++) {
-    double s = 0.0;
-    for (int64_t t = 0; t < size; t++) {
-      int64_t p = j - left + t;
-      p = p < 0 ? 0 : (p >= m ? m - 1 : p);
-      s += (double)w[t] * (double)x[p];
-    }
-    out[j] = (float)s;
+/* Replicate-padded cross-correlation of one row: out[j] = sum_t w[t] x[clamp(j - left + t)].
+ * pad holds m + size - 1 floats. Loops run over j innermost so they vectorize. */
+XL_CLONES
+static void smooth_row(const float *x, int64_t m, const float *w, int64_t size, int64_t left, float *pad, float *out) {
+  const int64_t right = size - 1 - left;
+  for (int64_t j = 0; j < left; j++) pad[j] = x[0];
+  memcpy(pad + left, x, sizeof(float) * (size_t)m);
+  for (int64_t j = 0; j < right; j++) pad[left + m + j] = x[m - 1];
+  for (int64_t j = 0; j < m; j++) out[j] = w[0] * pad[j];
+  for (int64_t t = 1; t < size; t++) {
+    const float wt = w[t];
+    const float *pt = pad + t;
+    for (int64_t j = 0; j < m; j++) out[j] += wt * pt[j];
   }
 }
 
-/* Adjoint of smooth_row, accumulated into dx. */
-static void smooth_row_adjoint(const float *dy, int64_t m, const float *w, int64_t size, int64_t left, double *dx) {
-  for (int64_t j = 0; j < m; j++) {
-    const double g = dy[j];
-    for (int64_t t = 0; t < size; t++) {
-      int64_t p = j - left + t;
-      p = p < 0 ? 0 : (p >= m ? m - 1 : p);
-      dx[p] += (double)w[t] * g;
-    }
+/* Adjoint of smooth_row: dx = S^T dy, through the padded row (pad: m + size - 1 floats). */
+XL_CLONES
+static void smooth_row_adjoint(const float *dy, int64_t m, const float *w, int64_t size, int64_t left, float *pad, float *dx) {
+  const int64_t len = m + size - 1;
+  for (int64_t j = 0; j < len; j++) pad[j] = 0.0f;
+  for (int64_t t = 0; t < size; t++) {
+    const float wt = w[t];
+    float *pt = pad + t;
+    for (int64_t j = 0; j < m; j++) pt[j] += wt * dy[j];
   }
+  memcpy(dx, pad + left, sizeof(float) * (size_t)m);
+  for (int64_t j = 0; j < left; j++) dx[0] += pad[j];
+  for (int64_t j = left + m; j < len; j++) dx[m - 1] += pad[j];
 }
 
 void xl_smooth(const float *x, int64_t n, int64_t m, const float *w, int64_t size, int64_t left, float *out) {
   const int nt = xl_threads();
-#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && n * m * size >= (1 << 20))
-  for (int64_t r = 0; r < n; r++) smooth_row(x + r * m, m, w, size, left, out + r * m);
+#pragma omp parallel num_threads(nt) if (nt > 1 && n * m * size >= (1 << 22))
+  {
+    float *pad = malloc(sizeof(float) * (size_t)(m + size));
+#pragma omp for schedule(static)
+    for (int64_t r = 0; r < n; r++) smooth_row(x + r * m, m, w, size, left, pad, out + r * m);
+    free(pad);
+  }
 }
 
 double xl_smoothness_loss(const float *x, int64_t n, int64_t m, const float *w, int64_t size, int64_t left, float *grad) {
   if (n <= 0 || m <= 0) return 0.0;
   double *rowLoss = malloc(sizeof(double) * (size_t)n);
   const int nt = xl_threads();
-  const double scale = 2.0 / ((double)n * (double)m);
-#pragma omp parallel num_threads(nt) if (nt > 1 && n * m * size >= (1 << 20))
+  const float scale = (float)(2.0 / ((double)n * (double)m));
+#pragma omp parallel num_threads(nt) if (nt > 1 && n * m * size >= (1 << 22))
   {
-    float *s = malloc(sizeof(float) * (size_t)m * 2);
-    float *e = s + m;
-    double *acc = malloc(sizeof(double) * (size_t)m);
+    float *buf = malloc(sizeof(float) * (size_t)(4 * m + size));
+    float *s = buf, *e = buf + m, *adj = buf + 2 * m, *pad = buf + 3 * m;
 #pragma omp for schedule(static)
     for (int64_t r = 0; r < n; r++) {
       const float *xr = x + r * m;
-      smooth_row(xr, m, w, size, left, s);
+      smooth_row(xr, m, w, size, left, pad, s);
       double l = 0.0;
       /* e = x - S x: the loss is mean(e^2), its gradient 2/N (I - S)^T e. */
       for (int64_t j = 0; j < m; j++) {
         e[j] = xr[j] - s[j];
         l += (double)e[j] * (double)e[j];
-        acc[j] = 0.0;
       }
       rowLoss[r] = l;
-      smooth_row_adjoint(e, m, w, size, left, acc);
-      for (int64_t j = 0; j < m; j++) grad[r * m + j] = (float)(scale * ((double)e[j] - acc[j]));
+      smooth_row_adjoint(e, m, w, size, left, pad, adj);
+      for (int64_t j = 0; j < m; j++) grad[r * m + j] = scale * (e[j] - adj[j]);
     }
-    free(s);
-    free(acc);
+    free(buf);
   }
   double total = 0.0;
   for (int64_t r = 0; r < n; r++) total += rowLoss[r];

@@ -115,6 +115,34 @@ describe('synthetic XANES', () => {
 
   it('rejects bad options', async () => {
     expect(await userErrorOf(() => synthesizeXanes({ count: 0 }))).toMatch(/count must be a positive integer/);
-    expect(await userErrorOf(() => synthesizeXanes({ descriptors: ['XX' as 'OS'] }))).toMatch(/unknown synthetic descriptor "XX" \(available: OS, CN, BL\)/);
+    expect(await userErrorOf(() => synthesizeXanes({ descriptors: ['XX' as 'OS'] }))).toMatch(/unknown synthetic descriptor "XX" \(available: OS, CN, BL, EW, DW\)/);
+  });
+});
+
+describe('synthetic EW and DW descriptors', () => {
+  it('reports the edge width and damps the post-edge oscillation with DW, leaving OS/CN/BL data unchanged', async () => {
+    const base = synthesizeXanes({ count: 300, points: 160, noise: 0, seed: 4 });
+    const wide = synthesizeXanes({ count: 300, points: 160, noise: 0, seed: 4, descriptors: ['OS', 'CN', 'BL', 'EW', 'DW'] });
+    expect(wide.descriptorNames).toEqual(['OS', 'CN', 'BL', 'EW', 'DW']);
+    // OS, CN, BL draws are the same stream whether or not EW/DW are reported.
+    for (let i = 0; i < 300; i++) for (let j = 0; j < 3; j++) expect(wide.descriptors[i * 5 + j]).toBe(base.descriptors[i * 3 + j]);
+    const ew = Array.from({ length: 300 }, (_, i) => wide.descriptors[i * 5 + 3]);
+    const dw = Array.from({ length: 300 }, (_, i) => wide.descriptors[i * 5 + 4]);
+    expect(Math.min(...ew)).toBeGreaterThanOrEqual(1.2);
+    expect(Math.max(...ew)).toBeLessThanOrEqual(1.8);
+    expect(Math.min(...dw)).toBeGreaterThanOrEqual(0.001);
+    expect(Math.max(...dw)).toBeLessThanOrEqual(0.008);
+    // Larger DW leaves less oscillation: distance to the fully damped spectrum falls monotonically.
+    const { synthSpectrum } = await import('../../src/data/synth.js');
+    const energies = Array.from({ length: 160 }, (_, c) => 7100 + c * 0.5);
+    const oscillation = (DW: number) => {
+      const a = new Float64Array(160);
+      const flat = new Float64Array(160);
+      synthSpectrum({ OS: 3, CN: 5, BL: 2, edgeWidth: 1.5, DW }, energies, a);
+      synthSpectrum({ OS: 3, CN: 5, BL: 2, edgeWidth: 1.5, DW: 10 }, energies, flat);
+      return a.reduce((s, v, c) => s + Math.abs(v - flat[c]), 0);
+    };
+    const levels = [0.001, 0.003, 0.005, 0.008].map(oscillation);
+    for (let i = 1; i < levels.length; i++) expect(levels[i]).toBeLessThan(levels[i - 1]);
   });
 });

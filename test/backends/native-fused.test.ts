@@ -1,0 +1,183 @@
+/**
+ * The native backend's fused training kernels (rank loss, smoothness loss,
+ * AdamW step) against the tf-op implementations they replace, on seeded
+ * random data with ties, missing and NaN descriptors. Skips when the addon
+ * is not built.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { loadNativeAddon, type NativeAddon } from '../../src/backends/native-addon.js';
+import { registerNativeBackend } from '../../src/backends/native-backend.js';
+import { fusedNativeAddon } from '../../src/backends/native-fused.js';
+import { AdamW } from '../../src/train/adamw.js';
+import { rankLoss, rankLossFused, rankLossOps } from '../../src/train/losses/rank.js';
+import { gaussianKernel, gaussianSmooth, smoothnessLoss } from '../../src/train/losses/smoothness.js';
+import { Rng } from '../../src/util/random.js';
+
+const load = loadNativeAddon();
+
+/** |a - b| <= rtol * max(|b|, mean |b|) elementwise. */
+function expectClose(a: ArrayLike<number>, b: ArrayLike<number>, rtol = 1e-5) {
+  expect(a.length).toBe(b.length);
+  let mean = 0;
+  for (let i = 0; i < b.length; i++) mean += Math.abs(b[i]) / b.length;
+  for (let i = 0; i < b.length; i++) {
+    expect(Number.isFinite(a[i])).toBe(true);
+    expect(Math.abs(a[i] - b[i])).toBeLessThanOrEqual(rtol * Math.max(Math.abs(b[i]), mean) + 1e-12);
+  }
+}
+
+/** Value and gradient w.r.t. the first argument of a scalar loss. */
+function valueAndGrad(f: (z: tf.Tensor2D) => tf.Scalar, z: tf.Tensor2D): { value: number; grad: Float32Array } {
+  const { value, grad } = tf.valueAndGrad((x: tf.Tensor) => f(x as tf.Tensor2D))(z);
+  const out = { value: value.dataSync()[0], grad: grad.dataSync() as Float32Array };
+  tf.dispose([value, grad]);
+  return out;
+}
+
+/**
+ * Latents, descriptors with ties (values on a coarse grid) and, optionally, missing
+ * entries handled as the trainer does: NaN replaced by 0 in y, valid = 0 there.
+ */
+function rankData(n: number, width: number, k: number, seed: number, missing: number) {
+  const rng = new Rng(seed);
+  const z = new Float32Array(n * width);
+  rng.fillNormal(z);
+  const y = new Float32Array(n * k);
+  const valid = new Float32Array(n * k).fill(1);
+  for (let i = 0; i < y.length; i++) {
+    y[i] = Math.round(rng.uniform() * 12) / 4;
+    if (rng.uniform() < missing) {
+      y[i] = 0;
+      valid[i] = 0;
+    }
+  }
+  return { z, y, valid };
+}
+
+describe.skipIf(!load.ok)(`fused native training kernels${load.ok ? '' : ` (skipped: ${(load as { error: string }).error})`}`, () => {
+  let addon: NativeAddon;
+  beforeAll(async () => {
+    addon = registerNativeBackend();
+    await tf.setBackend('native');
+  });
+  afterAll(async () => {
+    await tf.setBackend('cpu');
+  });
+
+  it('is used only on the native backend', async () => {
+    expect(fusedNativeAddon()).toBeDefined();
+    await tf.setBackend('cpu');
+    expect(fusedNativeAddon()).toBeUndefined();
+    await tf.setBackend('native');
+  });
+
+  for (const [label, n, width, k, missing] of [
+    ['no missing labels', 300, 6, 5, 0],
+    ['missing labels', 257, 6, 5, 0.2],
+    ['one axis, latent wider than k', 64, 3, 1, 0.1],
+  ] as const) {
+    it(`rank loss: fused value and gradient equal the tf-op version (${label})`, () => {
+      const d = rankData(n, width, k, 11 + n, missing);
+      const z = tf.tensor2d(d.z, [n, width]);
+      const y = tf.tensor2d(d.y, [n, k]);
+      const valid = missing > 0 ? tf.tensor2d(d.valid, [n, k]) : undefined;
+      const fused = valueAndGrad((x) => rankLossFused(addon, x, y, valid), z);
+      const ops = valueAndGrad((x) => rankLossOps(x, y, valid), z);
+      expectClose([fused.value], [ops.value]);
+      expectClose(fused.grad, ops.grad);
+      // Axes beyond k get no gradient; the dispatching rankLoss takes the fused path here.
+      for (let a = 0; a < n; a++) for (let c = k; c < width; c++) expect(fused.grad[a * width + c]).toBe(0);
+      expect(valueAndGrad((x) => rankLoss(x, y, valid), z).value).toBe(fused.value);
+      tf.dispose([z, y, valid].filter((t): t is tf.Tensor2D => t !== undefined));
+    });
+  }
+
+  it('rank loss: NaN descriptors count as missing', () => {
+    const n = 80;
+    const k = 2;
+    const d = rankData(n, k, k, 5, 0.25);
+    const yNan = d.y.map((v, i) => (d.valid[i] === 0 ? NaN : v));
+    const z = tf.tensor2d(d.z, [n, k]);
+    const masked = valueAndGrad((x) => rankLossFused(addon, x, tf.tensor2d(d.y, [n, k]), tf.tensor2d(d.valid, [n, k])), z);
+    const nan = valueAndGrad((x) => rankLossFused(addon, x, tf.tensor2d(yNan, [n, k])), z);
+    expect(nan.value).toBe(masked.value);
+    expect(Array.from(nan.grad)).toEqual(Array.from(masked.grad));
+    z.dispose();
+  });
+
+  it('rank loss: the force-balance scale engages once most pairs are ordered', () => {
+    // Latent = descriptor + small noise: nearly every pair is right, so the
+    // correctly ordered pairs are down-weighted (loss well above -mean(prod)).
+    const n = 200;
+    const rng = new Rng(3);
+    const y = Float32Array.from({ length: n }, () => rng.uniform());
+    const z = Float32Array.from(y, (v) => v + 0.05 * rng.normal());
+    const zt = tf.tensor2d(z, [n, 1]);
+    const yt = tf.tensor2d(y, [n, 1]);
+    const fused = valueAndGrad((x) => rankLossFused(addon, x, yt), zt);
+    const ops = valueAndGrad((x) => rankLossOps(x, yt), zt);
+    expectClose([fused.value], [ops.value]);
+    expectClose(fused.grad, ops.grad);
+    tf.dispose([zt, yt]);
+  });
+
+  it('smoothness loss: fused value and gradient equal the conv1d version on cpu', async () => {
+    const n = 37;
+    const m = 90;
+    const x = new Float32Array(n * m);
+    new Rng(9).fillNormal(x);
+    for (const [size, sigma] of [[17, 3], [4, 1], [2, 0.5]] as const) {
+      const kernel = gaussianKernel(size, sigma);
+      const f = (t: tf.Tensor2D) => smoothnessLoss(t, kernel);
+      const z = tf.tensor2d(x, [n, m]);
+      const fused = valueAndGrad(f, z);
+      z.dispose();
+      await tf.setBackend('cpu');
+      const zc = tf.tensor2d(x, [n, m]);
+      const ref = valueAndGrad(f, zc);
+      const smoothRef = gaussianSmooth(zc, kernel).dataSync();
+      tf.dispose(zc);
+      await tf.setBackend('native');
+      expectClose([fused.value], [ref.value]);
+      expectClose(fused.grad, ref.grad);
+      const smooth = new Float32Array(n * m);
+      addon.smooth(x, n, m, kernel, Math.floor((size - 1) / 2), smooth);
+      expectClose(smooth, smoothRef);
+    }
+  });
+
+  it('AdamW: the native update equals the tf-op update on cpu bit for bit', async () => {
+    const rng = new Rng(21);
+    const shapes = [[7, 5], [5], [3, 4]];
+    const init = shapes.map((s) => rng.fillNormal(new Float32Array(s.reduce((a, b) => a * b, 1))) as Float32Array);
+    const gradSeq = [0, 1, 2].map(() => init.map((p) => rng.fillNormal(new Float32Array(p.length)) as Float32Array));
+    const run = async (backend: string) => {
+      await tf.setBackend(backend);
+      const params = init.map((p, i) => tf.variable(tf.tensor(p, shapes[i])));
+      const opt = new AdamW(params, { lr: 0.01, beta1: 0.9, beta2: 0.999, weightDecay: 0.01 });
+      gradSeq.forEach((gs, step) => {
+        // The second parameter gets no gradient in the middle step (treated as zero).
+        const grads: tf.NamedTensorMap = {};
+        params.forEach((p, i) => {
+          if (!(step === 1 && i === 1)) grads[p.name] = tf.tensor(gs[i], shapes[i]);
+        });
+        opt.applyGradients(grads);
+        tf.dispose(Object.values(grads));
+      });
+      const out = {
+        params: params.map((p) => Array.from(p.dataSync())),
+        moments: opt.namedVariables().map(([, v]) => Array.from(v.dataSync())),
+      };
+      expect(params.map((p) => p.shape)).toEqual(shapes);
+      tf.dispose(params);
+      opt.dispose();
+      return out;
+    };
+    const ref = await run('cpu');
+    const got = await run('native');
+    expect(got).toEqual(ref);
+    expect(got.params[0]).not.toEqual(Array.from(init[0]));
+  });
+});
