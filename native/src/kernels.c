@@ -200,6 +200,87 @@ void xl_compare(int op, const float *a, const int64_t *aStr, const float *b, con
 /* softplus(x) == exp(x) below this and == x above its negation, within float epsilon (as tfjs). */
 static const float SOFTPLUS_T = -13.942385152878742f; /* log(2^-23) + 2 */
 
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
+#define XL_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define XL_CLONES
+#endif
+
+static inline float bits_to_float(int32_t i) {
+  float f;
+  memcpy(&f, &i, sizeof f);
+  return f;
+}
+
+/* e^x to about 2 ulp, branch-free so loops over it vectorize (glibc's expf and
+ * log1pf do not, and log1pf alone cost ~40 ns per element): Cephes' polynomial on
+ * x - n ln2, then 2^n applied in two halves so results underflow gradually like
+ * Math.exp's. Overflows to +inf above ~88.7, NaN stays NaN. */
+static inline float fast_expf(float x) {
+  const float xc = x < -104.0f ? -104.0f : (x > 89.0f ? 89.0f : x);
+  const float n = floorf(xc * 1.44269504088896341f + 0.5f);
+  float r = xc - n * 0.693359375f;
+  r = r - n * -2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  const float y = p * r * r + r + 1.0f;
+  const int32_t ni = (int32_t)n;
+  const int32_t n1 = ni / 2, n2 = ni - n1;
+  const float out = y * bits_to_float((n1 + 127) << 23) * bits_to_float((n2 + 127) << 23);
+  return x != x ? x : out;
+}
+
+/* log(u) for u in [1, 2] (Cephes logf: 1 ulp), branch-free. */
+static inline float fast_log_1to2(float u) {
+  const int big = u > 1.41421356237f;
+  const float m = big ? 0.5f * u : u;
+  const float e = big ? 1.0f : 0.0f;
+  const float x = m - 1.0f;
+  const float z = x * x;
+  float y = 7.0376836292e-2f;
+  y = y * x - 1.1514610310e-1f;
+  y = y * x + 1.1676998740e-1f;
+  y = y * x - 1.2420140846e-1f;
+  y = y * x + 1.4249322787e-1f;
+  y = y * x - 1.6668057665e-1f;
+  y = y * x + 2.0000714765e-1f;
+  y = y * x - 2.4999993993e-1f;
+  y = y * x + 3.3333331174e-1f;
+  y = y * x * z;
+  y += -2.12194440e-4f * e;
+  y += -0.5f * z;
+  return x + y + 0.693359375f * e;
+}
+
+/* log(1 + e) for e in [0, 1]: log(u) e / (u - 1) with u = 1 + e cancels u's rounding (Goldberg). */
+static inline float fast_log1p_01(float e) {
+  const float u = 1.0f + e;
+  const float d = u - 1.0f;
+  return d == 0.0f ? e : fast_log_1to2(u) * (e / d);
+}
+
+/* softplus = max(x, 0) + log1p(e^-|x|), with tfjs's cut-offs: e^x below SOFTPLUS_T, x above -SOFTPLUS_T. */
+XL_CLONES
+static void softplus_range(const float *x, float *out, int64_t i0, int64_t i1) {
+  for (int64_t i = i0; i < i1; i++) {
+    const float v = x[i];
+    const float ex = fast_expf(-fabsf(v));
+    const float mid = (v > 0.0f ? v : 0.0f) + fast_log1p_01(ex);
+    const float r = v < SOFTPLUS_T ? ex : (v > -SOFTPLUS_T ? v : mid);
+    out[i] = v != v ? v : r;
+  }
+}
+
+/* 1 / (1 + e^-x). */
+XL_CLONES
+static void sigmoid_range(const float *x, float *out, int64_t i0, int64_t i1) {
+  for (int64_t i = i0; i < i1; i++) out[i] = 1.0f / (1.0f + fast_expf(-x[i]));
+}
+
 #define XL_UNARY(EXPR) \
   for (int64_t i = i0; i < i1; i++) { const float v = x[i]; out[i] = (float)(EXPR); }
 
@@ -215,10 +296,8 @@ static void unary_range(int op, const float *x, float *out, int64_t i0, int64_t 
     case XL_LOG: XL_UNARY(logf(v)); break;
     case XL_LOG1P: XL_UNARY(log1pf(v)); break;
     case XL_EXPM1: XL_UNARY(expm1f(v)); break;
-    case XL_SIGMOID: XL_UNARY(1.0f / (1.0f + expf(-v))); break;
-    case XL_SOFTPLUS:
-      XL_UNARY(v < SOFTPLUS_T ? expf(v) : (v > -SOFTPLUS_T ? v : log1pf(expf(v))));
-      break;
+    case XL_SIGMOID: sigmoid_range(x, out, i0, i1); break;
+    case XL_SOFTPLUS: softplus_range(x, out, i0, i1); break;
     case XL_RELU: XL_UNARY(blendf(v <= 0, 0.0f, v)); break; /* -0 -> +0 as Math.max(0, x); NaN stays */
     case XL_RELU6: XL_UNARY(isnan(v) ? v : (v < 0 ? 0.0f : (v > 6 ? 6.0f : v))); break;
     case XL_ELU: XL_UNARY(v >= 0 ? v : expm1f(v)); break;

@@ -258,7 +258,8 @@ export async function runTraining(cfg: TrainConfig, opts: RunOptions & { extraWo
   }
   mkdirSync(paths.out, { recursive: true });
   writeJsonAtomic(paths.resolvedConfig, cfg);
-  writeJsonAtomic(paths.runJson, { config: cfg, environment: environmentInfo(), backend: opts.backend, started: new Date().toISOString() });
+  const runInfo = { config: cfg, environment: environmentInfo(), backend: opts.backend, started: new Date().toISOString() };
+  writeJsonAtomic(paths.runJson, runInfo);
   for (const w of data.warnings) opts.log(`warning: ${w}`);
   opts.log(
     `data: ${data.dataset.n} spectra x ${data.dataset.m} points from ${cfg.data.file}; split train ${data.train.n} / validation ${data.validation.n} / test ${data.test.n}; descriptors ${cfg.data.descriptors.join(', ')}`,
@@ -284,5 +285,16 @@ export async function runTraining(cfg: TrainConfig, opts: RunOptions & { extraWo
     results = [];
     for (const t of trialIds) results.push(await runTrial(cfg, data, t, opts));
   }
-  return { paths, ...(await finalizeRun(cfg, data, results, opts)) };
+  const final = await finalizeRun(cfg, data, results, opts);
+  const peakRssMiB = Math.round(process.resourceUsage().maxRSS / 1024);
+  writeJsonAtomic(paths.runJson, {
+    ...runInfo,
+    finished: new Date().toISOString(),
+    seconds: (Date.now() - Date.parse(runInfo.started)) / 1000,
+    // Peak resident memory of this process (worker processes report their own in their logs).
+    peakRssMiB,
+    chosenTrial: final.best.trial,
+  });
+  opts.log(`done in ${((Date.now() - Date.parse(runInfo.started)) / 1000).toFixed(1)} s, peak memory ${peakRssMiB} MiB`);
+  return { paths, ...final };
 }
