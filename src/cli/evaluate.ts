@@ -7,7 +7,7 @@ import { resampleForModel } from '../export/embed.js';
 import { readModelDir, type ModelBundle } from '../export/model-dir.js';
 import { gridValues } from '../export/metadata.js';
 import type { ThresholdClassifier } from '../metrics/classification.js';
-import { evaluateLatents, formatEvaluation, type Evaluation } from '../metrics/evaluation.js';
+import { classifierFromJson, evaluateLatents, formatEvaluation, type Evaluation } from '../metrics/evaluation.js';
 import { runNetwork } from '../model/infer.js';
 import { prepareData } from '../pipeline/prepare-data.js';
 import { UserError } from '../util/errors.js';
@@ -17,9 +17,7 @@ function storedClassifiers(model: ModelBundle): Record<string, ThresholdClassifi
   const ev = (model.metadata.metrics as { evaluation?: Evaluation }).evaluation;
   const out: Record<string, ThresholdClassifier> = {};
   for (const [name, s] of Object.entries(ev?.descriptors ?? {})) {
-    if (s.classifier) {
-      out[name] = { classes: s.classifier.classes, cuts: s.classifier.cuts, direction: s.classifier.direction, trainAccuracy: s.classifier.trainAccuracy };
-    }
+    if (s.classifier) out[name] = classifierFromJson(s.classifier);
   }
   return out;
 }

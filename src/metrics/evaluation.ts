@@ -160,10 +160,11 @@ export function formatEvaluation(ev: Evaluation): string {
   const lines: string[] = [];
   lines.push(`Evaluation on the ${ev.split} split (${ev.n} spectra)`);
   lines.push('');
-  lines.push('descriptor   axis  spearman   R2(lin)  R2(quad)  F1(thresh)');
+  const w = Math.max(10, ...Object.keys(ev.descriptors).map((nm) => nm.length)) + 2;
+  lines.push(`${'descriptor'.padEnd(w)} axis  spearman   R2(lin)  R2(quad)  F1(thresh)`);
   for (const [name, s] of Object.entries(ev.descriptors)) {
     lines.push(
-      `${name.padEnd(12)} ${String(s.axis).padStart(4)}  ${f(s.spearman).padStart(8)}  ${f(s.r2).padStart(8)}  ${f(s.r2Quadratic).padStart(8)}  ${s.classifier ? f(s.classifier.weightedF1).padStart(10) : '         -'}`,
+      `${name.padEnd(w)} ${String(s.axis).padStart(4)}  ${f(s.spearman).padStart(8)}  ${f(s.r2).padStart(8)}  ${f(s.r2Quadratic).padStart(8)}  ${s.classifier ? f(s.classifier.weightedF1).padStart(10) : '         -'}`,
     );
   }
   lines.push('');
@@ -180,4 +181,22 @@ export function formatEvaluation(ev: Evaluation): string {
     );
   }
   return lines.join('\n');
+}
+
+/**
+ * Restores a threshold classifier stored in JSON. JSON has no infinities, so
+ * an empty end class (cut at -Infinity or +Infinity) comes back as null: a
+ * null before the first finite cut is -Infinity, one after it +Infinity.
+ */
+export function classifierFromJson(c: { classes: number[]; cuts: (number | null)[]; direction: 1 | -1; trainAccuracy?: number }): ThresholdClassifier {
+  let seenFinite = false;
+  const cuts = c.cuts.map((v) => {
+    if (typeof v === 'number' && Number.isFinite(v)) {
+      seenFinite = true;
+      return v;
+    }
+    if (typeof v === 'number') return v;
+    return seenFinite ? Infinity : -Infinity;
+  });
+  return { classes: c.classes, cuts, direction: c.direction, trainAccuracy: c.trainAccuracy ?? NaN };
 }
