@@ -282,6 +282,76 @@ static napi_value AdamW(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* Reads argv[i] as a Float32Array of at least `need` elements into *out; 0 on failure. */
+static int f32_arg(napi_env env, napi_value v, int64_t need, float **out) {
+  int64_t len;
+  return get_f32(env, v, out, &len) && len >= need;
+}
+
+/* bnTrainForward(x, n, h, eps, out, mean, variance, rstd) */
+static napi_value BnTrainForward(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value argv[8];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int64_t n, h;
+  double eps;
+  float *x, *o, *m, *v, *r;
+  if (argc != 8 || !get_i64(env, argv[1], &n) || !get_i64(env, argv[2], &h) || !get_f64(env, argv[3], &eps) || n <= 0 || h <= 0)
+    THROW(env, "bnTrainForward: bad arguments");
+  if (!f32_arg(env, argv[0], n * h, &x) || !f32_arg(env, argv[4], n * h, &o) || !f32_arg(env, argv[5], h, &m) ||
+      !f32_arg(env, argv[6], h, &v) || !f32_arg(env, argv[7], h, &r))
+    THROW(env, "bnTrainForward: arrays missing or too short");
+  xl_bn_train_fwd(x, n, h, (float)eps, o, m, v, r);
+  return NULL;
+}
+
+/* bnTrainBackward(dy, y, rstd, n, h, dx) */
+static napi_value BnTrainBackward(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int64_t n, h;
+  float *dy, *y, *r, *dx;
+  if (argc != 6 || !get_i64(env, argv[3], &n) || !get_i64(env, argv[4], &h) || n <= 0 || h <= 0) THROW(env, "bnTrainBackward: bad arguments");
+  if (!f32_arg(env, argv[0], n * h, &dy) || !f32_arg(env, argv[1], n * h, &y) || !f32_arg(env, argv[2], h, &r) ||
+      !f32_arg(env, argv[5], n * h, &dx))
+    THROW(env, "bnTrainBackward: arrays missing or too short");
+  xl_bn_train_bwd(dy, y, r, n, h, dx);
+  return NULL;
+}
+
+/* preluBackward(dy, x, alpha, n, h, dx, dalpha) */
+static napi_value PreluBackward(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int64_t n, h;
+  float *dy, *x, *a, *dx, *da;
+  if (argc != 7 || !get_i64(env, argv[3], &n) || !get_i64(env, argv[4], &h) || n <= 0 || h <= 0) THROW(env, "preluBackward: bad arguments");
+  if (!f32_arg(env, argv[0], n * h, &dy) || !f32_arg(env, argv[1], n * h, &x) || !f32_arg(env, argv[2], h, &a) ||
+      !f32_arg(env, argv[5], n * h, &dx) || !f32_arg(env, argv[6], h, &da))
+    THROW(env, "preluBackward: arrays missing or too short");
+  xl_prelu_bwd(dy, x, a, n, h, dx, da);
+  return NULL;
+}
+
+/* bnInfer(x, rows, h, mean, variance, scale, offset, eps, out) */
+static napi_value BnInfer(napi_env env, napi_callback_info info) {
+  size_t argc = 9;
+  napi_value argv[9];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int64_t rows, h;
+  double eps;
+  float *x, *m, *v, *s, *o, *out;
+  if (argc != 9 || !get_i64(env, argv[1], &rows) || !get_i64(env, argv[2], &h) || !get_f64(env, argv[7], &eps) || rows <= 0 || h <= 0)
+    THROW(env, "bnInfer: bad arguments");
+  if (!f32_arg(env, argv[0], rows * h, &x) || !f32_arg(env, argv[3], h, &m) || !f32_arg(env, argv[4], h, &v) ||
+      !f32_arg(env, argv[5], h, &s) || !f32_arg(env, argv[6], h, &o) || !f32_arg(env, argv[8], rows * h, &out))
+    THROW(env, "bnInfer: arrays missing or too short");
+  xl_bn_infer(x, rows, h, m, v, s, o, eps, out);
+  return NULL;
+}
+
 static napi_value SetThreads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -334,6 +404,10 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"smoothnessLoss", NULL, SmoothnessLoss, NULL, NULL, NULL, napi_default_method, NULL},
       {"smooth", NULL, Smooth, NULL, NULL, NULL, napi_default_method, NULL},
       {"adamw", NULL, AdamW, NULL, NULL, NULL, napi_default_method, NULL},
+      {"bnTrainForward", NULL, BnTrainForward, NULL, NULL, NULL, napi_default_method, NULL},
+      {"bnTrainBackward", NULL, BnTrainBackward, NULL, NULL, NULL, napi_default_method, NULL},
+      {"preluBackward", NULL, PreluBackward, NULL, NULL, NULL, napi_default_method, NULL},
+      {"bnInfer", NULL, BnInfer, NULL, NULL, NULL, napi_default_method, NULL},
       {"setThreads", NULL, SetThreads, NULL, NULL, NULL, napi_default_method, NULL},
       {"threads", NULL, Threads, NULL, NULL, NULL, napi_default_method, NULL},
       {"blasName", NULL, BlasName, NULL, NULL, NULL, napi_default_method, NULL},

@@ -192,3 +192,66 @@ void xl_adamw(float *p, float *m, float *v, const float *g, int64_t n, float b1,
     p[i] = p[i] * decay + (mi / denom) * -stepSize;
   }
 }
+
+/* Column statistics accumulate in double, rows in order, so results do not depend on threads. */
+void xl_bn_train_fwd(const float *x, int64_t n, int64_t h, float eps, float *out, float *mean, float *var, float *rstd) {
+  double *s = calloc((size_t)h * 2, sizeof(double));
+  double *q = s + h;
+  for (int64_t i = 0; i < n; i++)
+    for (int64_t j = 0; j < h; j++) s[j] += x[i * h + j];
+  for (int64_t j = 0; j < h; j++) mean[j] = (float)(s[j] / (double)n);
+  for (int64_t i = 0; i < n; i++)
+    for (int64_t j = 0; j < h; j++) {
+      const double c = (double)(x[i * h + j] - mean[j]);
+      q[j] += c * c;
+    }
+  for (int64_t j = 0; j < h; j++) {
+    var[j] = (float)(q[j] / (double)n);
+    rstd[j] = (float)(1.0 / sqrt((double)var[j] + (double)eps));
+  }
+  for (int64_t i = 0; i < n; i++)
+    for (int64_t j = 0; j < h; j++) out[i * h + j] = (x[i * h + j] - mean[j]) * rstd[j];
+  free(s);
+}
+
+void xl_bn_train_bwd(const float *dy, const float *y, const float *rstd, int64_t n, int64_t h, float *dx) {
+  double *s = calloc((size_t)h * 2, sizeof(double));
+  double *q = s + h;
+  for (int64_t i = 0; i < n; i++)
+    for (int64_t j = 0; j < h; j++) {
+      s[j] += dy[i * h + j];
+      q[j] += (double)dy[i * h + j] * (double)y[i * h + j];
+    }
+  float *ms = malloc(sizeof(float) * (size_t)h * 2);
+  float *mq = ms + h;
+  for (int64_t j = 0; j < h; j++) {
+    ms[j] = (float)(s[j] / (double)n);
+    mq[j] = (float)(q[j] / (double)n);
+  }
+  for (int64_t i = 0; i < n; i++)
+    for (int64_t j = 0; j < h; j++) dx[i * h + j] = rstd[j] * (dy[i * h + j] - ms[j] - y[i * h + j] * mq[j]);
+  free(s);
+  free(ms);
+}
+
+void xl_prelu_bwd(const float *dy, const float *x, const float *alpha, int64_t n, int64_t h, float *dx, float *dalpha) {
+  double *s = calloc((size_t)h, sizeof(double));
+  for (int64_t i = 0; i < n; i++)
+    for (int64_t j = 0; j < h; j++) {
+      const float v = x[i * h + j], g = dy[i * h + j];
+      const int pos = v > 0.0f;
+      dx[i * h + j] = pos ? g : g * alpha[j];
+      s[j] += pos ? 0.0 : (double)(g * v);
+    }
+  for (int64_t j = 0; j < h; j++) dalpha[j] = (float)s[j];
+  free(s);
+}
+
+void xl_bn_infer(const float *x, int64_t rows, int64_t h, const float *mean, const float *var, const float *scale,
+                 const float *offset, double eps, float *out) {
+  for (int64_t i = 0; i < rows; i++)
+    for (int64_t j = 0; j < h; j++) {
+      const double v = (double)offset[j] + ((double)x[i * h + j] - (double)mean[j]) * (double)scale[j] / sqrt((double)var[j] + eps);
+      out[i * h + j] = (float)v;
+    }
+}

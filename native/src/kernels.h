@@ -62,6 +62,18 @@ double xl_smoothness_loss(const float *x, int64_t n, int64_t m, const float *w, 
 void xl_adamw(float *p, float *m, float *v, const float *g, int64_t n, float b1, float c1, float b2, float c2,
               float decay, float stepSize, float invBc2Sqrt, float eps);
 
+/* Training-mode affine-free batch norm of x [n, h]: out = (x - mean) * rstd with the batch mean,
+ * biased variance var and rstd = 1 / sqrt(var + eps) per column (all written). */
+void xl_bn_train_fwd(const float *x, int64_t n, int64_t h, float eps, float *out, float *mean, float *var, float *rstd);
+/* Its gradient: dx = rstd * (dy - mean(dy) - y * mean(dy * y)) per column, y the forward output. */
+void xl_bn_train_bwd(const float *dy, const float *y, const float *rstd, int64_t n, int64_t h, float *dx);
+/* PReLU gradient over x [n, h] with per-column slopes: dx = dy (x > 0 ? 1 : alpha), dalpha = sum_rows dy (x > 0 ? 0 : x). */
+void xl_prelu_bwd(const float *dy, const float *x, const float *alpha, int64_t n, int64_t h, float *dx, float *dalpha);
+/* Inference batch norm over x [rows, h] as tfjs's cpu kernel (in double, per-column params):
+ * out = offset + (x - mean) scale / sqrt(var + eps). */
+void xl_bn_infer(const float *x, int64_t rows, int64_t h, const float *mean, const float *var, const float *scale,
+                 const float *offset, double eps, float *out);
+
 void xl_set_threads(int n);
 int xl_threads(void);
 const char *xl_blas_name(void);

@@ -61,6 +61,17 @@ export interface NativeAddon {
    * h = [beta1, 1 - beta1, beta2, 1 - beta2, decay, stepSize, 1 / sqrt(1 - beta2^t), epsilon].
    */
   adamw(p: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array, h: number[]): void;
+  /**
+   * Training-mode affine-free batch norm of x [n, h]: out = (x - mean) * rstd with the batch mean,
+   * biased variance and rstd = 1 / sqrt(variance + eps) per column (mean, variance, rstd: [h], written).
+   */
+  bnTrainForward(x: Float32Array, n: number, h: number, eps: number, out: Float32Array, mean: Float32Array, variance: Float32Array, rstd: Float32Array): void;
+  /** Gradient of bnTrainForward: dx = rstd (dy - mean(dy) - y mean(dy y)) per column, y its output. */
+  bnTrainBackward(dy: Float32Array, y: Float32Array, rstd: Float32Array, n: number, h: number, dx: Float32Array): void;
+  /** PReLU gradient over x [n, h], slopes alpha [h]: dx = dy (x > 0 ? 1 : alpha), dalpha = column sums of dy (x > 0 ? 0 : x). */
+  preluBackward(dy: Float32Array, x: Float32Array, alpha: Float32Array, n: number, h: number, dx: Float32Array, dalpha: Float32Array): void;
+  /** Inference batch norm of x [rows, h] with per-column mean, variance, scale, offset [h]: offset + (x - mean) scale / sqrt(variance + eps). */
+  bnInfer(x: Float32Array, rows: number, h: number, mean: Float32Array, variance: Float32Array, scale: Float32Array, offset: Float32Array, eps: number, out: Float32Array): void;
   /** Sets the OpenBLAS and OpenMP thread count. */
   setThreads(n: number): void;
   threads(): number;

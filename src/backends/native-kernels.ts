@@ -318,6 +318,27 @@ const conv2DBackpropFilter: NativeKernelFactory = (addon, cpu) => (args) => {
   return backend.makeTensorInfo(ci.filterShape, 'float32', dw);
 };
 
+/** Inference batch norm (FusedBatchNorm) with per-channel (last-dim) or scalar parameters, computed in double as on cpu. */
+const fusedBatchNorm: NativeKernelFactory = (addon, cpu) => (args) => {
+  const backend = args.backend as MathBackendCPU;
+  const { x, mean, variance, offset, scale } = args.inputs as Record<string, TensorInfo | undefined>;
+  if (!x || !mean || !variance || !isDenseF32(backend, x, mean, variance, offset, scale) || x.shape.length < 1) return cpu(args);
+  const h = x.shape[x.shape.length - 1];
+  const perChannel = (t: TensorInfo | undefined, dflt: number): Float32Array | undefined => {
+    if (!t) return new Float32Array(h).fill(dflt);
+    const v = values(backend, t);
+    if (v.length === h) return v;
+    return v.length === 1 ? new Float32Array(h).fill(v[0]) : undefined;
+  };
+  const params = [perChannel(mean, 0), perChannel(variance, 1), perChannel(scale, 1), perChannel(offset, 0)];
+  if (h === 0 || params.some((p) => p === undefined)) return cpu(args);
+  const [m, v, sc, off] = params as Float32Array[];
+  const xv = values(backend, x);
+  const out = new Float32Array(xv.length);
+  addon.bnInfer(xv, xv.length / h, h, m, v, sc, off, num(args.attrs?.varianceEpsilon, 0.001), out);
+  return backend.makeTensorInfo(x.shape, 'float32', out);
+};
+
 const num = (v: unknown, dflt: number) => (typeof v === 'number' ? v : dflt);
 
 /** Every kernel the 'native' backend runs through the addon, by tfjs kernel name. */
@@ -364,6 +385,7 @@ export const NATIVE_KERNELS: Record<string, NativeKernelFactory> = {
   Slice: slice,
   SplitV: splitV,
   Transpose: transpose,
+  FusedBatchNorm: fusedBatchNorm,
   Conv2D: conv2D,
   Conv2DBackpropInput: conv2DBackpropInput,
   Conv2DBackpropFilter: conv2DBackpropFilter,

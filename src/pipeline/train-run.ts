@@ -15,7 +15,7 @@ import { writeJsonAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { environmentInfo } from '../util/versions.js';
 import { ProgressBar } from '../cli/progress.js';
-import { prepareData, type PreparedData } from './prepare-data.js';
+import { dataSourceName, prepareData, type PreparedData } from './prepare-data.js';
 import { readTrialResult, runTrialsInWorkers, TRIAL_RESULT_FILE, workerCount, type TrialResult } from './trials.js';
 
 /**
@@ -262,7 +262,7 @@ export async function runTraining(cfg: TrainConfig, opts: RunOptions & { extraWo
   writeJsonAtomic(paths.runJson, runInfo);
   for (const w of data.warnings) opts.log(`warning: ${w}`);
   opts.log(
-    `data: ${data.dataset.n} spectra x ${data.dataset.m} points from ${cfg.data.file}; split train ${data.train.n} / validation ${data.validation.n} / test ${data.test.n}; descriptors ${cfg.data.descriptors.join(', ')}`,
+    `data: ${data.dataset.n} spectra x ${data.dataset.m} points from ${dataSourceName(cfg.data)}; split train ${data.train.n} / validation ${data.validation.n} / test ${data.test.n}; descriptors ${cfg.data.descriptors.join(', ')}`,
   );
   const trialIds = Array.from({ length: cfg.training.trials }, (_, i) => i);
   const workers = workerCount(cfg.training.workers, cfg.training.trials);

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadNativeAddon, type NativeAddon } from '../../src/backends/native-addon.js';
 import { registerNativeBackend } from '../../src/backends/native-backend.js';
 import { fusedNativeAddon } from '../../src/backends/native-fused.js';
+import { applyActivation, applyBatchNorm, createBatchNorm } from '../../src/model/layers.js';
 import { AdamW } from '../../src/train/adamw.js';
 import { rankLoss, rankLossFused, rankLossOps } from '../../src/train/losses/rank.js';
 import { gaussianKernel, gaussianSmooth, smoothnessLoss } from '../../src/train/losses/smoothness.js';
@@ -179,5 +180,62 @@ describe.skipIf(!load.ok)(`fused native training kernels${load.ok ? '' : ` (skip
     const got = await run('native');
     expect(got).toEqual(ref);
     expect(got.params[0]).not.toEqual(Array.from(init[0]));
+  });
+
+  it('batch norm (training) and PReLU: native values, gradients and running statistics equal cpu', async () => {
+    const n = 150;
+    const h = 7;
+    const rng = new Rng(31);
+    const x = rng.fillNormal(new Float32Array(n * h)) as Float32Array;
+    for (let i = 0; i < x.length; i++) x[i] = x[i] * (1 + (i % h)) + (i % h) - 2;
+    const alpha = Float32Array.from({ length: h }, (_, j) => 0.01 + 0.1 * j);
+    const w = rng.fillNormal(new Float32Array(n * h)) as Float32Array;
+    const run = async (backend: string) => {
+      await tf.setBackend(backend);
+      const bn = createBatchNorm(h);
+      const xt = tf.tensor2d(x, [n, h]);
+      const at = tf.tensor1d(alpha);
+      const wt = tf.tensor2d(w, [n, h]);
+      // A weighted sum makes every output element's gradient distinct.
+      const f = (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(applyBatchNorm(applyActivation(a as tf.Tensor2D, 'prelu', b as tf.Tensor1D), bn, true), wt)) as tf.Scalar;
+      const { value, grads } = tf.valueAndGrads(f)([xt, at]);
+      const out = {
+        value: value.dataSync()[0],
+        dx: Array.from(grads[0].dataSync()),
+        dalpha: Array.from(grads[1].dataSync()),
+        mean: Array.from(bn.mean.dataSync()),
+        variance: Array.from(bn.variance.dataSync()),
+        y: [] as number[],
+      };
+      const y = tf.tidy(() => applyBatchNorm(xt, bn, true));
+      out.y = Array.from(y.dataSync());
+      tf.dispose([xt, at, wt, y, value, ...grads, bn.mean, bn.variance]);
+      return out;
+    };
+    const ref = await run('cpu');
+    const before = tf.memory().numTensors;
+    const got = await run('native');
+    expect(tf.memory().numTensors).toBe(before);
+    expectClose([got.value], [ref.value], 1e-4);
+    expectClose(got.dx, ref.dx);
+    expectClose(got.dalpha, ref.dalpha);
+    expectClose(got.mean, ref.mean);
+    expectClose(got.variance, ref.variance);
+    expectClose(got.y, ref.y);
+  });
+
+  it('inference batch norm (FusedBatchNorm) equals cpu bit for bit', async () => {
+    const x = new Rng(8).fillNormal(new Float32Array(60 * 5)) as Float32Array;
+    const run = async (backend: string) => {
+      await tf.setBackend(backend);
+      return tf.tidy(() => {
+        const xt = tf.tensor2d(x, [60, 5]);
+        const a = tf.batchNorm(xt, tf.tensor1d([0.1, -2, 3, 0, 1]), tf.tensor1d([1, 0.5, 2, 3, 1e-3]), undefined, undefined, 1e-5);
+        const b = tf.batchNorm(xt, tf.tensor1d([0.5]), tf.tensor1d([1, 2, 3, 4, 5]), tf.tensor1d([1, 0, 1, 0, 2]), tf.tensor1d([3]), 1e-3);
+        return [Array.from(a.dataSync()), Array.from(b.dataSync())];
+      });
+    };
+    const ref = await run('cpu');
+    expect(await run('native')).toEqual(ref);
   });
 });
