@@ -179,6 +179,7 @@ double xl_smoothness_loss(const float *x, int64_t n, int64_t m, const float *w, 
   return total / ((double)n * (double)m);
 }
 
+XL_CLONES
 void xl_adamw(float *p, float *m, float *v, const float *g, int64_t n, float b1, float c1, float b2, float c2,
               float decay, float stepSize, float invBc2Sqrt, float eps) {
   /* The arithmetic of src/train/adamw.ts, operation for operation in float. */
@@ -194,6 +195,7 @@ void xl_adamw(float *p, float *m, float *v, const float *g, int64_t n, float b1,
 }
 
 /* Column statistics accumulate in double, rows in order, so results do not depend on threads. */
+XL_CLONES
 void xl_bn_train_fwd(const float *x, int64_t n, int64_t h, float eps, float *out, float *mean, float *var, float *rstd) {
   double *s = calloc((size_t)h * 2, sizeof(double));
   double *q = s + h;
@@ -214,6 +216,7 @@ void xl_bn_train_fwd(const float *x, int64_t n, int64_t h, float eps, float *out
   free(s);
 }
 
+XL_CLONES
 void xl_bn_train_bwd(const float *dy, const float *y, const float *rstd, int64_t n, int64_t h, float *dx) {
   double *s = calloc((size_t)h * 2, sizeof(double));
   double *q = s + h;
@@ -234,19 +237,21 @@ void xl_bn_train_bwd(const float *dy, const float *y, const float *rstd, int64_t
   free(ms);
 }
 
+XL_CLONES
 void xl_prelu_bwd(const float *dy, const float *x, const float *alpha, int64_t n, int64_t h, float *dx, float *dalpha) {
   double *s = calloc((size_t)h, sizeof(double));
   for (int64_t i = 0; i < n; i++)
     for (int64_t j = 0; j < h; j++) {
       const float v = x[i * h + j], g = dy[i * h + j];
-      const int pos = v > 0.0f;
-      dx[i * h + j] = pos ? g : g * alpha[j];
-      s[j] += pos ? 0.0 : (double)(g * v);
+      const float neg = v > 0.0f ? 0.0f : 1.0f;
+      dx[i * h + j] = g * (neg * alpha[j] + (1.0f - neg));
+      s[j] += (double)(g * v * neg);
     }
   for (int64_t j = 0; j < h; j++) dalpha[j] = (float)s[j];
   free(s);
 }
 
+XL_CLONES
 void xl_bn_infer(const float *x, int64_t rows, int64_t h, const float *mean, const float *var, const float *scale,
                  const float *offset, double eps, float *out) {
   for (int64_t i = 0; i < rows; i++)

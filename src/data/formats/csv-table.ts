@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { UserError, at } from '../../util/errors.js';
+import type { SpectralDataset } from '../dataset.js';
 
 /**
  * Byte-level CSV tokenizer and numeric table filler shared by the CSV
@@ -443,4 +444,30 @@ export function float32Text(v: number): string {
 export function fixedText(v: number, decimals: number): string {
   const s = v.toFixed(decimals);
   return s.startsWith('-') && Number(s) === 0 ? s.slice(1) : s;
+}
+
+/**
+ * Reads every data row of a one-spectrum-per-row CSV into a dataset; both CSV
+ * layouts (reference and long) end here once they know their columns.
+ */
+export function readTableDataset(
+  path: string,
+  scanner: CsvScanner,
+  layout: TableLayout,
+  energies: ArrayLike<number>,
+  descriptorNames: string[],
+): SpectralDataset {
+  const table = fillTable(scanner, layout);
+  if (table.n === 0) throw new UserError('no data rows after the header (empty dataset)', path);
+  return {
+    energies: Float64Array.from(energies),
+    spectra: table.spectra,
+    n: table.n,
+    m: energies.length,
+    ids: table.ids,
+    descriptorNames,
+    descriptors: table.descriptors,
+    axis: 'energy',
+    source: path,
+  };
 }

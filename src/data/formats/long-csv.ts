@@ -1,6 +1,6 @@
 import { UserError, at } from '../../util/errors.js';
 import type { SpectralDataset } from '../dataset.js';
-import { CsvScanner, ID_NAMES, fillTable, parseNumberBytes, readFileBytes, readHeader, type ColumnRole } from './csv-table.js';
+import { CsvScanner, ID_NAMES, readTableDataset, parseNumberBytes, readFileBytes, readHeader, type ColumnRole } from './csv-table.js';
 import { summarizeNames, type CsvReadOptions } from './reference-csv.js';
 
 /**
@@ -78,17 +78,5 @@ export function readLongCsv(path: string, options: CsvReadOptions = {}): Spectra
     return 'descriptor';
   });
   const descriptorNames = names.filter((_, j) => roles[j] === 'descriptor');
-  const table = fillTable(scanner, { names, roles, idColumn });
-  if (table.n === 0) throw new UserError('no data rows after the header (empty dataset)', path);
-  return {
-    energies,
-    spectra: table.spectra,
-    n: table.n,
-    m: energies.length,
-    ids: table.ids,
-    descriptorNames,
-    descriptors: table.descriptors,
-    axis: 'energy',
-    source: path,
-  };
+  return readTableDataset(path, scanner, { names, roles, idColumn }, energies, descriptorNames);
 }

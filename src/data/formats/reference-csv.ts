@@ -5,7 +5,7 @@ import {
   CsvScanner,
   ID_NAMES,
   csvField,
-  fillTable,
+  readTableDataset,
   fixedText,
   float32Text,
   parseNumberBytes,
@@ -108,19 +108,7 @@ export function readReferenceCsv(path: string, options: CsvReadOptions = {}): Sp
     idColumn = otherColumns.find((j) => ID_NAMES.has(names[j].toLowerCase())) ?? otherColumns[0];
   }
   if (idColumn >= 0) roles[idColumn] = 'id';
-  const table = fillTable(scanner, { names, roles, idColumn });
-  if (table.n === 0) throw new UserError('no data rows after the header (empty dataset)', path);
-  return {
-    energies: Float64Array.from(energies),
-    spectra: table.spectra,
-    n: table.n,
-    m: energies.length,
-    ids: table.ids,
-    descriptorNames,
-    descriptors: table.descriptors,
-    axis: 'energy',
-    source: path,
-  };
+  return readTableDataset(path, scanner, { names, roles, idColumn }, energies, descriptorNames);
 }
 
 /** Options of {@link writeReferenceCsv}. */
