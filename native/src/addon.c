@@ -352,6 +352,26 @@ static napi_value BnInfer(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* dropoutMask(state: Uint32Array(4), out, threshold, keep): state advanced in place */
+static napi_value DropoutMask(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  napi_typedarray_type type;
+  size_t len, off;
+  void *st;
+  napi_value ab;
+  float *o;
+  int64_t no, threshold;
+  double keep;
+  if (argc != 4 || napi_get_typedarray_info(env, argv[0], &type, &len, &st, &ab, &off) != napi_ok || type != napi_uint32_array ||
+      len != 4 || !get_f32(env, argv[1], &o, &no) || !get_i64(env, argv[2], &threshold) || !get_f64(env, argv[3], &keep) ||
+      threshold < 0 || threshold > 65536)
+    THROW(env, "dropoutMask: bad arguments");
+  xl_dropout_mask((uint32_t *)st, o, no, (uint32_t)threshold, (float)keep);
+  return NULL;
+}
+
 static napi_value SetThreads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -408,6 +428,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"bnTrainBackward", NULL, BnTrainBackward, NULL, NULL, NULL, napi_default_method, NULL},
       {"preluBackward", NULL, PreluBackward, NULL, NULL, NULL, napi_default_method, NULL},
       {"bnInfer", NULL, BnInfer, NULL, NULL, NULL, napi_default_method, NULL},
+      {"dropoutMask", NULL, DropoutMask, NULL, NULL, NULL, napi_default_method, NULL},
       {"setThreads", NULL, SetThreads, NULL, NULL, NULL, napi_default_method, NULL},
       {"threads", NULL, Threads, NULL, NULL, NULL, napi_default_method, NULL},
       {"blasName", NULL, BlasName, NULL, NULL, NULL, napi_default_method, NULL},

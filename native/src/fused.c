@@ -260,3 +260,27 @@ void xl_bn_infer(const float *x, int64_t rows, int64_t h, const float *mean, con
       out[i * h + j] = (float)v;
     }
 }
+
+/* xoshiro128** step, as Rng.nextUint32 in src/util/random.ts. */
+static inline uint32_t rotl32(uint32_t x, int k) { return (x << k) | (x >> (32 - k)); }
+static inline uint32_t xoshiro_next(uint32_t *s) {
+  const uint32_t result = rotl32(s[1] * 5u, 7) * 9u;
+  const uint32_t t = s[1] << 9;
+  s[2] ^= s[0];
+  s[3] ^= s[1];
+  s[1] ^= s[2];
+  s[0] ^= s[3];
+  s[2] ^= t;
+  s[3] = rotl32(s[3], 11);
+  return result;
+}
+
+void xl_dropout_mask(uint32_t *state, float *out, int64_t n, uint32_t threshold, float keep) {
+  const int64_t even = n & ~(int64_t)1;
+  for (int64_t i = 0; i < even; i += 2) {
+    const uint32_t u = xoshiro_next(state);
+    out[i] = (u & 0xffffu) < threshold ? 0.0f : keep;
+    out[i + 1] = (u >> 16) < threshold ? 0.0f : keep;
+  }
+  if (even < n) out[even] = (xoshiro_next(state) & 0xffffu) < threshold ? 0.0f : keep;
+}

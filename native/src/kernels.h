@@ -74,6 +74,10 @@ void xl_prelu_bwd(const float *dy, const float *x, const float *alpha, int64_t n
 void xl_bn_infer(const float *x, int64_t rows, int64_t h, const float *mean, const float *var, const float *scale,
                  const float *offset, double eps, float *out);
 
+/* Inverted-dropout mask from xoshiro128** state[4] (advanced in place), exactly as dropoutMask in
+ * src/model/random-tensors.ts: each draw's 16-bit halves decide two entries (0 below threshold, else keep). */
+void xl_dropout_mask(uint32_t *state, float *out, int64_t n, uint32_t threshold, float keep);
+
 void xl_set_threads(int n);
 int xl_threads(void);
 const char *xl_blas_name(void);

@@ -72,6 +72,11 @@ export interface NativeAddon {
   preluBackward(dy: Float32Array, x: Float32Array, alpha: Float32Array, n: number, h: number, dx: Float32Array, dalpha: Float32Array): void;
   /** Inference batch norm of x [rows, h] with per-column mean, variance, scale, offset [h]: offset + (x - mean) scale / sqrt(variance + eps). */
   bnInfer(x: Float32Array, rows: number, h: number, mean: Float32Array, variance: Float32Array, scale: Float32Array, offset: Float32Array, eps: number, out: Float32Array): void;
+  /**
+   * Fills out with an inverted-dropout mask drawn from xoshiro128** state (4 words, advanced in place),
+   * exactly as dropoutMask in src/model/random-tensors.ts: 0 where a 16-bit half-draw is below threshold, else keep.
+   */
+  dropoutMask(state: Uint32Array, out: Float32Array, threshold: number, keep: number): void;
   /** Sets the OpenBLAS and OpenMP thread count. */
   setThreads(n: number): void;
   threads(): number;

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { fusedNativeAddon } from '../backends/native-fused.js';
 import type { Rng } from '../util/random.js';
 
 /**
@@ -24,6 +25,15 @@ export function dropoutMask(rng: Rng, rows: number, cols: number, rate: number):
   // mask generation is a visible share of a training step, and this halves it.
   const threshold = Math.round(rate * 65536);
   const keep = 1 / (1 - rate);
+  const addon = fusedNativeAddon();
+  if (addon) {
+    // The same generator in C: identical masks, identical generator state afterwards.
+    const state = rng.getState();
+    const s = Uint32Array.from(state.s);
+    addon.dropoutMask(s, out, threshold, keep);
+    rng.setState({ s: Array.from(s), spare: state.spare });
+    return tf.tensor2d(out, [rows, cols]);
+  }
   const even = out.length & ~1;
   for (let i = 0; i < even; i += 2) {
     const u = rng.nextUint32();

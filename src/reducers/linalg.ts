@@ -1,25 +1,21 @@
-import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
+import { symmetricEigenFull } from './symmetric-eigen.js';
 
 /**
- * Dense symmetric eigen-solvers for the reducers: ml-matrix's EVD for small
- * matrices, and block subspace iteration (with Rayleigh-Ritz) when only the
+ * Dense symmetric eigen-solvers for the reducers: Householder + QL on flat
+ * arrays (symmetric-eigen.ts) for small matrices, and block subspace iteration (with Rayleigh-Ritz) when only the
  * top few eigenpairs of a large matrix are needed.
  */
 
 /** Top-k eigenpairs of a symmetric p x p matrix (row-major), eigenvalues descending; vectors as k x p rows. */
 export function symmetricEigen(A: Float64Array, p: number, k: number): { values: Float64Array; vectors: Float64Array } {
-  const M = new Matrix(p, p);
-  for (let i = 0; i < p; i++) for (let j = 0; j < p; j++) M.set(i, j, A[i * p + j]);
-  const evd = new EigenvalueDecomposition(M, { assumeSymmetric: true });
-  const vals = evd.realEigenvalues;
-  const V = evd.eigenvectorMatrix;
-  const order = vals.map((_, i) => i).sort((a, b) => vals[b] - vals[a]);
+  const { d, V } = symmetricEigenFull(A, p);
+  const order = Array.from(d, (_, i) => i).sort((a, b) => d[b] - d[a]);
   const values = new Float64Array(k);
   const vectors = new Float64Array(k * p);
   for (let c = 0; c < k; c++) {
     const col = order[c];
-    values[c] = vals[col];
-    for (let i = 0; i < p; i++) vectors[c * p + i] = V.get(i, col);
+    values[c] = d[col];
+    for (let i = 0; i < p; i++) vectors[c * p + i] = V[i * p + col];
   }
   return { values, vectors };
 }

@@ -11,6 +11,7 @@ import { loadNativeAddon, type NativeAddon } from '../../src/backends/native-add
 import { registerNativeBackend } from '../../src/backends/native-backend.js';
 import { fusedNativeAddon } from '../../src/backends/native-fused.js';
 import { applyActivation, applyBatchNorm, createBatchNorm } from '../../src/model/layers.js';
+import { dropoutMask } from '../../src/model/random-tensors.js';
 import { AdamW } from '../../src/train/adamw.js';
 import { rankLoss, rankLossFused, rankLossOps } from '../../src/train/losses/rank.js';
 import { gaussianKernel, gaussianSmooth, smoothnessLoss } from '../../src/train/losses/smoothness.js';
@@ -237,5 +238,45 @@ describe.skipIf(!load.ok)(`fused native training kernels${load.ok ? '' : ` (skip
     };
     const ref = await run('cpu');
     expect(await run('native')).toEqual(ref);
+  });
+
+  it('dropout masks: the native generator gives the JS masks and leaves the Rng in the same state', async () => {
+    const draw = async (backend: string) => {
+      await tf.setBackend(backend);
+      const rng = new Rng(77);
+      rng.normal(); // leaves a spare deviate, which must survive
+      const masks = [[13, 7, 0.25], [4, 64, 0.04], [1, 1, 0.5]].map(([r, c, p]) => {
+        const t = dropoutMask(rng, r, c, p);
+        const v = Array.from(t.dataSync());
+        t.dispose();
+        return v;
+      });
+      return { masks, after: [rng.normal(), rng.nextUint32()] };
+    };
+    const ref = await draw('cpu');
+    const got = await draw('native');
+    expect(got).toEqual(ref);
+    expect(ref.masks[0].filter((v) => v === 0).length).toBeGreaterThan(0);
+  });
+
+  it('fused losses give bitwise identical results for 1 and 2 threads', () => {
+    const n = 600;
+    const d = rankData(n, 6, 5, 4, 0.1);
+    const x = new Rng(6).fillNormal(new Float32Array(n * 256)) as Float32Array;
+    const kernel = gaussianKernel(17, 3);
+    const before = addon.threads();
+    const run = (threads: number) => {
+      addon.setThreads(threads);
+      const gz = new Float32Array(n * 6);
+      const gx = new Float32Array(n * 256);
+      const r = addon.rankLoss(d.z, 6, d.y, 5, d.valid, n, 5, gz);
+      const s = addon.smoothnessLoss(x, n, 256, kernel, 8, gx);
+      return { r, s, gz: Array.from(gz), gx: Array.from(gx) };
+    };
+    try {
+      expect(run(2)).toEqual(run(1));
+    } finally {
+      addon.setThreads(before);
+    }
   });
 });
