@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadNativeAddon, type NativeAddon } from '../../src/backends/native-addon.js';
 import { registerNativeBackend } from '../../src/backends/native-backend.js';
 import { fusedNativeAddon } from '../../src/backends/native-fused.js';
-import { applyActivation, applyBatchNorm, createBatchNorm } from '../../src/model/layers.js';
+import { applyActivation, applyBatchNorm, applyDense, createBatchNorm, createDense } from '../../src/model/layers.js';
 import { dropoutMask } from '../../src/model/random-tensors.js';
 import { AdamW } from '../../src/train/adamw.js';
 import { rankLoss, rankLossFused, rankLossOps } from '../../src/train/losses/rank.js';
@@ -278,5 +278,26 @@ describe.skipIf(!load.ok)(`fused native training kernels${load.ok ? '' : ` (skip
     } finally {
       addon.setThreads(before);
     }
+  });
+
+  it('dense layer (training): native value and gradients w.r.t. input, kernel and bias equal cpu', async () => {
+    const n = 90;
+    const x = new Rng(12).fillNormal(new Float32Array(n * 11)) as Float32Array;
+    const w = new Rng(13).fillNormal(new Float32Array(n * 5)) as Float32Array;
+    const run = async (backend: string) => {
+      await tf.setBackend(backend);
+      const d = createDense(new Rng(14), 11, 5);
+      const xt = tf.tensor2d(x, [n, 11]);
+      const wt = tf.tensor2d(w, [n, 5]);
+      const f = (a: tf.Tensor, k: tf.Tensor, b: tf.Tensor) =>
+        tf.sum(tf.mul(applyDense(a as tf.Tensor2D, { kernel: k as tf.Variable<tf.Rank.R2>, bias: b as tf.Variable<tf.Rank.R1> }, true), wt)) as tf.Scalar;
+      const { value, grads } = tf.valueAndGrads(f)([xt, d.kernel, d.bias]);
+      const out = [value, ...grads].map((t) => Array.from(t.dataSync()));
+      tf.dispose([xt, wt, value, ...grads, d.kernel, d.bias]);
+      return out;
+    };
+    const ref = await run('cpu');
+    const got = await run('native');
+    got.forEach((g, i) => expectClose(g, ref[i]));
   });
 });
