@@ -5,7 +5,8 @@
  * backend that cannot load is a UserError saying why. Optional packages
  * (tfjs-node, tfjs-node-gpu, webgpu) are imported only if installed.
  */
-import { dirname } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 
 import * as tf from '@tensorflow/tfjs';
@@ -98,7 +99,28 @@ async function activate(name: string): Promise<void> {
   if (!ok || tf.getBackend() !== name) throw new Error(`tfjs could not initialize backend '${name}'`);
 }
 
+/**
+ * Whether the package's libtensorflow binding was installed. Its install
+ * script downloads it, which fails offline (and npm 11 skips install scripts
+ * it was not told to allow), leaving the JS behind without the binding;
+ * importing that half-installed package registers kernels before failing, so
+ * look for the binding first.
+ */
+function tfjsNodeBindingPresent(pkg: string): boolean {
+  let libDir: string;
+  try {
+    libDir = join(dirname(require.resolve(`${pkg}/package.json`)), 'lib');
+  } catch {
+    return true; // not installed at all: let the import report it
+  }
+  if (!existsSync(libDir)) return false;
+  return readdirSync(libDir).some((d) => d.startsWith('napi-v') && existsSync(join(libDir, d, 'tfjs_binding.node')));
+}
+
 async function loadTfjsNode(pkg: '@tensorflow/tfjs-node' | '@tensorflow/tfjs-node-gpu'): Promise<void> {
+  if (!tfjsNodeBindingPresent(pkg)) {
+    throw new Error(`${pkg} is installed without its libtensorflow binding (its install script downloads it; run \`npm rebuild ${pkg}\` with network access)`);
+  }
   const mod = await importOptional(pkg, `npm install ${pkg}; its install downloads libtensorflow`);
   // tfjs-node registers 'tensorflow' in the tfjs-core copy it imports; if that
   // is not ours, our tf cannot see it.

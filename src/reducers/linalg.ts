@@ -8,14 +8,14 @@ import { symmetricEigenFull } from './symmetric-eigen.js';
 
 /** Top-k eigenpairs of a symmetric p x p matrix (row-major), eigenvalues descending; vectors as k x p rows. */
 export function symmetricEigen(A: Float64Array, p: number, k: number): { values: Float64Array; vectors: Float64Array } {
-  const { d, V } = symmetricEigenFull(A, p);
+  const { d, vectors: W } = symmetricEigenFull(A, p);
   const order = Array.from(d, (_, i) => i).sort((a, b) => d[b] - d[a]);
   const values = new Float64Array(k);
   const vectors = new Float64Array(k * p);
   for (let c = 0; c < k; c++) {
     const col = order[c];
     values[c] = d[col];
-    for (let i = 0; i < p; i++) vectors[c * p + i] = V[i * p + col];
+    vectors.set(W.subarray(col * p, (col + 1) * p), c * p);
   }
   return { values, vectors };
 }

@@ -10,15 +10,18 @@
 /**
  * Eigenvalues (ascending) and eigenvectors of the symmetric p x p matrix A.
  * @param A row-major p x p (only read)
- * @returns d: eigenvalues ascending; V: p x p row-major with eigenvector c in column c
+ * @returns d: eigenvalues ascending; vectors: p x p row-major with eigenvector c in row c
  */
-export function symmetricEigenFull(A: Float64Array, p: number): { d: Float64Array; V: Float64Array } {
+export function symmetricEigenFull(A: Float64Array, p: number): { d: Float64Array; vectors: Float64Array } {
   const V = Float64Array.from(A.subarray(0, p * p));
   const d = new Float64Array(p);
   const e = new Float64Array(p);
   tred2(V, d, e, p);
-  tql2(V, d, e, p);
-  return { d, V };
+  // QL rotations touch two columns of V at a time: run them on rows of V^T (contiguous).
+  const W = new Float64Array(p * p);
+  for (let i = 0; i < p; i++) for (let k = 0; k < p; k++) W[i * p + k] = V[k * p + i];
+  tql2(W, d, e, p);
+  return { d, vectors: W };
 }
 
 function tred2(V: Float64Array, d: Float64Array, e: Float64Array, n: number): void {
@@ -95,7 +98,8 @@ function tred2(V: Float64Array, d: Float64Array, e: Float64Array, n: number): vo
   e[0] = 0;
 }
 
-function tql2(V: Float64Array, d: Float64Array, e: Float64Array, n: number): void {
+/** tql2 on W = V^T (eigenvector c accumulates in row c). */
+function tql2(W: Float64Array, d: Float64Array, e: Float64Array, n: number): void {
   for (let i = 1; i < n; i++) e[i - 1] = e[i];
   e[n - 1] = 0;
   let f = 0;
@@ -141,11 +145,13 @@ function tql2(V: Float64Array, d: Float64Array, e: Float64Array, n: number): voi
           c = p / r;
           p = c * d[i] - s * g;
           d[i + 1] = h + s * (c * g + s * d[i]);
+          const r0 = i * n;
+          const r1 = r0 + n;
           for (let k = 0; k < n; k++) {
-            const row = k * n;
-            h = V[row + i + 1];
-            V[row + i + 1] = s * V[row + i] + c * h;
-            V[row + i] = c * V[row + i] - s * h;
+            h = W[r1 + k];
+            const w0 = W[r0 + k];
+            W[r1 + k] = s * w0 + c * h;
+            W[r0 + k] = c * w0 - s * h;
           }
         }
         p = (-s * s2 * c3 * el1 * e[l]) / dl1;

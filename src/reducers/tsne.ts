@@ -4,6 +4,7 @@ import { BhTree } from './bhtree.js';
 import { Pca, type PcaParams } from './pca.js';
 import { BaseReducer, decodeF32, encodeArray, numParam, type ReducerJSON, type ReducerParams } from './reducer.js';
 import { VpTree } from './vptree.js';
+import { allKnn } from './knn.js';
 import { ParallelRepulsion } from './tsne-parallel.js';
 import { availableParallelism } from 'node:os';
 
@@ -52,8 +53,8 @@ export interface SparseP {
 /**
  * Barnes-Hut t-SNE (van der Maaten 2014) with the optimizer of
  * scikit-learn's TSNE: perplexity-calibrated affinities on the 3*perplexity
- * nearest neighbours (exact, by a vantage-point tree on `pcaDims` principal
- * components), symmetrized sparse P, early exaggeration, momentum 0.5 ->
+ * nearest neighbours (exact: blocked GEMM brute force with the native addon, else a
+ * vantage-point tree, on `pcaDims` principal components), symmetrized sparse P, early exaggeration, momentum 0.5 ->
  * 0.8, per-coordinate gains, and automatic learning rate.
  *
  * Out-of-sample transform (t-SNE has none of its own): a new spectrum is
@@ -115,9 +116,9 @@ export class Tsne extends BaseReducer<TsneParams> {
       this.Xr = X.slice();
       this.p = m;
     }
-    this.tree = new VpTree(this.Xr, n, this.p);
+    this.tree = null;
     const K = Math.min(n - 1, Math.floor(3 * P.perplexity));
-    const knnRes = this.tree.allKnn(K);
+    const knnRes = allKnn(this.Xr, n, this.p, K);
     const cond = conditionalP(knnRes.distances, n, K, P.perplexity);
     const Pj = symmetrize(knnRes.indices, cond, n, K);
     // Initial layout.

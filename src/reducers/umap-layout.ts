@@ -100,3 +100,94 @@ export function optimizeUmapLayout(
   }
   return { embedding: emb, dim };
 }
+
+/**
+ * umap-learn's layout SGD (optimize_layout_euclidean, move_other = true)
+ * over a typed-array graph, in place on `emb`: edges below max / nEpochs are
+ * dropped, each edge is sampled every max / w epochs with negativeSampleRate
+ * negative samples, gradients are clipped to +-4 and the learning rate falls
+ * linearly to 0. One Math.pow per sample (d^b = d * d^(b-1)), and a seeded
+ * xorshift stream for the negative samples.
+ * @param emb n x dim initial embedding, updated in place
+ * @param seed seed of the negative-sample stream
+ */
+export function umapSgd(
+  graph: { n: number; head: Int32Array; tail: Int32Array; weight: Float64Array },
+  emb: Float64Array,
+  dim: number,
+  a: number,
+  b: number,
+  nEpochs: number,
+  seed: number,
+  negativeSampleRate = 5,
+  repulsionStrength = 1,
+): void {
+  const { n } = graph;
+  let max = 0;
+  for (let e = 0; e < graph.weight.length; e++) if (graph.weight[e] > max) max = graph.weight[e];
+  const keep: number[] = [];
+  for (let e = 0; e < graph.weight.length; e++) if (graph.weight[e] >= max / nEpochs) keep.push(e);
+  const E = keep.length;
+  const head = new Int32Array(E);
+  const tail = new Int32Array(E);
+  const eps = new Float64Array(E);
+  for (let t = 0; t < E; t++) {
+    const e = keep[t];
+    head[t] = graph.head[e];
+    tail[t] = graph.tail[e];
+    eps[t] = max / graph.weight[e];
+  }
+  const epsNeg = eps.map((e) => e / negativeSampleRate);
+  const nextSample = eps.slice();
+  const nextNeg = epsNeg.slice();
+  let s = (seed * 2654435761 + 1) >>> 0 || 1;
+  const twoAB = 2 * a * b;
+  const gb = 2 * repulsionStrength * b;
+  const bm1 = b - 1;
+  for (let epoch = 0; epoch < nEpochs; epoch++) {
+    const alpha = 1 - epoch / nEpochs;
+    for (let i = 0; i < E; i++) {
+      if (nextSample[i] > epoch) continue;
+      const j = head[i] * dim;
+      const k = tail[i] * dim;
+      let d2 = 0;
+      for (let t = 0; t < dim; t++) {
+        const u = emb[j + t] - emb[k + t];
+        d2 += u * u;
+      }
+      let coeff = 0;
+      if (d2 > 0) {
+        const pb1 = Math.pow(d2, bm1);
+        coeff = (-twoAB * pb1) / (a * pb1 * d2 + 1);
+      }
+      for (let t = 0; t < dim; t++) {
+        let g = coeff * (emb[j + t] - emb[k + t]);
+        g = g > 4 ? 4 : g < -4 ? -4 : g;
+        emb[j + t] += g * alpha;
+        emb[k + t] -= g * alpha;
+      }
+      nextSample[i] += eps[i];
+      const nNeg = Math.floor((epoch - nextNeg[i]) / epsNeg[i]);
+      for (let p = 0; p < nNeg; p++) {
+        s ^= s << 13;
+        s ^= s >>> 17;
+        s ^= s << 5;
+        const kn = (s >>> 0) % n;
+        const o = kn * dim;
+        let dn = 0;
+        for (let t = 0; t < dim; t++) {
+          const u = emb[j + t] - emb[o + t];
+          dn += u * u;
+        }
+        if (dn <= 0) continue;
+        const cn = gb / ((0.001 + dn) * (a * Math.pow(dn, b) + 1));
+        for (let t = 0; t < dim; t++) {
+          let g = cn * (emb[j + t] - emb[o + t]);
+          g = g > 4 ? 4 : g < -4 ? -4 : g;
+          emb[j + t] += g * alpha;
+        }
+      }
+      nextNeg[i] += nNeg * epsNeg[i];
+    }
+  }
+}

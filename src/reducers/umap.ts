@@ -1,10 +1,13 @@
 import { UMAP } from 'umap-js';
+import { findABParams } from 'umap-js/dist/umap.js';
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/random.js';
 import { Pca, type PcaParams } from './pca.js';
 import { BaseReducer, decodeF32, encodeArray, numParam, type ReducerJSON, type ReducerParams } from './reducer.js';
 import { VpTree } from './vptree.js';
-import { optimizeUmapLayout, type UmapOptimizationState } from './umap-layout.js';
+import { optimizeUmapLayout, umapSgd, type UmapOptimizationState } from './umap-layout.js';
+import { allKnn } from './knn.js';
+import { fuzzySimplicialSet } from './umap-graph.js';
 
 /** UMAP parameters; defaults follow umap-learn. */
 export interface UmapParams extends ReducerParams {
@@ -54,6 +57,7 @@ export class Umap extends BaseReducer<UmapParams> {
   embedding: Float32Array = new Float32Array(0);
   private tree: VpTree | null = null;
   private target: number[] | null = null;
+  private info: Record<string, unknown> = {};
 
   constructor(params: Partial<UmapParams> = {}) {
     super({
@@ -98,9 +102,28 @@ export class Umap extends BaseReducer<UmapParams> {
       this.p = m;
     }
     const p = this.p;
-    this.tree = new VpTree(this.Xr, n, p);
+    this.tree = null;
     const k = P.nNeighbors;
-    const nn = this.tree.allKnn(k - 1);
+    const nn = allKnn(this.Xr, n, p, k - 1);
+    if (this.target) {
+      this.embedding = this.fitUmapJs(nn, n, k);
+      return this.embedding.slice();
+    }
+    const graph = fuzzySimplicialSet(nn.indices, nn.distances, n, k - 1, k);
+    const d = P.nComponents;
+    const emb = pcaInit(this.Xr, n, p, d, X, m, this.pca !== null, P.seed);
+    const { a, b } = findABParams(P.spread, P.minDist);
+    const nEpochs = P.nEpochs || (n <= 10000 ? 500 : 200);
+    umapSgd(graph, emb, d, a, b, nEpochs, P.seed);
+    this.info = { nEpochs, edges: graph.head.length, a, b, neighborSpaceDims: p };
+    this.embedding = Float32Array.from(emb);
+    return this.embedding.slice();
+  }
+
+  /** Supervised fits go through umap-js (its categorical target intersection). */
+  private fitUmapJs(nn: { indices: Int32Array; distances: Float64Array }, n: number, k: number): Float32Array {
+    const P = this.params;
+    const p = this.p;
     // umap-learn's kNN lists start with the point itself at distance 0.
     const knnIndices: number[][] = new Array(n);
     const knnDistances: number[][] = new Array(n);
@@ -127,13 +150,17 @@ export class Umap extends BaseReducer<UmapParams> {
       random,
     });
     umap.setPrecomputedKNN(knnIndices, knnDistances);
-    if (this.target) umap.setSupervisedProjection(this.target, { targetWeight: P.targetWeight });
+    umap.setSupervisedProjection(this.target!, { targetWeight: P.targetWeight });
     umap.initializeFit(rows);
     // umap-js's own epoch loop, rewritten over typed arrays (same result, several times faster).
     const state = (umap as unknown as { optimizationState: UmapOptimizationState }).optimizationState;
     const { embedding } = optimizeUmapLayout(state, random);
-    this.embedding = Float32Array.from(embedding);
-    return this.embedding.slice();
+    this.info = { nEpochs: state.nEpochs, supervised: true, neighborSpaceDims: p };
+    return Float32Array.from(embedding);
+  }
+
+  override summary(): Record<string, unknown> {
+    return this.info;
   }
 
   protected transformImpl(X: Float32Array, n: number): Float32Array {
@@ -205,4 +232,33 @@ export function smoothKnnWeights(dist: ArrayLike<number>): Float64Array {
   }
   for (let a = 0; a < k; a++) w[a] /= s;
   return w;
+}
+
+/**
+ * umap-learn's init="pca": the first d principal-component scores, scaled so
+ * the largest magnitude is 10, plus N(0, 1e-4^2) jitter (seeded).
+ * @param Xr neighbour-space points (already PCA scores when `isPca`)
+ */
+function pcaInit(Xr: Float32Array, n: number, p: number, d: number, X: Float32Array, m: number, isPca: boolean, seed: number): Float64Array {
+  let scores: Float32Array;
+  let stride: number;
+  if (isPca && d <= p) {
+    scores = Xr;
+    stride = p;
+  } else {
+    scores = new Pca({ nComponents: Math.min(d, m, n) }).fitTransform(X, n, m);
+    stride = Math.min(d, m, n);
+  }
+  const emb = new Float64Array(n * d);
+  let max = 0;
+  for (let i = 0; i < n; i++)
+    for (let t = 0; t < Math.min(d, stride); t++) {
+      const v = scores[i * stride + t];
+      emb[i * d + t] = v;
+      if (Math.abs(v) > max) max = Math.abs(v);
+    }
+  const scale = max > 0 ? 10 / max : 1;
+  const rng = new Rng(seed);
+  for (let t = 0; t < n * d; t++) emb[t] = emb[t] * scale + 1e-4 * rng.normal();
+  return emb;
 }

@@ -47,8 +47,9 @@ describe('selectBackend', () => {
   it('an explicitly requested backend that cannot load is a UserError saying why', async () => {
     const before = tf.getBackend();
     await expect(selectBackend('tensorflow')).rejects.toThrow(UserError);
-    await expect(selectBackend('tensorflow')).rejects.toThrow(/backend 'tensorflow' is not available: @tensorflow\/tfjs-node is not installed/);
-    await expect(selectBackend('tensorflow-gpu')).rejects.toThrow(/tfjs-node-gpu is not installed/);
+    // Optional dependencies: absent where their install failed, or present without the libtensorflow binding where npm skipped their script.
+    await expect(selectBackend('tensorflow')).rejects.toThrow(/backend 'tensorflow' is not available: @tensorflow\/tfjs-node is (not installed|installed without its libtensorflow binding)/);
+    await expect(selectBackend('tensorflow-gpu')).rejects.toThrow(/tfjs-node-gpu is (not installed|installed without its libtensorflow binding)/);
     await expect(selectBackend('webgpu')).rejects.toThrow(/backend 'webgpu' is not available: webgpu is not installed/);
     expect(tf.getBackend()).toBe(before);
   });
