@@ -38,7 +38,9 @@ for (;;) {
   const force = new Float64Array(d);
   const stack = new Int32Array(64 * (1 << d) + 16);
   let sumQ = 0;
-  for (let i = lo; i < hi; i++) {
+  // Points in tree (Z-curve) order: consecutive queries walk the same cells, which stay in cache.
+  for (let r = lo; r < hi; r++) {
+    const i = tree.order[r];
     force.fill(0);
     sumQ += tree.repulsion(i, theta, force, stack);
     for (let t = 0; t < d; t++) rep[i * d + t] = force[t];

@@ -354,7 +354,9 @@ export function tsneGradient(
     rep = new Float64Array(n * d);
     const force = new Float64Array(d);
     const stack = new Int32Array(64 * (1 << d) + 16);
-    for (let i = 0; i < n; i++) {
+    // Points in tree (Z-curve) order: consecutive queries walk the same cells, which stay in cache.
+    for (let r = 0; r < n; r++) {
+      const i = tree.order[r];
       force.fill(0);
       sumQ += tree.repulsion(i, theta, force, stack);
       for (let t = 0; t < d; t++) rep[i * d + t] = force[t];

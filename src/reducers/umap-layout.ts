@@ -1,3 +1,5 @@
+import { fastPow } from './fast-math.js';
+
 /**
  * umap-js's layout optimization (optimizeLayoutStep: attractive SGD steps
  * along graph edges plus negative sampling) rewritten over typed arrays.
@@ -106,8 +108,9 @@ export function optimizeUmapLayout(
  * over a typed-array graph, in place on `emb`: edges below max / nEpochs are
  * dropped, each edge is sampled every max / w epochs with negativeSampleRate
  * negative samples, gradients are clipped to +-4 and the learning rate falls
- * linearly to 0. One Math.pow per sample (d^b = d * d^(b-1)), and a seeded
- * xorshift stream for the negative samples.
+ * linearly to 0. One pow per sample (d^b = d * d^(b-1)), by {@link fastPow}
+ * (V8's Math.pow dominated the loop), and a seeded xorshift stream for the
+ * negative samples.
  * @param emb n x dim initial embedding, updated in place
  * @param seed seed of the negative-sample stream
  */
@@ -157,7 +160,7 @@ export function umapSgd(
       }
       let coeff = 0;
       if (d2 > 0) {
-        const pb1 = Math.pow(d2, bm1);
+        const pb1 = fastPow(d2, bm1);
         coeff = (-twoAB * pb1) / (a * pb1 * d2 + 1);
       }
       for (let t = 0; t < dim; t++) {
@@ -180,7 +183,7 @@ export function umapSgd(
           dn += u * u;
         }
         if (dn <= 0) continue;
-        const cn = gb / ((0.001 + dn) * (a * Math.pow(dn, b) + 1));
+        const cn = gb / ((0.001 + dn) * (a * fastPow(dn, b) + 1));
         for (let t = 0; t < dim; t++) {
           let g = cn * (emb[j + t] - emb[o + t]);
           g = g > 4 ? 4 : g < -4 ? -4 : g;
