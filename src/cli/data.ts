@@ -1,5 +1,6 @@
 import { extname } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
+import { parseAbscissaArg } from '../data/formats/npy.js';
 import { UserError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import type { SpectralDataset } from '../data/dataset.js';
@@ -27,6 +28,7 @@ function readerOptions<T>(y: Argv<T>) {
       describe: 'CSV columns to read as descriptors when they lack the AUX_ prefix',
     })
     .option('id-column', { type: 'string', describe: 'CSV column holding the spectrum id' })
+    .option('axis', { type: 'string', describe: 'Abscissa of a .npy matrix: kind:start:step, kind energy|twotheta|q (e.g. q:15:0.1)' })
     .option('grid', {
       type: 'string',
       describe: 'Resample onto a grid: "start:stop:step" or a number of points over the common range',
@@ -51,6 +53,7 @@ interface ReaderArgs {
   format: string;
   'descriptor-columns'?: string[];
   'id-column'?: string;
+  axis?: string;
   grid?: string;
   extrapolate: boolean;
 }
@@ -60,6 +63,7 @@ async function load(path: string, a: ReaderArgs, extra: Partial<LoadOptions> = {
     format: a.format,
     descriptorColumns: a['descriptor-columns'],
     idColumn: a['id-column'],
+    abscissa: parseAbscissaArg(a.axis),
     grid: parseGridArg(a.grid),
     outside: a.extrapolate ? 'clamp' : 'error',
     ...extra,

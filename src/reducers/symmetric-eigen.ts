@@ -21,7 +21,14 @@ export function symmetricEigenFull(A: Float64Array, p: number): { d: Float64Arra
   const W = new Float64Array(p * p);
   for (let i = 0; i < p; i++) for (let k = 0; k < p; k++) W[i * p + k] = V[k * p + i];
   tql2(W, d, e, p);
-  return { d, vectors: W };
+  const order = Array.from(d, (_, i) => i).sort((a, b) => d[a] - d[b]);
+  const ds = new Float64Array(p);
+  const vectors = new Float64Array(p * p);
+  order.forEach((src, c) => {
+    ds[c] = d[src];
+    vectors.set(W.subarray(src * p, (src + 1) * p), c * p);
+  });
+  return { d: ds, vectors };
 }
 
 function tred2(V: Float64Array, d: Float64Array, e: Float64Array, n: number): void {

@@ -126,7 +126,7 @@ describe('bad input gives one line, exit code 2, and no partial output', () => {
     const d = tempDir();
     const f = join(d, 'ok.csv');
     writeFileSync(f, [header, ...good].join('\n') + '\n');
-    const cfgPath = tinyConfig(d, f).replace(/$/, '');
+    const cfgPath = tinyConfig(d, f);
     writeFileSync(cfgPath, readFileSync(cfgPath, 'utf8').replace('[OS, CN, BL]', '[OS, CNN, BL]').replace('discrete: [CN]', 'discrete: []'));
     const r = xlatent(['train', '--config', cfgPath]);
     expect(r.code).toBe(2);

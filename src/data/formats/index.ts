@@ -12,6 +12,7 @@ import { fdmnesFormat } from './fdmnes.js';
 import { feffFormat } from './feff.js';
 import { columnsFormat } from './columns.js';
 import { folderFormat } from './folder.js';
+import { readNpyDataset } from './npy.js';
 
 /** Options every reader receives; a reader ignores the ones that do not apply to its format. */
 export interface ReadOptions {
@@ -19,6 +20,11 @@ export interface ReadOptions {
   descriptorColumns?: string[];
   /** Column whose text is the spectrum id (CSV layouts). */
   idColumn?: string;
+  /**
+   * Abscissa of a matrix that holds intensities only (NumPy .npy of XRD patterns or spectra):
+   * what it measures, its first value and its step.
+   */
+  abscissa?: { kind: 'energy' | 'twotheta' | 'q'; start: number; step: number };
 }
 
 /** What a reader returns: spectra on one grid, or spectra each on their own grid (resampled later). */
@@ -92,6 +98,12 @@ export const readers: FormatReader[] = [
     // Only .csv/.tsv with at least 3 energies: a two-column "E mu" .txt/.dat file also starts with numbers.
     detect: (p, head) => ['.csv', '.tsv'].includes(ext(p)) && isEnergyHeader(firstLine(head)),
     read: (p, o) => readLongCsv(p, o),
+  },
+  {
+    name: 'npy',
+    describe: 'NumPy .npy 2-D float matrix, one pattern or spectrum per row (needs the abscissa: --axis kind:start:step)',
+    detect: (p, head) => ext(p) === '.npy' || head.subarray(0, 6).toString('latin1') === '\x93NUMPY',
+    read: (p, o) => readNpyDataset(p, o.abscissa),
   },
   // fallbacks: plain column text by extension, folders of spectrum files
   columnsFormat,

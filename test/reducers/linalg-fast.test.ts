@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
+import { symmetricEigenFull } from '../../src/reducers/symmetric-eigen.js';
+import { columnMeans, covariance } from '../../src/reducers/pca.js';
+import { sgemm } from '../../src/reducers/gemm.js';
+import { fastPow } from '../../src/reducers/fast-math.js';
+import { Rng } from '../../src/util/random.js';
+
+describe('flat-array symmetric eigen-decomposition', () => {
+  it('A v = lambda v with orthonormal vectors, eigenvalues equal to ml-matrix', () => {
+    const rng = new Rng(8);
+    const p = 40;
+    const A = new Float64Array(p * p);
+    for (let i = 0; i < p; i++) for (let j = 0; j <= i; j++) A[i * p + j] = A[j * p + i] = rng.normal();
+    const { d, vectors } = symmetricEigenFull(A, p);
+    const ref = new EigenvalueDecomposition(new Matrix(Array.from({ length: p }, (_, i) => Array.from(A.subarray(i * p, (i + 1) * p)))), { assumeSymmetric: true });
+    const refVals = [...ref.realEigenvalues].sort((a, b) => a - b);
+    for (let c = 0; c < p; c++) {
+      expect(d[c]).toBeCloseTo(refVals[c], 10);
+      for (let i = 0; i < p; i++) {
+        let av = 0;
+        for (let j = 0; j < p; j++) av += A[i * p + j] * vectors[c * p + j];
+        expect(av).toBeCloseTo(d[c] * vectors[c * p + i], 10);
+      }
+      for (let c2 = 0; c2 <= c; c2++) {
+        let dot = 0;
+        for (let i = 0; i < p; i++) dot += vectors[c * p + i] * vectors[c2 * p + i];
+        expect(dot).toBeCloseTo(c === c2 ? 1 : 0, 10);
+      }
+    }
+  });
+});
+
+describe('GEMM paths', () => {
+  it('blocked float32 covariance (addon) agrees with the Float64 loop', () => {
+    const rng = new Rng(9);
+    const n = 5000, m = 24;
+    const X = Float32Array.from({ length: n * m }, (_, t) => 100 + (t % m) + rng.normal() * (1 + (t % 3)));
+    const mean = columnMeans(X, n, m);
+    const C = covariance(X, n, m, mean);
+    const Cj = covariance(X, n, m, mean, false);
+    for (let a = 0; a < m; a++)
+      for (let b = 0; b < m; b++) {
+        const scale = Math.sqrt(Cj[a * m + a] * Cj[b * m + b]);
+        expect(Math.abs(C[a * m + b] - Cj[a * m + b]) / scale).toBeLessThan(1e-5);
+        expect(C[a * m + b]).toBe(C[b * m + a]);
+      }
+  });
+
+  it('sgemm (native or JS) computes op(a) op(b) for every transpose combination', () => {
+    const rng = new Rng(10);
+    const r = 7, s = 5, k = 9;
+    const A = Float32Array.from({ length: r * k }, () => rng.normal());
+    const B = Float32Array.from({ length: k * s }, () => rng.normal());
+    const want = new Float64Array(r * s);
+    for (let i = 0; i < r; i++) for (let j = 0; j < s; j++) for (let p = 0; p < k; p++) want[i * s + j] += A[i * k + p] * B[p * s + j];
+    const At = new Float32Array(k * r);
+    for (let i = 0; i < r; i++) for (let p = 0; p < k; p++) At[p * r + i] = A[i * k + p];
+    const Bt = new Float32Array(s * k);
+    for (let p = 0; p < k; p++) for (let j = 0; j < s; j++) Bt[j * k + p] = B[p * s + j];
+    for (const native of [true, false])
+      for (const [a, ta] of [[A, false], [At, true]] as const)
+        for (const [b, tb] of [[B, false], [Bt, true]] as const) {
+          const C = new Float32Array(r * s).fill(NaN);
+          sgemm(a, b, C, r, s, k, ta, tb, native);
+          for (let t = 0; t < r * s; t++) expect(C[t]).toBeCloseTo(want[t], 4);
+        }
+  });
+});
+
+describe('fastPow', () => {
+  it('matches Math.pow to 1e-7 relative over UMAP-relevant ranges', () => {
+    const rng = new Rng(11);
+    for (let t = 0; t < 20000; t++) {
+      const x = Math.exp(rng.normal() * 10);
+      const b = rng.uniform() * 2 - 0.5;
+      expect(Math.abs(fastPow(x, b) / Math.pow(x, b) - 1)).toBeLessThan(1e-7);
+    }
+  });
+});
