@@ -19,7 +19,7 @@ export interface UmapParams extends ReducerParams {
   minDist: number;
   /** Scale of embedded points (default 1). */
   spread: number;
-  /** Optimization epochs; 0 = umap-js default (500 up to 10,000 points, else 200). */
+  /** Optimization epochs; 0 = umap-learn's default (500 up to 10,000 spectra, else 200). */
   nEpochs: number;
   /** Seed of every random draw (default 0). */
   seed: number;
@@ -30,18 +30,20 @@ export interface UmapParams extends ReducerParams {
 }
 
 /**
- * UMAP through umap-js (fuzzy simplicial set, spectral initialization),
- * with four changes around it:
- * - exact k nearest neighbours from a vantage-point tree (on `pcaDims`
- *   principal components) are handed to umap-js, replacing its
- *   nearest-neighbour descent, which is where umap-js spends most of its
- *   time on large inputs;
- * - its epoch loop runs as a typed-array copy ({@link optimizeUmapLayout}),
- *   which gives the same embedding as umap-js's fit, faster;
- * - all randomness comes from a seeded Rng, so fits are reproducible;
- * - `setTarget` enables umap-js's supervised mode (categorical targets only:
- *   umap-js implements no continuous target metric, so use it for discrete
- *   descriptors such as CN).
+ * UMAP (McInnes et al. 2018) as umap-learn computes it, over typed arrays:
+ * - exact k nearest neighbours on `pcaDims` principal components
+ *   (blocked GEMM brute force with the native addon, else a vantage-point
+ *   tree), where umap-learn uses approximate nearest-neighbour descent;
+ * - the fuzzy simplicial set of umap-learn (smooth kNN distances, fuzzy
+ *   union), built as an edge list ({@link fuzzySimplicialSet}; umap-js's
+ *   Map-keyed sparse matrices took 2.3 GiB at 50,000 spectra);
+ * - umap-learn's init="pca" (principal-component scores scaled to +-10);
+ * - umap-learn's SGD layout and epoch counts (500 epochs up to 10,000
+ *   spectra, else 200) in a typed-array loop ({@link umapSgd});
+ * - all randomness from the seed, so fits are reproducible.
+ * `setTarget` (supervised mode, categorical targets only: umap-js implements
+ * no continuous target metric) runs through umap-js's graph intersection
+ * and its layout loop instead.
  *
  * transform(): a new spectrum is placed at the membership-weighted mean of
  * the embeddings of its nNeighbors nearest training spectra (umap-learn's

@@ -53,6 +53,23 @@ describe('xlatent train + evaluate', () => {
     expect(run.config.seed).toBe(11);
   });
 
+  it('runs several trials in worker processes with seeds seed+i and keeps the best by validation score', () => {
+    const cfg = tinyConfig(dir, data);
+    const out = join(dir, 'trials-run');
+    const t = xlatent(['train', '--config', cfg, '--epochs', '2', '--trials', '2', '--workers', '2', '--out', out]);
+    expect(t.code, t.stderr).toBe(0);
+    expect(t.stderr).toContain('running 2 trials in 2 worker processes');
+    const summary = JSON.parse(readFileSync(join(out, 'model', 'trials.json'), 'utf8'));
+    expect(summary.trials.map((r: { seed: number }) => r.seed)).toEqual([7, 8]);
+    const best = summary.trials.reduce((a: { bestScore: number }, b: { bestScore: number }) => (b.bestScore > a.bestScore ? b : a));
+    expect(summary.chosen).toBe(best.trial);
+    // Trials in worker processes compute exactly what the same trials compute one after another in-process.
+    const sequential = join(dir, 'trials-sequential');
+    expect(xlatent(['train', '--config', cfg, '--epochs', '2', '--trials', '2', '--workers', '1', '--out', sequential]).code).toBe(0);
+    const inProcess = JSON.parse(readFileSync(join(sequential, 'model', 'trials.json'), 'utf8'));
+    expect(inProcess.trials.map((r: { bestScore: number }) => r.bestScore)).toEqual(summary.trials.map((r: { bestScore: number }) => r.bestScore));
+  });
+
   it('a killed run resumed with --resume ends with the weights of an uninterrupted run', async () => {
     const epochs = '5';
     const cfg = tinyConfig(dir, data);
