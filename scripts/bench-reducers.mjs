@@ -12,6 +12,7 @@
  *   node scripts/bench-reducers.mjs [--sizes 2000,10000,50000] [--methods pca,mds,tsne,umap]
  *        [--points 256] [--skip tsne:50000,umap:50000] [--sides xlatent,reference]
  *        [--python /usr/bin/python3] [--json out.json]
+ *   node scripts/bench-reducers.mjs --merge a.json,b.json   (one table from earlier --json runs)
  *
  * The reference side needs scikit-learn and umap-learn importable by
  * --python (Debian: apt-get install python3-sklearn umap-learn); when they
@@ -120,9 +121,6 @@ if (sides.has('reference')) {
   );
 }
 
-const tmp = mkdtempSync(join(tmpdir(), 'xlatent-bench-'));
-const results = [];
-const rows = [];
 const fmt = (v, digits) => (v === undefined ? '–' : v.toFixed(digits));
 
 function runChild(cmd, cmdArgs) {
@@ -137,6 +135,42 @@ function score(n, embPath) {
   return s.error ? undefined : s.trustworthiness;
 }
 
+/** Side-by-side Markdown table of xlatent and reference results (time ratio = xlatent / reference). */
+function table(results) {
+  const rows = [];
+  const ns = [...new Set(results.map((r) => r.n))].sort((x, y) => x - y);
+  const get = (impl, method, n) => results.find((r) => r.impl === impl && r.method === method && r.n === n && !r.error);
+  for (const n of ns)
+    for (const method of ['pca', 'mds', 'tsne', 'umap']) {
+      const x = get('xlatent', method, n);
+      const ref = get('reference', method, n);
+      if (x || ref) {
+        const ratio = x && ref ? (x.seconds / ref.seconds).toFixed(2) : '–';
+        rows.push(
+          `| ${method} | ${n} | ${fmt(x?.seconds, 2)} | ${fmt(x?.maxRssMiB, 0)} | ${fmt(x?.trustworthiness, 4)} | ` +
+            `${REFERENCE[method] ?? '–'} | ${fmt(ref?.seconds, 2)} | ${fmt(ref?.maxRssMiB, 0)} | ${fmt(ref?.trustworthiness, 4)} | ${ratio} |`,
+        );
+      }
+      const ml = method === 'pca' ? get('ml-pca', 'ml-pca', n) : undefined;
+      if (ml) rows.push(`| pca (ml-pca) | ${n} | ${fmt(ml.seconds, 2)} | ${fmt(ml.maxRssMiB, 0)} | ${fmt(ml.trustworthiness, 4)} | | | | | |`);
+    }
+  return [
+    '| method | n | xlatent fit (s) | xlatent peak RSS (MiB) | xlatent T(10) | reference | reference fit (s) | reference peak RSS (MiB) | reference T(10) | time xlatent / reference |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...rows,
+  ].join('\n') + '\n';
+}
+
+const merge = opt('merge');
+if (merge) {
+  // Table of earlier runs' --json outputs (e.g. the two sides run separately).
+  const all = merge.split(',').flatMap((f) => JSON.parse(readFileSync(f, 'utf8')).results);
+  process.stdout.write(table(all));
+  process.exit(0);
+}
+
+const tmp = mkdtempSync(join(tmpdir(), 'xlatent-bench-'));
+const results = [];
 try {
   for (const n of sizes) {
     const npy = join(tmp, `spectra-${n}.npy`);
@@ -146,7 +180,6 @@ try {
       if (sides.has('xlatent') && !skip.has(`${method}:${n}`)) runs.push(['xlatent', method]);
       if (sides.has('xlatent') && method === 'pca' && n <= 10000 && !skip.has(`ml-pca:${n}`)) runs.push(['ml-pca', 'ml-pca']);
       if (refOk && REFERENCE[method] && !skip.has(`ref-${method}:${n}`)) runs.push(['reference', method]);
-      const byImpl = {};
       for (const [impl, m] of runs) {
         process.stderr.write(`${impl} ${m} n=${n} ... `);
         const emb = join(tmp, `${impl}-${m}-${n}.f32`);
@@ -162,30 +195,13 @@ try {
         res.impl = impl;
         res.trustworthiness = score(n, emb);
         results.push(res);
-        byImpl[impl] = res;
         process.stderr.write(`${res.seconds.toFixed(2)} s, peak RSS ${res.maxRssMiB.toFixed(0)} MiB, T(10) ${fmt(res.trustworthiness, 4)}\n`);
       }
-      const x = byImpl.xlatent;
-      const ref = byImpl.reference;
-      if (x || ref) {
-        const ratio = x && ref ? (x.seconds / ref.seconds).toFixed(2) : '–';
-        rows.push(
-          `| ${method} | ${n} | ${fmt(x?.seconds, 2)} | ${fmt(x?.maxRssMiB, 0)} | ${fmt(x?.trustworthiness, 4)} | ` +
-            `${REFERENCE[method] ?? '–'} | ${fmt(ref?.seconds, 2)} | ${fmt(ref?.maxRssMiB, 0)} | ${fmt(ref?.trustworthiness, 4)} | ${ratio} |`,
-        );
-      }
-      if (byImpl['ml-pca']) rows.push(`| ml-pca | ${n} | ${fmt(byImpl['ml-pca'].seconds, 2)} | ${fmt(byImpl['ml-pca'].maxRssMiB, 0)} | ${fmt(byImpl['ml-pca'].trustworthiness, 4)} | | | | | |`);
     }
   }
 } finally {
   rmSync(tmp, { recursive: true, force: true });
 }
-process.stdout.write(
-  [
-    '| method | n | xlatent fit (s) | xlatent peak RSS (MiB) | xlatent T(10) | reference | reference fit (s) | reference peak RSS (MiB) | reference T(10) | time ratio xlatent / reference |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-    ...rows,
-  ].join('\n') + '\n',
-);
+process.stdout.write(table(results));
 const json = opt('json');
 if (json) writeFileSync(json, JSON.stringify({ points, node: process.version, results }, null, 2) + '\n');

@@ -29,7 +29,7 @@
 XL_CLONES
 static void rank_row(float za, float ya, const float *zi, const float *yi, const float *vi, int64_t n, double *r) {
   /* Integer-valued sums stay exact in float over <= 2^24 rows; the rows' sums of products
-   * (float, in 8 lanes) are added up in double by the caller. */
+   * (float, in SIMD lanes) are added up in double by the caller. */
   float sT = 0.0f, sTPos = 0.0f, nPos = 0.0f, nNeg = 0.0f;
   float sP = 0.0f, sR = 0.0f;
 #pragma omp simd reduction(+ : sT, sTPos, nPos, nNeg, sP, sR)

@@ -224,13 +224,13 @@ function nativeBatchNormTraining(addon: NativeAddon, x: tf.Tensor2D, bn: BatchNo
     const xIn = args[0] as tf.Tensor2D;
     const out = new Float32Array(n * h);
     addon.bnTrainForward(f32Values(xIn), n, h, bn.epsilon, out, mean, variance, rstd);
-    const y = tf.tensor2d(out, [n, h]);
-    (args[1] as tf.GradSaveFunc)([y, tf.tensor1d(rstd)]);
+    // The backward pass reads the output and rstd as plain arrays: tensors made
+    // here and saved would outlive the forward pass (tfjs's leak check flags that).
     return {
-      value: y,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      value: tf.tensor2d(out, [n, h]),
+      gradFunc: (dy: tf.Tensor) => {
         const dx = new Float32Array(n * h);
-        addon.bnTrainBackward(f32Values(dy), f32Values(saved[0]), f32Values(saved[1]), n, h, dx);
+        addon.bnTrainBackward(f32Values(dy), out, rstd, n, h, dx);
         return tf.tensor2d(dx, [n, h]);
       },
     };

@@ -52,14 +52,13 @@ export function rankLossFused(addon: NativeAddon, latent: tf.Tensor2D, descripto
   const width = latent.shape[1];
   const y = f32Values(descriptors);
   const v = valid ? f32Values(valid) : null;
+  // The gradient stays a plain array until asked for: a tensor made in the
+  // forward pass and saved would outlive it (tfjs's leak check flags that).
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const zIn = args[0] as tf.Tensor2D;
-    const save = args[1] as tf.GradSaveFunc;
     const grad = new Float32Array(n * width);
     const value = addon.rankLoss(f32Values(zIn), width, y, k, v, n, k, grad);
-    const g = tf.tensor2d(grad, [n, width]);
-    save([g]);
-    return { value: tf.scalar(value), gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(saved[0], dy) as tf.Tensor2D };
+    return { value: tf.scalar(value), gradFunc: (dy: tf.Tensor) => tf.mul(tf.tensor2d(grad, [n, width]), dy) as tf.Tensor2D };
   });
   return op(latent) as tf.Scalar;
 }
@@ -99,6 +98,20 @@ function pairwiseDifferences(x: tf.Tensor2D): tf.Tensor3D {
 }
 
 /**
+ * Row sums of t, the products prod = (z_a - z_b) t as [k, n n], their
+ * positive indicator and the force-balance scale minus one, per axis.
+ */
+function pairStatistics(z: tf.Tensor2D, t: tf.Tensor3D, k: number, n: number) {
+  const rowT = tf.sum(t, 2) as tf.Tensor2D; // [k, n]
+  const prod = tf.reshape(tf.mul(pairwiseDifferences(z), t), [k, n * n]) as tf.Tensor2D;
+  const pos = tf.step(prod);
+  const posCount = tf.sum(pos, 1);
+  const negCount = tf.sub(posCount, tf.sum(tf.sign(prod), 1));
+  const scaleMinusOne = tf.sub(tf.div(negCount, tf.maximum(tf.maximum(posCount, negCount), 1)), 1) as tf.Tensor1D;
+  return { rowT, prod, pos, scaleMinusOne };
+}
+
+/**
  * The loss with its gradient written out: for constant pair weights
  * w = 1 + (scale - 1) [prod > 0] (w is symmetric, t antisymmetric),
  * dL/dz[a, i] = -2 / (k pairs_i) sum_b w t[i, a, b].
@@ -111,21 +124,18 @@ function rankLossOp(z: tf.Tensor2D, t: tf.Tensor3D, pairs: tf.Tensor1D): tf.Scal
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const zIn = args[0] as tf.Tensor2D;
     const save = args[1] as tf.GradSaveFunc;
-    const rowT = tf.sum(t, 2); // [k, n]
-    const prod = tf.reshape(tf.mul(pairwiseDifferences(zIn), t), [k, n * n]);
-    const pos = tf.step(prod);
-    const posCount = tf.sum(pos, 1);
-    const negCount = tf.sub(posCount, tf.sum(tf.sign(prod), 1));
-    const scaleMinusOne = tf.sub(tf.div(negCount, tf.maximum(tf.maximum(posCount, negCount), 1)), 1);
+    const { rowT, pos, scaleMinusOne, prod } = pairStatistics(zIn, t, k, n);
     const sumProd = tf.mul(tf.sum(tf.mul(tf.transpose(zIn), rowT), 1), 2);
     const perAxis = tf.add(sumProd, tf.mul(scaleMinusOne, tf.sum(tf.relu(prod), 1)));
     const value = tf.neg(tf.mean(tf.div(perAxis, pairs))) as tf.Scalar;
-    // Tensors from outside the op are disposed before the backward pass: save them too.
-    save([pos, scaleMinusOne, t, pairs, rowT]);
+    // Only tensors that exist outside the forward pass are saved (tfjs's leak
+    // check rejects new ones kept alive); the backward pass recomputes the rest.
+    save([zIn, t, pairs]);
     return {
       value,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [posSaved, cSaved, tSaved, pairsSaved, rowTSaved] = saved;
+        const [zSaved, tSaved, pairsSaved] = saved as [tf.Tensor2D, tf.Tensor3D, tf.Tensor1D];
+        const { rowT: rowTSaved, pos: posSaved, scaleMinusOne: cSaved } = pairStatistics(zSaved, tSaved, k, n);
         const rowTPos = tf.sum(tf.reshape(tf.mul(tf.reshape(tSaved, [k, n * n]), posSaved), [k, n, n]), 2);
         const perAxisFactor = tf.div(tf.mul(dy, -2 / k), pairsSaved); // [k]
         const g = tf.mul(

@@ -55,14 +55,12 @@ export function smoothnessLoss(xhat: tf.Tensor2D, kernel: Float32Array): tf.Scal
   if (!addon || kernel.length < 1) return tf.mean(tf.squaredDifference(xhat, gaussianSmooth(xhat, kernel)));
   const [n, m] = xhat.shape;
   const left = Math.floor((kernel.length - 1) / 2);
+  // The gradient stays a plain array until asked for (a saved tensor made here would trip tfjs's leak check).
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const x = args[0] as tf.Tensor2D;
-    const save = args[1] as tf.GradSaveFunc;
     const grad = new Float32Array(n * m);
     const value = addon.smoothnessLoss(f32Values(x), n, m, kernel, left, grad);
-    const g = tf.tensor2d(grad, [n, m]);
-    save([g]);
-    return { value: tf.scalar(value), gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(saved[0], dy) as tf.Tensor2D };
+    return { value: tf.scalar(value), gradFunc: (dy: tf.Tensor) => tf.mul(tf.tensor2d(grad, [n, m]), dy) as tf.Tensor2D };
   });
   return op(xhat) as tf.Scalar;
 }
