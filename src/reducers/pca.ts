@@ -95,7 +95,7 @@ export class Pca extends BaseReducer<PcaParams> {
     const scale = Float64Array.from({ length: k }, (_, c) =>
       this.params.whiten ? 1 / Math.sqrt(this.explainedVariance[c] || 1) : 1,
     );
-    const nat = n >= BLOCK_ROWS ? gemmAddon() : null;
+    const nat = n >= GEMM_MIN_ROWS ? gemmAddon() : null;
     if (nat) {
       // Scores of centered row blocks by sgemm against the float32 components (k x m, transposed).
       const W = Float32Array.from(components);
@@ -175,6 +175,8 @@ export function columnMeans(X: ArrayLike<number>, n: number, m: number): Float64
 
 /** Rows per float32 GEMM block: bounds float32 accumulation; blocks are summed in Float64. */
 const BLOCK_ROWS = 2048;
+/** Below this many spectra the Float64 JavaScript loops are used (fast enough, and exact to double rounding). */
+const GEMM_MIN_ROWS = 512;
 
 /**
  * Centered scatter matrix Xc^T Xc (m x m, not divided by n - 1). With the
@@ -186,10 +188,10 @@ const BLOCK_ROWS = 2048;
  * @param native false forces the JavaScript loop
  */
 export function covariance(X: ArrayLike<number>, n: number, m: number, mean: Float64Array, native = true): Float64Array {
-  const nat = native && n >= BLOCK_ROWS ? gemmAddon() : null;
+  const nat = native && n >= GEMM_MIN_ROWS ? gemmAddon() : null;
   if (!nat) return covarianceJs(X, n, m, mean);
   const C = new Float64Array(m * m);
-  const block = new Float32Array(BLOCK_ROWS * m);
+  const block = new Float32Array(Math.min(n, BLOCK_ROWS) * m);
   const part = new Float32Array(m * m);
   for (let i0 = 0; i0 < n; i0 += BLOCK_ROWS) {
     const rows = Math.min(BLOCK_ROWS, n - i0);
