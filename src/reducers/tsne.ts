@@ -1,10 +1,9 @@
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/random.js';
 import { BhTree } from './bhtree.js';
-import { Pca, type PcaParams } from './pca.js';
-import { BaseReducer, decodeF32, encodeArray, numParam, type ReducerJSON, type ReducerParams } from './reducer.js';
-import { VpTree } from './vptree.js';
-import { allKnn } from './knn.js';
+import { NeighbourSpace } from './neighbour-space.js';
+import { Pca } from './pca.js';
+import { BaseReducer, decodeF32, encodeArray, numParam, type ReducerParams } from './reducer.js';
 import { ParallelRepulsion } from './tsne-parallel.js';
 import { availableParallelism } from 'node:os';
 
@@ -65,13 +64,10 @@ export interface SparseP {
  */
 export class Tsne extends BaseReducer<TsneParams> {
   readonly name = 'tsne';
-  private pca: Pca | null = null;
-  /** Training spectra in the neighbour-search space (n x p). */
-  private Xr: Float32Array = new Float32Array(0);
-  private p = 0;
+  /** Where neighbours are searched (principal components of the training spectra). */
+  private space: NeighbourSpace | null = null;
   /** Training embedding (n x nComponents). */
   embedding: Float32Array = new Float32Array(0);
-  private tree: VpTree | null = null;
   private info: Record<string, unknown> = {};
   /** Progress hook, called every 50 iterations with the iteration index and the gradient norm. */
   onProgress?: (iteration: number, gradNorm: number) => void;
@@ -106,26 +102,17 @@ export class Tsne extends BaseReducer<TsneParams> {
   protected fitImpl(X: Float32Array, n: number, m: number): Float32Array {
     const P = this.params;
     const d = P.nComponents;
-    // Neighbour-search space.
-    if (P.pcaDims > 0 && m > P.pcaDims && n > P.pcaDims) {
-      this.pca = new Pca({ nComponents: P.pcaDims });
-      this.Xr = this.pca.fitTransform(X, n, m);
-      this.p = P.pcaDims;
-    } else {
-      this.pca = null;
-      this.Xr = X.slice();
-      this.p = m;
-    }
-    this.tree = null;
+    const space = NeighbourSpace.fit(X, n, m, P.pcaDims);
+    this.space = space;
     const K = Math.min(n - 1, Math.floor(3 * P.perplexity));
-    const knnRes = allKnn(this.Xr, n, this.p, K);
+    const knnRes = space.knn(K);
     const cond = conditionalP(knnRes.distances, n, K, P.perplexity);
     const Pj = symmetrize(knnRes.indices, cond, n, K);
     // Initial layout.
     const Y: Float64Array = new Float64Array(n * d);
     if (P.init === 'pca') {
-      const init = this.pca
-        ? takeColumns(this.Xr, n, this.p, d)
+      const init = space.pca
+        ? takeColumns(space.points, n, space.dims, d)
         : new Pca({ nComponents: d }).fitTransform(X, n, m);
       let mean = 0;
       let sd = 0;
@@ -167,7 +154,7 @@ export class Tsne extends BaseReducer<TsneParams> {
       neighbors: K,
       iterations: result.iterations,
       klDivergence: klDivergence(Pj, Y, n, d, P.theta),
-      neighborSpaceDims: this.p,
+      neighborSpaceDims: space.dims,
       threads: parallel ? threads : 1,
     };
     this.embedding = Float32Array.from(Y);
@@ -176,21 +163,10 @@ export class Tsne extends BaseReducer<TsneParams> {
 
   protected transformImpl(X: Float32Array, n: number): Float32Array {
     const d = this.params.nComponents;
-    const Xr = this.pca ? this.pca.transform(X, n) : X;
     const N = this.embedding.length / d;
-    if (!this.tree) this.tree = new VpTree(this.Xr, N, this.p);
     const K = Math.min(N, Math.floor(3 * this.params.perplexity));
-    const out = new Float32Array(n * d);
     const perp = Math.min(this.params.perplexity, K - 1e-9);
-    for (let i = 0; i < n; i++) {
-      const r = this.tree.search(Xr, K, -1, i * this.p);
-      const w = calibrateRow(r.distances, perp);
-      for (let a = 0; a < r.indices.length; a++) {
-        const j = r.indices[a];
-        for (let t = 0; t < d; t++) out[i * d + t] += w[a] * this.embedding[j * d + t];
-      }
-    }
-    return out;
+    return this.space!.place(X, n, K, this.embedding, d, (distances) => calibrateRow(distances, perp));
   }
 
   override summary(): Record<string, unknown> {
@@ -198,23 +174,13 @@ export class Tsne extends BaseReducer<TsneParams> {
   }
 
   protected getState(): Record<string, unknown> {
-    return {
-      pca: this.pca ? this.pca.toJSON() : null,
-      Xr: encodeArray(this.Xr),
-      p: this.p,
-      embedding: encodeArray(this.embedding),
-      info: this.info,
-    };
+    return { ...this.space!.toJSON(), embedding: encodeArray(this.embedding), info: this.info };
   }
 
   protected setState(s: Record<string, unknown>): void {
-    const pj = s.pca as ReducerJSON | null;
-    this.pca = pj ? new Pca(pj.params as Partial<PcaParams>).restore(pj) : null;
-    this.Xr = decodeF32(s.Xr, 'state.Xr');
-    this.p = Number(s.p);
+    this.space = NeighbourSpace.fromJSON(s);
     this.embedding = decodeF32(s.embedding, 'state.embedding');
     this.info = (s.info as Record<string, unknown>) ?? {};
-    this.tree = null;
   }
 }
 

@@ -2,11 +2,10 @@ import { UMAP } from 'umap-js';
 import { findABParams } from 'umap-js/dist/umap.js';
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/random.js';
-import { Pca, type PcaParams } from './pca.js';
-import { BaseReducer, decodeF32, encodeArray, numParam, type ReducerJSON, type ReducerParams } from './reducer.js';
-import { VpTree } from './vptree.js';
+import { NeighbourSpace } from './neighbour-space.js';
+import { Pca } from './pca.js';
+import { BaseReducer, decodeF32, encodeArray, numParam, type ReducerParams } from './reducer.js';
 import { optimizeUmapLayout, umapSgd, type UmapOptimizationState } from './umap-layout.js';
-import { allKnn } from './knn.js';
 import { fuzzySimplicialSet } from './umap-graph.js';
 
 /** UMAP parameters; defaults follow umap-learn. */
@@ -53,11 +52,9 @@ export interface UmapParams extends ReducerParams {
  */
 export class Umap extends BaseReducer<UmapParams> {
   readonly name = 'umap';
-  private pca: Pca | null = null;
-  private Xr: Float32Array = new Float32Array(0);
-  private p = 0;
+  /** Where neighbours are searched (principal components of the training spectra). */
+  private space: NeighbourSpace | null = null;
   embedding: Float32Array = new Float32Array(0);
-  private tree: VpTree | null = null;
   private target: number[] | null = null;
   private info: Record<string, unknown> = {};
 
@@ -94,26 +91,18 @@ export class Umap extends BaseReducer<UmapParams> {
 
   protected fitImpl(X: Float32Array, n: number, m: number): Float32Array {
     const P = this.params;
-    if (P.pcaDims > 0 && m > P.pcaDims && n > P.pcaDims) {
-      this.pca = new Pca({ nComponents: P.pcaDims });
-      this.Xr = this.pca.fitTransform(X, n, m);
-      this.p = P.pcaDims;
-    } else {
-      this.pca = null;
-      this.Xr = X.slice();
-      this.p = m;
-    }
-    const p = this.p;
-    this.tree = null;
+    const space = NeighbourSpace.fit(X, n, m, P.pcaDims);
+    this.space = space;
+    const p = space.dims;
     const k = P.nNeighbors;
-    const nn = allKnn(this.Xr, n, p, k - 1);
+    const nn = space.knn(k - 1);
     if (this.target) {
       this.embedding = this.fitUmapJs(nn, n, k);
       return this.embedding.slice();
     }
     const graph = fuzzySimplicialSet(nn.indices, nn.distances, n, k - 1, k);
     const d = P.nComponents;
-    const emb = pcaInit(this.Xr, n, p, d, X, m, this.pca !== null, P.seed);
+    const emb = pcaInit(space.points, n, p, d, X, m, space.pca !== null, P.seed);
     const { a, b } = findABParams(P.spread, P.minDist);
     const nEpochs = P.nEpochs || (n <= 10000 ? 500 : 200);
     umapSgd(graph, emb, d, a, b, nEpochs, P.seed);
@@ -125,7 +114,8 @@ export class Umap extends BaseReducer<UmapParams> {
   /** Supervised fits go through umap-js (its categorical target intersection). */
   private fitUmapJs(nn: { indices: Int32Array; distances: Float64Array }, n: number, k: number): Float32Array {
     const P = this.params;
-    const p = this.p;
+    const space = this.space!;
+    const p = space.dims;
     // umap-learn's kNN lists start with the point itself at distance 0.
     const knnIndices: number[][] = new Array(n);
     const knnDistances: number[][] = new Array(n);
@@ -140,7 +130,7 @@ export class Umap extends BaseReducer<UmapParams> {
       knnDistances[i] = dis;
     }
     const rows: number[][] = new Array(n);
-    for (let i = 0; i < n; i++) rows[i] = Array.from(this.Xr.subarray(i * p, (i + 1) * p));
+    for (let i = 0; i < n; i++) rows[i] = Array.from(space.points.subarray(i * p, (i + 1) * p));
     const rng = new Rng(P.seed);
     const random = () => rng.uniform();
     const umap = new UMAP({
@@ -167,31 +157,17 @@ export class Umap extends BaseReducer<UmapParams> {
 
   protected transformImpl(X: Float32Array, n: number): Float32Array {
     const d = this.params.nComponents;
-    const Xr = this.pca ? this.pca.transform(X, n) : X;
     const N = this.embedding.length / d;
-    if (!this.tree) this.tree = new VpTree(this.Xr, N, this.p);
-    const k = Math.min(N, this.params.nNeighbors);
-    const out = new Float32Array(n * d);
-    for (let i = 0; i < n; i++) {
-      const r = this.tree.search(Xr, k, -1, i * this.p);
-      const w = smoothKnnWeights(r.distances);
-      for (let a = 0; a < r.indices.length; a++)
-        for (let t = 0; t < d; t++) out[i * d + t] += w[a] * this.embedding[r.indices[a] * d + t];
-    }
-    return out;
+    return this.space!.place(X, n, Math.min(N, this.params.nNeighbors), this.embedding, d, smoothKnnWeights);
   }
 
   protected getState(): Record<string, unknown> {
-    return { pca: this.pca ? this.pca.toJSON() : null, Xr: encodeArray(this.Xr), p: this.p, embedding: encodeArray(this.embedding) };
+    return { ...this.space!.toJSON(), embedding: encodeArray(this.embedding) };
   }
 
   protected setState(s: Record<string, unknown>): void {
-    const pj = s.pca as ReducerJSON | null;
-    this.pca = pj ? new Pca(pj.params as Partial<PcaParams>).restore(pj) : null;
-    this.Xr = decodeF32(s.Xr, 'state.Xr');
-    this.p = Number(s.p);
+    this.space = NeighbourSpace.fromJSON(s);
     this.embedding = decodeF32(s.embedding, 'state.embedding');
-    this.tree = null;
   }
 }
 
