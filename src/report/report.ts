@@ -3,7 +3,11 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { NetworkSpec } from '../model/spec.js';
 import { loadModelContext, referenceLatents, type ModelContext, type ReferenceLatents } from '../analysis/model-context.js';
+import { interpolateLatent } from '../analysis/interpolation.js';
+import { maskingRelevance } from '../analysis/relevance.js';
 import { decoderSweep } from '../analysis/sweep.js';
+import { interpolationSvg } from './interpolation-figure.js';
+import { relevanceSvg } from './relevance-figure.js';
 import { columnOf, percentile } from '../analysis/percentile.js';
 import { spearman } from '../metrics/correlation.js';
 import { linearR2, quadraticR2 } from '../metrics/regression.js';
@@ -341,6 +345,55 @@ export async function buildReport(opts: ReportOptions): Promise<Report> {
     `<div class="figs">${sweepFigs.join('')}</div>`,
     `Each latent axis swept over ${ref ? 'the 5th–95th percentile of the reference latents' : 'the 5th–95th percentile of the N(0,1) prior'} in ${steps} steps, other axes at 0; colour gives the axis value.`,
   );
+
+  // ---- relevance and interpolation (need reference spectra) ----
+  if (ref) {
+    const rel = maskingRelevance(ctx.encode, d, ref.data.input, ref.n, { energies: ctx.energies, axisNames: ctx.axisNames, maxSpectra: 500 });
+    const mean = new Float64Array(m);
+    const ds = ref.data.dataset;
+    for (let i = 0; i < ds.n; i++) for (let j = 0; j < m; j++) mean[j] += ds.spectra[i * m + j] / ds.n;
+    const peaks = Array.from({ length: d }, (_, a) => {
+      let best = 0;
+      for (let q = 1; q < rel.positions; q++) if (rel.relativeShift[q * d + a] > rel.relativeShift[best * d + a]) best = q;
+      return `${ctx.axisNames[a]} at ${formatNumber(rel.centers[best])}`;
+    });
+    add(
+      'relevance',
+      'Relevance',
+      'Peak-masking relevance',
+      fig({ id: 'relevance', title: 'Relevance vs energy', svg: relevanceSvg(rel, ctx.abscissaLabel, mean, ctx.energies), caption: `Largest shift: ${peaks.join('; ')}` }),
+      `A ${rel.windowPoints}-point window slides over the grid; inside it each spectrum is replaced by a straight line, the spectra are encoded again, and the mean shift of each latent coordinate (in units of its spread) is plotted at the window centre. ${Math.min(ref.n, 500)} reference spectra.`,
+    );
+    // Interpolate between the spectra at the two ends of the first constrained descriptor.
+    const first = ctx.bundle.metadata.descriptors[0]?.name;
+    const col = first ? ds.descriptorNames.indexOf(first) : -1;
+    let ia = 0;
+    let ib = ds.n - 1;
+    if (col >= 0) {
+      const k = ds.descriptorNames.length;
+      for (let i = 0; i < ds.n; i++) {
+        const v = ds.descriptors[i * k + col];
+        if (!Number.isFinite(v)) continue;
+        if (!(v >= ds.descriptors[ia * k + col])) ia = i;
+        if (!(v <= ds.descriptors[ib * k + col])) ib = i;
+      }
+    }
+    if (ds.n >= 2 && ia !== ib) {
+      const r = interpolateLatent(ctx.encode, ctx.decode, ref.data.input.slice(ia * m, (ia + 1) * m), ref.data.input.slice(ib * m, (ib + 1) * m), 11);
+      const shown = ctx.toDisplay(r.spectra, r.t.length);
+      const ends: [Float32Array, Float32Array] = ctx.invertible
+        ? [ds.spectra.subarray(ia * m, (ia + 1) * m), ds.spectra.subarray(ib * m, (ib + 1) * m)]
+        : [ref.data.input.subarray(ia * m, (ia + 1) * m), ref.data.input.subarray(ib * m, (ib + 1) * m)];
+      const names = { from: ds.ids[ia], to: ds.ids[ib], xLabel: ctx.abscissaLabel, yLabel: ctx.intensityLabel };
+      add(
+        'interpolation',
+        'Interpolation',
+        'Latent interpolation',
+        fig({ id: 'interpolation', title: 'Interpolation', svg: interpolationSvg(r, ctx.energies, names, shown, ends) }),
+        `Both spectra encoded, the straight latent path between them decoded in 11 steps${col >= 0 ? ` (the spectra with the lowest and highest ${first})` : ''}; dashed: the measured end spectra.`,
+      );
+    }
+  }
 
   // ---- baselines ----
   const baselines = baselineTable(ctx);

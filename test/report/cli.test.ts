@@ -111,7 +111,9 @@ describe('xlatent report', () => {
     const out = join(root, 'rep', 'report.html');
     await run(report, ['report', '--model', fx.modelDir, '--out', out, '--sweep-steps', '5', '--hover-points', '100']);
     const html = readFileSync(out, 'utf8');
-    for (const id of ['overview', 'training', 'descriptors', 'classification', 'latents', 'sweeps', 'explorer', 'config']) expect(html).toContain(`<section id="${id}">`);
+    for (const id of ['overview', 'training', 'descriptors', 'classification', 'latents', 'sweeps', 'relevance', 'interpolation', 'explorer', 'config']) {
+      expect(html).toContain(`<section id="${id}">`);
+    }
     // offline: no external scripts, stylesheets or images
     expect(html).not.toMatch(/<(script|link|img)[^>]+(src|href)="https?:/i);
     expect(html).toContain('Shapiro–Wilk W');
@@ -124,6 +126,8 @@ describe('xlatent report', () => {
     expect(existsSync(join(assets, 'sweep_z0.png'))).toBe(true);
     expect(existsSync(join(assets, 'confusion_CN.png'))).toBe(true);
     expect(existsSync(join(assets, 'loss_reconstruction.png'))).toBe(true);
+    expect(existsSync(join(assets, 'relevance.png'))).toBe(true);
+    expect(existsSync(join(assets, 'interpolation.png'))).toBe(true);
   });
 
   it('without data it falls back to the prior and says so', async () => {
@@ -135,6 +139,7 @@ describe('xlatent report', () => {
     try {
       const r2 = await buildReport({ modelDir: fx.modelDir, png: false, sweepSteps: 3 });
       expect(r2.html).not.toContain('<section id="descriptors">');
+      expect(r2.html).not.toContain('<section id="relevance">');
       expect(r2.notes.join(' ')).toMatch(/N\(0,1\) prior/);
     } finally {
       const { writeArrow } = await import('../../src/data/formats/arrow.js');
