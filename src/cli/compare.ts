@@ -144,6 +144,8 @@ export async function runCompare(cfg: CompareConfig, outDir: string, baseDir: st
       JSON.stringify({ config: cfg, split: { train: split.train.length, validation: split.validation.length, test: split.test.length }, methods: entries }, null, 2) + '\n',
     );
     writeFileSync(join(tmp, 'comparison.md'), markdownTable(entries, prep.names, cfg.evaluation.folds));
+    // The same table for `xlatent report --compare DIR`.
+    if (entries.length > 0) writeFileSync(join(tmp, 'baselines.json'), JSON.stringify({ test: entries[0].test.n, ...comparisonTable(entries, prep.names) }, null, 2) + '\n');
   });
   return entries;
 }
@@ -151,14 +153,14 @@ export async function runCompare(cfg: CompareConfig, outDir: string, baseDir: st
 const f3 = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(3));
 
 /** The comparison as a Markdown table, one row per method, scored on the test split. */
-export function markdownTable(entries: CompareEntry[], names: string[], folds = 5): string {
-  if (entries.length === 0) return '(no methods)\n';
+/** The comparison as a table of strings, one row per method: what comparison.md and baselines.json hold. */
+export function comparisonTable(entries: CompareEntry[], names: string[]): { columns: string[]; rows: string[][] } {
   const k = entries[0].test.neighborhood.k;
-  const head = ['Method', 'dims', 'fit (s)', `T(${k})`, `C(${k})`, 'max axis |ρ|'];
+  const columns = ['Method', 'dims', 'fit (s)', `T(${k})`, `C(${k})`, 'max axis |ρ|'];
   for (const nm of names) {
     const disc = entries[0].test.descriptors[nm]?.discrete;
-    head.push(`${nm} kNN ${disc ? 'acc' : 'R²'}`, `${nm} best axis ρ`);
-    if (disc) head.push(`${nm} k-means ARI`);
+    columns.push(`${nm} kNN ${disc ? 'acc' : 'R²'}`, `${nm} best axis ρ`);
+    if (disc) columns.push(`${nm} k-means ARI`);
   }
   const rows = entries.map((e) => {
     const r = [
@@ -176,8 +178,14 @@ export function markdownTable(entries: CompareEntry[], names: string[], folds = 
     }
     return r;
   });
+  return { columns, rows };
+}
+
+export function markdownTable(entries: CompareEntry[], names: string[], folds = 5): string {
+  if (entries.length === 0) return '(no methods)\n';
+  const { columns, rows } = comparisonTable(entries, names);
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
-  return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n') + `\n\nScores on the ${entries[0].test.n} test spectra; kNN predictors scored by ${folds}-fold cross-validation within them. T/C: trustworthiness/continuity. ρ: Spearman.\n`;
+  return [line(columns), line(columns.map(() => '---')), ...rows.map(line)].join('\n') + `\n\nScores on the ${entries[0].test.n} test spectra; kNN predictors scored by ${folds}-fold cross-validation within them. T/C: trustworthiness/continuity. ρ: Spearman.\n`;
 }
 
 const command: CommandModule<object, { config: string; out?: string }> = {
@@ -189,7 +197,7 @@ const command: CommandModule<object, { config: string; out?: string }> = {
         '$0 compare --config compare.yaml [--out DIR]\n\n' +
           'Config keys: data {file, format, descriptors, discrete, normalization, grid, split}, seed, components, ' +
           'methods (e.g. [pca, {method: tsne, params: {perplexity: 50}}]), model (RankAAE model directory), out, evaluation.\n' +
-          'Writes DIR/metrics.json, DIR/comparison.md, DIR/embeddings/<method>-{train,test}.csv and DIR/plots/<method>-<descriptor>.png.',
+          'Writes DIR/metrics.json, DIR/comparison.md, DIR/baselines.json (for `xlatent report --compare DIR`), DIR/embeddings/<method>-{train,test}.csv and DIR/plots/<method>-<descriptor>.png.',
       )
       .option('config', { type: 'string', demandOption: true, describe: 'YAML or JSON comparison config' })
       .option('out', { type: 'string', describe: 'Output directory (overrides "out" in the config)' }),

@@ -8,6 +8,7 @@ interface ReportArgs {
   model: string;
   data?: string;
   metrics?: string;
+  compare?: string;
   out: string;
   'sweep-steps': number;
   'hover-points': number;
@@ -21,7 +22,8 @@ const command: CommandModule<object, ReportArgs> = {
     y
       .option('model', { type: 'string', demandOption: true, describe: 'model directory written by `xlatent train`' })
       .option('data', { type: 'string', describe: "spectra with descriptors for scatter/confusion/Q-Q (default: the model's training file if present)" })
-      .option('metrics', { type: 'string', describe: 'metrics.jsonl of the training run (default: searched next to the model)' })
+      .option('metrics', { type: 'string', describe: 'metrics.jsonl of the training run (default: the one in the model directory)' })
+      .option('compare', { type: 'string', describe: 'output folder of `xlatent compare` whose table becomes a Baselines section' })
       .option('out', { type: 'string', default: 'report.html', describe: 'HTML file to write; PNG copies of the figures go to report_assets/ beside it' })
       .option('sweep-steps', { type: 'number', default: 15, describe: 'spectra per decoder sweep family' })
       .option('hover-points', { type: 'number', default: 2000, describe: 'spectra embedded for hovering in the explorer (fixed-seed subsample)' })
@@ -35,6 +37,7 @@ const command: CommandModule<object, ReportArgs> = {
       modelDir: args.model,
       dataPath: args.data,
       metricsPath: args.metrics,
+      compareDir: args.compare,
       sweepSteps: args['sweep-steps'],
       hoverPoints: args['hover-points'],
       png: args.png,

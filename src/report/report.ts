@@ -16,7 +16,7 @@ import { bestAlignedAxes } from '../metrics/axes.js';
 import { accuracy, confusionMatrix, fitThresholdClassifier, predictThreshold } from '../metrics/classification.js';
 import { normalQuantile } from '../metrics/normal-distribution.js';
 import { environmentInfo, xlatentVersion } from '../util/versions.js';
-import { UserError } from '../util/errors.js';
+import { UserError, check } from '../util/errors.js';
 import { scatterPlotSvg, scatterSubsample } from './plot/scatter.js';
 import { heatmapSvg } from './plot/heatmap.js';
 import { qqPlotSvg } from './plot/qq.js';
@@ -36,6 +36,8 @@ export interface ReportOptions {
   dataPath?: string;
   /** metrics.jsonl to plot (default: searched next to the model, see findMetricsFile). */
   metricsPath?: string;
+  /** Output folder of `xlatent compare` whose baselines.json goes into a Baselines section. */
+  compareDir?: string;
   /** Steps of each decoder sweep family (default 15). */
   sweepSteps?: number;
   /**
@@ -103,29 +105,22 @@ function isDiscrete(values: Float64Array, declared: boolean | undefined): boolea
 }
 
 /** Baseline comparison (reducer metrics) when the model directory or its metadata carries one. */
-function baselineTable(ctx: ModelContext): string | undefined {
-  let data: unknown = (ctx.bundle.metadata.metrics as Record<string, unknown>).baselines;
-  for (const name of ['baselines.json', 'baseline.json', 'comparison.json']) {
-    const p = join(ctx.dir, name);
-    if (data === undefined && existsSync(p)) {
-      try {
-        data = JSON.parse(readFileSync(p, 'utf8'));
-      } catch (e) {
-        throw new UserError(`not valid JSON (${(e as Error).message})`, p);
-      }
-    }
+/** The table `xlatent compare` left in DIR/baselines.json, as HTML. */
+function baselineTable(compareDir: string): string {
+  const p = join(compareDir, 'baselines.json');
+  check(existsSync(p), 'no baselines.json here; pass the output folder of `xlatent compare`', p);
+  let data: { columns?: unknown; rows?: unknown; test?: unknown };
+  try {
+    data = JSON.parse(readFileSync(p, 'utf8'));
+  } catch (e) {
+    throw new UserError(`not valid JSON (${(e as Error).message})`, p);
   }
-  if (data === undefined || data === null || typeof data !== 'object') return undefined;
-  // accept [{method, ...metrics}] or {method: {...metrics}} or {rows: [...]}
-  let rows: Record<string, unknown>[];
-  if (Array.isArray(data)) rows = data as Record<string, unknown>[];
-  else if (Array.isArray((data as { rows?: unknown }).rows)) rows = (data as { rows: Record<string, unknown>[] }).rows;
-  else rows = Object.entries(data as Record<string, unknown>).map(([k, v]) => ({ method: k, ...(typeof v === 'object' && v ? (v as object) : { value: v }) }));
-  if (rows.length === 0) return undefined;
-  const keys: string[] = [];
-  for (const r of rows) for (const k of Object.keys(r)) if (!keys.includes(k) && (typeof r[k] !== 'object' || r[k] === null)) keys.push(k);
-  const cell = (v: unknown) => (typeof v === 'number' ? formatNumber(v) : v === undefined || v === null ? '' : String(v));
-  return tableHtml(keys, rows.map((r) => keys.map((k) => cell(r[k]))));
+  const ok = Array.isArray(data.columns) && Array.isArray(data.rows) && data.rows.every((r) => Array.isArray(r));
+  check(ok, 'expected {columns: [...], rows: [[...], ...]} as written by `xlatent compare`', p);
+  return (
+    tableHtml(data.columns as string[], (data.rows as unknown[][]).map((r) => r.map(String))) +
+    `<p class="note">From ${escapeHtml(p)}: scores on the ${escapeHtml(String(data.test ?? '?'))} test spectra of the comparison.</p>`
+  );
 }
 
 /**
@@ -396,8 +391,7 @@ export async function buildReport(opts: ReportOptions): Promise<Report> {
   }
 
   // ---- baselines ----
-  const baselines = baselineTable(ctx);
-  if (baselines) add('baselines', 'Baselines', 'Comparison with baseline reducers', baselines);
+  if (opts.compareDir) add('baselines', 'Baselines', 'Comparison with baseline reducers', baselineTable(opts.compareDir));
 
   // ---- explorer payload ----
   const axesPayload = Array.from({ length: d }, (_, a) => {

@@ -54,5 +54,10 @@ describe('baseline and compare commands', () => {
     expect(md.split('\n')[0]).toMatch(/^\| Method \| dims \|/);
     expect(md).toMatch(/\| pca \| 2 \|/);
     expect(readFileSync(join(dir, 'cmp', 'embeddings', 'mds-test.csv'), 'utf8').trim().split('\n')).toHaveLength(49);
+    // The same table as JSON, for `xlatent report --compare`.
+    const table = JSON.parse(readFileSync(join(dir, 'cmp', 'baselines.json'), 'utf8'));
+    expect(table.columns.slice(0, 2)).toEqual(['Method', 'dims']);
+    expect(table.rows.map((r: string[]) => r[0])).toEqual(['pca', 'mds']);
+    expect(table.test).toBe(48);
   });
 });

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import yargs from 'yargs';
@@ -128,6 +128,16 @@ describe('xlatent report', () => {
     expect(existsSync(join(assets, 'loss_reconstruction.png'))).toBe(true);
     expect(existsSync(join(assets, 'relevance.png'))).toBe(true);
     expect(existsSync(join(assets, 'interpolation.png'))).toBe(true);
+  });
+
+  it('adds the table of an `xlatent compare` folder as a Baselines section, and rejects a folder without one', async () => {
+    const cmp = join(root, 'cmp');
+    mkdirSync(cmp, { recursive: true });
+    writeFileSync(join(cmp, 'baselines.json'), JSON.stringify({ test: 12, columns: ['Method', 'T(10)'], rows: [['pca', '0.950'], ['rankaae', '0.990']] }));
+    const r = await buildReport({ modelDir: fx.modelDir, png: false, sweepSteps: 3, compareDir: cmp });
+    expect(r.html).toContain('<section id="baselines">');
+    expect(r.html).toContain('rankaae');
+    await expect(buildReport({ modelDir: fx.modelDir, png: false, sweepSteps: 3, compareDir: join(root, 'nowhere') })).rejects.toThrow(/baselines\.json/);
   });
 
   it('without data it falls back to the prior and says so', async () => {
