@@ -11,10 +11,3 @@ export function percentile(values: ArrayLike<number>, p: number): number {
   const hi = Math.min(v.length - 1, lo + 1);
   return v[lo] + (h - lo) * (v[hi] - v[lo]);
 }
-
-/** Column j of an n x d row-major matrix, copied. */
-export function columnOf(values: ArrayLike<number>, n: number, d: number, j: number): Float64Array {
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) out[i] = values[i * d + j];
-  return out;
-}

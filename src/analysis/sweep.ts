@@ -1,7 +1,8 @@
 import { UserError, check } from '../util/errors.js';
 import { Rng } from '../util/random.js';
 import type { Forward } from './decode.js';
-import { columnOf, percentile } from './percentile.js';
+import { column } from '../metrics/axes.js';
+import { percentile } from './percentile.js';
 import { topWindows, type EnergyWindow } from './windows.js';
 
 /**
@@ -128,7 +129,7 @@ export function decoderSweep(decode: Forward, d: number, latents: ArrayLike<numb
     if (given) [lo, hi] = given;
     else {
       check(n >= 1, `no training latents to take the sweep range of axis ${names[axis]} from`);
-      const col = columnOf(latents, n, d, axis);
+      const col = column(latents, n, d, axis);
       lo = percentile(col, range[0]);
       hi = percentile(col, range[1]);
     }

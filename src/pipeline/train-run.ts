@@ -5,8 +5,9 @@ import { fitAxisCalibration } from '../export/calibration.js';
 import type { GridMeta } from '../export/metadata.js';
 import type { ModelMetadata } from '../export/metadata.js';
 import { writeModelDir } from '../export/model-dir.js';
-import { buildOodReference, reconstructionMse } from '../export/ood.js';
+import { buildOodReference, quantileSorted, reconstructionMse } from '../export/ood.js';
 import { loadSpecFromTfjsDir, saveSpecAsTfjs } from '../export/tfjs.js';
+import { column } from '../metrics/axes.js';
 import { evaluateLatents, type Evaluation } from '../metrics/evaluation.js';
 import { runNetwork } from '../model/infer.js';
 import type { NetworkSpec } from '../model/spec.js';
@@ -146,15 +147,8 @@ function project(encoder: NetworkSpec, decoder: NetworkSpec, part: TrainingArray
 /** Percentiles 0..100 of each latent axis on the training rows: what sweeps use for their range. */
 function latentPercentiles(z: Float32Array, n: number, d: number): number[][] {
   return Array.from({ length: d }, (_, a) => {
-    const col = new Float64Array(n);
-    for (let i = 0; i < n; i++) col[i] = z[i * d + a];
-    col.sort();
-    return Array.from({ length: 101 }, (_, p) => {
-      const h = ((n - 1) * p) / 100;
-      const lo = Math.floor(h);
-      const hi = Math.min(lo + 1, n - 1);
-      return col[lo] + (h - lo) * (col[hi] - col[lo]);
-    });
+    const sorted = column(z, n, d, a).sort();
+    return Array.from({ length: 101 }, (_, p) => quantileSorted(sorted, p / 100));
   });
 }
 

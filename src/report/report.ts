@@ -8,11 +8,11 @@ import { maskingRelevance } from '../analysis/relevance.js';
 import { decoderSweep } from '../analysis/sweep.js';
 import { interpolationSvg } from './interpolation-figure.js';
 import { relevanceSvg } from './relevance-figure.js';
-import { columnOf, percentile } from '../analysis/percentile.js';
+import { percentile } from '../analysis/percentile.js';
 import { spearman } from '../metrics/correlation.js';
 import { linearR2, quadraticR2 } from '../metrics/regression.js';
 import { shapiroWilk } from '../metrics/normality.js';
-import { bestAlignedAxes } from '../metrics/axes.js';
+import { bestAlignedAxes, column } from '../metrics/axes.js';
 import { accuracy, confusionMatrix, fitThresholdClassifier, predictThreshold } from '../metrics/classification.js';
 import { normalQuantile } from '../metrics/normal-distribution.js';
 import { environmentInfo, xlatentVersion } from '../util/versions.js';
@@ -208,8 +208,8 @@ export async function buildReport(opts: ReportOptions): Promise<Report> {
         const tied = md.descriptors.find((x) => x.name === name);
         const axis = tied ? tied.axis : aligned[c].axis;
         if (axis < 0) return;
-        const y = columnOf(ds.descriptors, n, k, c);
-        const z = columnOf(Z, n, d, axis);
+        const y = column(ds.descriptors, n, k, c);
+        const z = column(Z, n, d, axis);
         const rho = spearman(z, y);
         const r2 = linearR2(z, y);
         const r2q = quadraticR2(z, y);
@@ -295,7 +295,7 @@ export async function buildReport(opts: ReportOptions): Promise<Report> {
     const qq: string[] = [];
     const swRows: (string | number)[][] = [];
     for (let a = 0; a < d; a++) {
-      const z = columnOf(Z, n, d, a);
+      const z = column(Z, n, d, a);
       const sw = shapiroWilk(z);
       let mean = 0;
       for (const v of z) mean += v / n;
@@ -398,7 +398,7 @@ export async function buildReport(opts: ReportOptions): Promise<Report> {
     let lo = -3;
     let hi = 3;
     if (ref) {
-      const col = columnOf(ref.latents, ref.n, d, a);
+      const col = column(ref.latents, ref.n, d, a);
       lo = Math.min(percentile(col, 0.5), -0.5);
       hi = Math.max(percentile(col, 99.5), 0.5);
     }

@@ -242,8 +242,15 @@ export function frame(o: FrameOptions): Frame {
   const xt = o.xCategories
     ? { ticks: o.xCategories.map((_, i) => i), step: 1 }
     : niceTicks(o.xDomain[0], o.xDomain[1], o.xTicks ?? 6);
-  const inX = (v: number) => v >= Math.min(...o.xDomain) - 1e-9 * Math.abs(o.xDomain[1] - o.xDomain[0]) && v <= Math.max(...o.xDomain) + 1e-9 * Math.abs(o.xDomain[1] - o.xDomain[0]);
-  const inY = (v: number) => v >= Math.min(...o.yDomain) - 1e-9 * Math.abs(o.yDomain[1] - o.yDomain[0]) && v <= Math.max(...o.yDomain) + 1e-9 * Math.abs(o.yDomain[1] - o.yDomain[0]);
+  // A tick counts as inside its domain up to rounding (1e-9 of the span).
+  const within = (domain: [number, number]) => {
+    const slack = 1e-9 * Math.abs(domain[1] - domain[0]);
+    const lo = Math.min(...domain) - slack;
+    const hi = Math.max(...domain) + slack;
+    return (v: number) => v >= lo && v <= hi;
+  };
+  const inX = within(o.xDomain);
+  const inY = within(o.yDomain);
 
   const tickText: string[] = [];
   for (const t of xt.ticks) {
