@@ -5,8 +5,8 @@
   "targets": [
     {
       "target_name": "xlatent_native",
-      "sources": ["src/addon.c", "src/kernels.c", "src/fused.c"],
-      "cflags": ["-O3", "-std=gnu11", "-fno-trapping-math", "-fopenmp", "-Wall", "-Wno-unused-parameter"],
+      "sources": ["src/addon.c", "src/kernels.c", "src/fused.c", "src/embed.c"],
+      "cflags": ["-O3", "-std=gnu11", "-fno-trapping-math", "-ffp-contract=off", "-fopenmp", "-Wall", "-Wno-unused-parameter"],
       "ldflags": ["-fopenmp"],
       "conditions": [
         ["xl_blas=='openblas'", {

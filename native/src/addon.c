@@ -8,6 +8,7 @@
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
+#include <stdint.h>
 #include <string.h>
 
 #include "kernels.h"
@@ -372,6 +373,66 @@ static napi_value DropoutMask(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* Reads a typed array of the given type with at least `need` elements; 0 on failure. */
+static int typed_arg(napi_env env, napi_value v, napi_typedarray_type want, int64_t need, void **out) {
+  napi_typedarray_type type;
+  size_t len, off;
+  napi_value ab;
+  return napi_get_typedarray_info(env, v, &type, &len, out, &ab, &off) == napi_ok && type == want && (int64_t)len >= need;
+}
+
+/* umapSgd(emb: Float64Array, n, dim, head: Int32Array, tail: Int32Array, eps: Float64Array, a, b, nEpochs, state, negRate, gamma) */
+static napi_value UmapSgd(napi_env env, napi_callback_info info) {
+  size_t argc = 12;
+  napi_value argv[12];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int64_t n, dim, E, epochs, state;
+  double a, b, negRate, gamma;
+  void *emb, *head, *tail, *eps;
+  napi_typedarray_type type;
+  size_t len, off;
+  napi_value ab;
+  if (argc != 12 || !get_i64(env, argv[1], &n) || !get_i64(env, argv[2], &dim) || !get_f64(env, argv[6], &a) ||
+      !get_f64(env, argv[7], &b) || !get_i64(env, argv[8], &epochs) || !get_i64(env, argv[9], &state) ||
+      !get_f64(env, argv[10], &negRate) || !get_f64(env, argv[11], &gamma) || n <= 0 || n > INT32_MAX || dim <= 0 ||
+      state < 0 || state > UINT32_MAX || !(negRate > 0))
+    THROW(env, "umapSgd: bad arguments");
+  if (napi_get_typedarray_info(env, argv[5], &type, &len, &eps, &ab, &off) != napi_ok || type != napi_float64_array)
+    THROW(env, "umapSgd: eps must be a Float64Array");
+  E = (int64_t)len;
+  if (!typed_arg(env, argv[0], napi_float64_array, n * dim, &emb) || !typed_arg(env, argv[3], napi_int32_array, E, &head) ||
+      !typed_arg(env, argv[4], napi_int32_array, E, &tail))
+    THROW(env, "umapSgd: arrays missing or too short");
+  for (int64_t e = 0; e < E; e++) {
+    const int32_t h = ((int32_t *)head)[e], t = ((int32_t *)tail)[e];
+    if (h < 0 || h >= n || t < 0 || t >= n) THROW(env, "umapSgd: edge endpoint out of range");
+  }
+  if (xl_umap_sgd((double *)emb, n, dim, (int32_t *)head, (int32_t *)tail, (double *)eps, E, a, b, epochs, (uint32_t)state,
+                  negRate, gamma) != 0)
+    THROW(env, "umapSgd: out of memory");
+  return NULL;
+}
+
+/* knnSelect(dots: Float32Array, rows, n, norms: Float64Array, q0, X: Float32Array, p, kk, indices: Int32Array, distances: Float64Array) */
+static napi_value KnnSelect(napi_env env, napi_callback_info info) {
+  size_t argc = 10;
+  napi_value argv[10];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int64_t rows, n, q0, p, kk;
+  void *dots, *norms, *X, *ind, *dist;
+  if (argc != 10 || !get_i64(env, argv[1], &rows) || !get_i64(env, argv[2], &n) || !get_i64(env, argv[4], &q0) ||
+      !get_i64(env, argv[6], &p) || !get_i64(env, argv[7], &kk) || rows <= 0 || n <= 1 || n > INT32_MAX || q0 < 0 ||
+      q0 + rows > n || p <= 0 || kk <= 0 || kk >= n)
+    THROW(env, "knnSelect: bad arguments");
+  if (!typed_arg(env, argv[0], napi_float32_array, rows * n, &dots) || !typed_arg(env, argv[3], napi_float64_array, n, &norms) ||
+      !typed_arg(env, argv[5], napi_float32_array, n * p, &X) || !typed_arg(env, argv[8], napi_int32_array, n * kk, &ind) ||
+      !typed_arg(env, argv[9], napi_float64_array, n * kk, &dist))
+    THROW(env, "knnSelect: arrays missing or too short");
+  if (xl_knn_select((float *)dots, rows, n, (double *)norms, q0, (float *)X, p, kk, (int32_t *)ind, (double *)dist) != 0)
+    THROW(env, "knnSelect: out of memory");
+  return NULL;
+}
+
 static napi_value SetThreads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -429,6 +490,8 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"preluBackward", NULL, PreluBackward, NULL, NULL, NULL, napi_default_method, NULL},
       {"bnInfer", NULL, BnInfer, NULL, NULL, NULL, napi_default_method, NULL},
       {"dropoutMask", NULL, DropoutMask, NULL, NULL, NULL, napi_default_method, NULL},
+      {"umapSgd", NULL, UmapSgd, NULL, NULL, NULL, napi_default_method, NULL},
+      {"knnSelect", NULL, KnnSelect, NULL, NULL, NULL, napi_default_method, NULL},
       {"setThreads", NULL, SetThreads, NULL, NULL, NULL, napi_default_method, NULL},
       {"threads", NULL, Threads, NULL, NULL, NULL, napi_default_method, NULL},
       {"blasName", NULL, BlasName, NULL, NULL, NULL, napi_default_method, NULL},

@@ -78,6 +78,18 @@ void xl_bn_infer(const float *x, int64_t rows, int64_t h, const float *mean, con
  * src/model/random-tensors.ts: each draw's 16-bit halves decide two entries (0 below threshold, else keep). */
 void xl_dropout_mask(uint32_t *state, float *out, int64_t n, uint32_t threshold, float keep);
 
+/* UMAP layout SGD (umapSgd in src/reducers/umap-layout.ts, bit-identical): E kept edges head -> tail
+ * sampled every eps[e] epochs, emb [n, dim] updated in place, negative samples from xorshift32 `state`.
+ * Returns 0, or -1 when out of memory. */
+int xl_umap_sgd(double *emb, int64_t n, int64_t dim, const int32_t *head, const int32_t *tail, const double *eps,
+                int64_t E, double a, double b, int64_t nEpochs, uint32_t state, double negRate, double gamma);
+
+/* Top-kk selection of allKnn in src/reducers/knn.ts (bit-identical) for query rows q0 .. q0 + rows - 1:
+ * dots [rows, n] are their float32 dot products with all n points X [n, p], norms [n] the squared norms.
+ * Writes rows q0.. of indices/distances [n, kk]. Returns 0, or -1 when out of memory. */
+int xl_knn_select(const float *dots, int64_t rows, int64_t n, const double *norms, int64_t q0, const float *X, int64_t p,
+                  int64_t kk, int32_t *indices, double *distances);
+
 void xl_set_threads(int n);
 int xl_threads(void);
 const char *xl_blas_name(void);

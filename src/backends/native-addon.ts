@@ -77,6 +77,18 @@ export interface NativeAddon {
    * exactly as dropoutMask in src/model/random-tensors.ts: 0 where a 16-bit half-draw is below threshold, else keep.
    */
   dropoutMask(state: Uint32Array, out: Float32Array, threshold: number, keep: number): void;
+  /**
+   * UMAP layout SGD in place on emb [n, dim], bit-identical to the JavaScript loop of umapSgd
+   * (src/reducers/umap-layout.ts): kept edges head -> tail sampled every eps[e] epochs, negative samples
+   * from the xorshift32 `state` (a non-zero uint32).
+   */
+  umapSgd(emb: Float64Array, n: number, dim: number, head: Int32Array, tail: Int32Array, eps: Float64Array, a: number, b: number, nEpochs: number, state: number, negativeSampleRate: number, repulsionStrength: number): void;
+  /**
+   * The top-kk selection of allKnn (src/reducers/knn.ts), bit-identical, for query rows q0 .. q0 + rows - 1:
+   * dots [rows, n] are their float32 dot products with all points X [n, p], norms [n] the squared norms;
+   * fills those rows of indices / distances [n, kk] (the point itself excluded, nearest first). Rows run in parallel.
+   */
+  knnSelect(dots: Float32Array, rows: number, n: number, norms: Float64Array, q0: number, X: Float32Array, p: number, kk: number, indices: Int32Array, distances: Float64Array): void;
   /** Sets the OpenBLAS and OpenMP thread count. */
   setThreads(n: number): void;
   threads(): number;

@@ -6,17 +6,19 @@ import { VpTree } from './vptree.js';
  * t-SNE's affinities and UMAP's graph. With the native addon it is a blocked
  * brute force: squared distances |x|^2 + |y|^2 - 2 x.y with the dot products
  * from OpenBLAS sgemm (a block of query rows against all rows), a running
- * top-k per query, and the k winners' distances recomputed exactly in
- * Float64. At 50,000 x 50 this is ~250 GFLOP of GEMM, seconds with BLAS,
+ * top-k per query (the addon's knnSelect, rows in parallel), and the k
+ * winners' distances recomputed exactly in Float64. At 50,000 x 50 this is ~250 GFLOP of GEMM, seconds with BLAS,
  * where a vantage-point tree in JavaScript degrades as the dimension grows.
  * Without the addon it falls back to {@link VpTree}.
  *
  * @param X n x p row-major points
  * @param k neighbours per point (at most n - 1), the point itself excluded
  * @param native false forces the vantage-point tree
+ * @param jsSelect true keeps the top-k selection in JavaScript even where the
+ *   addon has its C twin (tests compare the two)
  * @returns n x k indices and Euclidean (not squared) distances, nearest first
  */
-export function allKnn(X: Float32Array, n: number, p: number, k: number, native = true): { indices: Int32Array; distances: Float64Array } {
+export function allKnn(X: Float32Array, n: number, p: number, k: number, native = true, jsSelect = false): { indices: Int32Array; distances: Float64Array } {
   const kk = Math.min(k, n - 1);
   const nat = native && n >= 1000 ? gemmAddon() : null;
   if (!nat) return new VpTree(X, n, p).allKnn(kk);
@@ -35,67 +37,87 @@ export function allKnn(X: Float32Array, n: number, p: number, k: number, native 
   for (let q0 = 0; q0 < n; q0 += B) {
     const rows = Math.min(B, n - q0);
     nat.gemm(X.subarray(q0 * p, (q0 + rows) * p), X, dots, 1, rows, n, p, 0, 1, 0, 0);
-    for (let r = 0; r < rows; r++) {
-      const i = q0 + r;
-      const off = r * n;
-      const ni = norms[i];
-      // Max-heap of the kk smallest (approximate) squared distances.
-      let size = 0;
-      let top = Infinity;
-      for (let j = 0; j < n; j++) {
-        const d = ni + norms[j] - 2 * dots[off + j];
-        if (d >= top || j === i) continue;
-        let c: number;
-        if (size < kk) {
-          c = size++;
-          while (c > 0) {
-            const par = (c - 1) >> 1;
-            if (hk[par] >= d) break;
-            hk[c] = hk[par];
-            hi[c] = hi[par];
-            c = par;
-          }
-        } else {
-          c = 0;
-          for (;;) {
-            let ch = 2 * c + 1;
-            if (ch >= size) break;
-            if (ch + 1 < size && hk[ch + 1] > hk[ch]) ch++;
-            if (hk[ch] <= d) break;
-            hk[c] = hk[ch];
-            hi[c] = hi[ch];
-            c = ch;
-          }
-        }
-        hk[c] = d;
-        hi[c] = j;
-        if (size === kk) top = hk[0];
-      }
-      // Exact Float64 distances of the winners, sorted ascending (ties by index).
-      const o = i * kk;
-      for (let a = 0; a < kk; a++) {
-        const j = hi[a];
-        let s = 0;
-        for (let t = 0; t < p; t++) {
-          const u = X[i * p + t] - X[j * p + t];
-          s += u * u;
-        }
-        indices[o + a] = j;
-        distances[o + a] = Math.sqrt(s);
-      }
-      for (let a = 1; a < kk; a++) {
-        const j = indices[o + a];
-        const v = distances[o + a];
-        let b = a - 1;
-        while (b >= 0 && (distances[o + b] > v || (distances[o + b] === v && indices[o + b] > j))) {
-          distances[o + b + 1] = distances[o + b];
-          indices[o + b + 1] = indices[o + b];
-          b--;
-        }
-        distances[o + b + 1] = v;
-        indices[o + b + 1] = j;
-      }
-    }
+    if (nat.knnSelect && !jsSelect) nat.knnSelect(dots, rows, n, norms, q0, X, p, kk, indices, distances);
+    else for (let r = 0; r < rows; r++) selectRow(dots, r * n, n, norms, q0 + r, X, p, kk, hk, hi, indices, distances);
   }
   return { indices, distances };
+}
+
+/**
+ * Row i of the search: a max-heap of the kk smallest approximate squared
+ * distances in its dot-product row (from `off` in dots), then the winners'
+ * exact Float64 distances, sorted ascending (ties by index). The addon's
+ * knnSelect is this loop in C.
+ */
+function selectRow(
+  dots: Float32Array,
+  off: number,
+  n: number,
+  norms: Float64Array,
+  i: number,
+  X: Float32Array,
+  p: number,
+  kk: number,
+  hk: Float64Array,
+  hi: Int32Array,
+  indices: Int32Array,
+  distances: Float64Array,
+): void {
+  const ni = norms[i];
+  // Max-heap of the kk smallest (approximate) squared distances.
+  let size = 0;
+  let top = Infinity;
+  for (let j = 0; j < n; j++) {
+    const d = ni + norms[j] - 2 * dots[off + j];
+    if (d >= top || j === i) continue;
+    let c: number;
+    if (size < kk) {
+      c = size++;
+      while (c > 0) {
+        const par = (c - 1) >> 1;
+        if (hk[par] >= d) break;
+        hk[c] = hk[par];
+        hi[c] = hi[par];
+        c = par;
+      }
+    } else {
+      c = 0;
+      for (;;) {
+        let ch = 2 * c + 1;
+        if (ch >= size) break;
+        if (ch + 1 < size && hk[ch + 1] > hk[ch]) ch++;
+        if (hk[ch] <= d) break;
+        hk[c] = hk[ch];
+        hi[c] = hi[ch];
+        c = ch;
+      }
+    }
+    hk[c] = d;
+    hi[c] = j;
+    if (size === kk) top = hk[0];
+  }
+  // Exact Float64 distances of the winners, sorted ascending (ties by index).
+  const o = i * kk;
+  for (let a = 0; a < kk; a++) {
+    const j = hi[a];
+    let s = 0;
+    for (let t = 0; t < p; t++) {
+      const u = X[i * p + t] - X[j * p + t];
+      s += u * u;
+    }
+    indices[o + a] = j;
+    distances[o + a] = Math.sqrt(s);
+  }
+  for (let a = 1; a < kk; a++) {
+    const j = indices[o + a];
+    const v = distances[o + a];
+    let b = a - 1;
+    while (b >= 0 && (distances[o + b] > v || (distances[o + b] === v && indices[o + b] > j))) {
+      distances[o + b + 1] = distances[o + b];
+      indices[o + b + 1] = indices[o + b];
+      b--;
+    }
+    distances[o + b + 1] = v;
+    indices[o + b + 1] = j;
+  }
 }

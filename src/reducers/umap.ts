@@ -5,7 +5,8 @@ import { Rng } from '../util/random.js';
 import { NeighbourSpace } from './neighbour-space.js';
 import { Pca } from './pca.js';
 import { BaseReducer, decodeF32, encodeArray, numParam, type ReducerParams } from './reducer.js';
-import { optimizeUmapLayout, umapSgd, type UmapOptimizationState } from './umap-layout.js';
+import { optimizeUmapLayout, type UmapOptimizationState } from './umap-layout.js';
+import { umapSgd } from './umap-sgd.js';
 import { fuzzySimplicialSet } from './umap-graph.js';
 
 /** UMAP parameters; defaults follow umap-learn. */
@@ -38,7 +39,8 @@ export interface UmapParams extends ReducerParams {
  *   Map-keyed sparse matrices took 2.3 GiB at 50,000 spectra);
  * - umap-learn's init="pca" (principal-component scores scaled to +-10);
  * - umap-learn's SGD layout and epoch counts (500 epochs up to 10,000
- *   spectra, else 200) in a typed-array loop ({@link umapSgd});
+ *   spectra, else 200) in a typed-array loop, or its bit-identical C twin
+ *   in the native addon ({@link umapSgd});
  * - all randomness from the seed, so fits are reproducible.
  * `setTarget` (supervised mode, categorical targets only: umap-js implements
  * no continuous target metric) runs through umap-js's graph intersection

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { UMAP } from 'umap-js';
 import { fuzzySimplicialSet } from '../../src/reducers/umap-graph.js';
-import { umapSgd } from '../../src/reducers/umap-layout.js';
+import { umapSgd } from '../../src/reducers/umap-sgd.js';
 import { VpTree } from '../../src/reducers/vptree.js';
 import { Rng } from '../../src/util/random.js';
 
