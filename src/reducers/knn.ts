@@ -1,5 +1,5 @@
 import { gemmAddon } from './gemm.js';
-import { VpTree } from './vptree.js';
+import { MaxHeap, VpTree } from './vptree.js';
 
 /**
  * Exact k nearest neighbours of every row among the rows themselves, for
@@ -32,22 +32,21 @@ export function allKnn(X: Float32Array, n: number, p: number, k: number, native 
   const dots = new Float32Array(B * n);
   const indices = new Int32Array(n * kk);
   const distances = new Float64Array(n * kk);
-  const hk = new Float64Array(kk);
-  const hi = new Int32Array(kk);
+  const heap = new MaxHeap(kk);
   for (let q0 = 0; q0 < n; q0 += B) {
     const rows = Math.min(B, n - q0);
     nat.gemm(X.subarray(q0 * p, (q0 + rows) * p), X, dots, 1, rows, n, p, 0, 1, 0, 0);
     if (nat.knnSelect && !jsSelect) nat.knnSelect(dots, rows, n, norms, q0, X, p, kk, indices, distances);
-    else for (let r = 0; r < rows; r++) selectRow(dots, r * n, n, norms, q0 + r, X, p, kk, hk, hi, indices, distances);
+    else for (let r = 0; r < rows; r++) selectRow(dots, r * n, n, norms, q0 + r, X, p, heap, indices, distances);
   }
   return { indices, distances };
 }
 
 /**
- * Row i of the search: a max-heap of the kk smallest approximate squared
- * distances in its dot-product row (from `off` in dots), then the winners'
- * exact Float64 distances, sorted ascending (ties by index). The addon's
- * knnSelect is this loop in C.
+ * Row i of the search: the kk smallest approximate squared distances in its
+ * dot-product row (from `off` in dots), then the winners' exact Float64
+ * distances, sorted ascending (ties by index). The addon's knnSelect is this
+ * loop in C, heap included.
  */
 function selectRow(
   dots: Float32Array,
@@ -57,49 +56,17 @@ function selectRow(
   i: number,
   X: Float32Array,
   p: number,
-  kk: number,
-  hk: Float64Array,
-  hi: Int32Array,
+  heap: MaxHeap,
   indices: Int32Array,
   distances: Float64Array,
 ): void {
   const ni = norms[i];
-  // Max-heap of the kk smallest (approximate) squared distances.
-  let size = 0;
-  let top = Infinity;
-  for (let j = 0; j < n; j++) {
-    const d = ni + norms[j] - 2 * dots[off + j];
-    if (d >= top || j === i) continue;
-    let c: number;
-    if (size < kk) {
-      c = size++;
-      while (c > 0) {
-        const par = (c - 1) >> 1;
-        if (hk[par] >= d) break;
-        hk[c] = hk[par];
-        hi[c] = hi[par];
-        c = par;
-      }
-    } else {
-      c = 0;
-      for (;;) {
-        let ch = 2 * c + 1;
-        if (ch >= size) break;
-        if (ch + 1 < size && hk[ch + 1] > hk[ch]) ch++;
-        if (hk[ch] <= d) break;
-        hk[c] = hk[ch];
-        hi[c] = hi[ch];
-        c = ch;
-      }
-    }
-    hk[c] = d;
-    hi[c] = j;
-    if (size === kk) top = hk[0];
-  }
-  // Exact Float64 distances of the winners, sorted ascending (ties by index).
+  const kk = heap.capacity;
+  heap.clear();
+  for (let j = 0; j < n; j++) if (j !== i) heap.push(j, ni + norms[j] - 2 * dots[off + j]);
   const o = i * kk;
   for (let a = 0; a < kk; a++) {
-    const j = hi[a];
+    const j = heap.idAt(a);
     let s = 0;
     for (let t = 0; t < p; t++) {
       const u = X[i * p + t] - X[j * p + t];

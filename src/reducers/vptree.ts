@@ -167,6 +167,13 @@ export class MaxHeap {
   top(): number {
     return this.keys[0];
   }
+  /** Id at heap position i < size (heap order, not sorted). */
+  idAt(i: number): number {
+    return this.ids[i];
+  }
+  clear(): void {
+    this.size = 0;
+  }
   push(id: number, key: number): void {
     const { ids, keys } = this;
     if (this.capacity === 0) return;

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UMAP } from 'umap-js';
 import { fuzzySimplicialSet } from '../../src/reducers/umap-graph.js';
-import { umapSgd } from '../../src/reducers/umap-sgd.js';
 import { VpTree } from '../../src/reducers/vptree.js';
 import { Rng } from '../../src/util/random.js';
 
@@ -34,31 +33,5 @@ describe('typed-array fuzzy simplicial set', () => {
     for (let e = 1; e < g.head.length; e++) {
       expect(g.head[e] > g.head[e - 1] || (g.head[e] === g.head[e - 1] && g.tail[e] > g.tail[e - 1])).toBe(true);
     }
-  });
-
-  it('SGD layout is reproducible with a seed and keeps the two groups apart', () => {
-    const g = fuzzySimplicialSet(nn.indices, nn.distances, n, k - 1, k);
-    const init = () => Float64Array.from({ length: 2 * n }, (_, t) => Math.sin(t * 12.9898) * 10);
-    const a = init();
-    const b = init();
-    umapSgd(g, a, 2, 1.577, 0.895, 200, 3);
-    umapSgd(g, b, 2, 1.577, 0.895, 200, 3);
-    expect(Array.from(a)).toEqual(Array.from(b));
-    // Each point's nearest embedded neighbour is in its own group.
-    let same = 0;
-    for (let i = 0; i < n; i++) {
-      let best = -1;
-      let bd = Infinity;
-      for (let j = 0; j < n; j++) {
-        if (j === i) continue;
-        const d = (a[2 * i] - a[2 * j]) ** 2 + (a[2 * i + 1] - a[2 * j + 1]) ** 2;
-        if (d < bd) {
-          bd = d;
-          best = j;
-        }
-      }
-      if (best % 2 === i % 2) same++;
-    }
-    expect(same / n).toBeGreaterThan(0.95);
   });
 });

@@ -90,4 +90,15 @@ describe('UMAP layout SGD', () => {
     expect(same / n).toBeGreaterThan(0.97);
     expect(emb.every(Number.isFinite)).toBe(true);
   });
+
+  it('is reproducible from its seed, and the seed matters', () => {
+    const { graph, init } = problem(300, 6);
+    const run = (seed: number) => {
+      const e = init.slice();
+      umapSgd(graph, e, 2, 1.577, 0.895, 40, seed);
+      return Array.from(e);
+    };
+    expect(run(3)).toEqual(run(3));
+    expect(run(4)).not.toEqual(run(3));
+  });
 });
