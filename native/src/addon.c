@@ -24,16 +24,24 @@
     if ((call) != napi_ok) THROW((env), "xlatent native: bad argument"); \
   } while (0)
 
-static int get_f32(napi_env env, napi_value v, float **data, int64_t *len) {
+/* Reads a typed array of type `want` (its data and element count); 0 when v is anything else. */
+static int get_typed(napi_env env, napi_value v, napi_typedarray_type want, void **data, int64_t *len) {
   napi_typedarray_type type;
-  size_t n;
-  void *p;
+  size_t n, off;
   napi_value ab;
-  size_t off;
-  if (napi_get_typedarray_info(env, v, &type, &n, &p, &ab, &off) != napi_ok || type != napi_float32_array) return 0;
-  *data = (float *)p;
+  if (napi_get_typedarray_info(env, v, &type, &n, data, &ab, &off) != napi_ok || type != want) return 0;
   *len = (int64_t)n;
   return 1;
+}
+
+/* As get_typed, of at least `need` elements. */
+static int typed_arg(napi_env env, napi_value v, napi_typedarray_type want, int64_t need, void **out) {
+  int64_t len;
+  return get_typed(env, v, want, out, &len) && len >= need;
+}
+
+static int get_f32(napi_env env, napi_value v, float **data, int64_t *len) {
+  return get_typed(env, v, napi_float32_array, (void **)data, len);
 }
 
 static int get_i64(napi_env env, napi_value v, int64_t *out) {
@@ -165,18 +173,14 @@ static napi_value Select(napi_env env, napi_callback_info info) {
   napi_value argv[4];
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc != 4) THROW(env, "select: expected 4 arguments");
-  napi_typedarray_type type;
-  size_t nc;
   void *c;
-  napi_value ab;
-  size_t off;
   float *t, *e, *o;
-  int64_t nt, ne, no;
-  if (napi_get_typedarray_info(env, argv[0], &type, &nc, &c, &ab, &off) != napi_ok || type != napi_uint8_array ||
-      !get_f32(env, argv[1], &t, &nt) || !get_f32(env, argv[2], &e, &ne) || !get_f32(env, argv[3], &o, &no))
+  int64_t nc, nt, ne, no;
+  if (!get_typed(env, argv[0], napi_uint8_array, &c, &nc) || !get_f32(env, argv[1], &t, &nt) || !get_f32(env, argv[2], &e, &ne) ||
+      !get_f32(env, argv[3], &o, &no))
     THROW(env, "select: bad argument types");
-  if (nt < (int64_t)nc || ne < (int64_t)nc || no < (int64_t)nc) THROW(env, "select: array too short");
-  xl_select((const uint8_t *)c, t, e, o, (int64_t)nc);
+  if (nt < nc || ne < nc || no < nc) THROW(env, "select: array too short");
+  xl_select((const uint8_t *)c, t, e, o, nc);
   return NULL;
 }
 
@@ -285,8 +289,7 @@ static napi_value AdamW(napi_env env, napi_callback_info info) {
 
 /* Reads argv[i] as a Float32Array of at least `need` elements into *out; 0 on failure. */
 static int f32_arg(napi_env env, napi_value v, int64_t need, float **out) {
-  int64_t len;
-  return get_f32(env, v, out, &len) && len >= need;
+  return typed_arg(env, v, napi_float32_array, need, (void **)out);
 }
 
 /* bnTrainForward(x, n, h, eps, out, mean, variance, rstd) */
@@ -358,27 +361,15 @@ static napi_value DropoutMask(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4];
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  napi_typedarray_type type;
-  size_t len, off;
   void *st;
-  napi_value ab;
   float *o;
-  int64_t no, threshold;
+  int64_t len, no, threshold;
   double keep;
-  if (argc != 4 || napi_get_typedarray_info(env, argv[0], &type, &len, &st, &ab, &off) != napi_ok || type != napi_uint32_array ||
-      len != 4 || !get_f32(env, argv[1], &o, &no) || !get_i64(env, argv[2], &threshold) || !get_f64(env, argv[3], &keep) ||
+  if (argc != 4 || !get_typed(env, argv[0], napi_uint32_array, &st, &len) || len != 4 || !get_f32(env, argv[1], &o, &no) || !get_i64(env, argv[2], &threshold) || !get_f64(env, argv[3], &keep) ||
       threshold < 0 || threshold > 65536)
     THROW(env, "dropoutMask: bad arguments");
   xl_dropout_mask((uint32_t *)st, o, no, (uint32_t)threshold, (float)keep);
   return NULL;
-}
-
-/* Reads a typed array of the given type with at least `need` elements; 0 on failure. */
-static int typed_arg(napi_env env, napi_value v, napi_typedarray_type want, int64_t need, void **out) {
-  napi_typedarray_type type;
-  size_t len, off;
-  napi_value ab;
-  return napi_get_typedarray_info(env, v, &type, &len, out, &ab, &off) == napi_ok && type == want && (int64_t)len >= need;
 }
 
 /* umapSgd(emb: Float64Array, n, dim, head: Int32Array, tail: Int32Array, eps: Float64Array, a, b, nEpochs, state, negRate, gamma) */
@@ -389,17 +380,12 @@ static napi_value UmapSgd(napi_env env, napi_callback_info info) {
   int64_t n, dim, E, epochs, state;
   double a, b, negRate, gamma;
   void *emb, *head, *tail, *eps;
-  napi_typedarray_type type;
-  size_t len, off;
-  napi_value ab;
   if (argc != 12 || !get_i64(env, argv[1], &n) || !get_i64(env, argv[2], &dim) || !get_f64(env, argv[6], &a) ||
       !get_f64(env, argv[7], &b) || !get_i64(env, argv[8], &epochs) || !get_i64(env, argv[9], &state) ||
       !get_f64(env, argv[10], &negRate) || !get_f64(env, argv[11], &gamma) || n <= 0 || n > INT32_MAX || dim <= 0 ||
       state < 0 || state > UINT32_MAX || !(negRate > 0))
     THROW(env, "umapSgd: bad arguments");
-  if (napi_get_typedarray_info(env, argv[5], &type, &len, &eps, &ab, &off) != napi_ok || type != napi_float64_array)
-    THROW(env, "umapSgd: eps must be a Float64Array");
-  E = (int64_t)len;
+  if (!get_typed(env, argv[5], napi_float64_array, &eps, &E)) THROW(env, "umapSgd: eps must be a Float64Array");
   if (!typed_arg(env, argv[0], napi_float64_array, n * dim, &emb) || !typed_arg(env, argv[3], napi_int32_array, E, &head) ||
       !typed_arg(env, argv[4], napi_int32_array, E, &tail))
     THROW(env, "umapSgd: arrays missing or too short");
