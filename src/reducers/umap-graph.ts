@@ -37,24 +37,7 @@ export function fuzzySimplicialSet(indices: Int32Array, distances: Float64Array,
       if (rho === 0 && d > 0) rho = d;
     }
     rowMean /= kk + 1;
-    let lo = 0;
-    let hi = Infinity;
-    let mid = 1;
-    for (let it = 0; it < 64; it++) {
-      let psum = 0;
-      for (let a = 0; a < kk; a++) {
-        const d = distances[off + a] - rho;
-        psum += d > 0 ? Math.exp(-d / mid) : 1;
-      }
-      if (Math.abs(psum - target) < 1e-5) break;
-      if (psum > target) {
-        hi = mid;
-        mid = (lo + hi) / 2;
-      } else {
-        lo = mid;
-        mid = hi === Infinity ? mid * 2 : (lo + hi) / 2;
-      }
-    }
+    const mid = smoothKnnSigma(distances, off, kk, rho, target, 1);
     const floor = 1e-3 * (rho > 0 ? rowMean : meanAll);
     const sigma = mid < floor ? floor : mid;
     for (let a = 0; a < kk; a++) {
@@ -114,4 +97,31 @@ export function fuzzySimplicialSet(indices: Int32Array, distances: Float64Array,
     }
   }
   return { n, head, tail, weight };
+}
+
+/**
+ * umap-learn's smooth_knn_dist bisection for one row: the sigma at which
+ * sum_a exp(-max(d_a - rho, 0) / sigma) over dist[off .. off + count) reaches
+ * `target` (to 1e-5, at most 64 steps), starting from `start`.
+ */
+export function smoothKnnSigma(dist: ArrayLike<number>, off: number, count: number, rho: number, target: number, start: number): number {
+  let lo = 0;
+  let hi = Infinity;
+  let mid = start;
+  for (let it = 0; it < 64; it++) {
+    let psum = 0;
+    for (let a = 0; a < count; a++) {
+      const d = dist[off + a] - rho;
+      psum += d > 0 ? Math.exp(-d / mid) : 1;
+    }
+    if (Math.abs(psum - target) < 1e-5) break;
+    if (psum > target) {
+      hi = mid;
+      mid = (lo + hi) / 2;
+    } else {
+      lo = mid;
+      mid = hi === Infinity ? mid * 2 : (lo + hi) / 2;
+    }
+  }
+  return mid;
 }

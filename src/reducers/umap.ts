@@ -7,7 +7,7 @@ import { Pca } from './pca.js';
 import { BaseReducer, decodeF32, encodeArray, numParam, type ReducerParams } from './reducer.js';
 import { optimizeUmapLayout, type UmapOptimizationState } from './umap-layout.js';
 import { umapSgd } from './umap-sgd.js';
-import { fuzzySimplicialSet } from './umap-graph.js';
+import { fuzzySimplicialSet, smoothKnnSigma } from './umap-graph.js';
 
 /** UMAP parameters; defaults follow umap-learn. */
 export interface UmapParams extends ReducerParams {
@@ -182,28 +182,13 @@ export class Umap extends BaseReducer<UmapParams> {
 export function smoothKnnWeights(dist: ArrayLike<number>): Float64Array {
   const k = dist.length;
   const target = Math.log2(Math.max(k, 2));
-  let lo = 0;
-  let hi = Infinity;
-  let mid = 1;
   let mean = 0;
   for (let a = 0; a < k; a++) mean += dist[a];
   mean /= Math.max(k, 1);
-  if (mean > 0) mid = mean;
+  const sigma = smoothKnnSigma(dist, 0, k, 0, target, mean > 0 ? mean : 1);
   const w = new Float64Array(k);
-  for (let it = 0; it < 64; it++) {
-    let s = 0;
-    for (let a = 0; a < k; a++) s += Math.exp(-dist[a] / mid);
-    if (Math.abs(s - target) < 1e-5) break;
-    if (s > target) {
-      hi = mid;
-      mid = (lo + hi) / 2;
-    } else {
-      lo = mid;
-      mid = hi === Infinity ? mid * 2 : (lo + hi) / 2;
-    }
-  }
   let s = 0;
-  for (let a = 0; a < k; a++) s += w[a] = Math.exp(-dist[a] / mid);
+  for (let a = 0; a < k; a++) s += w[a] = Math.exp(-dist[a] / sigma);
   if (!(s > 0)) {
     // All neighbours infinitely far relative to sigma: fall back to the nearest one.
     w.fill(0);
