@@ -120,16 +120,7 @@ export class VpTree {
    * @returns n x k indices and distances, row-major, nearest first
    */
   allKnn(k: number): { indices: Int32Array; distances: Float64Array } {
-    const { n, d } = this;
-    const kk = Math.min(k, n - 1);
-    const indices = new Int32Array(n * kk);
-    const distances = new Float64Array(n * kk);
-    for (let i = 0; i < n; i++) {
-      const r = this.search(this.data, kk, i, i * d);
-      indices.set(r.indices, i * kk);
-      distances.set(r.distances, i * kk);
-    }
-    return { indices, distances };
+    return knn(this.data, this.n, this.data, this.n, this.d, k, true, this);
   }
 }
 
@@ -237,7 +228,7 @@ export function bruteKnn(
   const distances = new Float64Array(q * kk);
   const heap = new MaxHeap(kk);
   for (let i = 0; i < q; i++) {
-    heap.size = 0;
+    heap.clear();
     for (let j = 0; j < n; j++) {
       if (excludeSelf && i === j) continue;
       let s = 0;
