@@ -1,4 +1,4 @@
-import { spearman } from './correlation.js';
+import { pearson, rankData, spearman } from './correlation.js';
 
 /**
  * How independent the latent axes are, and which axis carries which
@@ -28,14 +28,15 @@ export interface AxisCorrelation {
  * @param Z n x d latent values, row-major
  */
 export function maxAxisCorrelation(Z: ArrayLike<number>, n: number, d: number): AxisCorrelation {
-  const cols = Array.from({ length: d }, (_, j) => column(Z, n, d, j));
+  // Each axis ranked once; Spearman of a pair is Pearson of their ranks.
+  const ranks = Array.from({ length: d }, (_, j) => rankData(column(Z, n, d, j)));
   const matrix = new Float64Array(d * d);
   let maxAbs = 0;
   let pair: [number, number] | null = null;
   for (let a = 0; a < d; a++) {
     matrix[a * d + a] = 1;
     for (let b = a + 1; b < d; b++) {
-      const r = spearman(cols[a], cols[b]);
+      const r = pearson(ranks[a], ranks[b]);
       matrix[a * d + b] = matrix[b * d + a] = r;
       if (Number.isFinite(r) && Math.abs(r) >= maxAbs) {
         if (pair === null || Math.abs(r) > maxAbs) pair = [a, b];

@@ -1,3 +1,4 @@
+import { column, maxAxisCorrelation } from '../metrics/axes.js';
 import { spearman } from '../metrics/correlation.js';
 
 /**
@@ -59,12 +60,6 @@ export function validationMetrics(
   variance: number,
 ): ValidationMetrics {
   const n = latent.length / nStyle;
-  const axes: Float64Array[] = [];
-  for (let j = 0; j < nStyle; j++) {
-    const a = new Float64Array(n);
-    for (let i = 0; i < n; i++) a[i] = latent[i * nStyle + j];
-    axes.push(a);
-  }
   const rho: number[] = [];
   for (let j = 0; j < k; j++) {
     const xs: number[] = [];
@@ -72,19 +67,13 @@ export function validationMetrics(
     for (let i = 0; i < n; i++) {
       const v = y[i * k + j];
       if (Number.isFinite(v)) {
-        xs.push(axes[j][i]);
+        xs.push(latent[i * nStyle + j]);
         ys.push(v);
       }
     }
     rho.push(xs.length >= 3 ? spearman(xs, ys) : NaN);
   }
-  let maxInter = 0;
-  for (let a = 0; a < nStyle; a++) {
-    for (let b = a + 1; b < nStyle; b++) {
-      const r = Math.abs(spearman(axes[a], axes[b]));
-      if (Number.isFinite(r) && r > maxInter) maxInter = r;
-    }
-  }
+  const maxInter = maxAxisCorrelation(latent, n, nStyle).maxAbs;
   const relativeMse = variance > 0 ? reconstructionMse / variance : reconstructionMse > 0 ? Infinity : 0;
   const meanRho = rho.reduce((s, r) => s + (Number.isFinite(r) ? r : 0), 0) / Math.max(k, 1);
   const score =
