@@ -43,7 +43,24 @@ export function pearson(x: ArrayLike<number>, y: ArrayLike<number>): number {
   return sxy / Math.sqrt(sxx * syy);
 }
 
-/** Spearman rank correlation with average ranks for ties. */
+/**
+ * Spearman rank correlation with average ranks for ties, over the pairs where
+ * both values are finite (missing labels are NaN; ranking them would scramble
+ * the order); NaN with fewer than two such pairs.
+ */
 export function spearman(x: ArrayLike<number>, y: ArrayLike<number>): number {
-  return pearson(rankData(x), rankData(y));
+  const n = x.length;
+  if (n !== y.length) throw new Error(`spearman: lengths differ (${n} vs ${y.length})`);
+  let finite = 0;
+  for (let i = 0; i < n; i++) if (Number.isFinite(x[i]) && Number.isFinite(y[i])) finite++;
+  if (finite === n) return pearson(rankData(x), rankData(y));
+  if (finite < 2) return NaN;
+  const xs = new Float64Array(finite);
+  const ys = new Float64Array(finite);
+  for (let i = 0, t = 0; i < n; i++) {
+    if (!(Number.isFinite(x[i]) && Number.isFinite(y[i]))) continue;
+    xs[t] = x[i];
+    ys[t++] = y[i];
+  }
+  return pearson(rankData(xs), rankData(ys));
 }
