@@ -49,19 +49,3 @@ export function reconstructionErrors(
   const total = n * m;
   return { mse: total ? se / total : NaN, mae: total ? ae / total : NaN, msePerSpectrum: msePer, maePerSpectrum: maePer };
 }
-
-/** Mean squared error over all values. */
-export function mse(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new Error(`mse: lengths differ (${a.length} vs ${b.length})`);
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += (a[i] - b[i]) ** 2;
-  return a.length ? s / a.length : NaN;
-}
-
-/** Mean absolute error over all values. */
-export function mae(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new Error(`mae: lengths differ (${a.length} vs ${b.length})`);
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += Math.abs(a[i] - b[i]);
-  return a.length ? s / a.length : NaN;
-}

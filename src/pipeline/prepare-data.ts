@@ -19,8 +19,6 @@ export interface PreparedData {
   dataset: SpectralDataset;
   split: Split;
   normalization: NormalizationParams;
-  /** Normalized spectra of every row, n x m. */
-  normalized: Float32Array;
   train: TrainingArrays;
   validation: TrainingArrays;
   test: TrainingArrays;
@@ -68,7 +66,6 @@ export async function prepareData(cfg: TrainConfig): Promise<PreparedData> {
     dataset,
     split,
     normalization,
-    normalized,
     train: arrays(split.train),
     validation: arrays(split.validation),
     test: arrays(split.test),

@@ -164,5 +164,3 @@ export function writeSpectra(ds: SpectralDataset, path: string, options: WriteOp
   else if (e === '.json') writeJsonSpectra(ds, path);
   else throw new UserError(`cannot tell the output format from the extension "${e}" (expected .arrow, .feather, .csv or .json)`, path);
 }
-
-export { readArrow, writeArrow, readJsonSpectra, writeJsonSpectra, readLongCsv, readReferenceCsv, writeReferenceCsv };

@@ -58,21 +58,3 @@ export function indexAtOrAbove(energy: ArrayLike<number>, value: number): number
   }
   return lo;
 }
-
-/** Index of the energy nearest to value (energy increasing). */
-export function indexNearest(energy: ArrayLike<number>, value: number): number {
-  const i = indexAtOrAbove(energy, value);
-  if (i === 0) return 0;
-  if (i >= energy.length) return energy.length - 1;
-  return value - energy[i - 1] <= energy[i] - value ? i - 1 : i;
-}
-
-/** Linear interpolation of (x, y) at t, holding the end values outside the range. */
-export function interpLinear(x: ArrayLike<number>, y: ArrayLike<number>, t: number): number {
-  const n = x.length;
-  if (t <= x[0]) return y[0];
-  if (t >= x[n - 1]) return y[n - 1];
-  const i = indexAtOrAbove(x, t);
-  const f = (t - x[i - 1]) / (x[i] - x[i - 1]);
-  return y[i - 1] + f * (y[i] - y[i - 1]);
-}

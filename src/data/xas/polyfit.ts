@@ -23,13 +23,6 @@ export function polyval(p: Polynomial, x: number): number {
   return v;
 }
 
-/** Value of `p` at every x, as a new array. */
-export function polyvalArray(p: Polynomial, x: ArrayLike<number>): Float64Array {
-  const out = new Float64Array(x.length);
-  for (let i = 0; i < x.length; i++) out[i] = polyval(p, x[i]);
-  return out;
-}
-
 /** Coefficients of the same polynomial in the raw variable x (c0 + c1 x + ...), for reporting. */
 export function rawCoefficients(p: Polynomial): number[] {
   const n = p.coefs.length;

@@ -28,8 +28,3 @@ export function reconstructionLoss(
   if (amplitudeWeight === 0) return mse;
   return tf.add(mse, tf.mul(tf.mean(tf.square(tf.sub(r, 1))), amplitudeWeight)) as tf.Scalar;
 }
-
-/** Plain mean squared error between two tensors of equal shape. */
-export function meanSquaredError(a: tf.Tensor, b: tf.Tensor): tf.Scalar {
-  return tf.mean(tf.squaredDifference(a, b));
-}
