@@ -136,13 +136,14 @@ export function gridValues(grid: GridMeta): Float64Array {
 
 /**
  * Grid metadata for an array of energies: compact start/stop/step when the
- * points are evenly spaced (to 1e-6 of a step), else the full list.
+ * points are evenly spaced (each within 1e-6 of the span, at least 1e-6 eV,
+ * of start + i step: energies read as float32 still count), else the full list.
  */
 export function gridMetaFor(energies: ArrayLike<number>): GridMeta {
   const n = energies.length;
   const step = (energies[n - 1] - energies[0]) / (n - 1);
   let regular = n >= 2 && step > 0;
-  for (let i = 0; regular && i < n; i++) regular = Math.abs(energies[0] + i * step - energies[i]) <= 1e-6 * step;
+  for (let i = 1; i < n && regular; i++) regular = Math.abs(energies[i] - energies[0] - i * step) <= 1e-6 * Math.max(1, Math.abs(step) * n);
   if (regular) return { start: energies[0], stop: energies[n - 1], step, length: n };
   return { values: Array.from(energies) };
 }

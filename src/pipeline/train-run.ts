@@ -2,8 +2,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { TrainConfig } from '../config/schema.js';
 import { fitAxisCalibration } from '../export/calibration.js';
-import type { GridMeta } from '../export/metadata.js';
-import type { ModelMetadata } from '../export/metadata.js';
+import { gridMetaFor, type ModelMetadata } from '../export/metadata.js';
 import { writeModelDir } from '../export/model-dir.js';
 import { buildOodReference, quantileSorted, reconstructionMse } from '../export/ood.js';
 import { loadSpecFromTfjsDir, saveSpecAsTfjs } from '../export/tfjs.js';
@@ -129,14 +128,6 @@ export async function runTrial(cfg: TrainConfig, data: PreparedData, trial: numb
   return summary;
 }
 
-function gridMeta(energies: Float64Array): GridMeta {
-  const m = energies.length;
-  const step = (energies[m - 1] - energies[0]) / (m - 1);
-  let regular = step > 0;
-  for (let i = 1; i < m && regular; i++) regular = Math.abs(energies[i] - energies[0] - i * step) <= 1e-6 * Math.max(1, Math.abs(step) * m);
-  return regular ? { start: energies[0], stop: energies[m - 1], step, length: m } : { values: Array.from(energies) };
-}
-
 /** Latents and reconstructions of one split under the chosen networks. */
 function project(encoder: NetworkSpec, decoder: NetworkSpec, part: TrainingArrays) {
   const z = runNetwork(encoder, part.x, part.n);
@@ -186,15 +177,13 @@ export async function finalizeRun(
     reconstructions: ev.xhat,
     m: evalPart.m,
   });
-  const calibration = names.map((name, j) => {
-    const axis = new Float64Array(data.train.n);
-    const label = new Float64Array(data.train.n);
-    for (let i = 0; i < data.train.n; i++) {
-      axis[i] = train.z[i * d + j];
-      label[i] = data.train.y[i * k + j];
-    }
-    return fitAxisCalibration(axis, label, { descriptor: name, axis: j, discrete: cfg.data.discrete.includes(name) });
-  });
+  const calibration = names.map((name, j) =>
+    fitAxisCalibration(column(train.z, data.train.n, d, j), column(data.train.y, data.train.n, k, j), {
+      descriptor: name,
+      axis: j,
+      discrete: cfg.data.discrete.includes(name),
+    }),
+  );
   const ood = buildOodReference(reconstructionMse(data.train.x, train.xhat, data.train.n, data.train.m));
   const metricsJsonl = join(dir, 'metrics.jsonl');
   const extraFiles: Record<string, string> = {};
@@ -206,7 +195,7 @@ export async function finalizeRun(
       encoder,
       decoder,
       metadata: {
-        grid: gridMeta(data.dataset.energies),
+        grid: gridMetaFor(data.dataset.energies),
         axisKind: data.dataset.axis ?? 'energy',
         normalization: data.normalization,
         descriptors: names.map((name, j) => ({
