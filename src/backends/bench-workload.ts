@@ -8,6 +8,8 @@
  * It is not the trainer: only the op mix and tensor shapes matter here.
  */
 import * as tf from '@tensorflow/tfjs';
+import { detach } from '../train/losses/detach.js';
+import { gaussianKernel } from '../train/losses/smoothness.js';
 
 /** Shapes of the benchmark workload. */
 export interface WorkloadShape {
@@ -42,9 +44,6 @@ function dense(inp: number, out: number, prelu: boolean, seed: number): Dense {
   };
 }
 
-/** Identity whose gradient is zero (TF.js has no stop_gradient op). */
-const stopGradient = tf.customGrad(((x: tf.Tensor) => ({ value: tf.clone(x), gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy) })) as never) as unknown as <T extends tf.Tensor>(x: T) => T;
-
 function batchNorm(x: tf.Tensor2D): tf.Tensor2D {
   const { mean, variance } = tf.moments(x, 0);
   return tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, 1e-5)));
@@ -66,18 +65,6 @@ function mlp(layers: Dense[], x: tf.Tensor2D, dropout: number, lastNorm: boolean
     }
   });
   return h;
-}
-
-function gaussianKernel(size = 17, sigma = 3): tf.Tensor3D {
-  const g = new Float32Array(size);
-  let s = 0;
-  for (let i = 0; i < size; i++) {
-    const x = i - (size - 1) / 2;
-    g[i] = Math.exp(-(x * x) / (2 * sigma * sigma));
-    s += g[i];
-  }
-  for (let i = 0; i < size; i++) g[i] /= s;
-  return tf.tensor3d(g, [size, 1, 1]);
 }
 
 /** Pairwise Kendall-style rank loss with force balance (B x B x k broadcasts). */
@@ -119,7 +106,7 @@ export class Workload {
     for (let i = 0; i < depth; i++) this.enc.push(dense(we[i], we[i + 1], i < depth - 1, sd++));
     for (let i = 0; i < depth; i++) this.dec.push(dense(wd[i], wd[i + 1], i < depth - 1, sd++));
     this.dis = [dense(nStyle, hidden, true, sd++), dense(hidden, hidden, true, sd++), dense(hidden, 1, false, sd++)];
-    this.kern = gaussianKernel();
+    this.kern = tf.tensor3d(gaussianKernel(17, 3), [17, 1, 1]);
     this.x = tf.randomUniform([batch, grid], 0, 1, 'float32', sd++);
     this.d = tf.randomUniform([batch, nAux], 0, 1, 'float32', sd++);
     this.opts = Array.from({ length: 5 }, () => tf.train.adam(1e-3));
@@ -151,7 +138,7 @@ export class Workload {
     run(2, this.vars(this.enc, this.dec), () => {
       const xh = this.decode(this.encode(x));
       const r = tf.div(tf.abs(tf.mean(xh, 1)), tf.abs(tf.mean(x, 1)));
-      const target = tf.mul(x, tf.expandDims(stopGradient(tf.clipByValue(r, 0.7, 1.3)), 1));
+      const target = tf.mul(x, tf.expandDims(detach(tf.clipByValue(r, 0.7, 1.3)), 1));
       return tf.add(tf.mul(tf.mean(tf.square(tf.sub(r, 1))), 0.1), tf.losses.meanSquaredError(target, xh)) as tf.Scalar;
     });
     run(3, this.vars(this.enc, this.dec), () => {
@@ -159,7 +146,7 @@ export class Workload {
       return tf.losses.meanSquaredError(z, this.encode(this.decode(z))) as tf.Scalar;
     });
     run(4, this.vars(this.dec), () => {
-      const xh = this.decode(stopGradient(this.encode(x)));
+      const xh = this.decode(detach(this.encode(x)));
       const w = this.shape.grid;
       const padded = tf.concat([tf.tile(tf.slice(xh, [0, 0], [-1, 1]), [1, 8]), xh, tf.tile(tf.slice(xh, [0, w - 1], [-1, 1]), [1, 8])], 1);
       const smooth = tf.reshape(tf.conv1d(tf.expandDims(padded, 2) as tf.Tensor3D, this.kern, 1, 'valid'), [-1, w]);
