@@ -2,7 +2,7 @@ import { UserError, check } from '../util/errors.js';
 import { Rng } from '../util/random.js';
 import type { Forward } from './decode.js';
 import { column } from '../metrics/axes.js';
-import { percentile } from './percentile.js';
+import { percentiles } from '../util/quantile.js';
 import { topWindows, type EnergyWindow } from './windows.js';
 
 /**
@@ -130,8 +130,7 @@ export function decoderSweep(decode: Forward, d: number, latents: ArrayLike<numb
     else {
       check(n >= 1, `no training latents to take the sweep range of axis ${names[axis]} from`);
       const col = column(latents, n, d, axis);
-      lo = percentile(col, range[0]);
-      hi = percentile(col, range[1]);
+      [lo, hi] = percentiles(col, range);
     }
     check(hi > lo, `sweep range of axis ${names[axis]} is empty (${lo} .. ${hi})`);
     if (!Number.isFinite(lo) || !Number.isFinite(hi)) throw new UserError(`training latents of axis ${names[axis]} are not finite`);

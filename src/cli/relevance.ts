@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { loadDataForModel, loadModelContext } from '../analysis/model-context.js';
 import { maskingRelevance, type MaskFill } from '../analysis/relevance.js';
+import { csvField } from '../data/formats/csv-table.js';
 import { relevanceSvg } from '../report/relevance-figure.js';
 import { svgToPng } from '../report/plot/png.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
@@ -52,7 +53,7 @@ const command: CommandModule<object, RelevanceArgs> = {
     });
     const lines = ['axis,center_energy,start_energy,end_energy,shift,relative_shift'];
     for (let a = 0; a < r.d; a++) {
-      const name = /[",]/.test(r.axisNames[a]) ? `"${r.axisNames[a].replace(/"/g, '""')}"` : r.axisNames[a];
+      const name = csvField(r.axisNames[a]);
       for (let p = 0; p < r.positions; p++) {
         lines.push(`${name},${r.centers[p]},${ctx.energies[r.startIndex[p]]},${ctx.energies[r.endIndex[p]]},${r.shift[p * r.d + a]},${r.relativeShift[p * r.d + a]}`);
       }

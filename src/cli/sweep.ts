@@ -3,9 +3,11 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { tableFromArrays, tableToIPC } from 'apache-arrow';
 import { loadModelContext, referenceLatents, type ModelContext } from '../analysis/model-context.js';
 import { decoderSweep, parsePercentileRange, type SweepMode, type SweepResult } from '../analysis/sweep.js';
+import { csvField } from '../data/formats/csv-table.js';
 import { normalQuantile } from '../metrics/normal-distribution.js';
 import { sweepFamilySvg, sweepInDisplayUnits, sweepResidualSvg } from '../report/sweep-figures.js';
 import { svgToPng } from '../report/plot/png.js';
+import { interpolateSorted } from '../util/quantile.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { UserError, check } from '../util/errors.js';
 
@@ -52,7 +54,7 @@ export function sweepCsv(res: SweepResult, display: { spectra: Float32Array; res
   const lines = ['axis,step,axis_value,energy,intensity,residual'];
   const m = res.energies.length;
   res.axes.forEach((ax, k) => {
-    const name = /[",\n]/.test(ax.axisName) ? `"${ax.axisName.replace(/"/g, '""')}"` : ax.axisName;
+    const name = csvField(ax.axisName);
     for (let s = 0; s < ax.values.length; s++) {
       for (let j = 0; j < m; j++) {
         lines.push(`${name},${s},${ax.values[s]},${res.energies[j]},${display[k].spectra[s * m + j]},${display[k].residuals[s * m + j]}`);
@@ -121,7 +123,7 @@ const command: CommandModule<object, SweepArgs> = {
     let valueRanges: [number, number][] | undefined;
     let rangeSource: string;
     if (stored) {
-      valueRanges = stored.map((pcts) => [percentileOfTable(pcts, range[0]), percentileOfTable(pcts, range[1])] as [number, number]);
+      valueRanges = stored.map((pcts) => [interpolateSorted(pcts, range[0]), interpolateSorted(pcts, range[1])] as [number, number]);
       rangeSource = `percentiles ${range[0]}:${range[1]} of the training-split latents stored with the model`;
     } else if (ref) {
       rangeSource = `percentiles ${range[0]}:${range[1]} of the latents of ${ref.source}`;
@@ -204,11 +206,4 @@ function storedLatentPercentiles(metrics: Record<string, unknown>, d: number): n
   if (!Array.isArray(t) || t.length !== d) return undefined;
   const ok = t.every((row) => Array.isArray(row) && row.length === 101 && row.every((v) => typeof v === 'number' && Number.isFinite(v)));
   return ok ? (t as number[][]) : undefined;
-}
-
-/** Percentile p (0..100) read off a 101-entry table of whole percentiles by linear interpolation. */
-function percentileOfTable(table: number[], p: number): number {
-  const lo = Math.floor(p);
-  const hi = Math.min(100, lo + 1);
-  return table[lo] + (p - lo) * (table[hi] - table[lo]);
 }

@@ -1,5 +1,6 @@
 import { Table, Utf8, tableToIPC, vectorFromArray, makeVector } from 'apache-arrow';
 import { extname } from 'node:path';
+import { csvField } from '../data/formats/csv-table.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import type { EmbedResult } from './embed.js';
@@ -37,10 +38,6 @@ export function embedColumns(r: EmbedResult, descriptorNames: string[]): [string
   return cols;
 }
 
-function csvCell(s: string): string {
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
 /** Float32 latents print with the digits float32 holds; float64 columns in full. */
 function num(v: number, float32: boolean): string {
   if (!Number.isFinite(v)) return '';
@@ -63,9 +60,9 @@ export function writeEmbedding(
 ): void {
   const cols = embedColumns(r, descriptorNames);
   if (format === 'csv') {
-    const lines = [['id', ...cols.map((c) => c[0])].map(csvCell).join(',')];
+    const lines = [['id', ...cols.map((c) => c[0])].map(csvField).join(',')];
     for (let i = 0; i < r.n; i++) {
-      lines.push([csvCell(r.ids[i]), ...cols.map(([name, v]) => num(v[i], name.startsWith('z')))].join(','));
+      lines.push([csvField(r.ids[i]), ...cols.map(([name, v]) => num(v[i], name.startsWith('z')))].join(','));
     }
     writeFileAtomic(path, lines.join('\n') + '\n');
   } else if (format === 'json') {

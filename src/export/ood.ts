@@ -1,3 +1,4 @@
+import { quantileSorted } from '../util/quantile.js';
 import { check } from '../util/errors.js';
 
 /**
@@ -33,15 +34,6 @@ export function reconstructionMse(x: ArrayLike<number>, xhat: ArrayLike<number>,
     out[i] = s / m;
   }
   return out;
-}
-
-/** Quantile with linear interpolation between order statistics (numpy's default, "type 7"). */
-export function quantileSorted(sorted: ArrayLike<number>, p: number): number {
-  const n = sorted.length;
-  const h = (n - 1) * p;
-  const lo = Math.floor(h);
-  const hi = Math.min(lo + 1, n - 1);
-  return sorted[lo] + (h - lo) * (sorted[hi] - sorted[lo]);
 }
 
 /**

@@ -1,14 +1,14 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { NetworkSpec } from '../model/spec.js';
+import { tfjsBrowserBundlePath } from '../export/bundle.js';
 import { loadModelContext, referenceLatents, type ModelContext, type ReferenceLatents } from '../analysis/model-context.js';
 import { interpolateLatent } from '../analysis/interpolation.js';
 import { maskingRelevance } from '../analysis/relevance.js';
 import { decoderSweep } from '../analysis/sweep.js';
 import { interpolationSvg } from './interpolation-figure.js';
 import { relevanceSvg } from './relevance-figure.js';
-import { percentile } from '../analysis/percentile.js';
+import { percentiles } from '../util/quantile.js';
 import { spearman } from '../metrics/correlation.js';
 import { linearR2, quadraticR2 } from '../metrics/regression.js';
 import { shapiroWilk } from '../metrics/normality.js';
@@ -85,12 +85,6 @@ function specPayload(spec: NetworkSpec): unknown {
       }
     }),
   };
-}
-
-/** Path of the TF.js browser bundle shipped with @tensorflow/tfjs. */
-export function tfjsBundlePath(): string {
-  const require = createRequire(import.meta.url);
-  return join(dirname(require.resolve('@tensorflow/tfjs/package.json')), 'dist', 'tf.min.js');
 }
 
 /** Whether a descriptor column looks discrete (few distinct values, all integers or declared so). */
@@ -398,9 +392,9 @@ export async function buildReport(opts: ReportOptions): Promise<Report> {
     let lo = -3;
     let hi = 3;
     if (ref) {
-      const col = column(ref.latents, ref.n, d, a);
-      lo = Math.min(percentile(col, 0.5), -0.5);
-      hi = Math.max(percentile(col, 99.5), 0.5);
+      const [p05, p995] = percentiles(column(ref.latents, ref.n, d, a), [0.5, 99.5]);
+      lo = Math.min(p05, -0.5);
+      hi = Math.max(p995, 0.5);
     }
     return { name: ctx.axisNames[a], min: lo, max: hi, value0: Math.max(lo, Math.min(hi, 0)) };
   });
@@ -471,7 +465,7 @@ export async function buildReport(opts: ReportOptions): Promise<Report> {
       (Object.keys(md.metrics).length ? `<h3>Stored evaluation metrics</h3><pre>${escapeHtml(JSON.stringify(md.metrics, null, 2))}</pre>` : ''),
   );
 
-  const tfPath = tfjsBundlePath();
+  const tfPath = tfjsBrowserBundlePath();
   if (!existsSync(tfPath)) throw new UserError('TF.js browser bundle missing from the installation', tfPath);
   const tail = inlineScript(readFileSync(tfPath, 'utf8')) + jsonScript('xl-data', payload) + inlineScript(EXPLORER_SCRIPT);
   const title = `xlatent report: ${ctx.dir.replace(/\/+$/, '').split('/').pop()}`;

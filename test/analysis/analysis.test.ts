@@ -4,7 +4,7 @@ import { specForward, type Forward } from '../../src/analysis/decode.js';
 import { decoderSweep, parsePercentileRange } from '../../src/analysis/sweep.js';
 import { maskingRelevance } from '../../src/analysis/relevance.js';
 import { interpolateLatent } from '../../src/analysis/interpolation.js';
-import { percentile } from '../../src/analysis/percentile.js';
+import { interpolateSorted, percentile, percentiles, quantileSorted } from '../../src/util/quantile.js';
 import { topWindows } from '../../src/analysis/windows.js';
 import { Rng } from '../../src/util/random.js';
 import { UserError } from '../../src/util/errors.js';
@@ -29,6 +29,25 @@ describe('percentile', () => {
     expect(parsePercentileRange('p5:p95')).toEqual([5, 95]);
     expect(parsePercentileRange('10:90')).toEqual([10, 90]);
     expect(() => parsePercentileRange('95:5')).toThrow(UserError);
+  });
+
+  it('percentiles, quantileSorted and interpolateSorted share one formula, bit for bit', () => {
+    const rng = new Rng(3);
+    const v = Float64Array.from({ length: 37 }, () => rng.normal());
+    const s = Float64Array.from(v).sort();
+    for (const p of [0, 0.5, 5, 33.3, 50, 95, 99.5, 100]) {
+      const h = (p / 100) * (s.length - 1);
+      const lo = Math.floor(h);
+      const hi = Math.min(s.length - 1, lo + 1);
+      expect(percentile(v, p)).toBe(s[lo] + (h - lo) * (s[hi] - s[lo]));
+      expect(quantileSorted(s, p / 100)).toBe(percentile(v, p));
+    }
+    expect(percentiles(v, [5, 95])).toEqual([percentile(v, 5), percentile(v, 95)]);
+    expect(percentiles([NaN], [5, 95])).toEqual([NaN, NaN]);
+    // a 101-entry table of whole percentiles, read at a fractional percentile
+    const table = Array.from({ length: 101 }, (_, i) => i * i);
+    expect(interpolateSorted(table, 7.25)).toBe(49 + 0.25 * (64 - 49));
+    expect(interpolateSorted(table, 100)).toBe(10000);
   });
 });
 

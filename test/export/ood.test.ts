@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/util/random.js';
-import { buildOodReference, isOutOfDistribution, oodPercentile, quantileSorted, reconstructionMse } from '../../src/export/ood.js';
+import { buildOodReference, isOutOfDistribution, oodPercentile, reconstructionMse } from '../../src/export/ood.js';
+import { quantileSorted } from '../../src/util/quantile.js';
 
 describe('OOD reference from reconstruction error', () => {
   it('per-row MSE', () => {

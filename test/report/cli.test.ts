@@ -6,7 +6,7 @@ import type { CommandModule } from 'yargs';
 import { tableFromIPC } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeFixture, type Fixture } from './fixture.js';
-import sweep from '../../src/cli/sweep.js';
+import sweep, { sweepCsv } from '../../src/cli/sweep.js';
 import relevance from '../../src/cli/relevance.js';
 import interpolate from '../../src/cli/interpolate.js';
 import report from '../../src/cli/report.js';
@@ -155,5 +155,20 @@ describe('xlatent report', () => {
       const { writeArrow } = await import('../../src/data/formats/arrow.js');
       writeArrow(fx.data, fx.dataPath);
     }
+  });
+});
+
+describe('sweepCsv', () => {
+  it('quotes axis names holding a delimiter, quote or line break (csvField)', () => {
+    const ax = (axisName: string) => ({
+      axis: 0, axisName, values: Float64Array.of(1), spectra: new Float32Array(1), residuals: new Float32Array(1),
+      midStep: 0, sensitivity: new Float64Array(1), peakEnergy: 0, peakSensitivity: 0, topWindows: [],
+    });
+    const res = { mode: 'zero' as const, steps: 1, range: [5, 95] as [number, number], priorSamples: 0, seed: 0, energies: Float64Array.of(7000), axes: [ax('a,b'), ax('x\ry'), ax('say "hi"'), ax('plain')] };
+    const csv = sweepCsv(res, res.axes.map(() => ({ spectra: Float32Array.of(0.5), residuals: Float32Array.of(0) })));
+    expect(csv).toContain('\n"a,b",0,1,7000,');
+    expect(csv).toContain('\n"x\ry",0,1,7000,');
+    expect(csv).toContain('\n"say ""hi""",0,1,7000,');
+    expect(csv).toContain('\nplain,0,1,7000,');
   });
 });
