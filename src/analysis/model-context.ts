@@ -5,7 +5,7 @@ import type { SpectralDataset } from '../data/dataset.js';
 import { readSpectra } from '../data/formats/index.js';
 import { assembleSpectra, resampleDataset } from '../data/grid.js';
 import { applyNormalization, invertNormalization, isInvertible, type NormalizationParams } from '../data/normalize.js';
-import { check } from '../util/errors.js';
+import { check, UserError } from '../util/errors.js';
 import { specForward, type Forward } from './decode.js';
 
 /**
@@ -150,6 +150,7 @@ export async function referenceLatents(ctx: ModelContext, dataPath?: string): Pr
   if (!path) return null;
   const data = await loadDataForModel(path, ctx);
   const latents = encodeAll(ctx, data);
-  for (let i = 0; i < latents.length; i++) check(Number.isFinite(latents[i]), `encoder produced a non-finite latent for spectrum "${data.dataset.ids[Math.floor(i / ctx.d)]}"`, path);
+  const bad = latents.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) throw new UserError(`encoder produced a non-finite latent for spectrum "${data.dataset.ids[Math.floor(bad / ctx.d)]}"`, path);
   return { latents, n: data.dataset.n, data, source: `${path} (${why})` };
 }
