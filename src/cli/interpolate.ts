@@ -48,6 +48,7 @@ const command: CommandModule<object, InterpolateArgs> = {
   handler: async (args: ArgumentsCamelCase<InterpolateArgs>) => {
     const ctx = await loadModelContext(args.model);
     const data = await loadDataForModel(args.data, ctx);
+    for (const w of data.warnings) process.stderr.write(`xlatent interpolate: warning: ${w}\n`);
     const { dataset } = data;
     const ia = findRow(dataset.ids, String(args.from), args.data, '--from');
     const ib = findRow(dataset.ids, String(args.to), args.data, '--to');
