@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_SYNTH_DESCRIPTORS, SYNTH_DEFAULTS, SYNTH_DESCRIPTORS } from '../data/synth.js';
 
 /**
  * The training run configuration. Every object is strict: an unknown key is
@@ -28,17 +29,17 @@ export const GridSchema = z.union([
 /** Synthetic XANES generated in memory (src/data/synth.ts) instead of a file: benchmarks and demos. */
 export const SynthSourceSchema = z.strictObject({
   /** Number of spectra. */
-  count: positiveInt.default(1000),
+  count: positiveInt.default(SYNTH_DEFAULTS.count),
   /** Grid points over 7100-7180 eV (or start..stop). */
-  points: z.number().int().min(2).default(128),
-  start: z.number().default(7100),
-  stop: z.number().default(7180),
+  points: z.number().int().min(2).default(SYNTH_DEFAULTS.points),
+  start: z.number().default(SYNTH_DEFAULTS.start),
+  stop: z.number().default(SYNTH_DEFAULTS.stop),
   /** Gaussian noise std in edge-step units. */
-  noise: z.number().min(0).default(0.01),
+  noise: z.number().min(0).default(SYNTH_DEFAULTS.noise),
   /** Seed of the generator (independent of the run seed). */
-  seed: z.number().int().min(0).default(0),
+  seed: z.number().int().min(0).default(SYNTH_DEFAULTS.seed),
   /** Descriptors to generate (OS, CN, BL, EW, DW); data.descriptors picks from these. */
-  descriptors: z.array(z.enum(['OS', 'CN', 'BL', 'EW', 'DW'])).min(1).default(['OS', 'CN', 'BL']),
+  descriptors: z.array(z.enum(SYNTH_DESCRIPTORS)).min(1).default([...DEFAULT_SYNTH_DESCRIPTORS]),
 });
 
 export const DataSchema = z.strictObject({

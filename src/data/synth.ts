@@ -34,6 +34,8 @@ export const SYNTH_DESCRIPTORS = ['OS', 'CN', 'BL', 'EW', 'DW'] as const;
 /** The descriptors generated when none are named. */
 export const DEFAULT_SYNTH_DESCRIPTORS: SynthDescriptor[] = ['OS', 'CN', 'BL'];
 export type SynthDescriptor = (typeof SYNTH_DESCRIPTORS)[number];
+/** Defaults of the scalar {@link SynthOptions} (the config schema uses them too). */
+export const SYNTH_DEFAULTS = { count: 1000, start: 7100, stop: 7180, points: 128, noise: 0.01, seed: 0 } as const;
 
 /** Options of {@link synthesizeXanes}; every field has a default. */
 export interface SynthOptions {
@@ -109,12 +111,12 @@ export function synthSpectrum(p: SynthParams, energies: ArrayLike<number>, out: 
 
 /** Generates a seeded synthetic XANES dataset (see the module comment for the model). */
 export function synthesizeXanes(options: SynthOptions = {}): SpectralDataset {
-  const count = options.count ?? 1000;
-  const start = options.start ?? 7100;
-  const stop = options.stop ?? 7180;
-  const points = options.points ?? 128;
-  const noise = options.noise ?? 0.01;
-  const seed = options.seed ?? 0;
+  const count = options.count ?? SYNTH_DEFAULTS.count;
+  const start = options.start ?? SYNTH_DEFAULTS.start;
+  const stop = options.stop ?? SYNTH_DEFAULTS.stop;
+  const points = options.points ?? SYNTH_DEFAULTS.points;
+  const noise = options.noise ?? SYNTH_DEFAULTS.noise;
+  const seed = options.seed ?? SYNTH_DEFAULTS.seed;
   const include = options.descriptors ?? [...DEFAULT_SYNTH_DESCRIPTORS];
   const [wLo, wHi] = options.edgeWidth ?? [1.2, 1.8];
   if (!Number.isInteger(count) || count < 1) throw new UserError(`count must be a positive integer, found ${count}`, 'synth');
