@@ -22,7 +22,8 @@ import { readColumnsFile } from '../src/data/formats/columns.js';
 import { parseLabelTable, readFolder } from '../src/data/formats/folder.js';
 import { readSpectra } from '../src/data/formats/index.js';
 import { normalizeXas, type NormalizationResult } from '../src/data/xas/normalize.js';
-import { npyToSpectra, linearAxis, preprocessXrd, qToTwoTheta, readNpyFile, twoThetaToQ } from '../src/data/xrd.js';
+import { linearAxis } from '../src/data/grid.js';
+import { npyToSpectra, preprocessXrd, qToTwoTheta, readNpyFile, twoThetaToQ } from '../src/data/xrd.js';
 
 const root = process.argv[2] ?? join(process.cwd(), '..', 'shared', 'datasets', 'dev');
 if (!existsSync(join(root, 'README.txt'))) {

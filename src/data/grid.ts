@@ -75,9 +75,12 @@ export function gridFromSpec(spec: GridSpec, coverage?: { lo: number; hi: number
   const count = Math.floor((stop - start) / step + 1e-9) + 1;
   if (count < 2) throw new UserError(`step ${step} is larger than stop - start = ${stop - start}; the grid would have one point`, where);
   if (count > MAX_POINTS) throw new UserError(`the grid would have ${count} points (more than ${MAX_POINTS}); check the step's unit`, where);
-  const out = new Float64Array(count);
-  for (let i = 0; i < count; i++) out[i] = start + i * step;
-  return out;
+  return linearAxis(start, step, count);
+}
+
+/** n energies start + i step. */
+export function linearAxis(start: number, step: number, n: number): Float64Array {
+  return Float64Array.from({ length: n }, (_, i) => start + i * step);
 }
 
 /**

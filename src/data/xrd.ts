@@ -1,5 +1,6 @@
 import { UserError, at } from '../util/errors.js';
 import type { RawSpectrum } from './dataset.js';
+import { trapezoidArea } from './normalize.js';
 import { readBytes, readColumnsFile, stem, type ColumnsOptions } from './formats/columns.js';
 
 /**
@@ -127,8 +128,7 @@ export function normalizeIntensity(x: ArrayLike<number>, y: ArrayLike<number>, m
     s = -Infinity;
     for (let i = 0; i < out.length; i++) s = Math.max(s, out[i]);
   } else if (mode === 'area') {
-    s = 0;
-    for (let i = 1; i < out.length; i++) s += 0.5 * (out[i] + out[i - 1]) * (x[i] - x[i - 1]);
+    s = trapezoidArea(out, x);
   } else throw new UserError(`intensity normalization must be none, max or area, got "${String(mode)}"`);
   if (!(s > 0) || !Number.isFinite(s)) throw new UserError(`cannot normalize by ${mode}: it is ${s} (pattern empty or all background?)`);
   for (let i = 0; i < out.length; i++) out[i] /= s;
@@ -273,7 +273,4 @@ export function npyToSpectra(m: NpyMatrix, axis: ArrayLike<number>, source: stri
   }));
 }
 
-/** An evenly spaced abscissa: start, start + step, ... (n values), computed without accumulating rounding. */
-export function linearAxis(start: number, step: number, n: number): Float64Array {
-  return Float64Array.from({ length: n }, (_, i) => start + i * step);
-}
+

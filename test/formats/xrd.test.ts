@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { linearAxis } from '../../src/data/grid.js';
 import {
-  linearAxis, normalizeIntensity, npyToSpectra, parseNpy, preprocessXrd, qToTwoTheta, readNpyFile, readXyFile,
+  normalizeIntensity, npyToSpectra, parseNpy, preprocessXrd, qToTwoTheta, readNpyFile, readXyFile,
   resolveWavelength, snipBackground, twoThetaToQ,
 } from '../../src/data/xrd.js';
 import { put, tempDir } from './helpers.js';

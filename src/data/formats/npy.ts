@@ -1,6 +1,7 @@
 import { UserError } from '../../util/errors.js';
 import type { SpectralDataset } from '../dataset.js';
-import { linearAxis, readNpyFile } from '../xrd.js';
+import { linearAxis } from '../grid.js';
+import { readNpyFile } from '../xrd.js';
 
 /**
  * A NumPy matrix of patterns (rows) as a dataset. The file holds intensities
