@@ -67,16 +67,32 @@ export interface PreparedData {
 
 /** Loads, grids and normalizes the data a baseline config names. `rows` fits the normalization on those rows only. */
 export async function prepareBaselineData(data: BaselineData, baseDir: string, rows?: ArrayLike<number>): Promise<PreparedData> {
+  const ds = await loadBaselineData(data, baseDir);
+  const X = normalizedSpectra(data, ds, rows);
+  return { ds, X, ...baselineDescriptors(data, ds) };
+}
+
+/** Reads (and grids) the spectra file a baseline config names, printing the reader's warnings. */
+export async function loadBaselineData(data: BaselineData, baseDir: string): Promise<SpectralDataset> {
   const file = isAbsolute(data.file) ? data.file : resolve(baseDir, data.file);
   const { dataset: ds, warnings } = await loadSpectra(file, { format: data.format, descriptors: data.descriptors, grid: data.grid });
   for (const w of warnings) process.stderr.write(`xlatent: warning: ${w}\n`);
+  return ds;
+}
+
+/** The config's normalization of the loaded spectra, fitted on `rows` (default all; only standardize has fitted statistics). */
+export function normalizedSpectra(data: BaselineData, ds: SpectralDataset, rows?: ArrayLike<number>): Float32Array {
   const norm = fitNormalization(data.normalization as NormalizationKind, ds.spectra, ds.n, ds.m, ds.energies, rows);
-  const X = applyNormalization(norm, ds.spectra, ds.n, ds.m);
+  return applyNormalization(norm, ds.spectra, ds.n, ds.m);
+}
+
+/** The descriptors scored and which of them are discrete (checked against the file's). */
+export function baselineDescriptors(data: BaselineData, ds: SpectralDataset): { names: string[]; discrete: string[] } {
   const names = ds.descriptorNames;
   let discrete = data.discrete ?? guessDiscrete(ds.descriptors, ds.n, names);
   for (const d of discrete) if (!names.includes(d)) throw new UserError(`discrete descriptor "${d}" is not among ${names.join(', ') || 'the (no) descriptors'}`, 'data.discrete');
   discrete = [...discrete];
-  return { ds, X, names, discrete };
+  return { names, discrete };
 }
 
 /** A reducer with the config's components and seed folded into its parameters. */

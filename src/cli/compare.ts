@@ -3,20 +3,23 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { z } from 'zod';
 import { loadConfigFile } from '../config/load.js';
-import { selectRows } from '../data/dataset.js';
+import { selectRows, type SpectralDataset } from '../data/dataset.js';
 import { splitRows } from '../data/split.js';
-import { embeddingMetrics, type EmbeddingMetrics } from '../metrics/embedding-metrics.js';
+import { embeddingInputNeighborhoods, embeddingMetrics, type EmbeddingMetrics } from '../metrics/embedding-metrics.js';
 import { REDUCER_NAMES } from '../reducers/registry.js';
 import { writeDirAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import {
   BaselineDataSchema,
+  baselineDescriptors,
   buildReducer,
   descriptorValues,
   embeddingCsv,
   EvaluationOptionsSchema,
   formatMetrics,
-  prepareBaselineData,
+  loadBaselineData,
+  normalizedSpectra,
+  type PreparedData,
   writeScatterPlots,
 } from './baseline.js';
 import { Umap } from '../reducers/umap.js';
@@ -68,26 +71,23 @@ export interface CompareEntry {
  * input space (the config's normalization).
  */
 export async function runCompare(cfg: CompareConfig, outDir: string, baseDir: string, log: (s: string) => void): Promise<CompareEntry[]> {
-  const prep0 = await prepareBaselineData(cfg.data, baseDir);
-  const split = splitRows(prep0.ds.n, cfg.data.split, cfg.seed);
-  // Normalization statistics come from the training rows only.
-  const prep = cfg.data.normalization === 'standardize' ? await prepareBaselineData(cfg.data, baseDir, split.train) : prep0;
-  const { ds, X } = prep;
+  const ds = await loadBaselineData(cfg.data, baseDir);
+  const split = splitRows(ds.n, cfg.data.split, cfg.seed);
+  // Normalization statistics (standardize's; the other kinds fit none) come from the training rows only.
+  const X = normalizedSpectra(cfg.data, ds, split.train);
+  const prep: PreparedData = { ds, X, ...baselineDescriptors(cfg.data, ds) };
   const m = ds.m;
-  const gather = (rows: Int32Array) => {
-    const out = new Float32Array(rows.length * m);
-    for (let a = 0; a < rows.length; a++) out.set(X.subarray(rows[a] * m, (rows[a] + 1) * m), a * m);
-    return out;
-  };
-  const Xtr = gather(split.train);
-  const Xte = gather(split.test);
-  const k = prep.names.length;
-  const Yte = new Float64Array(split.test.length * k);
-  for (let a = 0; a < split.test.length; a++) Yte.set(ds.descriptors.subarray(split.test[a] * k, (split.test[a] + 1) * k), a * k);
+  const normalized: SpectralDataset = { ...ds, spectra: X };
+  const Xtr = selectRows(normalized, split.train).spectra;
+  const testRows = selectRows(normalized, split.test);
+  const Xte = testRows.spectra;
+  const Yte = testRows.descriptors;
   if (split.train.length < 3 || split.test.length < 3) throw new UserError(`the split leaves ${split.train.length} training and ${split.test.length} test spectra; need at least 3 of each`, 'data.split');
   const entries: CompareEntry[] = [];
   const files: Array<(dir: string) => void> = [];
-  const ev = { trustK: cfg.evaluation.trustK, knnNeighbors: cfg.evaluation.knnNeighbors, folds: cfg.evaluation.folds, seed: cfg.seed };
+  const ev0 = { trustK: cfg.evaluation.trustK, knnNeighbors: cfg.evaluation.knnNeighbors, folds: cfg.evaluation.folds, seed: cfg.seed };
+  // Every method is scored against the same test spectra: their neighbourhoods are computed once (on first use) for all.
+  const ev = { ...ev0, inputNeighborhoods: embeddingInputNeighborhoods(Xte, split.test.length, m, ev0) };
   const seen = new Set<string>();
   for (const [i, spec] of cfg.methods.entries()) {
     const s = typeof spec === 'string' ? { method: spec, params: {} as Record<string, unknown>, label: undefined, target: undefined } : spec;

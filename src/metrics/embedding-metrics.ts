@@ -2,7 +2,7 @@ import { bestAlignedAxes, maxAxisCorrelation } from './axes.js';
 import { sortedLabels } from './classification.js';
 import { adjustedRandIndex, kMeans } from './clustering.js';
 import { knnPrediction, type KnnPredictionScores } from './knn-prediction.js';
-import { trustworthinessContinuity, type NeighborhoodScores } from './neighborhood.js';
+import { InputNeighborhoods, type NeighborhoodScores } from './neighborhood.js';
 
 /**
  * The scores every embedding (baseline or RankAAE latent space) gets in
@@ -42,6 +42,26 @@ export interface EmbeddingMetricsOptions {
   folds?: number;
   /** Seed of folds and samples (default 0). */
   seed?: number;
+  /**
+   * The spectra side of trustworthiness/continuity from
+   * {@link embeddingInputNeighborhoods} with the same X and options, to
+   * score several embeddings of one X without recomputing it each time.
+   */
+  inputNeighborhoods?: InputNeighborhoods;
+}
+
+/** Trustworthiness neighbourhood size for n points: trustK, capped below n/2. */
+function trustKFor(n: number, o: EmbeddingMetricsOptions): number {
+  return Math.min(o.trustK ?? 10, Math.max(1, Math.ceil(n / 2) - 1));
+}
+
+/**
+ * The spectra side of {@link embeddingMetrics}' trustworthiness/continuity,
+ * computed on first use and kept for every later embedding of the same X
+ * (pass it as `inputNeighborhoods`). Scores are the same as without it.
+ */
+export function embeddingInputNeighborhoods(X: ArrayLike<number>, n: number, m: number, o: EmbeddingMetricsOptions = {}): InputNeighborhoods {
+  return new InputNeighborhoods(X, n, m, { k: trustKFor(n, o), exactLimit: o.trustExactLimit, seed: o.seed });
 }
 
 /**
@@ -62,8 +82,14 @@ export function embeddingMetrics(
   discrete: string[],
   o: EmbeddingMetricsOptions = {},
 ): EmbeddingMetrics {
-  const k = Math.min(o.trustK ?? 10, Math.max(1, Math.ceil(n / 2) - 1));
-  const neighborhood = trustworthinessContinuity(X, n, m, Z, d, { k, exactLimit: o.trustExactLimit, seed: o.seed });
+  const k = trustKFor(n, o);
+  let input = o.inputNeighborhoods;
+  if (input && (input.X !== X || input.n !== n || input.m !== m || input.k !== k)) {
+    throw new Error('embeddingMetrics: inputNeighborhoods was built for other spectra or options');
+  }
+  // Alone, one embedding: stream the spectra side rather than keep it.
+  input ??= new InputNeighborhoods(X, n, m, { k, exactLimit: o.trustExactLimit, seed: o.seed, cacheBytes: 0 });
+  const neighborhood = input.scores(Z, d);
   const align = bestAlignedAxes(Z, n, d, descriptors, names);
   const out: EmbeddingMetrics = {
     n,

@@ -53,42 +53,135 @@ export function trustworthinessContinuity(
   d: number,
   options: NeighborhoodOptions = {},
 ): NeighborhoodScores {
-  const k = options.k ?? 10;
-  if (!(Number.isInteger(k) && k >= 1 && k < n / 2)) {
-    throw new Error(`trustworthiness: k must be an integer in [1, n/2) (k = ${k}, n = ${n})`);
+  // One embedding: stream the input side, nothing worth keeping.
+  return new InputNeighborhoods(X, n, m, { ...options, cacheBytes: 0 }).scores(Y, d);
+}
+
+/** Options of {@link InputNeighborhoods}. */
+export interface InputNeighborhoodsOptions extends NeighborhoodOptions {
+  /**
+   * Most bytes spent keeping every query's input-space ranks (2 bytes per
+   * query and point up to n = 65,536, 4 above). Within it the input side is
+   * computed once, by the first {@link InputNeighborhoods.scores} call; above
+   * it every call recomputes it (same numbers, more time). Default 256 MiB.
+   */
+  cacheBytes?: number;
+}
+
+/**
+ * The input (spectra) side of {@link trustworthinessContinuity} for several
+ * embeddings of the same points: the k nearest input neighbours and the
+ * input-space rank of every point, per query point. Computing these is
+ * O(n^2 m), against O(n^2 d) for an embedding, so with m in the hundreds and
+ * d of 2..4 it dominates; kept, each further embedding costs only its own
+ * side. Scores equal trustworthinessContinuity's bit for bit (the penalties
+ * are sums of the same integers).
+ */
+export class InputNeighborhoods {
+  readonly k: number;
+  readonly estimated: boolean;
+  readonly queries: Int32Array;
+  private readonly normsX: Float64Array;
+  private readonly cache: boolean;
+  /** queries.length x k nearest input neighbours, once computed. */
+  private nnX?: Int32Array;
+  /** queries.length x n: for query q and point j, how many points other than the query are strictly closer to it than j in input space. */
+  private ranksX?: Uint16Array | Uint32Array;
+
+  /**
+   * @param X n x m input points, row-major; kept by reference, so leave it unchanged while this is in use
+   */
+  constructor(
+    readonly X: ArrayLike<number>,
+    readonly n: number,
+    readonly m: number,
+    options: InputNeighborhoodsOptions = {},
+  ) {
+    const k = options.k ?? 10;
+    if (!(Number.isInteger(k) && k >= 1 && k < n / 2)) {
+      throw new Error(`trustworthiness: k must be an integer in [1, n/2) (k = ${k}, n = ${n})`);
+    }
+    this.k = k;
+    const exactLimit = options.exactLimit ?? 10_000;
+    this.estimated = n > exactLimit;
+    if (this.estimated) {
+      const s = Math.min(n, options.sampleSize ?? 2000);
+      this.queries = new Rng(options.seed ?? 0).permutation(n).subarray(0, s);
+    } else {
+      this.queries = new Int32Array(n);
+      for (let i = 0; i < n; i++) this.queries[i] = i;
+    }
+    this.normsX = rowNorms(X, n, m);
+    const bytes = this.queries.length * n * (n <= 65_536 ? 2 : 4);
+    this.cache = bytes <= (options.cacheBytes ?? 256 * 2 ** 20);
   }
-  const exactLimit = options.exactLimit ?? 10_000;
-  let queries: Int32Array;
-  const estimated = n > exactLimit;
-  if (estimated) {
-    const s = Math.min(n, options.sampleSize ?? 2000);
-    queries = new Rng(options.seed ?? 0).permutation(n).subarray(0, s);
-  } else {
-    queries = new Int32Array(n);
-    for (let i = 0; i < n; i++) queries[i] = i;
+
+  /** Trustworthiness and continuity of the n x d embedding Y of these points. */
+  scores(Y: ArrayLike<number>, d: number): NeighborhoodScores {
+    const { X, n, m, k, queries } = this;
+    if (this.cache && !this.ranksX) this.fill();
+    const dx = this.ranksX ? undefined : new Float64Array(n);
+    const dy = new Float64Array(n);
+    let penaltyT = 0;
+    let penaltyC = 0;
+    for (let q = 0; q < queries.length; q++) {
+      const i = queries[q];
+      squaredDistancesPlain(Y, n, d, i, dy);
+      const nnY = kSmallest(dy, k, i);
+      let nnX: Int32Array;
+      if (dx) {
+        squaredDistances(X, n, m, i, this.normsX, dx);
+        nnX = kSmallest(dx, k, i);
+        penaltyT += rankPenalty(dx, i, nnY, nnX, k);
+      } else {
+        nnX = this.nnX!.subarray(q * k, (q + 1) * k);
+        penaltyT += rankPenaltyFromRanks(this.ranksX!.subarray(q * n, (q + 1) * n), nnY, nnX, k);
+      }
+      penaltyC += rankPenalty(dy, i, nnX, nnY, k);
+    }
+    const scale = this.estimated ? n / queries.length : 1;
+    const norm = 2 / (n * k * (2 * n - 3 * k - 1));
+    return {
+      trustworthiness: 1 - norm * penaltyT * scale,
+      continuity: 1 - norm * penaltyC * scale,
+      k,
+      estimated: this.estimated,
+      queries: queries.length,
+    };
   }
-  const normsX = rowNorms(X, n, m);
-  const dx = new Float64Array(n);
-  const dy = new Float64Array(n);
-  let penaltyT = 0;
-  let penaltyC = 0;
-  for (const i of queries) {
-    squaredDistances(X, n, m, i, normsX, dx);
-    squaredDistancesPlain(Y, n, d, i, dy);
-    const nnX = kSmallest(dx, k, i);
-    const nnY = kSmallest(dy, k, i);
-    penaltyT += rankPenalty(dx, i, nnY, nnX, k);
-    penaltyC += rankPenalty(dy, i, nnX, nnY, k);
+
+  private fill(): void {
+    const { X, n, m, k, queries } = this;
+    const nnX = new Int32Array(queries.length * k);
+    const ranksX = n <= 65_536 ? new Uint16Array(queries.length * n) : new Uint32Array(queries.length * n);
+    const dx = new Float64Array(n);
+    const sorted = new Float64Array(n - 1);
+    for (let q = 0; q < queries.length; q++) {
+      const i = queries[q];
+      squaredDistances(X, n, m, i, this.normsX, dx);
+      nnX.set(kSmallest(dx, k, i), q * k);
+      // The query's own entry is left out, as rankPenalty skips it.
+      sorted.set(dx.subarray(0, i));
+      sorted.set(dx.subarray(i + 1), i);
+      sorted.sort();
+      const row = q * n;
+      for (let j = 0; j < n; j++) {
+        if (j === i) continue;
+        // Points strictly closer than j: the first sorted position holding a value >= dx[j].
+        const v = dx[j];
+        let lo = 0;
+        let hi = n - 1;
+        while (lo < hi) {
+          const mid = (lo + hi) >> 1;
+          if (sorted[mid] < v) lo = mid + 1;
+          else hi = mid;
+        }
+        ranksX[row + j] = lo;
+      }
+    }
+    this.nnX = nnX;
+    this.ranksX = ranksX;
   }
-  const scale = estimated ? n / queries.length : 1;
-  const norm = 2 / (n * k * (2 * n - 3 * k - 1));
-  return {
-    trustworthiness: 1 - norm * penaltyT * scale,
-    continuity: 1 - norm * penaltyC * scale,
-    k,
-    estimated,
-    queries: queries.length,
-  };
 }
 
 function rowNorms(X: ArrayLike<number>, n: number, m: number): Float64Array {
@@ -171,5 +264,16 @@ function rankPenalty(dist: Float64Array, self: number, candidates: Int32Array, o
     // Ties can leave a point outside the kNN set with rank <= k; like scikit-learn, only positive excess counts.
     sum += Math.max(0, acc + 1 - k);
   }
+  return sum;
+}
+
+/**
+ * {@link rankPenalty} from precomputed ranks: `below[j]` counts the points
+ * (self excluded) strictly closer than j, so j's rank is below[j] + 1.
+ */
+function rankPenaltyFromRanks(below: Uint16Array | Uint32Array, candidates: Int32Array, ownNn: Int32Array, k: number): number {
+  const own = new Set(ownNn);
+  let sum = 0;
+  for (const j of candidates) if (!own.has(j)) sum += Math.max(0, below[j] + 1 - k);
   return sum;
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { trustworthinessContinuity } from '../../src/metrics/neighborhood.js';
+import { InputNeighborhoods, trustworthinessContinuity } from '../../src/metrics/neighborhood.js';
+import { embeddingInputNeighborhoods, embeddingMetrics } from '../../src/metrics/embedding-metrics.js';
 import { knnPrediction } from '../../src/metrics/knn-prediction.js';
 import { adjustedRandIndex, kMeans } from '../../src/metrics/clustering.js';
 import { Rng } from '../../src/util/random.js';
@@ -51,6 +52,39 @@ describe('trustworthiness and continuity', () => {
     expect(est.estimated).toBe(true);
     expect(est.queries).toBe(60);
     expect(Math.abs(est.trustworthiness - exact.trustworthiness)).toBeLessThan(0.05);
+  });
+
+  it('kept input neighbourhoods score every embedding bit for bit as trustworthinessContinuity does, ties included', () => {
+    // Integer coordinates make ties in both spaces.
+    const Xq = X.map((v) => Math.round(v * 2));
+    const embeddings = [0, 1, 2].map((s) => {
+      const r = new Rng(20 + s);
+      return Float64Array.from({ length: n * 2 }, (_, i) => Math.round(Xq[Math.floor(i / 2) * m + ((i + s) % m)] + r.normal() * s));
+    });
+    for (const options of [{ k: 5 }, { k: 7, exactLimit: 50, sampleSize: 60, seed: 3 }]) {
+      const kept = new InputNeighborhoods(Xq, n, m, options);
+      const streamed = new InputNeighborhoods(Xq, n, m, { ...options, cacheBytes: 0 });
+      for (const Y of embeddings) {
+        const want = trustworthinessContinuity(Xq, n, m, Y, 2, options);
+        expect(kept.scores(Y, 2)).toStrictEqual(want);
+        expect(streamed.scores(Y, 2)).toStrictEqual(want);
+        expect(Object.is(kept.scores(Y, 2).trustworthiness, want.trustworthiness)).toBe(true);
+      }
+      // The input side scored against itself is perfect.
+      expect(kept.scores(Xq, m).trustworthiness).toBe(1);
+    }
+  });
+
+  it('embeddingMetrics gives the same scores with kept input neighbourhoods and rejects ones for other spectra', () => {
+    const Z = Float64Array.from({ length: n * 2 }, (_, i) => X[Math.floor(i / 2) * m + (i % 2)]);
+    const labels = Float64Array.from({ length: n }, (_, i) => X[i * m] + (i % 3));
+    const o = { trustK: 6, seed: 2 };
+    const input = embeddingInputNeighborhoods(X, n, m, o);
+    const alone = embeddingMetrics(X, n, m, Z, 2, labels, ['y'], [], o);
+    expect(embeddingMetrics(X, n, m, Z, 2, labels, ['y'], [], { ...o, inputNeighborhoods: input })).toStrictEqual(alone);
+    expect(embeddingMetrics(X, n, m, Z, 2, labels, ['y'], [], { ...o, inputNeighborhoods: input })).toStrictEqual(alone);
+    expect(() => embeddingMetrics(X.slice(), n, m, Z, 2, labels, ['y'], [], { ...o, inputNeighborhoods: input })).toThrow(/other spectra/);
+    expect(() => embeddingMetrics(X, n, m, Z, 2, labels, ['y'], [], { trustK: 5, inputNeighborhoods: input })).toThrow(/other spectra/);
   });
 });
 

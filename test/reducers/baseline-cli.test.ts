@@ -1,13 +1,16 @@
-import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { synthesizeXanes } from '../../src/data/synth.js';
 import { writeSpectra } from '../../src/data/formats/index.js';
-import { BaselineConfigSchema, runBaseline } from '../../src/cli/baseline.js';
+import { BaselineConfigSchema, buildReducer, prepareBaselineData, runBaseline } from '../../src/cli/baseline.js';
 import { CompareConfigSchema, runCompare } from '../../src/cli/compare.js';
 import { loadReducer } from '../../src/reducers/registry.js';
 import { UserError } from '../../src/util/errors.js';
+import { selectRows } from '../../src/data/dataset.js';
+import { splitRows } from '../../src/data/split.js';
+import { embeddingMetrics } from '../../src/metrics/embedding-metrics.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'xlatent-baseline-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -60,4 +63,50 @@ describe('baseline and compare commands', () => {
     expect(table.rows.map((r: string[]) => r[0])).toEqual(['pca', 'mds']);
     expect(table.test).toBe(48);
   });
+
+  it('compare reads the spectra once (one warning) and standardizes with the training rows only', async () => {
+    // A folder of spectra whose label table has a text column: the reader warns about it.
+    const folder = join(dir, 'folder');
+    mkdirSync(folder);
+    const n = 40;
+    const names = ['OS', 'CN'];
+    for (let i = 0; i < n; i++) {
+      const lines = ['# energy mu'];
+      for (let j = 0; j < ds.m; j++) lines.push(`${ds.energies[j]} ${ds.spectra[i * ds.m + j]}`);
+      writeFileSync(join(folder, `s${String(i).padStart(2, '0')}.dat`), lines.join('\n') + '\n');
+    }
+    const k = ds.descriptorNames.length;
+    const table = ['file,OS,CN,note', ...Array.from({ length: n }, (_, i) => `s${String(i).padStart(2, '0')},${ds.descriptors[i * k]},${ds.descriptors[i * k + 1]},x${i}`)];
+    writeFileSync(join(folder, 'labels.csv'), table.join('\n') + '\n');
+    const cfg = CompareConfigSchema.parse({
+      data: { file: 'folder', descriptors: names, normalization: 'standardize', split: { train: 0.6, validation: 0.1, test: 0.3 } },
+      methods: ['pca'],
+      seed: 3,
+    });
+    const written: string[] = [];
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => (written.push(String(chunk)), true));
+    let entries;
+    let prep;
+    const split = splitRows(n, cfg.data.split, cfg.seed);
+    try {
+      entries = await runCompare(cfg, join(dir, 'cmp-folder'), dir, () => {});
+      written.push('-- end of compare --');
+      prep = await prepareBaselineData(cfg.data, dir, split.train);
+    } finally {
+      err.mockRestore();
+    }
+    const warnings = written.slice(0, written.indexOf('-- end of compare --')).filter((w) => w.includes('warning:'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/not numeric, left out: note/);
+    // The scores of spectra standardized with the training rows' statistics, computed step by step.
+    const X = { ...prep!.ds, spectra: prep!.X };
+    const tr = selectRows(X, split.train);
+    const te = selectRows(X, split.test);
+    const pca = buildReducer('pca', {}, 2, cfg.seed, 'params');
+    pca.fitTransform(tr.spectra, tr.n, tr.m);
+    const Zte = pca.transform(te.spectra, te.n);
+    const ev = { ...cfg.evaluation, seed: cfg.seed };
+    expect(entries![0].test).toStrictEqual(embeddingMetrics(te.spectra, te.n, te.m, Zte, 2, te.descriptors, prep!.names, prep!.discrete, ev));
+  });
 });
+
