@@ -44,13 +44,15 @@ function broadcastStrides(shape: number[], outShape: number[]): number[] {
 /** The addon's rank limit (XL_MAX_RANK). */
 const MAX_RANK = 8;
 
-function nativeBinary(addon: NativeAddon, backend: MathBackendCPU, op: BinaryOp, a: TensorInfo, b: TensorInfo): TensorInfo {
+/** a op b broadcast; comparisons give a bool tensor, which tfjs keeps as a Uint8Array the addon fills directly. */
+function nativeBinary(addon: NativeAddon, backend: MathBackendCPU, op: BinaryOp, a: TensorInfo, b: TensorInfo, dtype: 'float32' | 'bool' = 'float32'): TensorInfo {
   const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
-  const out = new Float32Array(tf.util.sizeFromShape(outShape));
-  if (out.length > 0) {
+  const size = tf.util.sizeFromShape(outShape);
+  const out = dtype === 'bool' ? new Uint8Array(size) : new Float32Array(size);
+  if (size > 0) {
     addon.binary(op, values(backend, a), broadcastStrides(a.shape, outShape), values(backend, b), broadcastStrides(b.shape, outShape), out, outShape);
   }
-  return backend.makeTensorInfo(outShape, 'float32', out);
+  return backend.makeTensorInfo(outShape, dtype, out);
 }
 
 function nativeUnary(addon: NativeAddon, backend: MathBackendCPU, op: UnaryOp, x: TensorInfo, p0 = 0, p1 = 0): TensorInfo {
@@ -62,12 +64,12 @@ function nativeUnary(addon: NativeAddon, backend: MathBackendCPU, op: UnaryOp, x
 /** A kernel config set: name -> native kernelFunc given the cpu one as fallback. */
 export type NativeKernelFactory = (addon: NativeAddon, cpu: KernelFunc) => KernelFunc;
 
-const binary = (op: BinaryOp, names: [string, string] = ['a', 'b']): NativeKernelFactory => (addon, cpu) => (args) => {
+const binary = (op: BinaryOp, names: [string, string] = ['a', 'b'], dtype: 'float32' | 'bool' = 'float32'): NativeKernelFactory => (addon, cpu) => (args) => {
   const backend = args.backend as MathBackendCPU;
   const a = args.inputs[names[0]] as TensorInfo;
   const b = args.inputs[names[1]] as TensorInfo;
   if (!isDenseF32(backend, a, b) || a.shape.length > MAX_RANK || b.shape.length > MAX_RANK) return cpu(args);
-  return nativeBinary(addon, backend, op, a, b);
+  return nativeBinary(addon, backend, op, a, b, dtype);
 };
 
 const unary = (op: UnaryOp, params: (attrs: tf.NamedAttrMap) => [number, number] = () => [0, 0]): NativeKernelFactory => (addon, cpu) => (args) => {
@@ -174,16 +176,7 @@ const fusedMatMul: NativeKernelFactory = (addon, cpu) => (args) => {
   return backend.makeTensorInfo(plan.outShape, 'float32', out);
 };
 
-/** Comparisons: tfjs keeps bool tensors as Uint8Array, which the addon fills directly. */
-const compare = (op: BinaryOp): NativeKernelFactory => (addon, cpu) => (args) => {
-  const backend = args.backend as MathBackendCPU;
-  const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
-  if (!isDenseF32(backend, a, b) || a.shape.length > MAX_RANK || b.shape.length > MAX_RANK) return cpu(args);
-  const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
-  const out = new Uint8Array(tf.util.sizeFromShape(outShape));
-  if (out.length > 0) addon.binary(op, values(backend, a), broadcastStrides(a.shape, outShape), values(backend, b), broadcastStrides(b.shape, outShape), out, outShape);
-  return backend.makeTensorInfo(outShape, 'bool', out);
-};
+const compare = (op: BinaryOp): NativeKernelFactory => binary(op, ['a', 'b'], 'bool');
 
 const select: NativeKernelFactory = (addon, cpu) => (args) => {
   const backend = args.backend as MathBackendCPU;
