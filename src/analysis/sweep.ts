@@ -2,6 +2,7 @@ import { UserError, check } from '../util/errors.js';
 import { Rng } from '../util/random.js';
 import type { Forward } from './decode.js';
 import { column } from '../metrics/axes.js';
+import { normalQuantile } from '../metrics/normal-distribution.js';
 import { percentiles } from '../util/quantile.js';
 import { topWindows, type EnergyWindow } from './windows.js';
 
@@ -24,7 +25,11 @@ export interface SweepOptions {
   axes?: number[];
   /** Number of points along each axis (default 50, at least 2). */
   steps?: number;
-  /** Percentiles [lo, hi] of the training latents on the swept axis bounding the sweep (default [5, 95]). */
+  /**
+   * Percentiles [lo, hi] of the training latents on the swept axis bounding
+   * the sweep (default [5, 95]); with no latents (n = 0), of the N(0, 1)
+   * prior the adversarial term imposes.
+   */
   range?: [number, number];
   /**
    * 'zero' (default): other axes at 0, the prior mean; one decode per step.
@@ -44,8 +49,7 @@ export interface SweepOptions {
   axisNames?: string[];
   /**
    * Explicit [lo, hi] sweep limits per axis (index = axis), overriding the
-   * percentiles of `latents`; with no latents at hand (n = 0) every swept
-   * axis needs one, e.g. the N(0, 1) prior's percentiles.
+   * percentiles of `latents` (or of the prior).
    */
   valueRanges?: ([number, number] | undefined)[];
 }
@@ -127,11 +131,10 @@ export function decoderSweep(decode: Forward, d: number, latents: ArrayLike<numb
     let lo: number;
     let hi: number;
     if (given) [lo, hi] = given;
-    else {
-      check(n >= 1, `no training latents to take the sweep range of axis ${names[axis]} from`);
-      const col = column(latents, n, d, axis);
-      [lo, hi] = percentiles(col, range);
-    }
+    else if (n === 0) {
+      [lo, hi] = [normalQuantile(range[0] / 100), normalQuantile(range[1] / 100)];
+      check(Number.isFinite(lo) && Number.isFinite(hi), `without reference latents the range is taken from the N(0,1) prior and must lie strictly inside 0..100, got ${range.join(':')}`, '--range');
+    } else [lo, hi] = percentiles(column(latents, n, d, axis), range);
     check(hi > lo, `sweep range of axis ${names[axis]} is empty (${lo} .. ${hi})`);
     if (!Number.isFinite(lo) || !Number.isFinite(hi)) throw new UserError(`training latents of axis ${names[axis]} are not finite`);
     const values = new Float64Array(steps);

@@ -4,7 +4,6 @@ import { tableFromArrays, tableToIPC } from 'apache-arrow';
 import { loadModelContext, referenceLatents, type ModelContext } from '../analysis/model-context.js';
 import { decoderSweep, parsePercentileRange, type SweepMode, type SweepResult } from '../analysis/sweep.js';
 import { csvField } from '../data/formats/csv-table.js';
-import { normalQuantile } from '../metrics/normal-distribution.js';
 import { sweepFamilySvg, sweepInDisplayUnits, sweepResidualSvg } from '../report/sweep-figures.js';
 import { svgToPng } from '../report/plot/png.js';
 import { interpolateSorted } from '../util/quantile.js';
@@ -128,9 +127,6 @@ const command: CommandModule<object, SweepArgs> = {
     } else if (ref) {
       rangeSource = `percentiles ${range[0]}:${range[1]} of the latents of ${ref.source}`;
     } else {
-      const r: [number, number] = [normalQuantile(range[0] / 100), normalQuantile(range[1] / 100)];
-      check(Number.isFinite(r[0]) && Number.isFinite(r[1]), `without reference data the range is taken from the N(0,1) prior and must lie strictly inside 0..100, got ${args.range}`, '--range');
-      valueRanges = Array.from({ length: ctx.d }, () => r);
       rangeSource = `percentiles ${range[0]}:${range[1]} of the N(0,1) prior (no --data given and the training file was not found)`;
       process.stderr.write(`xlatent sweep: note: ${rangeSource}\n`);
     }

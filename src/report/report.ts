@@ -14,7 +14,6 @@ import { linearR2, quadraticR2 } from '../metrics/regression.js';
 import { shapiroWilk } from '../metrics/normality.js';
 import { bestAlignedAxes, column } from '../metrics/axes.js';
 import { accuracy, confusionMatrix, fitThresholdClassifier, predictThreshold } from '../metrics/classification.js';
-import { normalQuantile } from '../metrics/normal-distribution.js';
 import { environmentInfo, xlatentVersion } from '../util/versions.js';
 import { UserError, check } from '../util/errors.js';
 import { scatterPlotSvg, scatterSubsample } from './plot/scatter.js';
@@ -309,13 +308,11 @@ export async function buildReport(opts: ReportOptions): Promise<Report> {
 
   // ---- sweeps ----
   const steps = opts.sweepSteps ?? 15;
-  const priorRange: [number, number] = [normalQuantile(0.05), normalQuantile(0.95)];
   const sweep = decoderSweep(ctx.decode, d, ref?.latents ?? new Float32Array(0), ref?.n ?? 0, {
     energies: ctx.energies,
     steps,
     range: [5, 95],
     axisNames: ctx.axisNames,
-    valueRanges: ref ? undefined : Array.from({ length: d }, () => priorRange),
   });
   const display = sweepInDisplayUnits(sweep, ctx.toDisplay);
   const labels = { xLabel: ctx.abscissaLabel, yLabel: ctx.intensityLabel };

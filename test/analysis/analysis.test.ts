@@ -148,6 +148,18 @@ describe('decoderSweep', () => {
     expect(() => decoderSweep(f, d, latents, n, { energies, axes: [3] })).toThrow(/axis 3/);
     expect(() => decoderSweep(f, d, latents, n, { energies: energies.subarray(1) })).toThrow(UserError);
   });
+
+  it('without latents sweeps the N(0,1) prior percentiles; explicit ranges still win', () => {
+    const f = specForward(spec);
+    const res = decoderSweep(f, d, new Float32Array(0), 0, { energies, steps: 3, range: [5, 95] });
+    for (const ax of res.axes) {
+      expect(ax.values[0]).toBeCloseTo(-1.6448536269514722, 12);
+      expect(ax.values[2]).toBeCloseTo(1.6448536269514722, 12);
+    }
+    const given = decoderSweep(f, d, new Float32Array(0), 0, { energies, steps: 3, axes: [1], valueRanges: [undefined, [-1, 3]] });
+    expect(Array.from(given.axes[0].values)).toEqual([-1, 1, 3]);
+    expect(() => decoderSweep(f, d, new Float32Array(0), 0, { energies, range: [0, 95] })).toThrow(/strictly inside 0\.\.100/);
+  });
 });
 
 describe('maskingRelevance', () => {
