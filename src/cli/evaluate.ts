@@ -9,7 +9,7 @@ import { gridValues } from '../export/metadata.js';
 import type { ThresholdClassifier } from '../metrics/classification.js';
 import { classifierFromJson, evaluateLatents, formatEvaluation, type Evaluation } from '../metrics/evaluation.js';
 import { runNetwork } from '../model/infer.js';
-import { prepareData } from '../pipeline/prepare-data.js';
+import { evaluationPart, prepareData } from '../pipeline/prepare-data.js';
 import { UserError } from '../util/errors.js';
 
 /** The discrete descriptors' thresholds as fitted at training time. */
@@ -55,12 +55,11 @@ export async function evaluateModel(modelDir: string, dataFile?: string): Promis
     if (cfg.data.file !== undefined && !existsSync(cfg.data.file)) {
       throw new UserError(`the model's training data ${cfg.data.file} is gone; pass --data F to evaluate on a file`);
     }
-    const data = await prepareData(cfg);
-    const part = data.test.n > 0 ? data.test : data.validation;
+    const { part, label: split } = evaluationPart(await prepareData(cfg));
     x = part.x;
     y = Float64Array.from(part.y);
     n = part.n;
-    label = 'test';
+    label = split;
   }
   if (n < 3) throw new UserError(`only ${n} spectra to evaluate; need at least 3`, dataFile);
   const z = runNetwork(model.encoder, x, n);

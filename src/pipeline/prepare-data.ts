@@ -72,3 +72,10 @@ export async function prepareData(cfg: TrainConfig): Promise<PreparedData> {
     warnings,
   };
 }
+
+/** The split a model is scored on: test, else validation, else (nothing held out) the training rows. */
+export function evaluationPart(data: PreparedData): { part: TrainingArrays; label: 'test' | 'validation' | 'train' } {
+  if (data.test.n > 0) return { part: data.test, label: 'test' };
+  if (data.validation.n > 0) return { part: data.validation, label: 'validation' };
+  return { part: data.train, label: 'train' };
+}

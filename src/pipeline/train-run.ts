@@ -16,7 +16,7 @@ import { quantileSorted } from '../util/quantile.js';
 import { UserError } from '../util/errors.js';
 import { environmentInfo } from '../util/versions.js';
 import { ProgressBar } from '../cli/progress.js';
-import { dataSourceName, prepareData, type PreparedData } from './prepare-data.js';
+import { dataSourceName, evaluationPart, prepareData, type PreparedData } from './prepare-data.js';
 import { readTrialResult, runTrialsInWorkers, TRIAL_RESULT_FILE, workerCount, type TrialResult } from './trials.js';
 
 /**
@@ -165,8 +165,7 @@ export async function finalizeRun(
   const names = cfg.data.descriptors;
   const k = names.length;
   const train = project(encoder, decoder, data.train);
-  const evalPart = data.test.n > 0 ? data.test : data.validation.n > 0 ? data.validation : data.train;
-  const evalLabel = data.test.n > 0 ? 'test' : data.validation.n > 0 ? 'validation' : 'train';
+  const { part: evalPart, label: evalLabel } = evaluationPart(data);
   const ev = project(encoder, decoder, evalPart);
   const evaluation = evaluateLatents({
     names,

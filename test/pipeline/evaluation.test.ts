@@ -58,3 +58,19 @@ describe('evaluateLatents', () => {
     expect(Array.from(predictThreshold(restored, probe))).toEqual(Array.from(predictThreshold(withEmpty, probe)));
   });
 });
+
+describe('evaluationPart', () => {
+  it('scores on test, else validation, else training rows, and names the split it used', async () => {
+    const { evaluationPart, prepareData } = await import('../../src/pipeline/prepare-data.js');
+    const { TrainConfigSchema } = await import('../../src/config/schema.js');
+    const base = { data: { synth: { count: 40, points: 16 }, descriptors: ['OS', 'CN'] }, output: '/tmp/unused' };
+    const pick = async (split: { train: number; validation: number; test: number }) => {
+      const data = await prepareData(TrainConfigSchema.parse({ ...base, data: { ...base.data, split } }));
+      const r = evaluationPart(data);
+      return { label: r.label, n: r.part.n, same: r.part === data[r.label] };
+    };
+    expect(await pick({ train: 0.5, validation: 0.25, test: 0.25 })).toEqual({ label: 'test', n: 10, same: true });
+    expect(await pick({ train: 0.75, validation: 0.25, test: 0 })).toEqual({ label: 'validation', n: 10, same: true });
+    expect(await pick({ train: 1, validation: 0, test: 0 })).toEqual({ label: 'train', n: 40, same: true });
+  });
+});
