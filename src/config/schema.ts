@@ -94,7 +94,7 @@ export const NetworkSchema = z.strictObject({
       /** Std of Gaussian noise added to its input latents during training (keeps it from winning too easily). */
       noise: z.number().min(0).default(0.56),
     })
-    .default({ hidden: 64, depth: 3, dropout: 0.056, noise: 0.56 }),
+    .prefault({}),
 });
 
 const term = (weight: number, lrRatio: number) =>
@@ -114,9 +114,9 @@ export const LossesSchema = z.strictObject({
       /** Number of prior samples per batch the discriminator sees. */
       priorSamples: positiveInt.default(1024),
     })
-    .default({ weight: 1, lrRatio: 1, alphaLimit: 0.7172, alphaRampEpochs: 300, priorSamples: 1024 }),
+    .prefault({}),
   /** Pairwise rank constraint tying axis i to descriptor i, with force balance. */
-  rank: term(1, 10).default({ weight: 1, lrRatio: 10 }),
+  rank: term(1, 10).prefault({}),
   /** Reconstruction MSE against the amplitude-flexible target, plus the amplitude-ratio penalty. */
   reconstruction: term(1, 10)
     .extend({
@@ -124,13 +124,13 @@ export const LossesSchema = z.strictObject({
       /** Range the target amplitude may be rescaled within. */
       amplitudeClamp: z.tuple([z.number().positive(), z.number().positive()]).default([0.7, 1.3]),
     })
-    .default({ weight: 1, lrRatio: 10, amplitudeWeight: 0.1, amplitudeClamp: [0.7, 1.3] }),
+    .prefault({}),
   /** Latent cycle z -> decode -> encode ~ z, z ~ N(0, I). */
-  cycle: term(1, 1).default({ weight: 1, lrRatio: 1 }),
+  cycle: term(1, 1).prefault({}),
   /** Decoder output close to its own Gaussian-smoothed version. */
   smoothness: term(1, 1)
     .extend({ kernelSize: z.number().int().min(1).default(17), sigma: z.number().positive().default(3) })
-    .default({ weight: 1, lrRatio: 1, kernelSize: 17, sigma: 3 }),
+    .prefault({}),
 });
 
 export const OptimizerSchema = z.strictObject({
@@ -148,7 +148,7 @@ export const OptimizerSchema = z.strictObject({
       patience: z.number().int().min(1).default(30),
       minLr: z.number().min(0).default(1e-6),
     })
-    .default({ factor: 0.5, patience: 30, minLr: 1e-6 }),
+    .prefault({}),
 });
 
 export const TrainingSchema = z.strictObject({
@@ -171,10 +171,10 @@ export const TrainConfigSchema = z
   /** Seed of everything random: split, initialization, batches, noise. */
   seed: z.number().int().min(0).default(0),
   data: DataSchema,
-  network: NetworkSchema.default(NetworkSchema.parse({})),
-  losses: LossesSchema.default(LossesSchema.parse({})),
-  optimizer: OptimizerSchema.default(OptimizerSchema.parse({})),
-  training: TrainingSchema.default(TrainingSchema.parse({})),
+  network: NetworkSchema.prefault({}),
+  losses: LossesSchema.prefault({}),
+  optimizer: OptimizerSchema.prefault({}),
+  training: TrainingSchema.prefault({}),
   /** Compute backend; `auto` takes the fastest that loads. */
   backend: BackendSchema.default('auto'),
   /** Output run directory (the model directory is its model/ folder). */
