@@ -1,3 +1,4 @@
+import { reconstructionErrors } from '../metrics/reconstruction.js';
 import { quantileSorted } from '../util/quantile.js';
 import { check } from '../util/errors.js';
 
@@ -21,19 +22,9 @@ export interface OodReference {
   p99: number;
 }
 
-/** Per-row mean squared difference of two n x m row-major arrays. */
+/** Per-row mean squared difference of two n x m row-major arrays: what the OOD reference ranks. */
 export function reconstructionMse(x: ArrayLike<number>, xhat: ArrayLike<number>, n: number, m: number): Float64Array {
-  check(x.length === n * m && xhat.length === n * m, `reconstructionMse: expected ${n} x ${m} values`);
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    let s = 0;
-    for (let j = i * m; j < (i + 1) * m; j++) {
-      const d = x[j] - xhat[j];
-      s += d * d;
-    }
-    out[i] = s / m;
-  }
-  return out;
+  return reconstructionErrors(x, xhat, n, m).msePerSpectrum;
 }
 
 /**
