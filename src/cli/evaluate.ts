@@ -2,10 +2,8 @@ import { existsSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
 import { TrainConfigSchema } from '../config/schema.js';
 import { readSpectra } from '../data/formats/index.js';
-import { applyNormalization, type NormalizationParams } from '../data/normalize.js';
-import { resampleForModel } from '../export/embed.js';
+import { prepareForModel } from '../export/embed.js';
 import { readModelDir, type ModelBundle } from '../export/model-dir.js';
-import { gridValues } from '../export/metadata.js';
 import type { ThresholdClassifier } from '../metrics/classification.js';
 import { classifierFromJson, evaluateLatents, formatEvaluation, type Evaluation } from '../metrics/evaluation.js';
 import { runNetwork } from '../model/infer.js';
@@ -34,11 +32,9 @@ export async function evaluateModel(modelDir: string, dataFile?: string): Promis
   let n: number;
   let label: string;
   if (dataFile) {
-    const read = await readSpectra(dataFile, 'auto', {});
-    const grid = Float64Array.from(gridValues(meta.grid));
-    const res = resampleForModel(read, grid);
+    const { prepared: res, x: normalized, n: rows } = prepareForModel(meta, await readSpectra(dataFile, 'auto', {}));
     for (const w of res.warnings) process.stderr.write(`warning: ${w}\n`);
-    n = res.ids.length;
+    n = rows;
     const missing = names.filter((nm) => !(nm in res.labels));
     if (missing.length > 0) {
       throw new UserError(
@@ -46,7 +42,7 @@ export async function evaluateModel(modelDir: string, dataFile?: string): Promis
         dataFile,
       );
     }
-    x = applyNormalization(meta.normalization as NormalizationParams, res.spectra, n, grid.length);
+    x = normalized;
     y = new Float64Array(n * names.length);
     names.forEach((nm, j) => res.labels[nm].forEach((v, i) => (y[i * names.length + j] = v)));
     label = `all rows of ${dataFile}`;

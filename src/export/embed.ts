@@ -44,11 +44,17 @@ export interface EmbedResult {
   warnings: string[];
 }
 
+/** Spectra resampled onto a model's grid ({@link resampleForModel}). */
+export interface ResampledSpectra {
+  spectra: Float32Array;
+  ids: string[];
+  labels: Record<string, Float64Array>;
+  extrapolated: Uint8Array;
+  warnings: string[];
+}
+
 /** Resamples every spectrum onto `grid`, extending flat where it stops short, and says which were extended. */
-export function resampleForModel(
-  input: SpectraInput,
-  grid: Float64Array,
-): { spectra: Float32Array; ids: string[]; labels: Record<string, Float64Array>; extrapolated: Uint8Array; warnings: string[] } {
+export function resampleForModel(input: SpectraInput, grid: Float64Array): ResampledSpectra {
   const m = grid.length;
   const lo = grid[0];
   const hi = grid[m - 1];
@@ -100,6 +106,24 @@ export function resampleForModel(
 }
 
 /**
+ * Spectra as a model's encoder takes them: resampled onto its grid and
+ * normalized as in training; a non-finite value is an error naming the
+ * spectrum and grid point.
+ */
+export function prepareForModel(metadata: ModelBundle['metadata'], input: SpectraInput): { prepared: ResampledSpectra; x: Float32Array; n: number; m: number } {
+  const grid = gridValues(metadata.grid);
+  const m = grid.length;
+  const prepared = resampleForModel(input, grid);
+  const n = prepared.ids.length;
+  const x = applyNormalization(metadata.normalization as NormalizationParams, prepared.spectra, n, m);
+  const bad = x.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) {
+    throw new UserError(`spectrum "${prepared.ids[Math.floor(bad / m)]}": normalization produced a non-finite value at grid point ${grid[bad % m]}`);
+  }
+  return { prepared, x, n, m };
+}
+
+/**
  * Embeds spectra with a model read by readModelDir.
  *
  * @param model the encoder, decoder and metadata
@@ -108,17 +132,7 @@ export function resampleForModel(
  */
 export function embedSpectra(model: ModelBundle, input: SpectraInput, batchSize = 4096): EmbedResult {
   const { metadata } = model;
-  const grid = gridValues(metadata.grid);
-  const m = grid.length;
-  const prepared = resampleForModel(input, grid);
-  const n = prepared.ids.length;
-  const x = applyNormalization(metadata.normalization as NormalizationParams, prepared.spectra, n, m);
-  for (let i = 0; i < x.length; i++) {
-    if (!Number.isFinite(x[i])) {
-      const row = Math.floor(i / m);
-      throw new UserError(`spectrum "${prepared.ids[row]}": normalization produced a non-finite value at grid point ${grid[i % m]}`);
-    }
-  }
+  const { prepared, x, n, m } = prepareForModel(metadata, input);
   const latent = runNetwork(model.encoder, x, n, batchSize);
   const recon = runNetwork(model.decoder, latent, n, batchSize);
   const mse = reconstructionMse(x, recon, n, m);
