@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 
 import * as tf from '@tensorflow/tfjs';
 
-import type { BackendName } from '../config/schema.js';
+import { BackendSchema, type BackendName } from '../config/schema.js';
 import { UserError } from '../util/errors.js';
 import { loadNativeAddon } from './native-addon.js';
 import { NATIVE_BACKEND, registerNativeBackend } from './native-backend.js';
@@ -168,12 +168,25 @@ const LOADERS: Record<Concrete, () => Promise<void>> = {
 };
 
 /**
- * Activates a tfjs backend.
+ * Reads a `--backend` command-line value.
+ * @throws UserError naming the accepted values when `value` is none of them.
+ */
+export function parseBackendArg(value: unknown): BackendName {
+  const parsed = BackendSchema.safeParse(value);
+  if (!parsed.success) throw new UserError(`--backend must be one of ${BackendSchema.options.join(', ')} (got "${String(value)}")`);
+  return parsed.data;
+}
+
+/**
+ * Activates a tfjs backend, and tfjs production mode: no tfjs console hints
+ * such as its "install tfjs-node" banner (which backend runs is ours to
+ * report). The CLI calls this before any command runs a network.
  * @param requested `auto` (fastest available) or a backend name from the config.
  * @returns the active backend, why, and every attempt.
  * @throws UserError when an explicitly requested backend cannot load (or, for auto, when none can).
  */
 export async function selectBackend(requested: BackendName): Promise<BackendSelection> {
+  tf.enableProdMode();
   const order = requested === 'auto' ? AUTO_ORDER : [requested];
   const tried: BackendAttempt[] = [];
   for (const name of order) {

@@ -229,7 +229,6 @@ interface Args {
 
 const command: CommandModule<object, Args> = {
   command: 'baseline',
-  describe: 'Embed spectra with PCA, MDS, t-SNE or UMAP and score the embedding',
   builder: (y: Argv) =>
     y
       .usage(

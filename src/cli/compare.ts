@@ -190,7 +190,6 @@ export function markdownTable(entries: CompareEntry[], names: string[], folds = 
 
 const command: CommandModule<object, { config: string; out?: string }> = {
   command: 'compare',
-  describe: 'Compare baselines (and a trained RankAAE model) on the same split',
   builder: (y: Argv) =>
     y
       .usage(

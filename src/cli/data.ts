@@ -251,7 +251,6 @@ const convert: CommandModule<object, ReaderArgs & { input: string; output: strin
 
 const command: CommandModule = {
   command: 'data',
-  describe: 'Generate synthetic spectra, inspect and convert spectra files',
   builder: (y) =>
     y
       .command(synth as CommandModule)

@@ -17,7 +17,6 @@ interface Args {
 /** `xlatent embed`: project new spectra (e.g. experimental) into a trained model's latent space. */
 const command: CommandModule<object, Args> = {
   command: 'embed',
-  describe: 'Project spectra into the latent space of a trained model: latent coordinates, descriptor estimates, OOD score',
   builder: (y) =>
     y
       .option('model', { type: 'string', demandOption: true, describe: 'Model directory written by `xlatent train`' })

@@ -80,7 +80,6 @@ interface EvaluateArgs {
 
 const command: CommandModule<object, EvaluateArgs> = {
   command: 'evaluate',
-  describe: 'Score a trained model: per-descriptor Spearman/R2/F1, axis independence, reconstruction, latent normality',
   builder: (y) =>
     y
       .option('model', { type: 'string', demandOption: true, describe: 'Model directory (or the run directory holding model/)' })

@@ -12,7 +12,6 @@ interface Args {
 /** `xlatent export`: a trained model directory -> ONNX files or a self-contained TF.js folder with a browser page. */
 const command: CommandModule<object, Args> = {
   command: 'export',
-  describe: 'Export a trained model for inference elsewhere (ONNX for Python/C++, TF.js for the browser)',
   builder: (y) =>
     y
       .option('model', { type: 'string', demandOption: true, describe: 'Model directory written by `xlatent train`' })

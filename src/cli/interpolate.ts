@@ -35,7 +35,6 @@ function findRow(ids: string[], key: string, path: string, flag: string): number
 
 const command: CommandModule<object, InterpolateArgs> = {
   command: 'interpolate',
-  describe: 'Latent interpolation between two spectra: encode both, decode the straight latent path',
   builder: (y: Argv) =>
     y
       .option('model', { type: 'string', demandOption: true, describe: 'model directory written by `xlatent train`' })

@@ -1,11 +1,9 @@
-import * as tf from '@tensorflow/tfjs';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import type { CommandModule } from 'yargs';
-import { selectBackend } from '../backends/select.js';
 import { BackendSchema } from '../config/schema.js';
 import { UserError } from '../util/errors.js';
-import { commands } from './commands.js';
+import { commands, networkCommands } from './commands.js';
 
 /**
  * Entry point of the `xlatent` command. User errors (bad files, configs,
@@ -21,12 +19,7 @@ function reportAndExit(err: unknown): never {
   process.exit(1);
 }
 
-/** Commands whose work is network inference. */
-const NETWORK_COMMANDS = new Set(['evaluate', 'sweep', 'relevance', 'interpolate', 'report', 'export', 'embed', 'compare']);
-
 export async function main(argv: string[]): Promise<void> {
-  // Production mode: skips TF.js debug checks and its "install tfjs-node" banner; backend choice is ours to report.
-  tf.enableProdMode();
   let cli = yargs(argv)
     .scriptName('xlatent')
     .usage('$0 <command> [options]\n\nPhysically organized latent spaces of X-ray spectra.')
@@ -43,14 +36,13 @@ export async function main(argv: string[]): Promise<void> {
   for (const c of commands) cli = cli.command(c as CommandModule);
   // Commands that run networks (all but train, which selects from its config, and the
   // pure-data ones) get the fastest available backend unless --backend names one.
+  // TF.js and the backends load only then.
   cli = cli
     .option('backend', { type: 'string', global: true, describe: `Compute backend: ${BackendSchema.options.join('|')}` })
     .middleware(async (argv) => {
-      const cmd = String(argv._[0] ?? '');
-      if (!NETWORK_COMMANDS.has(cmd)) return;
-      const parsed = BackendSchema.safeParse(argv.backend ?? 'auto');
-      if (!parsed.success) throw new UserError(`--backend must be one of ${BackendSchema.options.join(', ')} (got "${String(argv.backend)}")`);
-      await selectBackend(parsed.data);
+      if (!networkCommands.has(String(argv._[0] ?? ''))) return;
+      const { parseBackendArg, selectBackend } = await import('../backends/select.js');
+      await selectBackend(parseBackendArg(argv.backend ?? 'auto'));
     });
   try {
     await cli.help().alias('h', 'help').version().parseAsync();

@@ -23,7 +23,6 @@ interface RelevanceArgs {
 
 const command: CommandModule<object, RelevanceArgs> = {
   command: 'relevance',
-  describe: 'Peak-masking relevance: which energies move each latent axis (CSV, JSON, SVG/PNG)',
   builder: (y: Argv) =>
     y
       .option('model', { type: 'string', demandOption: true, describe: 'model directory written by `xlatent train`' })

@@ -17,7 +17,6 @@ interface ReportArgs {
 
 const command: CommandModule<object, ReportArgs> = {
   command: 'report',
-  describe: 'One self-contained HTML report of a trained model (curves, axes vs descriptors, Q-Q, sweeps, interactive explorer)',
   builder: (y: Argv) =>
     y
       .option('model', { type: 'string', demandOption: true, describe: 'model directory written by `xlatent train`' })

@@ -96,7 +96,6 @@ export function axisFileStem(name: string): string {
 
 const command: CommandModule<object, SweepArgs> = {
   command: 'sweep',
-  describe: 'Decoder sweeps: spectra decoded along each latent axis (CSV, JSON, Arrow, SVG/PNG figures)',
   builder: (y: Argv) =>
     y
       .option('model', { type: 'string', demandOption: true, describe: 'model directory written by `xlatent train`' })

@@ -1,11 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { loadTrainConfig } from '../config/load.js';
-import { BackendSchema, type TrainConfig } from '../config/schema.js';
-import { describeBackend, selectBackend } from '../backends/select.js';
-import { formatEvaluation } from '../metrics/evaluation.js';
-import { runTrial, runTraining, runPaths } from '../pipeline/train-run.js';
-import { prepareData } from '../pipeline/prepare-data.js';
-import { UserError } from '../util/errors.js';
+import type { BackendName, TrainConfig } from '../config/schema.js';
 import { resolve } from 'node:path';
 
 interface TrainArgs {
@@ -23,7 +17,7 @@ interface TrainArgs {
 }
 
 /** Command-line flags win over the config file; the merged config is what gets written to run.json. */
-function applyOverrides(cfg: TrainConfig, a: TrainArgs): TrainConfig {
+function applyOverrides(cfg: TrainConfig, a: TrainArgs, backend: BackendName | undefined): TrainConfig {
   const out: TrainConfig = structuredClone(cfg);
   if (a.data !== undefined) {
     out.data.file = resolve(a.data);
@@ -33,25 +27,19 @@ function applyOverrides(cfg: TrainConfig, a: TrainArgs): TrainConfig {
   if (a.seed !== undefined) out.seed = a.seed;
   if (a.trials !== undefined) out.training.trials = a.trials;
   if (a.workers !== undefined) out.training.workers = a.workers;
-  if (a.backend !== undefined) {
-    const parsed = BackendSchema.safeParse(a.backend);
-    if (!parsed.success) throw new UserError(`--backend must be one of ${BackendSchema.options.join(', ')} (got "${a.backend}")`);
-    out.backend = parsed.data;
-  }
+  if (backend !== undefined) out.backend = backend;
   out.output = resolve(a.out ?? out.output);
   return out;
 }
 
 const command: CommandModule<object, TrainArgs> = {
   command: 'train',
-  describe: 'Train a RankAAE model from a config file (YAML or JSON)',
   builder: (y) =>
     y
       .option('config', { type: 'string', demandOption: true, describe: 'Run configuration (.yaml/.yml/.json)' })
       .option('data', { type: 'string', describe: 'Spectra file; overrides data.file' })
       .option('epochs', { type: 'number', describe: 'Overrides training.epochs' })
       .option('seed', { type: 'number', describe: 'Overrides seed' })
-      .option('backend', { type: 'string', describe: `Compute backend: ${BackendSchema.options.join('|')}` })
       .option('out', { type: 'string', describe: 'Run directory; overrides output' })
       .option('trials', { type: 'number', describe: 'Overrides training.trials' })
       .option('workers', { type: 'number', describe: 'Parallel trial processes (0 = one per core); overrides training.workers' })
@@ -68,8 +56,18 @@ const command: CommandModule<object, TrainArgs> = {
       })
       .example('$0 train --config configs/quickstart.yaml', 'train on the bundled synthetic sample')
       .example('$0 train --config configs/quickstart.yaml --resume', 'continue a killed run'),
+  // --backend is the global option of src/cli/main.ts. The training code (TF.js and all) loads only here, not for --help.
   handler: async (a) => {
-    const cfg = applyOverrides(loadTrainConfig(a.config), a);
+    const [{ loadTrainConfig }, { describeBackend, parseBackendArg, selectBackend }, { formatEvaluation }, { runTrial, runTraining, runPaths }, { prepareData }] =
+      await Promise.all([
+        import('../config/load.js'),
+        import('../backends/select.js'),
+        import('../metrics/evaluation.js'),
+        import('../pipeline/train-run.js'),
+        import('../pipeline/prepare-data.js'),
+      ]);
+    const fileConfig = loadTrainConfig(a.config);
+    const cfg = applyOverrides(fileConfig, a, a.backend === undefined ? undefined : parseBackendArg(a.backend));
     const log = (line: string) => process.stderr.write(line + '\n');
     const selected = await selectBackend(cfg.backend);
     const backend = { ...describeBackend(), requested: cfg.backend, reason: selected.reason };
