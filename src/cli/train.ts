@@ -46,28 +46,22 @@ const command: CommandModule<object, TrainArgs> = {
       .option('resume', { type: 'boolean', default: false, describe: 'Continue a killed run from its last checkpoints' })
       .option('json', { type: 'boolean', default: false, describe: 'Print the final evaluation as one JSON object' })
       .option('trial', { type: 'number', hidden: true, describe: 'Run only this trial (used by worker processes)' })
-      .check((a) => {
-        for (const k of ['epochs', 'trials'] as const) {
-          const v = a[k];
-          if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new Error(`--${k} must be a positive integer`);
-        }
-        if (a.seed !== undefined && (!Number.isInteger(a.seed) || a.seed < 0)) throw new Error('--seed must be a non-negative integer');
-        return true;
-      })
       .example('$0 train --config configs/quickstart.yaml', 'train on the bundled synthetic sample')
       .example('$0 train --config configs/quickstart.yaml --resume', 'continue a killed run'),
   // --backend is the global option of src/cli/main.ts. The training code (TF.js and all) loads only here, not for --help.
   handler: async (a) => {
-    const [{ loadTrainConfig }, { describeBackend, parseBackendArg, selectBackend }, { formatEvaluation }, { runTrial, runTraining, runPaths }, { prepareData }] =
+    const [{ loadTrainConfig, validate }, { TrainConfigSchema }, { describeBackend, parseBackendArg, selectBackend }, { formatEvaluation }, { runTrial, runTraining, runPaths }, { prepareData }] =
       await Promise.all([
         import('../config/load.js'),
+        import('../config/schema.js'),
         import('../backends/select.js'),
         import('../metrics/evaluation.js'),
         import('../pipeline/train-run.js'),
         import('../pipeline/prepare-data.js'),
       ]);
     const fileConfig = loadTrainConfig(a.config);
-    const cfg = applyOverrides(fileConfig, a, a.backend === undefined ? undefined : parseBackendArg(a.backend));
+    // Overrides get the config file's validation (e.g. --epochs 0 is rejected with the field named).
+    const cfg = validate(applyOverrides(fileConfig, a, a.backend === undefined ? undefined : parseBackendArg(a.backend)), TrainConfigSchema, 'command-line flags');
     const log = (line: string) => process.stderr.write(line + '\n');
     const selected = await selectBackend(cfg.backend);
     const backend = { ...describeBackend(), requested: cfg.backend, reason: selected.reason };

@@ -160,4 +160,16 @@ describe('bad input gives one line, exit code 2, and no partial output', () => {
     expect(r.stderr).toContain('trainig: unknown key');
     expect(readdirSync(d)).not.toContain('run');
   });
+
+  it('a bad override flag names the config field it overrides', () => {
+    const d = tempDir();
+    const cfgPath = tinyConfig(d, join(d, 'x.csv'));
+    for (const [flags, field] of [[['--epochs', '0'], 'training.epochs'], [['--workers', '-1'], 'training.workers'], [['--seed', '1.5'], 'seed']] as const) {
+      const r = xlatent(['train', '--config', cfgPath, ...flags]);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toContain(`command-line flags: ${field}:`);
+    }
+    expect(readdirSync(d)).not.toContain('run');
+  });
 });
