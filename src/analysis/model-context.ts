@@ -6,6 +6,7 @@ import { readSpectra } from '../data/formats/index.js';
 import { assembleSpectra, resampleDataset } from '../data/grid.js';
 import { applyNormalization, invertNormalization, isInvertible, type NormalizationParams } from '../data/normalize.js';
 import { check, UserError } from '../util/errors.js';
+import { interpolateLatent, type LatentInterpolation } from './interpolation.js';
 import { specForward, type Forward } from './decode.js';
 
 /**
@@ -153,4 +154,24 @@ export async function referenceLatents(ctx: ModelContext, dataPath?: string): Pr
   const bad = latents.findIndex((v) => !Number.isFinite(v));
   if (bad >= 0) throw new UserError(`encoder produced a non-finite latent for spectrum "${data.dataset.ids[Math.floor(bad / ctx.d)]}"`, path);
   return { latents, n: data.dataset.n, data, source: `${path} (${why})` };
+}
+
+/**
+ * The latent path between spectra ia and ib of `data` (interpolateLatent),
+ * with the decoded spectra and the two measured end spectra in display
+ * units: measured intensities when the normalization can be undone, else the
+ * normalized encoder inputs.
+ */
+export function interpolateRows(
+  ctx: ModelContext,
+  data: ModelData,
+  ia: number,
+  ib: number,
+  steps: number,
+): { path: LatentInterpolation; shown: Float32Array; ends: [Float32Array, Float32Array] } {
+  const m = data.dataset.m;
+  const row = (a: Float32Array, i: number) => a.subarray(i * m, (i + 1) * m);
+  const path = interpolateLatent(ctx.encode, ctx.decode, row(data.input, ia).slice(), row(data.input, ib).slice(), steps);
+  const source = ctx.invertible ? data.dataset.spectra : data.input;
+  return { path, shown: ctx.toDisplay(path.spectra, path.t.length), ends: [row(source, ia), row(source, ib)] };
 }

@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { loadDataForModel, loadModelContext } from '../analysis/model-context.js';
-import { interpolateLatent } from '../analysis/interpolation.js';
+import { interpolateRows, loadDataForModel, loadModelContext } from '../analysis/model-context.js';
 import { interpolationSvg } from '../report/interpolation-figure.js';
 import { svgToPng } from '../report/plot/png.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
@@ -52,18 +51,14 @@ const command: CommandModule<object, InterpolateArgs> = {
     const ia = findRow(dataset.ids, String(args.from), args.data, '--from');
     const ib = findRow(dataset.ids, String(args.to), args.data, '--to');
     const m = dataset.m;
-    const r = interpolateLatent(ctx.encode, ctx.decode, data.input.slice(ia * m, (ia + 1) * m), data.input.slice(ib * m, (ib + 1) * m), args.steps);
+    const { path: r, shown: spectra, ends } = interpolateRows(ctx, data, ia, ib, args.steps);
     const steps = r.t.length;
-    const spectra = ctx.toDisplay(r.spectra, steps);
-    const measuredA = dataset.spectra.subarray(ia * m, (ia + 1) * m);
-    const measuredB = dataset.spectra.subarray(ib * m, (ib + 1) * m);
     const nameA = dataset.ids[ia];
     const nameB = dataset.ids[ib];
     const lines = ['step,t,energy,intensity'];
     for (let s = 0; s < steps; s++) for (let j = 0; j < m; j++) lines.push(`${s},${r.t[s]},${ctx.energies[j]},${spectra[s * m + j]}`);
     const out = args.out;
     writeFileAtomic(join(out, 'interpolation.csv'), lines.join('\n') + '\n');
-    const ends: [Float32Array, Float32Array] | undefined = ctx.invertible ? [measuredA, measuredB] : [data.input.subarray(ia * m, (ia + 1) * m), data.input.subarray(ib * m, (ib + 1) * m)];
     const svg = interpolationSvg(r, ctx.energies, { from: nameA, to: nameB, xLabel: ctx.abscissaLabel, yLabel: ctx.intensityLabel }, spectra, ends);
     writeFileAtomic(join(out, 'interpolation.svg'), svg);
     if (args.png) writeFileAtomic(join(out, 'interpolation.png'), svgToPng(svg));

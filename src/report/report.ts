@@ -2,8 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NetworkSpec } from '../model/spec.js';
 import { tfjsBrowserBundlePath } from '../export/bundle.js';
-import { loadModelContext, referenceLatents, type ModelContext, type ReferenceLatents } from '../analysis/model-context.js';
-import { interpolateLatent } from '../analysis/interpolation.js';
+import { interpolateRows, loadModelContext, referenceLatents, type ModelContext, type ReferenceLatents } from '../analysis/model-context.js';
 import { maskingRelevance } from '../analysis/relevance.js';
 import { decoderSweep } from '../analysis/sweep.js';
 import { interpolationSvg } from './interpolation-figure.js';
@@ -365,11 +364,7 @@ export async function buildReport(opts: ReportOptions): Promise<Report> {
       }
     }
     if (ds.n >= 2 && ia !== ib) {
-      const r = interpolateLatent(ctx.encode, ctx.decode, ref.data.input.slice(ia * m, (ia + 1) * m), ref.data.input.slice(ib * m, (ib + 1) * m), 11);
-      const shown = ctx.toDisplay(r.spectra, r.t.length);
-      const ends: [Float32Array, Float32Array] = ctx.invertible
-        ? [ds.spectra.subarray(ia * m, (ia + 1) * m), ds.spectra.subarray(ib * m, (ib + 1) * m)]
-        : [ref.data.input.subarray(ia * m, (ia + 1) * m), ref.data.input.subarray(ib * m, (ib + 1) * m)];
+      const { path: r, shown, ends } = interpolateRows(ctx, ref.data, ia, ib, 11);
       const names = { from: ds.ids[ia], to: ds.ids[ib], xLabel: ctx.abscissaLabel, yLabel: ctx.intensityLabel };
       add(
         'interpolation',
