@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 
 import { loadNativeAddon, type NativeAddon } from './native-addon.js';
-import { NATIVE_KERNELS } from './native-kernels.js';
+import { NATIVE_KERNELS, registerNativeDense } from './native-kernels.js';
 
 export const NATIVE_BACKEND = 'native';
 
@@ -39,5 +39,6 @@ export function registerNativeBackend(): NativeAddon {
     const kernelFunc = make ? (make(load.addon, config.kernelFunc as never) as unknown as KernelFunc) : config.kernelFunc;
     tf.registerKernel({ ...config, backendName: NATIVE_BACKEND, kernelFunc });
   }
+  registerNativeDense(load.addon, NATIVE_BACKEND);
   return load.addon;
 }

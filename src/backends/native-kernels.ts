@@ -151,6 +151,46 @@ function inPlace(addon: NativeAddon, backend: MathBackendCPU, op: BinaryOp, out:
   addon.binary(op, out, full.slice(-outShape.length), values(backend, t), broadcastStrides(t.shape, outShape), out, outShape);
 }
 
+/**
+ * x W + b for training (src/model/layers.ts applyDense) as one 'native'
+ * kernel with a registered gradient: the tape asks for each input's gradient
+ * lazily, so dL/dx is skipped where x is data (unlike tf.fused.matMul), and
+ * the forward bias add and its backward reshapes disappear. Not a tfjs
+ * kernel, so it has no cpu fallback: callers check the shapes first.
+ */
+export const NATIVE_DENSE = 'XlatentNativeDense';
+
+/** Registers {@link NATIVE_DENSE} and its gradient for `backendName`. */
+export function registerNativeDense(addon: NativeAddon, backendName: string): void {
+  tf.registerKernel({
+    kernelName: NATIVE_DENSE,
+    backendName,
+    kernelFunc: ({ inputs, backend: b }) => {
+      const backend = b as unknown as MathBackendCPU;
+      const { x, w, b: bias } = inputs as { x: TensorInfo; w: TensorInfo; b: TensorInfo };
+      const [n, k] = x.shape;
+      const units = w.shape[1];
+      const out = new Float32Array(n * units);
+      addon.gemm(values(backend, x), values(backend, w), out, 1, n, units, k, 0, 0, 0, 0);
+      inPlace(addon, backend, BinaryOp.Add, out, [n, units], bias);
+      return backend.makeTensorInfo([n, units], 'float32', out);
+    },
+  });
+  tf.registerGradient({
+    kernelName: NATIVE_DENSE,
+    inputsToSave: ['x', 'w'],
+    gradFunc: (dy, saved) => {
+      const [x, w] = saved as [tf.Tensor2D, tf.Tensor2D];
+      const g = dy as tf.Tensor2D;
+      return {
+        x: () => tf.matMul(g, w, false, true),
+        w: () => tf.matMul(x, g, true, false),
+        b: () => tf.sum(g, 0),
+      };
+    },
+  });
+}
+
 const fusedMatMul: NativeKernelFactory = (addon, cpu) => (args) => {
   const backend = args.backend as MathBackendCPU;
   const { a, b, bias, preluActivationWeights: prelu } = args.inputs as Record<string, TensorInfo | undefined>;

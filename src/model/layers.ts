@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { f32Values, fusedNativeAddon } from '../backends/native-fused.js';
-import { BinaryOp, type NativeAddon } from '../backends/native-addon.js';
+import type { NativeAddon } from '../backends/native-addon.js';
+import { NATIVE_DENSE } from '../backends/native-kernels.js';
 import type { Rng } from '../util/random.js';
 import { dropoutMask } from './random-tensors.js';
 
@@ -63,54 +64,9 @@ export function applyDense(x: tf.Tensor2D, d: Dense, training = false): tf.Tenso
   if (!training) return tf.fused.matMul({ a: x, b: d.kernel, bias: d.bias }) as tf.Tensor2D;
   const addon = fusedNativeAddon();
   if (addon && x.shape[1] === d.kernel.shape[0] && d.bias.shape[0] === d.kernel.shape[1]) {
-    registerNativeDense(addon);
     return tf.engine().runKernel(NATIVE_DENSE, { x, w: d.kernel, b: d.bias }) as tf.Tensor2D;
   }
   return tf.add(tf.matMul(x, d.kernel), d.bias);
-}
-
-/**
- * x W + b as one 'native' kernel with a registered gradient: the tape asks
- * for each input's gradient lazily, so dL/dx is skipped where x is data
- * (unlike tf.fused.matMul), and the forward bias add and its backward
- * reshapes disappear.
- */
-const NATIVE_DENSE = 'XlatentNativeDense';
-let denseRegistered = false;
-
-function registerNativeDense(addon: NativeAddon): void {
-  if (denseRegistered) return;
-  denseRegistered = true;
-  tf.registerKernel({
-    kernelName: NATIVE_DENSE,
-    backendName: 'native',
-    kernelFunc: ({ inputs, backend }) => {
-      const cpu = backend as unknown as { data: { get(id: unknown): { values: unknown } }; makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): tf.TensorInfo };
-      const { x, w, b } = inputs as { x: tf.TensorInfo; w: tf.TensorInfo; b: tf.TensorInfo };
-      const [n, k] = x.shape;
-      const units = w.shape[1];
-      const out = new Float32Array(n * units);
-      const xv = cpu.data.get(x.dataId).values as Float32Array;
-      const wv = cpu.data.get(w.dataId).values as Float32Array;
-      const bv = cpu.data.get(b.dataId).values as Float32Array;
-      addon.gemm(xv, wv, out, 1, n, units, k, 0, 0, 0, 0);
-      addon.binary(BinaryOp.Add, out, [units, 1], bv, [0, 1], out, [n, units]);
-      return cpu.makeTensorInfo([n, units], 'float32', out);
-    },
-  });
-  tf.registerGradient({
-    kernelName: NATIVE_DENSE,
-    inputsToSave: ['x', 'w'],
-    gradFunc: (dy, saved) => {
-      const [x, w] = saved as [tf.Tensor2D, tf.Tensor2D];
-      const g = dy as tf.Tensor2D;
-      return {
-        x: () => tf.matMul(g, w, false, true),
-        w: () => tf.matMul(x, g, true, false),
-        b: () => tf.sum(g, 0),
-      };
-    },
-  });
 }
 
 /**

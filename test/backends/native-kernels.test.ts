@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 import { loadNativeAddon } from '../../src/backends/native-addon.js';
 import { registerNativeBackend } from '../../src/backends/native-backend.js';
+import { NATIVE_DENSE } from '../../src/backends/native-kernels.js';
 import { Rng } from '../../src/util/random.js';
 
 const load = loadNativeAddon();
@@ -63,10 +64,10 @@ describe.skipIf(!load.ok)('native kernels match the cpu backend', () => {
     await tf.setBackend('native');
   });
 
-  it('registers every cpu kernel under native', () => {
-    const cpu = tf.getKernelsForBackend('cpu').map((k) => k.kernelName).sort();
+  it('registers every cpu kernel under native, plus only its own fused dense kernel', () => {
+    const cpu = tf.getKernelsForBackend('cpu').map((k) => k.kernelName);
     const native = tf.getKernelsForBackend('native').map((k) => k.kernelName).sort();
-    expect(native).toEqual(cpu);
+    expect(native).toEqual([...cpu, NATIVE_DENSE].sort());
   });
 
   const mmShapes: [number[], number[], boolean, boolean][] = [];
