@@ -1,4 +1,4 @@
-import { bestAlignedAxes, maxAxisCorrelation } from './axes.js';
+import { bestAlignedAxes, column, maxAxisCorrelation } from './axes.js';
 import { sortedLabels } from './classification.js';
 import { adjustedRandIndex, kMeans } from './clustering.js';
 import { knnPrediction, type KnnPredictionScores } from './knn-prediction.js';
@@ -99,7 +99,7 @@ export function embeddingMetrics(
     descriptors: {},
   };
   names.forEach((name, c) => {
-    const y = Float64Array.from({ length: n }, (_, i) => descriptors[i * names.length + c]);
+    const y = column(descriptors, n, names.length, c);
     const isDiscrete = discrete.includes(name);
     let kmeansAri: number | undefined;
     if (isDiscrete) {
