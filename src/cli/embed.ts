@@ -4,6 +4,7 @@ import { embedSpectra } from '../export/embed.js';
 import { embedFormatFor, writeEmbedding } from '../export/embed-output.js';
 import { readModelDir } from '../export/model-dir.js';
 import { check } from '../util/errors.js';
+import { modelOption } from './options.js';
 
 interface Args {
   model: string;
@@ -19,7 +20,7 @@ const command: CommandModule<object, Args> = {
   command: 'embed',
   builder: (y) =>
     y
-      .option('model', { type: 'string', demandOption: true, describe: 'Model directory written by `xlatent train`' })
+      .option('model', modelOption)
       .option('data', { type: 'string', demandOption: true, describe: 'Spectra file or folder (any format `xlatent data` reads); resampled onto the model grid' })
       .option('out', { type: 'string', demandOption: true, describe: 'Output table (.csv, .json, .arrow)' })
       .option('format', { type: 'string', choices: ['csv', 'json', 'arrow'], describe: 'Output format (default: from the --out extension)' })

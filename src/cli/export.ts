@@ -1,6 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { exportOnnx, exportTfjs } from '../export/bundle.js';
 import { readModelDir } from '../export/model-dir.js';
+import { modelOption } from './options.js';
 
 interface Args {
   model: string;
@@ -14,7 +15,7 @@ const command: CommandModule<object, Args> = {
   command: 'export',
   builder: (y) =>
     y
-      .option('model', { type: 'string', demandOption: true, describe: 'Model directory written by `xlatent train`' })
+      .option('model', modelOption)
       .option('format', { choices: ['tfjs', 'onnx'] as const, demandOption: true, describe: 'onnx: encoder.onnx + decoder.onnx; tfjs: model folder + index.html + tf.min.js' })
       .option('out', { type: 'string', demandOption: true, describe: 'Output directory (replaced atomically if it exists)' })
       .option('page', { type: 'boolean', default: true, describe: 'tfjs only: include the decoder explorer page (index.html) and tf.min.js' })

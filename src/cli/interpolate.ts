@@ -2,9 +2,10 @@ import { join } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { interpolateRows, loadDataForModel, loadModelContext } from '../analysis/model-context.js';
 import { interpolationSvg } from '../report/interpolation-figure.js';
-import { svgToPng } from '../report/plot/png.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { UserError, check } from '../util/errors.js';
+import { writeFigure } from './figure.js';
+import { modelOption, pngOption } from './options.js';
 
 interface InterpolateArgs {
   model: string;
@@ -36,13 +37,13 @@ const command: CommandModule<object, InterpolateArgs> = {
   command: 'interpolate',
   builder: (y: Argv) =>
     y
-      .option('model', { type: 'string', demandOption: true, describe: 'model directory written by `xlatent train`' })
+      .option('model', modelOption)
       .option('data', { type: 'string', demandOption: true, describe: 'spectra file holding both spectra' })
       .option('from', { type: 'string', demandOption: true, describe: 'id of spectrum A (or #row)' })
       .option('to', { type: 'string', demandOption: true, describe: 'id of spectrum B (or #row)' })
       .option('steps', { type: 'number', default: 11, describe: 'points on the path, both ends included' })
       .option('out', { type: 'string', demandOption: true, describe: 'output folder (created; files in it are replaced)' })
-      .option('png', { type: 'boolean', default: true, describe: 'also write a PNG figure (--no-png to skip)' }) as unknown as Argv<InterpolateArgs>,
+      .option('png', pngOption) as unknown as Argv<InterpolateArgs>,
   handler: async (args: ArgumentsCamelCase<InterpolateArgs>) => {
     const ctx = await loadModelContext(args.model);
     const data = await loadDataForModel(args.data, ctx);
@@ -60,8 +61,7 @@ const command: CommandModule<object, InterpolateArgs> = {
     const out = args.out;
     writeFileAtomic(join(out, 'interpolation.csv'), lines.join('\n') + '\n');
     const svg = interpolationSvg(r, ctx.energies, { from: nameA, to: nameB, xLabel: ctx.abscissaLabel, yLabel: ctx.intensityLabel }, spectra, ends);
-    writeFileAtomic(join(out, 'interpolation.svg'), svg);
-    if (args.png) writeFileAtomic(join(out, 'interpolation.png'), svgToPng(svg));
+    writeFigure(out, 'interpolation', svg, args.png);
     const d = ctx.d;
     writeJsonAtomic(join(out, 'interpolation.json'), {
       model: args.model,

@@ -4,9 +4,10 @@ import { loadDataForModel, loadModelContext } from '../analysis/model-context.js
 import { maskingRelevance, type MaskFill } from '../analysis/relevance.js';
 import { csvField } from '../data/formats/csv-table.js';
 import { relevanceSvg } from '../report/relevance-figure.js';
-import { svgToPng } from '../report/plot/png.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { check } from '../util/errors.js';
+import { writeFigure } from './figure.js';
+import { modelOption, pngOption } from './options.js';
 
 interface RelevanceArgs {
   model: string;
@@ -25,7 +26,7 @@ const command: CommandModule<object, RelevanceArgs> = {
   command: 'relevance',
   builder: (y: Argv) =>
     y
-      .option('model', { type: 'string', demandOption: true, describe: 'model directory written by `xlatent train`' })
+      .option('model', modelOption)
       .option('data', { type: 'string', demandOption: true, describe: 'spectra to mask and re-encode (any format `xlatent data` reads)' })
       .option('window', { type: 'number', default: 5, describe: 'masking window width in abscissa units (eV)' })
       .option('window-points', { type: 'number', describe: 'masking window width in grid points (overrides --window)' })
@@ -34,7 +35,7 @@ const command: CommandModule<object, RelevanceArgs> = {
       .option('max-spectra', { type: 'number', default: 1000, describe: 'fixed-seed random subset of the data used (cost = positions x spectra encodings)' })
       .option('seed', { type: 'number', default: 0, describe: 'seed of that subset' })
       .option('out', { type: 'string', demandOption: true, describe: 'output folder (created; files in it are replaced)' })
-      .option('png', { type: 'boolean', default: true, describe: 'also write a PNG figure (--no-png to skip)' }) as unknown as Argv<RelevanceArgs>,
+      .option('png', pngOption) as unknown as Argv<RelevanceArgs>,
   handler: async (args: ArgumentsCamelCase<RelevanceArgs>) => {
     check(Number.isInteger(args['max-spectra']) && args['max-spectra'] >= 1, `expected an integer >= 1, got ${args['max-spectra']}`, '--max-spectra');
     const ctx = await loadModelContext(args.model);
@@ -64,8 +65,7 @@ const command: CommandModule<object, RelevanceArgs> = {
     const n = data.dataset.n;
     for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) mean[j] += data.dataset.spectra[i * m + j] / n;
     const svg = relevanceSvg(r, ctx.abscissaLabel, mean, ctx.energies);
-    writeFileAtomic(join(out, 'relevance.svg'), svg);
-    if (args.png) writeFileAtomic(join(out, 'relevance.png'), svgToPng(svg));
+    writeFigure(out, 'relevance', svg, args.png);
     writeJsonAtomic(join(out, 'relevance.json'), {
       model: args.model,
       data: args.data,

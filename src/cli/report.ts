@@ -3,6 +3,7 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { buildReport } from '../report/report.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { check } from '../util/errors.js';
+import { modelOption, pngOption } from './options.js';
 
 interface ReportArgs {
   model: string;
@@ -19,14 +20,14 @@ const command: CommandModule<object, ReportArgs> = {
   command: 'report',
   builder: (y: Argv) =>
     y
-      .option('model', { type: 'string', demandOption: true, describe: 'model directory written by `xlatent train`' })
+      .option('model', modelOption)
       .option('data', { type: 'string', describe: "spectra with descriptors for scatter/confusion/Q-Q (default: the model's training file if present)" })
       .option('metrics', { type: 'string', describe: 'metrics.jsonl of the training run (default: the one in the model directory)' })
       .option('compare', { type: 'string', describe: 'output folder of `xlatent compare` whose table becomes a Baselines section' })
       .option('out', { type: 'string', default: 'report.html', describe: 'HTML file to write; PNG copies of the figures go to report_assets/ beside it' })
       .option('sweep-steps', { type: 'number', default: 15, describe: 'spectra per decoder sweep family' })
       .option('hover-points', { type: 'number', default: 2000, describe: 'spectra embedded for hovering in the explorer (fixed-seed subsample)' })
-      .option('png', { type: 'boolean', default: true, describe: 'write PNG copies of the figures (--no-png to skip)' })
+      .option('png', pngOption)
       .example('$0 report --model runs/fe --data fe.csv --out fe-report.html', '') as unknown as Argv<ReportArgs>,
   handler: async (args: ArgumentsCamelCase<ReportArgs>) => {
     check(Number.isInteger(args['sweep-steps']) && args['sweep-steps'] >= 2, `expected an integer >= 2, got ${args['sweep-steps']}`, '--sweep-steps');

@@ -9,6 +9,7 @@ import { svgToPng } from '../report/plot/png.js';
 import { interpolateSorted } from '../util/quantile.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { UserError, check } from '../util/errors.js';
+import { modelOption, pngOption } from './options.js';
 
 interface SweepArgs {
   model: string;
@@ -98,7 +99,7 @@ const command: CommandModule<object, SweepArgs> = {
   command: 'sweep',
   builder: (y: Argv) =>
     y
-      .option('model', { type: 'string', demandOption: true, describe: 'model directory written by `xlatent train`' })
+      .option('model', modelOption)
       .option('data', { type: 'string', describe: "spectra whose latents set the sweep range (default: the model's training file if present, else the N(0,1) prior)" })
       .option('axis', { type: 'string', describe: 'axes to sweep: index, z<i>, or descriptor name; comma-separated (default all)' })
       .option('steps', { type: 'number', default: 50, describe: 'points along each axis' })
@@ -107,7 +108,7 @@ const command: CommandModule<object, SweepArgs> = {
       .option('samples', { type: 'number', default: 64, describe: 'prior draws per step in prior-mean mode' })
       .option('seed', { type: 'number', default: 0, describe: 'seed of the prior draws' })
       .option('out', { type: 'string', demandOption: true, describe: 'output folder (created; files in it are replaced)' })
-      .option('png', { type: 'boolean', default: true, describe: 'also write PNG figures (--no-png to skip)' })
+      .option('png', pngOption)
       .example('$0 sweep --model runs/fe --axis CN --steps 30 --out sweeps/', 'sweep the CN axis') as unknown as Argv<SweepArgs>,
   handler: async (args: ArgumentsCamelCase<SweepArgs>) => {
     const ctx = await loadModelContext(args.model);
