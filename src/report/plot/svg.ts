@@ -216,6 +216,14 @@ function fnv1a(s: string): string {
   return (h >>> 0).toString(36);
 }
 
+/** Whether a tick lies inside its domain, up to rounding (1e-9 of the span). */
+function within(domain: [number, number]): (v: number) => boolean {
+  const slack = 1e-9 * Math.abs(domain[1] - domain[0]);
+  const lo = Math.min(...domain) - slack;
+  const hi = Math.max(...domain) + slack;
+  return (v: number) => v >= lo && v <= hi;
+}
+
 /**
  * Lays out a plotting area with margins for labels and builds the axes:
  * outward ticks with labels, axis titles, plot title, optional grid.
@@ -242,13 +250,6 @@ export function frame(o: FrameOptions): Frame {
   const xt = o.xCategories
     ? { ticks: o.xCategories.map((_, i) => i), step: 1 }
     : niceTicks(o.xDomain[0], o.xDomain[1], o.xTicks ?? 6);
-  // A tick counts as inside its domain up to rounding (1e-9 of the span).
-  const within = (domain: [number, number]) => {
-    const slack = 1e-9 * Math.abs(domain[1] - domain[0]);
-    const lo = Math.min(...domain) - slack;
-    const hi = Math.max(...domain) + slack;
-    return (v: number) => v >= lo && v <= hi;
-  };
   const inX = within(o.xDomain);
   const inY = within(o.yDomain);
 
@@ -325,8 +326,9 @@ export function colorbarSvg(x: number, top: number, bottom: number, min: number,
   }
   const s = linearScale([lo, hi], [bottom, top]);
   const t = niceTicks(lo, hi, 5);
+  const inside = within([lo, hi]);
   for (const v of t.ticks) {
-    if (v < lo - 1e-9 * (hi - lo) || v > hi + 1e-9 * (hi - lo)) continue;
+    if (!inside(v)) continue;
     const y = px(s(v));
     parts.push(`<line x1="${px(x + w)}" y1="${y}" x2="${px(x + w + 4)}" y2="${y}" stroke="#333"/>`);
     parts.push(`<text x="${px(x + w + 6)}" y="${y}" dy="0.35em" font-size="10" fill="#222">${escapeXml(formatTick(v, t.step))}</text>`);
