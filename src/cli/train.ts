@@ -63,7 +63,8 @@ const command: CommandModule<object, TrainArgs> = {
     // Overrides get the config file's validation (e.g. --epochs 0 is rejected with the field named).
     const cfg = validate(applyOverrides(fileConfig, a, a.backend === undefined ? undefined : parseBackendArg(a.backend)), TrainConfigSchema, 'command-line flags');
     const log = (line: string) => process.stderr.write(line + '\n');
-    const selected = await selectBackend(cfg.backend);
+    // Training reads tensors only asynchronously, so `auto` may pick a GPU (webgpu) here.
+    const selected = await selectBackend(cfg.backend, { training: true });
     const backend = { ...describeBackend(), requested: cfg.backend, reason: selected.reason };
     const runOpts = { resume: a.resume, backend, log };
     if (a.trial !== undefined) {

@@ -8,7 +8,7 @@ import { buildOodReference, reconstructionMse } from '../export/ood.js';
 import { loadSpecFromTfjsDir, saveSpecAsTfjs } from '../export/tfjs.js';
 import { column } from '../metrics/axes.js';
 import { evaluateLatents, type Evaluation } from '../metrics/evaluation.js';
-import { runNetwork } from '../model/infer.js';
+import { runNetworkAsync } from '../model/infer.js';
 import type { NetworkSpec } from '../model/spec.js';
 import { RankAAETrainer, type EpochRecord, type TrainingArrays } from '../train/trainer.js';
 import { writeJsonAtomic } from '../util/atomic.js';
@@ -129,10 +129,10 @@ export async function runTrial(cfg: TrainConfig, data: PreparedData, trial: numb
   return summary;
 }
 
-/** Latents and reconstructions of one split under the chosen networks. */
-function project(encoder: NetworkSpec, decoder: NetworkSpec, part: TrainingArrays) {
-  const z = runNetwork(encoder, part.x, part.n);
-  const xhat = runNetwork(decoder, z, part.n);
+/** Latents and reconstructions of one split under the chosen networks (asynchronous reads: the backend may be a GPU). */
+async function project(encoder: NetworkSpec, decoder: NetworkSpec, part: TrainingArrays) {
+  const z = await runNetworkAsync(encoder, part.x, part.n);
+  const xhat = await runNetworkAsync(decoder, z, part.n);
   return { z, xhat };
 }
 
@@ -164,9 +164,9 @@ export async function finalizeRun(
   const d = cfg.network.nStyle;
   const names = cfg.data.descriptors;
   const k = names.length;
-  const train = project(encoder, decoder, data.train);
+  const train = await project(encoder, decoder, data.train);
   const { part: evalPart, label: evalLabel } = evaluationPart(data);
-  const ev = project(encoder, decoder, evalPart);
+  const ev = await project(encoder, decoder, evalPart);
   const evaluation = evaluateLatents({
     names,
     discrete: cfg.data.discrete,

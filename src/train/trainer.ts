@@ -165,8 +165,8 @@ export class RankAAETrainer {
         // `last` carries the best weights so far itself: `best` may be newer than `last`.
         if (tensors.has('best.encoder.0.kernel')) {
           best = {
-            encoder: specFromTensors('best.encoder', mlpToSpec(model.encoder), tensors, lastDir),
-            decoder: specFromTensors('best.decoder', mlpToSpec(model.decoder), tensors, lastDir),
+            encoder: specFromTensors('best.encoder', await mlpToSpec(model.encoder), tensors, lastDir),
+            decoder: specFromTensors('best.decoder', await mlpToSpec(model.decoder), tensors, lastDir),
           };
         }
         rng.setState(state.rng);
@@ -183,7 +183,7 @@ export class RankAAETrainer {
         }));
         bestEpoch = state.bestEpoch;
         bestScore = state.bestScore ?? -Infinity;
-        if (!best) best = { encoder: mlpToSpec(model.encoder), decoder: mlpToSpec(model.decoder) };
+        if (!best) best = { encoder: await mlpToSpec(model.encoder), decoder: await mlpToSpec(model.decoder) };
       }
       log?.reset(history);
       setLearningRates(optimizers, losses, optimizer, schedule);
@@ -205,7 +205,7 @@ export class RankAAETrainer {
       for (let epoch = startEpoch + 1; epoch <= training.epochs; epoch++) {
         const t0 = performance.now();
         const alpha = adversarialAlpha(epoch, losses.adversarial.alphaLimit, losses.adversarial.alphaRampEpochs);
-        const means = runEpoch(train, training, { model, optimizers, losses, kernel, rng, alpha }, (b, nb) =>
+        const means = await runEpoch(train, training, { model, optimizers, losses, kernel, rng, alpha }, (b, nb) =>
           this.opts.onBatch?.(epoch, b, nb),
         );
         for (const term of TERMS) {
@@ -217,12 +217,12 @@ export class RankAAETrainer {
             );
           }
         }
-        const metrics = validate(model, val, valVariance);
+        const metrics = await validate(model, val, valVariance);
         const improved = metrics.score > bestScore;
         if (improved) {
           bestScore = metrics.score;
           bestEpoch = epoch;
-          best = { encoder: mlpToSpec(model.encoder), decoder: mlpToSpec(model.decoder) };
+          best = { encoder: await mlpToSpec(model.encoder), decoder: await mlpToSpec(model.decoder) };
         }
         schedule.update(metrics.score);
         setLearningRates(optimizers, losses, optimizer, schedule);
@@ -251,8 +251,8 @@ export class RankAAETrainer {
           break;
         }
       }
-      const finalEncoder = mlpToSpec(model.encoder);
-      const finalDecoder = mlpToSpec(model.decoder);
+      const finalEncoder = await mlpToSpec(model.encoder);
+      const finalDecoder = await mlpToSpec(model.decoder);
       if (!best) best = { encoder: finalEncoder, decoder: finalDecoder };
       return {
         encoder: best.encoder,
@@ -294,13 +294,17 @@ function setLearningRates(optimizers: TermOptimizers, losses: LossesConfig, opti
   }
 }
 
-/** One pass over the training rows in a fresh random order; returns each term's mean loss. */
-function runEpoch(
+/**
+ * One pass over the training rows in a fresh random order; returns each
+ * term's mean loss. The losses are summed on the device and read once, at
+ * the end, asynchronously: a GPU backend then never waits within the epoch.
+ */
+async function runEpoch(
   data: TrainingArrays,
   training: TrainingConfig,
   ctx: Parameters<typeof trainStep>[0],
   onBatch: (batch: number, nBatches: number) => void,
-): Partial<Record<TermName, number>> {
+): Promise<Partial<Record<TermName, number>>> {
   const { n, m, k } = data;
   const order = ctx.rng.permutation(n);
   const bs = Math.min(training.batchSize, n);
@@ -355,14 +359,14 @@ function runEpoch(
   for (const term of TERMS) {
     const s = sums[term];
     if (!s) continue;
-    means[term] = s.dataSync()[0] / nBatches;
+    means[term] = (await s.data())[0] / nBatches;
     s.dispose();
   }
   return means;
 }
 
-/** Inference-mode latents and reconstruction error on the validation rows, and the score. */
-function validate(model: RankAAEModel, data: TrainingArrays, variance: number): ValidationMetrics {
+/** Inference-mode latents and reconstruction error on the validation rows, and the score (asynchronous reads). */
+async function validate(model: RankAAEModel, data: TrainingArrays, variance: number): Promise<ValidationMetrics> {
   const { n, m } = data;
   const nStyle = model.encoder.options.outputs;
   const latent = new Float32Array(n * nStyle);
@@ -376,8 +380,8 @@ function validate(model: RankAAEModel, data: TrainingArrays, variance: number): 
       const xhat = model.decoder.forward(z, { training: false });
       return [z, tf.sum(tf.squaredDifference(xhat, x))];
     });
-    latent.set(z.dataSync(), start * nStyle);
-    sse += err.dataSync()[0];
+    latent.set(await z.data(), start * nStyle);
+    sse += (await err.data())[0];
     tf.dispose([z, err]);
   }
   return validationMetrics(latent, nStyle, data.y, data.k, sse / (n * m), variance);

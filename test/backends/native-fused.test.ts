@@ -1,19 +1,21 @@
 /**
- * The native backend's fused training kernels (rank loss, smoothness loss,
- * AdamW step) against the tf-op implementations they replace, on seeded
- * random data with ties, missing and NaN descriptors. Skips when the addon
- * is not built.
+ * The native backend's versions of xlatent's kernels (rank loss, smoothness
+ * loss, batch norm, PReLU, dense, AdamW step, dropout masks) against the
+ * same ops on the cpu backend (the generic tf-op kernels), on seeded random
+ * data with ties, missing and NaN descriptors. Skips when the addon is not built.
  */
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { loadNativeAddon, type NativeAddon } from '../../src/backends/native-addon.js';
 import { registerNativeBackend } from '../../src/backends/native-backend.js';
-import { fusedNativeAddon } from '../../src/backends/native-fused.js';
 import { applyActivation, applyBatchNorm, applyDense, createBatchNorm, createDense } from '../../src/model/layers.js';
 import { dropoutMask } from '../../src/model/random-tensors.js';
+import { dropoutMaskFiller, setDropoutMaskFiller } from '../../src/ops/dropout-mask.js';
+import { GENERIC_KERNELS } from '../../src/ops/generic/index.js';
+import { XLATENT_KERNELS } from '../../src/ops/kernel-names.js';
+import { rankLoss } from '../../src/ops/index.js';
 import { AdamW } from '../../src/train/adamw.js';
-import { rankLoss, rankLossFused, rankLossOps } from '../../src/train/losses/rank.js';
 import { gaussianKernel, gaussianSmooth, smoothnessLoss } from '../../src/train/losses/smoothness.js';
 import { Rng } from '../../src/util/random.js';
 
@@ -68,11 +70,25 @@ describe.skipIf(!load.ok)(`fused native training kernels${load.ok ? '' : ` (skip
     await tf.setBackend('cpu');
   });
 
-  it('is used only on the native backend', async () => {
-    expect(fusedNativeAddon()).toBeDefined();
+  /** Value and gradient of `f` on the cpu backend (generic kernels), from the same data. */
+  async function onCpu<T>(f: () => T): Promise<T> {
     await tf.setBackend('cpu');
-    expect(fusedNativeAddon()).toBeUndefined();
-    await tf.setBackend('native');
+    try {
+      return f();
+    } finally {
+      await tf.setBackend('native');
+    }
+  }
+
+  it('registers its own version of every xlatent kernel; cpu runs the generic ones', async () => {
+    const generic = new Map(GENERIC_KERNELS.map((k) => [k.kernelName, k.kernelFunc]));
+    for (const name of XLATENT_KERNELS) {
+      expect(tf.getKernel(name, 'native')?.kernelFunc, name).toBeDefined();
+      expect(tf.getKernel(name, 'native')!.kernelFunc, name).not.toBe(generic.get(name));
+    }
+    const d = rankData(20, 3, 2, 1, 0);
+    await onCpu(() => valueAndGrad((x) => rankLoss(x, tf.tensor2d(d.y, [20, 2])), tf.tensor2d(d.z, [20, 3])));
+    expect(tf.getKernel(XLATENT_KERNELS[0], 'cpu')!.kernelFunc).toBe(generic.get(XLATENT_KERNELS[0]));
   });
 
   for (const [label, n, width, k, missing] of [
@@ -80,19 +96,21 @@ describe.skipIf(!load.ok)(`fused native training kernels${load.ok ? '' : ` (skip
     ['missing labels', 257, 6, 5, 0.2],
     ['one axis, latent wider than k', 64, 3, 1, 0.1],
   ] as const) {
-    it(`rank loss: fused value and gradient equal the tf-op version (${label})`, () => {
+    it(`rank loss: native value and gradient equal the generic kernels' on cpu (${label})`, async () => {
       const d = rankData(n, width, k, 11 + n, missing);
-      const z = tf.tensor2d(d.z, [n, width]);
-      const y = tf.tensor2d(d.y, [n, k]);
-      const valid = missing > 0 ? tf.tensor2d(d.valid, [n, k]) : undefined;
-      const fused = valueAndGrad((x) => rankLossFused(addon, x, y, valid), z);
-      const ops = valueAndGrad((x) => rankLossOps(x, y, valid), z);
+      const run = () => {
+        const [z, y] = [tf.tensor2d(d.z, [n, width]), tf.tensor2d(d.y, [n, k])];
+        const valid = missing > 0 ? tf.tensor2d(d.valid, [n, k]) : undefined;
+        const out = valueAndGrad((x) => rankLoss(x, y, valid), z);
+        tf.dispose([z, y, ...(valid ? [valid] : [])]);
+        return out;
+      };
+      const fused = run();
+      const ops = await onCpu(run);
       expectClose([fused.value], [ops.value]);
       expectClose(fused.grad, ops.grad);
-      // Axes beyond k get no gradient; the dispatching rankLoss takes the fused path here.
+      // Axes beyond k get no gradient.
       for (let a = 0; a < n; a++) for (let c = k; c < width; c++) expect(fused.grad[a * width + c]).toBe(0);
-      expect(valueAndGrad((x) => rankLoss(x, y, valid), z).value).toBe(fused.value);
-      tf.dispose([z, y, valid].filter((t): t is tf.Tensor2D => t !== undefined));
     });
   }
 
@@ -102,30 +120,35 @@ describe.skipIf(!load.ok)(`fused native training kernels${load.ok ? '' : ` (skip
     const d = rankData(n, k, k, 5, 0.25);
     const yNan = d.y.map((v, i) => (d.valid[i] === 0 ? NaN : v));
     const z = tf.tensor2d(d.z, [n, k]);
-    const masked = valueAndGrad((x) => rankLossFused(addon, x, tf.tensor2d(d.y, [n, k]), tf.tensor2d(d.valid, [n, k])), z);
-    const nan = valueAndGrad((x) => rankLossFused(addon, x, tf.tensor2d(yNan, [n, k])), z);
+    const masked = valueAndGrad((x) => rankLoss(x, tf.tensor2d(d.y, [n, k]), tf.tensor2d(d.valid, [n, k])), z);
+    const nan = valueAndGrad((x) => rankLoss(x, tf.tensor2d(yNan, [n, k])), z);
     expect(nan.value).toBe(masked.value);
     expect(Array.from(nan.grad)).toEqual(Array.from(masked.grad));
     z.dispose();
   });
 
-  it('rank loss: the force-balance scale engages once most pairs are ordered', () => {
+  it('rank loss: the force-balance scale engages once most pairs are ordered', async () => {
     // Latent = descriptor + small noise: nearly every pair is right, so the
     // correctly ordered pairs are down-weighted (loss well above -mean(prod)).
     const n = 200;
     const rng = new Rng(3);
     const y = Float32Array.from({ length: n }, () => rng.uniform());
     const z = Float32Array.from(y, (v) => v + 0.05 * rng.normal());
-    const zt = tf.tensor2d(z, [n, 1]);
-    const yt = tf.tensor2d(y, [n, 1]);
-    const fused = valueAndGrad((x) => rankLossFused(addon, x, yt), zt);
-    const ops = valueAndGrad((x) => rankLossOps(x, yt), zt);
+    const run = () => {
+      const [zt, yt] = [tf.tensor2d(z, [n, 1]), tf.tensor2d(y, [n, 1])];
+      const out = valueAndGrad((x) => rankLoss(x, yt), zt);
+      tf.dispose([zt, yt]);
+      return out;
+    };
+    const fused = run();
+    const ops = await onCpu(run);
     expectClose([fused.value], [ops.value]);
     expectClose(fused.grad, ops.grad);
-    tf.dispose([zt, yt]);
+    // Down-weighted: well above -mean(prod) over the ordered pairs, which is below -0.1 here.
+    expect(fused.value).toBeGreaterThan(-0.05);
   });
 
-  it('smoothness loss: fused value and gradient equal the conv1d version on cpu', async () => {
+  it('smoothness loss: native value and gradient equal the generic (conv1d) kernels on cpu', async () => {
     const n = 37;
     const m = 90;
     const x = new Float32Array(n * m);
@@ -241,8 +264,10 @@ describe.skipIf(!load.ok)(`fused native training kernels${load.ok ? '' : ` (skip
   });
 
   it('dropout masks: the native generator gives the JS masks and leaves the Rng in the same state', async () => {
-    const draw = async (backend: string) => {
-      await tf.setBackend(backend);
+    const native = dropoutMaskFiller();
+    expect(native).toBeDefined();
+    const draw = async (filler: typeof native) => {
+      setDropoutMaskFiller(filler);
       const rng = new Rng(77);
       rng.normal(); // leaves a spare deviate, which must survive
       const masks = [[13, 7, 0.25], [4, 64, 0.04], [1, 1, 0.5]].map(([r, c, p]) => {
@@ -253,8 +278,8 @@ describe.skipIf(!load.ok)(`fused native training kernels${load.ok ? '' : ` (skip
       });
       return { masks, after: [rng.normal(), rng.nextUint32()] };
     };
-    const ref = await draw('cpu');
-    const got = await draw('native');
+    const ref = await draw(undefined);
+    const got = await draw(native);
     expect(got).toEqual(ref);
     expect(ref.masks[0].filter((v) => v === 0).length).toBeGreaterThan(0);
   });

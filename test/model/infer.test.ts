@@ -13,7 +13,7 @@ beforeAll(async () => {
 
 describe('to-spec + runNetwork', () => {
   for (const activation of ['prelu', 'swish', 'relu'] as const) {
-    it(`reproduces the inference-mode forward pass (${activation})`, () => {
+    it(`reproduces the inference-mode forward pass (${activation})`, async () => {
       const net = NetworkSchema.parse({ nStyle: 3, hidden: 8, depth: 3, activation, dropout: 0.3 });
       const rng = new Rng(5);
       const enc = createEncoder(rng, 12, net);
@@ -27,8 +27,8 @@ describe('to-spec + runNetwork', () => {
       });
       const z = tf.tidy(() => enc.forward(tf.tensor2d(x, [n, 12]), { training: false }));
       const xhat = tf.tidy(() => dec.forward(z, { training: false }));
-      const encSpec = mlpToSpec(enc);
-      const decSpec = mlpToSpec(dec);
+      const encSpec = await mlpToSpec(enc);
+      const decSpec = await mlpToSpec(dec);
       expect(encSpec.layers.some((l) => l.kind === 'batchnorm')).toBe(true);
       const zs = runNetwork(encSpec, x, n, 4);
       const xs = runNetwork(decSpec, zs, n, 3);
