@@ -1,15 +1,17 @@
 /**
- * The native backend's versions of xlatent's kernels (rank loss, smoothness
- * loss, batch norm, PReLU, dense, AdamW step, dropout masks) against the
- * same ops on the cpu backend (the generic tf-op kernels), on seeded random
- * data with ties, missing and NaN descriptors. Skips when the addon is not built.
+ * What only the native backend's versions of xlatent's kernels promise
+ * (their value/gradient parity with cpu is in fused-ops.test.ts): they are
+ * registered in place of the generic ones, NaN descriptors count as
+ * missing, AdamW, inference batch norm and dropout masks equal cpu bit for
+ * bit, batch-norm running statistics follow cpu's, and results do not depend
+ * on the thread count. Skips when the addon is not built.
  */
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { loadNativeAddon, type NativeAddon } from '../../src/backends/native-addon.js';
 import { registerNativeBackend } from '../../src/backends/native-backend.js';
-import { applyActivation, applyBatchNorm, applyDense, createBatchNorm, createDense } from '../../src/model/layers.js';
+import { applyActivation, applyBatchNorm, createBatchNorm } from '../../src/model/layers.js';
 import { dropoutMask } from '../../src/model/random-tensors.js';
 import { dropoutMaskFiller, setDropoutMaskFiller } from '../../src/ops/dropout-mask.js';
 import { GENERIC_KERNELS } from '../../src/ops/generic/index.js';
@@ -91,29 +93,6 @@ describe.skipIf(!load.ok)(`fused native training kernels${load.ok ? '' : ` (skip
     expect(tf.getKernel(XLATENT_KERNELS[0], 'cpu')!.kernelFunc).toBe(generic.get(XLATENT_KERNELS[0]));
   });
 
-  for (const [label, n, width, k, missing] of [
-    ['no missing labels', 300, 6, 5, 0],
-    ['missing labels', 257, 6, 5, 0.2],
-    ['one axis, latent wider than k', 64, 3, 1, 0.1],
-  ] as const) {
-    it(`rank loss: native value and gradient equal the generic kernels' on cpu (${label})`, async () => {
-      const d = rankData(n, width, k, 11 + n, missing);
-      const run = () => {
-        const [z, y] = [tf.tensor2d(d.z, [n, width]), tf.tensor2d(d.y, [n, k])];
-        const valid = missing > 0 ? tf.tensor2d(d.valid, [n, k]) : undefined;
-        const out = valueAndGrad((x) => rankLoss(x, y, valid), z);
-        tf.dispose([z, y, ...(valid ? [valid] : [])]);
-        return out;
-      };
-      const fused = run();
-      const ops = await onCpu(run);
-      expectClose([fused.value], [ops.value]);
-      expectClose(fused.grad, ops.grad);
-      // Axes beyond k get no gradient.
-      for (let a = 0; a < n; a++) for (let c = k; c < width; c++) expect(fused.grad[a * width + c]).toBe(0);
-    });
-  }
-
   it('rank loss: NaN descriptors count as missing', () => {
     const n = 80;
     const k = 2;
@@ -127,49 +106,16 @@ describe.skipIf(!load.ok)(`fused native training kernels${load.ok ? '' : ` (skip
     z.dispose();
   });
 
-  it('rank loss: the force-balance scale engages once most pairs are ordered', async () => {
-    // Latent = descriptor + small noise: nearly every pair is right, so the
-    // correctly ordered pairs are down-weighted (loss well above -mean(prod)).
-    const n = 200;
-    const rng = new Rng(3);
-    const y = Float32Array.from({ length: n }, () => rng.uniform());
-    const z = Float32Array.from(y, (v) => v + 0.05 * rng.normal());
-    const run = () => {
-      const [zt, yt] = [tf.tensor2d(z, [n, 1]), tf.tensor2d(y, [n, 1])];
-      const out = valueAndGrad((x) => rankLoss(x, yt), zt);
-      tf.dispose([zt, yt]);
-      return out;
-    };
-    const fused = run();
-    const ops = await onCpu(run);
-    expectClose([fused.value], [ops.value]);
-    expectClose(fused.grad, ops.grad);
-    // Down-weighted: well above -mean(prod) over the ordered pairs, which is below -0.1 here.
-    expect(fused.value).toBeGreaterThan(-0.05);
-  });
-
-  it('smoothness loss: native value and gradient equal the generic (conv1d) kernels on cpu', async () => {
+  it('the addon\'s smoothing equals the tf-op smoothing (replicate padding) for odd and even tap counts', () => {
     const n = 37;
     const m = 90;
-    const x = new Float32Array(n * m);
-    new Rng(9).fillNormal(x);
+    const x = new Rng(9).fillNormal(new Float32Array(n * m)) as Float32Array;
     for (const [size, sigma] of [[17, 3], [4, 1], [2, 0.5]] as const) {
       const kernel = gaussianKernel(size, sigma);
-      const f = (t: tf.Tensor2D) => smoothnessLoss(t, kernel);
-      const z = tf.tensor2d(x, [n, m]);
-      const fused = valueAndGrad(f, z);
-      z.dispose();
-      await tf.setBackend('cpu');
-      const zc = tf.tensor2d(x, [n, m]);
-      const ref = valueAndGrad(f, zc);
-      const smoothRef = gaussianSmooth(zc, kernel).dataSync();
-      tf.dispose(zc);
-      await tf.setBackend('native');
-      expectClose([fused.value], [ref.value]);
-      expectClose(fused.grad, ref.grad);
+      const ref = tf.tidy(() => gaussianSmooth(tf.tensor2d(x, [n, m]), kernel).dataSync());
       const smooth = new Float32Array(n * m);
       addon.smooth(x, n, m, kernel, Math.floor((size - 1) / 2), smooth);
-      expectClose(smooth, smoothRef);
+      expectClose(smooth, ref);
     }
   });
 
@@ -303,26 +249,5 @@ describe.skipIf(!load.ok)(`fused native training kernels${load.ok ? '' : ` (skip
     } finally {
       addon.setThreads(before);
     }
-  });
-
-  it('dense layer (training): native value and gradients w.r.t. input, kernel and bias equal cpu', async () => {
-    const n = 90;
-    const x = new Rng(12).fillNormal(new Float32Array(n * 11)) as Float32Array;
-    const w = new Rng(13).fillNormal(new Float32Array(n * 5)) as Float32Array;
-    const run = async (backend: string) => {
-      await tf.setBackend(backend);
-      const d = createDense(new Rng(14), 11, 5);
-      const xt = tf.tensor2d(x, [n, 11]);
-      const wt = tf.tensor2d(w, [n, 5]);
-      const f = (a: tf.Tensor, k: tf.Tensor, b: tf.Tensor) =>
-        tf.sum(tf.mul(applyDense(a as tf.Tensor2D, { kernel: k as tf.Variable<tf.Rank.R2>, bias: b as tf.Variable<tf.Rank.R1> }, true), wt)) as tf.Scalar;
-      const { value, grads } = tf.valueAndGrads(f)([xt, d.kernel, d.bias]);
-      const out = [value, ...grads].map((t) => Array.from(t.dataSync()));
-      tf.dispose([xt, wt, value, ...grads, d.kernel, d.bias]);
-      return out;
-    };
-    const ref = await run('cpu');
-    const got = await run('native');
-    got.forEach((g, i) => expectClose(g, ref[i]));
   });
 });
