@@ -14,7 +14,7 @@
 #                                       exported ONNX encoder/decoder in python3 onnxruntime
 #                                       against the TF.js outputs. Writes *.json under $OUT.
 #
-# run options: --sizes "7000 57000"  --epochs 2  --quick (sizes 600 1200, one epoch: for a
+# run options: --sizes "7000 57000"  --epochs 2  --quick (sizes 300 600, one epoch: for a
 # machine without a GPU, where webgpu runs on SwiftShader if chromium provides it).
 set -euo pipefail
 
@@ -78,7 +78,7 @@ run() {
     case "$1" in
       --sizes) sizes=$2; shift 2 ;;
       --epochs) epochs=$2; shift 2 ;;
-      --quick) quick=1; sizes="600 1200"; epochs=1; onnx_n=300; shift ;;
+      --quick) quick=1; sizes="300 600"; epochs=1; onnx_n=300; shift ;;
       *) die "unknown option $1" ;;
     esac
   done

@@ -13,7 +13,9 @@ import {
   ADAMW, BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, DENSE, PRELU, PRELU_GRAD, RANK_LOSS, RANK_LOSS_GRAD, SMOOTHNESS_LOSS,
   SMOOTHNESS_LOSS_GRAD, type AdamWAttrs, type BatchNormAttrs, type RankLossAttrs, type SmoothnessAttrs,
 } from '../ops/kernel-names.js';
+import { adamwLists } from '../ops/generic/adamw.js';
 import { tapSplit } from '../ops/generic/smoothness.js';
+import { kernelConfigs, type KernelTable } from '../ops/run.js';
 import { BinaryOp, type NativeAddon } from './native-addon.js';
 import { inPlace, nativeBinary, values } from './native-kernels.js';
 
@@ -90,16 +92,24 @@ const smoothnessLossGrad: Make = (addon) => ({ inputs, backend: b, attrs }) => {
 const batchNormTrain: Make = (addon) => ({ inputs, backend: b, attrs }) => {
   const backend = b as MathBackendCPU;
   const x = inputs.x;
-  const [n, h] = x.shape;
+  const [n, h] = x.shape as [number, number];
+  const { epsilon, momentum } = attrs as unknown as BatchNormAttrs;
   const out = new Float32Array(n * h);
   const mean = new Float32Array(h);
   const variance = new Float32Array(h);
   const rstd = new Float32Array(h);
-  addon.bnTrainForward(f32(backend, x, BATCH_NORM_TRAIN), n, h, (attrs as unknown as BatchNormAttrs).epsilon, out, mean, variance, rstd);
+  addon.bnTrainForward(f32(backend, x, BATCH_NORM_TRAIN), n, h, epsilon, out, mean, variance, rstd);
+  // The running statistics in float32 steps, as the generic kernel's tf ops compute them.
+  const f = Math.fround;
+  const keep = f(1 - momentum);
+  const mNew = f(momentum);
+  const vNew = f((momentum * n) / Math.max(n - 1, 1));
+  const rm = f32(backend, inputs.runningMean, BATCH_NORM_TRAIN).map((v, j) => f(f(v * keep) + f(mean[j] * mNew)));
+  const rv = f32(backend, inputs.runningVariance, BATCH_NORM_TRAIN).map((v, j) => f(f(v * keep) + f(variance[j] * vNew)));
   return [
     backend.makeTensorInfo([n, h], 'float32', out),
-    backend.makeTensorInfo([h], 'float32', mean),
-    backend.makeTensorInfo([h], 'float32', variance),
+    backend.makeTensorInfo([h], 'float32', rm),
+    backend.makeTensorInfo([h], 'float32', rv),
     backend.makeTensorInfo([h], 'float32', rstd),
   ];
 };
@@ -136,15 +146,31 @@ const dense: Make = (addon) => ({ inputs, backend: b }) => {
   return backend.makeTensorInfo([n, units], 'float32', out);
 };
 
+/** All parameters and gradients copied into flat vectors, one C loop, the result cut back into the parameters' shapes. */
 const adamw: Make = (addon) => ({ inputs, backend: b, attrs }) => {
   const backend = b as MathBackendCPU;
   const { beta1, beta2, decay, stepSize, bc2Sqrt, epsilon } = attrs as unknown as AdamWAttrs;
-  const [p, m, v] = [inputs.p, inputs.m, inputs.v].map((t) => f32(backend, t, ADAMW).slice());
-  addon.adamw(p, m, v, f32(backend, inputs.g, ADAMW), [beta1, 1 - beta1, beta2, 1 - beta2, decay, stepSize, 1 / bc2Sqrt, epsilon]);
-  return [p, m, v].map((a) => backend.makeTensorInfo([a.length], 'float32', a));
+  const { params, grads } = adamwLists(inputs);
+  const [m, v] = [inputs.m, inputs.v].map((t) => f32(backend, t, ADAMW).slice());
+  const p = new Float32Array(m.length);
+  const g = new Float32Array(m.length);
+  let off = 0;
+  params.forEach((param, i) => {
+    p.set(f32(backend, param, ADAMW), off);
+    g.set(f32(backend, grads[i], ADAMW), off);
+    off += param.size;
+  });
+  addon.adamw(p, m, v, g, [beta1, 1 - beta1, beta2, 1 - beta2, decay, stepSize, 1 / bc2Sqrt, epsilon]);
+  off = 0;
+  const out = params.map((param) => {
+    const t = backend.makeTensorInfo(param.shape, 'float32', p.slice(off, off + param.size));
+    off += param.size;
+    return t;
+  });
+  return [...out, backend.makeTensorInfo([m.length], 'float32', m), backend.makeTensorInfo([v.length], 'float32', v)];
 };
 
-const NATIVE_FUSED: Record<string, Make> = {
+const NATIVE_FUSED: KernelTable<Make> = {
   [RANK_LOSS]: rankLoss,
   [RANK_LOSS_GRAD]: rankLossGrad,
   [SMOOTHNESS_LOSS]: smoothnessLoss,
@@ -159,9 +185,6 @@ const NATIVE_FUSED: Record<string, Make> = {
 
 /** The kernel configs of every native fused kernel for `backendName`. */
 export function nativeFusedKernels(addon: NativeAddon, backendName: string): tf.KernelConfig[] {
-  return Object.entries(NATIVE_FUSED).map(([kernelName, make]) => ({
-    kernelName,
-    backendName,
-    kernelFunc: make(addon) as unknown as tf.KernelFunc,
-  }));
+  const table = Object.fromEntries(Object.entries(NATIVE_FUSED).map(([name, make]) => [name, make(addon)]));
+  return kernelConfigs(backendName, table as KernelTable<ReturnType<Make>>);
 }

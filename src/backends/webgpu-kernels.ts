@@ -14,7 +14,9 @@ import {
   ADAMW, BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, DENSE, PRELU, PRELU_GRAD, RANK_LOSS, RANK_LOSS_GRAD, SMOOTHNESS_LOSS,
   SMOOTHNESS_LOSS_GRAD, type AdamWAttrs, type BatchNormAttrs, type RankLossAttrs, type SmoothnessAttrs,
 } from '../ops/kernel-names.js';
+import { adamwLists, flatten } from '../ops/generic/adamw.js';
 import { tapSplit } from '../ops/generic/smoothness.js';
+import { kernelConfigs, type KernelTable } from '../ops/run.js';
 import * as P from './webgpu-programs.js';
 
 type TensorInfo = tf.TensorInfo;
@@ -101,9 +103,14 @@ const batchNormTrain = ({ inputs, backend: b, attrs }: Args) => {
   const backend = b as WebGPUBackend;
   const x = inputs.x;
   const [n, h] = x.shape as [number, number];
-  const u = [int(n), int(h), float((attrs as unknown as BatchNormAttrs).epsilon), P.outputsUniform(h)];
-  const [mean, variance, rstd] = ([0, 1, 2] as const).map((which) => run(backend, P.columnStat(h, which), [x], u));
-  const y = run(backend, P.batchNormApply(n, h), [x, mean, rstd], [int(h)]);
+  const { epsilon, momentum } = attrs as unknown as BatchNormAttrs;
+  const moments = run(backend, P.columnMoments(h), [x], [int(n), int(h), P.outputsUniform(h)]);
+  const rstd = run(backend, P.batchNormRstd(h), [moments], [float(epsilon)]);
+  const y = run(backend, P.batchNormApply(n, h), [x, moments, rstd], [int(h)]);
+  const keep = float(1 - momentum);
+  const mean = run(backend, P.runningUpdate(h), [inputs.runningMean, moments], [int(0), keep, float(momentum)]);
+  const variance = run(backend, P.runningUpdate(h), [inputs.runningVariance, moments], [int(1), keep, float((momentum * n) / Math.max(n - 1, 1))]);
+  dispose(backend, moments);
   return [y, mean, variance, rstd];
 };
 
@@ -133,18 +140,30 @@ const preluGrad = ({ inputs, backend: b }: Args) => {
 const dense = ({ inputs, backend }: Args) =>
   kernel('_FusedMatMul', backend as WebGPUBackend, { a: inputs.x, b: inputs.w, bias: inputs.b }, { transposeA: false, transposeB: false, activation: 'linear' });
 
+/** The flat vectors as the generic kernel builds them, three WGSL passes, the result cut back into the parameters' shapes. */
 const adamw = ({ inputs, backend: b, attrs }: Args) => {
   const backend = b as WebGPUBackend;
-  const { p, m, v, g } = inputs;
-  const size = tf.util.sizeFromShape(p.shape);
+  const { params, grads } = adamwLists(inputs);
+  const [p, g] = tf.tidy(() => [flatten(params), flatten(grads)]);
+  const size = p.size;
   const u = P.adamUniforms(attrs as unknown as AdamWAttrs);
-  const m1 = run(backend, P.adamFirstMoment(size), [m, g], u);
-  const v1 = run(backend, P.adamSecondMoment(size), [v, g], u);
+  const m1 = run(backend, P.adamFirstMoment(size), [inputs.m, g], u);
+  const v1 = run(backend, P.adamSecondMoment(size), [inputs.v, g], u);
   const p1 = run(backend, P.adamParams(size), [p, m1, v1], u);
-  return [p1, m1, v1];
+  let off = 0;
+  const out = params.map((param) => {
+    const piece = kernel('Slice', backend, { x: p1 }, { begin: [off], size: [param.size] });
+    off += param.size;
+    const shaped = kernel('Reshape', backend, { x: piece }, { shape: param.shape });
+    dispose(backend, piece);
+    return shaped;
+  });
+  dispose(backend, p1);
+  tf.dispose([p, g]);
+  return [...out, m1, v1];
 };
 
-const WEBGPU_KERNELS: Record<string, (args: Args) => TensorInfo | TensorInfo[]> = {
+const WEBGPU_KERNELS: KernelTable<(args: Args) => TensorInfo | TensorInfo[]> = {
   [RANK_LOSS]: rankLoss,
   [RANK_LOSS_GRAD]: rankLossGrad,
   [SMOOTHNESS_LOSS]: smoothnessLoss,
@@ -159,9 +178,5 @@ const WEBGPU_KERNELS: Record<string, (args: Args) => TensorInfo | TensorInfo[]> 
 
 /** The kernel configs of every WGSL kernel for `backendName`. */
 export function webgpuKernels(backendName: string): tf.KernelConfig[] {
-  return Object.entries(WEBGPU_KERNELS).map(([kernelName, kernelFunc]) => ({
-    kernelName,
-    backendName,
-    kernelFunc: kernelFunc as unknown as tf.KernelFunc,
-  }));
+  return kernelConfigs(backendName, WEBGPU_KERNELS);
 }

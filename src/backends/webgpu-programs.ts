@@ -267,33 +267,43 @@ export function smoothGrad(n: number, m: number, taps: number[], left: number): 
 // ---- batch norm (training mode) -------------------------------------------------
 
 /**
- * Column statistic `which` of x [n, h]: 0 the mean, 1 the biased variance,
- * 2 rstd = 1 / sqrt(variance + eps); two passes in one workgroup (the mean,
- * then squared deviations from it). Output [h].
+ * Column means (row 0) and biased variances (row 1) of x [n, h]: two passes
+ * over each column in one workgroup (the mean, then squared deviations
+ * from it). Output [2, h].
  */
-export function columnStat(h: number, which: 0 | 1 | 2): Program {
-  const col = (v: string) => `
+export function columnMoments(h: number): Program {
+  const column = (v: string) => `
     var t = 0.0;
     if (live) {
       for (var r = lid; r < uniforms.n; r = r + ${REDUCE}) { let e = x[r * uniforms.h + out]; t = t + ${v}; }
     }`;
-  const result = ['mean', 'variance', '1.0 / sqrt(variance + uniforms.eps)'][which];
-  return reduction(`xlatent_bn_stat_${which}`, ['x'], [h], h, 'n : i32, h : i32, eps : f32,', `
-    ${col('e')}
+  return reduction('xlatent_bn_moments', ['x'], [2, h], h, 'n : i32, h : i32,', `
+    ${column('e')}
     let mean = workgroupSum(t, lid) / f32(uniforms.n);
-    ${which === 0 ? '' : `{
-      ${col('(e - mean) * (e - mean)')}
+    {
+      ${column('(e - mean) * (e - mean)')}
       let variance = workgroupSum(t, lid) / f32(uniforms.n);
-      if (first) { setOutputAtIndex(out, ${result}); }
-    }`}
-    ${which === 0 ? 'if (first) { setOutputAtIndex(out, mean); }' : ''}`);
+      if (first) { setOutputAtIndex(out, mean); setOutputAtIndex(uniforms.h + out, variance); }
+    }`);
 }
 
-/** y = (x - mean) rstd per column of x [n, h]. */
+/** rstd = 1 / sqrt(variance + eps) from columnMoments. Output [h]. */
+export function batchNormRstd(h: number): Program {
+  return elementwise('xlatent_bn_rstd', ['moments'], [h], 'eps : f32,', `
+    setOutputAtIndex(index, 1.0 / sqrt(moments[uniforms.size + index] + uniforms.eps));`);
+}
+
+/** running (1 - momentum) + weight moments[row] per column: the running statistics' update. Output [h]. */
+export function runningUpdate(h: number): Program {
+  return elementwise('xlatent_bn_running', ['running', 'moments'], [h], 'row : i32, keep : f32, weight : f32,', `
+    setOutputAtIndex(index, running[index] * uniforms.keep + moments[uniforms.row * uniforms.size + index] * uniforms.weight);`);
+}
+
+/** y = (x - mean) rstd per column of x [n, h], the mean from columnMoments. */
 export function batchNormApply(n: number, h: number): Program {
-  return elementwise('xlatent_bn_apply', ['x', 'mean', 'rstd'], [n, h], 'h : i32,', `
+  return elementwise('xlatent_bn_apply', ['x', 'moments', 'rstd'], [n, h], 'h : i32,', `
     let c = index % uniforms.h;
-    setOutputAtIndex(index, (x[index] - mean[c]) * rstd[c]);`);
+    setOutputAtIndex(index, (x[index] - moments[c]) * rstd[c]);`);
 }
 
 /** Column means of dy (row 0) and of dy y (row 1) over [n, h]. Output [2, h]. */

@@ -112,15 +112,11 @@ export function createBatchNorm(units: number, epsilon = 1e-5, momentum = 0.1): 
  */
 export function applyBatchNorm(x: tf.Tensor2D, bn: BatchNorm, training: boolean): tf.Tensor2D {
   if (!training) return tf.batchNorm(x, bn.mean, bn.variance, undefined, undefined, bn.epsilon) as tf.Tensor2D;
-  const n = x.shape[0];
-  const { y, mean, variance } = batchNormTrain(x, bn.epsilon);
+  const { y, runningMean, runningVariance } = batchNormTrain(x, bn, bn.epsilon, bn.momentum);
   // The running-statistics update feeds no loss, so the gradient tape prunes it.
-  const m = bn.momentum;
-  bn.mean.assign(tf.tidy(() => tf.add(tf.mul(bn.mean, 1 - m), tf.mul(mean, m))));
-  bn.variance.assign(
-    tf.tidy(() => tf.add(tf.mul(bn.variance, 1 - m), tf.mul(variance, (m * n) / Math.max(n - 1, 1)))),
-  );
-  tf.dispose([mean, variance]);
+  bn.mean.assign(runningMean);
+  bn.variance.assign(runningVariance);
+  tf.dispose([runningMean, runningVariance]);
   return y;
 }
 

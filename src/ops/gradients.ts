@@ -45,11 +45,15 @@ const batchNormTrainGrad: tf.GradConfig = {
   kernelName: BATCH_NORM_TRAIN,
   inputsToSave: ['x'],
   outputsToSave: [true, false, false, true],
-  // Only y feeds a loss; mean and variance feed the running statistics, which carry no gradient.
+  // Only y feeds a loss; the running statistics carry no gradient.
   gradFunc: (dys, saved: Saved, attrs) => {
     const [x, y, rstd] = saved;
     const dy = (dys as tf.Tensor[])[0];
-    return { x: () => runOp(BATCH_NORM_TRAIN_GRAD, { dy, x, y, rstd }, attrs) as tf.Tensor };
+    return {
+      x: () => runOp(BATCH_NORM_TRAIN_GRAD, { dy, x, y, rstd }, attrs) as tf.Tensor,
+      runningMean: () => tf.zerosLike(rstd),
+      runningVariance: () => tf.zerosLike(rstd),
+    };
   },
 };
 

@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 import { registerGradients } from './gradients.js';
-import { ADAMW, BATCH_NORM_TRAIN, DENSE, PRELU, RANK_LOSS, SMOOTHNESS_LOSS, type AdamWAttrs } from './kernel-names.js';
+import { ADAMW, BATCH_NORM_TRAIN, DENSE, PRELU, RANK_LOSS, SMOOTHNESS_LOSS, adamwGrad, adamwParam, type AdamWAttrs } from './kernel-names.js';
 import { runOp } from './run.js';
 
 export type { AdamWAttrs } from './kernel-names.js';
@@ -61,20 +61,39 @@ export function smoothnessLoss(x: tf.Tensor2D, taps: Float32Array): tf.Scalar {
 
 /** Outputs of {@link batchNormTrain}. */
 export interface BatchNormTrainResult {
-  /** (x - mean) / sqrt(variance + epsilon). */
+  /** (x - mean) / sqrt(variance + epsilon) with the batch's column statistics. */
   y: tf.Tensor2D;
-  /** Column means [h] (no gradient flows back through them). */
-  mean: tf.Tensor1D;
-  /** Biased column variances [h] (no gradient either). */
-  variance: tf.Tensor1D;
+  /** The running mean moved towards the batch mean (no gradient). */
+  runningMean: tf.Tensor1D;
+  /** The running variance moved towards the batch's unbiased variance (no gradient). */
+  runningVariance: tf.Tensor1D;
 }
 
-/** Training-mode affine-free batch norm of x [n, h] with the batch's own column statistics. */
-export function batchNormTrain(x: tf.Tensor2D, epsilon: number): BatchNormTrainResult {
-  const [y, mean, variance, rstd] = runOp(BATCH_NORM_TRAIN, { x }, { epsilon }) as tf.Tensor[];
+/**
+ * Training-mode affine-free batch norm of x [n, h] with the batch's own
+ * column statistics, and the running statistics' update (as torch.nn.BatchNorm1d).
+ * @param running the running mean and variance [h]
+ * @param epsilon added to the variance before the square root
+ * @param momentum weight of the batch statistic in the running average
+ */
+export function batchNormTrain(
+  x: tf.Tensor2D,
+  running: { mean: tf.Tensor1D; variance: tf.Tensor1D },
+  epsilon: number,
+  momentum: number,
+): BatchNormTrainResult {
+  const h = x.shape[1];
+  if (running.mean.shape[0] !== h || running.variance.shape[0] !== h) {
+    throw new Error(`batchNormTrain: running statistics of ${running.mean.shape[0]} and ${running.variance.shape[0]} for ${h} columns`);
+  }
+  const [y, runningMean, runningVariance, rstd] = runOp(
+    BATCH_NORM_TRAIN,
+    { x, runningMean: running.mean, runningVariance: running.variance },
+    { epsilon, momentum },
+  ) as tf.Tensor[];
   // rstd exists for the gradient, which keeps its own copy.
   rstd.dispose();
-  return { y: y as tf.Tensor2D, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
+  return { y: y as tf.Tensor2D, runningMean: runningMean as tf.Tensor1D, runningVariance: runningVariance as tf.Tensor1D };
 }
 
 /** PReLU of x [n, h] with per-column slopes alpha [h]. */
@@ -96,10 +115,29 @@ export function dense(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor
 }
 
 /**
- * One AdamW step (torch.optim.AdamW's arithmetic) over flat parameter,
- * moment and gradient vectors of equal length.
- * @returns the new parameters, first and second moments
+ * One AdamW step (torch.optim.AdamW's arithmetic) over parameters whose
+ * first and second moments are kept concatenated, in list order, in `m` and `v`.
+ * @param params the current parameters
+ * @param grads their gradients, same shapes
+ * @returns the new parameters (same shapes) and moments
  */
-export function adamwStep(p: tf.Tensor1D, m: tf.Tensor1D, v: tf.Tensor1D, g: tf.Tensor1D, attrs: AdamWAttrs): [tf.Tensor1D, tf.Tensor1D, tf.Tensor1D] {
-  return runOp(ADAMW, { p, m, v, g }, { ...attrs }) as [tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
+export function adamwStep(
+  params: tf.Tensor[],
+  grads: tf.Tensor[],
+  m: tf.Tensor1D,
+  v: tf.Tensor1D,
+  attrs: AdamWAttrs,
+): { params: tf.Tensor[]; m: tf.Tensor1D; v: tf.Tensor1D } {
+  const total = params.reduce((a, p) => a + p.size, 0);
+  if (params.length === 0 || grads.length !== params.length || m.size !== total || v.size !== total) {
+    throw new Error(`adamwStep: ${params.length} parameters (${total} values), ${grads.length} gradients, moments of ${m.size} and ${v.size}`);
+  }
+  const inputs: tf.NamedTensorMap = { m, v };
+  params.forEach((p, i) => {
+    if (!tf.util.arraysEqual(grads[i].shape, p.shape)) throw new Error(`adamwStep: gradient ${i} has shape ${grads[i].shape}, parameter ${p.shape}`);
+    inputs[adamwParam(i)] = p;
+    inputs[adamwGrad(i)] = grads[i];
+  });
+  const out = runOp(ADAMW, inputs, { ...attrs }) as tf.Tensor[];
+  return { params: out.slice(0, params.length), m: out[params.length] as tf.Tensor1D, v: out[params.length + 1] as tf.Tensor1D };
 }

@@ -28,14 +28,19 @@ export interface SmoothnessAttrs {
 }
 
 /**
- * Training-mode affine-free batch norm of x [n, h]: {x} -> [y, mean, variance, rstd],
- * batch mean and biased variance per column, rstd = 1 / sqrt(variance + epsilon).
+ * Training-mode affine-free batch norm of x [n, h] with the batch's column
+ * means and biased variances, which also moves the running statistics:
+ * {x, runningMean [h], runningVariance [h]} -> [y, runningMean', runningVariance', rstd],
+ * running' = running (1 - momentum) + batch momentum (the variance's batch
+ * term unbiased by n / (n - 1), as torch.nn.BatchNorm1d), rstd = 1 / sqrt(variance + epsilon).
  */
 export const BATCH_NORM_TRAIN = 'XlatentBatchNormTrain';
 /** {dy, x, y, rstd} -> dL/dx [n, h]. */
 export const BATCH_NORM_TRAIN_GRAD = 'XlatentBatchNormTrainGrad';
 export interface BatchNormAttrs {
   epsilon: number;
+  /** Weight of the batch statistic in the running average. */
+  momentum: number;
 }
 
 /** PReLU of x [n, h] with per-column slopes alpha [h]: {x, alpha} -> y. */
@@ -46,7 +51,11 @@ export const PRELU_GRAD = 'XlatentPreluGrad';
 /** Dense layer x [n, k] W [k, u] + b [u] for training: {x, w, b} -> y [n, u] (gradients in tf ops, lazily per input). */
 export const DENSE = 'XlatentDense';
 
-/** One AdamW step over flat vectors: {p, m, v, g} -> [p, m, v] (no gradient). */
+/**
+ * One AdamW step over a list of parameters sharing flat moment vectors:
+ * {m, v, p0 .. p(count-1), g0 .. g(count-1)} -> [p0' .. p(count-1)', m', v'] (no gradient).
+ * m and v hold all parameters concatenated in list order.
+ */
 export const ADAMW = 'XlatentAdamW';
 export interface AdamWAttrs {
   beta1: number;
@@ -59,6 +68,10 @@ export interface AdamWAttrs {
   bc2Sqrt: number;
   epsilon: number;
 }
+
+/** Input names of the i-th parameter and its gradient in an ADAMW kernel call. */
+export const adamwParam = (i: number) => `p${i}`;
+export const adamwGrad = (i: number) => `g${i}`;
 
 /** Every kernel name above: a backend that registers some of them gets the generic version of the rest. */
 export const XLATENT_KERNELS = [

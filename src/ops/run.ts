@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 import { GENERIC_KERNELS } from './generic/index.js';
+import type { XLATENT_KERNELS } from './kernel-names.js';
 
 type KernelFunc = Parameters<typeof tf.registerKernel>[0]['kernelFunc'];
 
@@ -29,6 +30,14 @@ export function registerBackendKernels(configs: readonly tf.KernelConfig[]): voi
     if (tf.getKernel(c.kernelName, c.backendName)) tf.unregisterKernel(c.kernelName, c.backendName);
     tf.registerKernel(c);
   }
+}
+
+/** One backend's version of every xlatent kernel, by name (the compiler checks none is missing). */
+export type KernelTable<F> = Record<(typeof XLATENT_KERNELS)[number], F>;
+
+/** The kernel configs of a backend's kernel table, for registerBackendKernels. */
+export function kernelConfigs<F>(backendName: string, table: KernelTable<F>): tf.KernelConfig[] {
+  return Object.entries(table).map(([kernelName, kernelFunc]) => ({ kernelName, backendName, kernelFunc: kernelFunc as unknown as KernelFunc }));
 }
 
 /** Runs kernel `name` on the active backend (generic version if the backend has none). */

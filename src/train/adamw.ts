@@ -22,12 +22,10 @@ export interface AdamWOptions {
  * the moments where a checkpoint cannot reach them. Here the moments are
  * explicit variables and the step count a plain number.
  *
- * All parameters are updated as one flat vector (gradients concatenated,
- * the update split back), so a step costs a dozen ops plus a few per
- * parameter instead of a dozen per parameter: per-op overhead, not
- * arithmetic, dominates the optimizer on small networks. The update itself
- * is one op (src/ops adamwStep): one C loop on the 'native' backend, one
- * shader pass per output on webgpu.
+ * The update is one op over all parameters (src/ops adamwStep): one C
+ * loop over the concatenated vectors on the 'native' backend, three shader
+ * passes on webgpu, a dozen tf ops on a flat vector elsewhere; per-op
+ * overhead, not arithmetic, dominates the optimizer on small networks.
  */
 export class AdamW {
   /** Current learning rate (the plateau schedule changes it). */
@@ -72,9 +70,8 @@ export class AdamW {
     const bc2Sqrt = Math.sqrt(1 - this.beta2 ** t);
     const decay = 1 - this.lr * this.weightDecay;
     tf.tidy(() => {
-      const flat = (ts: tf.Tensor[]) => (ts.length === 1 ? tf.reshape(ts[0], [-1]) : tf.concat(ts.map((x) => tf.reshape(x, [-1])))) as tf.Tensor1D;
-      const g = flat(this.params.map((p) => grads[p.name] ?? tf.zerosLike(p)));
-      const [p, m, v] = adamwStep(flat(this.params), this.m, this.v, g, {
+      const g = this.params.map((p) => grads[p.name] ?? tf.zerosLike(p));
+      const out = adamwStep(this.params, g, this.m, this.v, {
         beta1: this.beta1,
         beta2: this.beta2,
         decay,
@@ -82,10 +79,9 @@ export class AdamW {
         bc2Sqrt,
         epsilon: this.epsilon,
       });
-      this.m.assign(m);
-      this.v.assign(v);
-      const parts = this.params.length === 1 ? [p] : tf.split(p, this.sizes);
-      this.params.forEach((param, i) => param.assign(tf.reshape(parts[i], param.shape)));
+      this.m.assign(out.m);
+      this.v.assign(out.v);
+      this.params.forEach((param, i) => param.assign(out.params[i]));
     });
   }
 

@@ -54,9 +54,10 @@ async function allOps(): Promise<Record<string, number[]>> {
     Object.assign(out, { [`smoothness ${taps.length}`]: value, [`d smoothness ${taps.length}`]: grad });
   }
   const [XH, A, DY] = [tf.tensor2d(data.xh, [n, h]), tf.tensor1d(data.alpha), tf.tensor2d(data.dy, [n, h])];
+  const running = { mean: tf.tensor1d(data.b), variance: tf.tensor1d(data.alpha.map((v) => 1 + Math.abs(v))) };
   const { value, grads } = tf.valueAndGrads((x: tf.Tensor, a: tf.Tensor) => {
-    const r = batchNormTrain(prelu(x as tf.Tensor2D, a as tf.Tensor1D), 1e-5);
-    Object.assign(out, { mean: tf.keep(r.mean), variance: tf.keep(r.variance) });
+    const r = batchNormTrain(prelu(x as tf.Tensor2D, a as tf.Tensor1D), running, 1e-5, 0.1);
+    Object.assign(out, { 'running mean': tf.keep(r.runningMean), 'running variance': tf.keep(r.runningVariance) });
     return tf.sum(tf.mul(r.y, DY)) as tf.Scalar;
   })([XH, A]);
   Object.assign(out, { 'prelu+bn': value, 'd prelu+bn / dx': grads[0], 'd prelu+bn / dalpha': grads[1] });
@@ -64,13 +65,20 @@ async function allOps(): Promise<Record<string, number[]>> {
   const f = (x: tf.Tensor, wt: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(dense(x as tf.Tensor2D, wt as tf.Tensor2D, b as tf.Tensor1D), DY)) as tf.Scalar;
   tf.grads(f)([X, W, B]).forEach((g, i) => (out[`d dense ${'xWb'[i]}`] = g));
   out.dense = dense(X, W, B);
-  const [p, mo, v] = adamwStep(tf.tensor1d(data.p), tf.tensor1d(data.g.map((x) => 0.1 * x)), tf.tensor1d(data.g.map((x) => x * x)), tf.tensor1d(data.g), {
+  // Three parameters of different shapes sharing the flat moments (100 values).
+  const shapes = [[7, 10], [20], [2, 5]];
+  const cut = (a: Float32Array) => { let o = 0; return shapes.map((sh) => { const n = sh.reduce((x, y) => x * y, 1); const t = tf.tensor(a.slice(o, o + n), sh); o += n; return t; }); };
+  const step = adamwStep(cut(data.p), cut(data.g), tf.tensor1d(data.g.map((x) => 0.1 * x)), tf.tensor1d(data.g.map((x) => x * x)), {
     beta1: 0.9, beta2: 0.999, decay: 0.99, stepSize: 0.01, bc2Sqrt: 0.3, epsilon: 1e-8,
   });
-  Object.assign(out, { 'adamw p': p, 'adamw m': mo, 'adamw v': v });
+  step.params.forEach((t, i) => {
+    expect(t.shape).toEqual(shapes[i]);
+    out[`adamw p${i}`] = t;
+  });
+  Object.assign(out, { 'adamw m': step.m, 'adamw v': step.v });
   const res: Record<string, number[]> = {};
   for (const [key, t] of Object.entries(out)) res[key] = Array.from(await t.data());
-  tf.dispose([...Object.values(out), Z, Y, V, X, XH, A, DY, W, B]);
+  tf.dispose([...Object.values(out), Z, Y, V, X, XH, A, DY, W, B, running.mean, running.variance]);
   return res;
 }
 
@@ -109,7 +117,7 @@ describe('generic (tf-op) kernels on cpu', () => {
     }
   });
 
-  it('batch norm: outputs and gradient are the bits of tf.grad through the column-mean forward pass', () => {
+  it('batch norm: output and gradient are the bits of tf.grad through the column-mean forward pass', () => {
     const [X, DY] = [tf.tensor2d(data.xh, [n, h]), tf.tensor2d(data.dy, [n, h])];
     const plain = (x: tf.Tensor) => {
       const avg = tf.fill([1, n], 1 / n) as tf.Tensor2D;
@@ -117,9 +125,11 @@ describe('generic (tf-op) kernels on cpu', () => {
       const variance = tf.reshape(tf.matMul(avg, tf.square(centred) as tf.Tensor2D), [h]);
       return tf.mul(centred, tf.rsqrt(tf.add(variance, 1e-5)));
     };
-    const [a, b] = [tf.grad((x) => batchNormTrain(x as tf.Tensor2D, 1e-5).y)(X, DY), tf.grad(plain)(X, DY)];
+    const running = { mean: tf.zeros([h]) as tf.Tensor1D, variance: tf.ones([h]) as tf.Tensor1D };
+    const op = (x: tf.Tensor) => batchNormTrain(x as tf.Tensor2D, running, 1e-5, 0.1).y;
+    const [a, b] = [tf.grad(op)(X, DY), tf.grad(plain)(X, DY)];
     expectSameBits(a, b, 'gradient');
-    expectSameBits(batchNormTrain(X, 1e-5).y, plain(X), 'value');
+    expectSameBits(op(X), plain(X), 'value');
   });
 
   it("PReLU and dense: gradients are the bits of tfjs's own Prelu and MatMul + Add gradients", () => {
@@ -162,6 +172,9 @@ describe('generic (tf-op) kernels on cpu', () => {
     expect(() => prelu(z, tf.zeros([3]) as tf.Tensor1D)).toThrow(/3 slopes for 2 columns/);
     expect(() => dense(z, tf.zeros([3, 2]) as tf.Tensor2D, tf.zeros([2]) as tf.Tensor1D)).toThrow(/do not fit/);
     expect(() => smoothnessLoss(z, new Float32Array(0))).toThrow(/no taps/);
+    const m8 = tf.zeros([8]) as tf.Tensor1D;
+    expect(() => adamwStep([z], [z], tf.zeros([7]) as tf.Tensor1D, m8, { beta1: 0.9, beta2: 0.999, decay: 1, stepSize: 1, bc2Sqrt: 1, epsilon: 1e-8 })).toThrow(/1 parameters \(8 values\).*moments of 7/);
+    expect(() => adamwStep([z], [tf.zeros([2, 4])], m8, m8, { beta1: 0.9, beta2: 0.999, decay: 1, stepSize: 1, bc2Sqrt: 1, epsilon: 1e-8 })).toThrow(/gradient 0 has shape 2,4, parameter 4,2/);
   });
 });
 

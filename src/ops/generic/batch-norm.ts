@@ -25,8 +25,13 @@ export const batchNormTrainGeneric: GenericKernel = {
   kernelName: BATCH_NORM_TRAIN,
   kernelFunc: ({ inputs, attrs }) =>
     tf.tidy(() => {
-      const f = forward(inputs.x as tf.Tensor2D, (attrs as unknown as BatchNormAttrs).epsilon);
-      return [f.y, f.mean, f.variance, f.rstd];
+      const x = inputs.x as tf.Tensor2D;
+      const { epsilon, momentum: m } = attrs as unknown as BatchNormAttrs;
+      const f = forward(x, epsilon);
+      const n = x.shape[0];
+      const mean = tf.add(tf.mul(inputs.runningMean, 1 - m), tf.mul(f.mean, m));
+      const variance = tf.add(tf.mul(inputs.runningVariance, 1 - m), tf.mul(f.variance, (m * n) / Math.max(n - 1, 1)));
+      return [f.y, mean, variance, f.rstd];
     }),
 };
 
