@@ -1,4 +1,4 @@
-import { UserError } from '../util/errors.js';
+import { UserError, quote } from '../util/errors.js';
 import type { SpectralDataset } from './dataset.js';
 import { readSpectra, type ReadOptions } from './formats/index.js';
 import { applyGrid, assembleSpectra, type GridSpec, type OutsidePolicy } from './grid.js';
@@ -48,7 +48,7 @@ export function selectDescriptors(ds: SpectralDataset, names: string[]): Spectra
     if (j < 0) {
       const available = ds.descriptorNames.length > 0 ? ds.descriptorNames.join(', ') : 'none';
       const hint = ds.descriptorNames.length === 0 ? ' (reference CSVs name them AUX_<NAME>; other CSVs need descriptor columns listed)' : '';
-      throw new UserError(`unknown descriptor "${name}" (available: ${available})${hint}`, ds.source);
+      throw new UserError(`unknown descriptor ${quote(name)} (available: ${available})${hint}`, ds.source);
     }
     return j;
   });

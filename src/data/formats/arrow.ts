@@ -17,11 +17,11 @@ import {
   type Data,
   type Vector,
 } from 'apache-arrow';
-import { UserError } from '../../util/errors.js';
+import { UserError, quote } from '../../util/errors.js';
 import { writeFileAtomic } from '../../util/atomic.js';
 import type { SpectralDataset } from '../dataset.js';
 import { readFileBytes } from './csv-table.js';
-import { DESCRIPTOR_PREFIX, ENERGY_PREFIX } from './reference-csv.js';
+import { DESCRIPTOR_PREFIX, ENERGY_PREFIX, summarizeNames } from './reference-csv.js';
 
 /**
  * Apache Arrow IPC file (= Feather v2, uncompressed), the fast reload format.
@@ -110,7 +110,7 @@ function floatColumn(v: Vector, n: number, path: string, name: string, allowMiss
     const x = v.get(i);
     let num = x === null || x === undefined ? NaN : typeof x === 'bigint' ? Number(x) : Number(x);
     if (!Number.isFinite(num)) {
-      if (!allowMissing) throw new UserError(`column "${name}" row ${i + 1}: expected a finite number, found ${x}`, path);
+      if (!allowMissing) throw new UserError(`column ${quote(name)} row ${i + 1}: expected a finite number, found ${x}`, path);
       num = NaN;
     }
     out[i * stride + offset] = num;
@@ -184,18 +184,18 @@ function readWideLayout(table: Table, path: string): SpectralDataset {
   const eneFields = fields.filter((f) => f.name.startsWith(ENERGY_PREFIX));
   if (eneFields.length === 0) {
     throw new UserError(
-      `expected a "spectrum" FixedSizeList column (xlatent layout) or ENE_<energy> columns; found ${fields.map((f) => `"${f.name}"`).slice(0, 8).join(', ')}`,
+      `expected a "spectrum" FixedSizeList column (xlatent layout) or ENE_<energy> columns; found ${summarizeNames(fields.map((f) => f.name))}`,
       path,
     );
   }
   const energies = Float64Array.from(eneFields, (f) => {
     const e = Number(f.name.slice(ENERGY_PREFIX.length));
     if (!Number.isFinite(e) || !isNumeric(f.type.typeId)) {
-      throw new UserError(`column "${f.name}": expected a numeric ENE_<energy> column`, path);
+      throw new UserError(`column ${quote(f.name)}: expected a numeric ENE_<energy> column`, path);
     }
     return e;
   });
-  checkIncreasing(energies, path, (i) => `column "${eneFields[i].name}"`);
+  checkIncreasing(energies, path, (i) => `column ${quote(eneFields[i].name)}`);
   const m = energies.length;
   const spectra = new Float32Array(n * m);
   eneFields.forEach((f, c) => floatColumn(table.getChild(f.name)!, n, path, f.name, false, spectra, m, c));

@@ -1,5 +1,5 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { UserError, at } from '../../util/errors.js';
+import { UserError, at, quote } from '../../util/errors.js';
+import { readInputBytes } from '../../util/read-file.js';
 import type { SpectralDataset } from '../dataset.js';
 
 /**
@@ -21,12 +21,8 @@ const LF = 10;
 const CR = 13;
 const HASH = 35;
 
-/** Reads a whole file, turning a missing path into a UserError. */
-export function readFileBytes(path: string): Buffer {
-  if (!existsSync(path)) throw new UserError('file not found', path);
-  if (statSync(path).isDirectory()) throw new UserError('expected a file, found a directory', path);
-  return readFileSync(path);
-}
+/** Reads a whole file (regular files only, bounded; see util/read-file.ts). */
+export const readFileBytes = (path: string): Buffer => readInputBytes(path);
 
 /** Steps through the records of a CSV buffer; the fields of the current record are byte ranges. */
 export class CsvScanner {
@@ -293,8 +289,8 @@ const MISSING = new Set(['', 'nan', 'na', 'n/a', 'null', 'none']);
 export function describeBadNumber(text: string): string {
   const t = text.trim();
   if (t === '') return 'found an empty field';
-  if (/^[+-]?(nan|inf|infinity)$/i.test(t)) return `found the non-finite value "${t}"`;
-  return `found "${t.length > 40 ? t.slice(0, 40) + '...' : t}"`;
+  if (/^[+-]?(nan|inf|infinity)$/i.test(t)) return `found the non-finite value ${quote(t)}`;
+  return `found ${quote(t)}`;
 }
 
 /** What a CSV column holds. */
@@ -367,7 +363,7 @@ export function fillTable(scanner: CsvScanner, layout: TableLayout): TableData {
         const v = scanner.escaped[j] ? NaN : parseNumberBytes(buf, st[j], en[j]);
         if (v !== v) {
           throw new UserError(
-            `column "${names[j]}": expected a finite number, ${describeBadNumber(scanner.text(j))}`,
+            `column ${quote(names[j])}: expected a finite number, ${describeBadNumber(scanner.text(j))}`,
             scanner.where(j),
           );
         }
@@ -378,7 +374,7 @@ export function fillTable(scanner: CsvScanner, layout: TableLayout): TableData {
           const t = scanner.text(j).trim();
           if (!MISSING.has(t.toLowerCase())) {
             throw new UserError(
-              `descriptor column "${names[j]}": expected a finite number or an empty field (missing label), ${describeBadNumber(t)}`,
+              `descriptor column ${quote(names[j])}: expected a finite number or an empty field (missing label), ${describeBadNumber(t)}`,
               scanner.where(j),
             );
           }
@@ -408,7 +404,7 @@ export function readHeader(scanner: CsvScanner): string[] {
     const prev = seen.get(name);
     if (prev !== undefined) {
       throw new UserError(
-        `duplicate column name "${name}" (columns ${prev + 1} and ${j + 1}); every column needs its own name`,
+        `duplicate column name ${quote(name)} (columns ${prev + 1} and ${j + 1}); every column needs its own name`,
         scanner.where(j),
       );
     }

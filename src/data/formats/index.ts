@@ -1,6 +1,6 @@
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
-import { UserError } from '../../util/errors.js';
+import { UserError, quote } from '../../util/errors.js';
 import type { RawSpectrum, SpectralDataset } from '../dataset.js';
 import { readArrow, writeArrow } from './arrow.js';
 import { readJsonSpectra, writeJsonSpectra } from './json.js';
@@ -132,7 +132,7 @@ function readHead(path: string): Buffer {
 export function pickReader(path: string, format = 'auto'): FormatReader {
   if (format !== 'auto') {
     const r = readers.find((x) => x.name === format);
-    if (!r) throw new UserError(`unknown format "${format}" (expected auto or one of ${formatNames().join(', ')})`);
+    if (!r) throw new UserError(`unknown format ${quote(format)} (expected auto or one of ${formatNames().join(', ')})`);
     return r;
   }
   if (!existsSync(path)) throw new UserError('file not found', path);
@@ -162,5 +162,5 @@ export function writeSpectra(ds: SpectralDataset, path: string, options: WriteOp
   if (e === '.arrow' || e === '.feather' || e === '.ipc') writeArrow(ds, path);
   else if (e === '.csv') writeReferenceCsv(ds, path, options);
   else if (e === '.json') writeJsonSpectra(ds, path);
-  else throw new UserError(`cannot tell the output format from the extension "${e}" (expected .arrow, .feather, .csv or .json)`, path);
+  else throw new UserError(`cannot tell the output format from the extension ${quote(e)} (expected .arrow, .feather, .csv or .json)`, path);
 }

@@ -1,4 +1,4 @@
-import { UserError, at } from '../../util/errors.js';
+import { UserError, at, quote } from '../../util/errors.js';
 import type { SpectralDataset } from '../dataset.js';
 import { CsvScanner, ID_NAMES, readTableDataset, parseNumberBytes, readFileBytes, readHeader, type ColumnRole } from './csv-table.js';
 import { summarizeNames, type CsvReadOptions } from './reference-csv.js';
@@ -45,11 +45,11 @@ export function readLongCsv(path: string, options: CsvReadOptions = {}): Spectra
   for (let j = first; j < names.length; j++) {
     const e = parseNumberBytes(buf, scanner.starts[j], scanner.ends[j]);
     if (!Number.isFinite(e)) {
-      throw new UserError(`header cell "${names[j]}": expected an energy (a number) like the cells before it`, scanner.where(j));
+      throw new UserError(`header cell ${quote(names[j])}: expected an energy (a number) like the cells before it`, scanner.where(j));
     }
     if (j > first && !(e > energies[j - first - 1])) {
       throw new UserError(
-        `energies must increase strictly from left to right: column "${names[j]}" follows "${names[j - 1]}"`,
+        `energies must increase strictly from left to right: column ${quote(names[j])} follows ${quote(names[j - 1])}`,
         scanner.where(j),
       );
     }
@@ -59,14 +59,14 @@ export function readLongCsv(path: string, options: CsvReadOptions = {}): Spectra
   const explicit = options.descriptorColumns;
   for (const d of explicit ?? []) {
     if (!labels.includes(d)) {
-      throw new UserError(`descriptor column "${d}" not found among the label columns (${summarizeNames(labels)})`, at(path, headerLine));
+      throw new UserError(`descriptor column ${quote(d)} not found among the label columns (${summarizeNames(labels)})`, at(path, headerLine));
     }
   }
   let idColumn = -1;
   if (options.idColumn !== undefined) {
     idColumn = labels.indexOf(options.idColumn);
     if (idColumn < 0) {
-      throw new UserError(`id column "${options.idColumn}" not found among the label columns (${summarizeNames(labels)})`, at(path, headerLine));
+      throw new UserError(`id column ${quote(options.idColumn)} not found among the label columns (${summarizeNames(labels)})`, at(path, headerLine));
     }
   } else {
     idColumn = labels.findIndex((l) => ID_NAMES.has(l.toLowerCase()));

@@ -1,4 +1,4 @@
-import { UserError, at } from '../../util/errors.js';
+import { UserError, at, quote } from '../../util/errors.js';
 import { writeFileAtomic } from '../../util/atomic.js';
 import type { SpectralDataset } from '../dataset.js';
 import {
@@ -53,7 +53,7 @@ export function readReferenceCsv(path: string, options: CsvReadOptions = {}): Sp
   for (const name of explicit) {
     if (!names.includes(name)) {
       throw new UserError(
-        `descriptor column "${name}" not found (columns: ${summarizeNames(names)})`,
+        `descriptor column ${quote(name)} not found (columns: ${summarizeNames(names)})`,
         at(path, headerLine),
       );
     }
@@ -64,12 +64,12 @@ export function readReferenceCsv(path: string, options: CsvReadOptions = {}): Sp
     if (name.startsWith(ENERGY_PREFIX)) {
       const e = parseNumberBytes(Buffer.from(name.slice(ENERGY_PREFIX.length)), 0, name.length - ENERGY_PREFIX.length);
       if (!Number.isFinite(e)) {
-        throw new UserError(`column "${name}": expected ENE_<energy> with a numeric energy`, scanner.where(j));
+        throw new UserError(`column ${quote(name)}: expected ENE_<energy> with a numeric energy`, scanner.where(j));
       }
       if (energies.length > 0 && !(e > energies[energies.length - 1])) {
         const prev = names[roles.lastIndexOf('spectrum')];
         throw new UserError(
-          `energies must increase strictly from left to right: column "${name}" (${e}) follows "${prev}" (${energies[energies.length - 1]})`,
+          `energies must increase strictly from left to right: column ${quote(name)} (${e}) follows ${quote(prev)} (${energies[energies.length - 1]})`,
           scanner.where(j),
         );
       }
@@ -77,9 +77,9 @@ export function readReferenceCsv(path: string, options: CsvReadOptions = {}): Sp
       roles.push('spectrum');
     } else if (name.startsWith(DESCRIPTOR_PREFIX) || explicit.has(name)) {
       const d = explicit.has(name) ? name : name.slice(DESCRIPTOR_PREFIX.length);
-      if (d === '') throw new UserError(`column "${name}": expected AUX_<NAME> with a name`, scanner.where(j));
+      if (d === '') throw new UserError(`column ${quote(name)}: expected AUX_<NAME> with a name`, scanner.where(j));
       if (descriptorNames.includes(d)) {
-        throw new UserError(`descriptor "${d}" appears twice (column "${name}")`, scanner.where(j));
+        throw new UserError(`descriptor ${quote(d)} appears twice (column ${quote(name)})`, scanner.where(j));
       }
       descriptorNames.push(d);
       roles.push('descriptor');
@@ -100,7 +100,7 @@ export function readReferenceCsv(path: string, options: CsvReadOptions = {}): Sp
     idColumn = names.indexOf(options.idColumn);
     if (idColumn < 0 || roles[idColumn] !== 'skip') {
       throw new UserError(
-        `id column "${options.idColumn}" not found among the non-spectrum, non-descriptor columns (${otherColumns.map((j) => `"${names[j]}"`).join(', ') || 'none'})`,
+        `id column ${quote(options.idColumn)} not found among the non-spectrum, non-descriptor columns (${summarizeNames(otherColumns.map((j) => names[j])) || 'none'})`,
         at(path, headerLine),
       );
     }
@@ -150,6 +150,6 @@ export function writeReferenceCsv(ds: SpectralDataset, path: string, options: Cs
 
 /** Short list of column names for messages (first few and a count). */
 export function summarizeNames(names: string[], max = 8): string {
-  const shown = names.slice(0, max).map((s) => `"${s}"`).join(', ');
+  const shown = names.slice(0, max).map((s) => quote(s)).join(', ');
   return names.length > max ? `${shown}, ... (${names.length} columns)` : shown;
 }
