@@ -2,24 +2,63 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import type { CommandModule } from 'yargs';
 import { BackendSchema } from '../config/schema.js';
-import { UserError } from '../util/errors.js';
+import { asUserError } from '../util/errors.js';
+import { checkNotInput, enableInputGuard, guardInput } from '../util/io-guard.js';
 import { commands, networkCommands } from './commands.js';
 
 /**
- * Entry point of the `xlatent` command. User errors (bad files, configs,
- * parameters) print one line and exit with code 2; anything else is a bug
- * and keeps its stack trace (exit 1).
+ * Entry point of the `xlatent` command, and its one error policy: every
+ * expected failure prints one line, `xlatent: error: <where>: <what>`, and
+ * exits with code 2. Expected are UserErrors (bad files, configs,
+ * parameters, found wherever they are found), system errors of the
+ * environment (disk full, read-only file system, permission denied, a path
+ * naming a directory where a file is expected and the reverse: see
+ * asUserError) and inputs too large for memory. Anything else is a bug and
+ * keeps its stack trace (exit 1).
  */
 function reportAndExit(err: unknown): never {
-  if (err instanceof UserError) {
-    process.stderr.write(`xlatent: error: ${err.message}\n`);
+  const user = asUserError(err);
+  if (user) {
+    process.stderr.write(`xlatent: error: ${user.message}\n`);
     process.exit(2);
   }
   process.stderr.write(`xlatent: internal error (please report): ${err instanceof Error ? err.stack : String(err)}\n`);
   process.exit(1);
 }
 
+/** Options that name files or folders a command reads, and those it writes. */
+const INPUT_OPTIONS = ['model', 'data', 'config', 'input', 'file', 'compare', 'metrics'];
+const OUTPUT_OPTIONS = ['out', 'output', 'plot'];
+/** Commands whose --out folder is replaced as a whole. */
+const REPLACED_OUT = new Set(['export', 'baseline']);
+
+/**
+ * Refuses, before any work, an output path that is one of the inputs named
+ * on the command line (or a folder replaced as a whole that holds one). The
+ * atomic writers check again at the moment of writing, against every file
+ * the command actually read (util/io-guard.ts).
+ */
+function checkOutputsAgainstInputs(argv: Record<string, unknown>): void {
+  for (const k of INPUT_OPTIONS) {
+    const v = argv[k];
+    for (const p of Array.isArray(v) ? v : [v]) if (typeof p === 'string') guardInput(p);
+  }
+  const command = String((argv._ as unknown[])[0] ?? '');
+  for (const k of OUTPUT_OPTIONS) {
+    const v = argv[k];
+    if (typeof v === 'string') checkNotInput(v, k === 'output' ? 'output' : `--${k}`, k === 'out' && REPLACED_OUT.has(command));
+  }
+}
+
 export async function main(argv: string[]): Promise<void> {
+  enableInputGuard();
+  process.on('uncaughtException', reportAndExit);
+  process.on('unhandledRejection', reportAndExit);
+  // `xlatent ... | head`: a reader that stops early is not an error.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    reportAndExit(e);
+  });
   let cli = yargs(argv)
     .scriptName('xlatent')
     .usage('$0 <command> [options]\n\nPhysically organized latent spaces of X-ray spectra.')
@@ -39,6 +78,7 @@ export async function main(argv: string[]): Promise<void> {
   // TF.js and the backends load only then.
   cli = cli
     .option('backend', { type: 'string', global: true, describe: `Compute backend: ${BackendSchema.options.join('|')}` })
+    .middleware((argv) => checkOutputsAgainstInputs(argv as Record<string, unknown>))
     .middleware(async (argv) => {
       if (!networkCommands.has(String(argv._[0] ?? ''))) return;
       const { parseBackendArg, selectBackend } = await import('../backends/select.js');

@@ -1,3 +1,4 @@
+import { checkTrainingFits } from '../config/resources.js';
 import type { DataConfig, TrainConfig } from '../config/schema.js';
 import { type SpectralDataset, selectRows } from '../data/dataset.js';
 import { applyGrid } from '../data/grid.js';
@@ -42,6 +43,7 @@ async function loadSource(data: DataConfig): Promise<LoadResult> {
 export async function prepareData(cfg: TrainConfig): Promise<PreparedData> {
   const { dataset, warnings } = await loadSource(cfg.data);
   if (dataset.n < 4) throw new UserError(`only ${dataset.n} spectra; training needs at least 4`, dataSourceName(cfg.data));
+  checkTrainingFits(cfg, dataset.m);
   for (const name of cfg.data.discrete) {
     if (!cfg.data.descriptors.includes(name)) {
       throw new UserError(`"${name}" is listed as discrete but is not one of data.descriptors (${cfg.data.descriptors.join(', ')})`, 'data.discrete');

@@ -1,6 +1,104 @@
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { dirname, join, basename } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { UserError } from './errors.js';
+import { checkNotInput } from './io-guard.js';
+
+/** A temporary sibling of `path` (same folder, so the final rename stays on one filesystem). */
+function tempSibling(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+}
+
+/** Strings are gathered up to this many characters before one write. */
+const STRING_BATCH = 1 << 20;
+
+/**
+ * A file written piece by piece (so no output has to exist as one string or
+ * buffer in memory) that appears under its name only when complete: the
+ * pieces go to a temporary sibling, renamed over the target by
+ * {@link commit}; {@link abort} removes it. An output that is an input of
+ * the running command (util/io-guard.ts) or a directory is refused at once.
+ */
+export class AtomicFileWriter {
+  /** The temporary file being written. */
+  readonly tmp: string;
+  private fd: number | null;
+  private pending: string[] = [];
+  private pendingLength = 0;
+
+  constructor(readonly path: string) {
+    checkNotInput(path);
+    let st;
+    try {
+      st = statSync(path);
+    } catch {
+      /* new file */
+    }
+    if (st?.isDirectory()) throw new UserError('is a directory; expected the name of a file to write', path);
+    mkdirSync(dirname(path), { recursive: true });
+    this.tmp = tempSibling(path);
+    this.fd = openSync(this.tmp, 'w');
+  }
+
+  /** Appends text (UTF-8) or bytes. */
+  write(data: string | Uint8Array): void {
+    if (typeof data === 'string') {
+      this.pending.push(data);
+      this.pendingLength += data.length;
+      if (this.pendingLength >= STRING_BATCH) this.flush();
+      return;
+    }
+    this.flush();
+    this.writeBytes(data);
+  }
+
+  private writeBytes(data: Uint8Array): void {
+    let off = 0;
+    while (off < data.byteLength) off += writeSync(this.fd!, data, off, data.byteLength - off);
+  }
+
+  private flush(): void {
+    if (this.pending.length === 0) return;
+    const text = this.pending.join('');
+    this.pending = [];
+    this.pendingLength = 0;
+    this.writeBytes(Buffer.from(text, 'utf8'));
+  }
+
+  /** Writes what is pending and renames the file into place. */
+  commit(): void {
+    this.flush();
+    closeSync(this.fd!);
+    this.fd = null;
+    checkNotInput(this.path);
+    renameSync(this.tmp, this.path);
+  }
+
+  /** Drops the temporary file (after a failure); the target is left as it was. */
+  abort(): void {
+    if (this.fd !== null) {
+      try {
+        closeSync(this.fd);
+      } catch {
+        /* already closed */
+      }
+      this.fd = null;
+    }
+    rmSync(this.tmp, { force: true });
+  }
+}
+
+/** Runs `fill` on an {@link AtomicFileWriter} for `path`, committing on success and aborting on failure. */
+export async function writeFileStreaming(path: string, fill: (w: AtomicFileWriter) => void | Promise<void>): Promise<void> {
+  const w = new AtomicFileWriter(path);
+  try {
+    await fill(w);
+    w.commit();
+  } catch (e) {
+    w.abort();
+    throw e;
+  }
+}
 
 /**
  * Writes a file so that readers never see a half-written one: the bytes go to
@@ -8,13 +106,12 @@ import { randomBytes } from 'node:crypto';
  * atomic within one filesystem).
  */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const w = new AtomicFileWriter(path);
   try {
-    writeFileSync(tmp, data);
-    renameSync(tmp, path);
+    w.write(data);
+    w.commit();
   } catch (e) {
-    rmSync(tmp, { force: true });
+    w.abort();
     throw e;
   }
 }
@@ -30,8 +127,16 @@ export function writeJsonAtomic(path: string, value: unknown): void {
  * `fill` receives the temporary directory path.
  */
 export async function writeDirAtomic(path: string, fill: (tmpDir: string) => Promise<void> | void): Promise<void> {
+  checkNotInput(path, 'output folder', true);
+  let st;
+  try {
+    st = statSync(path);
+  } catch {
+    /* new folder */
+  }
+  if (st && !st.isDirectory()) throw new UserError('is a file; expected the name of a folder to write', path);
   mkdirSync(dirname(path), { recursive: true });
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const tmp = tempSibling(path);
   mkdirSync(tmp, { recursive: true });
   try {
     await fill(tmp);

@@ -2,6 +2,7 @@ import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Sta
 import { isUtf8 } from 'node:buffer';
 import { gunzipSync } from 'node:zlib';
 import { UserError, asUserError, at } from './errors.js';
+import { guardInput } from './io-guard.js';
 
 /**
  * Reading files a user names, with limits: only regular files (a device
@@ -51,6 +52,7 @@ export function checkRegularFile(st: Stats, path: string, what = 'a file'): void
  */
 export function readInputBytes(path: string, maxBytes = BINARY_MAX_BYTES, what = 'a file'): Buffer {
   checkRegularFile(statInput(path), path, what);
+  guardInput(path);
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
