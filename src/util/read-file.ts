@@ -1,7 +1,8 @@
-import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { isAbsolute, join, relative } from 'node:path';
 import { isUtf8 } from 'node:buffer';
 import { gunzipSync } from 'node:zlib';
-import { UserError, asUserError, at } from './errors.js';
+import { UserError, asUserError, at, quote } from './errors.js';
 import { guardInput } from './io-guard.js';
 
 /**
@@ -175,4 +176,53 @@ export function gunzipBounded(bytes: Uint8Array, source: string, maxBytes = GUNZ
     }
     throw new UserError(`gzip data is corrupt or truncated (${err.message.split('\n')[0]})`, source);
   }
+}
+
+/**
+ * Whether `p` is a plain relative path with forward slashes that stays
+ * inside the folder it is relative to: no leading slash or drive letter, no
+ * backslash, no empty, "." or ".." segment, no NUL.
+ */
+export function isPlainRelativePath(p: string): boolean {
+  return (
+    p.length > 0 &&
+    !p.startsWith('/') &&
+    !p.includes('\\') &&
+    !p.includes('\0') &&
+    !/^[A-Za-z]:/.test(p) &&
+    p.split('/').every((s) => s !== '' && s !== '.' && s !== '..')
+  );
+}
+
+/**
+ * Reads `rel` inside folder `dir` when it is a plain relative path whose
+ * real location (symbolic links resolved) is still inside `dir`, a regular
+ * file, and at most `maxBytes` long (exactly `exactBytes` when given, checked
+ * before reading). What a model directory's manifests name goes through here,
+ * so `../../secret` or a link to /dev/zero is refused, never read.
+ *
+ * @param listedIn the file that named `rel`, for messages
+ */
+export function readFileInside(dir: string, rel: string, listedIn: string, limits: { maxBytes?: number; exactBytes?: number } = {}): Buffer {
+  if (!isPlainRelativePath(rel)) throw new UserError(`path ${quote(rel)} is not a plain relative path inside the model directory; refusing to read it`, listedIn);
+  const full = join(dir, rel);
+  let real: string;
+  let realDir: string;
+  try {
+    real = realpathSync(full);
+    realDir = realpathSync(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new UserError(`file not found (named in ${listedIn})`, full);
+    throw asUserError(e) ?? e;
+  }
+  const r = relative(realDir, real);
+  if (r === '' || r.startsWith('..') || isAbsolute(r)) {
+    throw new UserError(`is a link leading outside the model directory (to ${real}); refusing to read it`, full);
+  }
+  const st = statInput(full);
+  checkRegularFile(st, full);
+  if (limits.exactBytes !== undefined && st.size !== limits.exactBytes) {
+    throw new UserError(`file is ${st.size} bytes but ${listedIn} says ${limits.exactBytes}`, full);
+  }
+  return readInputBytes(full, limits.exactBytes ?? limits.maxBytes ?? BINARY_MAX_BYTES);
 }
