@@ -120,13 +120,14 @@ export function firstInvalidUtf8(bytes: Uint8Array): number {
  * encoding: a Latin-1 "µ" or "°" in a header would otherwise turn into U+FFFD
  * silently, and names would no longer match.
  *
- * @param offset byte offset of `bytes` in the file, and `line` the line it starts on (chunked readers)
+ * @param offset byte offset of `bytes` in the file, `line` the line it starts on and `column0`
+ *   the column before its first byte (readers that check pieces of a file)
  */
-export function checkUtf8(bytes: Uint8Array, source: string, offset = 0, line = 1): void {
+export function checkUtf8(bytes: Uint8Array, source: string, offset = 0, line = 1, column0 = 0): void {
   if (isUtf8(bytes)) return;
   const bad = firstInvalidUtf8(bytes);
   if (bad < 0) return;
-  let lineStart = 0;
+  let lineStart = -column0;
   for (let i = 0; i < bad; i++) {
     if (bytes[i] === 10) {
       line++;
@@ -134,7 +135,7 @@ export function checkUtf8(bytes: Uint8Array, source: string, offset = 0, line = 
     }
   }
   throw new UserError(
-    `not valid UTF-8 (byte 0x${bytes[bad].toString(16).padStart(2, '0')} at byte ${offset + bad}); xlatent reads text files as UTF-8: ` +
+    `not valid UTF-8 (byte 0x${bytes[bad].toString(16).padStart(2, '0')}${offset > 0 ? ` at byte ${offset + bad}` : ''}); xlatent reads text files as UTF-8: ` +
       're-save the file as UTF-8, e.g. `iconv -f latin1 -t utf-8 IN > OUT`',
     at(source, line, bad - lineStart + 1),
   );

@@ -23,6 +23,7 @@ import { AtomicFileWriter } from '../../util/atomic.js';
 import { checkRegularFile, readInputBytes, statInput } from '../../util/read-file.js';
 import { guardInput } from '../../util/io-guard.js';
 import { concatDatasets, type SpectralDataset } from '../dataset.js';
+import { writeWhole } from './spectra-writer.js';
 import { DESCRIPTOR_PREFIX, ENERGY_PREFIX, summarizeNames } from './reference-csv.js';
 
 /**
@@ -139,14 +140,7 @@ export class ArrowSpectraWriter {
 
 /** Writes `ds` as an Arrow IPC file; float32 intensities and float64 grid/labels round-trip exactly. */
 export function writeArrow(ds: SpectralDataset, path: string): void {
-  const w = new ArrowSpectraWriter(path, ds);
-  try {
-    w.write(ds);
-    w.commit();
-  } catch (e) {
-    w.abort();
-    throw e;
-  }
+  writeWhole(new ArrowSpectraWriter(path, ds), ds);
 }
 
 /** Turns errors of the Arrow library (plain Errors about corrupt bytes) into UserErrors naming the file. */

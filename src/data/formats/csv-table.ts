@@ -1,5 +1,8 @@
-import { UserError, at, quote } from '../../util/errors.js';
-import { readInputBytes } from '../../util/read-file.js';
+import { UserError, asUserError, at, quote } from '../../util/errors.js';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { isUtf8 } from 'node:buffer';
+import { guardInput } from '../../util/io-guard.js';
+import { checkRegularFile, checkUtf8, statInput } from '../../util/read-file.js';
 import type { SpectralDataset } from '../dataset.js';
 
 /**
@@ -21,10 +24,59 @@ const LF = 10;
 const CR = 13;
 const HASH = 35;
 
-/** Reads a whole file (regular files only, bounded; see util/read-file.ts). */
-export const readFileBytes = (path: string): Buffer => readInputBytes(path);
 
-/** Steps through the records of a CSV buffer; the fields of the current record are byte ranges. */
+/** Bytes a chunked CSV read takes from the file at a time. */
+export const CSV_BLOCK_BYTES = 16 * 1024 * 1024;
+
+/** More bytes of a file, a block at a time; null at the end. */
+export interface ByteSource {
+  read(): Buffer | null;
+  close(): void;
+}
+
+/** Blocks of a regular file (checked, and remembered as an input; see util/read-file.ts). */
+export function fileByteSource(path: string, blockBytes = CSV_BLOCK_BYTES): ByteSource {
+  checkRegularFile(statInput(path), path);
+  guardInput(path);
+  let fd: number | null;
+  try {
+    fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  } catch (e) {
+    throw asUserError(e) ?? e;
+  }
+  checkRegularFile(fstatSync(fd), path);
+  let pos = 0;
+  return {
+    read() {
+      if (fd === null) return null;
+      const buf = Buffer.allocUnsafe(blockBytes);
+      let got = 0;
+      while (got < blockBytes) {
+        const r = readSync(fd, buf, got, blockBytes - got, pos);
+        if (r === 0) break;
+        got += r;
+        pos += r;
+      }
+      if (got === 0) {
+        this.close();
+        return null;
+      }
+      return buf.subarray(0, got);
+    },
+    close() {
+      if (fd !== null) closeSync(fd);
+      fd = null;
+    },
+  };
+}
+
+/**
+ * Steps through the records of a CSV buffer; the fields of the current
+ * record are byte ranges. With a {@link ByteSource} the buffer is one block
+ * of the file at a time: a record cut by the end of a block is read again
+ * once the next block is appended, so memory stays at about a block however
+ * large the file (`buf` changes then: read it after each next()).
+ */
 export class CsvScanner {
   /** Start byte of each field's content (inside quotes for quoted fields). */
   starts = new Int32Array(64);
@@ -42,27 +94,63 @@ export class CsvScanner {
   readonly delimiter: number;
   private pos: number;
   private nextLine = 1;
+  /** No more bytes will come: a record may end at the end of the buffer. */
+  private final: boolean;
 
   /**
-   * @param buf the file contents
+   * @param buf the file contents (or, with `source`, its first block)
    * @param file the path, used in error messages
+   * @param source the rest of the file, read as records need it
    */
   constructor(
-    readonly buf: Buffer,
+    public buf: Buffer,
     readonly file: string,
+    private readonly source?: ByteSource,
   ) {
-    this.pos = buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0;
-    this.delimiter = detectDelimiter(buf, this.pos);
+    this.final = !source;
+    // The header line must be complete to find the delimiter.
+    while (!this.final && buf.indexOf(LF) < 0) this.refill();
+    this.pos = this.buf.length >= 3 && this.buf[0] === 0xef && this.buf[1] === 0xbb && this.buf[2] === 0xbf ? 3 : 0;
+    this.delimiter = detectDelimiter(this.buf, this.pos);
+  }
+
+  /** Appends the next block to what is left of the buffer (from the current position). */
+  private refill(): void {
+    const more = this.source!.read();
+    if (!more) {
+      this.final = true;
+      return;
+    }
+    const rest = this.buf.subarray(this.pos);
+    this.buf = rest.length > 0 ? Buffer.concat([rest, more]) : more;
+    this.pos = 0;
   }
 
   /** Advances to the next record; false at the end of the file. */
   next(): boolean {
+    for (;;) {
+      const r = this.scan();
+      if (r >= 0) return r === 1;
+      this.refill();
+    }
+  }
+
+  /** Reads one record: 1 read, 0 end of file, -1 the buffer ends inside it (more bytes needed). */
+  private scan(): number {
     const buf = this.buf;
     const n = buf.length;
     const d = this.delimiter;
+    const final = this.final;
+    const pos0 = this.pos;
+    const line0 = this.nextLine;
+    const incomplete = () => {
+      this.pos = pos0;
+      this.nextLine = line0;
+      return -1;
+    };
     // Skip blank and comment lines.
     for (;;) {
-      if (this.pos >= n) return false;
+      if (this.pos >= n) return final ? 0 : incomplete();
       const c = buf[this.pos];
       if (c === LF) {
         this.pos++;
@@ -71,6 +159,7 @@ export class CsvScanner {
         this.pos++;
       } else if (c === HASH) {
         while (this.pos < n && buf[this.pos] !== LF) this.pos++;
+        if (this.pos >= n && !final) return incomplete();
       } else break;
     }
     this.line = this.nextLine;
@@ -87,6 +176,7 @@ export class CsvScanner {
         let p = start;
         for (;;) {
           if (p >= n) {
+            if (!final) return incomplete();
             throw new UserError(
               'unterminated quoted field (expected a closing ")',
               at(this.file, this.line, start - this.lineStart),
@@ -94,6 +184,7 @@ export class CsvScanner {
           }
           const c = buf[p];
           if (c === QUOTE) {
+            if (p + 1 >= n && !final) return incomplete();
             if (buf[p + 1] === QUOTE) {
               esc = 1;
               p += 2;
@@ -130,7 +221,8 @@ export class CsvScanner {
         pos++;
         continue;
       }
-      // End of record.
+      // End of record: without more bytes to come, only a line feed in this buffer ends it.
+      if (!final && (pos >= n || (buf[pos] === CR && pos + 1 >= n))) return incomplete();
       if (pos < n && buf[pos] === CR) pos++;
       if (pos < n && buf[pos] === LF) {
         pos++;
@@ -140,12 +232,14 @@ export class CsvScanner {
     }
     this.pos = pos;
     this.count = count;
-    return true;
+    return 1;
   }
 
-  /** Text of field i of the current record (unquoted and unescaped). */
+  /** Text of field i of the current record (unquoted and unescaped); invalid UTF-8 is an error at the field. */
   text(i: number): string {
-    const s = this.buf.toString('utf8', this.starts[i], this.ends[i]);
+    const bytes = this.buf.subarray(this.starts[i], this.ends[i]);
+    if (!isUtf8(bytes)) checkUtf8(bytes, this.file, 0, this.line, this.column(i) - 1);
+    const s = bytes.toString('utf8');
     return this.escaped[i] ? s.replaceAll('""', '"') : s;
   }
 
@@ -315,12 +409,12 @@ export interface TableData {
 }
 
 /**
- * Reads every remaining record of `scanner` into typed arrays following
- * `layout`: spectrum columns (in column order) into an n x m Float32Array,
+ * Reads the remaining records of `scanner` (at most `maxRows`; `firstRow` numbers
+ * rows without an id column) into typed arrays following `layout`: spectrum columns (in column order) into an n x m Float32Array,
  * descriptor columns into an n x k Float64Array (empty or NaN-like fields
  * become NaN, a missing label). Spectrum fields must be finite numbers.
  */
-export function fillTable(scanner: CsvScanner, layout: TableLayout): TableData {
+export function fillTable(scanner: CsvScanner, layout: TableLayout, maxRows = Infinity, firstRow = 0): TableData {
   const { roles, names } = layout;
   const width = roles.length;
   let m = 0;
@@ -329,13 +423,12 @@ export function fillTable(scanner: CsvScanner, layout: TableLayout): TableData {
     if (r === 'spectrum') m++;
     else if (r === 'descriptor') k++;
   }
-  let cap = scanner.remainingLinesUpperBound();
+  let cap = Math.max(1, Math.min(maxRows, scanner.remainingLinesUpperBound()));
   let spectra = new Float32Array(cap * m);
   let descriptors = new Float64Array(cap * k);
   const ids: string[] = [];
-  const buf = scanner.buf;
   let n = 0;
-  while (scanner.next()) {
+  while (n < maxRows && scanner.next()) {
     if (scanner.count !== width) {
       // A lone empty field is a whitespace-only line; treat it as blank.
       if (scanner.count === 1 && scanner.text(0).trim() === '') continue;
@@ -343,8 +436,8 @@ export function fillTable(scanner: CsvScanner, layout: TableLayout): TableData {
       throw new UserError(`expected ${width} fields (as in the header), found ${scanner.count}`, where);
     }
     if (n === cap) {
-      // Only reachable with quoted newlines; grow geometrically.
-      cap *= 2;
+      // Quoted newlines, or more rows than the block held; grow geometrically.
+      cap = Math.min(maxRows, cap * 2);
       const s = new Float32Array(cap * m);
       s.set(spectra);
       spectra = s;
@@ -352,7 +445,8 @@ export function fillTable(scanner: CsvScanner, layout: TableLayout): TableData {
       dd.set(descriptors);
       descriptors = dd;
     }
-    // Read after next(): the scanner may have grown (replaced) its offset arrays.
+    // Read after next(): the scanner may have replaced its buffer and grown its offset arrays.
+    const buf = scanner.buf;
     const st = scanner.starts;
     const en = scanner.ends;
     let sj = n * m;
@@ -383,7 +477,7 @@ export function fillTable(scanner: CsvScanner, layout: TableLayout): TableData {
         descriptors[dj++] = v;
       }
     }
-    ids.push(layout.idColumn >= 0 ? scanner.text(layout.idColumn) : String(n));
+    ids.push(layout.idColumn >= 0 ? scanner.text(layout.idColumn) : String(firstRow + n));
     n++;
   }
   return {
@@ -442,6 +536,17 @@ export function fixedText(v: number, decimals: number): string {
   return s.startsWith('-') && Number(s) === 0 ? s.slice(1) : s;
 }
 
+/** A CSV file opened for reading a block at a time; close `source` when done. */
+export function openCsv(path: string, blockBytes = CSV_BLOCK_BYTES): { scanner: CsvScanner; source: ByteSource } {
+  const source = fileByteSource(path, blockBytes);
+  try {
+    return { scanner: new CsvScanner(source.read() ?? Buffer.alloc(0), path, source), source };
+  } catch (e) {
+    source.close();
+    throw e;
+  }
+}
+
 /**
  * Reads every data row of a one-spectrum-per-row CSV into a dataset; both CSV
  * layouts (reference and long) end here once they know their columns.
@@ -455,6 +560,10 @@ export function readTableDataset(
 ): SpectralDataset {
   const table = fillTable(scanner, layout);
   if (table.n === 0) throw new UserError('no data rows after the header (empty dataset)', path);
+  return tableChunk(path, table, energies, descriptorNames);
+}
+
+function tableChunk(path: string, table: TableData, energies: ArrayLike<number>, descriptorNames: string[]): SpectralDataset {
   return {
     energies: Float64Array.from(energies),
     spectra: table.spectra,
@@ -466,4 +575,25 @@ export function readTableDataset(
     axis: 'energy',
     source: path,
   };
+}
+
+/** The data rows of a CSV, at most `rows` at a time (the scanner reads the file a block at a time). */
+export function* streamTableDataset(
+  path: string,
+  scanner: CsvScanner,
+  layout: TableLayout,
+  energies: ArrayLike<number>,
+  descriptorNames: string[],
+  rows: number,
+): Generator<SpectralDataset> {
+  let total = 0;
+  for (;;) {
+    const table = fillTable(scanner, layout, rows, total);
+    if (table.n === 0) {
+      if (total === 0) throw new UserError('no data rows after the header (empty dataset)', path);
+      return;
+    }
+    total += table.n;
+    yield tableChunk(path, table, energies, descriptorNames);
+  }
 }

@@ -1,7 +1,9 @@
 import { UserError, quote } from '../../util/errors.js';
 import { parseJsonText } from '../../util/json-text.js';
-import { writeFileAtomic } from '../../util/atomic.js';
+import { AtomicFileWriter } from '../../util/atomic.js';
+import type { SpectraHeader } from './arrow.js';
 import type { RawSpectrum, SpectralDataset } from '../dataset.js';
+import { writeWhole } from './spectra-writer.js';
 import { readInputText } from '../../util/read-file.js';
 import { float32Text } from './csv-table.js';
 
@@ -176,31 +178,49 @@ function readRecords(doc: unknown[], path: string): RawSpectrum[] {
   });
 }
 
-/** Writes the grid form (NaN labels as null), losslessly. */
+/**
+ * Writes the grid form (NaN labels as null), losslessly, chunk by chunk:
+ * spectra one per line as they come; ids and descriptors (small) are kept
+ * and written at the end, so no output-sized string is ever built.
+ */
+export class JsonSpectraWriter {
+  private readonly file: AtomicFileWriter;
+  private readonly ids: string[] = [];
+  private readonly descriptors: (number | null)[][];
+  private rows = 0;
+
+  constructor(path: string, private readonly header: SpectraHeader) {
+    this.descriptors = header.descriptorNames.map(() => []);
+    this.file = new AtomicFileWriter(path);
+    this.file.write(`{\n"energies": ${JSON.stringify(Array.from(header.energies))},\n"axis": ${JSON.stringify(header.axis ?? 'energy')},\n"spectra": [\n`);
+  }
+
+  write(ds: SpectralDataset): void {
+    const k = ds.descriptorNames.length;
+    for (let i = 0; i < ds.n; i++) {
+      // Shortest float32 text keeps the file small and reads back to the same float32 values.
+      this.file.write(`${this.rows > 0 ? ',\n' : ''}[${Array.from(ds.spectra.subarray(i * ds.m, (i + 1) * ds.m), float32Text).join(',')}]`);
+      this.ids.push(ds.ids[i]);
+      for (let j = 0; j < k; j++) {
+        const v = ds.descriptors[i * k + j];
+        this.descriptors[j].push(Number.isNaN(v) ? null : v);
+      }
+      this.rows++;
+    }
+  }
+
+  commit(): void {
+    const descriptors = Object.fromEntries(this.header.descriptorNames.map((name, j) => [name, this.descriptors[j]]));
+    this.file.write(`\n],\n"ids": ${JSON.stringify(this.ids)},\n"descriptors": ${JSON.stringify(descriptors)}\n}\n`);
+    this.file.commit();
+  }
+
+  abort(): void {
+    this.file.abort();
+  }
+}
+
+/** Writes the grid form (see {@link JsonSpectraWriter}). */
 export function writeJsonSpectra(ds: SpectralDataset, path: string): void {
-  const k = ds.descriptorNames.length;
-  const descriptors: Record<string, (number | null)[]> = {};
-  ds.descriptorNames.forEach((name, j) => {
-    descriptors[name] = Array.from({ length: ds.n }, (_, i) => {
-      const v = ds.descriptors[i * k + j];
-      return Number.isNaN(v) ? null : v;
-    });
-  });
-  // Shortest float32 text keeps the file small and reads back to the same float32 values.
-  const spectra: string[] = [];
-  for (let i = 0; i < ds.n; i++) spectra.push(`[${Array.from(ds.spectra.subarray(i * ds.m, (i + 1) * ds.m), float32Text).join(',')}]`);
-  const out = { energies: Array.from(ds.energies), descriptors, ids: ds.ids, axis: ds.axis ?? 'energy' };
-  // One spectrum per line keeps the file diffable without pretty-printing every number.
-  const body = [
-    '{',
-    `"energies": ${JSON.stringify(out.energies)},`,
-    `"ids": ${JSON.stringify(out.ids)},`,
-    `"axis": ${JSON.stringify(out.axis)},`,
-    `"descriptors": ${JSON.stringify(out.descriptors)},`,
-    '"spectra": [',
-    spectra.join(',\n'),
-    ']',
-    '}',
-  ].join('\n');
-  writeFileAtomic(path, body + '\n');
+  writeWhole(new JsonSpectraWriter(path, ds), ds);
 }

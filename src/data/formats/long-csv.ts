@@ -1,7 +1,7 @@
 import { UserError, at, quote } from '../../util/errors.js';
 import type { SpectralDataset } from '../dataset.js';
-import { CsvScanner, ID_NAMES, readTableDataset, parseNumberBytes, readFileBytes, readHeader, type ColumnRole } from './csv-table.js';
-import { summarizeNames, type CsvReadOptions } from './reference-csv.js';
+import { CsvScanner, ID_NAMES, openCsv, readTableDataset, streamTableDataset, parseNumberBytes, readHeader, type ColumnRole } from './csv-table.js';
+import { summarizeNames, type CsvReadOptions, type OpenedCsv } from './reference-csv.js';
 
 /**
  * The plain "energy row" CSV layout, one spectrum per row, whose header
@@ -23,7 +23,36 @@ import { summarizeNames, type CsvReadOptions } from './reference-csv.js';
  * - A header with no label columns at all is allowed (spectra only).
  */
 export function readLongCsv(path: string, options: CsvReadOptions = {}): SpectralDataset {
-  const scanner = new CsvScanner(readFileBytes(path), path);
+  const c = openLongCsv(path, options);
+  try {
+    return readTableDataset(path, c.scanner, c.layout, c.energies, c.descriptorNames);
+  } finally {
+    c.source.close();
+  }
+}
+
+/** Reads a long-layout CSV `rows` spectra at a time (a block of the file in memory at a time). */
+export function* streamLongCsv(path: string, options: CsvReadOptions, rows: number): Generator<SpectralDataset> {
+  const c = openLongCsv(path, options);
+  try {
+    yield* streamTableDataset(path, c.scanner, c.layout, c.energies, c.descriptorNames, rows);
+  } finally {
+    c.source.close();
+  }
+}
+
+/** Opens a long-layout CSV and reads its header. */
+export function openLongCsv(path: string, options: CsvReadOptions = {}): OpenedCsv {
+  const { scanner, source } = openCsv(path, options.blockBytes);
+  try {
+    return { scanner, source, ...longLayout(path, scanner, options) };
+  } catch (e) {
+    source.close();
+    throw e;
+  }
+}
+
+function longLayout(path: string, scanner: CsvScanner, options: CsvReadOptions): Omit<OpenedCsv, 'scanner' | 'source'> {
   const names = readHeader(scanner);
   const headerLine = scanner.line;
   const buf = scanner.buf;
@@ -78,5 +107,5 @@ export function readLongCsv(path: string, options: CsvReadOptions = {}): Spectra
     return 'descriptor';
   });
   const descriptorNames = names.filter((_, j) => roles[j] === 'descriptor');
-  return readTableDataset(path, scanner, { names, roles, idColumn }, energies, descriptorNames);
+  return { layout: { names, roles, idColumn }, energies, descriptorNames };
 }

@@ -1,17 +1,22 @@
 import { UserError, at, quote } from '../../util/errors.js';
-import { writeFileAtomic } from '../../util/atomic.js';
+import { AtomicFileWriter } from '../../util/atomic.js';
+import type { SpectraHeader } from './arrow.js';
+import { writeWhole } from './spectra-writer.js';
 import type { SpectralDataset } from '../dataset.js';
 import {
   CsvScanner,
   ID_NAMES,
   csvField,
+  openCsv,
   readTableDataset,
+  streamTableDataset,
   fixedText,
   float32Text,
   parseNumberBytes,
-  readFileBytes,
   readHeader,
+  type ByteSource,
   type ColumnRole,
+  type TableLayout,
 } from './csv-table.js';
 
 /**
@@ -36,14 +41,54 @@ export interface CsvReadOptions {
   descriptorColumns?: string[];
   /** Column whose text is the row id. */
   idColumn?: string;
+  /** Bytes read from the file at a time (default 16 MiB; tests use tiny blocks to cross every boundary). */
+  blockBytes?: number;
 }
 
 export const ENERGY_PREFIX = 'ENE_';
 export const DESCRIPTOR_PREFIX = 'AUX_';
 
+/** A CSV whose header has been read: the scanner positioned on the first data row and how to read the rows. */
+export interface OpenedCsv {
+  scanner: CsvScanner;
+  source: ByteSource;
+  layout: TableLayout;
+  energies: number[] | Float64Array;
+  descriptorNames: string[];
+}
+
 /** Reads a reference-layout CSV into a SpectralDataset. */
 export function readReferenceCsv(path: string, options: CsvReadOptions = {}): SpectralDataset {
-  const scanner = new CsvScanner(readFileBytes(path), path);
+  const c = openReferenceCsv(path, options);
+  try {
+    return readTableDataset(path, c.scanner, c.layout, c.energies, c.descriptorNames);
+  } finally {
+    c.source.close();
+  }
+}
+
+/** Reads a reference-layout CSV `rows` spectra at a time (a block of the file in memory at a time). */
+export function* streamReferenceCsv(path: string, options: CsvReadOptions, rows: number): Generator<SpectralDataset> {
+  const c = openReferenceCsv(path, options);
+  try {
+    yield* streamTableDataset(path, c.scanner, c.layout, c.energies, c.descriptorNames, rows);
+  } finally {
+    c.source.close();
+  }
+}
+
+/** Opens a reference-layout CSV and reads its header. */
+export function openReferenceCsv(path: string, options: CsvReadOptions = {}): OpenedCsv {
+  const { scanner, source } = openCsv(path, options.blockBytes);
+  try {
+    return { scanner, source, ...referenceLayout(path, scanner, options) };
+  } catch (e) {
+    source.close();
+    throw e;
+  }
+}
+
+function referenceLayout(path: string, scanner: CsvScanner, options: CsvReadOptions): Omit<OpenedCsv, 'scanner' | 'source'> {
   const names = readHeader(scanner);
   const headerLine = scanner.line;
   const roles: ColumnRole[] = [];
@@ -108,7 +153,7 @@ export function readReferenceCsv(path: string, options: CsvReadOptions = {}): Sp
     idColumn = otherColumns.find((j) => ID_NAMES.has(names[j].toLowerCase())) ?? otherColumns[0];
   }
   if (idColumn >= 0) roles[idColumn] = 'id';
-  return readTableDataset(path, scanner, { names, roles, idColumn }, energies, descriptorNames);
+  return { layout: { names, roles, idColumn }, energies, descriptorNames };
 }
 
 /** Options of {@link writeReferenceCsv}. */
@@ -121,31 +166,53 @@ export interface CsvWriteOptions {
 }
 
 /**
- * Writes the reference layout: `id`, `AUX_<name>`..., `ENE_<energy>`...
- * Energies and descriptors are written losslessly (shortest float64 text);
- * missing labels as empty fields.
+ * Writes the reference layout chunk by chunk: `id`, `AUX_<name>`...,
+ * `ENE_<energy>`... Energies and descriptors are written losslessly
+ * (shortest float64 text); missing labels as empty fields. Rows go to the
+ * file as they come (no output-sized string), which appears when committed.
  */
-export function writeReferenceCsv(ds: SpectralDataset, path: string, options: CsvWriteOptions = {}): void {
-  const k = ds.descriptorNames.length;
-  const header = ['id', ...ds.descriptorNames.map((d) => DESCRIPTOR_PREFIX + d), ...Array.from(ds.energies, (e) => ENERGY_PREFIX + String(e))];
-  const lines: string[] = [header.map(csvField).join(',')];
-  const dec = options.decimals;
-  if (dec !== undefined && !(Number.isInteger(dec) && dec >= 0 && dec <= 20)) {
-    throw new UserError(`decimals must be an integer from 0 to 20, found ${dec}`);
-  }
-  const fmt = dec === undefined ? float32Text : (v: number) => fixedText(v, dec);
-  const row: string[] = new Array(1 + k + ds.m);
-  for (let i = 0; i < ds.n; i++) {
-    row[0] = csvField(ds.ids[i]);
-    for (let j = 0; j < k; j++) {
-      const v = ds.descriptors[i * k + j];
-      row[1 + j] = Number.isNaN(v) ? '' : String(v);
+export class CsvSpectraWriter {
+  private readonly file: AtomicFileWriter;
+  private readonly fmt: (v: number) => string;
+
+  constructor(path: string, header: SpectraHeader, options: CsvWriteOptions = {}) {
+    const dec = options.decimals;
+    if (dec !== undefined && !(Number.isInteger(dec) && dec >= 0 && dec <= 20)) {
+      throw new UserError(`decimals must be an integer from 0 to 20, found ${dec}`);
     }
-    const off = i * ds.m;
-    for (let c = 0; c < ds.m; c++) row[1 + k + c] = fmt(ds.spectra[off + c]);
-    lines.push(row.join(','));
+    this.fmt = dec === undefined ? float32Text : (v: number) => fixedText(v, dec);
+    this.file = new AtomicFileWriter(path);
+    const names = ['id', ...header.descriptorNames.map((d) => DESCRIPTOR_PREFIX + d), ...Array.from(header.energies, (e) => ENERGY_PREFIX + String(e))];
+    this.file.write(names.map(csvField).join(',') + '\n');
   }
-  writeFileAtomic(path, lines.join('\n') + '\n');
+
+  write(ds: SpectralDataset): void {
+    const k = ds.descriptorNames.length;
+    const row: string[] = new Array(1 + k + ds.m);
+    for (let i = 0; i < ds.n; i++) {
+      row[0] = csvField(ds.ids[i]);
+      for (let j = 0; j < k; j++) {
+        const v = ds.descriptors[i * k + j];
+        row[1 + j] = Number.isNaN(v) ? '' : String(v);
+      }
+      const off = i * ds.m;
+      for (let c = 0; c < ds.m; c++) row[1 + k + c] = this.fmt(ds.spectra[off + c]);
+      this.file.write(row.join(',') + '\n');
+    }
+  }
+
+  commit(): void {
+    this.file.commit();
+  }
+
+  abort(): void {
+    this.file.abort();
+  }
+}
+
+/** Writes `ds` in the reference layout (see {@link CsvSpectraWriter}). */
+export function writeReferenceCsv(ds: SpectralDataset, path: string, options: CsvWriteOptions = {}): void {
+  writeWhole(new CsvSpectraWriter(path, ds, options), ds);
 }
 
 /** Short list of column names for messages (first few and a count). */
