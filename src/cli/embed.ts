@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs';
-import { readSpectra } from '../data/formats/index.js';
-import { embedSpectra } from '../export/embed.js';
-import { embedFormatFor, writeEmbedding } from '../export/embed-output.js';
+import { streamSpectra } from '../data/formats/index.js';
+import { embedChunks } from '../export/embed.js';
+import { EmbeddingWriter, embedFormatFor } from '../export/embed-output.js';
 import { readModelDir } from '../export/model-dir.js';
 import { check } from '../util/errors.js';
 import { modelOption } from './options.js';
@@ -31,18 +31,23 @@ const command: CommandModule<object, Args> = {
     check(Number.isInteger(argv['batch-size']) && argv['batch-size'] >= 1, `--batch-size must be a positive integer, got ${argv['batch-size']}`);
     const format = embedFormatFor(argv.out, argv.format);
     const model = await readModelDir(argv.model);
-    const input = await readSpectra(argv.data, argv['input-format']);
-    const result = embedSpectra(model, input, argv['batch-size']);
-    for (const w of result.warnings) process.stderr.write(`xlatent: warning: ${w}\n`);
-    writeEmbedding(
-      result,
+    // CSV and Arrow input is read, embedded and written a chunk at a time (memory stays at a chunk).
+    const out = new EmbeddingWriter(
       argv.out,
       format,
       { model: argv.model, data: argv.data, trainingConfigSha256: model.metadata.training.sha256, created: new Date().toISOString() },
       model.metadata.descriptors.map((d) => d.name),
     );
-    const flagged = result.oodFlag.reduce((s, v) => s + (v === 1 ? 1 : 0), 0);
-    process.stdout.write(`embedded ${result.n} spectra into ${result.nStyle} latent axes -> ${argv.out} (${flagged} flagged out of distribution)\n`);
+    let totals;
+    try {
+      totals = await embedChunks(model, streamSpectra(argv.data, argv['input-format']), (r) => out.write(r), argv['batch-size']);
+      out.commit(totals.warnings);
+    } catch (e) {
+      out.abort();
+      throw e;
+    }
+    for (const w of totals.warnings) process.stderr.write(`xlatent: warning: ${w}\n`);
+    process.stdout.write(`embedded ${totals.n} spectra into ${totals.nStyle} latent axes -> ${argv.out} (${totals.flagged} flagged out of distribution)\n`);
   },
 };
 export default command;

@@ -1,6 +1,6 @@
 import { UserError, quote } from '../util/errors.js';
 import type { SpectralDataset } from './dataset.js';
-import { readSpectra, type ReadOptions } from './formats/index.js';
+import { readSpectra, streamSpectra, STREAM_ROWS, type ReadOptions, type ReadResult } from './formats/index.js';
 import { applyGrid, assembleSpectra, type GridSpec, type OutsidePolicy } from './grid.js';
 
 /** Options of {@link loadSpectra}. */
@@ -30,7 +30,21 @@ export interface LoadResult {
  * descriptors in the requested order.
  */
 export async function loadSpectra(path: string, options: LoadOptions = {}): Promise<LoadResult> {
-  const read = await readSpectra(path, options.format ?? 'auto', options);
+  return finishLoad(await readSpectra(path, options.format ?? 'auto', options), path, options);
+}
+
+/**
+ * {@link loadSpectra} a chunk of at most `rows` spectra at a time, for files
+ * larger than memory: CSV and Arrow tables are read a block at a time; other
+ * formats come whole, as one chunk. Every chunk is on the same grid (a
+ * `{points}` grid spans a table's own grid, which every chunk shares).
+ */
+export async function* loadSpectraChunks(path: string, options: LoadOptions = {}, rows = STREAM_ROWS): AsyncGenerator<LoadResult> {
+  for await (const read of streamSpectra(path, options.format ?? 'auto', options, rows)) yield finishLoad(read, path, options);
+}
+
+/** Common grid, requested grid and descriptor choice applied to what a reader returned. */
+function finishLoad(read: ReadResult, path: string, options: LoadOptions): LoadResult {
   let result: LoadResult;
   if (Array.isArray(read)) {
     result = assembleSpectra(read, options.grid, { outside: options.outside, source: path });

@@ -123,6 +123,65 @@ export function prepareForModel(metadata: ModelBundle['metadata'], input: Spectr
   return { prepared, x, n, m };
 }
 
+/** Notes every embedding with this model carries: spectra flagged out of distribution, a missing OOD reference or calibration. */
+function modelWarnings(metadata: ModelBundle['metadata'], n: number, flag: Float64Array): string[] {
+  const warnings: string[] = [];
+  if (metadata.ood) {
+    const flagged = flag.reduce((s, v) => s + v, 0);
+    if (flagged > 0) {
+      warnings.push(`${flagged} of ${n} spectra reconstruct worse than 99% of the training spectra (ood_flag = 1); treat their latent coordinates with care`);
+    }
+  } else warnings.push('the model has no OOD reference (metadata.ood); ood_percentile and ood_flag are empty');
+  if (metadata.calibration.length === 0) warnings.push('the model has no axis calibration (metadata.calibration); no descriptor estimates');
+  return warnings;
+}
+
+/** What {@link embedChunks} did in all. */
+export interface EmbedTotals {
+  n: number;
+  nStyle: number;
+  /** Spectra with ood_flag = 1. */
+  flagged: number;
+  /** The notes of every chunk, flat-extension notes capped at 10 plus a count. */
+  warnings: string[];
+}
+
+/**
+ * Embeds spectra that arrive in chunks (a large CSV or Arrow file read a
+ * block at a time), handing each chunk's result to `write` before the next
+ * is read, so memory stays at about one chunk however many spectra there are.
+ */
+export async function embedChunks(
+  model: ModelBundle,
+  chunks: AsyncIterable<SpectraInput> | Iterable<SpectraInput>,
+  write: (r: EmbedResult) => void,
+  batchSize = 4096,
+): Promise<EmbedTotals> {
+  const { metadata } = model;
+  let n = 0;
+  const flags = new Float64Array(1);
+  let flagged = 0;
+  const extended: string[] = [];
+  let extrapolated = 0;
+  for await (const chunk of chunks) {
+    const r = embedChunk(model, chunk, batchSize);
+    // A chunk's own notes are its flat-extension notes (at most 10, then a count).
+    for (const w of r.warnings) if (extended.length < 10 && !w.startsWith('... and ')) extended.push(w);
+    for (let i = 0; i < r.n; i++) {
+      if (r.oodFlag[i] === 1) flagged++;
+      extrapolated += r.extrapolated[i];
+    }
+    n += r.n;
+    write(r);
+  }
+  if (n === 0) throw new UserError('no spectra to embed (empty input)');
+  flags[0] = flagged;
+  const warnings = [...extended];
+  if (extrapolated > extended.length) warnings.push(`... and ${extrapolated - extended.length} more spectra extended flat`);
+  warnings.push(...modelWarnings(metadata, n, flags));
+  return { n, nStyle: metadata.nStyle, flagged, warnings };
+}
+
 /**
  * Embeds spectra with a model read by readModelDir.
  *
@@ -131,6 +190,12 @@ export function prepareForModel(metadata: ModelBundle['metadata'], input: Spectr
  * @param batchSize rows per inference batch
  */
 export function embedSpectra(model: ModelBundle, input: SpectraInput, batchSize = 4096): EmbedResult {
+  const r = embedChunk(model, input, batchSize);
+  return { ...r, warnings: [...r.warnings, ...modelWarnings(model.metadata, r.n, r.oodFlag)] };
+}
+
+/** {@link embedSpectra} without the model-wide notes (OOD count, missing reference or calibration). */
+function embedChunk(model: ModelBundle, input: SpectraInput, batchSize: number): EmbedResult {
   const { metadata } = model;
   const { prepared, x, n, m } = prepareForModel(metadata, input);
   const latent = runNetwork(model.encoder, x, n, batchSize);
@@ -142,7 +207,6 @@ export function embedSpectra(model: ModelBundle, input: SpectraInput, batchSize 
     const axis = Float64Array.from({ length: n }, (_, i) => latent[i * nStyle + cal.axis]);
     predicted[cal.descriptor] = predictCalibration(cal, axis);
   }
-  const warnings = [...prepared.warnings];
   const pct = new Float64Array(n).fill(NaN);
   const flag = new Float64Array(n).fill(NaN);
   if (metadata.ood) {
@@ -150,12 +214,8 @@ export function embedSpectra(model: ModelBundle, input: SpectraInput, batchSize 
       pct[i] = oodPercentile(metadata.ood, mse[i]);
       flag[i] = isOutOfDistribution(metadata.ood, mse[i]) ? 1 : 0;
     }
-    const flagged = flag.reduce((s, v) => s + v, 0);
-    if (flagged > 0) {
-      warnings.push(`${flagged} of ${n} spectra reconstruct worse than 99% of the training spectra (ood_flag = 1); treat their latent coordinates with care`);
-    }
-  } else warnings.push('the model has no OOD reference (metadata.ood); ood_percentile and ood_flag are empty');
-  if (metadata.calibration.length === 0) warnings.push('the model has no axis calibration (metadata.calibration); no descriptor estimates');
+  }
+  const warnings = prepared.warnings;
   return {
     ids: prepared.ids,
     n,

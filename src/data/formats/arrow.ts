@@ -58,7 +58,7 @@ export interface SpectraHeader {
 }
 
 /** A sink of raw bytes for the Arrow writer that passes them straight to a file (nothing is queued). */
-class FileSink extends AsyncByteQueue {
+export class FileSink extends AsyncByteQueue {
   constructor(private readonly out: AtomicFileWriter) {
     super();
   }

@@ -511,9 +511,20 @@ export function readHeader(scanner: CsvScanner): string[] {
 /** Names that mark an id column when no id column is given explicitly. */
 export const ID_NAMES = new Set(['id', 'name', 'sample', 'file', 'filename', 'label', 'spectrum']);
 
-/** Writes a CSV field, quoting it when it holds a delimiter, quote or line break. */
+/** A plain decimal number: safe in a spreadsheet whatever its sign. */
+const PLAIN_NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/**
+ * A text cell of every CSV xlatent writes (ids, names): quoted when it holds
+ * a delimiter, quote or line break, and, when it starts with = + - @, a tab
+ * or a carriage return, prefixed with ' so that a spreadsheet shows it as
+ * text instead of running it as a formula (OWASP "CSV injection"). A cell
+ * that is a plain number such as -0.5 is left as it is. Numeric columns are
+ * written without this helper.
+ */
 export function csvField(s: string): string {
-  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+  const t = /^[=+\-@\t\r]/.test(s) && !PLAIN_NUMBER.test(s) ? `'${s}` : s;
+  return /[",\r\n]/.test(t) ? `"${t.replaceAll('"', '""')}"` : t;
 }
 
 /**
