@@ -1,3 +1,4 @@
+import { UserError, quote } from '../util/errors.js';
 import type { SpectralDataset } from './dataset.js';
 
 /** Statistics of one descriptor column. */
@@ -193,4 +194,32 @@ export class SummaryAccumulator {
 /** Summarizes a dataset for inspection. */
 export function summarizeDataset(ds: SpectralDataset): DatasetSummary {
   return new SummaryAccumulator().add(ds).result(ds.source ?? '');
+}
+
+/** Most distinct values a descriptor declared discrete may take (CN of Fe complexes spans ~12). */
+export const MAX_DISCRETE_LEVELS = 20;
+
+/**
+ * Refuses a descriptor declared discrete that takes more than
+ * {@link MAX_DISCRETE_LEVELS} distinct values: it is continuous, and treating
+ * it as classes would build a threshold classifier and a confusion matrix
+ * with one row per value (hundreds of KB of nonsense) instead of a regression.
+ *
+ * @param column the descriptor's values (NaN = missing)
+ * @param where the config key naming it, e.g. "data.discrete"
+ */
+export function checkDiscreteDescriptor(column: ArrayLike<number>, name: string, where: string): void {
+  const seen = new Set<number>();
+  for (let i = 0; i < column.length; i++) {
+    const v = column[i];
+    if (!Number.isFinite(v)) continue;
+    seen.add(v);
+    if (seen.size > MAX_DISCRETE_LEVELS) {
+      const some = [...seen].slice(0, 4).join(', ');
+      throw new UserError(
+        `descriptor ${quote(name)} is declared discrete but takes more than ${MAX_DISCRETE_LEVELS} distinct values (${some}, ...): it is continuous. Remove it from the discrete list`,
+        where,
+      );
+    }
+  }
 }

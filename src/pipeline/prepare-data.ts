@@ -1,6 +1,7 @@
 import { checkTrainingFits } from '../config/resources.js';
 import type { DataConfig, TrainConfig } from '../config/schema.js';
-import { type SpectralDataset, selectRows } from '../data/dataset.js';
+import { type SpectralDataset, descriptorColumn, selectRows } from '../data/dataset.js';
+import { checkDiscreteDescriptor } from '../data/summary.js';
 import { applyGrid } from '../data/grid.js';
 import { loadSpectra, selectDescriptors, type LoadResult } from '../data/load.js';
 import { synthesizeXanes } from '../data/synth.js';
@@ -48,6 +49,7 @@ export async function prepareData(cfg: TrainConfig): Promise<PreparedData> {
     if (!cfg.data.descriptors.includes(name)) {
       throw new UserError(`"${name}" is listed as discrete but is not one of data.descriptors (${cfg.data.descriptors.join(', ')})`, 'data.discrete');
     }
+    checkDiscreteDescriptor(descriptorColumn(dataset, dataset.descriptorNames.indexOf(name)), name, 'data.discrete');
   }
   if (cfg.data.descriptors.length > cfg.network.nStyle) {
     throw new UserError(
