@@ -225,5 +225,8 @@ export function readFileInside(dir: string, rel: string, listedIn: string, limit
   if (limits.exactBytes !== undefined && st.size !== limits.exactBytes) {
     throw new UserError(`file is ${st.size} bytes but ${listedIn} says ${limits.exactBytes}`, full);
   }
+  if (limits.maxBytes !== undefined && st.size > limits.maxBytes) {
+    throw new UserError(`file is ${st.size} bytes, more than the ${limits.maxBytes} that ${listedIn} leaves for it`, full);
+  }
   return readInputBytes(full, limits.exactBytes ?? limits.maxBytes ?? BINARY_MAX_BYTES);
 }

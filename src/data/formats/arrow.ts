@@ -327,8 +327,8 @@ function spectrumLayout(schema: Schema, path: string): ArrowLayout {
       const child = data.children[0];
       if (!child || child.typeId !== Type.Float) throw new UserError(`column "spectrum" must hold floats, found ${child?.type}`, path);
       const vals = child.values as Float32Array | Float64Array;
-      // A sliced list column shifts its child by whole lists.
-      const start = child.offset + data.offset * m;
+      // A slice's child values already start at its first list (arrow slices the value buffers).
+      const start = 0;
       const len = n * m;
       if (start + len > vals.length) throw new UserError(`column "spectrum" holds fewer values than ${n} rows of ${m} (truncated file?)`, path);
       for (let t = 0; t < len; t++) {
