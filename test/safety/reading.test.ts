@@ -105,7 +105,7 @@ describe('decompression bomb', () => {
     const bomb = Buffer.concat(Array(300).fill(member));
     expect(bomb.length).toBeLessThan(400_000);
     const p = file('bomb.prj', bomb);
-    expect(await userErrorOf(() => readSpectra(p))).toMatch(/bomb\.prj: gzip data expands to more than 256 MiB \(from 0\.3 MiB compressed\); refusing it as a likely decompression bomb/);
+    expect(await userErrorOf(() => readSpectra(p))).toMatch(/bomb\.prj: gzip data expands to more than 256 MiB \(from \d+ bytes compressed\); refusing it as a likely decompression bomb/);
     expect(() => gunzipBounded(gzipSync(Buffer.alloc(5000)), 'small.gz', 4096)).toThrow(/expands to more than 4096 bytes/);
     expect(gunzipBounded(gzipSync(Buffer.from('ok')), 'fine.gz', 4096).toString()).toBe('ok');
     // a truncated but harmless gzip is still reported as corrupt
