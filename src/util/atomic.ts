@@ -54,7 +54,13 @@ export class AtomicFileWriter {
 
   private writeBytes(data: Uint8Array): void {
     let off = 0;
-    while (off < data.byteLength) off += writeSync(this.fd!, data, off, data.byteLength - off);
+    try {
+      while (off < data.byteLength) off += writeSync(this.fd!, data, off, data.byteLength - off);
+    } catch (e) {
+      // write(2) errors (a full disk) carry no path; name the file the user asked for.
+      (e as NodeJS.ErrnoException).path ??= this.path;
+      throw e;
+    }
   }
 
   private flush(): void {
@@ -128,13 +134,6 @@ export function writeJsonAtomic(path: string, value: unknown): void {
  */
 export async function writeDirAtomic(path: string, fill: (tmpDir: string) => Promise<void> | void): Promise<void> {
   checkNotInput(path, 'output folder', true);
-  let st;
-  try {
-    st = statSync(path);
-  } catch {
-    /* new folder */
-  }
-  if (st && !st.isDirectory()) throw new UserError('is a file; expected the name of a folder to write', path);
   mkdirSync(dirname(path), { recursive: true });
   const tmp = tempSibling(path);
   mkdirSync(tmp, { recursive: true });

@@ -46,7 +46,8 @@ function inside(parent: string, child: string): boolean {
 
 /**
  * Refuses to write `target` when it is (or, for a folder replaced as a
- * whole, holds) an input of this command.
+ * whole, holds) an input of this command; a folder to be replaced as a whole
+ * must not be an existing file either (the file would be deleted).
  *
  * @param what how the message names the output, e.g. "--out"
  * @param replacedDir the whole folder `target` is replaced (writeDirAtomic), not one file in it
@@ -59,6 +60,7 @@ export function checkNotInput(target: string, what = 'output', replacedDir = fal
   } catch {
     return; // a new path cannot be an existing input
   }
+  if (st.isFile() && replacedDir) throw new UserError('is a file; expected the name of a folder to write', target);
   if (st.isFile()) {
     const input = inputFiles.get(`${st.dev}:${st.ino}`);
     if (input !== undefined) {
