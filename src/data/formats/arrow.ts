@@ -18,6 +18,7 @@ import {
   type Vector,
 } from 'apache-arrow';
 import { open } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { UserError, quote } from '../../util/errors.js';
 import { AtomicFileWriter } from '../../util/atomic.js';
 import { checkRegularFile, readInputBytes, statInput } from '../../util/read-file.js';
@@ -47,6 +48,36 @@ import { DESCRIPTOR_PREFIX, ENERGY_PREFIX, summarizeNames } from './reference-cs
  * not a record batch is an error, not an endless loop.
  */
 export const ARROW_LAYOUT = 'spectra/1';
+
+/**
+ * apache-arrow decodes its metadata with the flatbuffers runtime, which
+ * trusts every vector length it reads: a flipped byte in a footer can claim
+ * two billion entries and send the decoder into a loop that never ends or
+ * fills the heap. Every vector must fit in its buffer (each entry takes at
+ * least a byte), so a longer one is refused as corrupt before it is walked.
+ * Installed once, on the very flatbuffers instance apache-arrow uses.
+ */
+function boundFlatbufferVectors(): void {
+  const requireFromArrow = createRequire(createRequire(import.meta.url).resolve('apache-arrow'));
+  const proto = (requireFromArrow('flatbuffers') as { ByteBuffer: { prototype: Record<string, unknown> } }).ByteBuffer.prototype as {
+    __vector_len(offset: number): number;
+    readInt32(offset: number): number;
+    capacity(): number;
+    __xlatentBounded?: boolean;
+  };
+  if (proto.__xlatentBounded) return;
+  const vectorLength = proto.__vector_len;
+  proto.__vector_len = function (offset: number): number {
+    const len = vectorLength.call(this, offset);
+    const start = offset + this.readInt32(offset) + 4;
+    if (!(len >= 0) || (len > 0 && start + len > this.capacity())) {
+      throw new Error(`corrupt metadata: a list of ${len} entries at byte ${start} runs past the end of its ${this.capacity()}-byte block`);
+    }
+    return len;
+  };
+  proto.__xlatentBounded = true;
+}
+boundFlatbufferVectors();
 /** Rows per record batch written. */
 export const ARROW_BATCH_ROWS = 16384;
 
@@ -192,30 +223,37 @@ export async function* streamArrow(path: string, rows: number): AsyncGenerator<S
   try {
     let reader;
     let layout: ArrowLayout;
+    let batches = 0;
     try {
       reader = await RecordBatchReader.from(handle);
       await reader.open();
       if (!reader.schema) throw new UserError('no schema (empty or truncated file)', path);
       layout = arrowLayout(reader.schema, path);
+      if (reader.isFile()) batches = reader.numRecordBatches;
     } catch (e) {
       throw arrowError(e, path);
     }
     const slices = function* (batch: RecordBatch) {
       for (let a = 0; a < batch.numRows; a += rows) {
-        const chunk = layout.toChunk(batch.slice(a, Math.min(batch.numRows, a + rows)), total);
+        let chunk: SpectralDataset;
+        try {
+          chunk = layout.toChunk(batch.slice(a, Math.min(batch.numRows, a + rows)), total);
+        } catch (e) {
+          throw arrowError(e, path);
+        }
         total += chunk.n;
         yield chunk;
       }
     };
     if (reader.isFile()) {
-      for (let i = 0; i < reader.numRecordBatches; i++) {
+      for (let i = 0; i < batches; i++) {
         let batch: RecordBatch | null;
         try {
           batch = await reader.readRecordBatch(i);
         } catch (e) {
           throw arrowError(e, path);
         }
-        if (!batch) throw new UserError(`record batch ${i + 1} of ${reader.numRecordBatches} is unreadable (corrupt footer or message)`, path);
+        if (!batch) throw new UserError(`record batch ${i + 1} of ${batches} is unreadable (corrupt footer or message)`, path);
         yield* slices(batch);
       }
     } else {
