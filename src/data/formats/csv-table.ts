@@ -477,7 +477,7 @@ export function fillTable(scanner: CsvScanner, layout: TableLayout, maxRows = In
         descriptors[dj++] = v;
       }
     }
-    ids.push(layout.idColumn >= 0 ? scanner.text(layout.idColumn) : String(firstRow + n));
+    ids.push(layout.idColumn >= 0 ? csvTextValue(scanner.text(layout.idColumn)) : String(firstRow + n));
     n++;
   }
   return {
@@ -525,6 +525,11 @@ const PLAIN_NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 export function csvField(s: string): string {
   const t = /^[=+\-@\t\r]/.test(s) && !PLAIN_NUMBER.test(s) ? `'${s}` : s;
   return /[",\r\n]/.test(t) ? `"${t.replaceAll('"', '""')}"` : t;
+}
+
+/** The text {@link csvField} protected: its leading ' dropped again, so ids survive a CSV round trip unchanged. */
+export function csvTextValue(cell: string): string {
+  return /^'[=+\-@\t\r]/.test(cell) && !PLAIN_NUMBER.test(cell.slice(1)) ? cell.slice(1) : cell;
 }
 
 /**
