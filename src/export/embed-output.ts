@@ -1,7 +1,7 @@
 import { RecordBatchFileWriter, Table, Utf8, vectorFromArray, makeVector } from 'apache-arrow';
 import { extname } from 'node:path';
 import { csvField } from '../data/formats/csv-table.js';
-import { AtomicFileWriter } from '../util/atomic.js';
+import { AtomicFileWriter, commitOrAbort } from '../util/atomic.js';
 import { FileSink } from '../data/formats/arrow.js';
 import { UserError } from '../util/errors.js';
 import type { EmbedResult } from './embed.js';
@@ -127,11 +127,5 @@ export function writeEmbedding(
   descriptorNames: string[],
 ): void {
   const w = new EmbeddingWriter(path, format, provenance, descriptorNames);
-  try {
-    w.write(r);
-    w.commit(r.warnings);
-  } catch (e) {
-    w.abort();
-    throw e;
-  }
+  commitOrAbort({ commit: () => w.commit(r.warnings), abort: () => w.abort() }, () => w.write(r));
 }

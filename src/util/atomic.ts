@@ -106,20 +106,24 @@ export async function writeFileStreaming(path: string, fill: (w: AtomicFileWrite
   }
 }
 
+/** Fills a writer and commits it, or aborts it (dropping what was written) when anything fails. */
+export function commitOrAbort<W extends { commit(): void; abort(): void }>(w: W, fill: (w: W) => void): void {
+  try {
+    fill(w);
+    w.commit();
+  } catch (e) {
+    w.abort();
+    throw e;
+  }
+}
+
 /**
  * Writes a file so that readers never see a half-written one: the bytes go to
  * a temporary sibling first, which is then renamed over the target (rename is
  * atomic within one filesystem).
  */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  const w = new AtomicFileWriter(path);
-  try {
-    w.write(data);
-    w.commit();
-  } catch (e) {
-    w.abort();
-    throw e;
-  }
+  commitOrAbort(new AtomicFileWriter(path), (w) => w.write(data));
 }
 
 /** JSON with a trailing newline, written atomically. */

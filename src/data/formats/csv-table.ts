@@ -552,6 +552,59 @@ export function fixedText(v: number, decimals: number): string {
   return s.startsWith('-') && Number(s) === 0 ? s.slice(1) : s;
 }
 
+/** A CSV whose header has been read: the scanner positioned on the first data row and how to read the rows. */
+export interface OpenedCsv {
+  scanner: CsvScanner;
+  source: ByteSource;
+  layout: TableLayout;
+  energies: ArrayLike<number>;
+  descriptorNames: string[];
+}
+
+/** Options every CSV layout takes (see reference-csv.ts). */
+export interface CsvLayoutOptions {
+  descriptorColumns?: string[];
+  idColumn?: string;
+  /** Bytes read from the file at a time (default 16 MiB; tests use tiny blocks to cross every boundary). */
+  blockBytes?: number;
+}
+
+/**
+ * The three ways to read one CSV layout, from the function that reads its
+ * header into a table layout: open (header only), read (every row) and
+ * stream (`rows` at a time, a block of the file in memory at a time).
+ */
+export function csvLayoutReader<O extends CsvLayoutOptions>(header: (path: string, scanner: CsvScanner, options: O) => Omit<OpenedCsv, 'scanner' | 'source'>) {
+  const open = (path: string, options: O = {} as O): OpenedCsv => {
+    const { scanner, source } = openCsv(path, options.blockBytes);
+    try {
+      return { scanner, source, ...header(path, scanner, options) };
+    } catch (e) {
+      source.close();
+      throw e;
+    }
+  };
+  return {
+    open,
+    read(path: string, options: O = {} as O): SpectralDataset {
+      const c = open(path, options);
+      try {
+        return readTableDataset(path, c.scanner, c.layout, c.energies, c.descriptorNames);
+      } finally {
+        c.source.close();
+      }
+    },
+    *stream(path: string, options: O, rows: number): Generator<SpectralDataset> {
+      const c = open(path, options);
+      try {
+        yield* streamTableDataset(path, c.scanner, c.layout, c.energies, c.descriptorNames, rows);
+      } finally {
+        c.source.close();
+      }
+    },
+  };
+}
+
 /** A CSV file opened for reading a block at a time; close `source` when done. */
 export function openCsv(path: string, blockBytes = CSV_BLOCK_BYTES): { scanner: CsvScanner; source: ByteSource } {
   const source = fileByteSource(path, blockBytes);

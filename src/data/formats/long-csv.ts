@@ -1,7 +1,7 @@
 import { UserError, at, quote } from '../../util/errors.js';
 import type { SpectralDataset } from '../dataset.js';
-import { CsvScanner, ID_NAMES, openCsv, readTableDataset, streamTableDataset, parseNumberBytes, readHeader, type ColumnRole } from './csv-table.js';
-import { summarizeNames, type CsvReadOptions, type OpenedCsv } from './reference-csv.js';
+import { CsvScanner, ID_NAMES, csvLayoutReader, parseNumberBytes, readHeader, type ColumnRole, type OpenedCsv } from './csv-table.js';
+import { summarizeNames, type CsvReadOptions } from './reference-csv.js';
 
 /**
  * The plain "energy row" CSV layout, one spectrum per row, whose header
@@ -22,35 +22,12 @@ import { summarizeNames, type CsvReadOptions, type OpenedCsv } from './reference
  *   (the way to carry text columns other than the id).
  * - A header with no label columns at all is allowed (spectra only).
  */
-export function readLongCsv(path: string, options: CsvReadOptions = {}): SpectralDataset {
-  const c = openLongCsv(path, options);
-  try {
-    return readTableDataset(path, c.scanner, c.layout, c.energies, c.descriptorNames);
-  } finally {
-    c.source.close();
-  }
-}
-
+export const readLongCsv = (path: string, options: CsvReadOptions = {}) => long.read(path, options);
+const long = csvLayoutReader(longLayout);
 /** Reads a long-layout CSV `rows` spectra at a time (a block of the file in memory at a time). */
-export function* streamLongCsv(path: string, options: CsvReadOptions, rows: number): Generator<SpectralDataset> {
-  const c = openLongCsv(path, options);
-  try {
-    yield* streamTableDataset(path, c.scanner, c.layout, c.energies, c.descriptorNames, rows);
-  } finally {
-    c.source.close();
-  }
-}
-
+export const streamLongCsv = long.stream;
 /** Opens a long-layout CSV and reads its header. */
-export function openLongCsv(path: string, options: CsvReadOptions = {}): OpenedCsv {
-  const { scanner, source } = openCsv(path, options.blockBytes);
-  try {
-    return { scanner, source, ...longLayout(path, scanner, options) };
-  } catch (e) {
-    source.close();
-    throw e;
-  }
-}
+export const openLongCsv = long.open;
 
 function longLayout(path: string, scanner: CsvScanner, options: CsvReadOptions): Omit<OpenedCsv, 'scanner' | 'source'> {
   const names = readHeader(scanner);

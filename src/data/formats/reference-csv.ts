@@ -7,16 +7,14 @@ import {
   CsvScanner,
   ID_NAMES,
   csvField,
-  openCsv,
-  readTableDataset,
-  streamTableDataset,
+  csvLayoutReader,
   fixedText,
   float32Text,
   parseNumberBytes,
   readHeader,
-  type ByteSource,
   type ColumnRole,
-  type TableLayout,
+  type CsvLayoutOptions,
+  type OpenedCsv,
 } from './csv-table.js';
 
 /**
@@ -36,57 +34,23 @@ import {
  *   the first other column (pandas' unnamed index column counts), else the
  *   0-based row number.
  */
-export interface CsvReadOptions {
+export interface CsvReadOptions extends CsvLayoutOptions {
   /** Extra columns, by exact header name, to read as descriptors (for CSVs without `AUX_`). */
   descriptorColumns?: string[];
   /** Column whose text is the row id. */
   idColumn?: string;
-  /** Bytes read from the file at a time (default 16 MiB; tests use tiny blocks to cross every boundary). */
-  blockBytes?: number;
 }
 
 export const ENERGY_PREFIX = 'ENE_';
 export const DESCRIPTOR_PREFIX = 'AUX_';
 
-/** A CSV whose header has been read: the scanner positioned on the first data row and how to read the rows. */
-export interface OpenedCsv {
-  scanner: CsvScanner;
-  source: ByteSource;
-  layout: TableLayout;
-  energies: number[] | Float64Array;
-  descriptorNames: string[];
-}
-
+const reference = csvLayoutReader(referenceLayout);
 /** Reads a reference-layout CSV into a SpectralDataset. */
-export function readReferenceCsv(path: string, options: CsvReadOptions = {}): SpectralDataset {
-  const c = openReferenceCsv(path, options);
-  try {
-    return readTableDataset(path, c.scanner, c.layout, c.energies, c.descriptorNames);
-  } finally {
-    c.source.close();
-  }
-}
-
+export const readReferenceCsv = reference.read;
 /** Reads a reference-layout CSV `rows` spectra at a time (a block of the file in memory at a time). */
-export function* streamReferenceCsv(path: string, options: CsvReadOptions, rows: number): Generator<SpectralDataset> {
-  const c = openReferenceCsv(path, options);
-  try {
-    yield* streamTableDataset(path, c.scanner, c.layout, c.energies, c.descriptorNames, rows);
-  } finally {
-    c.source.close();
-  }
-}
-
+export const streamReferenceCsv = reference.stream;
 /** Opens a reference-layout CSV and reads its header. */
-export function openReferenceCsv(path: string, options: CsvReadOptions = {}): OpenedCsv {
-  const { scanner, source } = openCsv(path, options.blockBytes);
-  try {
-    return { scanner, source, ...referenceLayout(path, scanner, options) };
-  } catch (e) {
-    source.close();
-    throw e;
-  }
-}
+export const openReferenceCsv = reference.open;
 
 function referenceLayout(path: string, scanner: CsvScanner, options: CsvReadOptions): Omit<OpenedCsv, 'scanner' | 'source'> {
   const names = readHeader(scanner);

@@ -1,3 +1,4 @@
+import { commitOrAbort } from '../../util/atomic.js';
 import type { SpectralDataset } from '../dataset.js';
 
 /** Writes a dataset chunk by chunk; the file appears complete on commit, never half-written. */
@@ -10,11 +11,5 @@ export interface SpectraWriter {
 
 /** Writes all of `ds` with `w` and commits, or aborts on any failure. */
 export function writeWhole(w: SpectraWriter, ds: SpectralDataset): void {
-  try {
-    w.write(ds);
-    w.commit();
-  } catch (e) {
-    w.abort();
-    throw e;
-  }
+  commitOrAbort(w, (x) => x.write(ds));
 }
