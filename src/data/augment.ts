@@ -26,7 +26,7 @@ export const AugmentSchema = z.strictObject({
   slope: z.number().min(0).default(0),
   /** Std of a random quadratic background, as its value at the grid ends relative to the middle. Typical 0.01-0.03. */
   curvature: z.number().min(0).default(0),
-  /** Std of a relative scale error per spectrum (edge-step normalization error): x (1 + N(0, scale)). Typical 0.03-0.05. */
+  /** Std of a relative scale error per spectrum (edge-step normalization error): x exp(N(0, scale)), about x (1 + N(0, scale)) and never a sign flip. Typical 0.03-0.05. */
   scale: z.number().min(0).default(0),
   /** Fraction of spectra augmented (the others pass unchanged, so clean calculations stay in view). */
   probability: z.number().min(0).max(1).default(1),
@@ -78,7 +78,7 @@ export function buildAugmentation(a: AugmentConfig, energies: Float64Array, norm
       }
       const slope = a.slope > 0 ? a.slope * rng.normal() : 0;
       const curv = a.curvature > 0 ? a.curvature * rng.normal() : 0;
-      const scale = a.scale > 0 ? 1 + a.scale * rng.normal() : 1;
+      const scale = a.scale > 0 ? Math.exp(a.scale * rng.normal()) : 1;
       for (let c = 0; c < m; c++) {
         let v = (y[c] + slope * t[c] + curv * t[c] * t[c]) * scale;
         if (a.noise > 0) v += a.noise * rng.normal();
