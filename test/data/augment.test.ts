@@ -60,7 +60,7 @@ describe('training augmentations', () => {
     const raw = new Float32Array(rows * energies.length);
     const rng = new Rng(9);
     for (let r = 0; r < rows; r++) for (let c = 0; c < energies.length; c++) raw[r * energies.length + c] = edge[c] * (1 + 0.2 * rng.uniform());
-    const std = fitNormalization('standardize', raw, rows, energies.length, energies);
+    const std = fitNormalization('standardize', raw, rows, energies.length, energies) as { kind: 'standardize'; mean: number[]; std: number[] };
     const xs = applyNormalization(std, raw, rows, energies.length);
     buildAugmentation(aug({ scale: 0.5 }), energies, std)!(xs, rows, energies.length, new Rng(2));
     // the hook's scale factors, undone: every row of raw data was multiplied by exp(0.5 N(0,1))
