@@ -66,15 +66,17 @@ export async function evaluateModel(modelDir: string, dataFile?: string, prepare
     for (const w of res.warnings) process.stderr.write(`warning: ${w}\n`);
     n = rows;
     const missing = names.filter((nm) => !(nm in res.labels));
-    if (missing.length > 0) {
+    if (missing.length === names.length) {
       throw new UserError(
-        `lacks the model's descriptors ${missing.join(', ')} (found: ${Object.keys(res.labels).join(', ') || 'none'})`,
+        `has none of the model's descriptors ${names.join(', ')} (found: ${Object.keys(res.labels).join(', ') || 'none'})`,
         dataFile,
       );
     }
+    // A measured set often knows one descriptor (e.g. the oxidation state): the others are scored as missing, and said so.
+    if (missing.length > 0) process.stderr.write(`warning: ${dataFile} has no ${missing.join(', ')} labels; those descriptors are not scored\n`);
     x = normalized;
-    y = new Float64Array(n * names.length);
-    names.forEach((nm, j) => res.labels[nm].forEach((v, i) => (y[i * names.length + j] = v)));
+    y = new Float64Array(n * names.length).fill(NaN);
+    names.forEach((nm, j) => res.labels[nm]?.forEach((v, i) => (y[i * names.length + j] = v)));
     label = `all rows of ${dataFile}`;
     if (r.edges) baseline = edgeBaseline(r.edges, names, y, n);
   } else {

@@ -19,7 +19,7 @@ export interface LoadOptions extends ReadOptions {
   /** Grid beyond a spectrum's range: 'error' (default) or 'clamp' (flat extension, with warnings). */
   outside?: OutsidePolicy;
   /** Run the preprocessing pipeline (broadening, calibration, XAS normalization, alignment) before the grid. */
-  preprocess?: { params: PreprocessParams; role: SpectrumRole };
+  preprocess?: { params: PreprocessParams; role: SpectrumRole; skipFailed?: boolean };
 }
 
 /** A loaded dataset and the warnings loading produced (e.g. flat-extended spectra). */
@@ -40,7 +40,10 @@ export async function loadSpectra(path: string, options: LoadOptions = {}): Prom
 /** The steps of {@link loadSpectra} after reading, for spectra that come from elsewhere (e.g. the generator). */
 export function toDataset(read: ReadResult, source: string, options: LoadOptions = {}): LoadResult {
   const axis = Array.isArray(read) ? undefined : read.axis;
-  const input = options.preprocess ? preprocessInput(read, options.preprocess.params, { role: options.preprocess.role }).spectra : read;
+  const pre = options.preprocess
+    ? preprocessInput(read, options.preprocess.params, { role: options.preprocess.role, skipFailed: options.preprocess.skipFailed })
+    : undefined;
+  const input = pre ? pre.spectra : read;
   let result: LoadResult;
   if (Array.isArray(input)) {
     result = assembleSpectra(input, options.grid, { outside: options.outside, source });
@@ -49,6 +52,10 @@ export function toDataset(read: ReadResult, source: string, options: LoadOptions
     result = applyGrid(input, options.grid, { outside: options.outside });
   }
   if (options.descriptors) result = { ...result, dataset: selectDescriptors(result.dataset, options.descriptors) };
+  if (pre && pre.skipped.length > 0) {
+    const list = pre.skipped.slice(0, 5).join('; ') + (pre.skipped.length > 5 ? `; ... (${pre.skipped.length - 5} more)` : '');
+    result.warnings.unshift(`left out ${pre.skipped.length} spectra the preprocessing could not handle: ${list}`);
+  }
   return result;
 }
 

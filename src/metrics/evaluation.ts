@@ -182,7 +182,7 @@ function toNested(flat: ArrayLike<number>, d: number): number[][] {
 export function formatEvaluation(ev: Evaluation): string {
   const f = (x: number, p = 3) => (Number.isFinite(x) ? x.toFixed(p) : 'n/a');
   const lines: string[] = [];
-  lines.push(`Evaluation on the ${ev.split} split (${ev.n} spectra)`);
+  lines.push(ev.split.startsWith('all rows') ? `Evaluation on ${ev.split} (${ev.n} spectra)` : `Evaluation on the ${ev.split} split (${ev.n} spectra)`);
   lines.push('');
   const w = Math.max(10, ...Object.keys(ev.descriptors).map((nm) => nm.length)) + 2;
   const base = ev.baseline?.edgePosition;

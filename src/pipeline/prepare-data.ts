@@ -34,15 +34,15 @@ export function dataSourceName(data: DataConfig): string {
 }
 
 /** The training spectra on their grid, through the pipeline's calculated role. */
-async function loadSource(data: DataConfig, preprocess: PreprocessParams): Promise<LoadResult> {
-  const options = { format: data.format, descriptors: data.descriptors, grid: data.grid, labels: data.labels, preprocess: { params: preprocess, role: 'calculated' as const } };
+async function loadSource(data: DataConfig, preprocess: PreprocessParams, cfg: { onFailure?: 'error' | 'skip' } = {}): Promise<LoadResult> {
+  const options = { format: data.format, descriptors: data.descriptors, grid: data.grid, labels: data.labels, preprocess: { params: preprocess, role: 'calculated' as const, skipFailed: cfg.onFailure === 'skip' } };
   if (data.synth) return toDataset(synthesizeXanes(data.synth), dataSourceName(data), options);
   return loadSpectra(data.file!, options);
 }
 
 export async function prepareData(cfg: TrainConfig): Promise<PreparedData> {
   const preprocess = await fitPreprocess(cfg.preprocess);
-  const { dataset, warnings } = await loadSource(cfg.data, preprocess);
+  const { dataset, warnings } = await loadSource(cfg.data, preprocess, { onFailure: cfg.preprocess?.onFailure });
   if (dataset.n < 4) throw new UserError(`only ${dataset.n} spectra; training needs at least 4`, dataSourceName(cfg.data));
   for (const name of cfg.data.discrete) {
     if (!cfg.data.descriptors.includes(name)) {

@@ -14,6 +14,7 @@ import { findE0 } from '../../src/data/xas/e0.js';
 import { halfStepEnergy } from '../../src/data/xas/edge-position.js';
 import { normalizeXas } from '../../src/data/xas/normalize.js';
 import { spectrumRow } from '../../src/data/dataset.js';
+import { toDataset } from '../../src/data/load.js';
 
 const gauss = (x: number, s: number) => Math.exp(-0.5 * (x / s) ** 2);
 const FWHM = 2 * Math.sqrt(2 * Math.log(2));
@@ -146,6 +147,21 @@ describe('the preprocessing pipeline', () => {
       expect(out.edges![i]).toBeGreaterThan(edgePosition(s.labels.OS) + 4.5 - 3);
       expect(out.edges![i]).toBeLessThan(edgePosition(s.labels.OS) + 4.5 + 3);
     }
+  });
+
+  it('searches E0 inside e0Window, and leaves out training spectra it cannot process when asked to, naming them', async () => {
+    const ds = synthesizeXanes({ count: 5, start: 7080, stop: 7200, points: 300, seed: 4 });
+    // spectrum 2 turned upside down: no positive edge step
+    for (let c = 0; c < ds.m; c++) ds.spectra[2 * ds.m + c] = 2 - ds.spectra[2 * ds.m + c];
+    const p = await params({ xas: { e0Window: [7110, 7135] } });
+    expect(() => toDataset(ds, 'five', { preprocess: { params: p, role: 'calculated' } })).toThrow(/\[synth_3\]: edge step is -/);
+    const r = toDataset(ds, 'five', { preprocess: { params: p, role: 'calculated', skipFailed: true } });
+    expect(r.dataset.ids).toEqual(['synth_1', 'synth_2', 'synth_4', 'synth_5']);
+    expect(r.warnings[0]).toMatch(/^left out 1 spectra the preprocessing could not handle: .*\[synth_3\]: edge step is -/);
+    // a window that excludes the edge puts E0 elsewhere, inside the window
+    const bad = await params({ xas: { e0Window: [7150, 7190] } });
+    const out = preprocessSpectrum(ds.energies, spectrumRow(ds, 0), bad, { role: 'calculated' }, 'w');
+    expect(out.e0).toBeGreaterThanOrEqual(7150);
   });
 
   it('passes spectra through untouched when nothing is configured (models written before preprocessing existed)', () => {

@@ -1,4 +1,4 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir, xlatent } from '../cli/helpers.js';
@@ -99,5 +99,41 @@ describe('simulation to experiment (synthetic benchmark)', () => {
     // CN estimates are continuous; rounded, they give the class
     const cnRight = stored.pred_CN.filter((v, i) => Math.round(v) === stored.label_CN[i]).length;
     expect(cnRight).toBeGreaterThan(160);
+  });
+
+  it('says which labels evaluate --data left out and why, in the table and in --json', () => {
+    // CN of three spectra becomes a non-level 5.5, of two others missing; the file keeps OS and CN only
+    const [head, ...rows] = readFileSync(join(dir, 'measured.csv'), 'utf8').trim().split('\n');
+    const cols = head.split(',');
+    const cn = cols.indexOf('AUX_CN');
+    const bl = cols.indexOf('AUX_BL');
+    const edited = rows.map((r, i) => {
+      const cells = r.split(',');
+      if (i < 3) cells[cn] = '5.5';
+      else if (i < 5) cells[cn] = '';
+      return cells.filter((_, j) => j !== bl).join(',');
+    });
+    writeFileSync(join(dir, 'relabelled.csv'), [cols.filter((_, j) => j !== bl).join(','), ...edited].join('\n') + '\n');
+    const r = run(['evaluate', '--model', 'run', '--data', 'relabelled.csv']);
+    expect(r.stdout).toMatch(/CN: 2 spectra without a CN label left out of its scores/);
+    expect(r.stdout).toMatch(/CN: 3 spectra with CN = 5\.5 \(not one of the levels 4, 5, 6\) left out of the threshold classifier/);
+    expect(r.stderr).toMatch(/has no BL labels; those descriptors are not scored/);
+    const ev = JSON.parse(run(['evaluate', '--model', 'run', '--data', 'relabelled.csv', '--json']).stdout);
+    expect(ev.descriptors.CN.dropped).toEqual({ missingLabel: 2, notALevel: { rows: 3, values: [5.5], levels: [4, 5, 6] } });
+    expect(ev.descriptors.CN.n).toBe(198);
+    expect(ev.descriptors.BL.dropped.missingLabel).toBe(200);
+    expect(ev.descriptors.OS.spearman).toBeGreaterThanOrEqual(0.9);
+  });
+
+  it('exports the pipeline with the model: ONNX metadata_props and the TF.js copy', () => {
+    run(['export', '--model', 'run', '--format', 'onnx', '--out', 'onnx']);
+    const meta = JSON.parse(readFileSync(join(dir, 'onnx', 'metadata.json'), 'utf8'));
+    expect(meta.preprocess.measuredShiftSource).toBe('reference');
+    const onnx = readFileSync(join(dir, 'onnx', 'encoder.onnx')).toString('latin1');
+    expect(onnx).toContain('xlatent.preprocess');
+    expect(onnx).toContain('"measuredShiftSource":"reference"');
+    run(['export', '--model', 'run', '--format', 'tfjs', '--no-page', '--out', 'web']);
+    expect(JSON.parse(readFileSync(join(dir, 'web', 'metadata.json'), 'utf8')).preprocess).toEqual(meta.preprocess);
+    expect(readdirSync(join(dir, 'web'))).toContain('encoder');
   });
 });

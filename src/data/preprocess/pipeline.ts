@@ -38,6 +38,8 @@ export interface PreprocessOptions {
   shift?: number;
   /** Also return each spectrum's edge position (E at half edge step, before E0 alignment). */
   edgePositions?: boolean;
+  /** Leave out spectra a step fails on (reported in `skipped`) instead of stopping with the error. */
+  skipFailed?: boolean;
 }
 
 /** A spectrum after preprocessing, on its own (possibly shifted) grid. */
@@ -108,6 +110,8 @@ export interface PreprocessedInput {
   edges?: Float64Array;
   /** The shift the role got (eV). */
   shift: number;
+  /** With `skipFailed`: the spectra left out, each with the reason. */
+  skipped: string[];
 }
 
 /**
@@ -117,11 +121,19 @@ export interface PreprocessedInput {
  */
 export function preprocessInput(input: SpectralDataset | RawSpectrum[], p: PreprocessParams, opts: PreprocessOptions): PreprocessedInput {
   const shift = roleShift(p, opts.role, opts.shift);
-  if (!changesSpectra(p, opts.role, opts.shift) && !opts.edgePositions) return { spectra: input, shift };
+  const skipped: string[] = [];
+  if (!changesSpectra(p, opts.role, opts.shift) && !opts.edgePositions) return { spectra: input, shift, skipped };
   const out: RawSpectrum[] = [];
   const edges = new Float64Array(Array.isArray(input) ? input.length : input.n);
   const run = (energy: ArrayLike<number>, mu: ArrayLike<number>, base: RawSpectrum, i: number) => {
-    const r = preprocessSpectrum(energy, mu, p, opts, `${base.source} [${base.id}]`);
+    let r: ProcessedSpectrum;
+    try {
+      r = preprocessSpectrum(energy, mu, p, opts, `${base.source} [${base.id}]`);
+    } catch (e) {
+      if (!(opts.skipFailed && e instanceof UserError)) throw e;
+      skipped.push(e.message);
+      return;
+    }
     edges[i] = r.edge;
     out.push({ ...base, energy: r.energy, mu: r.mu });
   };
@@ -139,6 +151,6 @@ export function preprocessInput(input: SpectralDataset | RawSpectrum[], p: Prepr
       run(input.energies, input.spectra.subarray(i * input.m, (i + 1) * input.m), { id: input.ids[i], energy: input.energies, mu: new Float64Array(0), labels, source }, i);
     }
   }
-  if (!changesSpectra(p, opts.role, opts.shift)) return { spectra: input, edges, shift };
-  return { spectra: out, edges: opts.edgePositions ? edges : undefined, shift };
+  if (!changesSpectra(p, opts.role, opts.shift)) return { spectra: input, edges, shift, skipped };
+  return { spectra: out, edges: opts.edgePositions ? edges : undefined, shift, skipped };
 }

@@ -86,6 +86,8 @@ export const XasSchema = z.strictObject({
   output: z.enum(['norm', 'flat']).default('norm'),
   /** Gaussian smoothing (eV) of dmu/dE for the E0 search; null: 1.5 x the median energy step. */
   e0Smoothing: positive.nullable().default(null),
+  /** Search E0 only in [lo, hi] eV (on the model's energy scale, after calibration); null: the whole spectrum. */
+  e0Window: z.tuple([finite, finite]).nullable().default(null),
 });
 
 /** Where the measured-scale shift comes from. */
@@ -133,6 +135,12 @@ export const PreprocessSchema = z.strictObject({
    * use it only when the descriptors do not depend on the edge position.
    */
   alignE0: z.strictObject({ target: finite.default(0) }).optional(),
+  /**
+   * A training spectrum the pipeline cannot process (no positive edge step, no edge inside e0Window ...):
+   * `error` stops with a message naming it; `skip` leaves it out and says which were left out.
+   * New spectra (embed, evaluate --data) always stop with the error.
+   */
+  onFailure: z.enum(['error', 'skip']).default('error'),
 });
 
 export type BroadenStep = z.infer<typeof BroadenStepSchema>;
