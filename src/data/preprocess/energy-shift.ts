@@ -1,3 +1,4 @@
+import { pearson } from '../../metrics/correlation.js';
 import { UserError } from '../../util/errors.js';
 import { interpolateInto } from '../grid.js';
 import { gaussianSmooth } from '../xas/e0.js';
@@ -101,7 +102,7 @@ export function fitEnergyShift(calculated: EnergySeries, measured: EnergySeries,
     if (b - a < count / 2) continue;
     for (let i = a; i < b; i++) at[i - a] = grid[i] - s;
     interpolateInto(m.energy, ym, at.subarray(0, b - a), shifted);
-    scores[k + steps] = method === 'derivative' ? pearson(ref, shifted, a, b) : -meanSquare(ref, shifted, a, b);
+    scores[k + steps] = method === 'derivative' ? pearson(ref.subarray(a, b), shifted.subarray(0, b - a)) : -meanSquare(ref, shifted, a, b);
   }
   let best = -1;
   for (let i = 0; i < scores.length; i++) if (Number.isFinite(scores[i]) && (best < 0 || scores[i] > scores[best])) best = i;
@@ -119,29 +120,6 @@ export function fitEnergyShift(calculated: EnergySeries, measured: EnergySeries,
   const shift = center + (best - steps + offset) * STEP;
   const score = method === 'derivative' ? scores[best] : Math.sqrt(-scores[best]);
   return { shift, method, score, e0Calculated: c.e0, e0Measured: m.e0 };
-}
-
-function pearson(x: Float64Array, y: Float64Array, a: number, b: number): number {
-  const n = b - a;
-  let mx = 0;
-  let my = 0;
-  for (let i = 0; i < n; i++) {
-    mx += x[a + i];
-    my += y[i];
-  }
-  mx /= n;
-  my /= n;
-  let sxy = 0;
-  let sxx = 0;
-  let syy = 0;
-  for (let i = 0; i < n; i++) {
-    const dx = x[a + i] - mx;
-    const dy = y[i] - my;
-    sxy += dx * dy;
-    sxx += dx * dx;
-    syy += dy * dy;
-  }
-  return sxx > 0 && syy > 0 ? sxy / Math.sqrt(sxx * syy) : NaN;
 }
 
 function meanSquare(x: Float64Array, y: Float64Array, a: number, b: number): number {
