@@ -2,23 +2,13 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import type { CommandModule } from 'yargs';
 import { BackendSchema } from '../config/schema.js';
-import { UserError } from '../util/errors.js';
+import { reportAndExit } from '../util/exit.js';
 import { commands, networkCommands } from './commands.js';
 
 /**
- * Entry point of the `xlatent` command. User errors (bad files, configs,
- * parameters) print one line and exit with code 2; anything else is a bug
- * and keeps its stack trace (exit 1).
+ * Entry point of the `xlatent` command; errors follow the exit policy of
+ * src/util/exit.ts (one line and exit 2 for user errors).
  */
-function reportAndExit(err: unknown): never {
-  if (err instanceof UserError) {
-    process.stderr.write(`xlatent: error: ${err.message}\n`);
-    process.exit(2);
-  }
-  process.stderr.write(`xlatent: internal error (please report): ${err instanceof Error ? err.stack : String(err)}\n`);
-  process.exit(1);
-}
-
 export async function main(argv: string[]): Promise<void> {
   let cli = yargs(argv)
     .scriptName('xlatent')
