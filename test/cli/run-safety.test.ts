@@ -2,7 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { tempDir, tinyConfig, xlatent, xlatentAsync } from './helpers.js';
+import { BIN, tempDir, tinyConfig, xlatent, xlatentAsync } from './helpers.js';
+
+const TRIAL_WORKER = join(__dirname, '../../dist/pipeline/trial-worker.js');
 
 /**
  * What a careless or hostile user does to a run directory: two runs into one
@@ -70,11 +72,25 @@ describe('one run directory, one run', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/another xlatent run is writing this run directory.*xlatent train: pid \d+/);
     expect(readFileSync(join(out, 'run.json'), 'utf8')).toBe(runJson);
+    // The trial itself is locked too: a trial worker started by hand on it is refused.
+    const worker = spawnSync(process.execPath, [TRIAL_WORKER, join(out, 'config.resolved.json'), '0', '--resume'], { encoding: 'utf8' });
+    expect(worker.status, worker.stderr).toBe(2);
+    expect(worker.stderr).toMatch(/another xlatent process is training trial 0 of this run/);
     first.kill('SIGKILL');
     await firstDone;
     const third = xlatent(['train', '--config', cfg, '--epochs', '2', '--out', out]);
     expect(third.code, third.stderr).toBe(0);
     expect(third.stderr).toMatch(/held an earlier run/);
+  });
+
+  it('without flock(1) the run warns that the directory is not locked', () => {
+    const cfg = tinyConfig(dir, data);
+    const r = spawnSync(process.execPath, [BIN, 'train', '--config', cfg, '--epochs', '1', '--out', join(dir, 'no-flock')], {
+      encoding: 'utf8',
+      env: { ...process.env, PATH: join(dir, 'empty-path'), CI: '1' },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/warning: flock\(1\) \(util-linux\) not found: this run directory is not locked/);
   });
 
   it('a failed re-run leaves the earlier run as it was: refused data, and training that fails midway', () => {
@@ -141,7 +157,7 @@ describe('interrupting and resuming', () => {
   it('Ctrl-C stops trials in worker processes too, each checkpointed, and --resume finishes them', async () => {
     const cfg = tinyConfig(dir, data);
     const out = join(dir, 'ctrl-c-workers');
-    const child = xlatentAsync(['train', '--config', cfg, '--epochs', '12', '--trials', '2', '--workers', '2', '--out', out]);
+    const child = xlatentAsync(['train', '--config', cfg, '--epochs', '8', '--trials', '2', '--workers', '2', '--out', out]);
     const done = exited(child);
     const last = (t: number) => join(out, 'trials', `trial-${t}`, 'last');
     await waitFor(() => existsSync(last(0)) && existsSync(last(1)), 'both trials to checkpoint', 120);
@@ -149,7 +165,7 @@ describe('interrupting and resuming', () => {
     const { code, stderr } = await done;
     expect(code, stderr).toBe(130);
     for (const t of [0, 1]) expect(existsSync(join(out, 'trials', `trial-${t}`, 'result.json'))).toBe(false);
-    const resumed = xlatent(['train', '--config', cfg, '--epochs', '12', '--trials', '2', '--workers', '2', '--out', out, '--resume']);
+    const resumed = xlatent(['train', '--config', cfg, '--epochs', '8', '--trials', '2', '--workers', '2', '--out', out, '--resume']);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stderr).toMatch(/trial 0: resumed after epoch \d+/);
   });
@@ -179,6 +195,12 @@ describe('interrupting and resuming', () => {
     writeFileSync(copy, readFileSync(data));
     expect(xlatent(['train', '--config', cfg, '--epochs', '1', '--out', out, '--resume', '--data', copy]).code).toBe(0);
     expect(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')).config.seed).toBe(JSON.parse(runJson).config.seed);
+    // A trial result from another computation is never gathered into this run.
+    const result = join(out, 'trials', 'trial-0', 'result.json');
+    writeFileSync(result, readFileSync(result, 'utf8').replace(/"configSha256": "[0-9a-f]{4}/, '"configSha256": "0000'));
+    const mixed = xlatent(['train', '--config', cfg, '--epochs', '1', '--out', out, '--resume']);
+    expect(mixed.code).toBe(2);
+    expect(mixed.stderr).toMatch(/result\.json: made by another computation than this run \(configSha256/);
   });
 });
 
