@@ -92,11 +92,14 @@ export function checkSameRun(recorded: RunRecord, cfg: TrainConfig, identity: Ru
   }
 }
 
-/** Throws unless a trial result was made by the same computation as the run gathering it. */
-export function checkSameIdentity(found: Partial<RunIdentity>, expected: RunIdentity, where: string): void {
+/**
+ * Throws unless `found` (a trial result, or what a trial worker loaded) is
+ * the same computation as `expected` (the run's); `what` says what differs.
+ */
+export function checkSameIdentity(found: Partial<RunIdentity>, expected: RunIdentity, where: string, what = 'made by another computation than this run'): void {
   for (const key of ['xlatentVersion', 'configSha256', 'dataSha256'] as const) {
     if (found[key] !== expected[key]) {
-      throw new UserError(`made by another computation than this run (${key} ${String(found[key]).slice(0, 12)} vs ${expected[key].slice(0, 12)}); results of different configs, data or xlatent versions are never mixed`, where);
+      throw new UserError(`${what} (${key} ${String(found[key]).slice(0, 12)} vs ${expected[key].slice(0, 12)}); results of different configs, data or xlatent versions are never mixed`, where);
     }
   }
 }

@@ -1,6 +1,6 @@
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { describeBackend, selectBackend } from '../backends/select.js';
+import { selectBackend } from '../backends/select.js';
 import { loadTrainConfig } from '../config/load.js';
 import { UserError } from '../util/errors.js';
 import { INTERRUPTED_EXIT_CODE, reportAndExit } from '../util/exit.js';
@@ -45,10 +45,10 @@ export async function runTrialWorker(argv: string[]): Promise<number> {
   const paths = runPaths(cfg.output);
   const recorded = readRunRecord(paths.runJson);
   if (!recorded?.identity) throw new UserError('no run.json with the run\'s identity here; trials are started by `xlatent train`', paths.out);
-  checkSameIdentity(identity, recorded.identity, paths.runJson);
+  checkSameIdentity(identity, recorded.identity, paths.runJson, 'this worker loaded other data, config or xlatent version than the run recorded');
   const log = (line: string) => process.stderr.write(line + '\n');
   const end = await runTrial(cfg, data, identity, trial, { resume, log, signal: stop.signal, progressLabel: `trial ${trial}` });
-  if (end.state === 'stopped') log(`trial ${trial}: stopped after epoch ${end.epoch} (backend ${describeBackend().name}); checkpoint written`);
+  if (end.state === 'stopped') log(`trial ${trial}: stopped after epoch ${end.epoch}, checkpoint written`);
   return end.state === 'stopped' ? INTERRUPTED_EXIT_CODE : 0;
 }
 
