@@ -11,7 +11,7 @@ import { evaluateLatents, type Evaluation } from '../metrics/evaluation.js';
 import { runNetwork } from '../model/infer.js';
 import type { NetworkSpec } from '../model/spec.js';
 import type { TrainingArrays } from '../train/trainer.js';
-import { replaceDirByLink, writeJsonAtomic } from '../util/atomic.js';
+import { removeAtomicTemps, replaceDirByLink, writeJsonAtomic } from '../util/atomic.js';
 import { lockDir } from '../util/dir-lock.js';
 import { UserError } from '../util/errors.js';
 import { InterruptedError } from '../util/exit.js';
@@ -165,11 +165,16 @@ export async function runTraining(cfg: TrainConfig, opts: RunOptions) {
   const data = await prepareData(cfg);
   const warnings = checkTrainingData(cfg, data);
   const identity = runIdentity(cfg, data.dataset);
-  const lock = await lockDir(paths.out, 'another xlatent run is writing this run directory; wait for it to finish or choose another --out', 'xlatent train');
+  const lock = await lockDir(paths.out, {
+    busy: 'another xlatent run is writing this run directory',
+    hint: 'wait for it to finish or choose another --out',
+    what: 'xlatent train',
+  });
   let setAside = false;
   let committed = false;
   try {
     if (!lock.held) opts.log('warning: flock(1) (util-linux) not found: this run directory is not locked against a second run');
+    else removeAtomicTemps(paths.out); // leftovers of writers killed midway (with the lock, no writer is live)
     const recorded = opts.resume ? readRunRecord(paths.runJson) : undefined;
     if (recorded) checkSameRun(recorded, cfg, identity, paths.runJson);
     else if (opts.resume) opts.log(`note: nothing to resume in ${paths.out}; starting afresh`);

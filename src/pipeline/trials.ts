@@ -10,7 +10,7 @@ import { ProgressCallback } from '../train/callbacks/progress.js';
 import { StopOnSignal } from '../train/callbacks/stop-signal.js';
 import { recoverCheckpoint } from '../train/checkpoint.js';
 import { RankAAETrainer } from '../train/trainer.js';
-import { writeJsonAtomic } from '../util/atomic.js';
+import { removeAtomicTemps, writeJsonAtomic } from '../util/atomic.js';
 import { lockDir } from '../util/dir-lock.js';
 import { UserError } from '../util/errors.js';
 import type { PreparedData } from './prepare-data.js';
@@ -62,7 +62,7 @@ export type TrialEnd = { state: 'finished'; result: TrialResult } | { state: 'st
 export async function runTrial(cfg: TrainConfig, data: PreparedData, identity: RunIdentity, trial: number, opts: TrialOptions): Promise<TrialEnd> {
   const dir = trialDir(runPaths(cfg.output), trial);
   const started = Date.now();
-  const lock = await lockDir(dir, `another xlatent process is training trial ${trial} of this run`, `training trial ${trial}`);
+  const lock = await lockDir(dir, { busy: `another xlatent process is training trial ${trial} of this run`, what: `training trial ${trial}` });
   try {
     const done = readTrialResult(dir);
     if (done && opts.resume) {
@@ -74,6 +74,7 @@ export async function runTrial(cfg: TrainConfig, data: PreparedData, identity: R
     if (opts.resume) {
       recoverCheckpoint(dir, BEST_CHECKPOINT);
       resumeFrom = recoverCheckpoint(dir, LAST_CHECKPOINT);
+      removeAtomicTemps(dir);
     } else if (done || existsSync(join(dir, LAST_CHECKPOINT))) {
       throw new UserError(`trial ${trial} was already trained here; continue it with --resume`, dir);
     }

@@ -11,15 +11,31 @@ export function temporaryName(base: string): string {
   return `.${base}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
 }
 
-/** Paths of the temporary siblings of `parent/name` that writeFileAtomic / writeDirAtomic create. */
-export function atomicTempSiblings(parent: string, name: string): string[] {
+const TEMPORARY = /^\.(.+)\.\d+\.[0-9a-f]{8}\.tmp(\.old)?$/;
+
+/** Paths of the temporary siblings of `parent/name` that writeFileAtomic / writeDirAtomic create (all of them without `name`). */
+export function atomicTempSiblings(parent: string, name?: string): string[] {
   let entries: string[];
   try {
     entries = readdirSync(parent);
   } catch {
     return [];
   }
-  return entries.filter((e) => e.startsWith(`.${name}.`) && (e.endsWith('.tmp') || e.endsWith('.tmp.old'))).map((e) => join(parent, e));
+  return entries
+    .filter((e) => {
+      const m = TEMPORARY.exec(e);
+      return m !== null && (name === undefined || m[1] === name);
+    })
+    .map((e) => join(parent, e));
+}
+
+/**
+ * Removes what writers killed midway left in `dir`: every temporary file or
+ * directory of writeFileAtomic and writeDirAtomic. Only for a folder the
+ * caller owns (a locked run or trial), where no writer is live.
+ */
+export function removeAtomicTemps(dir: string): void {
+  for (const p of atomicTempSiblings(dir)) rmSync(p, { recursive: true, force: true });
 }
 
 /**

@@ -18,6 +18,17 @@ export interface DirLock {
   release(): Promise<void>;
 }
 
+export interface LockOptions {
+  /** What a refusal says, e.g. "another xlatent run is writing this run directory". */
+  busy: string;
+  /** What a refused user can do, appended to the refusal. */
+  hint?: string;
+  /** What the holder is doing, recorded in the lock file for others' refusals, e.g. "xlatent train". */
+  what: string;
+  /** How long to wait for a holder to let go before refusing. */
+  waitSeconds?: number;
+}
+
 /** Who holds a lock, as the holder writes it into the lock file. */
 interface LockOwner {
   pid: number;
@@ -46,10 +57,9 @@ interface LockOwner {
  * caller decides whether to warn.
  *
  * @param dir directory to lock (created if missing)
- * @param busy what the refusal says, e.g. "another xlatent run is writing this run directory"
- * @param what what the holder is doing, recorded in the lock file for that message
  */
-export function lockDir(dir: string, busy: string, what: string, waitSeconds = 1): Promise<DirLock> {
+export function lockDir(dir: string, opts: LockOptions): Promise<DirLock> {
+  const { busy, hint, what, waitSeconds = 1 } = opts;
   mkdirSync(dir, { recursive: true });
   const path = join(dir, LOCK_FILE);
   const child = spawn('flock', ['--wait', String(waitSeconds), '--conflict-exit-code', String(CONFLICT), path, '/bin/sh', '-c', 'echo locked; exec cat >/dev/null'], {
@@ -91,7 +101,7 @@ export function lockDir(dir: string, busy: string, what: string, waitSeconds = 1
     child.once('exit', (code) => {
       if (settled) return;
       settled = true;
-      if (code === CONFLICT) reject(new UserError(`${busy}${describeOwner(path)}`, dir));
+      if (code === CONFLICT) reject(new UserError(`${busy}${describeOwner(path)}${hint ? `; ${hint}` : ''}`, dir));
       else reject(new UserError(`cannot lock (flock exited with ${code}: ${stderr.trim().split('\n').pop() ?? ''})`, path));
     });
   });

@@ -70,7 +70,7 @@ describe('one run directory, one run', () => {
     expect(second.code, second.stderr).toBe(2);
     const lines = second.stderr.trim().split('\n').filter((l) => !l.startsWith('backend'));
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/another xlatent run is writing this run directory.*xlatent train: pid \d+/);
+    expect(lines[0]).toMatch(/another xlatent run is writing this run directory \(xlatent train: pid \d+ on .*\); wait for it to finish or choose another --out$/);
     expect(readFileSync(join(out, 'run.json'), 'utf8')).toBe(runJson);
     // The trial itself is locked too: a trial worker started by hand on it is refused.
     const worker = spawnSync(process.execPath, [TRIAL_WORKER, join(out, 'config.resolved.json'), '0', '--resume'], { encoding: 'utf8' });
@@ -147,10 +147,14 @@ describe('interrupting and resuming', () => {
     // (As if also killed before the trial's result was written.)
     rmSync(join(trial, 'result.json'));
     renameSync(join(trial, 'last'), join(trial, '.last.99999.00c0ffee.tmp'));
+    // Temporary files of other writers killed midway are cleaned too.
+    writeFileSync(join(trial, '.metrics.csv.99999.0badf00d.tmp'), 'partial');
+    writeFileSync(join(out, '.run.json.99999.0badf00d.tmp'), 'partial');
     const again = xlatent(['train', '--config', cfg, '--epochs', '8', '--out', out, '--resume']);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toContain('resumed after epoch 8');
-    expect(readdirSync(trial).filter((e) => e.startsWith('.last'))).toEqual([]);
+    expect(readdirSync(trial).filter((e) => e.endsWith('.tmp'))).toEqual([]);
+    expect(readdirSync(out).filter((e) => e.endsWith('.tmp'))).toEqual([]);
     sameWeights(straight, out);
   });
 

@@ -49,11 +49,11 @@ describe('replaceDirByLink', () => {
 describe.skipIf(!hasFlock)('lockDir', () => {
   it('refuses a second holder with the first one named, and frees the lock on release', async () => {
     const dir = join(root, 'locked');
-    const first = await lockDir(dir, 'busy here', 'testing');
+    const first = await lockDir(dir, { busy: 'busy here', what: 'testing' });
     expect(first.held).toBe(true);
-    await expect(lockDir(dir, 'busy here', 'testing again', 0.2)).rejects.toThrow(new RegExp(`busy here \\(testing: pid ${process.pid} on `));
+    await expect(lockDir(dir, { busy: 'busy here', hint: 'try later', what: 'testing again', waitSeconds: 0.2 })).rejects.toThrow(new RegExp(`busy here \\(testing: pid ${process.pid} on .*\\); try later`));
     await first.release();
-    const second = await lockDir(dir, 'busy here', 'testing');
+    const second = await lockDir(dir, { busy: 'busy here', what: 'testing' });
     expect(second.held).toBe(true);
     await second.release();
   });
@@ -61,16 +61,16 @@ describe.skipIf(!hasFlock)('lockDir', () => {
   it('is freed by the kernel when its holder is killed with SIGKILL', async () => {
     const dir = join(root, 'killed');
     const holder = `import { lockDir } from ${JSON.stringify(join(__dirname, '../../dist/util/dir-lock.js'))};
-      await lockDir(${JSON.stringify(dir)}, 'busy', 'holding');
+      await lockDir(${JSON.stringify(dir)}, { busy: 'busy', what: 'holding' });
       process.stdout.write('held\\n');
       setInterval(() => {}, 1000);`;
     const { spawn } = await import('node:child_process');
     const child = spawn(process.execPath, ['--input-type=module', '-e', holder], { stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => d.toString().includes('held') && resolve()));
-    await expect(lockDir(dir, 'busy', 'second', 0.2)).rejects.toThrow(/busy \(holding: pid \d+/);
+    await expect(lockDir(dir, { busy: 'busy', what: 'second', waitSeconds: 0.2 })).rejects.toThrow(/busy \(holding: pid \d+/);
     child.kill('SIGKILL');
     await new Promise((resolve) => child.on('exit', resolve));
-    const lock = await lockDir(dir, 'busy', 'after the kill', 2);
+    const lock = await lockDir(dir, { busy: 'busy', what: 'after the kill', waitSeconds: 2 });
     expect(lock.held).toBe(true);
     await lock.release();
   });
