@@ -173,6 +173,7 @@ export async function runTraining(cfg: TrainConfig, opts: RunOptions) {
   let setAside = false;
   let committed = false;
   try {
+    if (opts.signal?.aborted) throw new InterruptedError('stopped before training started; nothing was changed');
     if (!lock.held) opts.log('warning: flock(1) (util-linux) not found: this run directory is not locked against a second run');
     else removeAtomicTemps(paths.out); // leftovers of writers killed midway (with the lock, no writer is live)
     const recorded = opts.resume ? readRunRecord(paths.runJson) : undefined;

@@ -1,16 +1,16 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BIN, tempDir, tinyConfig, xlatent, xlatentAsync } from './helpers.js';
+import { BIN, exited, synthCsv, tempDir, tinyConfig, waitFor, xlatent, xlatentAsync } from './helpers.js';
 
 const TRIAL_WORKER = join(__dirname, '../../dist/pipeline/trial-worker.js');
 
 /**
  * What a careless or hostile user does to a run directory: two runs into one
- * --out, a failing re-run over a finished run, Ctrl-C, a kill between the
- * renames of a checkpoint write, --resume with other data, seed or config,
- * degenerate data. Each case is a CLI run of the built binary.
+ * --out, a failing re-run over a finished run, --resume with other data, seed
+ * or config, degenerate data. Each case is a CLI run of the built binary
+ * (Ctrl-C and kills: interrupt-resume.test.ts).
  */
 
 let dir: string;
@@ -20,9 +20,7 @@ let rows: string[][];
 
 beforeAll(() => {
   dir = tempDir();
-  data = join(dir, 'synth.csv');
-  const r = xlatent(['data', 'synth', '--out', data, '--count', '200', '--points', '48', '--seed', '3']);
-  expect(r.code, r.stderr).toBe(0);
+  data = synthCsv(dir, 200);
   const lines = readFileSync(data, 'utf8').trim().split('\n');
   header = lines[0].split(',');
   rows = lines.slice(1).map((l) => l.split(','));
@@ -35,26 +33,6 @@ function variant(name: string, edit: (cells: string[], i: number) => string[], k
   return p;
 }
 const col = (name: string) => header.indexOf(name);
-
-function exited(child: ReturnType<typeof xlatentAsync>): Promise<{ code: number | null; stderr: string }> {
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stderr })));
-}
-
-async function waitFor(cond: () => boolean, what: string, seconds = 60): Promise<void> {
-  const until = Date.now() + seconds * 1000;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-function sameWeights(a: string, b: string): void {
-  for (const net of ['encoder', 'decoder']) {
-    expect(readFileSync(join(b, 'model', net, 'weights.bin')).equals(readFileSync(join(a, 'model', net, 'weights.bin'))), `${net} weights differ`).toBe(true);
-  }
-}
 
 const hasFlock = spawnSync('flock', ['--version']).status === 0;
 
@@ -119,61 +97,7 @@ describe('one run directory, one run', () => {
   });
 });
 
-describe('interrupting and resuming', () => {
-  it('Ctrl-C finishes the epoch, writes last/, exits 130, and --resume ends with the weights of an uninterrupted run', async () => {
-    const cfg = tinyConfig(dir, data);
-    const straight = join(dir, 'straight');
-    expect(xlatent(['train', '--config', cfg, '--epochs', '8', '--out', straight]).code).toBe(0);
-    const out = join(dir, 'ctrl-c');
-    const child = xlatentAsync(['train', '--config', cfg, '--epochs', '8', '--out', out]);
-    const done = exited(child);
-    await waitFor(() => existsSync(join(out, 'trials', 'trial-0', 'last')), 'the first checkpoint');
-    child.kill('SIGINT');
-    const { code, stderr } = await done;
-    expect(code, stderr).toBe(130);
-    expect(stderr).toMatch(/interrupt: finishing this epoch/);
-    expect(stderr).toMatch(/--resume/);
-    expect(existsSync(join(out, 'trials', 'trial-0', 'result.json'))).toBe(false);
-    const state = JSON.parse(readFileSync(join(out, 'trials', 'trial-0', 'last', 'state.json'), 'utf8'));
-    expect(state.epoch).toBeLessThan(8);
-    const resumed = xlatent(['train', '--config', cfg, '--epochs', '8', '--out', out, '--resume']);
-    expect(resumed.code, resumed.stderr).toBe(0);
-    expect(resumed.stderr).toContain(`resumed after epoch ${state.epoch}`);
-    sameWeights(straight, out);
-
-    // A kill between the two renames of the checkpoint write leaves last/ only under a temporary name:
-    // --resume still continues from it (not from scratch) and cleans the temporaries.
-    const trial = join(out, 'trials', 'trial-0');
-    // (As if also killed before the trial's result was written.)
-    rmSync(join(trial, 'result.json'));
-    renameSync(join(trial, 'last'), join(trial, '.last.99999.00c0ffee.tmp'));
-    // Temporary files of other writers killed midway are cleaned too.
-    writeFileSync(join(trial, '.metrics.csv.99999.0badf00d.tmp'), 'partial');
-    writeFileSync(join(out, '.run.json.99999.0badf00d.tmp'), 'partial');
-    const again = xlatent(['train', '--config', cfg, '--epochs', '8', '--out', out, '--resume']);
-    expect(again.code, again.stderr).toBe(0);
-    expect(again.stderr).toContain('resumed after epoch 8');
-    expect(readdirSync(trial).filter((e) => e.endsWith('.tmp'))).toEqual([]);
-    expect(readdirSync(out).filter((e) => e.endsWith('.tmp'))).toEqual([]);
-    sameWeights(straight, out);
-  });
-
-  it('Ctrl-C stops trials in worker processes too, each checkpointed, and --resume finishes them', async () => {
-    const cfg = tinyConfig(dir, data);
-    const out = join(dir, 'ctrl-c-workers');
-    const child = xlatentAsync(['train', '--config', cfg, '--epochs', '8', '--trials', '2', '--workers', '2', '--out', out]);
-    const done = exited(child);
-    const last = (t: number) => join(out, 'trials', `trial-${t}`, 'last');
-    await waitFor(() => existsSync(last(0)) && existsSync(last(1)), 'both trials to checkpoint', 120);
-    child.kill('SIGINT');
-    const { code, stderr } = await done;
-    expect(code, stderr).toBe(130);
-    for (const t of [0, 1]) expect(existsSync(join(out, 'trials', `trial-${t}`, 'result.json'))).toBe(false);
-    const resumed = xlatent(['train', '--config', cfg, '--epochs', '8', '--trials', '2', '--workers', '2', '--out', out, '--resume']);
-    expect(resumed.code, resumed.stderr).toBe(0);
-    expect(resumed.stderr).toMatch(/trial 0: resumed after epoch \d+/);
-  });
-
+describe('resuming', () => {
   it('--resume refuses other data, another seed or another config, naming what changed', () => {
     const cfg = tinyConfig(dir, data);
     const out = join(dir, 'identity');
