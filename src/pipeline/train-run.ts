@@ -174,7 +174,7 @@ export async function runTraining(cfg: TrainConfig, opts: RunOptions) {
   let committed = false;
   try {
     if (opts.signal?.aborted) throw new InterruptedError('stopped before training started; nothing was changed');
-    if (!lock.held) opts.log('warning: flock(1) (util-linux) not found: this run directory is not locked against a second run');
+    if (!lock.held) opts.log(`warning: this run directory is not locked against a second run (${lock.why})`);
     else removeAtomicTemps(paths.out); // leftovers of writers killed midway (with the lock, no writer is live)
     const recorded = opts.resume ? readRunRecord(paths.runJson) : undefined;
     if (recorded) checkSameRun(recorded, cfg, identity, paths.runJson);

@@ -12,8 +12,10 @@ export const LOCK_FILE = '.lock';
 const CONFLICT = 75;
 
 export interface DirLock {
-  /** False where flock(1) is not installed and the directory is not locked. */
+  /** False where the directory could not be locked: flock(1) missing, or a filesystem without locks. */
   readonly held: boolean;
+  /** Why it is not held. */
+  readonly why?: string;
   /** Gives the lock up and waits until it is free. */
   release(): Promise<void>;
 }
@@ -53,8 +55,9 @@ interface LockOwner {
  * A lock held elsewhere is waited for `waitSeconds` (a holder that just
  * exited may need a moment to let go), then refused with a UserError that
  * starts with `busy` and names the holder. Where flock(1) is missing
- * (e.g. macOS without util-linux) the returned lock has `held: false` and the
- * caller decides whether to warn.
+ * (e.g. macOS without util-linux) or fails (a filesystem without locks), the
+ * returned lock has `held: false` and says why; the caller decides whether
+ * to warn.
  *
  * @param dir directory to lock (created if missing)
  */
@@ -95,16 +98,19 @@ export function lockDir(dir: string, opts: LockOptions): Promise<DirLock> {
     child.once('error', (e: NodeJS.ErrnoException) => {
       if (settled) return;
       settled = true;
-      if (e.code === 'ENOENT') resolve({ held: false, release: async () => {} });
-      else reject(new UserError(`cannot lock: ${e.message}`, path));
+      resolve(notHeld(e.code === 'ENOENT' ? 'flock(1) from util-linux is not installed' : `flock(1) could not be started: ${e.message}`));
     });
     child.once('exit', (code) => {
       if (settled) return;
       settled = true;
       if (code === CONFLICT) reject(new UserError(`${busy}${describeOwner(path)}${hint ? `; ${hint}` : ''}`, dir));
-      else reject(new UserError(`cannot lock (flock exited with ${code}: ${stderr.trim().split('\n').pop() ?? ''})`, path));
+      else resolve(notHeld(`flock(1) failed with exit code ${code}: ${stderr.trim().split('\n').pop() ?? ''}`));
     });
   });
+}
+
+function notHeld(why: string): DirLock {
+  return { held: false, why, release: async () => {} };
 }
 
 function describeOwner(path: string): string {

@@ -68,7 +68,7 @@ describe('one run directory, one run', () => {
       env: { ...process.env, PATH: join(dir, 'empty-path'), CI: '1' },
     });
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/warning: flock\(1\) \(util-linux\) not found: this run directory is not locked/);
+    expect(r.stderr).toMatch(/warning: this run directory is not locked against a second run \(flock\(1\) from util-linux is not installed\)/);
   });
 
   it('a failed re-run leaves the earlier run as it was: refused data, and training that fails midway', () => {
