@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { createHash } from 'node:crypto';
+import { PreprocessParamsSchema } from '../data/preprocess/schema.js';
 
 /**
  * metadata.json of a model directory: everything needed to use the
@@ -87,6 +88,12 @@ export const MetadataInputSchema = z.strictObject({
   metrics: z.record(z.string(), z.unknown()).default({}),
   calibration: z.array(CalibrationSchema).default([]),
   ood: OodSchema.optional(),
+  /**
+   * The fitted preprocessing pipeline (broadening, energy calibration, XAS normalization,
+   * E0 alignment) applied before the grid and `normalization`; absent in models written
+   * before it existed, which then take spectra as they are.
+   */
+  preprocess: PreprocessParamsSchema.optional(),
 });
 export type ModelMetadataInput = z.input<typeof MetadataInputSchema>;
 

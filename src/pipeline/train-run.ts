@@ -110,6 +110,7 @@ export async function finalizeRun(
         grid: gridMetaFor(data.dataset.energies),
         axisKind: data.dataset.axis ?? 'energy',
         normalization: data.normalization,
+        preprocess: data.preprocess,
         descriptors: names.map((name, j) => ({
           name,
           axis: j,

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TrainConfig } from '../config/schema.js';
+import { buildAugmentation } from '../data/augment.js';
 import { saveSpecAsTfjs } from '../export/tfjs.js';
 import { BestModel } from '../train/callbacks/best-model.js';
 import type { Callback } from '../train/callbacks/callback.js';
@@ -91,6 +92,7 @@ export async function runTrial(cfg: TrainConfig, data: PreparedData, identity: R
       seed: trialSeed(cfg, trial),
       callbacks,
       resumeFrom,
+      augment: buildAugmentation(cfg.training.augment, data.dataset.energies, data.normalization),
     });
     const result = await trainer.fit(data.train, data.validation);
     if (result.stopped) return { state: 'stopped', epoch: result.history.length };

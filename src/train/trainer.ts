@@ -54,6 +54,12 @@ export interface TrainerOptions {
    * fresh start when absent.
    */
   resumeFrom?: string;
+  /**
+   * Perturbs each training batch (rows x m, row-major, in place) after it is
+   * assembled; draws must come from `rng` (the trainer's seeded generator) so
+   * runs and resumes stay reproducible. The pipeline builds it (src/data/augment.ts).
+   */
+  augment?(x: Float32Array, rows: number, m: number, rng: Rng): void;
 }
 
 export interface TrainResult {
@@ -195,7 +201,7 @@ class FitLoop implements FitLoopView {
     const t0 = performance.now();
     const alpha = adversarialAlpha(epoch, losses.adversarial.alphaLimit, losses.adversarial.alphaRampEpochs);
     const ctx = { model: this.model, optimizers: this.optimizers, losses, kernel: this.kernel, rng: this.rng, alpha };
-    const means = await runEpoch(this.train, training, ctx, onBatch);
+    const means = await runEpoch(this.train, training, ctx, onBatch, this.opts.augment);
     for (const term of TERMS) {
       const v = means[term];
       if (v !== undefined && !Number.isFinite(v)) {
@@ -317,6 +323,7 @@ async function runEpoch(
   training: TrainingConfig,
   ctx: Parameters<typeof trainStep>[0],
   onBatch: (batch: number, nBatches: number) => Promise<void>,
+  augment?: TrainerOptions['augment'],
 ): Promise<Partial<Record<TermName, number>>> {
   const { n, m, k } = data;
   const order = ctx.rng.permutation(n);
@@ -346,6 +353,7 @@ async function runEpoch(
     if (training.augmentNoise > 0) {
       for (let i = 0; i < x.length; i++) x[i] += training.augmentNoise * ctx.rng.normal();
     }
+    augment?.(x, rows, m, ctx.rng);
     const batch: Batch = {
       x: tf.tensor2d(x, [rows, m]),
       y: tf.tensor2d(y, [rows, k]),

@@ -12,6 +12,8 @@ import { fdmnesFormat } from './fdmnes.js';
 import { feffFormat } from './feff.js';
 import { columnsFormat } from './columns.js';
 import { folderFormat } from './folder.js';
+import { matrixFormat } from './matrix.js';
+import { pyfititFormat } from './pyfitit.js';
 import { readNpyDataset } from './npy.js';
 
 /** Options every reader receives; a reader ignores the ones that do not apply to its format. */
@@ -25,6 +27,8 @@ export interface ReadOptions {
    * what it measures, its first value and its step.
    */
   abscissa?: { kind: 'energy' | 'twotheta' | 'q'; start: number; step: number };
+  /** Label table (CSV) joined to the spectra by id, for formats that keep labels in a separate file (matrix). */
+  labels?: string;
 }
 
 /** What a reader returns: spectra on one grid, or spectra each on their own grid (resampled later). */
@@ -105,8 +109,10 @@ export const readers: FormatReader[] = [
     detect: (p, head) => ext(p) === '.npy' || head.subarray(0, 6).toString('latin1') === '\x93NUMPY',
     read: (p, o) => readNpyDataset(p, o.abscissa),
   },
-  // fallbacks: plain column text by extension, folders of spectrum files
+  matrixFormat,
+  // fallbacks: plain column text by extension, folders of spectrum files (pyFitIt sample folders first)
   columnsFormat,
+  pyfititFormat,
   folderFormat,
 ];
 
