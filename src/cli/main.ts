@@ -2,29 +2,9 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import type { CommandModule } from 'yargs';
 import { BackendSchema } from '../config/schema.js';
-import { asUserError } from '../util/errors.js';
 import { checkNotInput, enableInputGuard, guardInput } from '../util/io-guard.js';
+import { reportAndExit } from '../util/exit.js';
 import { commands, networkCommands } from './commands.js';
-
-/**
- * Entry point of the `xlatent` command, and its one error policy: every
- * expected failure prints one line, `xlatent: error: <where>: <what>`, and
- * exits with code 2. Expected are UserErrors (bad files, configs,
- * parameters, found wherever they are found), system errors of the
- * environment (disk full, read-only file system, permission denied, a path
- * naming a directory where a file is expected and the reverse: see
- * asUserError) and inputs too large for memory. Anything else is a bug and
- * keeps its stack trace (exit 1).
- */
-function reportAndExit(err: unknown): never {
-  const user = asUserError(err);
-  if (user) {
-    process.stderr.write(`xlatent: error: ${user.message}\n`);
-    process.exit(2);
-  }
-  process.stderr.write(`xlatent: internal error (please report): ${err instanceof Error ? err.stack : String(err)}\n`);
-  process.exit(1);
-}
 
 /** Options that name files or folders a command reads, and those it writes. */
 const INPUT_OPTIONS = ['model', 'data', 'config', 'input', 'file', 'compare', 'metrics'];
@@ -50,6 +30,10 @@ function checkOutputsAgainstInputs(argv: Record<string, unknown>): void {
   }
 }
 
+/**
+ * Entry point of the `xlatent` command. Errors follow the one exit policy of
+ * src/util/exit.ts: every expected failure prints one line and exits 2.
+ */
 export async function main(argv: string[]): Promise<void> {
   enableInputGuard();
   process.on('uncaughtException', reportAndExit);

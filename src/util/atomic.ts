@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeSync } from 'node:fs';
 import { dirname, join, basename } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { UserError } from './errors.js';
@@ -6,7 +6,7 @@ import { checkNotInput } from './io-guard.js';
 
 /** A temporary sibling of `path` (same folder, so the final rename stays on one filesystem). */
 function tempSibling(path: string): string {
-  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  return join(dirname(path), temporaryName(basename(path)));
 }
 
 /** Strings are gathered up to this many characters before one write. */
@@ -118,6 +118,42 @@ export function commitOrAbort<W extends { commit(): void; abort(): void }>(w: W,
 }
 
 /**
+ * A unique temporary name for writing `base` beside it:
+ * `.<base>.<pid>.<random>.tmp`. Directories renamed aside while being
+ * replaced get `.old` appended; `atomicTempSiblings` finds both.
+ */
+export function temporaryName(base: string): string {
+  return `.${base}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+}
+
+const TEMPORARY = /^\.(.+)\.\d+\.[0-9a-f]{8}\.tmp(\.old)?$/;
+
+/** Paths of the temporary siblings of `parent/name` that writeFileAtomic / writeDirAtomic create (all of them without `name`). */
+export function atomicTempSiblings(parent: string, name?: string): string[] {
+  let entries: string[];
+  try {
+    entries = readdirSync(parent);
+  } catch {
+    return [];
+  }
+  return entries
+    .filter((e) => {
+      const m = TEMPORARY.exec(e);
+      return m !== null && (name === undefined || m[1] === name);
+    })
+    .map((e) => join(parent, e));
+}
+
+/**
+ * Removes what writers killed midway left in `dir`: every temporary file or
+ * directory of writeFileAtomic and writeDirAtomic. Only for a folder the
+ * caller owns (a locked run or trial), where no writer is live.
+ */
+export function removeAtomicTemps(dir: string): void {
+  for (const p of atomicTempSiblings(dir)) rmSync(p, { recursive: true, force: true });
+}
+
+/**
  * Writes a file so that readers never see a half-written one: the bytes go to
  * a temporary sibling first, which is then renamed over the target (rename is
  * atomic within one filesystem).
@@ -132,8 +168,12 @@ export function writeJsonAtomic(path: string, value: unknown): void {
 }
 
 /**
- * Builds a whole directory under a temporary name and renames it into place,
- * so a killed process leaves either the old directory or the new one.
+ * Builds a whole directory under a temporary name, then renames the old one
+ * aside and the new one into place. A killed process leaves the old or the
+ * new directory complete, but a kill between the two renames leaves `path`
+ * absent with both complete under temporary names (see atomicTempSiblings;
+ * checkpoints are recovered from there by recoverCheckpoint). Where `path`
+ * must never be absent, use replaceDirByLink.
  * `fill` receives the temporary directory path.
  */
 export async function writeDirAtomic(path: string, fill: (tmpDir: string) => Promise<void> | void): Promise<void> {
@@ -158,3 +198,53 @@ export async function writeDirAtomic(path: string, fill: (tmpDir: string) => Pro
     throw e;
   }
 }
+
+/**
+ * Replaces a directory so that `path` is never absent, not even for an
+ * instant: `path` is a symbolic link to a sibling `.<name>-<random>` holding
+ * the content, and a new version is switched in by renaming a new link over
+ * the old one (atomic on POSIX filesystems). `write` receives the path of the
+ * new content directory, which does not exist yet, and must create it.
+ * Afterwards every other `.<name>-*` sibling (old versions, and leftovers of
+ * killed writers) is removed, so the caller must own the parent folder (the
+ * run lock). A real directory at `path` (written before this scheme) is
+ * renamed aside first: the one moment `path` is absent. Where symbolic links
+ * cannot be made (e.g. Windows without the privilege) the directory is
+ * swapped by renames as writeDirAtomic does.
+ */
+export async function replaceDirByLink(path: string, write: (contentDir: string) => Promise<void>): Promise<void> {
+  const parent = dirname(path);
+  const name = basename(path);
+  const contentName = `.${name}-${randomBytes(6).toString('hex')}`;
+  const content = join(parent, contentName);
+  mkdirSync(parent, { recursive: true });
+  try {
+    await write(content);
+  } catch (e) {
+    rmSync(content, { recursive: true, force: true });
+    throw e;
+  }
+  const link = join(parent, temporaryName(name));
+  let linked = true;
+  try {
+    symlinkSync(contentName, link, 'dir');
+  } catch {
+    linked = false;
+  }
+  const current = lstatIfExists(path);
+  if (current?.isDirectory() || (!linked && current)) renameSync(path, join(parent, `.${name}-${randomBytes(6).toString('hex')}`));
+  renameSync(linked ? link : content, path);
+  const keep = linked ? contentName : undefined;
+  for (const e of readdirSync(parent)) {
+    if (e.startsWith(`.${name}-`) && e !== keep) rmSync(join(parent, e), { recursive: true, force: true });
+  }
+}
+
+function lstatIfExists(path: string) {
+  try {
+    return lstatSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
