@@ -52,7 +52,7 @@ async function onnx(backend: BackendName, dir: string, n: number): Promise<void>
   const x = new Float32Array(rows * GRID);
   const rng = new Rng(5);
   for (let i = 0; i < x.length; i++) x[i] = rng.uniform();
-  const { encoder, decoder } = t.result;
+  const { finalEncoder: encoder, finalDecoder: decoder } = t.result;
   // The TF.js outputs come from the backend that trained (asynchronous reads work on every backend).
   const z = await runNetworkAsync(encoder, x, rows);
   const xhat = await runNetworkAsync(decoder, z, rows);

@@ -60,7 +60,7 @@ export async function timeReferenceTraining(backend: BackendName, data: ReturnTy
     optimizer: OptimizerSchema.parse({}),
     training: TrainingSchema.parse({ epochs: timedEpochs + 1, batchSize: 1024 }),
     seed: 0,
-    onEpoch: () => stamps.push(performance.now()),
+    callbacks: [{ onEpochEnd: () => void stamps.push(performance.now()) }],
   });
   const t0 = performance.now();
   const result = await trainer.fit(data.train, data.validation);

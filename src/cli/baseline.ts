@@ -4,10 +4,11 @@ import type { Argv, CommandModule } from 'yargs';
 import { z } from 'zod';
 import { loadConfigFile } from '../config/load.js';
 import { GridSchema } from '../config/schema.js';
-import type { SpectralDataset } from '../data/dataset.js';
+import { descriptorColumn, type SpectralDataset } from '../data/dataset.js';
+import { checkDiscreteDescriptor } from '../data/summary.js';
 import { loadSpectra } from '../data/load.js';
 import { applyNormalization, fitNormalization, type NormalizationKind } from '../data/normalize.js';
-import { embeddingMetrics, guessDiscrete, type EmbeddingMetrics } from '../metrics/embedding-metrics.js';
+import { checkScorable, embeddingMetrics, guessDiscrete, type EmbeddingMetrics } from '../metrics/embedding-metrics.js';
 import { createReducer, REDUCER_NAMES, REDUCER_PARAMS, type ReducerName } from '../reducers/registry.js';
 import type { BaseReducer, ReducerParams } from '../reducers/reducer.js';
 import { Tsne } from '../reducers/tsne.js';
@@ -90,7 +91,10 @@ export function normalizedSpectra(data: BaselineData, ds: SpectralDataset, rows?
 export function baselineDescriptors(data: BaselineData, ds: SpectralDataset): { names: string[]; discrete: string[] } {
   const names = ds.descriptorNames;
   let discrete = data.discrete ?? guessDiscrete(ds.descriptors, ds.n, names);
-  for (const d of discrete) if (!names.includes(d)) throw new UserError(`discrete descriptor "${d}" is not among ${names.join(', ') || 'the (no) descriptors'}`, 'data.discrete');
+  for (const d of discrete) {
+    if (!names.includes(d)) throw new UserError(`discrete descriptor "${d}" is not among ${names.join(', ') || 'the (no) descriptors'}`, 'data.discrete');
+    checkDiscreteDescriptor(descriptorColumn(ds, names.indexOf(d)), d, 'data.discrete');
+  }
   discrete = [...discrete];
   return { names, discrete };
 }
@@ -143,6 +147,7 @@ export function descriptorValues(prep: PreparedData, name: string, rows?: ArrayL
 export async function runBaseline(cfg: BaselineConfig, outDir: string, baseDir: string, log: (s: string) => void = () => {}): Promise<EmbeddingMetrics> {
   const prep = await prepareBaselineData(cfg.data, baseDir);
   const { ds, X } = prep;
+  checkScorable(ds.n, ds.descriptors, prep.names, cfg.evaluation);
   const reducer = buildReducer(cfg.method, cfg.params, cfg.components, cfg.seed, 'params');
   if (cfg.target) {
     if (!(reducer instanceof Umap)) throw new UserError('a supervised target is only supported by umap', 'target');

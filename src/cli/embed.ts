@@ -1,12 +1,12 @@
 import type { CommandModule } from 'yargs';
-import { readSpectra } from '../data/formats/index.js';
-import { embedSpectra } from '../export/embed.js';
-import { embedFormatFor, writeEmbedding } from '../export/embed-output.js';
+import { streamSpectra } from '../data/formats/index.js';
+import { embedChunks, type EmbedResult } from '../export/embed.js';
+import { EmbeddingWriter, embedFormatFor } from '../export/embed-output.js';
 import { readModelDir } from '../export/model-dir.js';
 import { check } from '../util/errors.js';
-import { modelOption } from './options.js';
+import { modelOption, prepareOptionsFrom, spectraOptions, type SpectraArgs } from './options.js';
 
-interface Args {
+interface Args extends SpectraArgs {
   model: string;
   data: string;
   out: string;
@@ -26,23 +26,37 @@ const command: CommandModule<object, Args> = {
       .option('format', { type: 'string', choices: ['csv', 'json', 'arrow'], describe: 'Output format (default: from the --out extension)' })
       .option('input-format', { type: 'string', default: 'auto', describe: 'Reader for --data (default: detect)' })
       .option('batch-size', { type: 'number', default: 4096, describe: 'Spectra per inference batch' })
+      .options(spectraOptions)
       .example('$0 embed --model runs/model --data exp/fe-foils.xdi --out fe-foils.csv', 'one row per spectrum: id, z0.., pred_<descriptor>, recon_mse, ood_percentile, ood_flag') as never,
   handler: async (argv) => {
     check(Number.isInteger(argv['batch-size']) && argv['batch-size'] >= 1, `--batch-size must be a positive integer, got ${argv['batch-size']}`);
     const format = embedFormatFor(argv.out, argv.format);
     const model = await readModelDir(argv.model);
-    const input = await readSpectra(argv.data, argv['input-format']);
-    const result = embedSpectra(model, input, argv['batch-size']);
-    for (const w of result.warnings) process.stderr.write(`xlatent: warning: ${w}\n`);
-    writeEmbedding(
-      result,
-      argv.out,
-      format,
-      { model: argv.model, data: argv.data, trainingConfigSha256: model.metadata.training.sha256, created: new Date().toISOString() },
-      model.metadata.descriptors.map((d) => d.name),
-    );
-    const flagged = result.oodFlag.reduce((s, v) => s + (v === 1 ? 1 : 0), 0);
-    process.stdout.write(`embedded ${result.n} spectra into ${result.nStyle} latent axes -> ${argv.out} (${flagged} flagged out of distribution)\n`);
+    const provenance: Record<string, unknown> = {
+      model: argv.model,
+      data: argv.data,
+      role: argv.calculated ? 'calculated' : 'measured',
+      energyShift: undefined,
+      trainingConfigSha256: model.metadata.training.sha256,
+      created: new Date().toISOString(),
+    };
+    // CSV and Arrow input is read, embedded and written a chunk at a time (memory stays at a chunk).
+    const out = new EmbeddingWriter(argv.out, format, provenance, model.metadata.descriptors.map((d) => d.name));
+    let totals;
+    try {
+      const write = (r: EmbedResult) => {
+        provenance.energyShift ??= r.shift; // known with the first chunk, written with the header
+        out.write(r);
+      };
+      totals = await embedChunks(model, streamSpectra(argv.data, argv['input-format']), write, argv['batch-size'], await prepareOptionsFrom(argv));
+      out.commit(totals.warnings);
+    } catch (e) {
+      out.abort();
+      throw e;
+    }
+    for (const w of totals.warnings) process.stderr.write(`xlatent: warning: ${w}\n`);
+    const shifted = totals.shift.eV !== 0 ? `; energies shifted by ${totals.shift.eV.toFixed(3)} eV (${totals.shift.source})` : '';
+    process.stdout.write(`embedded ${totals.n} spectra into ${totals.nStyle} latent axes -> ${argv.out} (${totals.flagged} flagged out of distribution${shifted})\n`);
   },
 };
 export default command;

@@ -2,13 +2,15 @@ import { existsSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
 import { TrainConfigSchema } from '../config/schema.js';
 import { readSpectra } from '../data/formats/index.js';
-import { prepareForModel } from '../export/embed.js';
+import { prepareForModel, type PrepareOptions } from '../export/embed.js';
 import { readModelDir, type ModelBundle } from '../export/model-dir.js';
 import type { ThresholdClassifier } from '../metrics/classification.js';
 import { classifierFromJson, evaluateLatents, formatEvaluation, type Evaluation } from '../metrics/evaluation.js';
+import { spearman } from '../metrics/correlation.js';
 import { runNetwork } from '../model/infer.js';
 import { evaluationPart, prepareData } from '../pipeline/prepare-data.js';
 import { UserError } from '../util/errors.js';
+import { prepareOptionsFrom, spectraOptions, type SpectraArgs } from './options.js';
 
 /** The discrete descriptors' thresholds as fitted at training time. */
 function storedClassifiers(model: ModelBundle): Record<string, ThresholdClassifier> {
@@ -20,8 +22,31 @@ function storedClassifiers(model: ModelBundle): Record<string, ThresholdClassifi
   return out;
 }
 
-/** Scores a model on the test split of its own training data, or on every labelled row of another file. */
-export async function evaluateModel(modelDir: string, dataFile?: string): Promise<Evaluation> {
+/** Spearman of each descriptor against the edge positions, over rows where both are finite. */
+function edgeBaseline(edges: Float64Array, names: string[], y: Float64Array, n: number): NonNullable<Evaluation['baseline']> {
+  const k = names.length;
+  const descriptors: Record<string, { spearman: number; n: number }> = {};
+  names.forEach((name, j) => {
+    const a: number[] = [];
+    const b: number[] = [];
+    for (let i = 0; i < n; i++) {
+      if (Number.isFinite(edges[i]) && Number.isFinite(y[i * k + j])) {
+        a.push(edges[i]);
+        b.push(y[i * k + j]);
+      }
+    }
+    descriptors[name] = { spearman: a.length > 2 ? spearman(a, b) : NaN, n: a.length };
+  });
+  return { edgePosition: { n, unavailable: edges.filter((e) => !Number.isFinite(e)).length, descriptors } };
+}
+
+/**
+ * Scores a model on the test split of its own training data, or on every
+ * labelled row of another file (through the model's preprocessing pipeline,
+ * measured role unless `prepare` says otherwise), next to the edge-position
+ * baseline on the same spectra.
+ */
+export async function evaluateModel(modelDir: string, dataFile?: string, prepare: PrepareOptions = {}): Promise<Evaluation> {
   const model = await readModelDir(modelDir);
   const meta = model.metadata;
   const names = meta.descriptors.map((d) => d.name);
@@ -31,21 +56,29 @@ export async function evaluateModel(modelDir: string, dataFile?: string): Promis
   let y: Float64Array;
   let n: number;
   let label: string;
+  let baseline: Evaluation['baseline'];
+  let energyShift: Evaluation['energyShift'];
   if (dataFile) {
-    const { prepared: res, x: normalized, n: rows } = prepareForModel(meta, await readSpectra(dataFile, 'auto', {}));
+    const edgesWanted = meta.axisKind === 'energy';
+    const r = prepareForModel(meta, await readSpectra(dataFile, 'auto', {}), { ...prepare, edgePositions: edgesWanted });
+    const { prepared: res, x: normalized, n: rows } = r;
+    energyShift = r.shift;
     for (const w of res.warnings) process.stderr.write(`warning: ${w}\n`);
     n = rows;
     const missing = names.filter((nm) => !(nm in res.labels));
-    if (missing.length > 0) {
+    if (missing.length === names.length) {
       throw new UserError(
-        `lacks the model's descriptors ${missing.join(', ')} (found: ${Object.keys(res.labels).join(', ') || 'none'})`,
+        `has none of the model's descriptors ${names.join(', ')} (found: ${Object.keys(res.labels).join(', ') || 'none'})`,
         dataFile,
       );
     }
+    // A measured set often knows one descriptor (e.g. the oxidation state): the others are scored as missing, and said so.
+    if (missing.length > 0) process.stderr.write(`warning: ${dataFile} has no ${missing.join(', ')} labels; those descriptors are not scored\n`);
     x = normalized;
-    y = new Float64Array(n * names.length);
-    names.forEach((nm, j) => res.labels[nm].forEach((v, i) => (y[i * names.length + j] = v)));
+    y = new Float64Array(n * names.length).fill(NaN);
+    names.forEach((nm, j) => res.labels[nm]?.forEach((v, i) => (y[i * names.length + j] = v)));
     label = `all rows of ${dataFile}`;
+    if (r.edges) baseline = edgeBaseline(r.edges, names, y, n);
   } else {
     const cfg = TrainConfigSchema.parse(meta.training.config);
     if (cfg.data.file !== undefined && !existsSync(cfg.data.file)) {
@@ -60,7 +93,7 @@ export async function evaluateModel(modelDir: string, dataFile?: string): Promis
   if (n < 3) throw new UserError(`only ${n} spectra to evaluate; need at least 3`, dataFile);
   const z = runNetwork(model.encoder, x, n);
   const xhat = runNetwork(model.decoder, z, n);
-  return evaluateLatents({
+  const ev = evaluateLatents({
     names,
     discrete,
     d,
@@ -70,9 +103,12 @@ export async function evaluateModel(modelDir: string, dataFile?: string): Promis
     reconstructions: xhat,
     m: model.encoder.inputs,
   });
+  if (baseline) ev.baseline = baseline;
+  if (energyShift) ev.energyShift = energyShift;
+  return ev;
 }
 
-interface EvaluateArgs {
+interface EvaluateArgs extends SpectraArgs {
   model: string;
   data?: string;
   json: boolean;
@@ -84,10 +120,14 @@ const command: CommandModule<object, EvaluateArgs> = {
     y
       .option('model', { type: 'string', demandOption: true, describe: 'Model directory (or the run directory holding model/)' })
       .option('data', { type: 'string', describe: 'Evaluate on every labelled row of this file instead of the test split' })
+      .options(spectraOptions)
       .option('json', { type: 'boolean', default: false, describe: 'Print one JSON object instead of a table' })
       .example('$0 evaluate --model runs/quickstart', 'test-split scores of the quickstart model'),
   handler: async (a) => {
-    const ev = await evaluateModel(a.model, a.data);
+    if (!a.data && (a.calculated || a.shift !== undefined || a.reference !== undefined)) {
+      throw new UserError('--calculated, --shift and --reference describe --data spectra; give --data too');
+    }
+    const ev = await evaluateModel(a.model, a.data, await prepareOptionsFrom(a));
     process.stdout.write(a.json ? JSON.stringify(ev) + '\n' : formatEvaluation(ev) + '\n');
   },
 };

@@ -3,9 +3,9 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { buildReport } from '../report/report.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { check } from '../util/errors.js';
-import { modelOption, pngOption } from './options.js';
+import { modelOption, pngOption, prepareOptionsFrom, spectraOptions, type SpectraArgs } from './options.js';
 
-interface ReportArgs {
+interface ReportArgs extends SpectraArgs {
   model: string;
   data?: string;
   metrics?: string;
@@ -22,6 +22,7 @@ const command: CommandModule<object, ReportArgs> = {
     y
       .option('model', modelOption)
       .option('data', { type: 'string', describe: "spectra with descriptors for scatter/confusion/Q-Q (default: the model's training file if present)" })
+      .options(spectraOptions)
       .option('metrics', { type: 'string', describe: 'metrics.jsonl of the training run (default: the one in the model directory)' })
       .option('compare', { type: 'string', describe: 'output folder of `xlatent compare` whose table becomes a Baselines section' })
       .option('out', { type: 'string', default: 'report.html', describe: 'HTML file to write; PNG copies of the figures go to report_assets/ beside it' })
@@ -36,6 +37,7 @@ const command: CommandModule<object, ReportArgs> = {
     const r = await buildReport({
       modelDir: args.model,
       dataPath: args.data,
+      prepare: await prepareOptionsFrom(args),
       metricsPath: args.metrics,
       compareDir: args.compare,
       sweepSteps: args['sweep-steps'],

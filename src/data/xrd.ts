@@ -1,4 +1,4 @@
-import { UserError, at } from '../util/errors.js';
+import { UserError, at, quote } from '../util/errors.js';
 import type { RawSpectrum } from './dataset.js';
 import { trapezoidArea } from './normalize.js';
 import { readBytes, readColumnsFile, stem, type ColumnsOptions } from './formats/columns.js';
@@ -35,13 +35,13 @@ export function resolveWavelength(w: number | string): number {
   if (hit) return hit[1];
   const n = Number(w);
   if (Number.isFinite(n) && n > 0) return n;
-  throw new UserError(`unknown X-ray source "${w}"; use a wavelength in Angstrom or one of ${Object.keys(XRD_WAVELENGTHS).join(', ')}`);
+  throw new UserError(`unknown X-ray source ${quote(w)}; use a wavelength in Angstrom or one of ${Object.keys(XRD_WAVELENGTHS).join(', ')}`);
 }
 
 function qScale(unit: QUnit): number {
   if (unit === '1/A') return 1;
   if (unit === '1/nm') return 10;
-  throw new UserError(`q unit must be "1/A" or "1/nm", got "${String(unit)}"`);
+  throw new UserError(`q unit must be "1/A" or "1/nm", got ${quote(String(unit))}`);
 }
 
 /** q = 4 pi sin(2theta / 2) / lambda for 2-theta in degrees; q in `unit` (default 1/A). */
@@ -129,7 +129,7 @@ export function normalizeIntensity(x: ArrayLike<number>, y: ArrayLike<number>, m
     for (let i = 0; i < out.length; i++) s = Math.max(s, out[i]);
   } else if (mode === 'area') {
     s = trapezoidArea(out, x);
-  } else throw new UserError(`intensity normalization must be none, max or area, got "${String(mode)}"`);
+  } else throw new UserError(`intensity normalization must be none, max or area, got ${quote(String(mode))}`);
   if (!(s > 0) || !Number.isFinite(s)) throw new UserError(`cannot normalize by ${mode}: it is ${s} (pattern empty or all background?)`);
   for (let i = 0; i < out.length; i++) out[i] /= s;
   return out;
@@ -221,9 +221,9 @@ export function parseNpy(bytes: Uint8Array, source: string): NpyMatrix {
     '<f4': { size: 4, little: true, f64: false }, '>f4': { size: 4, little: false, f64: false },
   };
   const dt = dtypes[descr];
-  if (!dt) throw new UserError(`.npy dtype "${descr}" is not supported; expected float64 or float32 ('<f8', '<f4')`, source);
+  if (!dt) throw new UserError(`.npy dtype ${quote(descr)} is not supported; expected float64 or float32 ('<f8', '<f4')`, source);
   const dims = shapeText.split(',').map((t) => t.trim()).filter((t) => t !== '').map((t) => {
-    if (!/^\d+$/.test(t)) throw new UserError(`.npy shape entry "${t}" is not a non-negative integer`, source);
+    if (!/^\d+$/.test(t)) throw new UserError(`.npy shape entry ${quote(t)} is not a non-negative integer`, source);
     return Number(t);
   });
   if (dims.length < 1 || dims.length > 2) throw new UserError(`.npy array has ${dims.length} dimensions; expected a 2-D matrix (patterns x points) or 1-D`, source);

@@ -1,6 +1,8 @@
 import type { RawSpectrum, SpectralDataset } from '../data/dataset.js';
 import { checkStrictlyIncreasing, interpolateInto } from '../data/grid.js';
 import { applyNormalization, type NormalizationParams } from '../data/normalize.js';
+import { fitMeasuredShift } from '../data/preprocess/fit.js';
+import { IDENTITY_PREPROCESS, preprocessInput, type SpectrumRole } from '../data/preprocess/pipeline.js';
 import { runNetwork } from '../model/infer.js';
 import { UserError } from '../util/errors.js';
 import { predictCalibration } from './calibration.js';
@@ -10,10 +12,12 @@ import { isOutOfDistribution, oodPercentile, reconstructionMse } from './ood.js'
 
 /**
  * Projection of new spectra (e.g. experimental ones) into the latent space
- * of a trained model: resample onto the model's grid (flat extension where a
- * spectrum stops short, with a warning), normalize with the stored
- * parameters, encode, decode again for the reconstruction error, and turn
- * latent coordinates into descriptor estimates with the stored calibration.
+ * of a trained model: run the model's stored preprocessing pipeline (energy
+ * calibration, XAS normalization, ...; src/data/preprocess), resample onto
+ * its grid (flat extension where a spectrum stops short, with a warning),
+ * normalize with the stored parameters, encode, decode again for the
+ * reconstruction error, and turn latent coordinates into descriptor
+ * estimates with the stored calibration.
  */
 
 /** Spectra as readers return them: one dataset on a common grid, or each spectrum on its own grid. */
@@ -42,6 +46,8 @@ export interface EmbedResult {
   extrapolated: Uint8Array;
   /** Human-readable notes (grid coverage, missing OOD reference ...). */
   warnings: string[];
+  /** Energy shift (eV) the spectra got before anything else, and where it came from. */
+  shift: { eV: number; source: string };
 }
 
 /** Spectra resampled onto a model's grid ({@link resampleForModel}). */
@@ -105,22 +111,131 @@ export function resampleForModel(input: SpectraInput, grid: Float64Array): Resam
   return { spectra, ids: rows.map((r) => r.id), labels, extrapolated, warnings };
 }
 
+/** How new spectra enter a model's pipeline ({@link prepareForModel}). */
+export interface PrepareOptions {
+  /** `measured` (default): the measured shift applies, no broadening; `calculated`: treated like the training data. */
+  role?: SpectrumRole;
+  /** Energy shift (eV) to use instead of the stored one of the role. */
+  shift?: number;
+  /** A measured spectrum of the model's reference compound: the shift is fitted against the stored calculated one. */
+  reference?: { energy: ArrayLike<number>; mu: ArrayLike<number>; where: string };
+  /** Also compute each spectrum's edge position (E at half edge step) on the calibrated scale. */
+  edgePositions?: boolean;
+}
+
+/** Spectra ready for a model's encoder ({@link prepareForModel}). */
+export interface PreparedForModel {
+  /** On the model's grid, after preprocessing, before the intensity normalization. */
+  prepared: ResampledSpectra;
+  /** n x m encoder input (intensity-normalized). */
+  x: Float32Array;
+  n: number;
+  m: number;
+  /** Energy shift (eV) applied and where it came from. */
+  shift: { eV: number; source: string };
+  /** Edge positions (eV) in input order, with `edgePositions`. */
+  edges?: Float64Array;
+}
+
 /**
- * Spectra as a model's encoder takes them: resampled onto its grid and
- * normalized as in training; a non-finite value is an error naming the
- * spectrum and grid point.
+ * Spectra as a model's encoder takes them: through the stored preprocessing
+ * pipeline, resampled onto its grid and normalized as in training; a
+ * non-finite value is an error naming the spectrum and grid point. The one
+ * path new spectra take into a model (embed, evaluate --data, sweep,
+ * relevance, interpolate, report).
  */
-export function prepareForModel(metadata: ModelBundle['metadata'], input: SpectraInput): { prepared: ResampledSpectra; x: Float32Array; n: number; m: number } {
+export function prepareForModel(metadata: ModelBundle['metadata'], input: SpectraInput, opts: PrepareOptions = {}): PreparedForModel {
   const grid = gridValues(metadata.grid);
   const m = grid.length;
-  const prepared = resampleForModel(input, grid);
+  const params = metadata.preprocess ?? IDENTITY_PREPROCESS;
+  const role = opts.role ?? 'measured';
+  let shift = opts.shift;
+  let source = shift !== undefined ? 'given' : role === 'calculated' ? 'calculated-role shift of the model' : `model (${params.measuredShiftSource})`;
+  if (opts.reference) {
+    if (role === 'calculated') throw new UserError('a measured reference calibrates measured spectra; leave it out for calculated ones');
+    if (shift !== undefined) throw new UserError('give either an energy shift or a measured reference spectrum, not both');
+    const fit = fitMeasuredShift(params, opts.reference, opts.reference.where);
+    shift = fit.shift;
+    source = `fitted from ${opts.reference.where} (${fit.method}, score ${fit.score.toFixed(3)})`;
+  }
+  const pre = preprocessInput(input, params, { role, shift, edgePositions: opts.edgePositions });
+  const prepared = resampleForModel(pre.spectra, grid);
   const n = prepared.ids.length;
   const x = applyNormalization(metadata.normalization as NormalizationParams, prepared.spectra, n, m);
   const bad = x.findIndex((v) => !Number.isFinite(v));
   if (bad >= 0) {
     throw new UserError(`spectrum "${prepared.ids[Math.floor(bad / m)]}": normalization produced a non-finite value at grid point ${grid[bad % m]}`);
   }
-  return { prepared, x, n, m };
+  return { prepared, x, n, m, shift: { eV: pre.shift, source }, edges: pre.edges };
+}
+
+/** Notes every embedding with this model carries: spectra flagged out of distribution, a missing OOD reference or calibration. */
+function modelWarnings(metadata: ModelBundle['metadata'], n: number, flag: Float64Array): string[] {
+  const warnings: string[] = [];
+  if (metadata.ood) {
+    const flagged = flag.reduce((s, v) => s + v, 0);
+    if (flagged > 0) {
+      warnings.push(`${flagged} of ${n} spectra reconstruct worse than 99% of the training spectra (ood_flag = 1); treat their latent coordinates with care`);
+    }
+  } else warnings.push('the model has no OOD reference (metadata.ood); ood_percentile and ood_flag are empty');
+  if (metadata.calibration.length === 0) warnings.push('the model has no axis calibration (metadata.calibration); no descriptor estimates');
+  return warnings;
+}
+
+/** What {@link embedChunks} did in all. */
+export interface EmbedTotals {
+  n: number;
+  nStyle: number;
+  /** Spectra with ood_flag = 1. */
+  flagged: number;
+  /** The notes of every chunk, flat-extension notes capped at 10 plus a count. */
+  warnings: string[];
+  /** Energy shift (eV) every spectrum got, and where it came from. */
+  shift: { eV: number; source: string };
+}
+
+/**
+ * Embeds spectra that arrive in chunks (a large CSV or Arrow file read a
+ * block at a time), handing each chunk's result to `write` before the next
+ * is read, so memory stays at about one chunk however many spectra there are.
+ */
+export async function embedChunks(
+  model: ModelBundle,
+  chunks: AsyncIterable<SpectraInput> | Iterable<SpectraInput>,
+  write: (r: EmbedResult) => void,
+  batchSize = 4096,
+  opts: PrepareOptions = {},
+): Promise<EmbedTotals> {
+  const { metadata } = model;
+  let n = 0;
+  const flags = new Float64Array(1);
+  let flagged = 0;
+  const extended: string[] = [];
+  let extrapolated = 0;
+  let shift: EmbedResult['shift'] | undefined;
+  let chunkOpts = opts;
+  for await (const chunk of chunks) {
+    const r = embedChunk(model, chunk, batchSize, chunkOpts);
+    // The energy shift (given, stored or fitted to a reference) is one for all spectra: fit it once.
+    if (!shift) {
+      shift = r.shift;
+      chunkOpts = { ...opts, reference: undefined, shift: r.shift.eV };
+    }
+    // A chunk's own notes are its flat-extension notes (at most 10, then a count).
+    for (const w of r.warnings) if (extended.length < 10 && !w.startsWith('... and ')) extended.push(w);
+    for (let i = 0; i < r.n; i++) {
+      if (r.oodFlag[i] === 1) flagged++;
+      extrapolated += r.extrapolated[i];
+    }
+    n += r.n;
+    write(r);
+  }
+  if (n === 0) throw new UserError('no spectra to embed (empty input)');
+  flags[0] = flagged;
+  const warnings = [...extended];
+  if (extrapolated > extended.length) warnings.push(`... and ${extrapolated - extended.length} more spectra extended flat`);
+  warnings.push(...modelWarnings(metadata, n, flags));
+  return { n, nStyle: metadata.nStyle, flagged, warnings, shift: shift! };
 }
 
 /**
@@ -129,10 +244,17 @@ export function prepareForModel(metadata: ModelBundle['metadata'], input: Spectr
  * @param model the encoder, decoder and metadata
  * @param input spectra on any grid (resampled onto the model's)
  * @param batchSize rows per inference batch
+ * @param opts role of the spectra and energy calibration ({@link PrepareOptions})
  */
-export function embedSpectra(model: ModelBundle, input: SpectraInput, batchSize = 4096): EmbedResult {
+export function embedSpectra(model: ModelBundle, input: SpectraInput, batchSize = 4096, opts: PrepareOptions = {}): EmbedResult {
+  const r = embedChunk(model, input, batchSize, opts);
+  return { ...r, warnings: [...r.warnings, ...modelWarnings(model.metadata, r.n, r.oodFlag)] };
+}
+
+/** {@link embedSpectra} without the model-wide notes (OOD count, missing reference or calibration). */
+function embedChunk(model: ModelBundle, input: SpectraInput, batchSize: number, opts: PrepareOptions): EmbedResult {
   const { metadata } = model;
-  const { prepared, x, n, m } = prepareForModel(metadata, input);
+  const { prepared, x, n, m, shift } = prepareForModel(metadata, input, opts);
   const latent = runNetwork(model.encoder, x, n, batchSize);
   const recon = runNetwork(model.decoder, latent, n, batchSize);
   const mse = reconstructionMse(x, recon, n, m);
@@ -142,7 +264,6 @@ export function embedSpectra(model: ModelBundle, input: SpectraInput, batchSize 
     const axis = Float64Array.from({ length: n }, (_, i) => latent[i * nStyle + cal.axis]);
     predicted[cal.descriptor] = predictCalibration(cal, axis);
   }
-  const warnings = [...prepared.warnings];
   const pct = new Float64Array(n).fill(NaN);
   const flag = new Float64Array(n).fill(NaN);
   if (metadata.ood) {
@@ -150,12 +271,8 @@ export function embedSpectra(model: ModelBundle, input: SpectraInput, batchSize 
       pct[i] = oodPercentile(metadata.ood, mse[i]);
       flag[i] = isOutOfDistribution(metadata.ood, mse[i]) ? 1 : 0;
     }
-    const flagged = flag.reduce((s, v) => s + v, 0);
-    if (flagged > 0) {
-      warnings.push(`${flagged} of ${n} spectra reconstruct worse than 99% of the training spectra (ood_flag = 1); treat their latent coordinates with care`);
-    }
-  } else warnings.push('the model has no OOD reference (metadata.ood); ood_percentile and ood_flag are empty');
-  if (metadata.calibration.length === 0) warnings.push('the model has no axis calibration (metadata.calibration); no descriptor estimates');
+  }
+  const warnings = prepared.warnings;
   return {
     ids: prepared.ids,
     n,
@@ -168,5 +285,6 @@ export function embedSpectra(model: ModelBundle, input: SpectraInput, batchSize 
     oodFlag: flag,
     extrapolated: prepared.extrapolated,
     warnings,
+    shift,
   };
 }

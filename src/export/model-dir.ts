@@ -1,11 +1,13 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { parseJsonText } from '../util/json-text.js';
+import { decodeText, readFileInside, readInputBytes } from '../util/read-file.js';
 import { join, relative, sep } from 'node:path';
 import type { z } from 'zod';
 import type { NetworkSpec } from '../model/spec.js';
 import { UserError, check } from '../util/errors.js';
 import { writeDirAtomic, writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { xlatentVersion } from '../util/versions.js';
-import { loadSpecFromTfjsDir, saveSpecAsTfjs, MODEL_JSON_FILE, WEIGHTS_FILE } from './tfjs.js';
+import { loadSpecFromTfjsDir, saveSpecAsTfjs, MAX_JSON_BYTES, MODEL_JSON_FILE, WEIGHTS_FILE } from './tfjs.js';
 import {
   MODEL_FORMAT_VERSION,
   MetadataInputSchema,
@@ -14,6 +16,7 @@ import {
   gridValues,
   metadataDigest,
   sha256Hex,
+  validateModelMetadata,
   type ModelMetadata,
   type ModelMetadataInput,
 } from './metadata.js';
@@ -95,10 +98,8 @@ export async function writeModelDir(
   const parsed = MetadataInputSchema.safeParse(bundle.metadata);
   if (!parsed.success) throw new UserError(`invalid model metadata: ${describeZodError(parsed.error)}`, dir);
   const input = parsed.data;
+  validateModelMetadata(input, dir);
   checkWidths(bundle.encoder, bundle.decoder, input.nStyle, gridValues(input.grid).length, dir);
-  for (const d of input.descriptors) {
-    check(d.axis < input.nStyle, `descriptor ${d.name} is tied to axis ${d.axis} but nStyle is ${input.nStyle}`, dir);
-  }
   let written: ModelMetadata | undefined;
   await writeDirAtomic(dir, async (tmp) => {
     await saveSpecAsTfjs(bundle.encoder, join(tmp, 'encoder'), 'encoder');
@@ -138,12 +139,7 @@ export async function readModelDir(dir: string): Promise<ModelBundle> {
   check(statSync(dir).isDirectory(), 'expected a model directory (with metadata.json, encoder/, decoder/), found a file', dir);
   const metaPath = join(dir, METADATA_FILE);
   check(existsSync(metaPath), 'file not found; is this a model directory written by `xlatent train`?', metaPath);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(metaPath, 'utf8'));
-  } catch (e) {
-    throw new UserError(`not valid JSON (${(e as Error).message})`, metaPath);
-  }
+  const raw = parseJsonText(decodeText(readInputBytes(metaPath, MAX_JSON_BYTES), metaPath), metaPath);
   if (raw && typeof raw === 'object' && typeof (raw as { formatVersion?: unknown }).formatVersion === 'number') {
     const v = (raw as { formatVersion: number }).formatVersion;
     check(v <= MODEL_FORMAT_VERSION, `model format version ${v} is newer than this xlatent understands (${MODEL_FORMAT_VERSION}); upgrade xlatent`, metaPath);
@@ -151,22 +147,22 @@ export async function readModelDir(dir: string): Promise<ModelBundle> {
   const parsed = ModelMetadataSchema.safeParse(raw);
   if (!parsed.success) throw new UserError(describeZodError(parsed.error), metaPath);
   const metadata = parsed.data;
+  // The digest covers the file as written: defaults a newer schema adds while parsing must not read as an edit.
   check(
-    metadataDigest(metadata) === metadata.metadataSha256,
+    metadataDigest(raw as ModelMetadata) === metadata.metadataSha256,
     'contents do not match its metadataSha256 checksum: the file was edited after the model was written',
     metaPath,
   );
+  // The digest is not keyed: a re-signed file passes it, so every field constraint is checked on its own.
+  validateModelMetadata(metadata, metaPath);
   const listed = new Map(metadata.files.map((f) => [f.path, f]));
   for (const required of NETWORK_FILES) check(listed.has(required), `the file list lacks ${required}`, metaPath);
   for (const f of metadata.files) {
-    const p = join(dir, f.path);
-    check(!f.path.includes('..'), `file list entry escapes the model directory: ${f.path}`, metaPath);
-    check(existsSync(p), 'file not found (listed in metadata.json)', p);
-    const bytes = readFileSync(p);
+    const bytes = readFileInside(dir, f.path, metaPath, { exactBytes: f.bytes });
     check(
       sha256Hex(bytes) === f.sha256,
-      `SHA-256 checksum mismatch: the file was modified or corrupted after the model was written (expected ${f.sha256.slice(0, 12)}..., ${f.bytes} bytes; found ${bytes.byteLength} bytes)`,
-      p,
+      `SHA-256 checksum mismatch: the file was modified or corrupted after the model was written (expected ${f.sha256.slice(0, 12)}..., ${f.bytes} bytes)`,
+      join(dir, f.path),
     );
   }
   const encoder = await loadSpecFromTfjsDir(join(dir, 'encoder'));

@@ -1,9 +1,12 @@
+import { checkTrainingFits } from '../config/resources.js';
 import type { DataConfig, TrainConfig } from '../config/schema.js';
-import { type SpectralDataset, selectRows } from '../data/dataset.js';
-import { applyGrid } from '../data/grid.js';
-import { loadSpectra, selectDescriptors, type LoadResult } from '../data/load.js';
+import { type SpectralDataset, descriptorColumn, selectRows } from '../data/dataset.js';
+import { checkDiscreteDescriptor } from '../data/summary.js';
+import { loadSpectra, toDataset, type LoadResult } from '../data/load.js';
 import { synthesizeXanes } from '../data/synth.js';
 import { applyNormalization, fitNormalization, type NormalizationParams } from '../data/normalize.js';
+import { fitPreprocess } from '../data/preprocess/fit.js';
+import type { PreprocessParams } from '../data/preprocess/schema.js';
 import { splitRows, type Split } from '../data/split.js';
 import type { TrainingArrays } from '../train/trainer.js';
 import { UserError } from '../util/errors.js';
@@ -15,9 +18,11 @@ import { UserError } from '../util/errors.js';
  * get the very same split.
  */
 export interface PreparedData {
-  /** Dataset on the training grid, before normalization (ids, labels, grid). */
+  /** Dataset on the training grid after preprocessing, before the intensity normalization (ids, labels, grid). */
   dataset: SpectralDataset;
   split: Split;
+  /** The fitted preprocessing pipeline (identity without a `preprocess` section); stored with the model. */
+  preprocess: PreprocessParams;
   normalization: NormalizationParams;
   train: TrainingArrays;
   validation: TrainingArrays;
@@ -30,22 +35,23 @@ export function dataSourceName(data: DataConfig): string {
   return data.file ?? `synthetic XANES (${JSON.stringify(data.synth)})`;
 }
 
-async function loadSource(data: DataConfig): Promise<LoadResult> {
-  if (data.synth) {
-    const generated = synthesizeXanes(data.synth);
-    const grid = applyGrid(generated, data.grid);
-    return { dataset: selectDescriptors(grid.dataset, data.descriptors), warnings: grid.warnings };
-  }
-  return loadSpectra(data.file!, { format: data.format, descriptors: data.descriptors, grid: data.grid });
+/** The training spectra on their grid, through the pipeline's calculated role. */
+async function loadSource(data: DataConfig, preprocess: PreprocessParams, cfg: { onFailure?: 'error' | 'skip' } = {}): Promise<LoadResult> {
+  const options = { format: data.format, descriptors: data.descriptors, grid: data.grid, labels: data.labels, preprocess: { params: preprocess, role: 'calculated' as const, skipFailed: cfg.onFailure === 'skip' } };
+  if (data.synth) return toDataset(synthesizeXanes(data.synth), dataSourceName(data), options);
+  return loadSpectra(data.file!, options);
 }
 
 export async function prepareData(cfg: TrainConfig): Promise<PreparedData> {
-  const { dataset, warnings } = await loadSource(cfg.data);
+  const preprocess = await fitPreprocess(cfg.preprocess);
+  const { dataset, warnings } = await loadSource(cfg.data, preprocess, { onFailure: cfg.preprocess?.onFailure });
   if (dataset.n < 4) throw new UserError(`only ${dataset.n} spectra; training needs at least 4`, dataSourceName(cfg.data));
+  checkTrainingFits(cfg, dataset.m);
   for (const name of cfg.data.discrete) {
     if (!cfg.data.descriptors.includes(name)) {
       throw new UserError(`"${name}" is listed as discrete but is not one of data.descriptors (${cfg.data.descriptors.join(', ')})`, 'data.discrete');
     }
+    checkDiscreteDescriptor(descriptorColumn(dataset, dataset.descriptorNames.indexOf(name)), name, 'data.discrete');
   }
   if (cfg.data.descriptors.length > cfg.network.nStyle) {
     throw new UserError(
@@ -65,6 +71,7 @@ export async function prepareData(cfg: TrainConfig): Promise<PreparedData> {
   return {
     dataset,
     split,
+    preprocess,
     normalization,
     train: arrays(split.train),
     validation: arrays(split.validation),

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { NetworkSpec } from '../model/spec.js';
 import { tfjsBrowserBundlePath } from '../export/bundle.js';
 import { interpolateRows, loadModelContext, referenceLatents, type ModelContext, type ReferenceLatents } from '../analysis/model-context.js';
+import type { PrepareOptions } from '../export/embed.js';
 import { maskingRelevance } from '../analysis/relevance.js';
 import { decoderSweep } from '../analysis/sweep.js';
 import { interpolationSvg } from './interpolation-figure.js';
@@ -32,6 +33,8 @@ export interface ReportOptions {
   modelDir: string;
   /** Spectra with descriptors for the scatter, confusion and Q-Q sections (default: the training file named in the model's config, when present). */
   dataPath?: string;
+  /** How the --data spectra enter the model's preprocessing pipeline (measured by default). */
+  prepare?: PrepareOptions;
   /** metrics.jsonl to plot (default: searched next to the model, see findMetricsFile). */
   metricsPath?: string;
   /** Output folder of `xlatent compare` whose baselines.json goes into a Baselines section. */
@@ -150,7 +153,7 @@ export async function buildReport(opts: ReportOptions): Promise<Report> {
 
   // ---- reference data ----
   let ref: ReferenceLatents | null = null;
-  ref = await referenceLatents(ctx, opts.dataPath);
+  ref = await referenceLatents(ctx, opts.dataPath, opts.prepare);
   if (!ref) notes.push('No data given (--data) and the training file named in the model config was not found: scatter, confusion and Q-Q sections are left out, sweep ranges come from the N(0,1) prior.');
   for (const w of ref?.data.warnings ?? []) notes.push(w);
 

@@ -14,6 +14,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 import { describeBackend, selectBackend } from '../../src/backends/select.js';
 import { hardwareVulkanDrivers } from '../../src/backends/webgpu.js';
+import { ModelCheckpoint } from '../../src/train/callbacks/model-checkpoint.js';
 import { hasCheckpoint } from '../../src/train/checkpoint.js';
 import { LossesSchema, NetworkSchema, OptimizerSchema, TrainingSchema } from '../../src/config/schema.js';
 import { RankAAETrainer, type TrainResult } from '../../src/train/trainer.js';
@@ -51,7 +52,7 @@ async function train(backend: 'cpu' | 'webgpu', checkpointDir?: string): Promise
     // One batch per epoch keeps SwiftShader's per-dispatch cost to a few seconds an epoch.
     training: TrainingSchema.parse({ epochs: EPOCHS, batchSize: 64 }),
     seed: 3,
-    checkpointDir,
+    callbacks: checkpointDir ? [new ModelCheckpoint(checkpointDir, 1)] : [],
   }).fit(peakSpectra(64, 40, 1, 0.1), peakSpectra(32, 40, 2, 0.1));
 }
 
@@ -77,7 +78,7 @@ describe.skipIf(webgpu !== undefined)('RankAAE training on webgpu', () => {
     const rec = (r: TrainResult, e: number) => r.history[e].losses.reconstruction!;
     expect(rec(gpu, EPOCHS - 1)).toBeLessThan(rec(gpu, 0));
     expect(rec(cpu, EPOCHS - 1)).toBeLessThan(rec(cpu, 0));
-    expect(gpu.encoder.layers.length).toBe(cpu.encoder.layers.length);
+    expect(gpu.finalEncoder.layers.length).toBe(cpu.finalEncoder.layers.length);
   });
 
   it('a synchronous read on webgpu is a UserError that says what to do', async () => {

@@ -1,4 +1,4 @@
-import { UserError } from '../../util/errors.js';
+import { UserError, quote } from '../../util/errors.js';
 import type { SpectralDataset } from '../dataset.js';
 import { linearAxis } from '../grid.js';
 import { readNpyFile } from '../xrd.js';
@@ -48,7 +48,7 @@ export function parseAbscissaArg(text: string | undefined): { kind: 'energy' | '
   const a = Number(start);
   const d = Number(step);
   if (!['energy', 'twotheta', 'q'].includes(kind) || !Number.isFinite(a) || !(d > 0)) {
-    throw new UserError(`--axis: expected kind:start:step with kind energy, twotheta or q and step > 0 (e.g. q:15:0.1), found "${text}"`);
+    throw new UserError(`--axis: expected kind:start:step with kind energy, twotheta or q and step > 0 (e.g. q:15:0.1), found ${quote(text)}`);
   }
   return { kind: kind as 'energy' | 'twotheta' | 'q', start: a, step: d };
 }
