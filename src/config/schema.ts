@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { GridSpec } from '../data/grid.js';
 import { DEFAULT_SYNTH_DESCRIPTORS, SYNTH_DEFAULTS, SYNTH_DESCRIPTORS } from '../data/synth.js';
 
 /**
@@ -10,7 +11,7 @@ import { DEFAULT_SYNTH_DESCRIPTORS, SYNTH_DEFAULTS, SYNTH_DESCRIPTORS } from '..
 const positiveInt = z.number().int().positive();
 const fraction = z.number().min(0).max(1);
 
-/** Target energy grid: explicit start/stop/step, a number of points over the common range, or the file's own grid. */
+/** Target energy grid (the data layer's GridSpec): explicit start/stop/step or a number of points over the common range. */
 export const GridSchema = z.union([
   z.strictObject({
     /** First grid energy (same unit as the file, eV for XAS). */
@@ -24,7 +25,7 @@ export const GridSchema = z.union([
     /** Number of evenly spaced points over the range every spectrum covers. */
     points: z.number().int().min(2),
   }),
-]);
+]) satisfies z.ZodType<GridSpec>;
 
 /** Synthetic XANES generated in memory (src/data/synth.ts) instead of a file: benchmarks and demos. */
 export const SynthSourceSchema = z.strictObject({

@@ -3,7 +3,7 @@ import { basename, extname } from 'node:path';
 import { UserError, at } from '../../util/errors.js';
 import type { RawSpectrum } from '../dataset.js';
 import { sanitizeGrid } from '../xas/energy-grid.js';
-import type { FormatReader } from './index.js';
+import type { FormatReader } from './reader.js';
 
 /** A numeric table read from column text. */
 export interface TextTable {

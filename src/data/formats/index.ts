@@ -1,7 +1,7 @@
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { UserError } from '../../util/errors.js';
-import type { RawSpectrum, SpectralDataset } from '../dataset.js';
+import type { SpectralDataset } from '../dataset.js';
 import { readArrow, writeArrow } from './arrow.js';
 import { readJsonSpectra, writeJsonSpectra } from './json.js';
 import { readLongCsv } from './long-csv.js';
@@ -13,38 +13,9 @@ import { feffFormat } from './feff.js';
 import { columnsFormat } from './columns.js';
 import { folderFormat } from './folder.js';
 import { readNpyDataset } from './npy.js';
+import type { FormatReader, ReadOptions, ReadResult } from './reader.js';
 
-/** Options every reader receives; a reader ignores the ones that do not apply to its format. */
-export interface ReadOptions {
-  /** Columns, by exact name, to read as descriptors in CSVs without the `AUX_` prefix. */
-  descriptorColumns?: string[];
-  /** Column whose text is the spectrum id (CSV layouts). */
-  idColumn?: string;
-  /**
-   * Abscissa of a matrix that holds intensities only (NumPy .npy of XRD patterns or spectra):
-   * what it measures, its first value and its step.
-   */
-  abscissa?: { kind: 'energy' | 'twotheta' | 'q'; start: number; step: number };
-}
-
-/** What a reader returns: spectra on one grid, or spectra each on their own grid (resampled later). */
-export type ReadResult = SpectralDataset | RawSpectrum[];
-
-/** One input format. */
-export interface FormatReader {
-  /** Name used by `data.format` in configs and `--format` (e.g. "csv", "xdi"). */
-  name: string;
-  /** One line for help texts. */
-  describe: string;
-  /**
-   * Whether this reader claims the path, judged from its name and first
-   * bytes (up to 4 KiB; a folder gets an empty buffer). The first reader in
-   * {@link readers} that claims a path reads it under `format: auto`.
-   */
-  detect(path: string, head: Buffer): boolean;
-  /** Reads the whole input; throws UserError naming file and line/field on bad input. */
-  read(path: string, options: ReadOptions): ReadResult | Promise<ReadResult>;
-}
+export type { FormatReader, ReadOptions, ReadResult } from './reader.js';
 
 const ext = (p: string) => extname(p).toLowerCase();
 const headText = (head: Buffer) => head.toString('utf8');
