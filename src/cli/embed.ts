@@ -2,7 +2,7 @@ import type { CommandModule } from 'yargs';
 import { readSpectra } from '../data/formats/index.js';
 import { embedSpectra } from '../export/embed.js';
 import { embedFormatFor, writeEmbedding } from '../export/embed-output.js';
-import { readModelDir } from '../export/model-dir.js';
+import { loadModel } from '../export/load-model.js';
 import { check } from '../util/errors.js';
 import { modelOption } from './options.js';
 
@@ -15,7 +15,7 @@ interface Args {
   'batch-size': number;
 }
 
-/** `xlatent embed`: project new spectra (e.g. experimental) into a trained model's latent space. */
+/** `xlatent embed`: project new spectra (e.g. experimental) into a trained model's latent space (RankAAE or baseline). */
 const command: CommandModule<object, Args> = {
   command: 'embed',
   builder: (y) =>
@@ -26,11 +26,11 @@ const command: CommandModule<object, Args> = {
       .option('format', { type: 'string', choices: ['csv', 'json', 'arrow'], describe: 'Output format (default: from the --out extension)' })
       .option('input-format', { type: 'string', default: 'auto', describe: 'Reader for --data (default: detect)' })
       .option('batch-size', { type: 'number', default: 4096, describe: 'Spectra per inference batch' })
-      .example('$0 embed --model runs/model --data exp/fe-foils.xdi --out fe-foils.csv', 'one row per spectrum: id, z0.., pred_<descriptor>, recon_mse, ood_percentile, ood_flag') as never,
+      .example('$0 embed --model runs/model --data exp/fe-foils.xdi --out fe-foils.csv', 'one row per spectrum: id, z0.., pred_<descriptor>, recon_mse, ood_percentile, ood_flag (baselines: ood_knn_distance too)') as never,
   handler: async (argv) => {
     check(Number.isInteger(argv['batch-size']) && argv['batch-size'] >= 1, `--batch-size must be a positive integer, got ${argv['batch-size']}`);
     const format = embedFormatFor(argv.out, argv.format);
-    const model = await readModelDir(argv.model);
+    const model = await loadModel(argv.model);
     const input = await readSpectra(argv.data, argv['input-format']);
     const result = embedSpectra(model, input, argv['batch-size']);
     for (const w of result.warnings) process.stderr.write(`xlatent: warning: ${w}\n`);
@@ -39,10 +39,11 @@ const command: CommandModule<object, Args> = {
       argv.out,
       format,
       { model: argv.model, data: argv.data, trainingConfigSha256: model.metadata.training.sha256, created: new Date().toISOString() },
-      model.metadata.descriptors.map((d) => d.name),
+      [...model.metadata.descriptors.map((d) => d.name), ...(model.metadata.readouts ?? []).map((r) => r.descriptor)],
     );
     const flagged = result.oodFlag.reduce((s, v) => s + (v === 1 ? 1 : 0), 0);
-    process.stdout.write(`embedded ${result.n} spectra into ${result.nStyle} latent axes -> ${argv.out} (${flagged} flagged out of distribution)\n`);
+    const ood = result.oodMetric ? `${flagged} flagged out of distribution by ${result.oodMetric}` : 'no OOD reference';
+    process.stdout.write(`embedded ${result.n} spectra into the ${result.nStyle} latent axes of the ${model.method} model -> ${argv.out} (${ood})\n`);
   },
 };
 export default command;

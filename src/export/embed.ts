@@ -1,12 +1,14 @@
 import type { RawSpectrum, SpectralDataset } from '../data/dataset.js';
 import { checkStrictlyIncreasing, interpolateInto } from '../data/grid.js';
 import { applyNormalization, type NormalizationParams } from '../data/normalize.js';
-import { runNetwork } from '../model/infer.js';
 import { UserError } from '../util/errors.js';
 import { predictCalibration } from './calibration.js';
-import { gridValues } from './metadata.js';
+import { knnOodDistances } from './knn-ood.js';
+import { networkModel, type LatentModel } from './latent-model.js';
+import { gridValues, type ModelMetadata } from './metadata.js';
 import type { ModelBundle } from './model-dir.js';
 import { isOutOfDistribution, oodPercentile, reconstructionMse } from './ood.js';
+import { predictReadout } from './readout.js';
 
 /**
  * Projection of new spectra (e.g. experimental ones) into the latent space
@@ -32,11 +34,15 @@ export interface EmbedResult {
   predicted: Record<string, Float64Array>;
   /** Known labels in the input (NaN where missing), by descriptor name, for comparison. */
   labels: Record<string, Float64Array>;
-  /** Per-spectrum reconstruction MSE in normalized units. */
+  /** Per-spectrum reconstruction MSE in normalized units (NaN for models without a decoder). */
   reconstructionMse: Float64Array;
-  /** Percentile of the reconstruction MSE among the training spectra (NaN without an OOD reference). */
+  /** What the OOD score measures: the model's metadata.ood metric, or null without a reference. */
+  oodMetric: 'reconstruction-mse' | 'knn-distance' | null;
+  /** For a knn-distance reference: mean distance to the k nearest training spectra (normalized units); else absent. */
+  oodDistance?: Float64Array;
+  /** Percentile of the OOD score (reconstruction MSE or kNN distance) among the training spectra (NaN without an OOD reference). */
   oodPercentile: Float64Array;
-  /** 1 when the MSE exceeds the training 99th percentile, 0 otherwise (NaN without a reference). */
+  /** 1 when the score exceeds the training 99th percentile, 0 otherwise (NaN without a reference). */
   oodFlag: Float64Array;
   /** 1 when the spectrum did not cover the model's grid and was extended flat. */
   extrapolated: Uint8Array;
@@ -110,7 +116,7 @@ export function resampleForModel(input: SpectraInput, grid: Float64Array): Resam
  * normalized as in training; a non-finite value is an error naming the
  * spectrum and grid point.
  */
-export function prepareForModel(metadata: ModelBundle['metadata'], input: SpectraInput): { prepared: ResampledSpectra; x: Float32Array; n: number; m: number } {
+export function prepareForModel(metadata: ModelMetadata, input: SpectraInput): { prepared: ResampledSpectra; x: Float32Array; n: number; m: number } {
   const grid = gridValues(metadata.grid);
   const m = grid.length;
   const prepared = resampleForModel(input, grid);
@@ -123,39 +129,58 @@ export function prepareForModel(metadata: ModelBundle['metadata'], input: Spectr
   return { prepared, x, n, m };
 }
 
+/** A LatentModel as it is, or a RankAAE bundle (readModelDir) wrapped as one. */
+export function asLatentModel(model: ModelBundle | LatentModel): LatentModel {
+  return 'encode' in model ? model : networkModel(model.metadata, model.encoder, model.decoder);
+}
+
 /**
- * Embeds spectra with a model read by readModelDir.
+ * Embeds spectra with any model (load-model.ts's loadModel, or a RankAAE
+ * bundle from readModelDir): latent coordinates, descriptor estimates from
+ * the stored calibrations and readouts, reconstruction error where the model
+ * decodes, and the OOD score of its reference. Every spectrum is scored on
+ * its own, so results do not depend on the batch size or on which spectra
+ * are embedded together.
  *
- * @param model the encoder, decoder and metadata
+ * @param model the model
  * @param input spectra on any grid (resampled onto the model's)
- * @param batchSize rows per inference batch
+ * @param batchSize rows per inference batch (memory only)
  */
-export function embedSpectra(model: ModelBundle, input: SpectraInput, batchSize = 4096): EmbedResult {
+export function embedSpectra(modelOrBundle: ModelBundle | LatentModel, input: SpectraInput, batchSize = 4096): EmbedResult {
+  const model = asLatentModel(modelOrBundle);
   const { metadata } = model;
   const { prepared, x, n, m } = prepareForModel(metadata, input);
-  const latent = runNetwork(model.encoder, x, n, batchSize);
-  const recon = runNetwork(model.decoder, latent, n, batchSize);
-  const mse = reconstructionMse(x, recon, n, m);
-  const nStyle = metadata.nStyle;
+  const latent = model.encode(x, n, batchSize);
+  const mse = new Float64Array(n).fill(NaN);
+  if (model.decode) mse.set(reconstructionMse(x, model.decode(latent, n), n, m));
+  const nStyle = model.d;
   const predicted: Record<string, Float64Array> = {};
   for (const cal of metadata.calibration) {
     const axis = Float64Array.from({ length: n }, (_, i) => latent[i * nStyle + cal.axis]);
     predicted[cal.descriptor] = predictCalibration(cal, axis);
   }
+  for (const r of metadata.readouts ?? []) predicted[r.descriptor] = predictReadout(r, latent, n);
   const warnings = [...prepared.warnings];
   const pct = new Float64Array(n).fill(NaN);
   const flag = new Float64Array(n).fill(NaN);
-  if (metadata.ood) {
+  const ood = metadata.ood;
+  let score: Float64Array | undefined;
+  let oodDistance: Float64Array | undefined;
+  if (ood?.metric === 'reconstruction-mse' && model.decode) score = mse;
+  else if (ood?.metric === 'knn-distance' && model.knnOod) score = oodDistance = knnOodDistances(model.knnOod, x, n);
+  if (ood && score) {
     for (let i = 0; i < n; i++) {
-      pct[i] = oodPercentile(metadata.ood, mse[i]);
-      flag[i] = isOutOfDistribution(metadata.ood, mse[i]) ? 1 : 0;
+      pct[i] = oodPercentile(ood, score[i]);
+      flag[i] = isOutOfDistribution(ood, score[i]) ? 1 : 0;
     }
     const flagged = flag.reduce((s, v) => s + v, 0);
     if (flagged > 0) {
-      warnings.push(`${flagged} of ${n} spectra reconstruct worse than 99% of the training spectra (ood_flag = 1); treat their latent coordinates with care`);
+      const what = ood.metric === 'knn-distance' ? 'lie farther from their nearest training spectra than 99% of the training spectra do' : 'reconstruct worse than 99% of the training spectra';
+      warnings.push(`${flagged} of ${n} spectra ${what} (ood_flag = 1); treat their latent coordinates with care`);
     }
   } else warnings.push('the model has no OOD reference (metadata.ood); ood_percentile and ood_flag are empty');
-  if (metadata.calibration.length === 0) warnings.push('the model has no axis calibration (metadata.calibration); no descriptor estimates');
+  // A baseline map has no descriptor axes by design; an autoencoder without calibration is worth a word.
+  if (metadata.kind !== 'reducer' && metadata.calibration.length === 0 && !metadata.readouts?.length) warnings.push('the model has no axis calibration or readout (metadata.calibration, metadata.readouts); no descriptor estimates');
   return {
     ids: prepared.ids,
     n,
@@ -164,6 +189,8 @@ export function embedSpectra(model: ModelBundle, input: SpectraInput, batchSize 
     predicted,
     labels: prepared.labels,
     reconstructionMse: mse,
+    oodMetric: score ? ood!.metric : null,
+    oodDistance,
     oodPercentile: pct,
     oodFlag: flag,
     extrapolated: prepared.extrapolated,
