@@ -57,8 +57,16 @@ export const DataSchema = z.strictObject({
   /**
    * Constrained descriptors in latent-axis order: descriptor i is tied to axis i.
    * Names refer to `AUX_<NAME>` columns (or plain column names in other layouts).
+   * Empty ([]): an unconstrained adversarial autoencoder, chosen by reconstruction and latent normality.
    */
-  descriptors: z.array(z.string().min(1)).min(1),
+  descriptors: z.array(z.string().min(1)),
+  /**
+   * Descriptors known for some spectra (NaN or empty for the others) that are not
+   * constrained but read off the latent position: a linear map from the latent
+   * coordinates, fitted on the labelled training spectra, is stored with the model
+   * and gives `embed` a pred_<name> column.
+   */
+  readout: z.array(z.string().min(1)).default([]),
   /** Descriptors with a few discrete levels (e.g. CN); evaluation adds a threshold classifier for these. */
   discrete: z.array(z.string().min(1)).default([]),
   /** Resample every spectrum onto this grid; omit to keep the file's common grid. */

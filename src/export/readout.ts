@@ -104,3 +104,22 @@ export function predictReadout(r: Readout, latent: ArrayLike<number>, n: number)
   }
   return out;
 }
+
+/** How well a readout predicts known labels: root-mean-square error and R^2 over the rows with a finite label. */
+export function readoutScores(r: Readout, latent: ArrayLike<number>, n: number, labels: ArrayLike<number>): { n: number; rmse: number; r2: number } {
+  const pred = predictReadout(r, latent, n);
+  let count = 0;
+  let mean = 0;
+  for (let i = 0; i < n; i++) if (Number.isFinite(labels[i])) {
+    count++;
+    mean += labels[i];
+  }
+  mean /= Math.max(1, count);
+  let sse = 0;
+  let sst = 0;
+  for (let i = 0; i < n; i++) if (Number.isFinite(labels[i])) {
+    sse += (labels[i] - pred[i]) ** 2;
+    sst += (labels[i] - mean) ** 2;
+  }
+  return { n: count, rmse: count > 0 ? Math.sqrt(sse / count) : NaN, r2: count > 1 && sst > 0 ? 1 - sse / sst : NaN };
+}

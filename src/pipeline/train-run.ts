@@ -5,6 +5,7 @@ import { fitAxisCalibration } from '../export/calibration.js';
 import { gridMetaFor, type ModelMetadata } from '../export/metadata.js';
 import { writeModelDir } from '../export/model-dir.js';
 import { buildOodReference, reconstructionMse } from '../export/ood.js';
+import { fitReadout, readoutScores } from '../export/readout.js';
 import { loadSpecFromTfjsDir, saveSpecAsTfjs } from '../export/tfjs.js';
 import { column } from '../metrics/axes.js';
 import { evaluateLatents, type Evaluation } from '../metrics/evaluation.js';
@@ -184,6 +185,12 @@ export async function finalizeRun(
       discrete: cfg.data.discrete.includes(name),
     }),
   );
+  // Descriptors known for a few spectra, read off the latent position (export/readout.ts), scored on the evaluation split.
+  const R = data.readout.names.length;
+  const readouts = data.readout.names.map((name, j) => fitReadout(name, train.z, data.train.n, d, column(data.readout.train, data.train.n, R, j)));
+  const readoutEval = Object.fromEntries(
+    readouts.map((r, j) => [r.descriptor, { split: evalLabel, ...readoutScores(r, ev.z, evalPart.n, column(data.readout[evalLabel], evalPart.n, R, j)) }]),
+  );
   const ood = buildOodReference(reconstructionMse(data.train.x, train.xhat, data.train.n, data.train.m));
   const metricsJsonl = join(dir, 'metrics.jsonl');
   const extraFiles: Record<string, string> = {};
@@ -214,10 +221,12 @@ export async function finalizeRun(
           bestValidationScore: best.bestScore,
           splitSizes: { train: data.train.n, validation: data.validation.n, test: data.test.n },
           latentPercentiles: latentPercentiles(train.z, data.train.n, d),
+          ...(readouts.length > 0 ? { readouts: readoutEval } : {}),
           environment: environmentInfo(),
         },
         calibration,
         ood,
+        ...(readouts.length > 0 ? { readouts } : {}),
       },
     },
     extraFiles,
