@@ -42,8 +42,26 @@ export interface MeasuredAssignment {
 
 /** Options of {@link clusterStudy}. */
 export interface ClusterStudyOptions extends ClusterOptions {
-  /** Descriptors to compare the clusters with (default: the discrete-looking ones of the reference data). */
+  /**
+   * Descriptors to compare the clusters with; "a+b" compares with the
+   * combination of a and b (each pair of values one class). Default: every
+   * integer-valued descriptor of the reference data, and their combination
+   * when there are several (e.g. phase, defect and phase+defect).
+   */
   compare?: string[];
+}
+
+/** One class per distinct combination of values (NaN when any is missing), numbered in order of first appearance, with names like "1+0". */
+function combinedLabel(cols: Float64Array[]): { labels: Float64Array; names: string[] } {
+  const codes = new Map<string, number>();
+  const labels = Float64Array.from({ length: cols[0].length }, (_, i) => {
+    const values = cols.map((c) => c[i]);
+    if (!values.every(Number.isFinite)) return NaN;
+    const key = values.join('+');
+    if (!codes.has(key)) codes.set(key, codes.size);
+    return codes.get(key)!;
+  });
+  return { labels, names: [...codes.keys()] };
 }
 
 /**
@@ -57,11 +75,18 @@ export function clusterStudy(ctx: ModelContext, ref: ReferenceLatents, opts: Clu
   const fit = fitClusters(ref.latents, n, d, opts);
   const ds = ref.data.dataset;
   const k = ds.descriptorNames.length;
-  const names = opts.compare ?? guessDiscrete(ds.descriptors, n, ds.descriptorNames);
+  const discrete = guessDiscrete(ds.descriptors, n, ds.descriptorNames);
+  const names = opts.compare ?? (discrete.length > 1 ? [...discrete, discrete.join('+')] : discrete);
   const agreement = names.map((name) => {
-    const c = ds.descriptorNames.indexOf(name);
-    if (c < 0) throw new UserError(`unknown descriptor "${name}" (the reference data has: ${ds.descriptorNames.join(', ') || 'none'})`, '--compare');
-    return clusterAgreement(fit.labels, column(ds.descriptors, n, k, c), name);
+    const cols = name.split('+').map((part) => {
+      const c = ds.descriptorNames.indexOf(part);
+      if (c < 0) throw new UserError(`unknown descriptor "${part}" (the reference data has: ${ds.descriptorNames.join(', ') || 'none'})`, '--compare');
+      return column(ds.descriptors, n, k, c);
+    });
+    if (cols.length === 1) return clusterAgreement(fit.labels, cols[0], name);
+    const combined = combinedLabel(cols);
+    const a = clusterAgreement(fit.labels, combined.labels, name);
+    return { ...a, classNames: a.classes.map((c) => combined.names[c]) };
   });
   const m = ctx.energies.length;
   const shown = ctx.invertible ? ds.spectra : ref.data.input;

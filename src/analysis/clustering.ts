@@ -166,6 +166,8 @@ export interface ClusterAgreement {
   n: number;
   /** Label values (rows of the confusion table). */
   classes: number[];
+  /** Names of the classes when they are codes of combined labels (e.g. "1+0" for phase 1, defect 0). */
+  classNames?: string[];
   /** Cluster ids (columns), -1 = noise when present. */
   clusters: number[];
   /** confusion[i][j]: points of class i in cluster j. */

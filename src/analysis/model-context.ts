@@ -73,7 +73,7 @@ export function modelContext(model: LatentModel): ModelContext {
     normalization,
     invertible,
     toDisplay: (spectra, n) => (invertible ? invertNormalization(normalization, spectra, n, m) : spectra),
-    intensityLabel: invertible || normalization.kind === 'none' ? 'intensity (μ(E))' : `intensity (${normalization.kind}-normalized)`,
+    intensityLabel: invertible || normalization.kind === 'none' ? (md.axisKind === 'energy' ? 'intensity (μ(E))' : 'intensity') : `intensity (${normalization.kind}-normalized)`,
     abscissaLabel: md.axisKind === 'twotheta' ? '2θ (deg)' : md.axisKind === 'q' ? 'q (1/nm)' : 'Energy (eV)',
   };
 }

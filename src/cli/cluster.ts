@@ -70,7 +70,7 @@ const command: CommandModule<object, ClusterArgs> = {
       .option('k-range', { type: 'string', default: '2:10', describe: 'k-means: k values tried, FROM:TO' })
       .option('min-cluster-size', { type: 'number', describe: 'HDBSCAN: smallest cluster (default max(5, n/50))' })
       .option('min-samples', { type: 'number', describe: 'HDBSCAN: neighbours of the core distance (default min-cluster-size)' })
-      .option('compare', { type: 'string', describe: 'descriptors to compare the clusters with, comma-separated (default: the integer-valued ones)' })
+      .option('compare', { type: 'string', describe: 'descriptors to compare the clusters with, comma-separated; a+b compares with their combination (default: the integer-valued ones and their combination)' })
       .option('measured', { type: 'string', describe: 'measured spectra to project and assign to the clusters (any format `xlatent data` reads)' })
       .option('seed', { type: 'number', default: 0, describe: 'seed of k-means++ and of the silhouette subsample' })
       .option('out', { type: 'string', demandOption: true, describe: 'output folder (created; files in it are replaced)' })

@@ -151,7 +151,7 @@ const synthXrd: CommandModule<object, {
     y
       .option('out', { type: 'string', demandOption: true, describe: 'Output file (.arrow/.feather or .json keep the q axis; .csv)' })
       .option('count', { type: 'number', default: 150, describe: 'Number of patterns' })
-      .option('points', { type: 'number', default: 400, describe: 'Grid points over q = 2.5..6.5 1/A' })
+      .option('points', { type: 'number', default: 400, describe: 'Grid points over q = 25..65 1/nm' })
       .option('noise', { type: 'number', default: 0.005, describe: 'Gaussian noise std relative to the pattern maximum' })
       .option('seed', { type: 'number', default: 0, describe: 'Random seed' })
       .option('measured', { type: 'boolean', default: false, describe: 'Instrument-like patterns: 3x noise, more background, sample-displacement shifts' })

@@ -16,14 +16,14 @@ import { linspace } from './grid.js';
  * solution over `composition`. Lattice parameters follow Vegard's law
  * (a_fcc = 3.60 - 0.12 x, a_bcc = 2.90 - 0.06 x, hcp a = 2.62 - 0.05 x and
  * c = 4.25 - 0.08 x, Angstrom), so every peak moves with the composition.
- * Reflections at q = 2 pi / d (1/Angstrom) with textbook relative intensities:
+ * Reflections at q = 2 pi / d (1/nm, the unit of xlatent's q axes) with textbook relative intensities:
  * fcc (111) 100, (200) 47, (220) 22, (311) 24, (222) 7;
  * bcc (110) 100, (200) 15, (211) 30, (220) 9, (310) 12;
  * hcp (100) 25, (002) 30, (101) 100, (102) 15, (110) 15, (103) 20, (112) 15.
- * Peaks are pseudo-Voigt (half Gaussian, half Lorentzian) of FWHM 0.035 1/A,
- * or 0.085 1/A for a "defective" (cold-worked, small-crystallite) sample,
- * each peak's height scaled by an unlabelled texture factor in [0.85, 1.15].
- * A smooth background b exp(-q / 2), b uniform in [0.02, 0.06], and
+ * Peaks are pseudo-Voigt (half Gaussian, half Lorentzian) of FWHM 0.35 1/nm,
+ * or 0.85 1/nm for a "defective" (cold-worked, small-crystallite) sample,
+ * each peak's height scaled by an unlabelled texture factor in [0.95, 1.05].
+ * A smooth background b exp(-q / 20 nm^-1), b uniform in [0.02, 0.06], and
  * Gaussian noise are added; each pattern is scaled to a maximum of 1.
  *
  * Descriptors: x (composition), phase (0 fcc, 1 hcp, 2 bcc), defect (0 or
@@ -31,9 +31,9 @@ import { linspace } from './grid.js';
  *
  * `measured: true` imitates patterns from another instrument: 1.5 times the
  * noise, more background, and a sample-displacement shift of every peak by
- * up to +-0.005 1/A. `impurity` adds, to that fraction of the patterns,
- * three peaks of a phase the family does not have (an oxide: q = 2.71,
- * 3.93, 4.58 1/A, heights 0.5, 0.35, 0.3 of the strongest peak): spectra a
+ * up to +-0.05 1/nm. `impurity` adds, to that fraction of the patterns,
+ * three peaks of a phase the family does not have (an oxide: q = 27.1,
+ * 39.3, 45.8 1/nm, heights 0.5, 0.35, 0.3 of the strongest peak): spectra a
  * model fitted on the family should call out of distribution.
  */
 
@@ -47,7 +47,7 @@ export interface XrdSynthOptions {
   count?: number;
   /** Grid points (default 400). */
   points?: number;
-  /** q range in 1/Angstrom (default 2.5 to 6.5). */
+  /** q range in 1/nm (default 25 to 65). */
   qStart?: number;
   qStop?: number;
   /** Std of the Gaussian noise relative to the pattern maximum (default 0.005). */
@@ -97,12 +97,12 @@ const REFLECTIONS: Record<XrdPhase, { hkl: [number, number, number]; intensity: 
 const FIELDS: Record<XrdPhase, [number, number]> = { fcc: [0, 0.35], hcp: [0.4, 0.6], bcc: [0.65, 1] };
 
 const IMPURITY: [number, number][] = [
-  [2.71, 0.5],
-  [3.93, 0.35],
-  [4.58, 0.3],
+  [27.1, 0.5],
+  [39.3, 0.35],
+  [45.8, 0.3],
 ];
 
-/** Scattering vector q = 2 pi / d (1/Angstrom) of a reflection of `phase` at composition x. */
+/** Scattering vector q = 2 pi / d (1/nm) of a reflection of `phase` at composition x. */
 export function reflectionQ(phase: XrdPhase, hkl: [number, number, number], x: number): number {
   const [h, k, l] = hkl;
   let invD2: number;
@@ -114,7 +114,8 @@ export function reflectionQ(phase: XrdPhase, hkl: [number, number, number], x: n
     const a = phase === 'fcc' ? 3.6 - 0.12 * x : 2.9 - 0.06 * x;
     invD2 = (h * h + k * k + l * l) / (a * a);
   }
-  return 2 * Math.PI * Math.sqrt(invD2);
+  // Lattice parameters are in Angstrom: 1/d in 1/A, times 10 for 1/nm.
+  return 20 * Math.PI * Math.sqrt(invD2);
 }
 
 function pseudoVoigt(q: number, q0: number, fwhm: number): number {
@@ -126,8 +127,8 @@ function pseudoVoigt(q: number, q0: number, fwhm: number): number {
 export function synthesizeXrd(options: XrdSynthOptions = {}): SpectralDataset {
   const count = options.count ?? 150;
   const points = options.points ?? 400;
-  const qStart = options.qStart ?? 2.5;
-  const qStop = options.qStop ?? 6.5;
+  const qStart = options.qStart ?? 25;
+  const qStop = options.qStop ?? 65;
   const seed = options.seed ?? 0;
   const measured = options.measured ?? false;
   const noise = (options.noise ?? 0.005) * (measured ? 1.5 : 1);
@@ -168,18 +169,18 @@ export function synthesizeXrd(options: XrdSynthOptions = {}): SpectralDataset {
     const defect = rng.uniform() < defectFraction ? 1 : 0;
     const dirty = rng.uniform() < impurity;
     const background = (measured ? 0.04 : 0.02) + 0.04 * rng.uniform();
-    const shift = measured ? 0.01 * (rng.uniform() - 0.5) : 0;
-    const fwhm = defect ? 0.085 : 0.035;
+    const shift = measured ? 0.1 * (rng.uniform() - 0.5) : 0;
+    const fwhm = defect ? 0.85 : 0.35;
     row.fill(0);
     for (const r of REFLECTIONS[phase]) {
-      const texture = 0.85 + 0.3 * rng.uniform();
+      const texture = 0.95 + 0.1 * rng.uniform();
       const q0 = reflectionQ(phase, r.hkl, x) + shift;
       for (let j = 0; j < points; j++) row[j] += (r.intensity / 100) * texture * pseudoVoigt(q[j], q0, fwhm);
     }
     let peak = 0;
     for (const v of row) peak = Math.max(peak, v);
-    if (dirty) for (const [q0, h] of IMPURITY) for (let j = 0; j < points; j++) row[j] += h * peak * pseudoVoigt(q[j], q0 + shift, 0.05);
-    for (let j = 0; j < points; j++) row[j] += background * peak * Math.exp(-q[j] / 2);
+    if (dirty) for (const [q0, h] of IMPURITY) for (let j = 0; j < points; j++) row[j] += h * peak * pseudoVoigt(q[j], q0 + shift, 0.5);
+    for (let j = 0; j < points; j++) row[j] += background * peak * Math.exp(-q[j] / 20);
     let max = 0;
     for (let j = 0; j < points; j++) {
       row[j] += noise * peak * rng.normal();

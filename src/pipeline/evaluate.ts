@@ -5,6 +5,8 @@ import { prepareForModel } from '../export/embed.js';
 import type { LatentModel } from '../export/latent-model.js';
 import { loadModel } from '../export/load-model.js';
 import type { ModelMetadata } from '../export/metadata.js';
+import { readoutScores } from '../export/readout.js';
+import { column } from '../metrics/axes.js';
 import type { ThresholdClassifier } from '../metrics/classification.js';
 import { embeddingMetrics, guessDiscrete, type EmbeddingMetrics } from '../metrics/embedding-metrics.js';
 import { classifierFromJson, evaluateLatents, formatEvaluation, type Evaluation } from '../metrics/evaluation.js';
@@ -74,17 +76,27 @@ async function evaluateAutoencoder(model: LatentModel, dataFile?: string): Promi
   let y: Float64Array;
   let n: number;
   let label: string;
+  // Labels of the readout descriptors on the evaluated rows (NaN where unknown).
+  const readoutNames = (meta.readouts ?? []).map((r) => r.descriptor);
+  let readoutLabels: Float64Array[] = [];
   if (dataFile) {
     const f = await preparedFile(model, dataFile);
     ({ x, n } = f);
     y = labelMatrix(f.labels, names, n, dataFile);
+    readoutLabels = readoutNames.map((nm) => f.labels[nm] ?? new Float64Array(f.n).fill(NaN));
     label = `all rows of ${dataFile}`;
   } else {
     const cfg = TrainConfigSchema.parse(meta.training.config);
     if (cfg.data.file !== undefined && !existsSync(cfg.data.file)) {
       throw new UserError(`the model's training data ${cfg.data.file} is gone; pass --data F to evaluate on a file`);
     }
-    const { part, label: split } = evaluationPart(await prepareData(cfg));
+    const prepared = await prepareData(cfg);
+    const { part, label: split } = evaluationPart(prepared);
+    const R = prepared.readout.names.length;
+    readoutLabels = readoutNames.map((nm) => {
+      const j = prepared.readout.names.indexOf(nm);
+      return j < 0 ? new Float64Array(part.n).fill(NaN) : column(prepared.readout[split], part.n, R, j);
+    });
     x = part.x;
     y = Float64Array.from(part.y);
     n = part.n;
@@ -93,7 +105,7 @@ async function evaluateAutoencoder(model: LatentModel, dataFile?: string): Promi
   if (n < 3) throw new UserError(`only ${n} spectra to evaluate; need at least 3`, dataFile);
   const z = model.encode(x, n);
   const xhat = model.decode!(z, n);
-  return evaluateLatents({
+  const ev = evaluateLatents({
     names,
     discrete,
     d: model.d,
@@ -103,6 +115,10 @@ async function evaluateAutoencoder(model: LatentModel, dataFile?: string): Promi
     reconstructions: xhat,
     m: model.m,
   });
+  if (meta.readouts?.length) {
+    ev.readouts = Object.fromEntries(meta.readouts.map((r, j) => [r.descriptor, { ...readoutScores(r, z, n, readoutLabels[j]), fittedOn: r.n, looR2: r.looR2 }]));
+  }
+  return ev;
 }
 
 async function evaluateBaseline(model: LatentModel, dataFile?: string): Promise<BaselineEvaluation> {

@@ -189,8 +189,9 @@ export async function finalizeRun(
   const R = data.readout.names.length;
   const readouts = data.readout.names.map((name, j) => fitReadout(name, train.z, data.train.n, d, column(data.readout.train, data.train.n, R, j)));
   const readoutEval = Object.fromEntries(
-    readouts.map((r, j) => [r.descriptor, { split: evalLabel, ...readoutScores(r, ev.z, evalPart.n, column(data.readout[evalLabel], evalPart.n, R, j)) }]),
+    readouts.map((r, j) => [r.descriptor, { ...readoutScores(r, ev.z, evalPart.n, column(data.readout[evalLabel], evalPart.n, R, j)), fittedOn: r.n, looR2: r.looR2 }]),
   );
+  if (readouts.length > 0) evaluation.readouts = readoutEval;
   const ood = buildOodReference(reconstructionMse(data.train.x, train.xhat, data.train.n, data.train.m));
   const metricsJsonl = join(dir, 'metrics.jsonl');
   const extraFiles: Record<string, string> = {};
@@ -221,7 +222,6 @@ export async function finalizeRun(
           bestValidationScore: best.bestScore,
           splitSizes: { train: data.train.n, validation: data.validation.n, test: data.test.n },
           latentPercentiles: latentPercentiles(train.z, data.train.n, d),
-          ...(readouts.length > 0 ? { readouts: readoutEval } : {}),
           environment: environmentInfo(),
         },
         calibration,
@@ -254,7 +254,7 @@ export async function runTraining(cfg: TrainConfig, opts: RunOptions & { extraWo
   writeJsonAtomic(paths.runJson, runInfo);
   for (const w of data.warnings) opts.log(`warning: ${w}`);
   opts.log(
-    `data: ${data.dataset.n} spectra x ${data.dataset.m} points from ${dataSourceName(cfg.data)}; split train ${data.train.n} / validation ${data.validation.n} / test ${data.test.n}; descriptors ${cfg.data.descriptors.join(', ')}`,
+    `data: ${data.dataset.n} spectra x ${data.dataset.m} points from ${dataSourceName(cfg.data)}; split train ${data.train.n} / validation ${data.validation.n} / test ${data.test.n}; descriptors ${cfg.data.descriptors.join(', ') || 'none (unconstrained autoencoder)'}${cfg.data.readout.length ? `; read out ${cfg.data.readout.join(', ')}` : ''}`,
   );
   const trialIds = Array.from({ length: cfg.training.trials }, (_, i) => i);
   const workers = workerCount(cfg.training.workers, cfg.training.trials);

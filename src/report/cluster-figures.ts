@@ -73,7 +73,7 @@ export function agreementSvg(a: ClusterAgreement): string {
     values: a.confusion.flat(),
     rows: a.classes.length,
     cols: a.clusters.length,
-    rowLabels: a.classes.map((v) => formatNumber(v)),
+    rowLabels: a.classNames ?? a.classes.map((v) => formatNumber(v)),
     colLabels: a.clusters.map((c) => (c < 0 ? 'noise' : String(c))),
     title: `${a.descriptor} vs clusters (ARI ${formatNumber(a.ari, 3)})`,
     xLabel: 'cluster',
@@ -87,9 +87,10 @@ export function agreementSvg(a: ClusterAgreement): string {
 /** The confusion table as plain text rows, for terminals and Markdown. */
 export function agreementText(a: ClusterAgreement): string {
   const head = ['', ...a.clusters.map((c) => (c < 0 ? 'noise' : `c${c}`))];
-  const w = Math.max(6, ...head.map((h) => h.length), ...a.classes.map((v) => formatNumber(v).length));
+  const names = a.classNames ?? a.classes.map((v) => formatNumber(v));
+  const w = Math.max(6, ...head.map((h) => h.length), ...names.map((v) => v.length));
   const pad = (t: string) => t.padStart(w);
   const lines = [head.map(pad).join(' ')];
-  a.classes.forEach((v, i) => lines.push([formatNumber(v), ...a.confusion[i].map(String)].map(pad).join(' ')));
+  names.forEach((v, i) => lines.push([v, ...a.confusion[i].map(String)].map(pad).join(' ')));
   return lines.join('\n');
 }

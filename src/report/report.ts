@@ -7,7 +7,7 @@ import { clusterStudy, type ClusterStudyOptions } from '../analysis/cluster-stud
 import { readSpectra } from '../data/formats/index.js';
 import { embedSpectra, type EmbedResult } from '../export/embed.js';
 import { agreementSvg, clusterScatterSvg, clusterSpectraSvg, silhouetteSvg } from './cluster-figures.js';
-import { maskingRelevance } from '../analysis/relevance.js';
+import { defaultRelevanceWindow, maskingRelevance } from '../analysis/relevance.js';
 import { decoderSweep } from '../analysis/sweep.js';
 import { interpolationSvg } from './interpolation-figure.js';
 import { relevanceSvg } from './relevance-figure.js';
@@ -191,7 +191,7 @@ export async function buildReport(opts: ReportOptions): Promise<Report> {
       `<div class="figs">${figs.map(fig).join('')}</div><p class="note">From ${escapeHtml(metricsPath)} (${records.length} epochs).</p>`,
       'Mean unweighted loss of each term per epoch, and the validation metrics the best epoch was chosen by.',
     );
-  } else {
+  } else if (!isReducer) {
     notes.push('No metrics.jsonl found next to the model: training curves left out (pass --metrics).');
   }
 
@@ -347,7 +347,12 @@ export async function buildReport(opts: ReportOptions): Promise<Report> {
 
   // ---- relevance and interpolation (need reference spectra) ----
   if (ref) {
-    const rel = maskingRelevance(ctx.encode, d, ref.data.input, ref.n, { energies: ctx.energies, axisNames: ctx.axisNames, maxSpectra: 500 });
+    const rel = maskingRelevance(ctx.encode, d, ref.data.input, ref.n, {
+      energies: ctx.energies,
+      window: defaultRelevanceWindow(md.axisKind, ctx.energies),
+      axisNames: ctx.axisNames,
+      maxSpectra: 500,
+    });
     const mean = new Float64Array(m);
     const ds = ref.data.dataset;
     for (let i = 0; i < ds.n; i++) for (let j = 0; j < m; j++) mean[j] += ds.spectra[i * m + j] / ds.n;
