@@ -119,7 +119,7 @@ export async function runCompare(cfg: CompareConfig, outDir: string, baseDir: st
     writeFileSync(
       join(tmp, 'metrics.json'),
       JSON.stringify(
-        { config: cfg, split: { ...fractions, seed: splitSeed, from, train: split.train.length, validation: split.validation.length, test: split.test.length }, methods: entries },
+        { config: cfg, split: { fractions, seed: splitSeed, from, train: split.train.length, validation: split.validation.length, test: split.test.length }, methods: entries },
         null,
         2,
       ) + '\n',
