@@ -154,7 +154,7 @@ const synthXrd: CommandModule<object, {
       .option('points', { type: 'number', default: 400, describe: 'Grid points over q = 25..65 1/nm' })
       .option('noise', { type: 'number', default: 0.005, describe: 'Gaussian noise std relative to the pattern maximum' })
       .option('seed', { type: 'number', default: 0, describe: 'Random seed' })
-      .option('measured', { type: 'boolean', default: false, describe: 'Instrument-like patterns: 3x noise, more background, sample-displacement shifts' })
+      .option('measured', { type: 'boolean', default: false, describe: 'Instrument-like patterns: 1.25x noise, more background, sample-displacement shifts' })
       .option('impurity', { type: 'number', default: 0, describe: 'Fraction of patterns with peaks of a foreign (oxide) phase' })
       .option('defect-fraction', { type: 'number', default: 0.5, describe: 'Fraction of defective (broadened) samples' })
       .option('phases', { type: 'string', array: true, default: ['fcc', 'hcp', 'bcc'], describe: 'Phases of the family; one phase is a solid solution over all compositions' })

@@ -29,9 +29,9 @@ import { linspace } from './grid.js';
  * Descriptors: x (composition), phase (0 fcc, 1 hcp, 2 bcc), defect (0 or
  * 1, with probability `defectFraction`).
  *
- * `measured: true` imitates patterns from another instrument: 1.5 times the
- * noise, more background, and a sample-displacement shift of every peak by
- * up to +-0.05 1/nm. `impurity` adds, to that fraction of the patterns,
+ * `measured: true` imitates patterns from another instrument: 1.25 times the
+ * noise, a little more background, and a sample-displacement shift of every
+ * peak by up to +-0.025 1/nm. `impurity` adds, to that fraction of the patterns,
  * three peaks of a phase the family does not have (an oxide: q = 27.1,
  * 39.3, 45.8 1/nm, heights 0.5, 0.35, 0.3 of the strongest peak): spectra a
  * model fitted on the family should call out of distribution.
@@ -131,7 +131,7 @@ export function synthesizeXrd(options: XrdSynthOptions = {}): SpectralDataset {
   const qStop = options.qStop ?? 65;
   const seed = options.seed ?? 0;
   const measured = options.measured ?? false;
-  const noise = (options.noise ?? 0.005) * (measured ? 1.5 : 1);
+  const noise = (options.noise ?? 0.005) * (measured ? 1.25 : 1);
   const phases = options.phases ?? [...XRD_PHASES];
   const [xLo, xHi] = options.composition ?? [0, 1];
   const defectFraction = options.defectFraction ?? 0.5;
@@ -168,8 +168,8 @@ export function synthesizeXrd(options: XrdSynthOptions = {}): SpectralDataset {
     const x = Math.round((lo + (hi - lo) * rng.uniform()) * 1e4) / 1e4;
     const defect = rng.uniform() < defectFraction ? 1 : 0;
     const dirty = rng.uniform() < impurity;
-    const background = (measured ? 0.04 : 0.02) + 0.04 * rng.uniform();
-    const shift = measured ? 0.1 * (rng.uniform() - 0.5) : 0;
+    const background = (measured ? 0.03 : 0.02) + 0.04 * rng.uniform();
+    const shift = measured ? 0.05 * (rng.uniform() - 0.5) : 0;
     const fwhm = defect ? 0.85 : 0.35;
     row.fill(0);
     for (const r of REFLECTIONS[phase]) {
