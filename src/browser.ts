@@ -80,7 +80,8 @@ export async function loadModelFromFiles(files: ModelFiles, where = 'model'): Pr
     `a ${metadata.method} baseline model needs the Node entry (its reducer uses worker threads and the native addon): load it with loadModel from 'xlatent'`,
     where,
   );
-  const { metadataSha256, ...rest } = metadata;
+  // The digest covers the file as written (as the Node loader checks it), not the parsed form with defaults filled in.
+  const { metadataSha256, ...rest } = raw as Record<string, unknown>;
   const own = await sha256Hex(new TextEncoder().encode(canonicalJson(rest)));
   check(own === null || own === metadataSha256, 'metadata.json does not match its metadataSha256 checksum: the file was edited after the model was written', `${where}/metadata.json`);
   for (const f of NETWORK_FILES) check(files[f] !== undefined, `${f} missing`, where);

@@ -8,7 +8,7 @@ import { formatNames, writeSpectra } from '../data/formats/index.js';
 import type { GridSpec } from '../data/grid.js';
 import { loadSpectra, selectDescriptors, type LoadOptions } from '../data/load.js';
 import { summarizeDataset, type DatasetSummary } from '../data/summary.js';
-import { DEFAULT_SYNTH_DESCRIPTORS, SYNTH_DESCRIPTORS, synthesizeXanes, type SynthDescriptor } from '../data/synth.js';
+import { DEFAULT_SYNTH_DESCRIPTORS, EXPERIMENTAL_DEFAULTS, SYNTH_DESCRIPTORS, synthesizeXanes, type SynthDescriptor } from '../data/synth.js';
 import { synthesizeXrd, type XrdPhase } from '../data/synth-xrd.js';
 import { Rng } from '../util/random.js';
 import { linePlotSvg } from '../report/plot/lines.js';
@@ -30,6 +30,7 @@ function readerOptions<T>(y: Argv<T>) {
       describe: 'CSV columns to read as descriptors when they lack the AUX_ prefix',
     })
     .option('id-column', { type: 'string', describe: 'CSV column holding the spectrum id' })
+    .option('labels', { type: 'string', describe: 'Label table (CSV) joined by spectrum name, for formats that keep labels apart (matrix)' })
     .option('axis', { type: 'string', describe: 'Abscissa of a .npy matrix: kind:start:step, kind energy|twotheta|q (e.g. q:15:0.1)' })
     .option('grid', {
       type: 'string',
@@ -55,6 +56,7 @@ interface ReaderArgs {
   format: string;
   'descriptor-columns'?: string[];
   'id-column'?: string;
+  labels?: string;
   axis?: string;
   grid?: string;
   extrapolate: boolean;
@@ -65,6 +67,7 @@ async function load(path: string, a: ReaderArgs, extra: Partial<LoadOptions> = {
     format: a.format,
     descriptorColumns: a['descriptor-columns'],
     idColumn: a['id-column'],
+    labels: a.labels,
     abscissa: parseAbscissaArg(a.axis),
     grid: parseGridArg(a.grid),
     outside: a.extrapolate ? 'clamp' : 'error',
@@ -85,6 +88,13 @@ const synth: CommandModule<object, {
   descriptors: string[];
   format?: string;
   decimals?: number;
+  experimental: boolean;
+  reference: boolean;
+  offset: number;
+  'offset-jitter': number;
+  broadening: number;
+  slope: number;
+  'step-error': number;
 }> = {
   command: 'synth',
   describe: 'Generate synthetic Fe K-edge XANES with known descriptors (OS, CN, BL)',
@@ -105,7 +115,15 @@ const synth: CommandModule<object, {
       })
       .option('format', { type: 'string', choices: ['csv', 'arrow', 'json'], describe: 'Output format (default: from --out extension)' })
       .option('decimals', { type: 'number', describe: 'CSV: decimals of intensities (default: lossless float32 text)' })
-      .example('$0 data synth --out data-samples/synth_xanes.csv --count 3000 --points 128 --noise 0.01 --seed 7 --decimals 5', '') as never,
+      .option('experimental', { type: 'boolean', default: false, describe: '"Measured" spectra of the same compounds: offset energy scale, broader lines, raw units with background, noise' })
+      .option('reference', { type: 'boolean', default: false, describe: 'Only the reference compound (OS 3, CN 6, BL 2.0), for calibrating the energy scales' })
+      .option('offset', { type: 'number', default: EXPERIMENTAL_DEFAULTS.offset, describe: 'Experimental: global energy offset of the measured scale (eV)' })
+      .option('offset-jitter', { type: 'number', default: EXPERIMENTAL_DEFAULTS.offsetJitter, describe: 'Experimental: std of a per-spectrum calibration drift (eV)' })
+      .option('broadening', { type: 'number', default: EXPERIMENTAL_DEFAULTS.broadening, describe: 'Experimental: Gaussian FWHM the calculation lacks (eV)' })
+      .option('slope', { type: 'number', default: EXPERIMENTAL_DEFAULTS.slope, describe: 'Experimental: std of the background slope (per 100 eV)' })
+      .option('step-error', { type: 'number', default: EXPERIMENTAL_DEFAULTS.stepError, describe: 'Experimental: std of the relative edge-step error' })
+      .example('$0 data synth --out data-samples/synth_xanes.csv --count 3000 --points 128 --noise 0.01 --seed 7 --decimals 5', '')
+      .example('$0 data synth --experimental --out measured.csv --count 200 --seed 2', 'the same kind of compounds as a beamline would measure them') as never,
   handler: (a) => {
     const descriptors = a.descriptors.flatMap((d) => d.split(',')).map((d) => d.trim()) as SynthDescriptor[];
     const ds = synthesizeXanes({
@@ -116,6 +134,10 @@ const synth: CommandModule<object, {
       noise: a.noise,
       seed: a.seed,
       descriptors,
+      reference: a.reference,
+      experimental: a.experimental
+        ? { offset: a.offset, offsetJitter: a['offset-jitter'], broadening: a.broadening, slope: a.slope, stepError: a['step-error'] }
+        : undefined,
     });
     let out = a.out;
     const ext = extname(out).toLowerCase();

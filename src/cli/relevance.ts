@@ -7,9 +7,9 @@ import { relevanceSvg } from '../report/relevance-figure.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { check } from '../util/errors.js';
 import { writeFigure } from './figure.js';
-import { modelOption, pngOption } from './options.js';
+import { modelOption, pngOption, prepareOptionsFrom, spectraOptions, type SpectraArgs } from './options.js';
 
-interface RelevanceArgs {
+interface RelevanceArgs extends SpectraArgs {
   model: string;
   data: string;
   window?: number;
@@ -28,6 +28,7 @@ const command: CommandModule<object, RelevanceArgs> = {
     y
       .option('model', modelOption)
       .option('data', { type: 'string', demandOption: true, describe: 'spectra to mask and re-encode (any format `xlatent data` reads)' })
+      .options(spectraOptions)
       .option('window', { type: 'number', describe: 'masking window width in abscissa units (default 5 eV for XAS, 2% of the span for 2-theta or q)' })
       .option('window-points', { type: 'number', describe: 'masking window width in grid points (overrides --window)' })
       .option('stride', { type: 'number', default: 1, describe: 'grid points between window positions' })
@@ -39,7 +40,7 @@ const command: CommandModule<object, RelevanceArgs> = {
   handler: async (args: ArgumentsCamelCase<RelevanceArgs>) => {
     check(Number.isInteger(args['max-spectra']) && args['max-spectra'] >= 1, `expected an integer >= 1, got ${args['max-spectra']}`, '--max-spectra');
     const ctx = await loadModelContext(args.model);
-    const data = await loadDataForModel(args.data, ctx);
+    const data = await loadDataForModel(args.data, ctx, await prepareOptionsFrom(args));
     for (const w of data.warnings) process.stderr.write(`xlatent relevance: warning: ${w}\n`);
     const r = maskingRelevance(ctx.encode, ctx.d, data.input, data.dataset.n, {
       energies: ctx.energies,

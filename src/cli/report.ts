@@ -4,9 +4,9 @@ import type { ClusterMethod } from '../analysis/clustering.js';
 import { buildReport } from '../report/report.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { check } from '../util/errors.js';
-import { modelOption, pngOption } from './options.js';
+import { modelOption, pngOption, prepareOptionsFrom, spectraOptions, type SpectraArgs } from './options.js';
 
-interface ReportArgs {
+interface ReportArgs extends SpectraArgs {
   model: string;
   data?: string;
   metrics?: string;
@@ -26,6 +26,7 @@ const command: CommandModule<object, ReportArgs> = {
     y
       .option('model', modelOption)
       .option('data', { type: 'string', describe: "spectra with descriptors for scatter/confusion/Q-Q/clusters (default: the model's training file if present)" })
+      .options(spectraOptions)
       .option('metrics', { type: 'string', describe: 'metrics.jsonl of the training run (default: the one in the model directory)' })
       .option('compare', { type: 'string', describe: 'output folder of `xlatent compare` whose table becomes a Baselines section' })
       .option('measured', { type: 'string', describe: 'measured spectra to project: a Measured section (latents, OOD score, estimates, cluster) and marks in the cluster map' })
@@ -43,6 +44,7 @@ const command: CommandModule<object, ReportArgs> = {
     const r = await buildReport({
       modelDir: args.model,
       dataPath: args.data,
+      prepare: await prepareOptionsFrom(args),
       metricsPath: args.metrics,
       compareDir: args.compare,
       measuredPath: args.measured,

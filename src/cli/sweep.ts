@@ -10,9 +10,9 @@ import { svgToPng } from '../report/plot/png.js';
 import { interpolateSorted } from '../util/quantile.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { UserError, check } from '../util/errors.js';
-import { modelOption, pngOption } from './options.js';
+import { modelOption, pngOption, prepareOptionsFrom, spectraOptions, type SpectraArgs } from './options.js';
 
-interface SweepArgs {
+interface SweepArgs extends SpectraArgs {
   model: string;
   data?: string;
   axis?: string;
@@ -102,6 +102,7 @@ const command: CommandModule<object, SweepArgs> = {
     y
       .option('model', modelOption)
       .option('data', { type: 'string', describe: "spectra whose latents set the sweep range (default: the model's training file if present, else the N(0,1) prior)" })
+      .options(spectraOptions)
       .option('axis', { type: 'string', describe: 'axes to sweep: index, z<i>, or descriptor name; comma-separated (default all)' })
       .option('steps', { type: 'number', default: 50, describe: 'points along each axis' })
       .option('range', { type: 'string', default: 'p5:p95', describe: 'percentiles of the reference latents bounding the sweep' })
@@ -120,7 +121,7 @@ const command: CommandModule<object, SweepArgs> = {
     check(Number.isInteger(args.samples) && args.samples >= 1, `expected an integer >= 1, got ${args.samples}`, '--samples');
     // The training split's latent percentiles, stored by `xlatent train`, are the reference unless --data names a file.
     const stored = args.data ? undefined : storedLatentPercentiles(ctx.model.metadata.metrics, ctx.d);
-    const ref = stored ? null : await referenceLatents(ctx, args.data);
+    const ref = stored ? null : await referenceLatents(ctx, args.data, await prepareOptionsFrom(args));
     let valueRanges: [number, number][] | undefined;
     let rangeSource: string;
     if (stored) {

@@ -103,13 +103,19 @@ function lineOf(
 }
 
 /**
- * Loads a training config and makes its relative paths (data.file, output)
+ * Loads a training config and makes its relative paths (data.file, data.labels, the reference spectra, output)
  * relative to the config file's folder, so a config works from any cwd.
  */
 export function loadTrainConfig(path: string): TrainConfig {
   const cfg = loadConfigFile(path, TrainConfigSchema);
   const base = dirname(resolve(path));
   if (cfg.data.file !== undefined && !isAbsolute(cfg.data.file)) cfg.data.file = resolve(base, cfg.data.file);
+  if (cfg.data.labels !== undefined && !isAbsolute(cfg.data.labels)) cfg.data.labels = resolve(base, cfg.data.labels);
+  const ref = cfg.preprocess?.calibrate.reference;
+  if (ref) {
+    ref.calculated = resolve(base, ref.calculated);
+    if (ref.measured !== undefined) ref.measured = resolve(base, ref.measured);
+  }
   if (!isAbsolute(cfg.output)) cfg.output = resolve(base, cfg.output);
   return cfg;
 }

@@ -1,6 +1,8 @@
 import { z } from 'zod';
+import { AugmentSchema } from '../data/augment.js';
 import type { GridSpec } from '../data/grid.js';
-import { DEFAULT_SYNTH_DESCRIPTORS, SYNTH_DEFAULTS, SYNTH_DESCRIPTORS } from '../data/synth.js';
+import { PreprocessSchema } from '../data/preprocess/schema.js';
+import { DEFAULT_SYNTH_DESCRIPTORS, EXPERIMENTAL_DEFAULTS, SYNTH_DEFAULTS, SYNTH_DESCRIPTORS } from '../data/synth.js';
 
 /**
  * The training run configuration. Every object is strict: an unknown key is
@@ -41,6 +43,21 @@ export const SynthSourceSchema = z.strictObject({
   seed: z.number().int().min(0).default(SYNTH_DEFAULTS.seed),
   /** Descriptors to generate (OS, CN, BL, EW, DW); data.descriptors picks from these. */
   descriptors: z.array(z.enum(SYNTH_DESCRIPTORS)).min(1).default([...DEFAULT_SYNTH_DESCRIPTORS]),
+  /** Generate "measured" versions of the same compounds instead of calculated ones (src/data/synth.ts). */
+  experimental: z
+    .strictObject({
+      /** Global offset of the measured energy scale, eV. */
+      offset: z.number().default(EXPERIMENTAL_DEFAULTS.offset),
+      /** Std of a per-spectrum calibration drift, eV. */
+      offsetJitter: z.number().min(0).default(EXPERIMENTAL_DEFAULTS.offsetJitter),
+      /** Gaussian FWHM of the broadening the calculation lacks, eV. */
+      broadening: z.number().min(0).default(EXPERIMENTAL_DEFAULTS.broadening),
+      /** Std of the background slope, absorption units per 100 eV. */
+      slope: z.number().min(0).default(EXPERIMENTAL_DEFAULTS.slope),
+      /** Std of the relative edge-step error. */
+      stepError: z.number().min(0).default(EXPERIMENTAL_DEFAULTS.stepError),
+    })
+    .optional(),
 });
 
 export const DataSchema = z.strictObject({
@@ -67,6 +84,11 @@ export const DataSchema = z.strictObject({
    * and gives `embed` a pred_<name> column.
    */
   readout: z.array(z.string().min(1)).default([]),
+  /**
+   * Label table (CSV) for readers that take their labels from a separate file (`matrix`: spectra
+   * stored column-wise); joined by spectrum id. Relative to the config file's folder.
+   */
+  labels: z.string().min(1).optional(),
   /** Descriptors with a few discrete levels (e.g. CN); evaluation adds a threshold classifier for these. */
   discrete: z.array(z.string().min(1)).default([]),
   /** Resample every spectrum onto this grid; omit to keep the file's common grid. */
@@ -165,8 +187,10 @@ export const TrainingSchema = z.strictObject({
   batchSize: z.number().int().min(2).default(128),
   /** Independent trials with seeds seed, seed+1, ...; the best by validation score becomes the model. */
   trials: positiveInt.default(1),
-  /** Std of Gaussian noise added to input spectra each batch (augmentation), in normalized units. */
+  /** Std of Gaussian noise added to input spectra each batch (augmentation), in normalized units (after data.normalization). */
   augmentNoise: z.number().min(0).default(0),
+  /** Augmentations modelling calculation vs measurement (energy offset, broadening, noise, background, edge-step error); all off by default. */
+  augment: AugmentSchema.prefault({}),
   /** Write the `last` checkpoint every this many epochs (best is written whenever it improves). */
   checkpointEvery: positiveInt.default(1),
   /** Parallel worker processes for trials; 0 = number of CPU cores. */
@@ -180,6 +204,8 @@ export const TrainConfigSchema = z
   /** Seed of everything random: split, initialization, batches, noise. */
   seed: z.number().int().min(0).default(0),
   data: DataSchema,
+  /** Preprocessing fitted once and stored with the model: broadening, energy calibration, XAS normalization, E0 alignment. */
+  preprocess: PreprocessSchema.optional(),
   network: NetworkSchema.prefault({}),
   losses: LossesSchema.prefault({}),
   optimizer: OptimizerSchema.prefault({}),

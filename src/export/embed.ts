@@ -1,6 +1,8 @@
 import type { RawSpectrum, SpectralDataset } from '../data/dataset.js';
 import { checkStrictlyIncreasing, interpolateInto } from '../data/grid.js';
 import { applyNormalization, type NormalizationParams } from '../data/normalize.js';
+import { fitMeasuredShift } from '../data/preprocess/measured-shift.js';
+import { IDENTITY_PREPROCESS, preprocessInput, type SpectrumRole } from '../data/preprocess/pipeline.js';
 import { UserError } from '../util/errors.js';
 import { predictCalibration } from './calibration.js';
 import { knnOodDistances } from './knn-ood.js';
@@ -12,10 +14,12 @@ import { predictReadout } from './readout.js';
 
 /**
  * Projection of new spectra (e.g. experimental ones) into the latent space
- * of a trained model: resample onto the model's grid (flat extension where a
- * spectrum stops short, with a warning), normalize with the stored
- * parameters, encode, decode again for the reconstruction error, and turn
- * latent coordinates into descriptor estimates with the stored calibration.
+ * of a trained model: run the model's stored preprocessing pipeline (energy
+ * calibration, XAS normalization, ...; src/data/preprocess), resample onto
+ * its grid (flat extension where a spectrum stops short, with a warning),
+ * normalize with the stored parameters, encode, decode again for the
+ * reconstruction error, and turn latent coordinates into descriptor
+ * estimates with the stored calibration.
  */
 
 /** Spectra as readers return them: one dataset on a common grid, or each spectrum on its own grid. */
@@ -48,6 +52,8 @@ export interface EmbedResult {
   extrapolated: Uint8Array;
   /** Human-readable notes (grid coverage, missing OOD reference ...). */
   warnings: string[];
+  /** Energy shift (eV) the spectra got before anything else, and where it came from. */
+  shift: { eV: number; source: string };
 }
 
 /** Spectra resampled onto a model's grid ({@link resampleForModel}). */
@@ -111,22 +117,62 @@ export function resampleForModel(input: SpectraInput, grid: Float64Array): Resam
   return { spectra, ids: rows.map((r) => r.id), labels, extrapolated, warnings };
 }
 
+/** How new spectra enter a model's pipeline ({@link prepareForModel}). */
+export interface PrepareOptions {
+  /** `measured` (default): the measured shift applies, no broadening; `calculated`: treated like the training data. */
+  role?: SpectrumRole;
+  /** Energy shift (eV) to use instead of the stored one of the role. */
+  shift?: number;
+  /** A measured spectrum of the model's reference compound: the shift is fitted against the stored calculated one. */
+  reference?: { energy: ArrayLike<number>; mu: ArrayLike<number>; where: string };
+  /** Also compute each spectrum's edge position (E at half edge step) on the calibrated scale. */
+  edgePositions?: boolean;
+}
+
+/** Spectra ready for a model's encoder ({@link prepareForModel}). */
+export interface PreparedForModel {
+  /** On the model's grid, after preprocessing, before the intensity normalization. */
+  prepared: ResampledSpectra;
+  /** n x m encoder input (intensity-normalized). */
+  x: Float32Array;
+  n: number;
+  m: number;
+  /** Energy shift (eV) applied and where it came from. */
+  shift: { eV: number; source: string };
+  /** Edge positions (eV) in input order, with `edgePositions`. */
+  edges?: Float64Array;
+}
+
 /**
- * Spectra as a model's encoder takes them: resampled onto its grid and
- * normalized as in training; a non-finite value is an error naming the
- * spectrum and grid point.
+ * Spectra as a model's encoder takes them: through the stored preprocessing
+ * pipeline, resampled onto its grid and normalized as in training; a
+ * non-finite value is an error naming the spectrum and grid point. The one
+ * path new spectra take into a model (embed, evaluate --data, sweep,
+ * relevance, interpolate, report).
  */
-export function prepareForModel(metadata: ModelMetadata, input: SpectraInput): { prepared: ResampledSpectra; x: Float32Array; n: number; m: number } {
+export function prepareForModel(metadata: ModelMetadata, input: SpectraInput, opts: PrepareOptions = {}): PreparedForModel {
   const grid = gridValues(metadata.grid);
   const m = grid.length;
-  const prepared = resampleForModel(input, grid);
+  const params = metadata.preprocess ?? IDENTITY_PREPROCESS;
+  const role = opts.role ?? 'measured';
+  let shift = opts.shift;
+  let source = shift !== undefined ? 'given' : role === 'calculated' ? 'calculated-role shift of the model' : `model (${params.measuredShiftSource})`;
+  if (opts.reference) {
+    if (role === 'calculated') throw new UserError('a measured reference calibrates measured spectra; leave it out for calculated ones');
+    if (shift !== undefined) throw new UserError('give either an energy shift or a measured reference spectrum, not both');
+    const fit = fitMeasuredShift(params, opts.reference, opts.reference.where);
+    shift = fit.shift;
+    source = `fitted from ${opts.reference.where} (${fit.method}, score ${fit.score.toFixed(3)})`;
+  }
+  const pre = preprocessInput(input, params, { role, shift, edgePositions: opts.edgePositions });
+  const prepared = resampleForModel(pre.spectra, grid);
   const n = prepared.ids.length;
   const x = applyNormalization(metadata.normalization as NormalizationParams, prepared.spectra, n, m);
   const bad = x.findIndex((v) => !Number.isFinite(v));
   if (bad >= 0) {
     throw new UserError(`spectrum "${prepared.ids[Math.floor(bad / m)]}": normalization produced a non-finite value at grid point ${grid[bad % m]}`);
   }
-  return { prepared, x, n, m };
+  return { prepared, x, n, m, shift: { eV: pre.shift, source }, edges: pre.edges };
 }
 
 /** A LatentModel as it is, or a RankAAE bundle (readModelDir) wrapped as one. */
@@ -145,11 +191,12 @@ export function asLatentModel(model: ModelBundle | LatentModel): LatentModel {
  * @param model the model
  * @param input spectra on any grid (resampled onto the model's)
  * @param batchSize rows per inference batch (memory only)
+ * @param opts role of the spectra and energy calibration ({@link PrepareOptions})
  */
-export function embedSpectra(modelOrBundle: ModelBundle | LatentModel, input: SpectraInput, batchSize = 4096): EmbedResult {
+export function embedSpectra(modelOrBundle: ModelBundle | LatentModel, input: SpectraInput, batchSize = 4096, opts: PrepareOptions = {}): EmbedResult {
   const model = asLatentModel(modelOrBundle);
   const { metadata } = model;
-  const { prepared, x, n, m } = prepareForModel(metadata, input);
+  const { prepared, x, n, m, shift } = prepareForModel(metadata, input, opts);
   const latent = model.encode(x, n, batchSize);
   const mse = new Float64Array(n).fill(NaN);
   if (model.decode) mse.set(reconstructionMse(x, model.decode(latent, n), n, m));
@@ -195,5 +242,6 @@ export function embedSpectra(modelOrBundle: ModelBundle | LatentModel, input: Sp
     oodFlag: flag,
     extrapolated: prepared.extrapolated,
     warnings,
+    shift,
   };
 }

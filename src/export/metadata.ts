@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PreprocessParamsSchema } from '../data/preprocess/schema.js';
 
 /**
  * metadata.json of a model directory: everything needed to use the
@@ -139,6 +140,12 @@ export const MetadataInputSchema = z.strictObject({
   method: z.string().min(1).optional(),
   /** Descriptors read off the latent position by a linear map fitted on the labelled training spectra (export/readout.ts). */
   readouts: z.array(ReadoutSchema).optional(),
+  /**
+   * The fitted preprocessing pipeline (broadening, energy calibration, XAS normalization,
+   * E0 alignment) applied before the grid and `normalization`; absent in models written
+   * before it existed, which then take spectra as they are.
+   */
+  preprocess: PreprocessParamsSchema.optional(),
 });
 export type ModelMetadataInput = z.input<typeof MetadataInputSchema>;
 

@@ -168,8 +168,9 @@ export function verifyModelDir(dir: string): { dir: string; metadata: ModelMetad
   const parsed = ModelMetadataSchema.safeParse(raw);
   if (!parsed.success) throw new UserError(describeZodError(parsed.error), metaPath);
   const metadata = parsed.data;
+  // The digest covers the file as written: defaults a newer schema adds while parsing must not read as an edit.
   check(
-    metadataDigest(metadata) === metadata.metadataSha256,
+    metadataDigest(raw as ModelMetadata) === metadata.metadataSha256,
     'contents do not match its metadataSha256 checksum: the file was edited after the model was written',
     metaPath,
   );

@@ -100,8 +100,8 @@ export async function runCompare(cfg: CompareConfig, outDir: string, baseDir: st
     const label = model.method;
     log(`${label}: embedding ${split.test.length} test spectra with ${model.dir}`);
     const t = performance.now();
-    // The model applies its own grid and normalization to the raw spectra.
-    const res = embedSpectra(model, selectRows(ds, split.test));
+    // The model applies its own preprocessing (calculated role, like its training data), grid and normalization to the raw spectra.
+    const res = embedSpectra(model, selectRows(ds, split.test), undefined, { role: 'calculated' });
     const transformSeconds = (performance.now() - t) / 1000;
     const d = res.nStyle;
     const test = embeddingMetrics(Xte, split.test.length, m, res.latent, d, Yte, prep.names, prep.discrete, ev);

@@ -1,9 +1,10 @@
 import type { DataConfig, TrainConfig } from '../config/schema.js';
 import { type SpectralDataset, selectRows } from '../data/dataset.js';
-import { applyGrid } from '../data/grid.js';
-import { loadSpectra, selectDescriptors, type LoadResult } from '../data/load.js';
+import { loadSpectra, toDataset, type LoadResult } from '../data/load.js';
 import { synthesizeXanes } from '../data/synth.js';
 import { applyNormalization, fitNormalization, type NormalizationParams } from '../data/normalize.js';
+import { fitPreprocess } from '../data/preprocess/fit.js';
+import type { PreprocessParams } from '../data/preprocess/schema.js';
 import { splitRows, type Split } from '../data/split.js';
 import type { TrainingArrays } from '../train/trainer.js';
 import { UserError } from '../util/errors.js';
@@ -15,9 +16,11 @@ import { UserError } from '../util/errors.js';
  * get the very same split.
  */
 export interface PreparedData {
-  /** Dataset on the training grid, before normalization (ids, labels, grid). */
+  /** Dataset on the training grid after preprocessing, before the intensity normalization (ids, labels, grid). */
   dataset: SpectralDataset;
   split: Split;
+  /** The fitted preprocessing pipeline (identity without a `preprocess` section); stored with the model. */
+  preprocess: PreprocessParams;
   normalization: NormalizationParams;
   train: TrainingArrays;
   validation: TrainingArrays;
@@ -32,21 +35,19 @@ export function dataSourceName(data: DataConfig): string {
   return data.file ?? `synthetic XANES (${JSON.stringify(data.synth)})`;
 }
 
-async function loadSource(data: DataConfig): Promise<LoadResult> {
-  // Constrained descriptors first (axis order), then the readout ones.
+/** The training spectra on their grid, through the pipeline's calculated role: constrained descriptors first (axis order), then the readout ones. */
+async function loadSource(data: DataConfig, preprocess: PreprocessParams, cfg: { onFailure?: 'error' | 'skip' } = {}): Promise<LoadResult> {
   const descriptors = [...data.descriptors, ...data.readout];
-  if (data.synth) {
-    const generated = synthesizeXanes(data.synth);
-    const grid = applyGrid(generated, data.grid);
-    return { dataset: selectDescriptors(grid.dataset, descriptors), warnings: grid.warnings };
-  }
-  return loadSpectra(data.file!, { format: data.format, descriptors, grid: data.grid });
+  const options = { format: data.format, descriptors, grid: data.grid, labels: data.labels, preprocess: { params: preprocess, role: 'calculated' as const, skipFailed: cfg.onFailure === 'skip' } };
+  if (data.synth) return toDataset(synthesizeXanes(data.synth), dataSourceName(data), options);
+  return loadSpectra(data.file!, options);
 }
 
 export async function prepareData(cfg: TrainConfig): Promise<PreparedData> {
   const both = cfg.data.readout.filter((r) => cfg.data.descriptors.includes(r));
   if (both.length > 0) throw new UserError(`${both.join(', ')} cannot be both constrained (data.descriptors) and read out (data.readout)`, 'data.readout');
-  const { dataset, warnings } = await loadSource(cfg.data);
+  const preprocess = await fitPreprocess(cfg.preprocess);
+  const { dataset, warnings } = await loadSource(cfg.data, preprocess, { onFailure: cfg.preprocess?.onFailure });
   if (dataset.n < 4) throw new UserError(`only ${dataset.n} spectra; training needs at least 4`, dataSourceName(cfg.data));
   for (const name of cfg.data.discrete) {
     if (!cfg.data.descriptors.includes(name)) {
@@ -80,6 +81,7 @@ export async function prepareData(cfg: TrainConfig): Promise<PreparedData> {
   return {
     dataset,
     split,
+    preprocess,
     normalization,
     train: arrays(split.train),
     validation: arrays(split.validation),

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { TrainConfig } from '../config/schema.js';
+import { buildAugmentation } from '../data/augment.js';
 import { fitAxisCalibration } from '../export/calibration.js';
 import { gridMetaFor, type ModelMetadata } from '../export/metadata.js';
 import { writeModelDir } from '../export/model-dir.js';
@@ -94,6 +95,7 @@ export async function runTrial(cfg: TrainConfig, data: PreparedData, trial: numb
     resume: opts.resume,
     descriptorNames: names,
     signal: stop.signal,
+    augment: buildAugmentation(cfg.training.augment, data.dataset.energies, data.normalization),
     onEpoch: (rec) => {
       bar ??= new ProgressBar(epochs, cfg.training.trials > 1 ? `trial ${trial}` : 'train', process.stderr, undefined, rec.epoch - 1);
       bar.update(rec.epoch, statusLine(rec, names));
@@ -206,6 +208,7 @@ export async function finalizeRun(
         grid: gridMetaFor(data.dataset.energies),
         axisKind: data.dataset.axis ?? 'energy',
         normalization: data.normalization,
+        preprocess: data.preprocess,
         descriptors: names.map((name, j) => ({
           name,
           axis: j,

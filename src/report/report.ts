@@ -5,7 +5,7 @@ import { tfjsBrowserBundlePath } from '../export/bundle.js';
 import { interpolateRows, loadModelContext, referenceLatents, type ReferenceLatents } from '../analysis/model-context.js';
 import { clusterStudy, type ClusterStudyOptions } from '../analysis/cluster-study.js';
 import { readSpectra } from '../data/formats/index.js';
-import { embedSpectra, type EmbedResult } from '../export/embed.js';
+import { embedSpectra, type EmbedResult, type PrepareOptions } from '../export/embed.js';
 import { agreementSvg, clusterScatterSvg, clusterSpectraSvg, silhouetteSvg } from './cluster-figures.js';
 import { defaultRelevanceWindow, maskingRelevance } from '../analysis/relevance.js';
 import { decoderSweep } from '../analysis/sweep.js';
@@ -36,6 +36,8 @@ export interface ReportOptions {
   modelDir: string;
   /** Spectra with descriptors for the scatter, confusion and Q-Q sections (default: the training file named in the model's config, when present). */
   dataPath?: string;
+  /** How the --data spectra enter the model's preprocessing pipeline (measured by default). */
+  prepare?: PrepareOptions;
   /** metrics.jsonl to plot (default: searched next to the model, see findMetricsFile). */
   metricsPath?: string;
   /** Output folder of `xlatent compare` whose baselines.json goes into a Baselines section. */
@@ -160,7 +162,7 @@ export async function buildReport(opts: ReportOptions): Promise<Report> {
 
   // ---- reference data ----
   let ref: ReferenceLatents | null = null;
-  ref = await referenceLatents(ctx, opts.dataPath);
+  ref = await referenceLatents(ctx, opts.dataPath, opts.prepare);
   if (!ref) notes.push('No data given (--data) and the training file named in the model config was not found: scatter, confusion and Q-Q sections are left out, sweep ranges come from the N(0,1) prior.');
   for (const w of ref?.data.warnings ?? []) notes.push(w);
 
@@ -403,7 +405,8 @@ export async function buildReport(opts: ReportOptions): Promise<Report> {
   // ---- clusters and measured spectra ----
   let measured: EmbedResult | undefined;
   if (opts.measuredPath) {
-    measured = embedSpectra(ctx.model, await readSpectra(opts.measuredPath));
+    // Measured spectra take the model's measured-role preprocessing (its stored energy shift).
+    measured = embedSpectra(ctx.model, await readSpectra(opts.measuredPath), undefined, { role: 'measured' });
     notes.push(...measured.warnings.map((w) => `measured spectra: ${w}`));
   }
   let measuredClusters: Int32Array | undefined;

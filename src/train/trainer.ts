@@ -59,6 +59,12 @@ export interface TrainerOptions {
    * says, so `resume` continues exactly from there.
    */
   signal?: AbortSignal;
+  /**
+   * Perturbs each training batch (rows x m, row-major, in place) after it is
+   * assembled; draws must come from `rng` (the trainer's seeded generator) so
+   * runs and resumes stay reproducible. The pipeline builds it (src/data/augment.ts).
+   */
+  augment?(x: Float32Array, rows: number, m: number, rng: Rng): void;
 }
 
 export interface TrainResult {
@@ -208,7 +214,7 @@ export class RankAAETrainer {
         const alpha = adversarialAlpha(epoch, losses.adversarial.alphaLimit, losses.adversarial.alphaRampEpochs);
         const means = runEpoch(train, training, { model, optimizers, losses, kernel, rng, alpha }, (b, nb) =>
           this.opts.onBatch?.(epoch, b, nb),
-        );
+        this.opts.augment);
         for (const term of TERMS) {
           const v = means[term];
           if (v !== undefined && !Number.isFinite(v)) {
@@ -301,6 +307,7 @@ function runEpoch(
   training: TrainingConfig,
   ctx: Parameters<typeof trainStep>[0],
   onBatch: (batch: number, nBatches: number) => void,
+  augment?: TrainerOptions['augment'],
 ): Partial<Record<TermName, number>> {
   const { n, m, k } = data;
   const order = ctx.rng.permutation(n);
@@ -330,6 +337,7 @@ function runEpoch(
     if (training.augmentNoise > 0) {
       for (let i = 0; i < x.length; i++) x[i] += training.augmentNoise * ctx.rng.normal();
     }
+    augment?.(x, rows, m, ctx.rng);
     const batch: Batch = {
       x: tf.tensor2d(x, [rows, m]),
       y: tf.tensor2d(y, [rows, k]),

@@ -221,6 +221,46 @@ export function readFolder(dir: string, opts: FolderOptions = {}): FolderResult 
   if (!labelsPath) return { spectra, labelNames: [], warnings };
 
   const table = parseLabelTable(readBytes(labelsPath).toString('utf8'), labelsPath);
+  const joined = joinLabelTable(
+    spectra.map((s) => ({
+      keys: joinKeys(s, dir, multiFile.has(s.source)),
+      name: multiFile.has(s.source) ? `${relative(dir, s.source)}:${s.id}` : relative(dir, s.source),
+    })),
+    table,
+    opts,
+  );
+  const labelled: RawSpectrum[] = [];
+  spectra.forEach((s, i) => {
+    const row = joined.labels[i];
+    if (row) labelled.push({ ...s, labels: { ...s.labels, ...row } });
+  });
+  return { spectra: labelled, labelNames: joined.labelNames, warnings: [...warnings, ...joined.warnings] };
+}
+
+/** Options of {@link joinLabelTable}. */
+export interface LabelJoinOptions {
+  /** Key column (default: the first of file, filename, file_name, name, id, path, sample; else the first column). */
+  key?: string;
+  /** Label columns to keep (default: every numeric column except the key). */
+  labelColumns?: string[];
+  /** Items without a row: 'error' (default) or 'skip' (dropped, with a warning). */
+  unlabeled?: 'error' | 'skip';
+}
+
+/**
+ * Joins a label table to spectra by key: each item lists the keys it may be
+ * found under and a display name. Returns, per item, its numeric labels (NaN
+ * for missing cells, with a warning naming the line) or null when it has no
+ * row and `unlabeled` is 'skip'; items without a row are otherwise an error
+ * listing them. Shared by the folder and matrix readers.
+ */
+export function joinLabelTable(
+  items: { keys: string[]; name: string }[],
+  table: LabelTable,
+  opts: LabelJoinOptions = {},
+): { labels: (Record<string, number> | null)[]; labelNames: string[]; warnings: string[] } {
+  const labelsPath = table.source;
+  const warnings: string[] = [];
   const lower = table.columns.map((c) => c.toLowerCase());
   let keyCol: number;
   if (opts.key !== undefined) {
@@ -255,23 +295,22 @@ export function readFolder(dir: string, opts: FolderOptions = {}): FolderResult 
     rowOf.set(k, i);
   });
   const used = new Set<number>();
-  const labelled: RawSpectrum[] = [];
   const orphans: string[] = [];
-  for (const s of spectra) {
-    const row = joinKeys(s, dir, multiFile.has(s.source)).map((k) => rowOf.get(k)).find((r) => r !== undefined);
+  const labels = items.map((item) => {
+    const row = item.keys.map((k) => rowOf.get(k)).find((r) => r !== undefined);
     if (row === undefined) {
-      orphans.push(multiFile.has(s.source) ? `${relative(dir, s.source)}:${s.id}` : relative(dir, s.source));
-      continue;
+      orphans.push(item.name);
+      return null;
     }
     used.add(row);
-    const labels: Record<string, number> = { ...s.labels };
+    const out: Record<string, number> = {};
     for (const c of labelCols) {
       const cellText = table.rows[row][c];
-      labels[table.columns[c]] = isMissingCell(cellText) ? NaN : parseNumber(cellText);
+      out[table.columns[c]] = isMissingCell(cellText) ? NaN : parseNumber(cellText);
       if (isMissingCell(cellText)) warnings.push(`${at(labelsPath, table.lines[row])}: no ${table.columns[c]} for "${table.rows[row][keyCol]}" (NaN)`);
     }
-    labelled.push({ ...s, labels });
-  }
+    return out;
+  });
   if (orphans.length > 0) {
     const list = orphans.slice(0, 20).join(', ') + (orphans.length > 20 ? `, ... (${orphans.length - 20} more)` : '');
     if ((opts.unlabeled ?? 'error') === 'error') {
@@ -281,7 +320,7 @@ export function readFolder(dir: string, opts: FolderOptions = {}): FolderResult 
   }
   const unused = table.rows.length - used.size;
   if (unused > 0) warnings.push(`${unused} label table rows match no spectrum`);
-  return { spectra: labelled, labelNames: labelCols.map((c) => table.columns[c]), warnings };
+  return { labels, labelNames: labelCols.map((c) => table.columns[c]), warnings };
 }
 
 /**

@@ -12,6 +12,8 @@ import { fdmnesFormat } from './fdmnes.js';
 import { feffFormat } from './feff.js';
 import { columnsFormat } from './columns.js';
 import { folderFormat } from './folder.js';
+import { matrixFormat } from './matrix.js';
+import { pyfititFormat } from './pyfitit.js';
 import { readNpyDataset } from './npy.js';
 import type { FormatReader, ReadOptions, ReadResult } from './reader.js';
 
@@ -76,8 +78,10 @@ export const readers: FormatReader[] = [
     detect: (p, head) => ext(p) === '.npy' || head.subarray(0, 6).toString('latin1') === '\x93NUMPY',
     read: (p, o) => readNpyDataset(p, o.abscissa),
   },
-  // fallbacks: plain column text by extension, folders of spectrum files
+  matrixFormat,
+  // fallbacks: plain column text by extension, folders of spectrum files (pyFitIt sample folders first)
   columnsFormat,
+  pyfititFormat,
   folderFormat,
 ];
 

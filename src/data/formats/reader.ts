@@ -17,6 +17,8 @@ export interface ReadOptions {
    * what it measures, its first value and its step.
    */
   abscissa?: { kind: 'energy' | 'twotheta' | 'q'; start: number; step: number };
+  /** Label table (CSV) joined to the spectra by id, for formats that keep labels in a separate file (matrix). */
+  labels?: string;
 }
 
 /** What a reader returns: spectra on one grid, or spectra each on their own grid (resampled later). */
