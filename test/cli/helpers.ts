@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +16,13 @@ export interface CliResult {
 export function xlatent(args: string[], cwd?: string): CliResult {
   const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, CI: '1' } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Runs the CLI and expects success (exit 0), showing its stderr otherwise. */
+export function xlatentOk(args: string[], cwd?: string): CliResult {
+  const r = xlatent(args, cwd);
+  expect(r.code, r.stderr).toBe(0);
+  return r;
 }
 
 /** Same, without blocking the test's event loop (for runs that are killed midway). */

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { xlatent } from '../cli/helpers.js';
+import { xlatent, xlatentOk as ok } from '../cli/helpers.js';
 
 /**
  * Study 1 of the README, command by command: a UMAP map of simulated XRD
@@ -13,12 +13,6 @@ import { xlatent } from '../cli/helpers.js';
 const dir = mkdtempSync(join(tmpdir(), 'xlatent-study-umap-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const p = (f: string) => join(dir, f);
-
-function ok(args: string[]) {
-  const r = xlatent(args);
-  expect(r.code, r.stderr).toBe(0);
-  return r;
-}
 
 describe('study: a UMAP map with clusters and measured spectra', () => {
   it('runs end to end: phases found by clustering, impure measured patterns flagged', () => {

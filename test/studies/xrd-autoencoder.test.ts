@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { synthesizeXrd, reflectionQ } from '../../src/data/synth-xrd.js';
 import { spearman } from '../../src/metrics/correlation.js';
-import { xlatent } from '../cli/helpers.js';
+import { xlatentOk as ok } from '../cli/helpers.js';
 
 /**
  * Study 2 of the README, command by command: 150 unlabelled XRD patterns of
@@ -17,12 +17,6 @@ const dir = mkdtempSync(join(tmpdir(), 'xlatent-study-xrd-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const p = (f: string) => join(dir, f);
 const config = resolve(__dirname, '../../configs/xrd-unconstrained.yaml');
-
-function ok(args: string[]) {
-  const r = xlatent(args);
-  expect(r.code, r.stderr).toBe(0);
-  return r;
-}
 
 describe('study: an unconstrained autoencoder on unlabelled XRD patterns', () => {
   it('trains with descriptors: [], reads the composition off the latent position, and its relevance and interpolation are physical', () => {
