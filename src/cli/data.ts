@@ -4,10 +4,10 @@ import { parseAbscissaArg } from '../data/formats/npy.js';
 import { UserError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import type { SpectralDataset } from '../data/dataset.js';
-import { formatNames, writeSpectra } from '../data/formats/index.js';
+import { formatNames, openSpectraWriter, writeSpectra, type SpectraWriter } from '../data/formats/index.js';
 import type { GridSpec } from '../data/grid.js';
-import { loadSpectra, selectDescriptors, type LoadOptions } from '../data/load.js';
-import { summarizeDataset, type DatasetSummary } from '../data/summary.js';
+import { loadSpectraChunks, selectDescriptors, type LoadOptions } from '../data/load.js';
+import { SummaryAccumulator, type DatasetSummary } from '../data/summary.js';
 import { DEFAULT_SYNTH_DESCRIPTORS, EXPERIMENTAL_DEFAULTS, SYNTH_DESCRIPTORS, synthesizeXanes, type SynthDescriptor } from '../data/synth.js';
 import { synthesizeXrd, type XrdPhase } from '../data/synth-xrd.js';
 import { Rng } from '../util/random.js';
@@ -62,8 +62,13 @@ interface ReaderArgs {
   extrapolate: boolean;
 }
 
-async function load(path: string, a: ReaderArgs, extra: Partial<LoadOptions> = {}): Promise<SpectralDataset> {
-  const { dataset, warnings } = await loadSpectra(path, {
+/**
+ * The spectra of `path` a chunk at a time (CSV and Arrow are read a block
+ * at a time, so inspect and convert take files larger than memory), with
+ * the reader's warnings printed as they come.
+ */
+async function* loadChunks(path: string, a: ReaderArgs, extra: Partial<LoadOptions> = {}): AsyncGenerator<SpectralDataset> {
+  const chunks = loadSpectraChunks(path, {
     format: a.format,
     descriptorColumns: a['descriptor-columns'],
     idColumn: a['id-column'],
@@ -73,8 +78,53 @@ async function load(path: string, a: ReaderArgs, extra: Partial<LoadOptions> = {
     outside: a.extrapolate ? 'clamp' : 'error',
     ...extra,
   });
-  for (const w of warnings) process.stderr.write(`xlatent: warning: ${w}\n`);
-  return dataset;
+  for await (const { dataset, warnings } of chunks) {
+    for (const w of warnings) process.stderr.write(`xlatent: warning: ${w}\n`);
+    yield dataset;
+  }
+}
+
+/**
+ * Evenly spaced rows of a dataset read in chunks, at most 2 x `count` kept:
+ * every stride-th row, the stride doubling (and every other kept row
+ * dropped) whenever the sample fills up.
+ */
+class EvenRows {
+  private stride = 1;
+  private total = 0;
+  private kept: { index: number; id: string; spectrum: Float32Array; labels: Float64Array }[] = [];
+  private template: SpectralDataset | null = null;
+
+  constructor(private readonly count: number) {}
+
+  add(ds: SpectralDataset): void {
+    this.template ??= ds;
+    const k = ds.descriptorNames.length;
+    for (let i = 0; i < ds.n; i++) {
+      const index = this.total + i;
+      if (index % this.stride !== 0) continue;
+      this.kept.push({ index, id: ds.ids[i], spectrum: ds.spectra.slice(i * ds.m, (i + 1) * ds.m), labels: ds.descriptors.slice(i * k, (i + 1) * k) });
+      if (this.kept.length > 2 * this.count) {
+        this.stride *= 2;
+        this.kept = this.kept.filter((r) => r.index % this.stride === 0);
+      }
+    }
+    this.total += ds.n;
+  }
+
+  /** The kept rows as a dataset, and how many rows there were in all. */
+  result(): { ds: SpectralDataset; total: number } {
+    const t = this.template!;
+    const n = this.kept.length;
+    const k = t.descriptorNames.length;
+    const spectra = new Float32Array(n * t.m);
+    const descriptors = new Float64Array(n * k);
+    this.kept.forEach((r, i) => {
+      spectra.set(r.spectrum, i * t.m);
+      descriptors.set(r.labels, i * k);
+    });
+    return { ds: { ...t, n, spectra, descriptors, ids: this.kept.map((r) => r.id) }, total: this.total };
+  }
 }
 
 const synth: CommandModule<object, {
@@ -255,8 +305,12 @@ export function formatSummary(s: DatasetSummary): string {
   return lines.join('\n') + '\n';
 }
 
-/** SVG overlay of up to `count` evenly chosen spectra, coloured by the first descriptor when there is one. */
-export function overlaySvg(ds: SpectralDataset, count: number): string {
+/**
+ * SVG overlay of up to `count` evenly chosen spectra, coloured by the first descriptor when there is one.
+ *
+ * @param total rows of the whole file when `ds` is a sample of it (for the title)
+ */
+export function overlaySvg(ds: SpectralDataset, count: number, total = ds.n): string {
   const shown = Math.min(count, ds.n);
   const rows = Array.from({ length: shown }, (_, t) => Math.floor((t * ds.n) / shown));
   const k = ds.descriptorNames.length;
@@ -282,7 +336,7 @@ export function overlaySvg(ds: SpectralDataset, count: number): string {
   }));
   return linePlotSvg({
     series,
-    title: `${shown} of ${ds.n} spectra`,
+    title: `${shown} of ${total} spectra`,
     xLabel: ds.axis === 'twotheta' ? '2θ (deg)' : ds.axis === 'q' ? 'q (1/nm)' : 'Energy (eV)',
     yLabel: 'Intensity',
     legend: false,
@@ -300,14 +354,22 @@ const inspect: CommandModule<object, ReaderArgs & { file: string; json: boolean;
       .option('plot', { type: 'string', describe: 'Also draw an overlay of sample spectra to this .svg or .png' })
       .option('plot-count', { type: 'number', default: 60, describe: 'Number of spectra in the --plot overlay' }) as never,
   handler: async (a) => {
-    const ds = await load(a.file, a);
-    const summary = summarizeDataset(ds);
+    const acc = new SummaryAccumulator();
+    const sample = a.plot ? new EvenRows(a['plot-count']) : undefined;
+    let source = a.file;
+    for await (const ds of loadChunks(a.file, a)) {
+      acc.add(ds);
+      sample?.add(ds);
+      source = ds.source ?? source;
+    }
+    const summary = acc.result(source);
     if (a.json) process.stdout.write(JSON.stringify(summary, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)) + '\n');
     else process.stdout.write(formatSummary(summary));
     if (a.plot) {
       const e = extname(a.plot).toLowerCase();
       if (e !== '.svg' && e !== '.png') throw new UserError(`--plot: expected a .svg or .png file name, found "${a.plot}"`);
-      const svg = overlaySvg(ds, a['plot-count']);
+      const { ds, total } = sample!.result();
+      const svg = overlaySvg(ds, a['plot-count'], total);
       writeFileAtomic(a.plot, e === '.svg' ? svg : svgToPng(svg));
       if (!a.json) process.stdout.write(`plot: ${a.plot}\n`);
     }
@@ -326,9 +388,23 @@ const convert: CommandModule<object, ReaderArgs & { input: string; output: strin
       .example('$0 data convert spectra.csv spectra.arrow', 'CSV -> Arrow for fast reloads') as never,
   handler: async (a) => {
     const descriptors = a.descriptors?.flatMap((d) => d.split(',')).map((d) => d.trim());
-    const ds = await load(a.input, a, { descriptors });
-    writeSpectra(ds, a.output, { decimals: a.decimals });
-    process.stdout.write(`wrote ${ds.n} spectra x ${ds.m} points (${ds.descriptorNames.join(', ') || 'no descriptors'}) to ${a.output}\n`);
+    // Chunk by chunk: the output is written as the input is read, and appears only when complete.
+    let writer: SpectraWriter | undefined;
+    let n = 0;
+    let last: SpectralDataset | undefined;
+    try {
+      for await (const ds of loadChunks(a.input, a, { descriptors })) {
+        writer ??= openSpectraWriter(a.output, ds, { decimals: a.decimals });
+        writer.write(ds);
+        n += ds.n;
+        last = ds;
+      }
+      writer!.commit();
+    } catch (e) {
+      writer?.abort();
+      throw e;
+    }
+    process.stdout.write(`wrote ${n} spectra x ${last!.m} points (${last!.descriptorNames.join(', ') || 'no descriptors'}) to ${a.output}\n`);
   },
 };
 

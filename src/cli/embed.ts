@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs';
-import { readSpectra } from '../data/formats/index.js';
-import { embedSpectra } from '../export/embed.js';
-import { embedFormatFor, writeEmbedding } from '../export/embed-output.js';
+import { streamSpectra } from '../data/formats/index.js';
+import { embedChunks, type EmbedResult } from '../export/embed.js';
+import { EmbeddingWriter, embedFormatFor } from '../export/embed-output.js';
 import { loadModel } from '../export/load-model.js';
 import { check } from '../util/errors.js';
 import { modelOption, prepareOptionsFrom, spectraOptions, type SpectraArgs } from './options.js';
@@ -32,27 +32,33 @@ const command: CommandModule<object, Args> = {
     check(Number.isInteger(argv['batch-size']) && argv['batch-size'] >= 1, `--batch-size must be a positive integer, got ${argv['batch-size']}`);
     const format = embedFormatFor(argv.out, argv.format);
     const model = await loadModel(argv.model);
-    const input = await readSpectra(argv.data, argv['input-format']);
-    const result = embedSpectra(model, input, argv['batch-size'], await prepareOptionsFrom(argv));
-    for (const w of result.warnings) process.stderr.write(`xlatent: warning: ${w}\n`);
-    writeEmbedding(
-      result,
-      argv.out,
-      format,
-      {
-        model: argv.model,
-        data: argv.data,
-        role: argv.calculated ? 'calculated' : 'measured',
-        energyShift: result.shift,
-        trainingConfigSha256: model.metadata.training.sha256,
-        created: new Date().toISOString(),
-      },
-      [...model.metadata.descriptors.map((d) => d.name), ...(model.metadata.readouts ?? []).map((r) => r.descriptor)],
-    );
-    const flagged = result.oodFlag.reduce((s, v) => s + (v === 1 ? 1 : 0), 0);
-    const ood = result.oodMetric ? `${flagged} flagged out of distribution by ${result.oodMetric}` : 'no OOD reference';
-    const shifted = result.shift.eV !== 0 ? `; energies shifted by ${result.shift.eV.toFixed(3)} eV (${result.shift.source})` : '';
-    process.stdout.write(`embedded ${result.n} spectra into the ${result.nStyle} latent axes of the ${model.method} model -> ${argv.out} (${ood}${shifted})\n`);
+    const provenance: Record<string, unknown> = {
+      model: argv.model,
+      data: argv.data,
+      role: argv.calculated ? 'calculated' : 'measured',
+      energyShift: undefined,
+      trainingConfigSha256: model.metadata.training.sha256,
+      created: new Date().toISOString(),
+    };
+    // CSV and Arrow input is read, embedded and written a chunk at a time (memory stays at a chunk).
+    const labelled = [...model.metadata.descriptors.map((d) => d.name), ...(model.metadata.readouts ?? []).map((r) => r.descriptor)];
+    const out = new EmbeddingWriter(argv.out, format, provenance, labelled);
+    let totals;
+    try {
+      const write = (r: EmbedResult) => {
+        provenance.energyShift ??= r.shift; // known with the first chunk, written with the header
+        out.write(r);
+      };
+      totals = await embedChunks(model, streamSpectra(argv.data, argv['input-format']), write, argv['batch-size'], await prepareOptionsFrom(argv));
+      out.commit(totals.warnings);
+    } catch (e) {
+      out.abort();
+      throw e;
+    }
+    for (const w of totals.warnings) process.stderr.write(`xlatent: warning: ${w}\n`);
+    const shifted = totals.shift.eV !== 0 ? `; energies shifted by ${totals.shift.eV.toFixed(3)} eV (${totals.shift.source})` : '';
+    const ood = model.metadata.ood ? `${totals.flagged} flagged out of distribution by ${model.metadata.ood.metric}` : 'no OOD reference';
+    process.stdout.write(`embedded ${totals.n} spectra into the ${totals.nStyle} latent axes of the ${model.method} model -> ${argv.out} (${ood}${shifted})\n`);
   },
 };
 export default command;

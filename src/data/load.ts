@@ -1,6 +1,6 @@
-import { UserError } from '../util/errors.js';
+import { UserError, quote } from '../util/errors.js';
 import type { SpectralDataset } from './dataset.js';
-import { readSpectra, type ReadOptions, type ReadResult } from './formats/index.js';
+import { readSpectra, streamSpectra, STREAM_ROWS, type ReadOptions, type ReadResult } from './formats/index.js';
 import { applyGrid, assembleSpectra, type GridSpec, type OutsidePolicy } from './grid.js';
 import { preprocessInput, type SpectrumRole } from './preprocess/pipeline.js';
 import type { PreprocessParams } from './preprocess/schema.js';
@@ -37,6 +37,16 @@ export async function loadSpectra(path: string, options: LoadOptions = {}): Prom
   return toDataset(await readSpectra(path, options.format ?? 'auto', options), path, options);
 }
 
+/**
+ * {@link loadSpectra} a chunk of at most `rows` spectra at a time, for files
+ * larger than memory: CSV and Arrow tables are read a block at a time; other
+ * formats come whole, as one chunk. Every chunk is on the same grid (a
+ * `{points}` grid spans a table's own grid, which every chunk shares).
+ */
+export async function* loadSpectraChunks(path: string, options: LoadOptions = {}, rows = STREAM_ROWS): AsyncGenerator<LoadResult> {
+  for await (const read of streamSpectra(path, options.format ?? 'auto', options, rows)) yield toDataset(read, path, options);
+}
+
 /** The steps of {@link loadSpectra} after reading, for spectra that come from elsewhere (e.g. the generator). */
 export function toDataset(read: ReadResult, source: string, options: LoadOptions = {}): LoadResult {
   const axis = Array.isArray(read) ? undefined : read.axis;
@@ -66,7 +76,7 @@ export function selectDescriptors(ds: SpectralDataset, names: string[]): Spectra
     if (j < 0) {
       const available = ds.descriptorNames.length > 0 ? ds.descriptorNames.join(', ') : 'none';
       const hint = ds.descriptorNames.length === 0 ? ' (reference CSVs name them AUX_<NAME>; other CSVs need descriptor columns listed)' : '';
-      throw new UserError(`unknown descriptor "${name}" (available: ${available})${hint}`, ds.source);
+      throw new UserError(`unknown descriptor ${quote(name)} (available: ${available})${hint}`, ds.source);
     }
     return j;
   });

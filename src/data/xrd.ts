@@ -1,4 +1,4 @@
-import { UserError } from '../util/errors.js';
+import { UserError, quote } from '../util/errors.js';
 import type { RawSpectrum } from './dataset.js';
 import { trapezoidArea } from './normalize.js';
 import { readColumnsFile, type ColumnsOptions } from './formats/columns.js';
@@ -35,13 +35,13 @@ export function resolveWavelength(w: number | string): number {
   if (hit) return hit[1];
   const n = Number(w);
   if (Number.isFinite(n) && n > 0) return n;
-  throw new UserError(`unknown X-ray source "${w}"; use a wavelength in Angstrom or one of ${Object.keys(XRD_WAVELENGTHS).join(', ')}`);
+  throw new UserError(`unknown X-ray source ${quote(w)}; use a wavelength in Angstrom or one of ${Object.keys(XRD_WAVELENGTHS).join(', ')}`);
 }
 
 function qScale(unit: QUnit): number {
   if (unit === '1/A') return 1;
   if (unit === '1/nm') return 10;
-  throw new UserError(`q unit must be "1/A" or "1/nm", got "${String(unit)}"`);
+  throw new UserError(`q unit must be "1/A" or "1/nm", got ${quote(String(unit))}`);
 }
 
 /** q = 4 pi sin(2theta / 2) / lambda for 2-theta in degrees; q in `unit` (default 1/A). */
@@ -129,7 +129,7 @@ export function normalizeIntensity(x: ArrayLike<number>, y: ArrayLike<number>, m
     for (let i = 0; i < out.length; i++) s = Math.max(s, out[i]);
   } else if (mode === 'area') {
     s = trapezoidArea(out, x);
-  } else throw new UserError(`intensity normalization must be none, max or area, got "${String(mode)}"`);
+  } else throw new UserError(`intensity normalization must be none, max or area, got ${quote(String(mode))}`);
   if (!(s > 0) || !Number.isFinite(s)) throw new UserError(`cannot normalize by ${mode}: it is ${s} (pattern empty or all background?)`);
   for (let i = 0; i < out.length; i++) out[i] /= s;
   return out;

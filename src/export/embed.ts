@@ -180,6 +180,77 @@ export function asLatentModel(model: ModelBundle | LatentModel): LatentModel {
   return 'encode' in model ? model : networkModel(model.metadata, model.encoder, model.decoder);
 }
 
+/** Notes every embedding with this model carries: spectra flagged out of distribution, a missing OOD reference or calibration. */
+function modelWarnings(metadata: ModelMetadata, n: number, flagged: number): string[] {
+  const warnings: string[] = [];
+  if (metadata.ood) {
+    if (flagged > 0) {
+      const what = metadata.ood.metric === 'knn-distance' ? 'lie farther from their nearest training spectra than 99% of the training spectra do' : 'reconstruct worse than 99% of the training spectra';
+      warnings.push(`${flagged} of ${n} spectra ${what} (ood_flag = 1); treat their latent coordinates with care`);
+    }
+  } else warnings.push('the model has no OOD reference (metadata.ood); ood_percentile and ood_flag are empty');
+  // A baseline map has no descriptor axes by design; an autoencoder without calibration is worth a word.
+  if (metadata.kind !== 'reducer' && metadata.calibration.length === 0 && !metadata.readouts?.length) {
+    warnings.push('the model has no axis calibration or readout (metadata.calibration, metadata.readouts); no descriptor estimates');
+  }
+  return warnings;
+}
+
+/** What {@link embedChunks} did in all. */
+export interface EmbedTotals {
+  n: number;
+  nStyle: number;
+  /** Spectra with ood_flag = 1. */
+  flagged: number;
+  /** The notes of every chunk, flat-extension notes capped at 10 plus a count. */
+  warnings: string[];
+  /** Energy shift (eV) every spectrum got, and where it came from. */
+  shift: { eV: number; source: string };
+}
+
+/**
+ * Embeds spectra that arrive in chunks (a large CSV or Arrow file read a
+ * block at a time), handing each chunk's result to `write` before the next
+ * is read, so memory stays at about one chunk however many spectra there are.
+ * Every spectrum is embedded on its own, so chunking changes nothing in the results.
+ */
+export async function embedChunks(
+  modelOrBundle: ModelBundle | LatentModel,
+  chunks: AsyncIterable<SpectraInput> | Iterable<SpectraInput>,
+  write: (r: EmbedResult) => void,
+  batchSize = 4096,
+  opts: PrepareOptions = {},
+): Promise<EmbedTotals> {
+  const model = asLatentModel(modelOrBundle);
+  let n = 0;
+  let flagged = 0;
+  const extended: string[] = [];
+  let extrapolated = 0;
+  let shift: EmbedResult['shift'] | undefined;
+  let chunkOpts = opts;
+  for await (const chunk of chunks) {
+    const r = embedChunk(model, chunk, batchSize, chunkOpts);
+    // The energy shift (given, stored or fitted to a reference) is one for all spectra: fit it once.
+    if (!shift) {
+      shift = r.shift;
+      chunkOpts = { ...opts, reference: undefined, shift: r.shift.eV };
+    }
+    // A chunk's own notes are its flat-extension notes (at most 10, then a count).
+    for (const w of r.warnings) if (extended.length < 10 && !w.startsWith('... and ')) extended.push(w);
+    for (let i = 0; i < r.n; i++) {
+      if (r.oodFlag[i] === 1) flagged++;
+      extrapolated += r.extrapolated[i];
+    }
+    n += r.n;
+    write(r);
+  }
+  if (n === 0) throw new UserError('no spectra to embed (empty input)');
+  const warnings = [...extended];
+  if (extrapolated > extended.length) warnings.push(`... and ${extrapolated - extended.length} more spectra extended flat`);
+  warnings.push(...modelWarnings(model.metadata, n, flagged));
+  return { n, nStyle: model.d, flagged, warnings, shift: shift! };
+}
+
 /**
  * Embeds spectra with any model (load-model.ts's loadModel, or a RankAAE
  * bundle from readModelDir): latent coordinates, descriptor estimates from
@@ -195,6 +266,13 @@ export function asLatentModel(model: ModelBundle | LatentModel): LatentModel {
  */
 export function embedSpectra(modelOrBundle: ModelBundle | LatentModel, input: SpectraInput, batchSize = 4096, opts: PrepareOptions = {}): EmbedResult {
   const model = asLatentModel(modelOrBundle);
+  const r = embedChunk(model, input, batchSize, opts);
+  const flagged = r.oodFlag.reduce((s, v) => s + (v === 1 ? 1 : 0), 0);
+  return { ...r, warnings: [...r.warnings, ...modelWarnings(model.metadata, r.n, flagged)] };
+}
+
+/** {@link embedSpectra} without the model-wide notes (OOD count, missing reference or calibration). */
+function embedChunk(model: LatentModel, input: SpectraInput, batchSize: number, opts: PrepareOptions): EmbedResult {
   const { metadata } = model;
   const { prepared, x, n, m, shift } = prepareForModel(metadata, input, opts);
   const latent = model.encode(x, n, batchSize);
@@ -207,7 +285,6 @@ export function embedSpectra(modelOrBundle: ModelBundle | LatentModel, input: Sp
     predicted[cal.descriptor] = predictCalibration(cal, axis);
   }
   for (const r of metadata.readouts ?? []) predicted[r.descriptor] = predictReadout(r, latent, n);
-  const warnings = [...prepared.warnings];
   const pct = new Float64Array(n).fill(NaN);
   const flag = new Float64Array(n).fill(NaN);
   const ood = metadata.ood;
@@ -220,14 +297,7 @@ export function embedSpectra(modelOrBundle: ModelBundle | LatentModel, input: Sp
       pct[i] = oodPercentile(ood, score[i]);
       flag[i] = isOutOfDistribution(ood, score[i]) ? 1 : 0;
     }
-    const flagged = flag.reduce((s, v) => s + v, 0);
-    if (flagged > 0) {
-      const what = ood.metric === 'knn-distance' ? 'lie farther from their nearest training spectra than 99% of the training spectra do' : 'reconstruct worse than 99% of the training spectra';
-      warnings.push(`${flagged} of ${n} spectra ${what} (ood_flag = 1); treat their latent coordinates with care`);
-    }
-  } else warnings.push('the model has no OOD reference (metadata.ood); ood_percentile and ood_flag are empty');
-  // A baseline map has no descriptor axes by design; an autoencoder without calibration is worth a word.
-  if (metadata.kind !== 'reducer' && metadata.calibration.length === 0 && !metadata.readouts?.length) warnings.push('the model has no axis calibration or readout (metadata.calibration, metadata.readouts); no descriptor estimates');
+  }
   return {
     ids: prepared.ids,
     n,
@@ -241,7 +311,7 @@ export function embedSpectra(modelOrBundle: ModelBundle | LatentModel, input: Sp
     oodPercentile: pct,
     oodFlag: flag,
     extrapolated: prepared.extrapolated,
-    warnings,
+    warnings: prepared.warnings,
     shift,
   };
 }

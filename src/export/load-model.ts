@@ -1,12 +1,13 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadReducer } from '../reducers/registry.js';
 import type { ReducerJSON } from '../reducers/reducer.js';
-import { UserError, check } from '../util/errors.js';
+import { check } from '../util/errors.js';
+import { parseJsonText } from '../util/json-text.js';
+import { decodeText, readFileInside } from '../util/read-file.js';
 import { knnOodFromBytes, type KnnOodReference } from './knn-ood.js';
 import { networkModel, type LatentModel } from './latent-model.js';
 import { gridValues } from './metadata.js';
-import { readModelDir, REDUCER_FILE, verifyModelDir } from './model-dir.js';
+import { METADATA_FILE, readModelDir, REDUCER_FILE, verifyModelDir } from './model-dir.js';
 import { reducerModel } from './reducer-model.js';
 
 /**
@@ -22,12 +23,10 @@ export async function loadModel(dir: string): Promise<LatentModel> {
     return networkModel(b.metadata, b.encoder, b.decoder, modelDir);
   }
   const path = join(modelDir, REDUCER_FILE);
-  let json: ReducerJSON;
-  try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new UserError(`not valid JSON (${(e as Error).message})`, path);
-  }
+  const metaPath = join(modelDir, METADATA_FILE);
+  // Bounded reads of files the (verified) metadata lists, with the sizes it states.
+  const sizeOf = (rel: string) => metadata.files.find((f) => f.path === rel)?.bytes;
+  const json = parseJsonText(decodeText(readFileInside(modelDir, REDUCER_FILE, metaPath, { exactBytes: sizeOf(REDUCER_FILE) }), path), path) as ReducerJSON;
   const reducer = loadReducer(json, path);
   const m = gridValues(metadata.grid).length;
   check(json.m === m, `the reducer was fitted on ${json.m} points per spectrum but the model's grid has ${m}`, path);
@@ -35,7 +34,7 @@ export async function loadModel(dir: string): Promise<LatentModel> {
   let knn: KnnOodReference | undefined;
   if (metadata.ood?.metric === 'knn-distance') {
     const p = join(modelDir, metadata.ood.file);
-    knn = knnOodFromBytes(metadata.ood, new Uint8Array(readFileSync(p)), m, p);
+    knn = knnOodFromBytes(metadata.ood, new Uint8Array(readFileInside(modelDir, metadata.ood.file, metaPath, { exactBytes: sizeOf(metadata.ood.file) })), m, p);
   }
   return reducerModel(metadata, reducer, knn, modelDir);
 }

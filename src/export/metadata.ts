@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { UserError, quote } from '../util/errors.js';
+import { isPlainRelativePath } from '../util/relative-path.js';
 import { PreprocessParamsSchema } from '../data/preprocess/schema.js';
 
 /**
@@ -194,4 +196,92 @@ export function gridMetaFor(energies: ArrayLike<number>): GridMeta {
   for (let i = 1; i < n && regular; i++) regular = Math.abs(energies[i] - energies[0] - i * step) <= 1e-6 * Math.max(1, Math.abs(step) * n);
   if (regular) return { start: energies[0], stop: energies[n - 1], step, length: n };
   return { values: Array.from(energies) };
+}
+
+/** Whether `a` increases strictly. */
+function strictlyIncreasing(a: ArrayLike<number>): boolean {
+  for (let i = 1; i < a.length; i++) if (!(a[i] > a[i - 1])) return false;
+  return true;
+}
+
+/**
+ * Every constraint between fields of a model's metadata, checked in one
+ * place for every command that loads a model (readModelDir) and before any
+ * model is written (writeModelDir). The schema checks each field alone; a
+ * hand-edited and re-signed metadata.json can still pair fields that
+ * contradict each other, and each such pair is named here:
+ * - the grid: `stop` is `start + (length - 1) step`; listed values increase strictly;
+ * - descriptor axes: each < nStyle, no axis and no name used twice;
+ * - calibration: axis < nStyle and the same axis as its descriptor's, knots
+ *   strictly increasing, as many y as x, y monotone in its direction, levels increasing;
+ * - OOD reference: the percentile table sorted ascending, at most n values, p99 within it;
+ * - normalization: per-channel tables (standardize mean/std, area energies) as long as the grid;
+ * - the file list: paths relative, inside the directory, each listed once.
+ *
+ * @throws UserError naming `where` and the field
+ */
+export function validateModelMetadata(meta: ModelMetadataInput & { files?: { path: string }[] }, where: string): void {
+  const fail = (field: string, message: string): never => {
+    throw new UserError(`field "${field}": ${message}`, where);
+  };
+  const g = meta.grid;
+  let gridLength: number;
+  if ('values' in g) {
+    if (!strictlyIncreasing(g.values)) fail('grid.values', 'energies must increase strictly');
+    gridLength = g.values.length;
+  } else {
+    const expected = g.start + (g.length - 1) * g.step;
+    if (!(Math.abs(expected - g.stop) <= 1e-6 * Math.max(1, Math.abs(g.stop - g.start)))) {
+      fail('grid.stop', `${g.stop} does not match start + (length - 1) * step = ${expected}`);
+    }
+    gridLength = g.length;
+  }
+  const nStyle = meta.nStyle;
+  const axes = new Map<number, string>();
+  const names = new Map<string, number>();
+  (meta.descriptors ?? []).forEach((d, i) => {
+    if (d.axis >= nStyle) fail(`descriptors[${i}].axis`, `descriptor ${quote(d.name)} is tied to axis ${d.axis} but nStyle is ${nStyle} (axes 0..${nStyle - 1})`);
+    if (axes.has(d.axis)) fail(`descriptors[${i}].axis`, `axis ${d.axis} is tied to both ${quote(axes.get(d.axis)!)} and ${quote(d.name)}`);
+    if (names.has(d.name)) fail(`descriptors[${i}].name`, `descriptor ${quote(d.name)} is listed twice`);
+    axes.set(d.axis, d.name);
+    names.set(d.name, d.axis);
+  });
+  (meta.calibration ?? []).forEach((c, i) => {
+    const f = `calibration[${i}]`;
+    if (c.axis >= nStyle) fail(`${f}.axis`, `axis ${c.axis} but nStyle is ${nStyle}`);
+    const tied = names.get(c.descriptor);
+    if (tied !== undefined && tied !== c.axis) fail(`${f}.axis`, `calibrates ${quote(c.descriptor)} on axis ${c.axis}, but the descriptor is tied to axis ${tied}`);
+    if (c.x.length !== c.y.length) fail(`${f}.y`, `${c.y.length} values for ${c.x.length} knots in x`);
+    if (!strictlyIncreasing(c.x)) fail(`${f}.x`, 'knots must increase strictly');
+    for (let j = 1; j < c.y.length; j++) {
+      if (c.direction * (c.y[j] - c.y[j - 1]) < 0) fail(`${f}.y`, `values must be monotone in the calibration's direction (${c.direction})`);
+    }
+    if (c.levels && !strictlyIncreasing(c.levels)) fail(`${f}.levels`, 'levels must increase strictly');
+  });
+  if (meta.ood) {
+    const s = meta.ood.sample;
+    for (let j = 1; j < s.length; j++) if (!(s[j] >= s[j - 1])) fail('ood.sample', 'the percentile table must be sorted ascending');
+    if (s.length > meta.ood.n) fail('ood.sample', `${s.length} values summarize only n = ${meta.ood.n} spectra`);
+    if (!(meta.ood.p99 >= s[0] && meta.ood.p99 <= s[s.length - 1])) fail('ood.p99', `${meta.ood.p99} lies outside the sample's range ${s[0]}..${s[s.length - 1]}`);
+  }
+  (meta.readouts ?? []).forEach((r, i) => {
+    if (r.coef.length !== nStyle) fail(`readouts[${i}].coef`, `${r.coef.length} coefficients for ${nStyle} latent axes`);
+  });
+  const norm = meta.normalization as Record<string, unknown>;
+  for (const key of ['mean', 'std', 'energies']) {
+    const v = norm[key];
+    if (v === undefined) continue;
+    if (!Array.isArray(v) || v.some((x) => typeof x !== 'number' || !Number.isFinite(x))) fail(`normalization.${key}`, 'expected an array of finite numbers');
+    if ((v as number[]).length !== gridLength) fail(`normalization.${key}`, `${(v as number[]).length} values for a ${gridLength}-point grid`);
+    if (key === 'std' && (v as number[]).some((x) => !(x > 0))) fail('normalization.std', 'every std must be > 0');
+  }
+  const seen = new Set<string>();
+  (meta.files ?? []).forEach((file, i) => {
+    const p = file.path;
+    if (!isPlainRelativePath(p)) {
+      fail(`files[${i}].path`, `${quote(p)} is not a plain relative path inside the model directory`);
+    }
+    if (seen.has(p)) fail(`files[${i}].path`, `${quote(p)} is listed twice`);
+    seen.add(p);
+  });
 }

@@ -1,17 +1,20 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { parseJsonText } from '../util/json-text.js';
+import { decodeText, readFileInside, readInputBytes } from '../util/read-file.js';
 import { join, relative, sep } from 'node:path';
 import type { z } from 'zod';
 import type { NetworkSpec } from '../model/spec.js';
 import { UserError, check } from '../util/errors.js';
 import { writeDirAtomic, writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { xlatentVersion } from '../util/versions.js';
-import { loadSpecFromTfjsDir, saveSpecAsTfjs, MODEL_JSON_FILE, WEIGHTS_FILE } from './tfjs.js';
+import { loadSpecFromTfjsDir, saveSpecAsTfjs, MAX_JSON_BYTES, MODEL_JSON_FILE, WEIGHTS_FILE } from './tfjs.js';
 import {
   MODEL_FORMAT_VERSION,
   MetadataInputSchema,
   ModelMetadataSchema,
   canonicalJson,
   gridValues,
+  validateModelMetadata,
   type ModelMetadata,
   type ModelMetadataInput,
 } from './metadata.js';
@@ -101,6 +104,7 @@ export async function writeModelDir(
   const parsed = MetadataInputSchema.safeParse(bundle.metadata);
   if (!parsed.success) throw new UserError(`invalid model metadata: ${describeZodError(parsed.error)}`, dir);
   const input = parsed.data;
+  validateModelMetadata(input, dir);
   const { encoder, decoder } = bundle;
   if (input.kind === 'reducer') {
     check(input.method !== undefined, 'a reducer model needs its method name', dir);
@@ -108,9 +112,6 @@ export async function writeModelDir(
   } else {
     check(encoder !== undefined && decoder !== undefined, 'a RankAAE model needs an encoder and a decoder', dir);
     checkWidths(encoder!, decoder!, input.nStyle, gridValues(input.grid).length, dir);
-  }
-  for (const d of input.descriptors) {
-    check(d.axis < input.nStyle, `descriptor ${d.name} is tied to axis ${d.axis} but nStyle is ${input.nStyle}`, dir);
   }
   let written: ModelMetadata | undefined;
   await writeDirAtomic(dir, async (tmp) => {
@@ -155,12 +156,7 @@ export function verifyModelDir(dir: string): { dir: string; metadata: ModelMetad
   check(statSync(dir).isDirectory(), 'expected a model directory (with metadata.json), found a file', dir);
   const metaPath = join(dir, METADATA_FILE);
   check(existsSync(metaPath), 'file not found; is this a model directory written by `xlatent train` or `xlatent baseline`?', metaPath);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(metaPath, 'utf8'));
-  } catch (e) {
-    throw new UserError(`not valid JSON (${(e as Error).message})`, metaPath);
-  }
+  const raw = parseJsonText(decodeText(readInputBytes(metaPath, MAX_JSON_BYTES), metaPath), metaPath);
   if (raw && typeof raw === 'object' && typeof (raw as { formatVersion?: unknown }).formatVersion === 'number') {
     const v = (raw as { formatVersion: number }).formatVersion;
     check(v <= MODEL_FORMAT_VERSION, `model format version ${v} is newer than this xlatent understands (${MODEL_FORMAT_VERSION}); upgrade xlatent`, metaPath);
@@ -174,19 +170,18 @@ export function verifyModelDir(dir: string): { dir: string; metadata: ModelMetad
     'contents do not match its metadataSha256 checksum: the file was edited after the model was written',
     metaPath,
   );
+  // The digest is not keyed: a re-signed file passes it, so every field constraint is checked on its own.
+  validateModelMetadata(metadata, metaPath);
   const listed = new Map(metadata.files.map((f) => [f.path, f]));
   const required = metadata.kind === 'reducer' ? [REDUCER_FILE] : NETWORK_FILES;
   for (const r of required) check(listed.has(r), `the file list lacks ${r}`, metaPath);
   if (metadata.ood?.metric === 'knn-distance') check(listed.has(metadata.ood.file), `the file list lacks ${metadata.ood.file} (the OOD reference)`, metaPath);
   for (const f of metadata.files) {
-    const p = join(dir, f.path);
-    check(!f.path.includes('..'), `file list entry escapes the model directory: ${f.path}`, metaPath);
-    check(existsSync(p), 'file not found (listed in metadata.json)', p);
-    const bytes = readFileSync(p);
+    const bytes = readFileInside(dir, f.path, metaPath, { exactBytes: f.bytes });
     check(
       sha256Hex(bytes) === f.sha256,
-      `SHA-256 checksum mismatch: the file was modified or corrupted after the model was written (expected ${f.sha256.slice(0, 12)}..., ${f.bytes} bytes; found ${bytes.byteLength} bytes)`,
-      p,
+      `SHA-256 checksum mismatch: the file was modified or corrupted after the model was written (expected ${f.sha256.slice(0, 12)}..., ${f.bytes} bytes)`,
+      join(dir, f.path),
     );
   }
   return { dir, metadata };

@@ -1,8 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NetworkSpec } from '../model/spec.js';
-import { UserError, check } from '../util/errors.js';
+import { UserError, check, quote } from '../util/errors.js';
+import { parseJsonText } from '../util/json-text.js';
+import { decodeText, readFileInside, readInputBytes } from '../util/read-file.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { layersModelToSpec, specToLayersModel } from './tfjs-spec.js';
 
@@ -20,6 +22,10 @@ export { layersModelToSpec, specToLayersModel, validateSpec } from './tfjs-spec.
 export const WEIGHTS_FILE = 'weights.bin';
 /** Name of the TF.js topology + manifest file. */
 export const MODEL_JSON_FILE = 'model.json';
+/** Most bytes of a model.json or metadata.json read (they hold a few hundred KB at most). */
+export const MAX_JSON_BYTES = 64 * 1024 * 1024;
+/** Most bytes of weights one network may have (1 GiB of float32: far beyond the configs' limits). */
+const MAX_WEIGHT_BYTES = 1024 * 1024 * 1024;
 
 /**
  * Writes `model` as DIR/model.json + DIR/weights.bin through a custom save
@@ -62,30 +68,41 @@ export async function saveLayersModel(model: tf.LayersModel, dir: string): Promi
 export async function loadLayersModelFromDir(dir: string): Promise<tf.LayersModel> {
   const jsonPath = join(dir, MODEL_JSON_FILE);
   check(existsSync(jsonPath), 'file not found (expected a TF.js model.json)', jsonPath);
-  let modelJson: tf.io.ModelJSON;
-  try {
-    modelJson = JSON.parse(readFileSync(jsonPath, 'utf8'));
-  } catch (e) {
-    throw new UserError(`not valid JSON (${(e as Error).message})`, jsonPath);
-  }
+  const modelJson = parseJsonText(decodeText(readInputBytes(jsonPath, MAX_JSON_BYTES), jsonPath), jsonPath) as tf.io.ModelJSON;
   check(modelJson && typeof modelJson === 'object' && modelJson.modelTopology, 'missing "modelTopology"', jsonPath);
   check(Array.isArray(modelJson.weightsManifest), 'missing "weightsManifest"', jsonPath);
   const artifacts = await tf.io.getModelArtifactsForJSON(modelJson, async (manifest) => {
     const specs: tf.io.WeightsManifestEntry[] = [];
-    const buffers: ArrayBuffer[] = [];
     for (const group of manifest) {
-      for (const p of group.paths) {
-        const shard = join(dir, p);
-        check(existsSync(shard), `weight shard named in ${MODEL_JSON_FILE} not found`, shard);
-        const b = readFileSync(shard);
-        buffers.push(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer);
-      }
+      check(group && Array.isArray(group.paths) && Array.isArray(group.weights), 'each weightsManifest entry needs "paths" and "weights" arrays', jsonPath);
       specs.push(...group.weights);
     }
-    const all = tf.io.concatenateArrayBuffers(buffers);
-    const needed = specs.reduce((s, w) => s + w.shape.reduce((a, b) => a * b, 1) * 4, 0);
-    check(all.byteLength === needed, `weight shards hold ${all.byteLength} bytes but the manifest describes ${needed}`, jsonPath);
-    return [specs, all];
+    // The manifest says how many bytes the weights take; shards are read up to that, never further.
+    let needed = 0;
+    for (const w of specs) {
+      const ok = w && Array.isArray(w.shape) && w.shape.every((d) => Number.isInteger(d) && d >= 0) && (w.dtype === undefined || w.dtype === 'float32');
+      check(ok, `weight ${quote(String(w?.name))}: expected a float32 weight with a shape of non-negative integers`, jsonPath);
+      needed += w.shape.reduce((a, b) => a * b, 1) * 4;
+    }
+    check(needed <= MAX_WEIGHT_BYTES, `the manifest describes ${needed} bytes of weights, more than xlatent loads (${MAX_WEIGHT_BYTES})`, jsonPath);
+    const buffers: Uint8Array[] = [];
+    let total = 0;
+    for (const group of manifest) {
+      for (const p of group.paths) {
+        check(typeof p === 'string', 'weight shard paths must be strings', jsonPath);
+        const b = readFileInside(dir, p, jsonPath, { maxBytes: Math.max(0, needed - total) });
+        total += b.byteLength;
+        buffers.push(b);
+      }
+    }
+    check(total === needed, `weight shards hold ${total} bytes but the manifest describes ${needed}`, jsonPath);
+    const all = new Uint8Array(total);
+    let off = 0;
+    for (const b of buffers) {
+      all.set(b, off);
+      off += b.byteLength;
+    }
+    return [specs, all.buffer];
   });
   try {
     return await tf.loadLayersModel(tf.io.fromMemory(artifacts));

@@ -1,12 +1,13 @@
 import { isAbsolute, resolve } from 'node:path';
 import type { BaselineConfig, BaselineData } from '../config/baseline.js';
-import type { SpectralDataset } from '../data/dataset.js';
+import { descriptorColumn, type SpectralDataset } from '../data/dataset.js';
 import { loadSpectra } from '../data/load.js';
+import { checkDiscreteDescriptor } from '../data/summary.js';
 import { applyNormalization, fitNormalization, type NormalizationParams } from '../data/normalize.js';
 import { buildKnnOod, knnOodBytes } from '../export/knn-ood.js';
 import { gridMetaFor, type ModelMetadata } from '../export/metadata.js';
 import { REDUCER_FILE, writeModelDir } from '../export/model-dir.js';
-import { embeddingMetrics, guessDiscrete, type EmbeddingMetrics } from '../metrics/embedding-metrics.js';
+import { checkScorable, embeddingMetrics, guessDiscrete, type EmbeddingMetrics } from '../metrics/embedding-metrics.js';
 import { gemmAddon } from '../reducers/gemm.js';
 import { createReducer, REDUCER_PARAMS, type ReducerName } from '../reducers/registry.js';
 import type { BaseReducer, ReducerParams } from '../reducers/reducer.js';
@@ -74,7 +75,10 @@ export function normalizedSpectra(data: BaselineData, ds: SpectralDataset, rows?
 export function baselineDescriptors(data: BaselineData, ds: SpectralDataset): { names: string[]; discrete: string[] } {
   const names = ds.descriptorNames;
   const discrete = data.discrete ?? guessDiscrete(ds.descriptors, ds.n, names);
-  for (const d of discrete) if (!names.includes(d)) throw new UserError(`discrete descriptor "${d}" is not among ${names.join(', ') || 'the (no) descriptors'}`, 'data.discrete');
+  for (const d of discrete) {
+    if (!names.includes(d)) throw new UserError(`discrete descriptor "${d}" is not among ${names.join(', ') || 'the (no) descriptors'}`, 'data.discrete');
+    checkDiscreteDescriptor(descriptorColumn(ds, names.indexOf(d)), d, 'data.discrete');
+  }
   return { names, discrete: [...discrete] };
 }
 
@@ -139,6 +143,7 @@ export interface BaselineRun {
 export async function runBaseline(cfg: BaselineConfig, outDir: string, baseDir: string, log: (s: string) => void = () => {}): Promise<BaselineRun> {
   const prep = await prepareBaselineData(cfg.data, baseDir);
   const { ds, X } = prep;
+  checkScorable(ds.n, ds.descriptors, prep.names, cfg.evaluation);
   const reducer = buildReducer(cfg.method, cfg.params, cfg.components, cfg.seed, 'params');
   if (cfg.target) {
     if (!(reducer instanceof Umap)) throw new UserError('a supervised target is only supported by umap', 'target');

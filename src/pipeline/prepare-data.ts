@@ -1,5 +1,7 @@
+import { checkTrainingFits } from '../config/resources.js';
 import type { DataConfig, TrainConfig } from '../config/schema.js';
-import { type SpectralDataset, selectRows } from '../data/dataset.js';
+import { type SpectralDataset, descriptorColumn, selectRows } from '../data/dataset.js';
+import { checkDiscreteDescriptor } from '../data/summary.js';
 import { loadSpectra, toDataset, type LoadResult } from '../data/load.js';
 import { synthesizeXanes } from '../data/synth.js';
 import { applyNormalization, fitNormalization, type NormalizationParams } from '../data/normalize.js';
@@ -49,10 +51,12 @@ export async function prepareData(cfg: TrainConfig): Promise<PreparedData> {
   const preprocess = await fitPreprocess(cfg.preprocess);
   const { dataset, warnings } = await loadSource(cfg.data, preprocess, { onFailure: cfg.preprocess?.onFailure });
   if (dataset.n < 4) throw new UserError(`only ${dataset.n} spectra; training needs at least 4`, dataSourceName(cfg.data));
+  checkTrainingFits(cfg, dataset.m);
   for (const name of cfg.data.discrete) {
     if (!cfg.data.descriptors.includes(name)) {
       throw new UserError(`"${name}" is listed as discrete but is not one of data.descriptors (${cfg.data.descriptors.join(', ')})`, 'data.discrete');
     }
+    checkDiscreteDescriptor(descriptorColumn(dataset, dataset.descriptorNames.indexOf(name)), name, 'data.discrete');
   }
   if (cfg.data.descriptors.length > cfg.network.nStyle) {
     throw new UserError(

@@ -11,6 +11,8 @@ export interface TrainModelOptions {
   resume?: boolean;
   /** Progress and notes, one line at a time (default: none). */
   log?: (line: string) => void;
+  /** Aborting it stops every trial at the end of its epoch with its checkpoint written (resume later). */
+  signal?: AbortSignal;
 }
 
 /** What {@link trainModel} returns. */
@@ -35,7 +37,6 @@ export async function trainModel(config: string | Partial<TrainConfig> | TrainCo
   const selected = await selectBackend(cfg.backend);
   log(`backend: ${selected.name} (${selected.reason})`);
   const backend = { ...describeBackend(), requested: cfg.backend, reason: selected.reason };
-  const extraWorkerArgs = ['--backend', cfg.backend, ...(options.resume ? ['--resume'] : [])];
-  const r = await runTraining(cfg, { resume: options.resume ?? false, backend, log, extraWorkerArgs });
+  const r = await runTraining(cfg, { resume: options.resume ?? false, backend, log, signal: options.signal });
   return { paths: r.paths, evaluation: r.evaluation, metadata: r.metadata };
 }

@@ -8,6 +8,8 @@ import { AugmentSchema, buildAugmentation } from '../../src/data/augment.js';
 import { linspace } from '../../src/data/grid.js';
 import { applyNormalization, fitNormalization } from '../../src/data/normalize.js';
 import { halfStepEnergy } from '../../src/data/xas/edge-position.js';
+import { ModelCheckpoint } from '../../src/train/callbacks/model-checkpoint.js';
+import { StopOnSignal } from '../../src/train/callbacks/stop-signal.js';
 import { RankAAETrainer, type TrainerOptions } from '../../src/train/trainer.js';
 import { Rng } from '../../src/util/random.js';
 import { peakSpectra } from '../train/synthetic.js';
@@ -100,12 +102,13 @@ describe('the trainer with an augmentation hook', () => {
 
   it('changes training, and a resumed run still ends with the weights of an uninterrupted one', async () => {
     const plain = await new RankAAETrainer(opts({ augment: undefined })).fit(train, val);
-    const full = await new RankAAETrainer(opts({ checkpointDir: join(root, 'full') })).fit(train, val);
+    const full = await new RankAAETrainer(opts({ callbacks: [new ModelCheckpoint(join(root, 'full'), 1)] })).fit(train, val);
     expect(full.finalEncoder.layers[0]).not.toEqual(plain.finalEncoder.layers[0]);
     const abort = new AbortController();
     const dir = join(root, 'resumed');
-    await new RankAAETrainer(opts({ checkpointDir: dir, signal: abort.signal, onBatch: (e) => e === 2 && abort.abort() })).fit(train, val);
-    const resumed = await new RankAAETrainer(opts({ checkpointDir: dir, resume: true })).fit(train, val);
+    const stopInEpoch2 = { onBatchEnd: (_loop: unknown, epoch: number) => void (epoch === 2 && abort.abort()) };
+    await new RankAAETrainer(opts({ callbacks: [new ModelCheckpoint(dir, 1), stopInEpoch2, new StopOnSignal(abort.signal)] })).fit(train, val);
+    const resumed = await new RankAAETrainer(opts({ callbacks: [new ModelCheckpoint(dir, 1)], resumeFrom: join(dir, 'last') })).fit(train, val);
     expect(resumed.resumedFrom).toBe(2);
     const a = full.finalEncoder.layers[0] as { kernel: Float32Array };
     const b = resumed.finalEncoder.layers[0] as { kernel: Float32Array };

@@ -1,6 +1,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { basename, extname, join, relative, resolve, sep } from 'node:path';
-import { UserError, at } from '../../util/errors.js';
+import { UserError, asUserError, at, quote } from '../../util/errors.js';
+import { decodeText, readInputText, statInput } from '../../util/read-file.js';
 import type { RawSpectrum } from '../dataset.js';
 import { parseAthenaProject, type AthenaOptions } from './athena.js';
 import { parseColumns, parseNumber, readBytes, splitLines, type ColumnsOptions } from './columns.js';
@@ -43,7 +44,7 @@ export function sniffFormat(path: string, bytes: Uint8Array): Exclude<SpectrumFi
 export function readSpectrumFile(path: string, opts: SpectrumFileOptions = {}): RawSpectrum[] {
   const bytes = readBytes(path);
   const format = !opts.format || opts.format === 'auto' ? sniffFormat(path, bytes) : opts.format;
-  const text = () => bytes.toString('utf8');
+  const text = () => decodeText(bytes, path);
   switch (format) {
     case 'athena':
       return parseAthenaProject(bytes, path, opts.athena).spectra;
@@ -56,7 +57,7 @@ export function readSpectrumFile(path: string, opts: SpectrumFileOptions = {}): 
     case 'columns':
       return parseColumns(text(), path, opts.columns);
     default:
-      throw new UserError(`unknown format "${String(format)}"; expected auto, xdi, athena, feff, fdmnes or columns`, path);
+      throw new UserError(`unknown format ${quote(String(format))}; expected auto, xdi, athena, feff, fdmnes or columns`, path);
   }
 }
 
@@ -163,17 +164,23 @@ const DEFAULT_EXTENSIONS = ['.xdi', '.prj', '.dat', '.txt', '.xmu', '.nor', '.xy
 
 function listFiles(dir: string, recursive: boolean, exts: Set<string>, exclude: string | undefined): string[] {
   const out: string[] = [];
+  // Folders already walked, by device and inode: a symbolic link back up the tree is not followed twice.
+  const seen = new Set<string>();
   const walk = (d: string) => {
+    const dst = statInput(d);
+    const key = `${dst.dev}:${dst.ino}`;
+    if (seen.has(key)) return;
+    seen.add(key);
     let entries: string[];
     try {
       entries = readdirSync(d).sort();
     } catch (e) {
-      throw new UserError(`cannot read folder: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, d);
+      throw asUserError(e) ?? e;
     }
     for (const name of entries) {
       if (name.startsWith('.')) continue;
       const p = join(d, name);
-      const st = statSync(p);
+      const st = statInput(p);
       if (st.isDirectory()) {
         if (recursive) walk(p);
         continue;
@@ -220,7 +227,7 @@ export function readFolder(dir: string, opts: FolderOptions = {}): FolderResult 
   }
   if (!labelsPath) return { spectra, labelNames: [], warnings };
 
-  const table = parseLabelTable(readBytes(labelsPath).toString('utf8'), labelsPath);
+  const table = parseLabelTable(readInputText(labelsPath), labelsPath);
   const joined = joinLabelTable(
     spectra.map((s) => ({
       keys: joinKeys(s, dir, multiFile.has(s.source)),
@@ -265,7 +272,7 @@ export function joinLabelTable(
   let keyCol: number;
   if (opts.key !== undefined) {
     keyCol = table.columns.indexOf(opts.key);
-    if (keyCol < 0) throw new UserError(`no key column "${opts.key}"; columns are ${table.columns.join(', ')}`, labelsPath);
+    if (keyCol < 0) throw new UserError(`no key column ${quote(opts.key)}; columns are ${table.columns.join(', ')}`, labelsPath);
   } else {
     keyCol = ['file', 'filename', 'file_name', 'name', 'id', 'path', 'sample'].map((k) => lower.indexOf(k)).find((i) => i >= 0) ?? 0;
   }
@@ -275,10 +282,10 @@ export function joinLabelTable(
   if (opts.labelColumns) {
     labelCols = opts.labelColumns.map((name) => {
       const c = table.columns.indexOf(name);
-      if (c < 0) throw new UserError(`no label column "${name}"; columns are ${table.columns.join(', ')}`, labelsPath);
+      if (c < 0) throw new UserError(`no label column ${quote(name)}; columns are ${table.columns.join(', ')}`, labelsPath);
       if (!numeric[c]) {
         const r = table.rows.findIndex((row) => !isMissingCell(row[c]) && Number.isNaN(parseNumber(row[c])));
-        throw new UserError(`label column "${name}" is not numeric: "${table.rows[r][c]}"`, at(labelsPath, table.lines[r]));
+        throw new UserError(`label column ${quote(name)} is not numeric: ${quote(table.rows[r][c])}`, at(labelsPath, table.lines[r]));
       }
       return c;
     });
@@ -291,7 +298,7 @@ export function joinLabelTable(
   table.rows.forEach((r, i) => {
     const k = r[keyCol].replace(/\\/g, '/');
     const prev = rowOf.get(k);
-    if (prev !== undefined) throw new UserError(`key "${k}" appears twice (also line ${table.lines[prev]})`, at(labelsPath, table.lines[i]));
+    if (prev !== undefined) throw new UserError(`key ${quote(k)} appears twice (also line ${table.lines[prev]})`, at(labelsPath, table.lines[i]));
     rowOf.set(k, i);
   });
   const used = new Set<number>();
@@ -307,14 +314,14 @@ export function joinLabelTable(
     for (const c of labelCols) {
       const cellText = table.rows[row][c];
       out[table.columns[c]] = isMissingCell(cellText) ? NaN : parseNumber(cellText);
-      if (isMissingCell(cellText)) warnings.push(`${at(labelsPath, table.lines[row])}: no ${table.columns[c]} for "${table.rows[row][keyCol]}" (NaN)`);
+      if (isMissingCell(cellText)) warnings.push(`${at(labelsPath, table.lines[row])}: no ${table.columns[c]} for ${quote(table.rows[row][keyCol])} (NaN)`);
     }
     return out;
   });
   if (orphans.length > 0) {
     const list = orphans.slice(0, 20).join(', ') + (orphans.length > 20 ? `, ... (${orphans.length - 20} more)` : '');
     if ((opts.unlabeled ?? 'error') === 'error') {
-      throw new UserError(`${orphans.length} spectra have no row in the label table (key column "${table.columns[keyCol]}"): ${list}. Add rows, or pass unlabeled: 'skip'`, labelsPath);
+      throw new UserError(`${orphans.length} spectra have no row in the label table (key column ${quote(table.columns[keyCol])}): ${list}. Add rows, or pass unlabeled: 'skip'`, labelsPath);
     }
     warnings.push(`skipped ${orphans.length} spectra without a label row: ${list}`);
   }

@@ -1,4 +1,4 @@
-import { UserError, at } from '../../util/errors.js';
+import { UserError, at, quote } from '../../util/errors.js';
 import type { RawSpectrum, SpectralDataset } from '../dataset.js';
 import { linearAxis } from '../grid.js';
 import { readBytes, stem } from './columns.js';
@@ -49,7 +49,7 @@ export function parseAbscissaArg(text: string | undefined): { kind: 'energy' | '
   const a = Number(start);
   const d = Number(step);
   if (!['energy', 'twotheta', 'q'].includes(kind) || !Number.isFinite(a) || !(d > 0)) {
-    throw new UserError(`--axis: expected kind:start:step with kind energy, twotheta or q and step > 0 (e.g. q:15:0.1), found "${text}"`);
+    throw new UserError(`--axis: expected kind:start:step with kind energy, twotheta or q and step > 0 (e.g. q:15:0.1), found ${quote(text)}`);
   }
   return { kind: kind as 'energy' | 'twotheta' | 'q', start: a, step: d };
 }
@@ -99,9 +99,9 @@ export function parseNpy(bytes: Uint8Array, source: string): NpyMatrix {
     '<f4': { size: 4, little: true, f64: false }, '>f4': { size: 4, little: false, f64: false },
   };
   const dt = dtypes[descr];
-  if (!dt) throw new UserError(`.npy dtype "${descr}" is not supported; expected float64 or float32 ('<f8', '<f4')`, source);
+  if (!dt) throw new UserError(`.npy dtype ${quote(descr)} is not supported; expected float64 or float32 ('<f8', '<f4')`, source);
   const dims = shapeText.split(',').map((t) => t.trim()).filter((t) => t !== '').map((t) => {
-    if (!/^\d+$/.test(t)) throw new UserError(`.npy shape entry "${t}" is not a non-negative integer`, source);
+    if (!/^\d+$/.test(t)) throw new UserError(`.npy shape entry ${quote(t)} is not a non-negative integer`, source);
     return Number(t);
   });
   if (dims.length < 1 || dims.length > 2) throw new UserError(`.npy array has ${dims.length} dimensions; expected a 2-D matrix (patterns x points) or 1-D`, source);

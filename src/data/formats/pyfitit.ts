@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { UserError, at } from '../../util/errors.js';
 import type { SpectralDataset } from '../dataset.js';
 import { parseNumber, readText } from './columns.js';
+import { parseJsonText } from '../../util/json-text.js';
 import { isMissingCell } from './folder.js';
 import type { FormatReader } from './reader.js';
 import { columnSpectra, numberCell, parseTextGrid, type TextGrid } from './matrix.js';
@@ -42,13 +43,9 @@ function spectrumTables(dir: string): Map<string, string> {
 function readMeta(dir: string): PyfititMeta {
   const p = join(dir, 'meta.json');
   if (!existsSync(p)) return {};
-  try {
-    const v = JSON.parse(readText(p)) as unknown;
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error('expected an object');
-    return v as PyfititMeta;
-  } catch (e) {
-    throw new UserError(`not valid JSON (${(e as Error).message})`, p);
-  }
+  const v = parseJsonText(readText(p), p);
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new UserError('expected a JSON object', p);
+  return v as PyfititMeta;
 }
 
 /** Whether a spectra table holds one spectrum per row: every header cell an energy (`e_7112.5` or a number) and one row per sample. */

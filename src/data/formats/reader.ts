@@ -12,6 +12,8 @@ export interface ReadOptions {
   descriptorColumns?: string[];
   /** Column whose text is the spectrum id (CSV layouts). */
   idColumn?: string;
+  /** CSV: bytes read from the file at a time (default 16 MiB). */
+  blockBytes?: number;
   /**
    * Abscissa of a matrix that holds intensities only (NumPy .npy of XRD patterns or spectra):
    * what it measures, its first value and its step.
@@ -38,4 +40,9 @@ export interface FormatReader {
   detect(path: string, head: Buffer): boolean;
   /** Reads the whole input; throws UserError naming file and line/field on bad input. */
   read(path: string, options: ReadOptions): ReadResult | Promise<ReadResult>;
+  /**
+   * Reads the input `rows` spectra at a time without holding the whole file
+   * (formats of large tables: CSV, Arrow). Readers without it are read whole.
+   */
+  stream?(path: string, options: ReadOptions, rows: number): Iterable<SpectralDataset> | AsyncIterable<SpectralDataset>;
 }
