@@ -105,7 +105,7 @@ describe('baseline model directories', () => {
   it('a modified reducer.json fails its checksum; a RankAAE directory loads through the same path', async () => {
     const p = join(dir, 'pca', 'reducer.json');
     const original = readFileSync(p, 'utf8');
-    writeFileSync(p, original.replace('"pca"', '"pca" '));
+    writeFileSync(p, original.replace('"pca"', '"pcb"')); // same size: only the checksum can tell
     await expect(loadModel(join(dir, 'pca'))).rejects.toThrow(/checksum/);
     writeFileSync(p, original);
     const lm = linearModel();
