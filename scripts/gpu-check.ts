@@ -14,12 +14,17 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { describeBackend, selectBackend } from '../src/backends/select.js';
+import { describeBackend, provideOptionalPackage, selectBackend } from '../src/backends/select.js';
 import { BackendSchema, type BackendName } from '../src/config/schema.js';
 import { specToOnnx } from '../src/export/onnx.js';
 import { runNetworkAsync } from '../src/model/infer.js';
 import { Rng } from '../src/util/random.js';
 import { GRID, referenceSplit, timeReferenceTraining } from './reference-workload.js';
+
+// Literal specifiers, so that esbuild bundles both (they must share the bundle's tfjs-core);
+// loaded only when webgpu is selected, after Dawn's navigator.gpu exists.
+provideOptionalPackage('webgpu', () => import('webgpu' as string));
+provideOptionalPackage('@tensorflow/tfjs-backend-webgpu', () => import('@tensorflow/tfjs-backend-webgpu' as string));
 
 const [command, ...args] = process.argv.slice(2);
 const print = (o: object) => process.stdout.write(JSON.stringify(o) + '\n');

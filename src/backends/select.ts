@@ -83,23 +83,21 @@ function isMissing(e: unknown, pkg: string): boolean {
   return (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && message(e).includes(pkg);
 }
 
+const provided = new Map<string, () => Promise<unknown>>();
+
 /**
- * The optional packages, each imported by a literal specifier (widened to
- * `string`, so that TypeScript does not need the package installed), which
- * a bundler can follow (scripts/gpu-check.sh bundles webgpu).
+ * Supplies how to load an optional package that is bundled rather than
+ * installed (scripts/gpu-check.ts bundles webgpu with the one tfjs-core it
+ * must share); selection then uses it instead of importing the package by name.
  */
-const OPTIONAL_PACKAGES: Record<string, () => Promise<unknown>> = {
-  '@tensorflow/tfjs-node': () => import('@tensorflow/tfjs-node' as string),
-  '@tensorflow/tfjs-node-gpu': () => import('@tensorflow/tfjs-node-gpu' as string),
-  '@tensorflow/tfjs-backend-wasm': () => import('@tensorflow/tfjs-backend-wasm' as string),
-  '@tensorflow/tfjs-backend-webgpu': () => import('@tensorflow/tfjs-backend-webgpu' as string),
-  webgpu: () => import('webgpu' as string),
-};
+export function provideOptionalPackage(pkg: string, load: () => Promise<unknown>): void {
+  provided.set(pkg, load);
+}
 
 /** Imports an optional package; a missing one becomes a plain "not installed" error. */
 async function importOptional(pkg: string, purpose: string): Promise<Record<string, unknown>> {
   try {
-    return (await (OPTIONAL_PACKAGES[pkg] ?? (() => import(pkg)))()) as Record<string, unknown>;
+    return (await (provided.get(pkg) ?? (() => import(pkg)))()) as Record<string, unknown>;
   } catch (e) {
     if (isMissing(e, pkg)) throw new Error(`${pkg} is not installed (${purpose})`);
     throw new Error(`${pkg} failed to load: ${message(e)}`);
