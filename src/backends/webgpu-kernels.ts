@@ -8,7 +8,6 @@
  * set up (webgpu.ts).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 
 import {
   ADAMW, BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, DENSE, PRELU, PRELU_GRAD, RANK_LOSS, RANK_LOSS_GRAD, SMOOTHNESS_LOSS,
@@ -18,10 +17,17 @@ import { adamwLists, flatten } from '../ops/generic/adamw.js';
 import { tapSplit } from '../ops/generic/smoothness.js';
 import { kernelConfigs, type KernelTable } from '../ops/run.js';
 import * as P from './webgpu-programs.js';
+import type { WebGPUProgram } from './webgpu-programs.js';
 
 type TensorInfo = tf.TensorInfo;
 type Args = { inputs: tf.NamedTensorMap; backend: unknown; attrs?: tf.NamedAttrMap };
 type Uniform = { type: string; data: number[] };
+
+/** What these kernels use of tfjs-backend-webgpu's WebGPUBackend (declared here: the package is optional). */
+interface WebGPUBackend {
+  runWebGPUProgram(program: WebGPUProgram, inputs: TensorInfo[], outputDtype: tf.DataType, uniforms?: Uniform[]): TensorInfo;
+  disposeData(dataId: object): boolean;
+}
 
 const int = (v: number): Uniform => ({ type: 'int32', data: [v] });
 const float = (v: number): Uniform => ({ type: 'float32', data: [v] });

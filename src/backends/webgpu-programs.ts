@@ -8,7 +8,23 @@
  * sum in workgroup memory). Sizes travel as uniforms, so one compiled
  * pipeline serves every batch size.
  */
-import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
+/**
+ * The part of tfjs-backend-webgpu's WebGPUProgram these programs fill in
+ * (declared here so that the optional package is not needed to compile).
+ */
+export interface WebGPUProgram {
+  shaderKey: string;
+  variableNames: string[];
+  outputShape: number[];
+  dispatchLayout: { x: number[]; y?: number[]; z?: number[] };
+  dispatch: [number, number, number];
+  workgroupSize: [number, number, number];
+  /** Adds `uniforms.size` (the output size). */
+  size?: boolean;
+  /** Extra uniform fields, e.g. 'n : i32, eps : f32,'. */
+  uniforms?: string;
+  getUserCode: () => string;
+}
 
 /** Threads of an elementwise workgroup. */
 const WG = 64;
