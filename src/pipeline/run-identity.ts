@@ -51,7 +51,17 @@ export function datasetSha256(ds: SpectralDataset): string {
 }
 
 export function runIdentity(cfg: TrainConfig, dataset: SpectralDataset): RunIdentity {
-  return { configSha256: sha256Hex(canonicalJson(identityConfig(cfg))), dataSha256: datasetSha256(dataset), xlatentVersion: xlatentVersion() };
+  return runIdentityWith(cfg, datasetSha256(dataset));
+}
+
+/** The identity of a run of `cfg` on data whose datasetSha256 is already known (many configs on one dataset). */
+export function runIdentityWith(cfg: TrainConfig, dataSha256: string): RunIdentity {
+  return { configSha256: sha256Hex(canonicalJson(identityConfig(cfg))), dataSha256, xlatentVersion: xlatentVersion() };
+}
+
+/** True when two identities are the same computation. */
+export function sameIdentity(a: Partial<RunIdentity>, b: RunIdentity): boolean {
+  return a.configSha256 === b.configSha256 && a.dataSha256 === b.dataSha256 && a.xlatentVersion === b.xlatentVersion;
 }
 
 /** What run.json records (the fields this module reads back). */

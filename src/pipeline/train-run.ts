@@ -149,7 +149,7 @@ function checkOutcomes(outcomes: TrialOutcome[], paths: RunPaths): void {
   const stopped = outcomes.filter((o) => o.state === 'stopped');
   if (stopped.length > 0) {
     throw new InterruptedError(
-      `${stopped.length === outcomes.length ? 'training' : `trial${stopped.length > 1 ? 's' : ''} ${stopped.map((o) => o.trial).join(', ')}`} stopped with checkpoints written in ${paths.trials}; continue with the same command plus --resume`,
+      `${stopped.length === outcomes.length ? 'training' : `trial${stopped.length > 1 ? 's' : ''} ${stopped.map((o) => o.unit.trial).join(', ')}`} stopped with checkpoints written in ${paths.trials}; continue with the same command plus --resume`,
     );
   }
 }
@@ -194,9 +194,10 @@ export async function runTraining(cfg: TrainConfig, opts: RunOptions) {
     );
     const trials = Array.from({ length: cfg.training.trials }, (_, i) => i);
     const workers = workerCount(cfg.training.workers, cfg.training.trials);
-    const launcher: Launcher = workers > 1 ? new ProcessLauncher(workers) : new InProcessLauncher(data, identity);
+    const launcher: Launcher = workers > 1 ? new ProcessLauncher(workers) : new InProcessLauncher(async () => ({ data, identity }));
     if (workers > 1) opts.log(`running ${cfg.training.trials} trials in ${launcher.description}`);
-    const outcomes = await launcher.run({ cfg, configPath: paths.resolvedConfig, trials, resume: opts.resume }, { log: opts.log, signal: opts.signal });
+    const units = trials.map((trial) => ({ cfg, configPath: paths.resolvedConfig, trial, label: trials.length > 1 ? `trial ${trial}` : 'train' }));
+    const outcomes = await launcher.run({ units, resume: opts.resume, name: 'trials' }, { log: opts.log, signal: opts.signal });
     checkOutcomes(outcomes, paths);
     const results = gatherTrialResults(paths, trials, identity);
     const final = await finalizeRun(cfg, data, results, opts);
