@@ -119,7 +119,7 @@ function logTail(path: string): string {
     return '';
   }
   const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
-  return [...lines].reverse().find((l) => /^xlatent: (error|interrupted|internal error)/.test(l) || /^slurmstepd: error/.test(l)) ?? lines.pop() ?? '';
+  return [...lines].reverse().find((l) => /^xlatent: (error|interrupted|internal error)/.test(l) || /^slurmstepd(-\S+)?: error/.test(l)) ?? lines.pop() ?? '';
 }
 
 /** Consecutive failed squeue calls tolerated (slurmctld restarting, a busy controller) before giving up. */
@@ -254,7 +254,7 @@ export class SlurmLauncher implements Launcher {
       return { unit: u, state: 'failed', message: `${u.label}: ${acct.state}${acct.exitCode !== null ? ` with exit code ${acct.exitCode}` : ''} (${where})${tail ? `: ${tail}` : ''}` };
     }
     if (/^xlatent: (error|internal error)/.test(tail)) return { unit: u, state: 'failed', message: `${u.label}: ${tail} (${where})` };
-    return { unit: u, state: 'stopped', message: `${u.label}: ended without a result (cancelled, out of time or its node lost; ${where})` };
+    return { unit: u, state: 'stopped', message: `${u.label}: ended without a result (cancelled, out of time or its node lost; ${where})${tail ? `: ${tail}` : ''}` };
   }
 }
 

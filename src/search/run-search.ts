@@ -113,7 +113,11 @@ function searchIdentity(plan: SearchPlan): Record<string, unknown> {
   };
 }
 
-function checkSameSearch(recorded: SearchRecord, identity: Record<string, unknown>, where: string): void {
+/** Refuses a second search into a directory that holds one, and a --resume of a different search. */
+function checkResumable(recorded: SearchRecord | undefined, identity: Record<string, unknown>, paths: SearchPaths, resume: boolean): void {
+  if (!recorded) return;
+  if (!resume) throw new UserError('holds a search already; continue it with --resume, or choose another --out', paths.out);
+  const where = paths.searchJson;
   const changed = changedFields(recorded.identity, identity);
   if (changed.length > 0) {
     throw new UserError(
@@ -148,6 +152,9 @@ function linkInto(path: string, target: string): boolean {
  */
 export async function runSearch(plan: SearchPlan, opts: SearchRunOptions): Promise<SearchResult> {
   const paths = searchPaths(plan.out);
+  const identity = searchIdentity(plan);
+  // Checked again under the lock; first here, so that a wrong directory is refused before the data is loaded.
+  checkResumable(readJsonFile<SearchRecord>(paths.searchJson), identity, paths, opts.resume);
   const { data, warnings } = await preflight(plan);
   for (const w of warnings) opts.log(`warning: ${w}`);
   const lock = await lockDir(paths.out, { busy: 'another xlatent search is running in this directory', hint: 'wait for it to finish or choose another --out', what: 'xlatent search' });
@@ -155,11 +162,9 @@ export async function runSearch(plan: SearchPlan, opts: SearchRunOptions): Promi
     if (opts.signal?.aborted) throw new InterruptedError('stopped before the search started; nothing was changed');
     if (!lock.held) opts.log(`warning: this search directory is not locked against a second search (${lock.why})`);
     else removeAtomicTemps(paths.out);
-    const identity = searchIdentity(plan);
     const recorded = readJsonFile<SearchRecord>(paths.searchJson);
-    if (recorded && !opts.resume) throw new UserError('holds a search already; continue it with --resume, or choose another --out', paths.out);
-    if (recorded) checkSameSearch(recorded, identity, paths.searchJson);
-    else if (opts.resume) opts.log(`note: nothing to resume in ${paths.out}; starting afresh`);
+    checkResumable(recorded, identity, paths, opts.resume);
+    if (!recorded && opts.resume) opts.log(`note: nothing to resume in ${paths.out}; starting afresh`);
     if (!recorded) {
       const searchRecord = { format: 'xlatent-search', version: 1, identity, searchSha256: sha256Hex(canonicalJson(identity)), file: resolve(plan.file), environment: environmentInfo(), started: new Date().toISOString() };
       writeJsonAtomic(paths.searchJson, searchRecord);
@@ -237,7 +242,8 @@ async function runRung(
       units.push({ cfg, configPath: run.resolvedConfig, trial: j, label: cfg.training.trials > 1 ? `${t.id}/seed ${cfg.seed + j}` : t.id });
     }
   }
-  opts.log(`rung ${r}: ${active.length} trial${active.length > 1 ? 's' : ''} x ${epochs} epochs${units.length < active.length ? ` (${active.length - done.size} to gather, ${units.length} to train)` : ''}`);
+  const trained = active.length - done.size - new Set(units.map((u) => u.cfg.output)).size;
+  opts.log(`rung ${r}: ${active.length} trial${active.length > 1 ? 's' : ''} x ${epochs} epochs${done.size + trained > 0 ? ` (${done.size + trained} already trained)` : ''}`);
   if (units.length > 0) {
     const launcher = makeLauncher(plan, paths, data, units.length);
     if (plan.spec.launcher.kind === 'slurm' || units.length > 1) opts.log(`rung ${r}: running ${units.length} in ${launcher.description}`);
