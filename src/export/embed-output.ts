@@ -9,8 +9,9 @@ import type { EmbedResult } from './embed.js';
 /**
  * An embedding table, one row per spectrum, written atomically:
  * id, z0..z{n-1}, pred_<descriptor> (calibrated estimates), label_<descriptor>
- * (labels found in the input, for comparison), recon_mse, ood_percentile,
- * ood_flag, extrapolated. CSV leaves NaN cells empty; JSON writes null and
+ * (labels found in the input, for comparison), recon_mse (empty for models
+ * without a decoder), ood_knn_distance (models with a kNN OOD reference),
+ * ood_percentile, ood_flag, extrapolated. CSV leaves NaN cells empty; JSON writes null and
  * adds the warnings and provenance; Arrow keeps NaN.
  */
 
@@ -35,7 +36,9 @@ export function embedColumns(r: EmbedResult, descriptorNames: string[]): [string
   for (let a = 0; a < r.nStyle; a++) cols.push([`z${a}`, Float64Array.from({ length: r.n }, (_, i) => r.latent[i * r.nStyle + a])]);
   for (const [name, v] of Object.entries(r.predicted)) cols.push([`pred_${name}`, v]);
   for (const name of descriptorNames) if (r.labels[name]) cols.push([`label_${name}`, r.labels[name]]);
-  cols.push(['recon_mse', r.reconstructionMse], ['ood_percentile', r.oodPercentile], ['ood_flag', r.oodFlag], ['extrapolated', r.extrapolated]);
+  cols.push(['recon_mse', r.reconstructionMse]);
+  if (r.oodDistance) cols.push(['ood_knn_distance', r.oodDistance]);
+  cols.push(['ood_percentile', r.oodPercentile], ['ood_flag', r.oodFlag], ['extrapolated', r.extrapolated]);
   return cols;
 }
 

@@ -5,6 +5,7 @@ import { fitAxisCalibration } from '../export/calibration.js';
 import { gridMetaFor, type ModelMetadata } from '../export/metadata.js';
 import { writeModelDir } from '../export/model-dir.js';
 import { buildOodReference, reconstructionMse } from '../export/ood.js';
+import { fitReadout, readoutScores } from '../export/readout.js';
 import { loadSpecFromTfjsDir } from '../export/tfjs.js';
 import { column } from '../metrics/axes.js';
 import { evaluateLatents, type Evaluation } from '../metrics/evaluation.js';
@@ -93,6 +94,13 @@ export async function finalizeRun(
       discrete: cfg.data.discrete.includes(name),
     }),
   );
+  // Descriptors known for a few spectra, read off the latent position (export/readout.ts), scored on the evaluation split.
+  const R = data.readout.names.length;
+  const readouts = data.readout.names.map((name, j) => fitReadout(name, train.z, data.train.n, d, column(data.readout.train, data.train.n, R, j)));
+  const readoutEval = Object.fromEntries(
+    readouts.map((r, j) => [r.descriptor, { ...readoutScores(r, ev.z, evalPart.n, column(data.readout[evalLabel], evalPart.n, R, j)), fittedOn: r.n, looR2: r.looR2 }]),
+  );
+  if (readouts.length > 0) evaluation.readouts = readoutEval;
   const ood = buildOodReference(reconstructionMse(data.train.x, train.xhat, data.train.n, data.train.m));
   const metricsJsonl = join(dir, 'metrics.jsonl');
   const extraFiles: Record<string, string> = {};
@@ -131,6 +139,7 @@ export async function finalizeRun(
         },
         calibration,
         ood,
+        ...(readouts.length > 0 ? { readouts } : {}),
       },
     },
     extraFiles,
@@ -190,7 +199,7 @@ export async function runTraining(cfg: TrainConfig, opts: RunOptions) {
     writeJsonAtomic(paths.runJson, runInfo);
     for (const w of [...data.warnings, ...warnings]) opts.log(`warning: ${w}`);
     opts.log(
-      `data: ${data.dataset.n} spectra x ${data.dataset.m} points from ${dataSourceName(cfg.data)}; split train ${data.train.n} / validation ${data.validation.n} / test ${data.test.n}; descriptors ${cfg.data.descriptors.join(', ')}`,
+      `data: ${data.dataset.n} spectra x ${data.dataset.m} points from ${dataSourceName(cfg.data)}; split train ${data.train.n} / validation ${data.validation.n} / test ${data.test.n}; descriptors ${cfg.data.descriptors.join(', ') || 'none (unconstrained autoencoder)'}${cfg.data.readout.length ? `; read out ${cfg.data.readout.join(', ')}` : ''}`,
     );
     const trials = Array.from({ length: cfg.training.trials }, (_, i) => i);
     const workers = workerCount(cfg.training.workers, cfg.training.trials);

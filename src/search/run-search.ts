@@ -2,7 +2,8 @@ import { existsSync, mkdirSync, renameSync, rmSync, symlinkSync } from 'node:fs'
 import { join, relative, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import type { TrainConfig } from '../config/schema.js';
-import { canonicalJson, sha256Hex } from '../export/metadata.js';
+import { sha256Hex } from '../export/digest.js';
+import { canonicalJson } from '../export/metadata.js';
 import type { Evaluation } from '../metrics/evaluation.js';
 import { checkTrainingData } from '../pipeline/check-data.js';
 import type { Launcher, TrialOutcome, TrialUnit } from '../pipeline/launcher.js';

@@ -30,7 +30,7 @@ export interface TrainingArrays {
   n: number;
   /** Input width (grid points). */
   m: number;
-  /** Constrained descriptors; descriptor i is tied to latent axis i (k <= nStyle). */
+  /** Constrained descriptors; descriptor i is tied to latent axis i (k <= nStyle). 0 trains an unconstrained adversarial autoencoder. */
   k: number;
 }
 
@@ -179,7 +179,8 @@ class FitLoop implements FitLoopView {
     };
     for (const term of TERMS) {
       const t = losses[term];
-      if (t.weight === 0) continue;
+      // Without constrained descriptors (an unconstrained AAE) the rank term has nothing to order.
+      if (t.weight === 0 || (term === 'rank' && train.k === 0)) continue;
       const betas = term === 'adversarial' ? optimizer.adversarialBetas : optimizer.betas;
       this.optimizers[term] = new AdamW(termVariables(this.model, term), {
         lr: optimizer.lr * t.lrRatio,
@@ -411,7 +412,7 @@ function validate(model: RankAAEModel, data: TrainingArrays, variance: number): 
 }
 
 function checkArrays(d: TrainingArrays, what: string): void {
-  check(Number.isInteger(d.n) && d.n >= 0 && Number.isInteger(d.m) && d.m >= 1 && Number.isInteger(d.k) && d.k >= 1, `n, m, k must be integers (n >= 0, m >= 1, k >= 1), got n=${d.n} m=${d.m} k=${d.k}`, what);
+  check(Number.isInteger(d.n) && d.n >= 0 && Number.isInteger(d.m) && d.m >= 1 && Number.isInteger(d.k) && d.k >= 0, `n, m, k must be integers (n >= 0, m >= 1, k >= 0), got n=${d.n} m=${d.m} k=${d.k}`, what);
   check(d.x.length === d.n * d.m, `x holds ${d.x.length} values, expected n x m = ${d.n * d.m}`, what);
   check(d.y.length === d.n * d.k, `y holds ${d.y.length} values, expected n x k = ${d.n * d.k}`, what);
   for (let i = 0; i < d.y.length; i++) {
