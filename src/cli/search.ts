@@ -1,4 +1,5 @@
 import type { CommandModule } from 'yargs';
+import { untilInterrupted } from './interrupt.js';
 
 interface SearchArgs {
   config: string;
@@ -55,19 +56,7 @@ const command: CommandModule<object, SearchArgs> = {
     const selected = await selectBackend(plan.base.backend);
     const backend = { ...describeBackend(), requested: plan.base.backend, reason: selected.reason };
     log(`backend: ${selected.name} (${selected.reason})`);
-    const stop = new AbortController();
-    const onSigint = () => {
-      if (stop.signal.aborted) process.exit(130);
-      log('\ninterrupt: stopping the running trials after their epoch (checkpointed); press Ctrl-C again to quit now');
-      stop.abort();
-    };
-    process.on('SIGINT', onSigint);
-    let result;
-    try {
-      result = await runSearch(plan, { resume: a.resume, backend, log, signal: stop.signal });
-    } finally {
-      process.off('SIGINT', onSigint);
-    }
+    const result = await untilInterrupted(log, (signal) => runSearch(plan, { resume: a.resume, backend, log, signal }));
     const { leaderboard, best, paths, evaluation, modelDir } = result;
     if (a.json) {
       process.stdout.write(JSON.stringify(leaderboard) + '\n');

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
 import type { TrainConfig } from '../config/schema.js';
 import type { SpectralDataset } from '../data/dataset.js';
 import { canonicalJson } from '../export/metadata.js';
 import { sha256Hex } from '../export/digest.js';
 import { changedFields } from '../util/diff.js';
 import { UserError } from '../util/errors.js';
+import { readJsonIfExists } from '../util/json-text.js';
 import { xlatentVersion } from '../util/versions.js';
 
 /**
@@ -72,12 +72,7 @@ export interface RunRecord {
 }
 
 export function readRunRecord(path: string): RunRecord | undefined {
-  if (!existsSync(path)) return undefined;
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as RunRecord;
-  } catch (e) {
-    throw new UserError(`not valid JSON (${(e as Error).message})`, path);
-  }
+  return readJsonIfExists<RunRecord>(path);
 }
 
 /**

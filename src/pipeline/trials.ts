@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TrainConfig } from '../config/schema.js';
 import { buildAugmentation } from '../data/augment.js';
@@ -14,6 +14,7 @@ import { RankAAETrainer } from '../train/trainer.js';
 import { removeAtomicTemps, writeJsonAtomic } from '../util/atomic.js';
 import { lockDir } from '../util/dir-lock.js';
 import { UserError } from '../util/errors.js';
+import { readJsonIfExists } from '../util/json-text.js';
 import type { PreparedData } from './prepare-data.js';
 import { runPaths, trialDir, trialSeed, type RunPaths } from './run-dir.js';
 import { checkSameIdentity, type RunIdentity } from './run-identity.js';
@@ -31,13 +32,7 @@ export interface TrialResult extends RunIdentity {
 export const TRIAL_RESULT_FILE = 'result.json';
 
 export function readTrialResult(dir: string): TrialResult | null {
-  const p = join(dir, TRIAL_RESULT_FILE);
-  if (!existsSync(p)) return null;
-  try {
-    return JSON.parse(readFileSync(p, 'utf8')) as TrialResult;
-  } catch (e) {
-    throw new UserError(`not valid JSON (${(e as Error).message})`, p);
-  }
+  return readJsonIfExists<TrialResult>(join(dir, TRIAL_RESULT_FILE)) ?? null;
 }
 
 export interface TrialOptions {

@@ -1,7 +1,7 @@
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { keysAt, loadTrainConfig, readConfigFile, resolveConfigPaths, schemaAt, validate } from '../config/load.js';
 import { TrainConfigSchema, type TrainConfig } from '../config/schema.js';
-import { UserError, at, quote } from '../util/errors.js';
+import { UserError, at } from '../util/errors.js';
 import { rungBudgets } from './halving.js';
 import { SearchSchema, type Domain, type SearchSpec } from './schema.js';
 import { drawRandom, formatValue, gridCombinations, sampleSeed, setPath, sortedSpace, type Params, type Space } from './space.js';

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, renameSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import type { TrainConfig } from '../config/schema.js';
@@ -19,12 +19,13 @@ import { changedFields } from '../util/diff.js';
 import { lockDir } from '../util/dir-lock.js';
 import { UserError, terminalSafe } from '../util/errors.js';
 import { InterruptedError } from '../util/exit.js';
+import { readJsonIfExists } from '../util/json-text.js';
 import { environmentInfo, xlatentVersion } from '../util/versions.js';
 import { promote } from './halving.js';
 import { buildLeaderboard, leaderboardCsv, type Leaderboard, type LeaderboardRow } from './leaderboard.js';
 import { leaderboardPage } from './leaderboard-page.js';
 import { rungConfig, type SearchPlan, type SearchTrial } from './plan.js';
-import { readJsonFile, rungRecord, rungRecordPath, searchPaths, searchTrialDir, type RungRecord, type SearchPaths } from './search-dir.js';
+import { rungRecord, rungRecordPath, searchPaths, searchTrialDir, type RungRecord, type SearchPaths } from './search-dir.js';
 import { formatValue } from './space.js';
 
 export interface SearchRunOptions {
@@ -155,7 +156,7 @@ export async function runSearch(plan: SearchPlan, opts: SearchRunOptions): Promi
   const paths = searchPaths(plan.out);
   const identity = searchIdentity(plan);
   // Checked again under the lock; first here, so that a wrong directory is refused before the data is loaded.
-  checkResumable(readJsonFile<SearchRecord>(paths.searchJson), identity, paths, opts.resume);
+  checkResumable(readJsonIfExists<SearchRecord>(paths.searchJson), identity, paths, opts.resume);
   const { data, warnings } = await preflight(plan);
   for (const w of warnings) opts.log(`warning: ${w}`);
   const lock = await lockDir(paths.out, { busy: 'another xlatent search is running in this directory', hint: 'wait for it to finish or choose another --out', what: 'xlatent search' });
@@ -163,7 +164,7 @@ export async function runSearch(plan: SearchPlan, opts: SearchRunOptions): Promi
     if (opts.signal?.aborted) throw new InterruptedError('stopped before the search started; nothing was changed');
     if (!lock.held) opts.log(`warning: this search directory is not locked against a second search (${lock.why})`);
     else removeAtomicTemps(paths.out);
-    const recorded = readJsonFile<SearchRecord>(paths.searchJson);
+    const recorded = readJsonIfExists<SearchRecord>(paths.searchJson);
     checkResumable(recorded, identity, paths, opts.resume);
     if (!recorded && opts.resume) opts.log(`note: nothing to resume in ${paths.out}; starting afresh`);
     if (!recorded) {
@@ -224,7 +225,7 @@ async function runRung(
     const identity = await data.identity(cfg);
     expected.set(t.id, identity);
     const recordPath = rungRecordPath(paths, t.id, r);
-    const rec = readJsonFile<RungRecord>(recordPath);
+    const rec = readJsonIfExists<RungRecord>(recordPath);
     if (rec) {
       for (const res of rec.results) checkSameIdentity(res, identity, recordPath);
       done.set(t.id, rec);

@@ -1,7 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { TrialResult } from '../pipeline/trials.js';
-import { UserError } from '../util/errors.js';
 
 /**
  * A search on disk:
@@ -61,14 +59,6 @@ export interface RungRecord {
   results: TrialResult[];
 }
 
-export function readJsonFile<T>(path: string): T | undefined {
-  if (!existsSync(path)) return undefined;
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as T;
-  } catch (e) {
-    throw new UserError(`not valid JSON (${(e as Error).message})`, path);
-  }
-}
 
 /** A rung's record from the seed trials' results: the best seed's score (non-finite scores count as none). */
 export function rungRecord(trial: string, rung: number, epochs: number, results: TrialResult[]): RungRecord {
