@@ -8,8 +8,10 @@ export interface TrialUnit {
   configPath: string;
   /** Index of the trial in its run (seed cfg.seed + trial, folder trials/trial-<trial>). */
   trial: number;
-  /** Names the trial in progress lines and messages, e.g. "trial 2" or "t-03". */
+  /** Text of its progress bar and messages, e.g. "trial 2" or "t-03". */
   label: string;
+  /** Names it in log lines where "trial <i>" would be ambiguous (a search's "t-03"); default "trial <i>". */
+  name?: string;
 }
 
 /** Trials for a launcher to start: those of one `xlatent train` run, or one rung of a search (trials of several runs). */

@@ -43,6 +43,7 @@ export class InProcessLauncher implements Launcher {
           log: ctx.log,
           signal: ctx.signal,
           progressLabel: unit.label,
+          name: unit.name,
         });
         outcomes.push({ unit, state: end.state });
       } catch (e) {
@@ -90,7 +91,8 @@ export class ProcessLauncher implements Launcher {
     ctx.signal?.addEventListener('abort', forward);
     const runOne = (unit: TrialUnit) =>
       new Promise<void>((resolve) => {
-        const child = spawn(process.execPath, [TRIAL_WORKER, unit.configPath, String(unit.trial), ...(job.resume ? ['--resume'] : [])], {
+        const args = [TRIAL_WORKER, unit.configPath, String(unit.trial), ...(job.resume ? ['--resume'] : []), ...(unit.name ? [`--name=${unit.name}`] : [])];
+        const child = spawn(process.execPath, args, {
           stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
           env: { ...process.env, OPENBLAS_NUM_THREADS: String(threads), XLATENT_THREADS: String(threads), CI: process.env.CI ?? '1' },
         });

@@ -72,9 +72,10 @@ export function sbatchScript(units: TrialUnit[], opts: SlurmOptions, title: stri
     ...opts.setup,
     `configs=(${units.map((u) => shellQuote(u.configPath)).join(' ')})`,
     `trials=(${units.map((u) => u.trial).join(' ')})`,
+    `names=(${units.map((u) => shellQuote(`--name=${u.name ?? `trial ${u.trial}`}`)).join(' ')})`,
     'threads="${SLURM_CPUS_PER_TASK:-1}"',
     'export OPENBLAS_NUM_THREADS="$threads" XLATENT_THREADS="$threads" CI=1',
-    `exec ${shellQuote(node)} ${shellQuote(worker)} "\${configs[$SLURM_ARRAY_TASK_ID]}" "\${trials[$SLURM_ARRAY_TASK_ID]}" --resume`,
+    `exec ${shellQuote(node)} ${shellQuote(worker)} "\${configs[$SLURM_ARRAY_TASK_ID]}" "\${trials[$SLURM_ARRAY_TASK_ID]}" --resume "\${names[$SLURM_ARRAY_TASK_ID]}"`,
     '',
   ].join('\n');
 }

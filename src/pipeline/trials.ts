@@ -43,6 +43,8 @@ export interface TrialOptions {
   signal?: AbortSignal;
   /** Text of the progress bar; no bar when absent. */
   progressLabel?: string;
+  /** Names the trial in log lines (default "trial <i>"). */
+  name?: string;
 }
 
 /** How a trial ended: finished (result.json written) or stopped on request (checkpointed, resumable). */
@@ -63,7 +65,7 @@ export async function runTrial(cfg: TrainConfig, data: PreparedData, identity: R
     const done = readTrialResult(dir);
     if (done && opts.resume) {
       checkSameIdentity(done, identity, join(dir, TRIAL_RESULT_FILE));
-      opts.log(`trial ${trial}: already finished (best epoch ${done.bestEpoch}, score ${done.bestScore.toFixed(4)})`);
+      opts.log(`${opts.name ?? `trial ${trial}`}: already finished (best epoch ${done.bestEpoch}, score ${done.bestScore.toFixed(4)})`);
       return { state: 'finished', result: done };
     }
     let resumeFrom: string | undefined;
@@ -91,7 +93,7 @@ export async function runTrial(cfg: TrainConfig, data: PreparedData, identity: R
     });
     const result = await trainer.fit(data.train, data.validation);
     if (result.stopped) return { state: 'stopped', epoch: result.history.length };
-    if (result.resumedFrom > 0) opts.log(`trial ${trial}: resumed after epoch ${result.resumedFrom}`);
+    if (result.resumedFrom > 0) opts.log(`${opts.name ?? `trial ${trial}`}: resumed after epoch ${result.resumedFrom}`);
     const nets = best.networks() ?? { encoder: result.finalEncoder, decoder: result.finalDecoder };
     await saveSpecAsTfjs(nets.encoder, join(dir, 'best-model', 'encoder'), 'encoder');
     await saveSpecAsTfjs(nets.decoder, join(dir, 'best-model', 'decoder'), 'decoder');

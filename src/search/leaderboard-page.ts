@@ -34,28 +34,38 @@ function parameterFigure(lb: Leaderboard, path: string): string {
   );
 }
 
-/** Score of each trial at each rung it reached, against the epochs of the rung. */
-function rungFigure(lb: Leaderboard): string {
-  const series: LineSeries[] = lb.rows.map((r, i) => ({
-    x: lb.budgets.slice(0, r.rungs),
-    y: r.rungScores.slice(0, r.rungs).map((s) => s ?? NaN),
-    label: i < LABELLED ? `${r.rank}. ${r.trial}` : undefined,
-    color: i < LABELLED ? undefined : '#b9bfc7',
-    width: i < LABELLED ? 2 : 1,
-  }));
+/** A trial's validation score per epoch (its best seed's metrics.jsonl). */
+export interface ScoreCurve {
+  epochs: number[];
+  scores: number[];
+}
+
+/** Validation score per epoch of every trial, ending where successive halving stopped it; the top trials labelled. */
+function curvesFigure(lb: Leaderboard, curves: Map<string, ScoreCurve>): string {
+  const series: LineSeries[] = lb.rows.map((r, i) => {
+    const c = curves.get(r.trial) ?? { epochs: lb.budgets.slice(0, r.rungs), scores: r.rungScores.slice(0, r.rungs).map((s) => s ?? NaN) };
+    return {
+      x: c.epochs,
+      y: c.scores,
+      label: i < LABELLED ? `${r.rank}. ${r.trial}` : undefined,
+      color: i < LABELLED ? undefined : '#b9bfc7',
+      width: i < LABELLED ? 2 : 1,
+    };
+  });
   return figureHtml(
-    linePlotSvg({ series: series.reverse(), xLabel: 'epochs', yLabel: 'validation score', title: 'Score by rung', width: 640, height: 380 }),
-    'Each line is one trial: its validation score at every rung it reached (trials halted early end early).',
+    linePlotSvg({ series: series.reverse(), xLabel: 'epoch', yLabel: 'validation score', title: 'Validation score by epoch', width: 680, height: 400 }),
+    `Each line is one trial (its best seed): the validation score after every epoch, ending at the last rung it reached (rungs end at ${lb.budgets.join(', ')} epochs).`,
   );
 }
 
 /**
- * The leaderboard as one self-contained page: the ranked table, score by
- * rung, and score against each searched parameter. Every piece of text
+ * The leaderboard as one self-contained page: the ranked table, every
+ * trial's validation score by epoch, and score against each searched
+ * parameter. Every piece of text
  * (trial names, parameter paths and values, the title) is escaped by the
  * report's helpers, so values from a search file never become markup.
  */
-export function leaderboardPage(lb: Leaderboard, ctx: { title: string; base: TrainConfig }): string {
+export function leaderboardPage(lb: Leaderboard, ctx: { title: string; base: TrainConfig; curves?: Map<string, ScoreCurve> }): string {
   const header = ['rank', 'trial', 'status', 'epochs', 'score', 'best epoch', ...lb.budgets.map((b) => `score @${b}`), ...lb.parameters];
   const rows = lb.rows.map((r) => [
     r.rank,
@@ -70,7 +80,7 @@ export function leaderboardPage(lb: Leaderboard, ctx: { title: string; base: Tra
   const budgets = lb.budgets.length > 1 ? `successive halving: rungs of ${lb.budgets.join(', ')} epochs, keeping 1/${lb.reduction}` : `${lb.budgets[0]} epochs each`;
   const sections = [
     sectionHtml('leaderboard', 'Leaderboard', tableHtml(header, rows), `${RANKING_RULE}. ${budgets}.`),
-    sectionHtml('rungs', 'Score by rung', `<div class="figs">${rungFigure(lb)}</div>`),
+    sectionHtml('curves', 'Score by epoch', `<div class="figs">${curvesFigure(lb, ctx.curves ?? new Map())}</div>`),
     sectionHtml('parameters', 'Score by parameter', `<div class="figs">${lb.parameters.map((p) => parameterFigure(lb, p)).join('')}</div>`),
   ];
   const meta = `${lb.rows.length} trials, ${lb.sampler} sampling (seed ${lb.seed}), descriptors ${ctx.base.data.descriptors.join(', ')}, xlatent ${xlatentVersion()}`;
@@ -79,7 +89,7 @@ export function leaderboardPage(lb: Leaderboard, ctx: { title: string; base: Tra
     meta,
     [
       ['leaderboard', 'Leaderboard'],
-      ['rungs', 'Score by rung'],
+      ['curves', 'Score by epoch'],
       ['parameters', 'Score by parameter'],
     ],
     sections.join(''),

@@ -1,4 +1,4 @@
-import { mkdirSync, renameSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import type { TrainConfig } from '../config/schema.js';
@@ -13,6 +13,7 @@ import { runPaths, trialDir } from '../pipeline/run-dir.js';
 import { checkSameIdentity, datasetSha256, identityConfig, runIdentityWith, sameIdentity, type RunIdentity } from '../pipeline/run-identity.js';
 import { SlurmLauncher } from '../pipeline/slurm-launcher.js';
 import { finalizeRun } from '../pipeline/train-run.js';
+import { readMetricsFile } from '../report/metrics-file.js';
 import { TRIAL_RESULT_FILE, gatherTrialResults, readTrialResult } from '../pipeline/trials.js';
 import { removeAtomicTemps, temporaryName, writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { changedFields } from '../util/diff.js';
@@ -23,7 +24,7 @@ import { readJsonIfExists } from '../util/json-text.js';
 import { environmentInfo, xlatentVersion } from '../util/versions.js';
 import { promote } from './halving.js';
 import { buildLeaderboard, leaderboardCsv, type Leaderboard, type LeaderboardRow } from './leaderboard.js';
-import { leaderboardPage } from './leaderboard-page.js';
+import { leaderboardPage, type ScoreCurve } from './leaderboard-page.js';
 import { rungConfig, type SearchPlan, type SearchTrial } from './plan.js';
 import { rungRecord, rungRecordPath, searchPaths, searchTrialDir, type RungRecord, type SearchPaths } from './search-dir.js';
 import { formatValue } from './space.js';
@@ -241,7 +242,8 @@ async function runRung(
       if (res && sameIdentity(res, identity)) continue;
       if (res && archivedEarlier(res, t.id, j, r, records)) rmSync(join(dir, TRIAL_RESULT_FILE)); // promoted: it continues past that rung
       else if (res) checkSameIdentity(res, identity, join(dir, TRIAL_RESULT_FILE));
-      units.push({ cfg, configPath: run.resolvedConfig, trial: j, label: cfg.training.trials > 1 ? `${t.id}/seed ${cfg.seed + j}` : t.id });
+      const label = cfg.training.trials > 1 ? `${t.id}/seed ${cfg.seed + j}` : t.id;
+      units.push({ cfg, configPath: run.resolvedConfig, trial: j, label, name: label });
     }
   }
   const trained = active.length - done.size - new Set(units.map((u) => u.cfg.output)).size;
@@ -292,11 +294,25 @@ function checkRungOutcomes(outcomes: TrialOutcome[], r: number, plan: SearchPlan
   }
 }
 
+/** Validation score per epoch of each trial's best seed, from its metrics.jsonl (trials not yet trained have none). */
+function scoreCurves(plan: SearchPlan, lb: Leaderboard): Map<string, ScoreCurve> {
+  const curves = new Map<string, ScoreCurve>();
+  for (const row of lb.rows) {
+    if (row.seed === null) continue;
+    const cfg = plan.trials[row.index].cfg;
+    const file = join(trialDir(runPaths(cfg.output), row.seed - cfg.seed), 'metrics.jsonl');
+    if (!existsSync(file)) continue;
+    const lines = readMetricsFile(file).filter((l) => l.epoch <= row.epochs);
+    curves.set(row.trial, { epochs: lines.map((l) => l.epoch), scores: lines.map((l) => l.score ?? NaN) });
+  }
+  return curves;
+}
+
 function writeLeaderboard(plan: SearchPlan, paths: SearchPaths, records: Map<string, RungRecord>[], promoted: Set<string>[]): Leaderboard {
   const lb = buildLeaderboard(plan, records, promoted);
   writeJsonAtomic(paths.leaderboardJson, lb);
   writeFileAtomic(paths.leaderboardCsv, leaderboardCsv(lb));
-  writeFileAtomic(paths.leaderboardHtml, leaderboardPage(lb, { title: `xlatent search: ${plan.file}`, base: plan.base }));
+  writeFileAtomic(paths.leaderboardHtml, leaderboardPage(lb, { title: `xlatent search: ${plan.file}`, base: plan.base, curves: scoreCurves(plan, lb) }));
   return lb;
 }
 

@@ -43,7 +43,7 @@ describe('xlatent search (local)', () => {
     const best = lb.rows[0];
     expect(best.rungScores[0]).toBeGreaterThanOrEqual(Math.max(lb.rows[1].score, lb.rows[2].score)); // the best of rung 0 went on
     expect(read(join(out, 'leaderboard.csv')).trim().split('\n')).toHaveLength(4);
-    expect(read(join(out, 'leaderboard.html'))).toContain('Score by rung');
+    expect(read(join(out, 'leaderboard.html'))).toContain('Validation score by epoch');
     expect(r.stdout).toMatch(new RegExp(`best: ${best.trial}, score ${best.score.toFixed(4)} after 4 epochs`));
     // Each trial records its draw.
     const sample = JSON.parse(read(join(out, 'trials', best.trial, 'sample.json')));

@@ -35,7 +35,7 @@ describe('Slurm command output', () => {
 
 describe('job array script', () => {
   const dir = mkdtempSync(join(tmpdir(), "xlatent sbatch 'q' "));
-  const unit = (name: string, trial: number): TrialUnit => ({ cfg: {} as TrainConfig, configPath: join(dir, name, 'config.resolved.json'), trial, label: name });
+  const unit = (name: string, trial: number): TrialUnit => ({ cfg: {} as TrainConfig, configPath: join(dir, name, 'config.resolved.json'), trial, label: name, name: trial === 1 ? name : undefined });
   const units = [unit('t-00', 0), unit("t-01 $(touch pwned) 'x'", 1), unit('t-02', 0)];
 
   it('asks for the configured resources in #SBATCH lines', () => {
@@ -64,7 +64,7 @@ describe('job array script', () => {
     for (const [task, u] of units.entries()) {
       const r = spawnSync('bash', [script], { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH, SLURM_ARRAY_TASK_ID: String(task), SLURM_CPUS_PER_TASK: '3' } });
       expect(r.status, r.stderr).toBe(0);
-      expect(r.stdout).toBe(`[/w/trial-worker.js]\n[${u.configPath}]\n[${u.trial}]\n[--resume]\nthreads=3\n`);
+      expect(r.stdout).toBe(`[/w/trial-worker.js]\n[${u.configPath}]\n[${u.trial}]\n[--resume]\n[--name=${u.name ?? `trial ${u.trial}`}]\nthreads=3\n`);
     }
     expect(spawnSync('ls', [dir], { encoding: 'utf8' }).stdout).not.toContain('pwned');
   });

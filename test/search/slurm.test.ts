@@ -85,7 +85,7 @@ launcher:
     jobs.push(subs[1].jobId);
     expect(subs[1].units.map((u: { label: string }) => u.label)).toEqual(['t-01']); // only the cancelled trial again
     const log = readdirSync(join(out, 'slurm', 'logs')).find((f) => f.startsWith(`rung-0-${subs[1].jobId}_0`));
-    expect(read(join(out, 'slurm', 'logs', log!))).toMatch(/trial 0: resumed after epoch \d+/); // from its checkpoint, not afresh
+    expect(read(join(out, 'slurm', 'logs', log!))).toMatch(/t-01: resumed after epoch \d+/); // from its checkpoint, not afresh
     const rung1 = JSON.parse(read(join(out, 'slurm', 'rung-1.jobs.json'))).submissions;
     expect(rung1).toHaveLength(1);
     expect(rung1[0].units).toHaveLength(1);
