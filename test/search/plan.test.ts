@@ -34,6 +34,17 @@ const errorOf = (f: () => unknown) => {
 };
 
 describe('search file', () => {
+  it('the shipped search configs are valid: nine trials over rungs of 5, 15 and 40 epochs, locally and on Slurm', () => {
+    const configs = join(__dirname, '../../configs');
+    const local = planSearch(join(configs, 'search-quickstart.yaml'));
+    expect(local.trials).toHaveLength(9);
+    expect(local.budgets).toEqual([5, 15, 40]);
+    expect(local.spec.launcher.kind).toBe('local');
+    const slurm = planSearch(join(configs, 'search-slurm.yaml'));
+    expect(slurm.trials.map((t) => t.params)).toEqual(local.trials.map((t) => t.params)); // same seed, same draws
+    expect(slurm.spec.launcher).toMatchObject({ kind: 'slurm', slurm: { partition: 'debug', time: '00:30:00', mem: '2G', cpusPerTask: 2 } });
+  });
+
   it('expands into trials whose configs are the base with the drawn values, each a validated training config', () => {
     const f = searchFile(
       'ok.yaml',

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { exited, sameWeights, synthCsv, tempDir, tinyConfig, waitFor, xlatent, xlatentAsync } from '../cli/helpers.js';
@@ -57,10 +57,11 @@ describe('xlatent search (local)', () => {
 
     // --resume of a finished search trains nothing and gives the same leaderboard.
     const csv = read(join(out, 'leaderboard.csv'));
-    const resumed = xlatent(['search', '--config', search, '--out', out, '--resume']);
+    const resumed = xlatent(['search', '--config', search, '--out', out, '--resume', '--json']);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stderr).not.toMatch(/running \d+ in/);
     expect(read(join(out, 'leaderboard.csv'))).toBe(csv);
+    expect(JSON.parse(resumed.stdout)).toEqual(lb);
 
     // A second search into the same directory is refused; so is --resume with another search.
     const twice = xlatent(['search', '--config', search, '--out', out]);
@@ -80,6 +81,16 @@ describe('xlatent search (local)', () => {
     const mixed = xlatent(['search', '--config', search, '--out', out, '--resume']);
     expect(mixed.code).toBe(2);
     expect(mixed.stderr.trim().split('\n').pop()).toMatch(/rung-0\.json: made by another computation than this run \(xlatentVersion 0\.0\.1 vs .*never mixed$/);
+    // The same for a trial's own result.json, gathered when its rung record is missing.
+    rec.results[0].xlatentVersion = JSON.parse(read(join(out, 'search.json'))).identity.xlatentVersion;
+    writeFileSync(record, JSON.stringify(rec));
+    const halted = lb.rows[1].trial;
+    rmSync(join(out, 'trials', halted, 'rung-0.json'));
+    const resultFile = join(out, 'trials', halted, 'trials', 'trial-0', 'result.json');
+    writeFileSync(resultFile, read(resultFile).replace(/"configSha256": "[0-9a-f]+"/, '"configSha256": "0123456789abcdef"'));
+    const mixed2 = xlatent(['search', '--config', search, '--out', out, '--resume']);
+    expect(mixed2.code).toBe(2);
+    expect(mixed2.stderr.trim().split('\n').pop()).toMatch(new RegExp(`${halted}/trials/trial-0/result\\.json: made by another computation than this run \\(configSha256 0123456789ab vs`));
   });
 
   it('a search killed midway continues with --resume and ends with the same leaderboard', async () => {
