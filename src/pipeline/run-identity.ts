@@ -69,6 +69,8 @@ export function sameIdentity(a: Partial<RunIdentity>, b: RunIdentity): boolean {
 export interface RunRecord {
   config: TrainConfig;
   identity?: RunIdentity;
+  /** Set in the run folder of a search trial (the search file, trial and rung). */
+  search?: { file: string; trial: string; rung: number; epochs: number };
 }
 
 export function readRunRecord(path: string): RunRecord | undefined {

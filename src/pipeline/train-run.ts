@@ -190,6 +190,9 @@ export async function runTraining(cfg: TrainConfig, opts: RunOptions) {
     if (recorded) checkSameRun(recorded, cfg, identity, paths.runJson);
     else if (opts.resume) opts.log(`note: nothing to resume in ${paths.out}; starting afresh`);
     if (!opts.resume) {
+      // A fresh run would set aside (and then delete) a search trial's state, which its search still reads.
+      const search = readRunRecord(paths.runJson)?.search;
+      if (search) throw new UserError(`holds trial ${search.trial} of the search ${search.file}; to train that trial again, give another --out`, paths.out);
       setAside = setAsidePrevious(paths);
       if (setAside) opts.log(`note: ${paths.out} held an earlier run; it stays in ${paths.previous} until this run finishes and is put back if it fails (use --resume to continue a run instead)`);
     }

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { exited, sameWeights, synthCsv, tempDir, tinyConfig, waitFor, xlatent, xlatentAsync } from '../cli/helpers.js';
@@ -55,6 +55,15 @@ describe('xlatent search (local)', () => {
     const result = JSON.parse(read(join(out, 'best-run', 'trials', 'trial-0', 'result.json')));
     expect(result.bestScore).toBe(best.score);
 
+    // Any trial, halted ones too, trains again from its run folder's config to the same score.
+    const halted = lb.rows[2];
+    const into = xlatent(['train', '--config', join(out, 'trials', halted.trial, 'config.resolved.json')]);
+    expect(into.code).toBe(2);
+    expect(into.stderr).toMatch(new RegExp(`${halted.trial}: holds trial ${halted.trial} of the search .*search\\.yaml; to train that trial again, give another --out`));
+    const alone = xlatent(['train', '--config', join(out, 'trials', halted.trial, 'config.resolved.json'), '--out', join(dir, 'alone'), '--json']);
+    expect(alone.code, alone.stderr).toBe(0);
+    expect(JSON.parse(read(join(dir, 'alone', 'trials', 'trial-0', 'result.json'))).bestScore).toBe(halted.score);
+
     // --resume of a finished search trains nothing and gives the same leaderboard.
     const csv = read(join(out, 'leaderboard.csv'));
     const resumed = xlatent(['search', '--config', search, '--out', out, '--resume', '--json']);
@@ -84,13 +93,13 @@ describe('xlatent search (local)', () => {
     // The same for a trial's own result.json, gathered when its rung record is missing.
     rec.results[0].xlatentVersion = JSON.parse(read(join(out, 'search.json'))).identity.xlatentVersion;
     writeFileSync(record, JSON.stringify(rec));
-    const halted = lb.rows[1].trial;
-    rmSync(join(out, 'trials', halted, 'rung-0.json'));
-    const resultFile = join(out, 'trials', halted, 'trials', 'trial-0', 'result.json');
+    const second = lb.rows[1].trial;
+    rmSync(join(out, 'trials', second, 'rung-0.json'));
+    const resultFile = join(out, 'trials', second, 'trials', 'trial-0', 'result.json');
     writeFileSync(resultFile, read(resultFile).replace(/"configSha256": "[0-9a-f]+"/, '"configSha256": "0123456789abcdef"'));
     const mixed2 = xlatent(['search', '--config', search, '--out', out, '--resume']);
     expect(mixed2.code).toBe(2);
-    expect(mixed2.stderr.trim().split('\n').pop()).toMatch(new RegExp(`${halted}/trials/trial-0/result\\.json: made by another computation than this run \\(configSha256 0123456789ab vs`));
+    expect(mixed2.stderr.trim().split('\n').pop()).toMatch(new RegExp(`${second}/trials/trial-0/result\\.json: made by another computation than this run \\(configSha256 0123456789ab vs`));
   });
 
   it('a search killed midway continues with --resume and ends with the same leaderboard', async () => {
@@ -106,6 +115,25 @@ describe('xlatent search (local)', () => {
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stderr).toMatch(/rung 0: 3 trials x 2 epochs \([12] already trained\)/);
     expect(read(join(out, 'leaderboard.csv'))).toBe(read(join(dir, 's1', 'leaderboard.csv')));
+  });
+
+  it('several seeds per configuration (training.trials) in worker processes: the best seed counts', () => {
+    const sub = join(dir, 'seeds');
+    mkdirSync(sub);
+    tinyConfig(sub, join(dir, 'synth.csv'));
+    writeFileSync(join(sub, 'tiny.yaml'), read(join(sub, 'tiny.yaml')).replace(/training:\n {2}epochs: 3\n {2}batchSize: 64\n/, 'training: { epochs: 2, batchSize: 64, trials: 2 }\n'));
+    const f = join(sub, 'search.yaml');
+    writeFileSync(f, 'base: tiny.yaml\nseed: 1\ntrials: 2\nspace:\n  optimizer.lr: { logRange: [3.0e-4, 3.0e-3] }\nlauncher: { workers: 2 }\n');
+    const out = join(sub, 'out');
+    const r = xlatent(['search', '--config', f, '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/running 4 in 2 worker processes/);
+    expect(r.stderr).toMatch(/t-01\/seed 8 \[/); // progress lines name the trial and seed
+    for (const row of JSON.parse(read(join(out, 'leaderboard.json'))).rows) {
+      const scores = [0, 1].map((j) => JSON.parse(read(join(out, 'trials', row.trial, 'trials', `trial-${j}`, 'result.json'))).bestScore);
+      expect(row.score).toBe(Math.max(...scores));
+      expect(row.seed).toBe(7 + scores.indexOf(row.score));
+    }
   });
 
   it('--dry-run checks every drawn config against the data and writes nothing; a config the data refuses names the trial', () => {
