@@ -26,6 +26,9 @@ export const RULES = [
   ['metrics', 'cli', 'the CLI is the top layer'],
   ['reducers', 'cli', 'the CLI is the top layer'],
   ['config', 'cli', 'the CLI is the top layer'],
+  ['search', 'cli', 'the CLI is the top layer'],
+  // A search runs trials through the pipeline; nothing below it knows about searches.
+  ...['pipeline', 'export', 'analysis', 'report', 'data', 'model', 'train', 'metrics', 'reducers', 'config', 'util', 'backends'].map((f) => [f, 'search', 'searches sit above the pipeline']),
   ['util', 'cli', 'the CLI is the top layer'],
   ['browser', 'cli', 'the CLI is the top layer'],
   ['model', 'backends', 'models describe networks; backends are chosen by the caller'],
@@ -49,7 +52,7 @@ export const RULES = [
   ['ops', 'model', 'the fused ops are below the networks that use them'],
   ['ops', 'train', 'the fused ops are below the trainer that uses them'],
   // The library faces (src/index.ts, src/browser.ts) sit above everything; no module imports them.
-  ...['analysis', 'backends', 'cli', 'config', 'data', 'export', 'metrics', 'model', 'ops', 'pipeline', 'reducers', 'report', 'train', 'util'].map((f) => [
+  ...['analysis', 'backends', 'cli', 'config', 'data', 'export', 'metrics', 'model', 'ops', 'pipeline', 'reducers', 'report', 'search', 'train', 'util'].map((f) => [
     f,
     '',
     'src/index.ts and src/browser.ts are the public faces; modules import each other directly',

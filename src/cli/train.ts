@@ -1,6 +1,7 @@
 import type { CommandModule } from 'yargs';
 import type { BackendName, TrainConfig } from '../config/schema.js';
 import { resolve } from 'node:path';
+import { untilInterrupted } from './interrupt.js';
 
 interface TrainArgs {
   config: string;
@@ -65,19 +66,7 @@ const command: CommandModule<object, TrainArgs> = {
     const backend = { ...describeBackend(), requested: cfg.backend, reason: selected.reason };
     log(`backend: ${selected.name} (${selected.reason})`);
     // Ctrl-C ends every trial's epoch in progress, writes its `last` checkpoint and exits 130: `--resume` continues from there.
-    const stop = new AbortController();
-    const onSigint = () => {
-      if (stop.signal.aborted) process.exit(130);
-      log('\ninterrupt: finishing this epoch and writing a checkpoint (press Ctrl-C again to quit now)');
-      stop.abort();
-    };
-    process.on('SIGINT', onSigint);
-    let run;
-    try {
-      run = await runTraining(cfg, { resume: a.resume, backend, log, signal: stop.signal });
-    } finally {
-      process.off('SIGINT', onSigint);
-    }
+    const run = await untilInterrupted(log, (signal) => runTraining(cfg, { resume: a.resume, backend, log, signal }));
     const { evaluation, paths, best } = run;
     if (a.json) {
       process.stdout.write(JSON.stringify(evaluation) + '\n');
