@@ -8,6 +8,7 @@ import { buildReport } from '../../src/report/report.js';
 import { figureHtml, jsonScript, sectionHtml, tableHtml } from '../../src/report/html.js';
 import { readModelDir } from '../../src/export/model-dir.js';
 import { exportTfjs } from '../../src/export/bundle.js';
+import { CHROMIUM, chromiumMissing, requireOrSkip } from '../require.js';
 
 /**
  * Names and ids from data files are text, never markup: a descriptor named
@@ -40,9 +41,7 @@ describe('escaping of data strings (unit)', () => {
   });
 });
 
-const CHROMIUM = '/usr/bin/chromium';
-const haveBrowser = existsSync(CHROMIUM);
-if (!haveBrowser) console.warn(`hostile.test: browser part skipped, ${CHROMIUM} not found`);
+const haveBrowser = requireOrSkip('Chromium (hostile names in a browser)', chromiumMissing());
 
 describe('hostile descriptor names and ids', () => {
   let root: string;
