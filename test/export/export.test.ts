@@ -21,7 +21,9 @@ const rng = new Rng(21);
 const encoder = randomSpec(rng, [M, 32, 32, K], ['batchnorm', 'prelu']);
 const decoder = randomSpec(rng, [K, 32, 32, M], ['swish'], 'softplus');
 const modelDir = join(root, 'model');
-const ready = writeModelDir(modelDir, { encoder, decoder, metadata: syntheticMetadata(M, K) });
+// A fitted per-channel normalization, so the exported parameters are more than a name.
+const normalization = { kind: 'standardize' as const, mean: Array.from({ length: M }, (_, i) => 0.5 + i / M), std: Array.from({ length: M }, (_, i) => 0.1 + (i % 5) / 10) };
+const ready = writeModelDir(modelDir, { encoder, decoder, metadata: { ...syntheticMetadata(M, K), normalization } });
 
 async function runExport(format: 'onnx' | 'tfjs', out: string) {
   const spy = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
@@ -54,12 +56,29 @@ describe('xlatent export', () => {
     expect(meta.metadataSha256).toBe(metadataDigest(meta));
     expect(meta.files.map((f) => f.path)).toEqual(['encoder.onnx', 'decoder.onnx']);
     expect(meta.files[0].sha256).toBe(sha256Hex(readFileSync(join(out, 'encoder.onnx'))));
-    const proto = decodeOnnx(readFileSync(join(out, 'decoder.onnx'))) as { metadata_props: { key: string; value: string }[]; doc_string: string };
-    const props = Object.fromEntries(proto.metadata_props.map((p) => [p.key, p.value]));
-    expect(props['xlatent.role']).toBe('decoder');
-    expect(JSON.parse(props['xlatent.grid'])).toEqual(meta.grid);
-    expect(JSON.parse(props['xlatent.descriptors'])[0].name).toBe('CN');
-    expect(proto.doc_string).toContain('"minmax" normalization');
+    // Each .onnx file carries what a Python or C++ user needs to prepare spectra and read latents, with the values of metadata.json.
+    for (const role of ['encoder', 'decoder'] as const) {
+      const proto = decodeOnnx(readFileSync(join(out, `${role}.onnx`))) as { metadata_props: { key: string; value: string }[]; doc_string: string };
+      const props = Object.fromEntries(proto.metadata_props.map((p) => [p.key, p.value]));
+      expect(proto.metadata_props.length).toBe(Object.keys(props).length); // keys are distinct
+      expect(Object.keys(props).sort()).toEqual(
+        ['axis_kind', 'calibration', 'created', 'descriptors', 'format_version', 'grid', 'n_style', 'normalization', 'preprocess', 'role', 'training_config_sha256', 'version'].map((k) => `xlatent.${k}`),
+      );
+      expect(props['xlatent.role']).toBe(role);
+      expect(props['xlatent.version']).toBe(meta.xlatentVersion);
+      expect(props['xlatent.format_version']).toBe(String(meta.formatVersion));
+      expect(props['xlatent.created']).toBe(meta.created);
+      expect(props['xlatent.axis_kind']).toBe('energy');
+      expect(JSON.parse(props['xlatent.grid'])).toEqual(meta.grid);
+      expect(JSON.parse(props['xlatent.normalization'])).toEqual(normalization);
+      expect(JSON.parse(props['xlatent.preprocess'])).toBeNull(); // this model has no stored pipeline (see test/pipeline/transfer.test.ts for one)
+      expect(props['xlatent.n_style']).toBe(String(K));
+      expect(JSON.parse(props['xlatent.descriptors'])).toEqual(meta.descriptors);
+      expect(JSON.parse(props['xlatent.calibration'])).toEqual(meta.calibration);
+      expect(props['xlatent.training_config_sha256']).toBe(meta.training.sha256);
+      expect(proto.doc_string).toContain('"standardize" normalization');
+      expect(proto.doc_string).toContain(role === 'encoder' ? 'input "spectrum" float32 [batch, 48]' : 'input "latent" float32 [batch, 4]');
+    }
   });
 
   it('--format tfjs writes a self-contained model directory with the explorer page and tf.min.js', async () => {
