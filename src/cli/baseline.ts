@@ -52,6 +52,8 @@ export const BaselineConfigSchema = z.strictObject({
   /** Supervised UMAP: the (discrete) descriptor used as target. */
   target: z.string().optional(),
   evaluation: EvaluationOptionsSchema.default({ trustK: 10, knnNeighbors: 5, folds: 5 }),
+  /** false: write the embedding and the fitted reducer without scoring it (no metrics beyond the fit's own). */
+  score: z.boolean().default(true),
 });
 export type BaselineConfig = z.infer<typeof BaselineConfigSchema>;
 export type BaselineData = z.infer<typeof BaselineDataSchema>;
@@ -139,8 +141,8 @@ export function descriptorValues(prep: PreparedData, name: string, rows?: ArrayL
   return Float64Array.from({ length: n }, (_, i) => prep.ds.descriptors[(rows ? rows[i] : i) * k + c]);
 }
 
-/** Runs one baseline end to end and writes DIR atomically. */
-export async function runBaseline(cfg: BaselineConfig, outDir: string, baseDir: string, log: (s: string) => void = () => {}): Promise<EmbeddingMetrics> {
+/** Runs one baseline end to end and writes DIR atomically; returns the scores (null when `score` is false). */
+export async function runBaseline(cfg: BaselineConfig, outDir: string, baseDir: string, log: (s: string) => void = () => {}): Promise<EmbeddingMetrics | null> {
   const prep = await prepareBaselineData(cfg.data, baseDir);
   const { ds, X } = prep;
   const reducer = buildReducer(cfg.method, cfg.params, cfg.components, cfg.seed, 'params');
@@ -156,19 +158,23 @@ export async function runBaseline(cfg: BaselineConfig, outDir: string, baseDir: 
   const t0 = performance.now();
   const Z = reducer.fitTransform(X, ds.n, ds.m);
   const seconds = (performance.now() - t0) / 1000;
-  log(`${cfg.method}: fitted in ${seconds.toFixed(1)} s; scoring`);
+  log(`${cfg.method}: fitted in ${seconds.toFixed(1)} s${cfg.score ? '; scoring' : ''}`);
   const d = reducer.params.nComponents;
-  const metrics = embeddingMetrics(X, ds.n, ds.m, Z, d, ds.descriptors, prep.names, prep.discrete, {
-    trustK: cfg.evaluation.trustK,
-    knnNeighbors: cfg.evaluation.knnNeighbors,
-    folds: cfg.evaluation.folds,
-    seed: cfg.seed,
-  });
+  const t1 = performance.now();
+  const metrics = cfg.score
+    ? embeddingMetrics(X, ds.n, ds.m, Z, d, ds.descriptors, prep.names, prep.discrete, {
+        trustK: cfg.evaluation.trustK,
+        knnNeighbors: cfg.evaluation.knnNeighbors,
+        folds: cfg.evaluation.folds,
+        seed: cfg.seed,
+      })
+    : null;
+  const scoreSeconds = (performance.now() - t1) / 1000;
   await writeDirAtomic(outDir, (tmp) => {
     writeFileSync(join(tmp, 'embedding.csv'), embeddingCsv(Z, ds.n, d));
     writeFileSync(
       join(tmp, 'metrics.json'),
-      JSON.stringify({ method: cfg.method, fitSeconds: seconds, fit: reducer.summary(), ...metrics }, null, 2) + '\n',
+      JSON.stringify({ method: cfg.method, fitSeconds: seconds, fit: reducer.summary(), ...(metrics ? { scoreSeconds, ...metrics } : { scored: false }) }, null, 2) + '\n',
     );
     writeFileSync(
       join(tmp, 'params.json'),
@@ -225,6 +231,7 @@ interface Args {
   param?: string[];
   target?: string;
   'trust-k'?: number;
+  score?: boolean;
 }
 
 const command: CommandModule<object, Args> = {
@@ -251,7 +258,8 @@ const command: CommandModule<object, Args> = {
       .option('normalization', { type: 'string', choices: ['none', 'minmax', 'area', 'standardize'], describe: 'Intensity normalization before embedding (default none)' })
       .option('param', { type: 'string', array: true, describe: 'Any reducer parameter as key=value, e.g. --param theta=0.3 --param method=landmark' })
       .option('target', { type: 'string', describe: 'UMAP only: supervised mode with this discrete descriptor as target' })
-      .option('trust-k', { type: 'number', describe: 'Neighbourhood size of trustworthiness/continuity (default 10)' }),
+      .option('trust-k', { type: 'number', describe: 'Neighbourhood size of trustworthiness/continuity (default 10)' })
+      .option('score', { type: 'boolean', describe: 'Score the embedding (default true); --no-score writes only the embedding, the fit summary and the reducer' }),
   handler: async (a) => {
     let raw: Record<string, unknown> = {};
     let baseDir = process.cwd();
@@ -275,6 +283,7 @@ const command: CommandModule<object, Args> = {
     if (a.seed !== undefined) merged.seed = a.seed;
     if (a.components !== undefined) merged.components = a.components;
     if (a.target) merged.target = a.target;
+    if (a.score !== undefined) merged.score = a.score;
     if (a['trust-k'] !== undefined) merged.evaluation = { ...((raw.evaluation as object) ?? {}), trustK: a['trust-k'] };
     if (!merged.method) throw new UserError('name a method with --method pca|mds|tsne|umap (or "method:" in --config)');
     if (!data.file) throw new UserError('name the spectra with --data FILE (or "data.file:" in --config)');
@@ -287,7 +296,7 @@ const command: CommandModule<object, Args> = {
     const out = a.out ? resolve(a.out) : cfg.out ? resolve(baseDir, cfg.out) : undefined;
     if (!out) throw new UserError('name the output directory with --out DIR (or "out:" in --config)');
     const log = (s: string) => process.stderr.write(`${s}\n`);
-    let metrics: EmbeddingMetrics;
+    let metrics: EmbeddingMetrics | null;
     try {
       metrics = await runBaseline(cfg, out, baseDir, log);
     } catch (e) {
@@ -295,7 +304,7 @@ const command: CommandModule<object, Args> = {
       if (e instanceof UserError && a.config && e.where?.startsWith('params')) throw new UserError(e.message, a.config);
       throw e;
     }
-    process.stdout.write(`${formatMetrics(cfg.method, metrics)}\nwrote ${out}\n`);
+    process.stdout.write(`${metrics ? formatMetrics(cfg.method, metrics) : `${cfg.method}: not scored (--no-score)`}\nwrote ${out}\n`);
   },
 };
 export default command;

@@ -197,6 +197,68 @@ export class MaxHeap {
     ids[i] = id;
     keys[i] = key;
   }
+  /**
+   * As {@link push}, ordering by (key, id): of equal keys the smaller id
+   * counts as nearer, so the heap keeps the k smallest (key, id) pairs
+   * whatever order they arrive in (push keeps the first arrivals).
+   */
+  pushLex(id: number, key: number): void {
+    const { ids, keys } = this;
+    if (this.capacity === 0) return;
+    if (this.size < this.capacity) {
+      let i = this.size++;
+      while (i > 0) {
+        const p = (i - 1) >> 1;
+        if (keys[p] > key || (keys[p] === key && ids[p] > id)) break;
+        ids[i] = ids[p];
+        keys[i] = keys[p];
+        i = p;
+      }
+      ids[i] = id;
+      keys[i] = key;
+      return;
+    }
+    if (key > keys[0] || (key === keys[0] && id >= ids[0])) return;
+    let i = 0;
+    const n = this.size;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      const c = r < n && (keys[r] > keys[l] || (keys[r] === keys[l] && ids[r] > ids[l])) ? r : l;
+      if (keys[c] < key || (keys[c] === key && ids[c] < id)) break;
+      ids[i] = ids[c];
+      keys[i] = keys[c];
+      i = c;
+    }
+    ids[i] = id;
+    keys[i] = key;
+  }
+  /** Id at the top (the largest key; with pushLex, the largest (key, id)). */
+  topId(): number {
+    return this.ids[0];
+  }
+  /**
+   * Writes the contents in increasing (key, id) order to ids[off ..] and
+   * keys[off ..] without allocating (insertion sort: heaps here hold tens).
+   * @returns the number written (size)
+   */
+  drainSorted(outIds: Int32Array, outKeys: Float64Array, off: number): number {
+    const s = this.size;
+    for (let a = 0; a < s; a++) {
+      const id = this.ids[a];
+      const key = this.keys[a];
+      let b = off + a - 1;
+      while (b >= off && (outKeys[b] > key || (outKeys[b] === key && outIds[b] > id))) {
+        outKeys[b + 1] = outKeys[b];
+        outIds[b + 1] = outIds[b];
+        b--;
+      }
+      outKeys[b + 1] = key;
+      outIds[b + 1] = id;
+    }
+    return s;
+  }
   /** Contents in increasing key order (ties by id). */
   sorted(): { indices: Int32Array; distances: Float64Array } {
     const order = Array.from({ length: this.size }, (_, i) => i).sort(
