@@ -3,6 +3,7 @@
  * indexed with, so a wrong call throws instead of corrupting memory. */
 #define NAPI_VERSION 8
 #include <node_api.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #ifdef __GLIBC__
@@ -419,6 +420,57 @@ static napi_value KnnSelect(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* tsneFft(Y: Float64Array, n, d, p, boxes, lo, boxWidth, centre, khat: Float64Array, fresh, work: Float64Array, rep: Float64Array) -> Z */
+static napi_value TsneFft(napi_env env, napi_callback_info info) {
+  size_t argc = 12;
+  napi_value argv[12];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int64_t n, d, p, boxes, fresh;
+  double lo, width, centre;
+  void *Y, *khat, *work, *rep;
+  if (argc != 12 || !get_i64(env, argv[1], &n) || !get_i64(env, argv[2], &d) || !get_i64(env, argv[3], &p) ||
+      !get_i64(env, argv[4], &boxes) || !get_f64(env, argv[5], &lo) || !get_f64(env, argv[6], &width) ||
+      !get_f64(env, argv[7], &centre) || !get_i64(env, argv[9], &fresh) || n <= 0 || (d != 1 && d != 2) || p < 1 ||
+      p > 64 || boxes < 1 || 2 * p * boxes > (d == 2 ? 16384 : (1 << 26)) || !(width > 0) || !isfinite(lo) || !isfinite(centre))
+    THROW(env, "tsneFft: bad arguments");
+  const int64_t M = 2 * p * boxes, cells = d == 2 ? M * M : M;
+  if (!typed_arg(env, argv[0], napi_float64_array, n * d, &Y) || !typed_arg(env, argv[8], napi_float64_array, cells, &khat) ||
+      !typed_arg(env, argv[10], napi_float64_array, 6 * cells, &work) || !typed_arg(env, argv[11], napi_float64_array, n * d, &rep))
+    THROW(env, "tsneFft: arrays missing or too short");
+  double z;
+  if (xl_tsne_fft((double *)Y, n, d, p, boxes, lo, width, centre, (double *)khat, fresh != 0, (double *)work, (double *)rep, &z) != 0)
+    THROW(env, "tsneFft: out of memory, or a grid length that is not 2^a 3^b");
+  napi_value v;
+  napi_create_double(env, z, &v);
+  return v;
+}
+
+/* tsneAttract(rowPtr: Int32Array, cols: Int32Array, vals: Float64Array, Y: Float64Array, n, d, exaggeration, rep: Float64Array, sumQ, out: Float64Array) */
+static napi_value TsneAttract(napi_env env, napi_callback_info info) {
+  size_t argc = 10;
+  napi_value argv[10];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int64_t n, d, nnz, nRows;
+  double ex, sumQ;
+  void *rowPtr, *cols, *vals, *Y, *rep, *out;
+  if (argc != 10 || !get_i64(env, argv[4], &n) || !get_i64(env, argv[5], &d) || !get_f64(env, argv[6], &ex) ||
+      !get_f64(env, argv[8], &sumQ) || n <= 0 || n > INT32_MAX || d < 1 || d > 64)
+    THROW(env, "tsneAttract: bad arguments");
+  if (!get_typed(env, argv[0], napi_int32_array, &rowPtr, &nRows) || nRows < n + 1 ||
+      !get_typed(env, argv[1], napi_int32_array, &cols, &nnz) || !typed_arg(env, argv[2], napi_float64_array, nnz, &vals) ||
+      !typed_arg(env, argv[3], napi_float64_array, n * d, &Y) || !typed_arg(env, argv[7], napi_float64_array, n * d, &rep) ||
+      !typed_arg(env, argv[9], napi_float64_array, n * d, &out))
+    THROW(env, "tsneAttract: arrays missing or too short");
+  const int32_t *rp = (const int32_t *)rowPtr;
+  if (rp[0] != 0 || rp[n] > nnz) THROW(env, "tsneAttract: bad row pointers");
+  for (int64_t i = 0; i < n; i++)
+    if (rp[i + 1] < rp[i]) THROW(env, "tsneAttract: bad row pointers");
+  if (xl_tsne_attract(rp, (const int32_t *)cols, (const double *)vals, (const double *)Y, n, d, ex, (const double *)rep, sumQ,
+                      (double *)out) != 0)
+    THROW(env, "tsneAttract: column index out of range");
+  return NULL;
+}
+
 static napi_value SetThreads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -478,6 +530,8 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"dropoutMask", NULL, DropoutMask, NULL, NULL, NULL, napi_default_method, NULL},
       {"umapSgd", NULL, UmapSgd, NULL, NULL, NULL, napi_default_method, NULL},
       {"knnSelect", NULL, KnnSelect, NULL, NULL, NULL, napi_default_method, NULL},
+      {"tsneFft", NULL, TsneFft, NULL, NULL, NULL, napi_default_method, NULL},
+      {"tsneAttract", NULL, TsneAttract, NULL, NULL, NULL, napi_default_method, NULL},
       {"setThreads", NULL, SetThreads, NULL, NULL, NULL, napi_default_method, NULL},
       {"threads", NULL, Threads, NULL, NULL, NULL, napi_default_method, NULL},
       {"blasName", NULL, BlasName, NULL, NULL, NULL, napi_default_method, NULL},

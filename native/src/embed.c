@@ -1,5 +1,6 @@
-/* Kernels of the embedding reducers (src/reducers): UMAP's layout SGD and the
- * top-k selection of the exact nearest-neighbour search. Each one is the
+/* Kernels of the embedding reducers (src/reducers): UMAP's layout SGD, the
+ * top-k selection of the exact nearest-neighbour search, and FFT t-SNE's
+ * grid repulsion with its FFT. Each one is the
  * C twin of a JavaScript loop in src/reducers and must return bit-identical
  * results, so a fit does not depend on whether the addon is built: the
  * arithmetic below follows the JavaScript operation by operation, in double,
@@ -9,6 +10,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
 /* AVX2 builds also bring SSE4.1's roundsd for floor(); no FMA, so results are the same in every clone. */
@@ -271,4 +275,456 @@ int xl_knn_select(const float *dots, int64_t rows, int64_t n, const double *norm
     free(hi);
   }
   return failed ? -1 : 0;
+}
+
+/* ---- Complex FFT of lengths 2^a 3^b: the twin of src/reducers/fft.ts (same stages, same roots, same
+ * operation order), so FFT t-SNE gives the same bits with or without the addon. ---- */
+
+typedef struct {
+  int64_t n;
+  int nf;
+  int factors[64];
+  double *roots; /* cos, sin of 2 pi t / n, interleaved */
+} fft_plan;
+
+static double sin_series(double x) {
+  const double x2 = x * x;
+  double term = x, sum = x;
+  for (int k = 1; k <= 12; k++) {
+    term = (term * -x2) / (double)(2 * k * (2 * k + 1));
+    sum += term;
+  }
+  return sum;
+}
+
+static double cos_series(double x) {
+  const double x2 = x * x;
+  double term = 1, sum = 1;
+  for (int k = 1; k <= 12; k++) {
+    term = (term * -x2) / (double)((2 * k - 1) * (2 * k));
+    sum += term;
+  }
+  return sum;
+}
+
+/* unitRoots of fft.ts: octant by exact integer tests, then the series. */
+static void unit_roots(int64_t n, double *out) {
+  const double PI = 3.141592653589793;
+  for (int64_t t = 0; t < n; t++) {
+    const int64_t o = 8 * t;
+    double c, s;
+    if (o <= n) {
+      const double phi = (2 * PI * (double)t) / (double)n;
+      c = cos_series(phi);
+      s = sin_series(phi);
+    } else if (o <= 3 * n) {
+      const double phi = (PI * (double)(4 * t - n)) / (double)(2 * n);
+      c = -sin_series(phi);
+      s = cos_series(phi);
+    } else if (o <= 5 * n) {
+      const double phi = (PI * (double)(2 * t - n)) / (double)n;
+      c = -cos_series(phi);
+      s = -sin_series(phi);
+    } else if (o <= 7 * n) {
+      const double phi = (PI * (double)(4 * t - 3 * n)) / (double)(2 * n);
+      c = sin_series(phi);
+      s = -cos_series(phi);
+    } else {
+      const double phi = (2 * PI * (double)(t - n)) / (double)n;
+      c = cos_series(phi);
+      s = sin_series(phi);
+    }
+    out[2 * t] = c;
+    out[2 * t + 1] = s;
+  }
+}
+
+static int fft_plan_init(fft_plan *p, int64_t n) {
+  p->n = n;
+  p->nf = 0;
+  p->roots = NULL;
+  if (n < 1) return -1;
+  int64_t r = n;
+  while (r % 4 == 0 && p->nf < 64) {
+    p->factors[p->nf++] = 4;
+    r /= 4;
+  }
+  if (r % 2 == 0 && p->nf < 64) {
+    p->factors[p->nf++] = 2;
+    r /= 2;
+  }
+  while (r % 3 == 0 && p->nf < 64) {
+    p->factors[p->nf++] = 3;
+    r /= 3;
+  }
+  if (r != 1) return -1;
+  p->roots = malloc(sizeof(double) * 2 * (size_t)n);
+  if (!p->roots) return -1;
+  unit_roots(n, p->roots);
+  return 0;
+}
+
+/* Stages of fft.ts over L lanes, planar (element e of lane l at e L + l); the lane loops vectorize. */
+#define XL_INLINE static inline __attribute__((always_inline))
+
+XL_INLINE void fft_stage2(const double *restrict ar, const double *restrict ai, double *restrict br, double *restrict bi,
+                          int64_t n, int64_t ns, int64_t L, double sign, const double *w) {
+  const int64_t m = n / 2;
+  for (int64_t j = 0; j < m; j++) {
+    const int64_t k = j % ns, t = (k * n) / (ns * 2);
+    const double c1 = w[2 * t], s1 = sign * w[2 * t + 1];
+    const int64_t i0 = j * L, i1 = (j + m) * L, o0 = ((j - k) * 2 + k) * L, o1 = o0 + ns * L;
+    for (int64_t l = 0; l < L; l++) {
+      const double x0 = ar[i0 + l], y0 = ai[i0 + l], u = ar[i1 + l], v = ai[i1 + l];
+      const double x1 = u * c1 - v * s1, y1 = u * s1 + v * c1;
+      br[o0 + l] = x0 + x1;
+      bi[o0 + l] = y0 + y1;
+      br[o1 + l] = x0 - x1;
+      bi[o1 + l] = y0 - y1;
+    }
+  }
+}
+
+XL_INLINE void fft_stage3(const double *restrict ar, const double *restrict ai, double *restrict br, double *restrict bi,
+                          int64_t n, int64_t ns, int64_t L, double sign, const double *w) {
+  const int64_t m = n / 3;
+  const double h = sign * (sqrt(3.0) / 2);
+  for (int64_t j = 0; j < m; j++) {
+    const int64_t k = j % ns, t = (k * n) / (ns * 3);
+    const double c1 = w[2 * t], s1 = sign * w[2 * t + 1], c2 = w[4 * t], s2 = sign * w[4 * t + 1];
+    const int64_t i0 = j * L, i1 = (j + m) * L, i2 = (j + 2 * m) * L;
+    const int64_t o0 = ((j - k) * 3 + k) * L, o1 = o0 + ns * L, o2 = o1 + ns * L;
+    for (int64_t l = 0; l < L; l++) {
+      const double x0 = ar[i0 + l], y0 = ai[i0 + l];
+      const double u1 = ar[i1 + l], v1 = ai[i1 + l], u2 = ar[i2 + l], v2 = ai[i2 + l];
+      const double x1 = u1 * c1 - v1 * s1, y1 = u1 * s1 + v1 * c1;
+      const double x2 = u2 * c2 - v2 * s2, y2 = u2 * s2 + v2 * c2;
+      const double sx = x1 + x2, sy = y1 + y2;
+      const double dx = h * (x1 - x2), dy = h * (y1 - y2);
+      const double mx = x0 - 0.5 * sx, my = y0 - 0.5 * sy;
+      br[o0 + l] = x0 + sx;
+      bi[o0 + l] = y0 + sy;
+      br[o1 + l] = mx - dy;
+      bi[o1 + l] = my + dx;
+      br[o2 + l] = mx + dy;
+      bi[o2 + l] = my - dx;
+    }
+  }
+}
+
+XL_INLINE void fft_stage4(const double *restrict ar, const double *restrict ai, double *restrict br, double *restrict bi,
+                          int64_t n, int64_t ns, int64_t L, double sign, const double *w) {
+  const int64_t m = n / 4;
+  for (int64_t j = 0; j < m; j++) {
+    const int64_t k = j % ns, t = (k * n) / (ns * 4);
+    const double c1 = w[2 * t], s1 = sign * w[2 * t + 1], c2 = w[4 * t], s2 = sign * w[4 * t + 1];
+    const double c3 = w[6 * t], s3 = sign * w[6 * t + 1];
+    const int64_t i0 = j * L, i1 = (j + m) * L, i2 = (j + 2 * m) * L, i3 = (j + 3 * m) * L;
+    const int64_t o0 = ((j - k) * 4 + k) * L, o1 = o0 + ns * L, o2 = o1 + ns * L, o3 = o2 + ns * L;
+    for (int64_t l = 0; l < L; l++) {
+      const double x0 = ar[i0 + l], y0 = ai[i0 + l];
+      const double u1 = ar[i1 + l], v1 = ai[i1 + l], u2 = ar[i2 + l], v2 = ai[i2 + l], u3 = ar[i3 + l], v3 = ai[i3 + l];
+      const double x1 = u1 * c1 - v1 * s1, y1 = u1 * s1 + v1 * c1;
+      const double x2 = u2 * c2 - v2 * s2, y2 = u2 * s2 + v2 * c2;
+      const double x3 = u3 * c3 - v3 * s3, y3 = u3 * s3 + v3 * c3;
+      const double ax = x0 + x2, ay = y0 + y2, bx = x0 - x2, by = y0 - y2;
+      const double cx = x1 + x3, cy = y1 + y3;
+      const double dx = -sign * (y1 - y3), dy = sign * (x1 - x3);
+      br[o0 + l] = ax + cx;
+      bi[o0 + l] = ay + cy;
+      br[o1 + l] = bx + dx;
+      bi[o1 + l] = by + dy;
+      br[o2 + l] = ax - cx;
+      bi[o2 + l] = ay - cy;
+      br[o3 + l] = bx - dx;
+      bi[o3 + l] = by - dy;
+    }
+  }
+}
+
+/* FftPlan.transform of fft.ts on a contiguous block of L lanes (re, im; scratch sr, si of the same size); the
+ * result ends in re, im. */
+XL_CLONES
+static void fft_transform(const fft_plan *p, double *re, double *im, double *sr, double *si, int64_t L, double sign) {
+  double *ar = re, *ai = im, *br = sr, *bi = si;
+  int64_t ns = 1;
+  for (int f = 0; f < p->nf; f++) {
+    const int R = p->factors[f];
+    if (R == 4) fft_stage4(ar, ai, br, bi, p->n, ns, L, sign, p->roots);
+    else if (R == 2) fft_stage2(ar, ai, br, bi, p->n, ns, L, sign, p->roots);
+    else fft_stage3(ar, ai, br, bi, p->n, ns, L, sign, p->roots);
+    ns *= R;
+    double *t = ar;
+    ar = br;
+    br = t;
+    t = ai;
+    ai = bi;
+    bi = t;
+  }
+  if (ar != re) {
+    memcpy(re, ar, sizeof(double) * (size_t)(p->n * L));
+    memcpy(im, ai, sizeof(double) * (size_t)(p->n * L));
+  }
+}
+
+/* Lanes per block: a block's M elements (data and scratch, re and im) stay within ~0.5 MB of cache. */
+static int64_t fft_lane_block(int64_t M) {
+  const int64_t B = 16384 / M;
+  return B < 4 ? 4 : B > 32 ? 32 : B;
+}
+
+/* fftGrid2 of tsne-fft.ts on a rows x M planar grid. Both passes run on blocks of B sequences gathered into
+ * lanes (columns as they are, rows transposed), transformed in cache and scattered back, blocks in parallel.
+ * Every sequence is transformed with the same operations as alone, so neither blocking nor threads change a bit. */
+static int fft_grid(const fft_plan *p, double *re, double *im, int64_t rows, int64_t M, int64_t nz, double sign) {
+  const int64_t B = rows == 1 ? 1 : fft_lane_block(M);
+  int failed = 0;
+  if (rows == 1) {
+    double *buf = malloc(sizeof(double) * 2 * (size_t)M);
+    if (!buf) return -1;
+    fft_transform(p, re, im, buf, buf + M, 1, sign);
+    free(buf);
+    return 0;
+  }
+  const int nt = xl_threads();
+  for (int pass = 0; pass < 2; pass++) {
+    const int columns = (sign > 0) == (pass == 0);
+    const int64_t count = columns ? M : nz, blocks = (count + B - 1) / B;
+#pragma omp parallel num_threads(nt) if (nt > 1)
+    {
+      double *buf = malloc(sizeof(double) * 4 * (size_t)(M * B));
+      if (!buf) {
+#pragma omp atomic write
+        failed = 1;
+      }
+#pragma omp for schedule(static)
+      for (int64_t blk = 0; blk < blocks; blk++) {
+        if (!buf) continue;
+        const int64_t s0 = blk * B, w = s0 + B <= count ? B : count - s0;
+        double *br = buf, *bi = buf + M * w, *sr = buf + 2 * M * w, *si = buf + 3 * M * w;
+        if (columns) {
+          for (int64_t e = 0; e < M; e++) {
+            memcpy(br + e * w, re + e * M + s0, sizeof(double) * (size_t)w);
+            memcpy(bi + e * w, im + e * M + s0, sizeof(double) * (size_t)w);
+          }
+        } else {
+          for (int64_t l = 0; l < w; l++)
+            for (int64_t e = 0; e < M; e++) {
+              br[e * w + l] = re[(s0 + l) * M + e];
+              bi[e * w + l] = im[(s0 + l) * M + e];
+            }
+        }
+        fft_transform(p, br, bi, sr, si, w, sign);
+        if (columns) {
+          for (int64_t e = 0; e < M; e++) {
+            memcpy(re + e * M + s0, br + e * w, sizeof(double) * (size_t)w);
+            memcpy(im + e * M + s0, bi + e * w, sizeof(double) * (size_t)w);
+          }
+        } else {
+          for (int64_t l = 0; l < w; l++)
+            for (int64_t e = 0; e < M; e++) {
+              re[(s0 + l) * M + e] = br[e * w + l];
+              im[(s0 + l) * M + e] = bi[e * w + l];
+            }
+        }
+      }
+      free(buf);
+    }
+  }
+  return failed ? -1 : 0;
+}
+
+/* lagrange of tsne-fft.ts. */
+static int64_t fft_lagrange(double v, int64_t p, int64_t boxes, double lo, double boxWidth, const double *den, double *w) {
+  const double u = (v - lo) / boxWidth;
+  double b = floor(u);
+  if (!(b >= 0)) b = 0;
+  if (b >= (double)boxes) b = (double)(boxes - 1);
+  const double x = u - b;
+  for (int64_t j = 0; j < p; j++) {
+    double v2 = 1;
+    for (int64_t l = 0; l < p; l++)
+      if (l != j) v2 *= x - ((double)l + 0.5) / (double)p;
+    w[j] = v2 / den[j];
+  }
+  return (int64_t)b;
+}
+
+/* kernelTransform of tsne-fft.ts. */
+static int fft_kernel(const fft_plan *plan, int64_t d, int64_t N, int64_t M, double h, double *khat, double *kr, double *ki) {
+  const double h2 = h * h;
+  const int64_t rows = d == 2 ? M : 1;
+  memset(kr, 0, sizeof(double) * (size_t)(rows * M));
+  memset(ki, 0, sizeof(double) * (size_t)(rows * M));
+  for (int64_t r = 0; r < rows; r++) {
+    if (d == 2 && r == N) continue;
+    const int64_t dr = r < N ? r : r - M;
+    for (int64_t c = 0; c < M; c++) {
+      if (c == N) continue;
+      const int64_t dc = c < N ? c : c - M;
+      const double q = 1 / (1 + (double)(dc * dc + dr * dr) * h2);
+      kr[r * M + c] = q * q;
+    }
+  }
+  if (fft_grid(plan, kr, ki, rows, M, rows, -1) != 0) return -1;
+  const double scale = 1 / (double)(d == 2 ? M * M : M);
+  for (int64_t t = 0; t < rows * M; t++) khat[t] = kr[t] * scale;
+  return 0;
+}
+
+/* repulsionOnGrid of src/reducers/tsne-fft.ts, operation by operation; Z into *sumQ. Returns 0, or -1 when out of
+ * memory or M is not 2^a 3^b. */
+int xl_tsne_fft(const double *Y, int64_t n, int64_t d, int64_t p, int64_t boxes, double lo, double boxWidth, double centre,
+                double *khat, int fresh, double *work, double *rep, double *sumQ) {
+  const int64_t N = boxes * p, M = 2 * N;
+  const int64_t cells = d == 2 ? M * M : M;
+  fft_plan plan;
+  double *den = malloc(sizeof(double) * (size_t)p);
+  double *wts = malloc(sizeof(double) * (size_t)(n * d * p));
+  int64_t *base = malloc(sizeof(int64_t) * (size_t)n);
+  int status = -1;
+  if (fft_plan_init(&plan, M) != 0 || !den || !wts || !base) goto done;
+  double *r1 = work, *i1 = work + cells, *r2 = work + 2 * cells, *i2 = work + 3 * cells;
+  if (fresh && fft_kernel(&plan, d, N, M, boxWidth / (double)p, khat, r1, i1) != 0) goto done;
+  memset(work, 0, sizeof(double) * 4 * (size_t)cells);
+  for (int64_t j = 0; j < p; j++) {
+    double v = 1;
+    for (int64_t l = 0; l < p; l++)
+      if (l != j) v *= ((double)j + 0.5) / (double)p - ((double)l + 0.5) / (double)p;
+    den[j] = v;
+  }
+  for (int64_t i = 0; i < n; i++) {
+    int64_t b = 0;
+    for (int64_t t = d - 1; t >= 0; t--) b = b * M + fft_lagrange(Y[i * d + t], p, boxes, lo, boxWidth, den, wts + (i * d + t) * p) * p;
+    base[i] = b;
+    if (d == 2) {
+      const double y0 = Y[2 * i] - centre, y1 = Y[2 * i + 1] - centre;
+      const double q2 = y0 * y0 + y1 * y1;
+      for (int64_t b1 = 0; b1 < p; b1++) {
+        const int64_t row = base[i] + b1 * M;
+        const double v1 = wts[(2 * i + 1) * p + b1];
+        for (int64_t a = 0; a < p; a++) {
+          const double w = v1 * wts[2 * i * p + a];
+          const int64_t o = row + a;
+          r1[o] += w;
+          i1[o] += w * y0;
+          r2[o] += w * y1;
+          i2[o] += w * q2;
+        }
+      }
+    } else {
+      const double y = Y[i] - centre;
+      for (int64_t a = 0; a < p; a++) {
+        const double w = wts[i * p + a];
+        const int64_t o = base[i] + a;
+        r1[o] += w;
+        i1[o] += w * y;
+        r2[o] += w * (y * y);
+      }
+    }
+  }
+  const int64_t rows = d == 2 ? M : 1, nz = d == 2 ? N : 1;
+  if (fft_grid(&plan, r1, i1, rows, M, nz, -1) != 0 || fft_grid(&plan, r2, i2, rows, M, nz, -1) != 0) goto done;
+  for (int64_t t = 0; t < cells; t++) {
+    const double k = khat[t];
+    r1[t] *= k;
+    i1[t] *= k;
+    r2[t] *= k;
+    i2[t] *= k;
+  }
+  if (fft_grid(&plan, r1, i1, rows, M, nz, 1) != 0 || fft_grid(&plan, r2, i2, rows, M, nz, 1) != 0) goto done;
+  double s = 0;
+  for (int64_t i = 0; i < n; i++) {
+    if (d == 2) {
+      double f1 = 0, fx = 0, fy = 0, f2 = 0;
+      for (int64_t b1 = 0; b1 < p; b1++) {
+        const int64_t row = base[i] + b1 * M;
+        const double v1 = wts[(2 * i + 1) * p + b1];
+        for (int64_t a = 0; a < p; a++) {
+          const double w = v1 * wts[2 * i * p + a];
+          const int64_t o = row + a;
+          f1 += w * r1[o];
+          fx += w * i1[o];
+          fy += w * r2[o];
+          f2 += w * i2[o];
+        }
+      }
+      const double y0 = Y[2 * i] - centre, y1 = Y[2 * i + 1] - centre;
+      rep[2 * i] = y0 * f1 - fx;
+      rep[2 * i + 1] = y1 * f1 - fy;
+      s += (1 + y0 * y0 + y1 * y1) * f1 - 2 * (y0 * fx + y1 * fy) + f2;
+    } else {
+      double f1 = 0, fy = 0, f2 = 0;
+      for (int64_t a = 0; a < p; a++) {
+        const double w = wts[i * p + a];
+        const int64_t o = base[i] + a;
+        f1 += w * r1[o];
+        fy += w * i1[o];
+        f2 += w * r2[o];
+      }
+      const double y = Y[i] - centre;
+      rep[i] = y * f1 - fy;
+      s += (1 + y * y) * f1 - 2 * y * fy + f2;
+    }
+  }
+  *sumQ = s - (double)n;
+  status = 0;
+done:
+  free(plan.roots);
+  free(den);
+  free(wts);
+  free(base);
+  return status;
+}
+
+/* The attractive part of the t-SNE gradient and its assembly, as tsneGradient in src/reducers/tsne.ts:
+ * out_i = 4 (exaggeration sum_j p_ij q_ij (y_i - y_j) - rep_i / sumQ) over the CSR rows of P. Rows in
+ * parallel, each computed alone, so threads change nothing. Returns -1 (and stops) on a column out of range. */
+int xl_tsne_attract(const int32_t *rowPtr, const int32_t *cols, const double *vals, const double *Y, int64_t n, int64_t d,
+                    double exaggeration, const double *rep, double sumQ, double *out) {
+  const int nt = xl_threads();
+  int bad = 0;
+#pragma omp parallel for num_threads(nt) if (nt > 1 && n > 2000) schedule(static)
+  for (int64_t i = 0; i < n; i++) {
+    if (d == 2) {
+      const double xi = Y[2 * i], yi = Y[2 * i + 1];
+      double ax = 0, ay = 0;
+      for (int64_t e = rowPtr[i], end = rowPtr[i + 1]; e < end; e++) {
+        const int64_t j = cols[e];
+        if (j < 0 || j >= n) {
+#pragma omp atomic write
+          bad = 1;
+          break;
+        }
+        const double dx = xi - Y[2 * j], dy = yi - Y[2 * j + 1];
+        const double f = vals[e] / (1 + dx * dx + dy * dy);
+        ax += f * dx;
+        ay += f * dy;
+      }
+      out[2 * i] = 4 * (exaggeration * ax - rep[2 * i] / sumQ);
+      out[2 * i + 1] = 4 * (exaggeration * ay - rep[2 * i + 1] / sumQ);
+    } else {
+      double *o = out + i * d;
+      const double *yi = Y + i * d;
+      for (int64_t t = 0; t < d; t++) o[t] = 0;
+      for (int64_t e = rowPtr[i], end = rowPtr[i + 1]; e < end; e++) {
+        const int64_t j = cols[e];
+        if (j < 0 || j >= n) {
+#pragma omp atomic write
+          bad = 1;
+          break;
+        }
+        const double *yj = Y + j * d;
+        double d2 = 0;
+        for (int64_t t = 0; t < d; t++) {
+          const double u = yi[t] - yj[t];
+          d2 += u * u;
+        }
+        const double f = (exaggeration * vals[e]) / (1 + d2);
+        for (int64_t t = 0; t < d; t++) o[t] += f * (yi[t] - yj[t]);
+      }
+      for (int64_t t = 0; t < d; t++) o[t] = 4 * (o[t] - rep[i * d + t] / sumQ);
+    }
+  }
+  return bad ? -1 : 0;
 }
