@@ -420,7 +420,7 @@ static napi_value KnnSelect(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* tsneFft(Y: Float64Array, n, d, p, boxes, lo, boxWidth, centre, khat: Float64Array, fresh, work: Float64Array, rep: Float64Array) -> Z */
+/* tsneFft(Y: Float64Array, n, d, p, boxes, lo, boxWidth, centre, khat: Float32Array, fresh, work: Float32Array, rep: Float64Array) -> Z */
 static napi_value TsneFft(napi_env env, napi_callback_info info) {
   size_t argc = 12;
   napi_value argv[12];
@@ -434,11 +434,11 @@ static napi_value TsneFft(napi_env env, napi_callback_info info) {
       p > 64 || boxes < 1 || 2 * p * boxes > (d == 2 ? 16384 : (1 << 26)) || !(width > 0) || !isfinite(lo) || !isfinite(centre))
     THROW(env, "tsneFft: bad arguments");
   const int64_t M = 2 * p * boxes, cells = d == 2 ? M * M : M;
-  if (!typed_arg(env, argv[0], napi_float64_array, n * d, &Y) || !typed_arg(env, argv[8], napi_float64_array, cells, &khat) ||
-      !typed_arg(env, argv[10], napi_float64_array, 6 * cells, &work) || !typed_arg(env, argv[11], napi_float64_array, n * d, &rep))
+  if (!typed_arg(env, argv[0], napi_float64_array, n * d, &Y) || !typed_arg(env, argv[8], napi_float32_array, cells, &khat) ||
+      !typed_arg(env, argv[10], napi_float32_array, 6 * cells, &work) || !typed_arg(env, argv[11], napi_float64_array, n * d, &rep))
     THROW(env, "tsneFft: arrays missing or too short");
   double z;
-  if (xl_tsne_fft((double *)Y, n, d, p, boxes, lo, width, centre, (double *)khat, fresh != 0, (double *)work, (double *)rep, &z) != 0)
+  if (xl_tsne_fft((double *)Y, n, d, p, boxes, lo, width, centre, (float *)khat, fresh != 0, (float *)work, (double *)rep, &z) != 0)
     THROW(env, "tsneFft: out of memory, or a grid length that is not 2^a 3^b");
   napi_value v;
   napi_create_double(env, z, &v);

@@ -284,7 +284,7 @@ typedef struct {
   int64_t n;
   int nf;
   int factors[64];
-  double *roots; /* cos, sin of 2 pi t / n, interleaved */
+  float *roots; /* cos, sin of 2 pi t / n, interleaved, rounded to float */
 } fft_plan;
 
 static double sin_series(double x) {
@@ -358,95 +358,111 @@ static int fft_plan_init(fft_plan *p, int64_t n) {
     r /= 3;
   }
   if (r != 1) return -1;
-  p->roots = malloc(sizeof(double) * 2 * (size_t)n);
-  if (!p->roots) return -1;
-  unit_roots(n, p->roots);
+  double *w = malloc(sizeof(double) * 2 * (size_t)n);
+  p->roots = malloc(sizeof(float) * 2 * (size_t)n);
+  if (!w || !p->roots) {
+    free(w);
+    return -1;
+  }
+  unit_roots(n, w);
+  for (int64_t t = 0; t < 2 * n; t++) p->roots[t] = (float)w[t];
+  free(w);
   return 0;
 }
 
-/* Stages of fft.ts over L lanes, planar (element e of lane l at e L + l); the lane loops vectorize. */
+/* Stages of fft.ts over L lanes, planar (element e of lane l at e L + l), in float arithmetic as fft.ts rounds
+ * every operation with Math.fround; the lane loops vectorize. */
 #define XL_INLINE static inline __attribute__((always_inline))
 
-XL_INLINE void fft_stage2(const double *restrict ar, const double *restrict ai, double *restrict br, double *restrict bi,
-                          int64_t n, int64_t ns, int64_t L, double sign, const double *w) {
+XL_INLINE void fft_stage2(const float *restrict ar, const float *restrict ai, float *restrict br, float *restrict bi,
+                          int64_t n, int64_t ns, int64_t L, float sign, const float *w) {
   const int64_t m = n / 2;
-  for (int64_t j = 0; j < m; j++) {
-    const int64_t k = j % ns, t = (k * n) / (ns * 2);
-    const double c1 = w[2 * t], s1 = sign * w[2 * t + 1];
-    const int64_t i0 = j * L, i1 = (j + m) * L, o0 = ((j - k) * 2 + k) * L, o1 = o0 + ns * L;
-    for (int64_t l = 0; l < L; l++) {
-      const double x0 = ar[i0 + l], y0 = ai[i0 + l], u = ar[i1 + l], v = ai[i1 + l];
-      const double x1 = u * c1 - v * s1, y1 = u * s1 + v * c1;
-      br[o0 + l] = x0 + x1;
-      bi[o0 + l] = y0 + y1;
-      br[o1 + l] = x0 - x1;
-      bi[o1 + l] = y0 - y1;
+  const int64_t stride = n / (ns * 2);
+  /* j = q ns + k in increasing order, without a division per j. */
+  for (int64_t q = 0, j = 0; q < m / ns; q++)
+    for (int64_t k = 0; k < ns; k++, j++) {
+      const int64_t t = k * stride;
+      const float c1 = w[2 * t], s1 = sign * w[2 * t + 1];
+      const int64_t i0 = j * L, i1 = (j + m) * L, o0 = ((j - k) * 2 + k) * L, o1 = o0 + ns * L;
+      for (int64_t l = 0; l < L; l++) {
+        const float x0 = ar[i0 + l], y0 = ai[i0 + l], u = ar[i1 + l], v = ai[i1 + l];
+        const float x1 = u * c1 - v * s1, y1 = u * s1 + v * c1;
+        br[o0 + l] = x0 + x1;
+        bi[o0 + l] = y0 + y1;
+        br[o1 + l] = x0 - x1;
+        bi[o1 + l] = y0 - y1;
+      }
     }
-  }
 }
 
-XL_INLINE void fft_stage3(const double *restrict ar, const double *restrict ai, double *restrict br, double *restrict bi,
-                          int64_t n, int64_t ns, int64_t L, double sign, const double *w) {
+XL_INLINE void fft_stage3(const float *restrict ar, const float *restrict ai, float *restrict br, float *restrict bi,
+                          int64_t n, int64_t ns, int64_t L, float sign, const float *w) {
   const int64_t m = n / 3;
-  const double h = sign * (sqrt(3.0) / 2);
-  for (int64_t j = 0; j < m; j++) {
-    const int64_t k = j % ns, t = (k * n) / (ns * 3);
-    const double c1 = w[2 * t], s1 = sign * w[2 * t + 1], c2 = w[4 * t], s2 = sign * w[4 * t + 1];
-    const int64_t i0 = j * L, i1 = (j + m) * L, i2 = (j + 2 * m) * L;
-    const int64_t o0 = ((j - k) * 3 + k) * L, o1 = o0 + ns * L, o2 = o1 + ns * L;
-    for (int64_t l = 0; l < L; l++) {
-      const double x0 = ar[i0 + l], y0 = ai[i0 + l];
-      const double u1 = ar[i1 + l], v1 = ai[i1 + l], u2 = ar[i2 + l], v2 = ai[i2 + l];
-      const double x1 = u1 * c1 - v1 * s1, y1 = u1 * s1 + v1 * c1;
-      const double x2 = u2 * c2 - v2 * s2, y2 = u2 * s2 + v2 * c2;
-      const double sx = x1 + x2, sy = y1 + y2;
-      const double dx = h * (x1 - x2), dy = h * (y1 - y2);
-      const double mx = x0 - 0.5 * sx, my = y0 - 0.5 * sy;
-      br[o0 + l] = x0 + sx;
-      bi[o0 + l] = y0 + sy;
-      br[o1 + l] = mx - dy;
-      bi[o1 + l] = my + dx;
-      br[o2 + l] = mx + dy;
-      bi[o2 + l] = my - dx;
+  const float h = (float)(sign * (sqrt(3.0) / 2));
+  const int64_t stride = n / (ns * 3);
+  /* j = q ns + k in increasing order, without a division per j. */
+  for (int64_t q = 0, j = 0; q < m / ns; q++)
+    for (int64_t k = 0; k < ns; k++, j++) {
+      const int64_t t = k * stride;
+      const float c1 = w[2 * t], s1 = sign * w[2 * t + 1], c2 = w[4 * t], s2 = sign * w[4 * t + 1];
+      const int64_t i0 = j * L, i1 = (j + m) * L, i2 = (j + 2 * m) * L;
+      const int64_t o0 = ((j - k) * 3 + k) * L, o1 = o0 + ns * L, o2 = o1 + ns * L;
+      for (int64_t l = 0; l < L; l++) {
+        const float x0 = ar[i0 + l], y0 = ai[i0 + l];
+        const float u1 = ar[i1 + l], v1 = ai[i1 + l], u2 = ar[i2 + l], v2 = ai[i2 + l];
+        const float x1 = u1 * c1 - v1 * s1, y1 = u1 * s1 + v1 * c1;
+        const float x2 = u2 * c2 - v2 * s2, y2 = u2 * s2 + v2 * c2;
+        const float sx = x1 + x2, sy = y1 + y2;
+        const float dx = h * (x1 - x2), dy = h * (y1 - y2);
+        const float mx = x0 - 0.5f * sx, my = y0 - 0.5f * sy;
+        br[o0 + l] = x0 + sx;
+        bi[o0 + l] = y0 + sy;
+        br[o1 + l] = mx - dy;
+        bi[o1 + l] = my + dx;
+        br[o2 + l] = mx + dy;
+        bi[o2 + l] = my - dx;
+      }
     }
-  }
 }
 
-XL_INLINE void fft_stage4(const double *restrict ar, const double *restrict ai, double *restrict br, double *restrict bi,
-                          int64_t n, int64_t ns, int64_t L, double sign, const double *w) {
+XL_INLINE void fft_stage4(const float *restrict ar, const float *restrict ai, float *restrict br, float *restrict bi,
+                          int64_t n, int64_t ns, int64_t L, float sign, const float *w) {
   const int64_t m = n / 4;
-  for (int64_t j = 0; j < m; j++) {
-    const int64_t k = j % ns, t = (k * n) / (ns * 4);
-    const double c1 = w[2 * t], s1 = sign * w[2 * t + 1], c2 = w[4 * t], s2 = sign * w[4 * t + 1];
-    const double c3 = w[6 * t], s3 = sign * w[6 * t + 1];
-    const int64_t i0 = j * L, i1 = (j + m) * L, i2 = (j + 2 * m) * L, i3 = (j + 3 * m) * L;
-    const int64_t o0 = ((j - k) * 4 + k) * L, o1 = o0 + ns * L, o2 = o1 + ns * L, o3 = o2 + ns * L;
-    for (int64_t l = 0; l < L; l++) {
-      const double x0 = ar[i0 + l], y0 = ai[i0 + l];
-      const double u1 = ar[i1 + l], v1 = ai[i1 + l], u2 = ar[i2 + l], v2 = ai[i2 + l], u3 = ar[i3 + l], v3 = ai[i3 + l];
-      const double x1 = u1 * c1 - v1 * s1, y1 = u1 * s1 + v1 * c1;
-      const double x2 = u2 * c2 - v2 * s2, y2 = u2 * s2 + v2 * c2;
-      const double x3 = u3 * c3 - v3 * s3, y3 = u3 * s3 + v3 * c3;
-      const double ax = x0 + x2, ay = y0 + y2, bx = x0 - x2, by = y0 - y2;
-      const double cx = x1 + x3, cy = y1 + y3;
-      const double dx = -sign * (y1 - y3), dy = sign * (x1 - x3);
-      br[o0 + l] = ax + cx;
-      bi[o0 + l] = ay + cy;
-      br[o1 + l] = bx + dx;
-      bi[o1 + l] = by + dy;
-      br[o2 + l] = ax - cx;
-      bi[o2 + l] = ay - cy;
-      br[o3 + l] = bx - dx;
-      bi[o3 + l] = by - dy;
+  const int64_t stride = n / (ns * 4);
+  /* j = q ns + k in increasing order, without a division per j. */
+  for (int64_t q = 0, j = 0; q < m / ns; q++)
+    for (int64_t k = 0; k < ns; k++, j++) {
+      const int64_t t = k * stride;
+      const float c1 = w[2 * t], s1 = sign * w[2 * t + 1], c2 = w[4 * t], s2 = sign * w[4 * t + 1];
+      const float c3 = w[6 * t], s3 = sign * w[6 * t + 1];
+      const int64_t i0 = j * L, i1 = (j + m) * L, i2 = (j + 2 * m) * L, i3 = (j + 3 * m) * L;
+      const int64_t o0 = ((j - k) * 4 + k) * L, o1 = o0 + ns * L, o2 = o1 + ns * L, o3 = o2 + ns * L;
+      for (int64_t l = 0; l < L; l++) {
+        const float x0 = ar[i0 + l], y0 = ai[i0 + l];
+        const float u1 = ar[i1 + l], v1 = ai[i1 + l], u2 = ar[i2 + l], v2 = ai[i2 + l], u3 = ar[i3 + l], v3 = ai[i3 + l];
+        const float x1 = u1 * c1 - v1 * s1, y1 = u1 * s1 + v1 * c1;
+        const float x2 = u2 * c2 - v2 * s2, y2 = u2 * s2 + v2 * c2;
+        const float x3 = u3 * c3 - v3 * s3, y3 = u3 * s3 + v3 * c3;
+        const float ax = x0 + x2, ay = y0 + y2, bx = x0 - x2, by = y0 - y2;
+        const float cx = x1 + x3, cy = y1 + y3;
+        const float dx = -sign * (y1 - y3), dy = sign * (x1 - x3);
+        br[o0 + l] = ax + cx;
+        bi[o0 + l] = ay + cy;
+        br[o1 + l] = bx + dx;
+        bi[o1 + l] = by + dy;
+        br[o2 + l] = ax - cx;
+        bi[o2 + l] = ay - cy;
+        br[o3 + l] = bx - dx;
+        bi[o3 + l] = by - dy;
+      }
     }
-  }
 }
 
 /* FftPlan.transform of fft.ts on a contiguous block of L lanes (re, im; scratch sr, si of the same size); the
  * result ends in re, im. */
 XL_CLONES
-static void fft_transform(const fft_plan *p, double *re, double *im, double *sr, double *si, int64_t L, double sign) {
-  double *ar = re, *ai = im, *br = sr, *bi = si;
+static void fft_transform(const fft_plan *p, float *re, float *im, float *sr, float *si, int64_t L, float sign) {
+  float *ar = re, *ai = im, *br = sr, *bi = si;
   int64_t ns = 1;
   for (int f = 0; f < p->nf; f++) {
     const int R = p->factors[f];
@@ -454,7 +470,7 @@ static void fft_transform(const fft_plan *p, double *re, double *im, double *sr,
     else if (R == 2) fft_stage2(ar, ai, br, bi, p->n, ns, L, sign, p->roots);
     else fft_stage3(ar, ai, br, bi, p->n, ns, L, sign, p->roots);
     ns *= R;
-    double *t = ar;
+    float *t = ar;
     ar = br;
     br = t;
     t = ai;
@@ -462,76 +478,111 @@ static void fft_transform(const fft_plan *p, double *re, double *im, double *sr,
     bi = t;
   }
   if (ar != re) {
-    memcpy(re, ar, sizeof(double) * (size_t)(p->n * L));
-    memcpy(im, ai, sizeof(double) * (size_t)(p->n * L));
+    memcpy(re, ar, sizeof(float) * (size_t)(p->n * L));
+    memcpy(im, ai, sizeof(float) * (size_t)(p->n * L));
   }
 }
 
-/* Lanes per block: a block's M elements (data and scratch, re and im) stay within ~0.5 MB of cache. */
+/* Sequences per block: 32 lanes fill whole cache lines in the gathers and whole vectors in the stages (blocks of
+ * 8 or 16 measured slower on grids of 972 and 1458; ~0.5 MB of cache at M = 1000). */
 static int64_t fft_lane_block(int64_t M) {
-  const int64_t B = 16384 / M;
-  return B < 4 ? 4 : B > 32 ? 32 : B;
+  (void)M;
+  return 32;
 }
 
-/* fftGrid2 of tsne-fft.ts on a rows x M planar grid. Both passes run on blocks of B sequences gathered into
- * lanes (columns as they are, rows transposed), transformed in cache and scattered back, blocks in parallel.
- * Every sequence is transformed with the same operations as alone, so neither blocking nor threads change a bit. */
-static int fft_grid(const fft_plan *p, double *re, double *im, int64_t rows, int64_t M, int64_t nz, double sign) {
-  const int64_t B = rows == 1 ? 1 : fft_lane_block(M);
+/* Transforms rows [0, nz) of an M-wide planar grid along the row, in blocks of B rows gathered transposed into
+ * lanes, blocks in parallel. */
+static int fft_rows(const fft_plan *p, float *re, float *im, int64_t M, int64_t nz, float sign) {
+  const int64_t B = fft_lane_block(M), blocks = (nz + B - 1) / B;
+  const int nt = xl_threads();
   int failed = 0;
+#pragma omp parallel num_threads(nt) if (nt > 1 && blocks > 1)
+  {
+    float *buf = malloc(sizeof(float) * 4 * (size_t)(M * B));
+    if (!buf) {
+#pragma omp atomic write
+      failed = 1;
+    }
+#pragma omp for schedule(static)
+    for (int64_t blk = 0; blk < blocks; blk++) {
+      if (!buf) continue;
+      const int64_t s0 = blk * B, w = s0 + B <= nz ? B : nz - s0;
+      float *br = buf, *bi = buf + M * w, *sr = buf + 2 * M * w, *si = buf + 3 * M * w;
+      for (int64_t l = 0; l < w; l++)
+        for (int64_t e = 0; e < M; e++) {
+          br[e * w + l] = re[(s0 + l) * M + e];
+          bi[e * w + l] = im[(s0 + l) * M + e];
+        }
+      fft_transform(p, br, bi, sr, si, w, sign);
+      for (int64_t l = 0; l < w; l++)
+        for (int64_t e = 0; e < M; e++) {
+          re[(s0 + l) * M + e] = br[e * w + l];
+          im[(s0 + l) * M + e] = bi[e * w + l];
+        }
+    }
+    free(buf);
+  }
+  return failed ? -1 : 0;
+}
+
+/* The column pass over all M columns of an M x M planar grid, in blocks of B columns, blocks in parallel. With
+ * khat, it convolves instead: rows [0, nz) gathered (the rest are zero), the forward transform, the product with
+ * khat (M x M), the inverse transform, and rows [0, nz) scattered back; the values are those of the separate
+ * passes of tsne-fft.ts (every column is transformed alone, with the same operations). */
+static int fft_columns(const fft_plan *p, float *re, float *im, int64_t M, int64_t nz, float sign, const float *khat) {
+  const int64_t B = fft_lane_block(M), blocks = (M + B - 1) / B;
+  const int nt = xl_threads();
+  int failed = 0;
+#pragma omp parallel num_threads(nt) if (nt > 1 && blocks > 1)
+  {
+    float *buf = malloc(sizeof(float) * 4 * (size_t)(M * B));
+    if (!buf) {
+#pragma omp atomic write
+      failed = 1;
+    }
+#pragma omp for schedule(static)
+    for (int64_t blk = 0; blk < blocks; blk++) {
+      if (!buf) continue;
+      const int64_t c0 = blk * B, w = c0 + B <= M ? B : M - c0;
+      float *br = buf, *bi = buf + M * w, *sr = buf + 2 * M * w, *si = buf + 3 * M * w;
+      for (int64_t e = 0; e < nz; e++) {
+        memcpy(br + e * w, re + e * M + c0, sizeof(float) * (size_t)w);
+        memcpy(bi + e * w, im + e * M + c0, sizeof(float) * (size_t)w);
+      }
+      memset(br + nz * w, 0, sizeof(float) * (size_t)((M - nz) * w));
+      memset(bi + nz * w, 0, sizeof(float) * (size_t)((M - nz) * w));
+      fft_transform(p, br, bi, sr, si, w, khat ? -1.0f : sign);
+      const int64_t out = khat ? nz : M;
+      if (khat) {
+        for (int64_t e = 0; e < M; e++)
+          for (int64_t l = 0; l < w; l++) {
+            const float k = khat[e * M + c0 + l];
+            br[e * w + l] *= k;
+            bi[e * w + l] *= k;
+          }
+        fft_transform(p, br, bi, sr, si, w, 1.0f);
+      }
+      for (int64_t e = 0; e < out; e++) {
+        memcpy(re + e * M + c0, br + e * w, sizeof(float) * (size_t)w);
+        memcpy(im + e * M + c0, bi + e * w, sizeof(float) * (size_t)w);
+      }
+    }
+    free(buf);
+  }
+  return failed ? -1 : 0;
+}
+
+/* fftGrid2 of tsne-fft.ts on a rows x M planar grid (rows = 1: one sequence). */
+static int fft_grid(const fft_plan *p, float *re, float *im, int64_t rows, int64_t M, int64_t nz, float sign) {
   if (rows == 1) {
-    double *buf = malloc(sizeof(double) * 2 * (size_t)M);
+    float *buf = malloc(sizeof(float) * 2 * (size_t)M);
     if (!buf) return -1;
     fft_transform(p, re, im, buf, buf + M, 1, sign);
     free(buf);
     return 0;
   }
-  const int nt = xl_threads();
-  for (int pass = 0; pass < 2; pass++) {
-    const int columns = (sign > 0) == (pass == 0);
-    const int64_t count = columns ? M : nz, blocks = (count + B - 1) / B;
-#pragma omp parallel num_threads(nt) if (nt > 1)
-    {
-      double *buf = malloc(sizeof(double) * 4 * (size_t)(M * B));
-      if (!buf) {
-#pragma omp atomic write
-        failed = 1;
-      }
-#pragma omp for schedule(static)
-      for (int64_t blk = 0; blk < blocks; blk++) {
-        if (!buf) continue;
-        const int64_t s0 = blk * B, w = s0 + B <= count ? B : count - s0;
-        double *br = buf, *bi = buf + M * w, *sr = buf + 2 * M * w, *si = buf + 3 * M * w;
-        if (columns) {
-          for (int64_t e = 0; e < M; e++) {
-            memcpy(br + e * w, re + e * M + s0, sizeof(double) * (size_t)w);
-            memcpy(bi + e * w, im + e * M + s0, sizeof(double) * (size_t)w);
-          }
-        } else {
-          for (int64_t l = 0; l < w; l++)
-            for (int64_t e = 0; e < M; e++) {
-              br[e * w + l] = re[(s0 + l) * M + e];
-              bi[e * w + l] = im[(s0 + l) * M + e];
-            }
-        }
-        fft_transform(p, br, bi, sr, si, w, sign);
-        if (columns) {
-          for (int64_t e = 0; e < M; e++) {
-            memcpy(re + e * M + s0, br + e * w, sizeof(double) * (size_t)w);
-            memcpy(im + e * M + s0, bi + e * w, sizeof(double) * (size_t)w);
-          }
-        } else {
-          for (int64_t l = 0; l < w; l++)
-            for (int64_t e = 0; e < M; e++) {
-              re[(s0 + l) * M + e] = br[e * w + l];
-              im[(s0 + l) * M + e] = bi[e * w + l];
-            }
-        }
-      }
-      free(buf);
-    }
-  }
-  return failed ? -1 : 0;
+  if (sign > 0) return fft_columns(p, re, im, M, M, sign, NULL) || fft_rows(p, re, im, M, nz, sign) ? -1 : 0;
+  return fft_rows(p, re, im, M, nz, sign) || fft_columns(p, re, im, M, M, sign, NULL) ? -1 : 0;
 }
 
 /* lagrange of tsne-fft.ts. */
@@ -551,11 +602,11 @@ static int64_t fft_lagrange(double v, int64_t p, int64_t boxes, double lo, doubl
 }
 
 /* kernelTransform of tsne-fft.ts. */
-static int fft_kernel(const fft_plan *plan, int64_t d, int64_t N, int64_t M, double h, double *khat, double *kr, double *ki) {
+static int fft_kernel(const fft_plan *plan, int64_t d, int64_t N, int64_t M, double h, float *khat, float *kr, float *ki) {
   const double h2 = h * h;
   const int64_t rows = d == 2 ? M : 1;
-  memset(kr, 0, sizeof(double) * (size_t)(rows * M));
-  memset(ki, 0, sizeof(double) * (size_t)(rows * M));
+  memset(kr, 0, sizeof(float) * (size_t)(rows * M));
+  memset(ki, 0, sizeof(float) * (size_t)(rows * M));
   for (int64_t r = 0; r < rows; r++) {
     if (d == 2 && r == N) continue;
     const int64_t dr = r < N ? r : r - M;
@@ -563,19 +614,19 @@ static int fft_kernel(const fft_plan *plan, int64_t d, int64_t N, int64_t M, dou
       if (c == N) continue;
       const int64_t dc = c < N ? c : c - M;
       const double q = 1 / (1 + (double)(dc * dc + dr * dr) * h2);
-      kr[r * M + c] = q * q;
+      kr[r * M + c] = (float)(q * q);
     }
   }
   if (fft_grid(plan, kr, ki, rows, M, rows, -1) != 0) return -1;
   const double scale = 1 / (double)(d == 2 ? M * M : M);
-  for (int64_t t = 0; t < rows * M; t++) khat[t] = kr[t] * scale;
+  for (int64_t t = 0; t < rows * M; t++) khat[t] = (float)((double)kr[t] * scale);
   return 0;
 }
 
 /* repulsionOnGrid of src/reducers/tsne-fft.ts, operation by operation; Z into *sumQ. Returns 0, or -1 when out of
  * memory or M is not 2^a 3^b. */
 int xl_tsne_fft(const double *Y, int64_t n, int64_t d, int64_t p, int64_t boxes, double lo, double boxWidth, double centre,
-                double *khat, int fresh, double *work, double *rep, double *sumQ) {
+                float *khat, int fresh, float *work, double *rep, double *sumQ) {
   const int64_t N = boxes * p, M = 2 * N;
   const int64_t cells = d == 2 ? M * M : M;
   fft_plan plan;
@@ -584,9 +635,14 @@ int xl_tsne_fft(const double *Y, int64_t n, int64_t d, int64_t p, int64_t boxes,
   int64_t *base = malloc(sizeof(int64_t) * (size_t)n);
   int status = -1;
   if (fft_plan_init(&plan, M) != 0 || !den || !wts || !base) goto done;
-  double *r1 = work, *i1 = work + cells, *r2 = work + 2 * cells, *i2 = work + 3 * cells;
+  float *r1 = work, *i1 = work + cells, *r2 = work + 2 * cells, *i2 = work + 3 * cells;
   if (fresh && fft_kernel(&plan, d, N, M, boxWidth / (double)p, khat, r1, i1) != 0) goto done;
-  memset(work, 0, sizeof(double) * 4 * (size_t)cells);
+  /* Charges only ever sit in the first N rows (2-D); the rest of each grid is never read. */
+  const int64_t used = d == 2 ? N * M : cells;
+  memset(r1, 0, sizeof(float) * (size_t)used);
+  memset(i1, 0, sizeof(float) * (size_t)used);
+  memset(r2, 0, sizeof(float) * (size_t)used);
+  memset(i2, 0, sizeof(float) * (size_t)used);
   for (int64_t j = 0; j < p; j++) {
     double v = 1;
     for (int64_t l = 0; l < p; l++)
@@ -606,10 +662,10 @@ int xl_tsne_fft(const double *Y, int64_t n, int64_t d, int64_t p, int64_t boxes,
         for (int64_t a = 0; a < p; a++) {
           const double w = v1 * wts[2 * i * p + a];
           const int64_t o = row + a;
-          r1[o] += w;
-          i1[o] += w * y0;
-          r2[o] += w * y1;
-          i2[o] += w * q2;
+          r1[o] = (float)((double)r1[o] + w);
+          i1[o] = (float)((double)i1[o] + w * y0);
+          r2[o] = (float)((double)r2[o] + w * y1);
+          i2[o] = (float)((double)i2[o] + w * q2);
         }
       }
     } else {
@@ -617,22 +673,29 @@ int xl_tsne_fft(const double *Y, int64_t n, int64_t d, int64_t p, int64_t boxes,
       for (int64_t a = 0; a < p; a++) {
         const double w = wts[i * p + a];
         const int64_t o = base[i] + a;
-        r1[o] += w;
-        i1[o] += w * y;
-        r2[o] += w * (y * y);
+        r1[o] = (float)((double)r1[o] + w);
+        i1[o] = (float)((double)i1[o] + w * y);
+        r2[o] = (float)((double)r2[o] + w * (y * y));
       }
     }
   }
-  const int64_t rows = d == 2 ? M : 1, nz = d == 2 ? N : 1;
-  if (fft_grid(&plan, r1, i1, rows, M, nz, -1) != 0 || fft_grid(&plan, r2, i2, rows, M, nz, -1) != 0) goto done;
-  for (int64_t t = 0; t < cells; t++) {
-    const double k = khat[t];
-    r1[t] *= k;
-    i1[t] *= k;
-    r2[t] *= k;
-    i2[t] *= k;
+  if (d == 2) {
+    /* Rows (only the N holding charges), then each column block transformed, multiplied by khat and transformed
+     * back in cache, then the N rows whose potentials are read. */
+    if (fft_rows(&plan, r1, i1, M, N, -1) || fft_rows(&plan, r2, i2, M, N, -1) || fft_columns(&plan, r1, i1, M, N, 0, khat) ||
+        fft_columns(&plan, r2, i2, M, N, 0, khat) || fft_rows(&plan, r1, i1, M, N, 1) || fft_rows(&plan, r2, i2, M, N, 1))
+      goto done;
+  } else {
+    if (fft_grid(&plan, r1, i1, 1, M, 1, -1) != 0 || fft_grid(&plan, r2, i2, 1, M, 1, -1) != 0) goto done;
+    for (int64_t t = 0; t < cells; t++) {
+      const float k = khat[t];
+      r1[t] *= k;
+      i1[t] *= k;
+      r2[t] *= k;
+      i2[t] *= k;
+    }
+    if (fft_grid(&plan, r1, i1, 1, M, 1, 1) != 0 || fft_grid(&plan, r2, i2, 1, M, 1, 1) != 0) goto done;
   }
-  if (fft_grid(&plan, r1, i1, rows, M, nz, 1) != 0 || fft_grid(&plan, r2, i2, rows, M, nz, 1) != 0) goto done;
   double s = 0;
   for (int64_t i = 0; i < n; i++) {
     if (d == 2) {

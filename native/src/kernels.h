@@ -91,7 +91,7 @@ int xl_knn_select(const float *dots, int64_t rows, int64_t n, const double *norm
                   int64_t kk, int32_t *indices, double *distances);
 /* FFT-interpolated t-SNE repulsion on a given grid (src/reducers/tsne-fft.ts): Z into *sumQ; 0, or -1 when out of memory. */
 int xl_tsne_fft(const double *Y, int64_t n, int64_t d, int64_t p, int64_t boxes, double lo, double boxWidth, double centre,
-                double *khat, int fresh, double *work, double *rep, double *sumQ);
+                float *khat, int fresh, float *work, double *rep, double *sumQ);
 /* The attractive t-SNE gradient over CSR P and its assembly with the repulsion (src/reducers/tsne.ts tsneGradient);
  * -1 when a column is out of range. */
 int xl_tsne_attract(const int32_t *rowPtr, const int32_t *cols, const double *vals, const double *Y, int64_t n, int64_t d,

@@ -92,9 +92,9 @@ export interface NativeAddon {
   /**
    * FFT-interpolated t-SNE repulsion of Y [n, d] (d = 1 or 2) on a given grid, operation by operation as
    * repulsionOnGrid in src/reducers/tsne-fft.ts: writes rep [n, d] = sum_j q_ij^2 (y_i - y_j), returns Z.
-   * khat [M^d] is recomputed when fresh is 1; work holds 6 M^d doubles (M = 2 p boxes). Absent from older builds.
+   * khat [M^d] is recomputed when fresh is 1; work holds 6 M^d floats (M = 2 p boxes). Absent from older builds.
    */
-  tsneFft?(Y: Float64Array, n: number, d: number, p: number, boxes: number, lo: number, boxWidth: number, centre: number, khat: Float64Array, fresh: number, work: Float64Array, rep: Float64Array): number;
+  tsneFft?(Y: Float64Array, n: number, d: number, p: number, boxes: number, lo: number, boxWidth: number, centre: number, khat: Float32Array, fresh: number, work: Float32Array, rep: Float64Array): number;
   /**
    * The attractive t-SNE gradient over the CSR rows of P and its assembly with the repulsion rep (sum Z), as
    * tsneGradient in src/reducers/tsne.ts, bit-identical: out_i = 4 (exaggeration sum_j p_ij q_ij (y_i - y_j) - rep_i / Z).

@@ -404,26 +404,48 @@ class InputRow {
     const ref = candidates.map((j) => src.exact(i, j)).sort((a, b) => a - b);
     const L = ref.length;
     const top = ref[L - 1];
-    const closer = new Float64Array(L);
+    // closer[c] - closer[c - 1] counts the points closer than candidate c but not than c - 1 (a difference array).
+    const closer = new Float64Array(L + 1);
     for (let j = 0; j < n; j++) {
-      if (j === i || lo[j] >= top) continue;
-      // Candidates c with ref[c] > exact(j) count j as closer; the interval decides where it can (when
-      // ref[c] = 0 nothing is closer, though hi may be negative).
-      let exact = NaN;
-      for (let c = 0; c < L; c++) {
-        const r = ref[c];
-        if (r > 0 && hi[j] < r) closer[c]++;
-        else if (lo[j] < r) {
-          if (Number.isNaN(exact)) exact = src.exact(i, j);
-          if (exact < r) closer[c]++;
+      const l = lo[j];
+      if (j === i || l >= top) continue;
+      // Candidates above max(hi, 0) have j strictly closer (a candidate at 0 has nothing closer, though hi may be negative).
+      const h = hi[j] > 0 ? hi[j] : 0;
+      const a = firstAbove(ref, h);
+      closer[a]++;
+      // Candidates in (lo, h] need j's exact distance.
+      let c = firstAbove(ref, l);
+      if (c < a) {
+        const exact = src.exact(i, j);
+        for (; c < a; c++) {
+          if (exact < ref[c]) {
+            closer[c]++;
+            closer[c + 1]--;
+          }
         }
       }
     }
     let s = 0;
+    let acc = 0;
     // A point with rank <= k outside the k nearest (a tie) adds nothing, as in scikit-learn.
-    for (let c = 0; c < L; c++) s += Math.max(0, closer[c] + 1 - k);
+    for (let c = 0; c < L; c++) {
+      acc += closer[c];
+      s += Math.max(0, acc + 1 - k);
+    }
     return s;
   }
+}
+
+/** The first index c of ascending `a` with a[c] > v (a.length when none). */
+function firstAbove(a: number[], v: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (a[mid] > v) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
 }
 
 function squaredDistancesPlain(Y: ArrayLike<number>, n: number, d: number, i: number, out: Float64Array): void {

@@ -1,13 +1,19 @@
 /**
  * Complex fast Fourier transforms of lengths 2^a 3^b (Stockham autosort,
- * radix-4, -2 and -3 stages), for the grid convolutions of FFT-accelerated
- * t-SNE (./tsne-fft.ts). Written here rather than taken from npm because
+ * radix-4, -2 and -3 stages) in single precision, for the grid
+ * convolutions of FFT-accelerated t-SNE (./tsne-fft.ts), whose
+ * interpolation error (~1e-2) is far above float32 rounding: single
+ * precision halves the memory traffic and doubles the C twin's vector width.
+ * Every operation is rounded to float32 (Math.fround here; float arithmetic
+ * in C, without FMA contraction); rounding the exact double result of a
+ * float32 + - * to float32 is the same as float32 arithmetic (53 >= 2 x 24 + 2),
+ * so the two agree bit for bit. Written here rather than taken from npm because
  * the native addon has a C twin of this code (xl_fft in
  * native/src/embed.c) that must give the same bits: both build the same
  * stages and the same roots of unity with + - * / only, in the same order,
  * so an embedding does not depend on whether the addon was built.
  *
- * Data are planar (separate real and imaginary Float64Arrays) and hold
+ * Data are planar (separate real and imaginary Float32Arrays) and hold
  * `lanes` independent sequences stored element-major: element e of lane l
  * is at e lanes + l. lanes = 1 is one contiguous sequence; lanes = W
  * transforms the columns of a row-major grid of width W, every butterfly
@@ -32,8 +38,8 @@ export function nextFftSize(n: number): number {
 /** A transform length's stages (4s, then a 2 if needed, then 3s) and its roots of unity. */
 export class FftPlan {
   readonly factors: number[] = [];
-  /** cos and sin of 2 pi t / n for t < n, interleaved. */
-  readonly roots: Float64Array;
+  /** cos and sin of 2 pi t / n for t < n, interleaved, rounded to float32. */
+  readonly roots: Float32Array;
 
   constructor(readonly n: number) {
     if (!isFftSize(n)) throw new Error(`FFT length ${n} is not of the form 2^a 3^b`);
@@ -50,7 +56,7 @@ export class FftPlan {
       this.factors.push(3);
       r /= 3;
     }
-    this.roots = unitRoots(n);
+    this.roots = Float32Array.from(unitRoots(n));
   }
 
   /**
@@ -60,7 +66,7 @@ export class FftPlan {
    * @param im imaginary parts, same layout
    * @param sre scratch of the same size from `sOff` (and sim), overwritten
    */
-  transform(re: Float64Array, im: Float64Array, off: number, sre: Float64Array, sim: Float64Array, sOff: number, lanes: number, sign: 1 | -1): void {
+  transform(re: Float32Array, im: Float32Array, off: number, sre: Float32Array, sim: Float32Array, sOff: number, lanes: number, sign: 1 | -1): void {
     let ar = re;
     let ai = im;
     let ao = off;
@@ -152,127 +158,135 @@ function cosSeries(x: number): number {
  * (j - k) R + k + r ns.
  */
 
-function stage2(ar: Float64Array, ai: Float64Array, ao: number, br: Float64Array, bi: Float64Array, bo: number, n: number, ns: number, L: number, sign: number, w: Float64Array): void {
+const f = Math.fround;
+
+function stage2(ar: Float32Array, ai: Float32Array, ao: number, br: Float32Array, bi: Float32Array, bo: number, n: number, ns: number, L: number, sign: number, w: Float32Array): void {
   const m = n / 2;
-  for (let j = 0; j < m; j++) {
-    const k = j % ns;
-    const t = (k * n) / (ns * 2);
-    const c1 = w[2 * t];
-    const s1 = sign * w[2 * t + 1];
-    const i0 = ao + j * L;
-    const i1 = ao + (j + m) * L;
-    const o0 = bo + ((j - k) * 2 + k) * L;
-    const o1 = o0 + ns * L;
-    for (let l = 0; l < L; l++) {
-      const x0 = ar[i0 + l];
-      const y0 = ai[i0 + l];
-      const u = ar[i1 + l];
-      const v = ai[i1 + l];
-      const x1 = u * c1 - v * s1;
-      const y1 = u * s1 + v * c1;
-      br[o0 + l] = x0 + x1;
-      bi[o0 + l] = y0 + y1;
-      br[o1 + l] = x0 - x1;
-      bi[o1 + l] = y0 - y1;
+  const stride = n / (ns * 2);
+  // j = q ns + k in increasing order, without a division per j.
+  for (let q = 0, j = 0; q < m / ns; q++)
+    for (let k = 0; k < ns; k++, j++) {
+      const t = k * stride;
+      const c1 = w[2 * t];
+      const s1 = sign * w[2 * t + 1];
+      const i0 = ao + j * L;
+      const i1 = ao + (j + m) * L;
+      const o0 = bo + ((j - k) * 2 + k) * L;
+      const o1 = o0 + ns * L;
+      for (let l = 0; l < L; l++) {
+        const x0 = ar[i0 + l];
+        const y0 = ai[i0 + l];
+        const u = ar[i1 + l];
+        const v = ai[i1 + l];
+        const x1 = f(f(u * c1) - f(v * s1));
+        const y1 = f(f(u * s1) + f(v * c1));
+        br[o0 + l] = x0 + x1;
+        bi[o0 + l] = y0 + y1;
+        br[o1 + l] = x0 - x1;
+        bi[o1 + l] = y0 - y1;
+      }
     }
-  }
 }
 
-function stage3(ar: Float64Array, ai: Float64Array, ao: number, br: Float64Array, bi: Float64Array, bo: number, n: number, ns: number, L: number, sign: number, w: Float64Array): void {
+function stage3(ar: Float32Array, ai: Float32Array, ao: number, br: Float32Array, bi: Float32Array, bo: number, n: number, ns: number, L: number, sign: number, w: Float32Array): void {
   const m = n / 3;
   // sin(2 pi / 3) times the sign; cos(2 pi / 3) = -1/2 exactly.
-  const h = sign * (Math.sqrt(3) / 2);
-  for (let j = 0; j < m; j++) {
-    const k = j % ns;
-    const t = (k * n) / (ns * 3);
-    const c1 = w[2 * t];
-    const s1 = sign * w[2 * t + 1];
-    const c2 = w[4 * t];
-    const s2 = sign * w[4 * t + 1];
-    const i0 = ao + j * L;
-    const i1 = ao + (j + m) * L;
-    const i2 = ao + (j + 2 * m) * L;
-    const o0 = bo + ((j - k) * 3 + k) * L;
-    const o1 = o0 + ns * L;
-    const o2 = o1 + ns * L;
-    for (let l = 0; l < L; l++) {
-      const x0 = ar[i0 + l];
-      const y0 = ai[i0 + l];
-      let u = ar[i1 + l];
-      let v = ai[i1 + l];
-      const x1 = u * c1 - v * s1;
-      const y1 = u * s1 + v * c1;
-      u = ar[i2 + l];
-      v = ai[i2 + l];
-      const x2 = u * c2 - v * s2;
-      const y2 = u * s2 + v * c2;
-      const sx = x1 + x2;
-      const sy = y1 + y2;
-      const dx = h * (x1 - x2);
-      const dy = h * (y1 - y2);
-      const mx = x0 - 0.5 * sx;
-      const my = y0 - 0.5 * sy;
-      br[o0 + l] = x0 + sx;
-      bi[o0 + l] = y0 + sy;
-      br[o1 + l] = mx - dy;
-      bi[o1 + l] = my + dx;
-      br[o2 + l] = mx + dy;
-      bi[o2 + l] = my - dx;
+  const h = f(sign * (Math.sqrt(3) / 2));
+  const stride = n / (ns * 3);
+  // j = q ns + k in increasing order, without a division per j.
+  for (let q = 0, j = 0; q < m / ns; q++)
+    for (let k = 0; k < ns; k++, j++) {
+      const t = k * stride;
+      const c1 = w[2 * t];
+      const s1 = sign * w[2 * t + 1];
+      const c2 = w[4 * t];
+      const s2 = sign * w[4 * t + 1];
+      const i0 = ao + j * L;
+      const i1 = ao + (j + m) * L;
+      const i2 = ao + (j + 2 * m) * L;
+      const o0 = bo + ((j - k) * 3 + k) * L;
+      const o1 = o0 + ns * L;
+      const o2 = o1 + ns * L;
+      for (let l = 0; l < L; l++) {
+        const x0 = ar[i0 + l];
+        const y0 = ai[i0 + l];
+        let u = ar[i1 + l];
+        let v = ai[i1 + l];
+        const x1 = f(f(u * c1) - f(v * s1));
+        const y1 = f(f(u * s1) + f(v * c1));
+        u = ar[i2 + l];
+        v = ai[i2 + l];
+        const x2 = f(f(u * c2) - f(v * s2));
+        const y2 = f(f(u * s2) + f(v * c2));
+        const sx = f(x1 + x2);
+        const sy = f(y1 + y2);
+        const dx = f(h * f(x1 - x2));
+        const dy = f(h * f(y1 - y2));
+        const mx = f(x0 - f(0.5 * sx));
+        const my = f(y0 - f(0.5 * sy));
+        br[o0 + l] = x0 + sx;
+        bi[o0 + l] = y0 + sy;
+        br[o1 + l] = mx - dy;
+        bi[o1 + l] = my + dx;
+        br[o2 + l] = mx + dy;
+        bi[o2 + l] = my - dx;
+      }
     }
-  }
 }
 
-function stage4(ar: Float64Array, ai: Float64Array, ao: number, br: Float64Array, bi: Float64Array, bo: number, n: number, ns: number, L: number, sign: number, w: Float64Array): void {
+function stage4(ar: Float32Array, ai: Float32Array, ao: number, br: Float32Array, bi: Float32Array, bo: number, n: number, ns: number, L: number, sign: number, w: Float32Array): void {
   const m = n / 4;
-  for (let j = 0; j < m; j++) {
-    const k = j % ns;
-    const t = (k * n) / (ns * 4);
-    const c1 = w[2 * t];
-    const s1 = sign * w[2 * t + 1];
-    const c2 = w[4 * t];
-    const s2 = sign * w[4 * t + 1];
-    const c3 = w[6 * t];
-    const s3 = sign * w[6 * t + 1];
-    const i0 = ao + j * L;
-    const i1 = ao + (j + m) * L;
-    const i2 = ao + (j + 2 * m) * L;
-    const i3 = ao + (j + 3 * m) * L;
-    const o0 = bo + ((j - k) * 4 + k) * L;
-    const o1 = o0 + ns * L;
-    const o2 = o1 + ns * L;
-    const o3 = o2 + ns * L;
-    for (let l = 0; l < L; l++) {
-      const x0 = ar[i0 + l];
-      const y0 = ai[i0 + l];
-      let u = ar[i1 + l];
-      let v = ai[i1 + l];
-      const x1 = u * c1 - v * s1;
-      const y1 = u * s1 + v * c1;
-      u = ar[i2 + l];
-      v = ai[i2 + l];
-      const x2 = u * c2 - v * s2;
-      const y2 = u * s2 + v * c2;
-      u = ar[i3 + l];
-      v = ai[i3 + l];
-      const x3 = u * c3 - v * s3;
-      const y3 = u * s3 + v * c3;
-      const ax = x0 + x2;
-      const ay = y0 + y2;
-      const bx = x0 - x2;
-      const by = y0 - y2;
-      const cx = x1 + x3;
-      const cy = y1 + y3;
-      // (x1 - x3) times sign * i.
-      const dx = -sign * (y1 - y3);
-      const dy = sign * (x1 - x3);
-      br[o0 + l] = ax + cx;
-      bi[o0 + l] = ay + cy;
-      br[o1 + l] = bx + dx;
-      bi[o1 + l] = by + dy;
-      br[o2 + l] = ax - cx;
-      bi[o2 + l] = ay - cy;
-      br[o3 + l] = bx - dx;
-      bi[o3 + l] = by - dy;
+  const stride = n / (ns * 4);
+  // j = q ns + k in increasing order, without a division per j.
+  for (let q = 0, j = 0; q < m / ns; q++)
+    for (let k = 0; k < ns; k++, j++) {
+      const t = k * stride;
+      const c1 = w[2 * t];
+      const s1 = sign * w[2 * t + 1];
+      const c2 = w[4 * t];
+      const s2 = sign * w[4 * t + 1];
+      const c3 = w[6 * t];
+      const s3 = sign * w[6 * t + 1];
+      const i0 = ao + j * L;
+      const i1 = ao + (j + m) * L;
+      const i2 = ao + (j + 2 * m) * L;
+      const i3 = ao + (j + 3 * m) * L;
+      const o0 = bo + ((j - k) * 4 + k) * L;
+      const o1 = o0 + ns * L;
+      const o2 = o1 + ns * L;
+      const o3 = o2 + ns * L;
+      for (let l = 0; l < L; l++) {
+        const x0 = ar[i0 + l];
+        const y0 = ai[i0 + l];
+        let u = ar[i1 + l];
+        let v = ai[i1 + l];
+        const x1 = f(f(u * c1) - f(v * s1));
+        const y1 = f(f(u * s1) + f(v * c1));
+        u = ar[i2 + l];
+        v = ai[i2 + l];
+        const x2 = f(f(u * c2) - f(v * s2));
+        const y2 = f(f(u * s2) + f(v * c2));
+        u = ar[i3 + l];
+        v = ai[i3 + l];
+        const x3 = f(f(u * c3) - f(v * s3));
+        const y3 = f(f(u * s3) + f(v * c3));
+        const ax = f(x0 + x2);
+        const ay = f(y0 + y2);
+        const bx = f(x0 - x2);
+        const by = f(y0 - y2);
+        const cx = f(x1 + x3);
+        const cy = f(y1 + y3);
+        // (x1 - x3) times sign * i.
+        const dx = -sign * f(y1 - y3);
+        const dy = sign * f(x1 - x3);
+        br[o0 + l] = ax + cx;
+        bi[o0 + l] = ay + cy;
+        br[o1 + l] = bx + dx;
+        bi[o1 + l] = by + dy;
+        br[o2 + l] = ax - cx;
+        bi[o2 + l] = ay - cy;
+        br[o3 + l] = bx - dx;
+        bi[o3 + l] = by - dy;
+      }
     }
-  }
 }

@@ -23,7 +23,9 @@ import { gemmAddon } from './gemm.js';
  * Cost O(n nodes^d + G log G) for G grid nodes, against O(n log n) tree
  * walks for Barnes-Hut; the error is set by the grid, not by theta.
  *
- * With the native addon the whole computation runs in C
+ * The grids and their FFTs are single precision (./fft.ts says why); the
+ * charges are rounded to float32 as they are added, everything per point is
+ * double. With the native addon the whole computation runs in C
  * (xl_tsne_fft in native/src/embed.c), operation by operation as here, so
  * the forces are the same bits with or without the addon.
  */
@@ -88,8 +90,8 @@ export function fftGrid(Y: Float64Array, len: number, o: FftGridOptions): FftGri
 export class FftRepulsion {
   private M = 0;
   private boxWidth = NaN;
-  private khat = new Float64Array(0);
-  private work = new Float64Array(0);
+  private khat = new Float32Array(0);
+  private work = new Float32Array(0);
   private forces = new Float64Array(0);
   /** Boxes per axis of the last grid. */
   lastBoxes = 0;
@@ -124,8 +126,8 @@ export class FftRepulsion {
     const cells = d === 2 ? M * M : M;
     const fresh = M !== this.M || g.boxWidth !== this.boxWidth;
     if (M !== this.M) {
-      this.khat = new Float64Array(cells);
-      this.work = new Float64Array(6 * cells);
+      this.khat = new Float32Array(cells);
+      this.work = new Float32Array(6 * cells);
     }
     this.M = M;
     this.boxWidth = g.boxWidth;
@@ -155,7 +157,7 @@ export function fftRepulsion(
  * The computation on a given grid (xl_tsne_fft in native/src/embed.c is the
  * same, operation by operation).
  * @param khat M^d real kernel transform, scaled by 1 / M^d; recomputed when `fresh`
- * @param work 6 M^d doubles: the charge grids P1 = (1, y_0), P2 = (y_1, |y|^2)
+ * @param work 6 M^d floats: the charge grids P1 = (1, y_0), P2 = (y_1, |y|^2)
  *   (1-D: P1 = (1, y), P2 = (y^2, 0)) as complex grids (real parts, then
  *   imaginary parts), and FFT scratch
  * @returns Z
@@ -165,9 +167,9 @@ export function repulsionOnGrid(
   n: number,
   d: number,
   g: FftGrid,
-  khat: Float64Array,
+  khat: Float32Array,
   fresh: boolean,
-  work: Float64Array,
+  work: Float32Array,
   rep: Float64Array,
 ): number {
   const { p, boxes } = g;
@@ -301,11 +303,11 @@ function kernelTransform(
   M: number,
   h: number,
   plan: FftPlan,
-  khat: Float64Array,
-  kr: Float64Array,
-  ki: Float64Array,
-  sr: Float64Array,
-  si: Float64Array,
+  khat: Float32Array,
+  kr: Float32Array,
+  ki: Float32Array,
+  sr: Float32Array,
+  si: Float32Array,
 ): void {
   const h2 = h * h;
   kr.fill(0);
@@ -334,10 +336,10 @@ function kernelTransform(
  */
 function fftGrid2(
   plan: FftPlan,
-  re: Float64Array,
-  im: Float64Array,
-  sr: Float64Array,
-  si: Float64Array,
+  re: Float32Array,
+  im: Float32Array,
+  sr: Float32Array,
+  si: Float32Array,
   rows: number,
   M: number,
   nz: number,

@@ -19,7 +19,7 @@ function naiveDft(x: Float64Array, n: number, sign: 1 | -1): Float64Array {
   return out;
 }
 
-describe('mixed-radix FFT (2^a 3^b)', () => {
+describe('mixed-radix single-precision FFT (2^a 3^b)', () => {
   it('sizes: 2^a 3^b only', () => {
     expect([1, 2, 3, 4, 6, 8, 9, 12, 96, 486, 1024].every(isFftSize)).toBe(true);
     expect([0, 5, 7, 10, 14, 100].some(isFftSize)).toBe(false);
@@ -42,9 +42,9 @@ describe('mixed-radix FFT (2^a 3^b)', () => {
     const run = (plan: FftPlan, x: Float64Array, lanes: number, sign: 1 | -1): Float64Array => {
       // x holds (re, im) pairs element-major; the plan takes planar arrays.
       const len = x.length / 2;
-      const re = Float64Array.from({ length: len }, (_, t) => x[2 * t]);
-      const im = Float64Array.from({ length: len }, (_, t) => x[2 * t + 1]);
-      plan.transform(re, im, 0, new Float64Array(len), new Float64Array(len), 0, lanes, sign);
+      const re = Float32Array.from({ length: len }, (_, t) => x[2 * t]);
+      const im = Float32Array.from({ length: len }, (_, t) => x[2 * t + 1]);
+      plan.transform(re, im, 0, new Float32Array(len), new Float32Array(len), 0, lanes, sign);
       return Float64Array.from({ length: 2 * len }, (_, t) => (t % 2 ? im : re)[t >> 1]);
     };
     for (const n of [1, 2, 3, 4, 6, 8, 9, 12, 16, 18, 24, 27, 32, 36, 48, 64, 72, 96, 162, 256]) {
@@ -59,7 +59,8 @@ describe('mixed-radix FFT (2^a 3^b)', () => {
           err = Math.max(err, Math.abs(y[t] - want[t]));
           scale = Math.max(scale, Math.abs(want[t]));
         }
-        expect(err / scale).toBeLessThan(1e-13);
+        // float32 arithmetic: rounding grows like sqrt(log n) times 2^-24.
+        expect(err / scale).toBeLessThan(2e-6);
         // Lanes: 3 sequences element-major, each transformed as alone, bit for bit.
         const L = 3;
         const z = new Float64Array(2 * n * L);
@@ -81,7 +82,7 @@ describe('mixed-radix FFT (2^a 3^b)', () => {
       // Inverse of forward, divided by n, is the identity.
       const x = Float64Array.from({ length: 2 * n }, () => rng.normal());
       const y = run(plan, run(plan, x, 1, -1), 1, 1);
-      for (let t = 0; t < 2 * n; t++) expect(y[t] / n).toBeCloseTo(x[t], 12);
+      for (let t = 0; t < 2 * n; t++) expect(Math.abs(y[t] / n - x[t])).toBeLessThan(1e-5);
     }
   });
 
