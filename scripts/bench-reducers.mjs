@@ -176,7 +176,7 @@ function table(results) {
     '| method | n | xlatent command (s) | fit (s) | score (s) | peak RSS (MiB) | T(10) | peer | peer fit (s) | peer peak RSS (MiB) | peer T(10) | command / peer fit | load |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
-  const t = (r) => (r?.trustworthiness === undefined ? '–' : fmt(r.trustworthiness, 4) + (r.trustSE ? ` ± ${fmt(r.trustSE, 4)}` : ''));
+  const t = (r) => (r?.trustworthiness === undefined ? '–' : fmt(r.trustworthiness, 4) + (r.trustSE ? ` ± ${r.trustSE.toExponential(0)}` : ''));
   const ns = [...new Set(results.map((r) => r.n))].sort((a, b) => a - b);
   for (const n of ns)
     for (const method of Object.keys(METHOD_ARGS)) {

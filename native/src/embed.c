@@ -791,3 +791,278 @@ int xl_tsne_attract(const int32_t *rowPtr, const int32_t *cols, const double *va
   }
   return bad ? -1 : 0;
 }
+
+/* ---- Trustworthiness and continuity rows (src/metrics/neighborhood.ts), the same integers as the JavaScript. ---- */
+
+/* The first index c of ascending a[0 .. L) with a[c] > v. */
+static int64_t first_above(const double *a, int64_t L, double v) {
+  int64_t lo = 0, hi = L;
+  while (lo < hi) {
+    const int64_t mid = (lo + hi) >> 1;
+    if (a[mid] > v) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+static void sort_doubles(double *a, int64_t L) {
+  for (int64_t x = 1; x < L; x++) {
+    const double v = a[x];
+    int64_t y = x - 1;
+    while (y >= 0 && a[y] > v) {
+      a[y + 1] = a[y];
+      y--;
+    }
+    a[y + 1] = v;
+  }
+}
+
+/* ApproxDistances.exact: max(0, |x_i|^2 + |x_j|^2 - 2 x_i.x_j), the dot summed in index order in double. */
+static double trust_exact(const float *X, int64_t m, const double *norms, int64_t i, int64_t j) {
+  if (i == j) return 0;
+  const float *a = X + i * m, *b = X + j * m;
+  double dot = 0;
+  for (int64_t t = 0; t < m; t++) dot += (double)a[t] * (double)b[t];
+  const double v = norms[i] + norms[j] - 2 * dot;
+  return v > 0 ? v : 0;
+}
+
+/* Members of a[0 .. k) not in b[0 .. k), into out; returns the count. */
+static int64_t trust_outside(const int32_t *a, const int32_t *b, int64_t k, int32_t *out) {
+  int64_t c = 0;
+  for (int64_t s = 0; s < k; s++) {
+    int found = 0;
+    for (int64_t t = 0; t < k; t++)
+      if (b[t] == a[s]) {
+        found = 1;
+        break;
+      }
+    if (!found) out[c++] = a[s];
+  }
+  return c;
+}
+
+/* InputRow.nearest and InputRow.rankPenalty of neighborhood.ts for query rows r < rows: row r's dot products with
+ * every spectrum are dots[r n ..], its spectrum index rowIndex[r]. When findNearest, nnX[r k ..] is filled with the
+ * k nearest spectra by exact distance (ties by index, nearest first); then penalty[r] is the trustworthiness penalty
+ * of the embedding neighbours nnY[r k ..] outside them. Rows in parallel, each alone. Returns -1 when out of memory. */
+int xl_trust_rows(const float *dots, int64_t rows, int64_t n, const int32_t *rowIndex, const double *cn, const double *cs,
+                  const double *norms, double unscale, double k1, double k2, double tiny, const float *X, int64_t m, int64_t k,
+                  const int32_t *nnY, int32_t *nnX, int findNearest, double *penalty) {
+  const int nt = xl_threads();
+  int failed = 0;
+#pragma omp parallel num_threads(nt) if (nt > 1 && rows > 1)
+  {
+    double *hk = malloc(sizeof(double) * (size_t)(k + 1)), *ref = malloc(sizeof(double) * (size_t)(k + 1));
+    double *closer = malloc(sizeof(double) * (size_t)(k + 2));
+    int32_t *hid = malloc(sizeof(int32_t) * (size_t)(k + 1)), *U = malloc(sizeof(int32_t) * (size_t)(k + 1));
+    const int ok = hk && ref && closer && hid && U;
+    if (!ok) {
+#pragma omp atomic write
+      failed = 1;
+    }
+#pragma omp for schedule(dynamic, 4)
+    for (int64_t r = 0; r < rows; r++) {
+      if (!ok) continue;
+      const int64_t i = rowIndex[r];
+      const float *dr = dots + r * n;
+      const double ci = cn[i], si = cs[i], ni = norms[i];
+      /* ApproxDistances.intervals, recomputed in each pass rather than stored (less memory traffic). */
+#define TRUST_INTERVAL(j, LO, HI)                                                  \
+  do {                                                                             \
+    const double a_ = (ci + cn[j] - 2 * (double)dr[j]) * unscale;                  \
+    const double s_ = si + cs[j];                                                  \
+    const double e_ = (k1 * s_ * s_ + tiny) * unscale + k2 * (ni + norms[j]);      \
+    LO = a_ - e_;                                                                  \
+    HI = a_ + e_;                                                                  \
+  } while (0)
+      int32_t *nx = nnX + r * k;
+      if (findNearest) {
+        /* The k-th smallest max(0, hi): a max-heap of values. */
+        int64_t size = 0;
+        for (int64_t j = 0; j < n; j++) {
+          if (j == i) continue;
+          double lj, hj;
+          TRUST_INTERVAL(j, lj, hj);
+          (void)lj;
+          const double h = hj > 0 ? hj : 0;
+          if (size == k && h >= hk[0]) continue;
+          int64_t c;
+          if (size < k) {
+            c = size++;
+            while (c > 0 && hk[(c - 1) >> 1] < h) {
+              hk[c] = hk[(c - 1) >> 1];
+              c = (c - 1) >> 1;
+            }
+          } else {
+            c = 0;
+            for (;;) {
+              int64_t ch = 2 * c + 1;
+              if (ch >= size) break;
+              if (ch + 1 < size && hk[ch + 1] > hk[ch]) ch++;
+              if (hk[ch] <= h) break;
+              hk[c] = hk[ch];
+              c = ch;
+            }
+          }
+          hk[c] = h;
+        }
+        const double cap = hk[0];
+        /* The k smallest (exact, index) among the candidates: a max-heap ordered by (key, index). */
+        size = 0;
+        for (int64_t j = 0; j < n; j++) {
+          if (j == i) continue;
+          double lj, hj;
+          TRUST_INTERVAL(j, lj, hj);
+          (void)hj;
+          if (lj > cap) continue;
+          const double v = trust_exact(X, m, norms, i, j);
+          if (size == k && (v > hk[0] || (v == hk[0] && j >= hid[0]))) continue;
+          int64_t c;
+          if (size < k) {
+            c = size++;
+            while (c > 0) {
+              const int64_t par = (c - 1) >> 1;
+              if (hk[par] > v || (hk[par] == v && hid[par] > j)) break;
+              hk[c] = hk[par];
+              hid[c] = hid[par];
+              c = par;
+            }
+          } else {
+            c = 0;
+            for (;;) {
+              int64_t ch = 2 * c + 1;
+              if (ch >= size) break;
+              if (ch + 1 < size && (hk[ch + 1] > hk[ch] || (hk[ch + 1] == hk[ch] && hid[ch + 1] > hid[ch]))) ch++;
+              if (hk[ch] < v || (hk[ch] == v && hid[ch] < j)) break;
+              hk[c] = hk[ch];
+              hid[c] = hid[ch];
+              c = ch;
+            }
+          }
+          hk[c] = v;
+          hid[c] = (int32_t)j;
+        }
+        /* Nearest first, ties by index. */
+        for (int64_t a = 1; a < size; a++) {
+          const double v = hk[a];
+          const int32_t id = hid[a];
+          int64_t b = a - 1;
+          while (b >= 0 && (hk[b] > v || (hk[b] == v && hid[b] > id))) {
+            hk[b + 1] = hk[b];
+            hid[b + 1] = hid[b];
+            b--;
+          }
+          hk[b + 1] = v;
+          hid[b + 1] = id;
+        }
+        for (int64_t a = 0; a < k; a++) nx[a] = hid[a];
+      }
+      const int64_t L = trust_outside(nnY + r * k, nx, k, U);
+      if (L == 0) {
+        penalty[r] = 0;
+        continue;
+      }
+      for (int64_t c = 0; c < L; c++) ref[c] = trust_exact(X, m, norms, i, U[c]);
+      sort_doubles(ref, L);
+      const double top = ref[L - 1];
+      for (int64_t c = 0; c <= L; c++) closer[c] = 0;
+      for (int64_t j = 0; j < n; j++) {
+        if (j == i) continue;
+        double l, hj;
+        TRUST_INTERVAL(j, l, hj);
+        if (l >= top) continue;
+        const double h = hj > 0 ? hj : 0;
+        const int64_t a = first_above(ref, L, h);
+        closer[a]++;
+        int64_t c = first_above(ref, L, l);
+        if (c < a) {
+          const double ex = trust_exact(X, m, norms, i, j);
+          for (; c < a; c++)
+            if (ex < ref[c]) {
+              closer[c]++;
+              closer[c + 1]--;
+            }
+        }
+      }
+      double s = 0, acc = 0;
+      for (int64_t c = 0; c < L; c++) {
+        acc += closer[c];
+        const double v = acc + 1 - (double)k;
+        s += v > 0 ? v : 0;
+      }
+      penalty[r] = s;
+    }
+    free(hk);
+    free(ref);
+    free(closer);
+    free(hid);
+    free(U);
+  }
+  return failed ? -1 : 0;
+}
+#undef TRUST_INTERVAL
+
+/* The continuity penalty (rankPenalty of neighborhood.ts over the embedding Y [n, d]) of query rows r < rows: the
+ * input neighbours nnX[r k ..] outside the embedding neighbours nnY[r k ..], ranked by squared embedding distance
+ * to spectrum rowIndex[r] (sums in axis order). Rows in parallel. Returns -1 when out of memory. */
+int xl_continuity_rows(const float *Y, int64_t n, int64_t d, int64_t rows, const int32_t *rowIndex, const int32_t *nnX,
+                       const int32_t *nnY, int64_t k, double *penalty) {
+  const int nt = xl_threads();
+  int failed = 0;
+#pragma omp parallel num_threads(nt) if (nt > 1 && rows > 1)
+  {
+    double *ref = malloc(sizeof(double) * (size_t)(k + 1)), *below = malloc(sizeof(double) * (size_t)(k + 1));
+    int32_t *V = malloc(sizeof(int32_t) * (size_t)(k + 1));
+    const int ok = ref && below && V;
+    if (!ok) {
+#pragma omp atomic write
+      failed = 1;
+    }
+#pragma omp for schedule(dynamic, 4)
+    for (int64_t r = 0; r < rows; r++) {
+      if (!ok) continue;
+      const int64_t i = rowIndex[r];
+      const int64_t L = trust_outside(nnX + r * k, nnY + r * k, k, V);
+      if (L == 0) {
+        penalty[r] = 0;
+        continue;
+      }
+      const float *yi = Y + i * d;
+      for (int64_t c = 0; c < L; c++) {
+        const float *yj = Y + (int64_t)V[c] * d;
+        double s = 0;
+        for (int64_t t = 0; t < d; t++) {
+          const double u = (double)yi[t] - (double)yj[t];
+          s += u * u;
+        }
+        ref[c] = s;
+        below[c] = 0;
+      }
+      sort_doubles(ref, L);
+      const double top = ref[L - 1];
+      for (int64_t j = 0; j < n; j++) {
+        if (j == i) continue;
+        const float *yj = Y + j * d;
+        double s = 0;
+        for (int64_t t = 0; t < d; t++) {
+          const double u = (double)yi[t] - (double)yj[t];
+          s += u * u;
+        }
+        if (s >= top) continue;
+        below[first_above(ref, L, s)]++;
+      }
+      double acc = 0, sum = 0;
+      for (int64_t c = 0; c < L; c++) {
+        acc += below[c];
+        const double v = acc + 1 - (double)k;
+        sum += v > 0 ? v : 0;
+      }
+      penalty[r] = sum;
+    }
+    free(ref);
+    free(below);
+    free(V);
+  }
+  return failed ? -1 : 0;
+}

@@ -101,6 +101,15 @@ export interface NativeAddon {
    * Absent from older builds.
    */
   tsneAttract?(rowPtr: Int32Array, cols: Int32Array, vals: Float64Array, Y: Float64Array, n: number, d: number, exaggeration: number, rep: Float64Array, sumQ: number, out: Float64Array): void;
+  /**
+   * Trustworthiness rows of src/metrics/neighborhood.ts (InputRow.nearest and rankPenalty), the same integers:
+   * for query rows r < rows with float32 dot products dots [rows, n] and spectrum indices rowIndex, fills nnX [rows, k]
+   * with the exact k nearest spectra when findNearest is 1, and penalty [rows] with the penalty of the embedding
+   * neighbours nnY [rows, k] outside them. X [n, m] is the float32 spectra. Absent from older builds.
+   */
+  trustRows?(dots: Float32Array, rows: number, n: number, rowIndex: Int32Array, cn: Float64Array, cs: Float64Array, norms: Float64Array, unscale: number, k1: number, k2: number, tiny: number, X: Float32Array, m: number, k: number, nnY: Int32Array, nnX: Int32Array, findNearest: number, penalty: Float64Array): void;
+  /** Continuity penalties of query rows over a float32 embedding Y [n, d] (rankPenalty of src/metrics/neighborhood.ts). Absent from older builds. */
+  continuityRows?(Y: Float32Array, n: number, d: number, rows: number, rowIndex: Int32Array, nnX: Int32Array, nnY: Int32Array, k: number, penalty: Float64Array): void;
   /** Sets the OpenBLAS and OpenMP thread count. */
   setThreads(n: number): void;
   threads(): number;

@@ -1,4 +1,4 @@
-import { sgemm } from '../reducers/gemm.js';
+import { gemmAddon, sgemm } from '../reducers/gemm.js';
 import { KdTree, type NeighbourLists } from '../reducers/kdtree.js';
 import { MaxHeap } from '../reducers/vptree.js';
 import { Rng } from '../util/random.js';
@@ -30,6 +30,12 @@ export interface NeighborhoodOptions {
   sampleSize?: number;
   /** Seed of the query sample (default 0). */
   seed?: number;
+  /**
+   * false keeps the per-query work in JavaScript; by default the native
+   * addon does it where built (float32 spectra and embeddings), with the same
+   * integers (tests compare the two).
+   */
+  native?: boolean;
 }
 
 /** Result of {@link trustworthinessContinuity}. */
@@ -91,6 +97,7 @@ export class InputNeighborhoods {
   /** queries.length x k nearest input neighbours, once computed. */
   private nnX?: Int32Array;
   private approx?: ApproxDistances;
+  private readonly native: boolean;
 
   /**
    * @param X n x m input points, row-major; kept by reference, so leave it unchanged while this is in use
@@ -116,6 +123,7 @@ export class InputNeighborhoods {
       for (let i = 0; i < n; i++) this.queries[i] = i;
     }
     this.norms = rowNorms(X, n, m);
+    this.native = options.native ?? true;
   }
 
   /**
@@ -136,21 +144,22 @@ export class InputNeighborhoods {
     for (let q = 0; q < Q; q++) {
       if (firstCall || outside(nnY, nnX, q * k, k).length > 0) need.push(q);
     }
+    const nat = this.native ? gemmAddon() : null;
     if (need.length > 0) {
       this.approx ??= new ApproxDistances(this.X, this.n, this.m, this.norms);
-      this.approx.rows(queries, need, (q, row) => {
-        if (firstCall) nnX.set(row.nearest(k), q * k);
-        const U = outside(nnY, nnX, q * k, k);
-        penaltyT[q] = U.length ? row.rankPenalty(U, k) : 0;
-      });
+      this.approx.penalties(queries, need, nnY, nnX, firstCall, k, penaltyT, nat);
     }
-    const dy = new Float64Array(n);
-    for (let q = 0; q < Q; q++) {
-      const V = outside(nnX, nnY, q * k, k);
-      if (V.length === 0) continue;
-      const i = queries[q];
-      squaredDistancesPlain(Y, n, d, i, dy);
-      penaltyC[q] = rankPenalty(dy, i, V, k);
+    if (nat?.continuityRows && Y instanceof Float32Array) {
+      nat.continuityRows(Y, n, d, Q, queries, nnX, nnY, k, penaltyC);
+    } else {
+      const dy = new Float64Array(n);
+      for (let q = 0; q < Q; q++) {
+        const V = outside(nnX, nnY, q * k, k);
+        if (V.length === 0) continue;
+        const i = queries[q];
+        squaredDistancesPlain(Y, n, d, i, dy);
+        penaltyC[q] = rankPenalty(dy, i, V, k);
+      }
     }
     const norm = 2 / (n * k * (2 * n - 3 * k - 1));
     const scale = this.estimated ? n / Q : 1;
@@ -307,15 +316,32 @@ class ApproxDistances {
   }
 
   /**
-   * Calls `visit` for each listed query (indices into `queries`) with its
-   * row of distance intervals, in blocks of one matrix product each.
+   * For the listed queries (indices into `queries`), in blocks of one
+   * matrix product each: their k nearest input neighbours into nnX (when
+   * `findNearest`; else nnX is read) and the trustworthiness penalty of
+   * their embedding neighbours nnY outside them into `penalty`. With the
+   * addon (float32 spectra), its trustRows does the rows: the same integers.
    */
-  rows(queries: Int32Array, need: number[], visit: (q: number, row: InputRow) => void): void {
-    const { n, m, Xc } = this;
+  penalties(
+    queries: Int32Array,
+    need: number[],
+    nnY: Int32Array,
+    nnX: Int32Array,
+    findNearest: boolean,
+    k: number,
+    penalty: Float64Array,
+    nat: ReturnType<typeof gemmAddon>,
+  ): void {
+    const { n, m, Xc, X } = this;
+    const useC = nat?.trustRows && X instanceof Float32Array ? nat : null;
     const B = Math.max(1, Math.min(need.length, Math.floor((1 << 23) / n), 512));
     const A = new Float32Array(B * m);
     const dots = new Float32Array(B * n);
     const row = new InputRow(this, n);
+    const rowIndex = new Int32Array(B);
+    const yb = new Int32Array(B * k);
+    const xb = new Int32Array(B * k);
+    const pb = new Float64Array(B);
     for (let b0 = 0; b0 < need.length; b0 += B) {
       const rows = Math.min(B, need.length - b0);
       for (let r = 0; r < rows; r++) {
@@ -323,10 +349,27 @@ class ApproxDistances {
         A.set(Xc.subarray(i * m, (i + 1) * m), r * m);
       }
       sgemm(A, Xc, dots, rows, n, m, false, true);
+      if (useC) {
+        for (let r = 0; r < rows; r++) {
+          const q = need[b0 + r];
+          rowIndex[r] = queries[q];
+          yb.set(nnY.subarray(q * k, (q + 1) * k), r * k);
+          xb.set(nnX.subarray(q * k, (q + 1) * k), r * k);
+        }
+        useC.trustRows!(dots, rows, n, rowIndex, this.cn, this.cs, this.norms, this.unscale, this.k1, this.k2, this.tiny, X as Float32Array, m, k, yb, xb, findNearest ? 1 : 0, pb);
+        for (let r = 0; r < rows; r++) {
+          const q = need[b0 + r];
+          nnX.set(xb.subarray(r * k, (r + 1) * k), q * k);
+          penalty[q] = pb[r];
+        }
+        continue;
+      }
       for (let r = 0; r < rows; r++) {
         const q = need[b0 + r];
         row.load(queries[q], dots, r * n);
-        visit(q, row);
+        if (findNearest) nnX.set(row.nearest(k), q * k);
+        const U = outside(nnY, nnX, q * k, k);
+        penalty[q] = U.length ? row.rankPenalty(U, k) : 0;
       }
     }
   }

@@ -133,6 +133,28 @@ describe('trustworthiness and continuity', () => {
     }
   });
 
+  it('the native addon scores rows with the same integers as the JavaScript, ties included', () => {
+    const ds = synthesizeXanes({ count: 260, points: 48, seed: 14, noise: 0.003 });
+    const r = new Rng(15);
+    const Yc = Float32Array.from({ length: ds.n * 2 }, (_, i) => ds.descriptors[Math.floor(i / 2) * 3 + (i % 2)] + 0.4 * r.normal());
+    // Integer-valued float32 data: ties in both spaces.
+    const Xq = Float32Array.from(ds.spectra, (v) => Math.round(v * 4));
+    const Yq = Yc.map((v) => Math.round(v));
+    for (const [Xs, Y] of [
+      [ds.spectra, Yc],
+      [Xq, Yq],
+    ]) {
+      for (const o of [{ k: 6 }, { k: 9, exactLimit: 100, sampleSize: 90, seed: 2 }]) {
+        const js = new InputNeighborhoods(Xs, ds.n, ds.m, { ...o, native: false });
+        const c = new InputNeighborhoods(Xs, ds.n, ds.m, o);
+        expect(c.scores(Y, 2)).toStrictEqual(js.scores(Y, 2));
+        // A second embedding reuses the kept input neighbours on both sides.
+        const Y2 = Y.map((v, i) => (i % 7 === 0 ? v + 1 : v));
+        expect(c.scores(Y2, 2)).toStrictEqual(js.scores(Y2, 2));
+      }
+    }
+  });
+
   it('estimates carry a standard error that matches their spread and covers the exact value', () => {
     const nn = 500;
     const r = new Rng(30);
