@@ -630,11 +630,13 @@ int xl_tsne_fft(const double *Y, int64_t n, int64_t d, int64_t p, int64_t boxes,
   const int64_t N = boxes * p, M = 2 * N;
   const int64_t cells = d == 2 ? M * M : M;
   fft_plan plan;
-  double *den = malloc(sizeof(double) * (size_t)p);
-  double *wts = malloc(sizeof(double) * (size_t)(n * d * p));
-  int64_t *base = malloc(sizeof(int64_t) * (size_t)n);
+  const int64_t P = d == 2 ? p * p : p;
+  double *den = malloc(sizeof(double) * (size_t)p), *wts = malloc(sizeof(double) * 2 * (size_t)p);
+  int64_t *node = malloc(sizeof(int64_t) * (size_t)(n * P));
+  double *weight = malloc(sizeof(double) * (size_t)(n * P));
   int status = -1;
-  if (fft_plan_init(&plan, M) != 0 || !den || !wts || !base) goto done;
+  plan.roots = NULL;
+  if (!den || !wts || !node || !weight || fft_plan_init(&plan, M) != 0) goto done;
   float *r1 = work, *i1 = work + cells, *r2 = work + 2 * cells, *i2 = work + 3 * cells;
   if (fresh && fft_kernel(&plan, d, N, M, boxWidth / (double)p, khat, r1, i1) != 0) goto done;
   /* Charges only ever sit in the first N rows (2-D); the rest of each grid is never read. */
@@ -649,34 +651,24 @@ int xl_tsne_fft(const double *Y, int64_t n, int64_t d, int64_t p, int64_t boxes,
       if (l != j) v *= ((double)j + 0.5) / (double)p - ((double)l + 0.5) / (double)p;
     den[j] = v;
   }
+  /* Each point's interpolation nodes and weights, for spreading and for gathering. */
   for (int64_t i = 0; i < n; i++) {
-    int64_t b = 0;
-    for (int64_t t = d - 1; t >= 0; t--) b = b * M + fft_lagrange(Y[i * d + t], p, boxes, lo, boxWidth, den, wts + (i * d + t) * p) * p;
-    base[i] = b;
-    if (d == 2) {
-      const double y0 = Y[2 * i] - centre, y1 = Y[2 * i + 1] - centre;
-      const double q2 = y0 * y0 + y1 * y1;
-      for (int64_t b1 = 0; b1 < p; b1++) {
-        const int64_t row = base[i] + b1 * M;
-        const double v1 = wts[(2 * i + 1) * p + b1];
-        for (int64_t a = 0; a < p; a++) {
-          const double w = v1 * wts[2 * i * p + a];
-          const int64_t o = row + a;
-          r1[o] = (float)((double)r1[o] + w);
-          i1[o] = (float)((double)i1[o] + w * y0);
-          r2[o] = (float)((double)r2[o] + w * y1);
-          i2[o] = (float)((double)i2[o] + w * q2);
-        }
-      }
-    } else {
-      const double y = Y[i] - centre;
-      for (int64_t a = 0; a < p; a++) {
-        const double w = wts[i * p + a];
-        const int64_t o = base[i] + a;
-        r1[o] = (float)((double)r1[o] + w);
-        i1[o] = (float)((double)i1[o] + w * y);
-        r2[o] = (float)((double)r2[o] + w * (y * y));
-      }
+    const int64_t bx = fft_lagrange(Y[i * d], p, boxes, lo, boxWidth, den, wts) * p;
+    const int64_t base = d == 2 ? fft_lagrange(Y[i * d + 1], p, boxes, lo, boxWidth, den, wts + p) * p * M + bx : bx;
+    for (int64_t s2 = 0; s2 < P; s2++) {
+      const int64_t a = s2 % p, b1 = s2 / p;
+      node[i * P + s2] = base + b1 * M + a;
+      weight[i * P + s2] = d == 2 ? wts[p + b1] * wts[a] : wts[a];
+    }
+    const double y0 = Y[i * d] - centre, y1 = d == 2 ? Y[i * d + 1] - centre : 0;
+    const double c2 = d == 2 ? y1 : y0 * y0, c3 = y0 * y0 + y1 * y1;
+    for (int64_t s2 = i * P; s2 < (i + 1) * P; s2++) {
+      const double w = weight[s2];
+      const int64_t o = node[s2];
+      r1[o] = (float)((double)r1[o] + w);
+      i1[o] = (float)((double)i1[o] + w * y0);
+      r2[o] = (float)((double)r2[o] + w * c2);
+      if (d == 2) i2[o] = (float)((double)i2[o] + w * c3);
     }
   }
   if (d == 2) {
@@ -698,36 +690,24 @@ int xl_tsne_fft(const double *Y, int64_t n, int64_t d, int64_t p, int64_t boxes,
   }
   double s = 0;
   for (int64_t i = 0; i < n; i++) {
+    double f1 = 0, fx = 0, fy = 0, f2 = 0;
+    for (int64_t s2 = i * P; s2 < (i + 1) * P; s2++) {
+      const double w = weight[s2];
+      const int64_t o = node[s2];
+      f1 += w * r1[o];
+      fx += w * i1[o];
+      fy += w * r2[o];
+      if (d == 2) f2 += w * i2[o];
+    }
     if (d == 2) {
-      double f1 = 0, fx = 0, fy = 0, f2 = 0;
-      for (int64_t b1 = 0; b1 < p; b1++) {
-        const int64_t row = base[i] + b1 * M;
-        const double v1 = wts[(2 * i + 1) * p + b1];
-        for (int64_t a = 0; a < p; a++) {
-          const double w = v1 * wts[2 * i * p + a];
-          const int64_t o = row + a;
-          f1 += w * r1[o];
-          fx += w * i1[o];
-          fy += w * r2[o];
-          f2 += w * i2[o];
-        }
-      }
       const double y0 = Y[2 * i] - centre, y1 = Y[2 * i + 1] - centre;
       rep[2 * i] = y0 * f1 - fx;
       rep[2 * i + 1] = y1 * f1 - fy;
       s += (1 + y0 * y0 + y1 * y1) * f1 - 2 * (y0 * fx + y1 * fy) + f2;
     } else {
-      double f1 = 0, fy = 0, f2 = 0;
-      for (int64_t a = 0; a < p; a++) {
-        const double w = wts[i * p + a];
-        const int64_t o = base[i] + a;
-        f1 += w * r1[o];
-        fy += w * i1[o];
-        f2 += w * r2[o];
-      }
       const double y = Y[i] - centre;
-      rep[i] = y * f1 - fy;
-      s += (1 + y * y) * f1 - 2 * y * fy + f2;
+      rep[i] = y * f1 - fx;
+      s += (1 + y * y) * f1 - 2 * y * fx + fy;
     }
   }
   *sumQ = s - (double)n;
@@ -736,7 +716,8 @@ done:
   free(plan.roots);
   free(den);
   free(wts);
-  free(base);
+  free(node);
+  free(weight);
   return status;
 }
 

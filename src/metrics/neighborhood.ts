@@ -468,15 +468,24 @@ class InputRow {
         }
       }
     }
-    let s = 0;
-    let acc = 0;
-    // A point with rank <= k outside the k nearest (a tie) adds nothing, as in scikit-learn.
-    for (let c = 0; c < L; c++) {
-      acc += closer[c];
-      s += Math.max(0, acc + 1 - k);
-    }
-    return s;
+    return penaltyFromCounts(closer, L, k);
   }
+}
+
+/**
+ * Sum over L candidates (ascending by distance) of max(0, rank - k), where
+ * counts[0 .. c] sums to the points strictly closer than candidate c (so
+ * its rank is that + 1). A candidate with rank <= k outside the k nearest
+ * (a tie) adds nothing, as in scikit-learn.
+ */
+function penaltyFromCounts(counts: Float64Array, L: number, k: number): number {
+  let s = 0;
+  let acc = 0;
+  for (let c = 0; c < L; c++) {
+    acc += counts[c];
+    s += Math.max(0, acc + 1 - k);
+  }
+  return s;
 }
 
 /** The first index c of ascending `a` with a[c] > v (a.length when none). */
@@ -512,24 +521,9 @@ function rankPenalty(dist: Float64Array, self: number, candidates: number[], k: 
   const L = outsideD.length;
   const below = new Float64Array(L);
   for (let j = 0; j < dist.length; j++) {
-    if (j === self) continue;
-    const v = dist[j];
-    if (v >= outsideD[L - 1]) continue;
-    // first c with outsideD[c] > v: every candidate from c on has v strictly closer
-    let lo = 0;
-    let hi = L - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (outsideD[mid] > v) hi = mid;
-      else lo = mid + 1;
-    }
-    below[lo]++;
+    if (j === self || dist[j] >= outsideD[L - 1]) continue;
+    // Every candidate from the first one beyond dist[j] on has j strictly closer.
+    below[firstAbove(outsideD, dist[j])]++;
   }
-  let acc = 0;
-  let s = 0;
-  for (let c = 0; c < L; c++) {
-    acc += below[c];
-    s += Math.max(0, acc + 1 - k);
-  }
-  return s;
+  return penaltyFromCounts(below, L, k);
 }

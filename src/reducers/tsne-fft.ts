@@ -186,37 +186,32 @@ export function repulsionOnGrid(
     for (let l = 0; l < p; l++) if (l !== j) v *= (j + 0.5) / p - (l + 0.5) / p;
     den[j] = v;
   }
-  const wts = new Float64Array(n * d * p);
-  const base = new Int32Array(n);
+  // Each point's interpolation nodes (grid cells) and weights, for spreading and for gathering.
+  const P = d === 2 ? p * p : p;
+  const node = new Int32Array(n * P);
+  const weight = new Float64Array(n * P);
+  const wts = new Float64Array(2 * p);
   for (let i = 0; i < n; i++) {
-    let b = 0;
-    for (let t = d - 1; t >= 0; t--) b = b * M + lagrange(Y[i * d + t], g, den, wts, (i * d + t) * p) * p;
-    base[i] = b;
-    if (d === 2) {
-      const y0 = Y[2 * i] - g.centre;
-      const y1 = Y[2 * i + 1] - g.centre;
-      const q2 = y0 * y0 + y1 * y1;
-      for (let b1 = 0; b1 < p; b1++) {
-        const row = base[i] + b1 * M;
-        const v1 = wts[(2 * i + 1) * p + b1];
-        for (let a = 0; a < p; a++) {
-          const w = v1 * wts[2 * i * p + a];
-          const o = row + a;
-          r1[o] += w;
-          i1[o] += w * y0;
-          r2[o] += w * y1;
-          i2[o] += w * q2;
-        }
-      }
-    } else {
-      const y = Y[i] - g.centre;
-      for (let a = 0; a < p; a++) {
-        const w = wts[i * p + a];
-        const o = base[i] + a;
-        r1[o] += w;
-        i1[o] += w * y;
-        r2[o] += w * (y * y);
-      }
+    const bx = lagrange(Y[i * d], g, den, wts, 0) * p;
+    const base = d === 2 ? lagrange(Y[i * d + 1], g, den, wts, p) * p * M + bx : bx;
+    for (let s = 0; s < P; s++) {
+      const a = s % p;
+      const b1 = (s - a) / p;
+      node[i * P + s] = base + b1 * M + a;
+      weight[i * P + s] = d === 2 ? wts[p + b1] * wts[a] : wts[a];
+    }
+    const y0 = Y[i * d] - g.centre;
+    const y1 = d === 2 ? Y[i * d + 1] - g.centre : 0;
+    // Charges 1, y_0, y_1, |y|^2 (1-D: 1, y, y^2).
+    const c2 = d === 2 ? y1 : y0 * y0;
+    const c3 = y0 * y0 + y1 * y1;
+    for (let s = i * P; s < (i + 1) * P; s++) {
+      const w = weight[s];
+      const o = node[s];
+      r1[o] += w;
+      i1[o] += w * y0;
+      r2[o] += w * c2;
+      if (d === 2) i2[o] += w * c3;
     }
   }
   const rows = d === 2 ? M : 1;
@@ -234,42 +229,29 @@ export function repulsionOnGrid(
   fftGrid2(plan, r2, i2, sr, si, rows, M, nz, 1);
   let sumQ = 0;
   for (let i = 0; i < n; i++) {
+    let f1 = 0;
+    let fx = 0;
+    let fy = 0;
+    let f2 = 0;
+    for (let s = i * P; s < (i + 1) * P; s++) {
+      const w = weight[s];
+      const o = node[s];
+      f1 += w * r1[o];
+      fx += w * i1[o];
+      fy += w * r2[o];
+      if (d === 2) f2 += w * i2[o];
+    }
     if (d === 2) {
-      let f1 = 0;
-      let fx = 0;
-      let fy = 0;
-      let f2 = 0;
-      for (let b1 = 0; b1 < p; b1++) {
-        const row = base[i] + b1 * M;
-        const v1 = wts[(2 * i + 1) * p + b1];
-        for (let a = 0; a < p; a++) {
-          const w = v1 * wts[2 * i * p + a];
-          const o = row + a;
-          f1 += w * r1[o];
-          fx += w * i1[o];
-          fy += w * r2[o];
-          f2 += w * i2[o];
-        }
-      }
       const y0 = Y[2 * i] - g.centre;
       const y1 = Y[2 * i + 1] - g.centre;
       rep[2 * i] = y0 * f1 - fx;
       rep[2 * i + 1] = y1 * f1 - fy;
       sumQ += (1 + y0 * y0 + y1 * y1) * f1 - 2 * (y0 * fx + y1 * fy) + f2;
     } else {
-      let f1 = 0;
-      let fy = 0;
-      let f2 = 0;
-      for (let a = 0; a < p; a++) {
-        const w = wts[i * p + a];
-        const o = base[i] + a;
-        f1 += w * r1[o];
-        fy += w * i1[o];
-        f2 += w * r2[o];
-      }
+      // 1-D: fx is the y potential, fy the y^2 one.
       const y = Y[i] - g.centre;
-      rep[i] = y * f1 - fy;
-      sumQ += (1 + y * y) * f1 - 2 * y * fy + f2;
+      rep[i] = y * f1 - fx;
+      sumQ += (1 + y * y) * f1 - 2 * y * fx + fy;
     }
   }
   return sumQ - n;

@@ -405,26 +405,36 @@ export function tsneGradient(
   return { grad: out, sumQ };
 }
 
-/** Exact t-SNE gradient (O(n^2)) for a dense P (n x n); the reference the Barnes-Hut version is tested against. */
-export function exactTsneGradient(Pdense: Float64Array, Y: Float64Array, n: number, d: number, exaggeration = 1): Float64Array {
-  const Q = new Float64Array(n * n);
-  let Z = 0;
+/** Exact unnormalized repulsion rep_i = sum_j q_ij^2 (y_i - y_j) and Z = sum_{i != j} q_ij (O(n^2)); the reference of the approximations. */
+export function exactRepulsion(Y: Float64Array, n: number, d: number): { rep: Float64Array; sumQ: number } {
+  const rep = new Float64Array(n * d);
+  let sumQ = 0;
   for (let i = 0; i < n; i++)
     for (let j = 0; j < n; j++) {
       if (i === j) continue;
       let d2 = 0;
       for (let t = 0; t < d; t++) d2 += (Y[i * d + t] - Y[j * d + t]) ** 2;
-      Q[i * n + j] = 1 / (1 + d2);
-      Z += Q[i * n + j];
+      const q = 1 / (1 + d2);
+      sumQ += q;
+      for (let t = 0; t < d; t++) rep[i * d + t] += q * q * (Y[i * d + t] - Y[j * d + t]);
     }
+  return { rep, sumQ };
+}
+
+/** Exact t-SNE gradient (O(n^2)) for a dense P (n x n); the reference the Barnes-Hut and FFT versions are tested against. */
+export function exactTsneGradient(Pdense: Float64Array, Y: Float64Array, n: number, d: number, exaggeration = 1): Float64Array {
+  const { rep, sumQ } = exactRepulsion(Y, n, d);
   const g = new Float64Array(n * d);
-  for (let i = 0; i < n; i++)
+  for (let i = 0; i < n; i++) {
     for (let j = 0; j < n; j++) {
       if (i === j) continue;
-      const q = Q[i * n + j];
-      const mult = 4 * (exaggeration * Pdense[i * n + j] - q / Z) * q;
-      for (let t = 0; t < d; t++) g[i * d + t] += mult * (Y[i * d + t] - Y[j * d + t]);
+      let d2 = 0;
+      for (let t = 0; t < d; t++) d2 += (Y[i * d + t] - Y[j * d + t]) ** 2;
+      const pq = (exaggeration * Pdense[i * n + j]) / (1 + d2);
+      for (let t = 0; t < d; t++) g[i * d + t] += pq * (Y[i * d + t] - Y[j * d + t]);
     }
+    for (let t = 0; t < d; t++) g[i * d + t] = 4 * (g[i * d + t] - rep[i * d + t] / sumQ);
+  }
   return g;
 }
 

@@ -146,6 +146,11 @@ function quickselect(idx: Int32Array, dist: Float64Array, lo: number, hi: number
   }
 }
 
+/** Whether (ka, ia) comes after (kb, ib): by key, and with `lex` of equal keys by id. */
+function after(ka: number, ia: number, kb: number, ib: number, lex: boolean): boolean {
+  return ka > kb || (lex && ka === kb && ia > ib);
+}
+
 /** Bounded max-heap on distance keeping the k smallest. */
 export class MaxHeap {
   private readonly ids: Int32Array;
@@ -165,51 +170,26 @@ export class MaxHeap {
   clear(): void {
     this.size = 0;
   }
+  /** Keeps the `capacity` smallest keys; of equal keys, the first arrivals. */
   push(id: number, key: number): void {
-    const { ids, keys } = this;
-    if (this.capacity === 0) return;
-    if (this.size < this.capacity) {
-      let i = this.size++;
-      while (i > 0) {
-        const p = (i - 1) >> 1;
-        if (keys[p] >= key) break;
-        ids[i] = ids[p];
-        keys[i] = keys[p];
-        i = p;
-      }
-      ids[i] = id;
-      keys[i] = key;
-      return;
-    }
-    if (key >= keys[0]) return;
-    let i = 0;
-    const n = this.size;
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= n) break;
-      const r = l + 1;
-      const c = r < n && keys[r] > keys[l] ? r : l;
-      if (keys[c] <= key) break;
-      ids[i] = ids[c];
-      keys[i] = keys[c];
-      i = c;
-    }
-    ids[i] = id;
-    keys[i] = key;
+    this.insert(id, key, false);
   }
   /**
    * As {@link push}, ordering by (key, id): of equal keys the smaller id
    * counts as nearer, so the heap keeps the k smallest (key, id) pairs
-   * whatever order they arrive in (push keeps the first arrivals).
+   * whatever order they arrive in.
    */
   pushLex(id: number, key: number): void {
+    this.insert(id, key, true);
+  }
+  private insert(id: number, key: number, lex: boolean): void {
     const { ids, keys } = this;
     if (this.capacity === 0) return;
     if (this.size < this.capacity) {
       let i = this.size++;
       while (i > 0) {
         const p = (i - 1) >> 1;
-        if (keys[p] > key || (keys[p] === key && ids[p] > id)) break;
+        if (!after(key, id, keys[p], ids[p], lex)) break;
         ids[i] = ids[p];
         keys[i] = keys[p];
         i = p;
@@ -218,15 +198,15 @@ export class MaxHeap {
       keys[i] = key;
       return;
     }
-    if (key > keys[0] || (key === keys[0] && id >= ids[0])) return;
+    if (!after(keys[0], ids[0], key, id, lex)) return;
     let i = 0;
     const n = this.size;
     for (;;) {
       const l = 2 * i + 1;
       if (l >= n) break;
       const r = l + 1;
-      const c = r < n && (keys[r] > keys[l] || (keys[r] === keys[l] && ids[r] > ids[l])) ? r : l;
-      if (keys[c] < key || (keys[c] === key && ids[c] < id)) break;
+      const c = r < n && after(keys[r], ids[r], keys[l], ids[l], lex) ? r : l;
+      if (!after(keys[c], ids[c], key, id, lex)) break;
       ids[i] = ids[c];
       keys[i] = keys[c];
       i = c;
