@@ -65,7 +65,7 @@ async function benchBackend(name) {
     optimizer: schema.OptimizerSchema.parse({}),
     training: schema.TrainingSchema.parse({ epochs: timedEpochs + 1, batchSize: 1024 }),
     seed: 0,
-    onEpoch: () => stamps.push(performance.now()),
+    callbacks: [{ onEpochEnd: () => void stamps.push(performance.now()) }],
   });
   const t0 = performance.now();
   await trainer.fit(train, validation);

@@ -74,9 +74,15 @@ export const commandEntries: readonly CommandEntry[] = [
   },
   {
     command: 'baseline',
-    describe: 'Embed spectra with PCA, MDS, t-SNE or UMAP and score the embedding',
+    describe: 'Fit PCA, MDS, t-SNE or UMAP, score the embedding and write a model directory the other commands load',
     network: false,
     load: () => import('./baseline.js'),
+  },
+  {
+    command: 'cluster',
+    describe: 'Cluster a model\'s latent map (k-means or HDBSCAN): agreement with labels, spectra per cluster, measured spectra assigned',
+    network: true,
+    load: () => import('./cluster.js'),
   },
   {
     command: 'compare',

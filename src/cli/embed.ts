@@ -1,12 +1,12 @@
 import type { CommandModule } from 'yargs';
-import { readSpectra } from '../data/formats/index.js';
-import { embedSpectra } from '../export/embed.js';
-import { embedFormatFor, writeEmbedding } from '../export/embed-output.js';
-import { readModelDir } from '../export/model-dir.js';
+import { streamSpectra } from '../data/formats/index.js';
+import { embedChunks, type EmbedResult } from '../export/embed.js';
+import { EmbeddingWriter, embedFormatFor } from '../export/embed-output.js';
+import { loadModel } from '../export/load-model.js';
 import { check } from '../util/errors.js';
-import { modelOption } from './options.js';
+import { modelOption, prepareOptionsFrom, spectraOptions, type SpectraArgs } from './options.js';
 
-interface Args {
+interface Args extends SpectraArgs {
   model: string;
   data: string;
   out: string;
@@ -15,7 +15,7 @@ interface Args {
   'batch-size': number;
 }
 
-/** `xlatent embed`: project new spectra (e.g. experimental) into a trained model's latent space. */
+/** `xlatent embed`: project new spectra (e.g. experimental) into a trained model's latent space (RankAAE or baseline). */
 const command: CommandModule<object, Args> = {
   command: 'embed',
   builder: (y) =>
@@ -26,23 +26,39 @@ const command: CommandModule<object, Args> = {
       .option('format', { type: 'string', choices: ['csv', 'json', 'arrow'], describe: 'Output format (default: from the --out extension)' })
       .option('input-format', { type: 'string', default: 'auto', describe: 'Reader for --data (default: detect)' })
       .option('batch-size', { type: 'number', default: 4096, describe: 'Spectra per inference batch' })
-      .example('$0 embed --model runs/model --data exp/fe-foils.xdi --out fe-foils.csv', 'one row per spectrum: id, z0.., pred_<descriptor>, recon_mse, ood_percentile, ood_flag') as never,
+      .options(spectraOptions)
+      .example('$0 embed --model runs/model --data exp/fe-foils.xdi --out fe-foils.csv', 'one row per spectrum: id, z0.., pred_<descriptor>, recon_mse, ood_percentile, ood_flag (baselines: ood_knn_distance too)') as never,
   handler: async (argv) => {
     check(Number.isInteger(argv['batch-size']) && argv['batch-size'] >= 1, `--batch-size must be a positive integer, got ${argv['batch-size']}`);
     const format = embedFormatFor(argv.out, argv.format);
-    const model = await readModelDir(argv.model);
-    const input = await readSpectra(argv.data, argv['input-format']);
-    const result = embedSpectra(model, input, argv['batch-size']);
-    for (const w of result.warnings) process.stderr.write(`xlatent: warning: ${w}\n`);
-    writeEmbedding(
-      result,
-      argv.out,
-      format,
-      { model: argv.model, data: argv.data, trainingConfigSha256: model.metadata.training.sha256, created: new Date().toISOString() },
-      model.metadata.descriptors.map((d) => d.name),
-    );
-    const flagged = result.oodFlag.reduce((s, v) => s + (v === 1 ? 1 : 0), 0);
-    process.stdout.write(`embedded ${result.n} spectra into ${result.nStyle} latent axes -> ${argv.out} (${flagged} flagged out of distribution)\n`);
+    const model = await loadModel(argv.model);
+    const provenance: Record<string, unknown> = {
+      model: argv.model,
+      data: argv.data,
+      role: argv.calculated ? 'calculated' : 'measured',
+      energyShift: undefined,
+      trainingConfigSha256: model.metadata.training.sha256,
+      created: new Date().toISOString(),
+    };
+    // CSV and Arrow input is read, embedded and written a chunk at a time (memory stays at a chunk).
+    const labelled = [...model.metadata.descriptors.map((d) => d.name), ...(model.metadata.readouts ?? []).map((r) => r.descriptor)];
+    const out = new EmbeddingWriter(argv.out, format, provenance, labelled);
+    let totals;
+    try {
+      const write = (r: EmbedResult) => {
+        provenance.energyShift ??= r.shift; // known with the first chunk, written with the header
+        out.write(r);
+      };
+      totals = await embedChunks(model, streamSpectra(argv.data, argv['input-format']), write, argv['batch-size'], await prepareOptionsFrom(argv));
+      out.commit(totals.warnings);
+    } catch (e) {
+      out.abort();
+      throw e;
+    }
+    for (const w of totals.warnings) process.stderr.write(`xlatent: warning: ${w}\n`);
+    const shifted = totals.shift.eV !== 0 ? `; energies shifted by ${totals.shift.eV.toFixed(3)} eV (${totals.shift.source})` : '';
+    const ood = model.metadata.ood ? `${totals.flagged} flagged out of distribution by ${model.metadata.ood.metric}` : 'no OOD reference';
+    process.stdout.write(`embedded ${totals.n} spectra into the ${totals.nStyle} latent axes of the ${model.method} model -> ${argv.out} (${ood}${shifted})\n`);
   },
 };
 export default command;

@@ -1,78 +1,9 @@
-import { existsSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
-import { TrainConfigSchema } from '../config/schema.js';
-import { readSpectra } from '../data/formats/index.js';
-import { prepareForModel } from '../export/embed.js';
-import { readModelDir, type ModelBundle } from '../export/model-dir.js';
-import type { ThresholdClassifier } from '../metrics/classification.js';
-import { classifierFromJson, evaluateLatents, formatEvaluation, type Evaluation } from '../metrics/evaluation.js';
-import { runNetwork } from '../model/infer.js';
-import { evaluationPart, prepareData } from '../pipeline/prepare-data.js';
+import { evaluateModel, formatModelEvaluation } from '../pipeline/evaluate.js';
 import { UserError } from '../util/errors.js';
+import { prepareOptionsFrom, spectraOptions, type SpectraArgs } from './options.js';
 
-/** The discrete descriptors' thresholds as fitted at training time. */
-function storedClassifiers(model: ModelBundle): Record<string, ThresholdClassifier> {
-  const ev = (model.metadata.metrics as { evaluation?: Evaluation }).evaluation;
-  const out: Record<string, ThresholdClassifier> = {};
-  for (const [name, s] of Object.entries(ev?.descriptors ?? {})) {
-    if (s.classifier) out[name] = classifierFromJson(s.classifier);
-  }
-  return out;
-}
-
-/** Scores a model on the test split of its own training data, or on every labelled row of another file. */
-export async function evaluateModel(modelDir: string, dataFile?: string): Promise<Evaluation> {
-  const model = await readModelDir(modelDir);
-  const meta = model.metadata;
-  const names = meta.descriptors.map((d) => d.name);
-  const discrete = meta.descriptors.filter((d) => d.discrete).map((d) => d.name);
-  const d = meta.nStyle;
-  let x: Float32Array;
-  let y: Float64Array;
-  let n: number;
-  let label: string;
-  if (dataFile) {
-    const { prepared: res, x: normalized, n: rows } = prepareForModel(meta, await readSpectra(dataFile, 'auto', {}));
-    for (const w of res.warnings) process.stderr.write(`warning: ${w}\n`);
-    n = rows;
-    const missing = names.filter((nm) => !(nm in res.labels));
-    if (missing.length > 0) {
-      throw new UserError(
-        `lacks the model's descriptors ${missing.join(', ')} (found: ${Object.keys(res.labels).join(', ') || 'none'})`,
-        dataFile,
-      );
-    }
-    x = normalized;
-    y = new Float64Array(n * names.length);
-    names.forEach((nm, j) => res.labels[nm].forEach((v, i) => (y[i * names.length + j] = v)));
-    label = `all rows of ${dataFile}`;
-  } else {
-    const cfg = TrainConfigSchema.parse(meta.training.config);
-    if (cfg.data.file !== undefined && !existsSync(cfg.data.file)) {
-      throw new UserError(`the model's training data ${cfg.data.file} is gone; pass --data F to evaluate on a file`);
-    }
-    const { part, label: split } = evaluationPart(await prepareData(cfg));
-    x = part.x;
-    y = Float64Array.from(part.y);
-    n = part.n;
-    label = split;
-  }
-  if (n < 3) throw new UserError(`only ${n} spectra to evaluate; need at least 3`, dataFile);
-  const z = runNetwork(model.encoder, x, n);
-  const xhat = runNetwork(model.decoder, z, n);
-  return evaluateLatents({
-    names,
-    discrete,
-    d,
-    evaluated: { z, y, n, label },
-    classifiers: storedClassifiers(model),
-    spectra: x,
-    reconstructions: xhat,
-    m: model.encoder.inputs,
-  });
-}
-
-interface EvaluateArgs {
+interface EvaluateArgs extends SpectraArgs {
   model: string;
   data?: string;
   json: boolean;
@@ -82,13 +13,17 @@ const command: CommandModule<object, EvaluateArgs> = {
   command: 'evaluate',
   builder: (y) =>
     y
-      .option('model', { type: 'string', demandOption: true, describe: 'Model directory (or the run directory holding model/)' })
-      .option('data', { type: 'string', describe: 'Evaluate on every labelled row of this file instead of the test split' })
+      .option('model', { type: 'string', demandOption: true, describe: 'Model directory (or the run directory holding model/), RankAAE or baseline' })
+      .option('data', { type: 'string', describe: 'Evaluate on every labelled row of this file instead of the test split (a baseline: instead of its fit-time scores)' })
+      .options(spectraOptions)
       .option('json', { type: 'boolean', default: false, describe: 'Print one JSON object instead of a table' })
       .example('$0 evaluate --model runs/quickstart', 'test-split scores of the quickstart model'),
   handler: async (a) => {
-    const ev = await evaluateModel(a.model, a.data);
-    process.stdout.write(a.json ? JSON.stringify(ev) + '\n' : formatEvaluation(ev) + '\n');
+    if (!a.data && (a.calculated || a.shift !== undefined || a.reference !== undefined)) {
+      throw new UserError('--calculated, --shift and --reference describe --data spectra; give --data too');
+    }
+    const ev = await evaluateModel(a.model, a.data, await prepareOptionsFrom(a));
+    process.stdout.write(a.json ? JSON.stringify(ev) + '\n' : formatModelEvaluation(ev) + '\n');
   },
 };
 export default command;

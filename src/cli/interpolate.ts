@@ -5,9 +5,9 @@ import { interpolationSvg } from '../report/interpolation-figure.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { UserError, check } from '../util/errors.js';
 import { writeFigure } from './figure.js';
-import { modelOption, pngOption } from './options.js';
+import { modelOption, pngOption, prepareOptionsFrom, spectraOptions, type SpectraArgs } from './options.js';
 
-interface InterpolateArgs {
+interface InterpolateArgs extends SpectraArgs {
   model: string;
   data: string;
   from: string;
@@ -39,6 +39,7 @@ const command: CommandModule<object, InterpolateArgs> = {
     y
       .option('model', modelOption)
       .option('data', { type: 'string', demandOption: true, describe: 'spectra file holding both spectra' })
+      .options(spectraOptions)
       .option('from', { type: 'string', demandOption: true, describe: 'id of spectrum A (or #row)' })
       .option('to', { type: 'string', demandOption: true, describe: 'id of spectrum B (or #row)' })
       .option('steps', { type: 'number', default: 11, describe: 'points on the path, both ends included' })
@@ -46,7 +47,7 @@ const command: CommandModule<object, InterpolateArgs> = {
       .option('png', pngOption) as unknown as Argv<InterpolateArgs>,
   handler: async (args: ArgumentsCamelCase<InterpolateArgs>) => {
     const ctx = await loadModelContext(args.model);
-    const data = await loadDataForModel(args.data, ctx);
+    const data = await loadDataForModel(args.data, ctx, await prepareOptionsFrom(args));
     for (const w of data.warnings) process.stderr.write(`xlatent interpolate: warning: ${w}\n`);
     const { dataset } = data;
     const ia = findRow(dataset.ids, String(args.from), args.data, '--from');

@@ -2,24 +2,47 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import type { CommandModule } from 'yargs';
 import { BackendSchema } from '../config/schema.js';
-import { UserError } from '../util/errors.js';
+import { checkNotInput, enableInputGuard, guardInput } from '../util/io-guard.js';
+import { reportAndExit } from '../util/exit.js';
 import { commands, networkCommands } from './commands.js';
 
+/** Options that name files or folders a command reads, and those it writes. */
+const INPUT_OPTIONS = ['model', 'data', 'config', 'input', 'file', 'compare', 'metrics'];
+const OUTPUT_OPTIONS = ['out', 'output', 'plot'];
+/** Commands whose --out folder is replaced as a whole. */
+const REPLACED_OUT = new Set(['export', 'baseline']);
+
 /**
- * Entry point of the `xlatent` command. User errors (bad files, configs,
- * parameters) print one line and exit with code 2; anything else is a bug
- * and keeps its stack trace (exit 1).
+ * Refuses, before any work, an output path that is one of the inputs named
+ * on the command line (or a folder replaced as a whole that holds one). The
+ * atomic writers check again at the moment of writing, against every file
+ * the command actually read (util/io-guard.ts).
  */
-function reportAndExit(err: unknown): never {
-  if (err instanceof UserError) {
-    process.stderr.write(`xlatent: error: ${err.message}\n`);
-    process.exit(2);
+function checkOutputsAgainstInputs(argv: Record<string, unknown>): void {
+  for (const k of INPUT_OPTIONS) {
+    const v = argv[k];
+    for (const p of Array.isArray(v) ? v : [v]) if (typeof p === 'string') guardInput(p);
   }
-  process.stderr.write(`xlatent: internal error (please report): ${err instanceof Error ? err.stack : String(err)}\n`);
-  process.exit(1);
+  const command = String((argv._ as unknown[])[0] ?? '');
+  for (const k of OUTPUT_OPTIONS) {
+    const v = argv[k];
+    if (typeof v === 'string') checkNotInput(v, k === 'output' ? 'output' : `--${k}`, k === 'out' && REPLACED_OUT.has(command));
+  }
 }
 
+/**
+ * Entry point of the `xlatent` command. Errors follow the one exit policy of
+ * src/util/exit.ts: every expected failure prints one line and exits 2.
+ */
 export async function main(argv: string[]): Promise<void> {
+  enableInputGuard();
+  process.on('uncaughtException', reportAndExit);
+  process.on('unhandledRejection', reportAndExit);
+  // `xlatent ... | head`: a reader that stops early is not an error.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    reportAndExit(e);
+  });
   let cli = yargs(argv)
     .scriptName('xlatent')
     .usage('$0 <command> [options]\n\nPhysically organized latent spaces of X-ray spectra.')
@@ -39,6 +62,7 @@ export async function main(argv: string[]): Promise<void> {
   // TF.js and the backends load only then.
   cli = cli
     .option('backend', { type: 'string', global: true, describe: `Compute backend: ${BackendSchema.options.join('|')}` })
+    .middleware((argv) => checkOutputsAgainstInputs(argv as Record<string, unknown>))
     .middleware(async (argv) => {
       if (!networkCommands.has(String(argv._[0] ?? ''))) return;
       const { parseBackendArg, selectBackend } = await import('../backends/select.js');

@@ -13,7 +13,6 @@ interface TrainArgs {
   workers?: number;
   resume: boolean;
   json: boolean;
-  trial?: number;
 }
 
 /** Command-line flags win over the config file; the merged config is what gets written to run.json. */
@@ -45,19 +44,17 @@ const command: CommandModule<object, TrainArgs> = {
       .option('workers', { type: 'number', describe: 'Parallel trial processes (0 = one per core); overrides training.workers' })
       .option('resume', { type: 'boolean', default: false, describe: 'Continue a killed run from its last checkpoints' })
       .option('json', { type: 'boolean', default: false, describe: 'Print the final evaluation as one JSON object' })
-      .option('trial', { type: 'number', hidden: true, describe: 'Run only this trial (used by worker processes)' })
       .example('$0 train --config configs/quickstart.yaml', 'train on the bundled synthetic sample')
       .example('$0 train --config configs/quickstart.yaml --resume', 'continue a killed run'),
   // --backend is the global option of src/cli/main.ts. The training code (TF.js and all) loads only here, not for --help.
   handler: async (a) => {
-    const [{ loadTrainConfig, validate }, { TrainConfigSchema }, { describeBackend, parseBackendArg, selectBackend }, { formatEvaluation }, { runTrial, runTraining, runPaths }, { prepareData }] =
+    const [{ loadTrainConfig, validate }, { TrainConfigSchema }, { describeBackend, parseBackendArg, selectBackend }, { formatEvaluation }, { runTraining, runPaths }] =
       await Promise.all([
         import('../config/load.js'),
         import('../config/schema.js'),
         import('../backends/select.js'),
         import('../metrics/evaluation.js'),
         import('../pipeline/train-run.js'),
-        import('../pipeline/prepare-data.js'),
       ]);
     const fileConfig = loadTrainConfig(a.config);
     // Overrides get the config file's validation (e.g. --epochs 0 is rejected with the field named).
@@ -65,16 +62,22 @@ const command: CommandModule<object, TrainArgs> = {
     const log = (line: string) => process.stderr.write(line + '\n');
     const selected = await selectBackend(cfg.backend);
     const backend = { ...describeBackend(), requested: cfg.backend, reason: selected.reason };
-    const runOpts = { resume: a.resume, backend, log };
-    if (a.trial !== undefined) {
-      // Worker mode: one trial, no model directory (the parent picks the best trial).
-      const data = await prepareData(cfg);
-      await runTrial(cfg, data, a.trial, runOpts);
-      return;
-    }
     log(`backend: ${selected.name} (${selected.reason})`);
-    const extraWorkerArgs = ['--backend', cfg.backend, ...(a.resume ? ['--resume'] : [])];
-    const { evaluation, paths, best } = await runTraining(cfg, { ...runOpts, extraWorkerArgs });
+    // Ctrl-C ends every trial's epoch in progress, writes its `last` checkpoint and exits 130: `--resume` continues from there.
+    const stop = new AbortController();
+    const onSigint = () => {
+      if (stop.signal.aborted) process.exit(130);
+      log('\ninterrupt: finishing this epoch and writing a checkpoint (press Ctrl-C again to quit now)');
+      stop.abort();
+    };
+    process.on('SIGINT', onSigint);
+    let run;
+    try {
+      run = await runTraining(cfg, { resume: a.resume, backend, log, signal: stop.signal });
+    } finally {
+      process.off('SIGINT', onSigint);
+    }
+    const { evaluation, paths, best } = run;
     if (a.json) {
       process.stdout.write(JSON.stringify(evaluation) + '\n');
     } else {

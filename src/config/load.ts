@@ -1,9 +1,14 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, extname, isAbsolute, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { UserError } from '../util/errors.js';
+import { UserError, quote } from '../util/errors.js';
+import { parseJsonText } from '../util/json-text.js';
+import { readInputText } from '../util/read-file.js';
 import { TrainConfigSchema, type TrainConfig } from './schema.js';
+
+/** Most nodes one YAML alias may expand to: plenty for anchors a person writes, far below an alias bomb. */
+const MAX_ALIAS_COUNT = 100;
 
 /**
  * Reads a YAML or JSON config file and validates it against `schema`.
@@ -13,27 +18,30 @@ import { TrainConfigSchema, type TrainConfig } from './schema.js';
  */
 export function loadConfigFile<S extends z.ZodType>(path: string, schema: S): z.output<S> {
   if (!existsSync(path)) throw new UserError('config file not found', path);
-  const text = readFileSync(path, 'utf8');
   const ext = extname(path).toLowerCase();
+  if (ext !== '.json' && ext !== '.yaml' && ext !== '.yml') {
+    throw new UserError(`unsupported config extension ${quote(ext)} (expected .yaml, .yml or .json)`, path);
+  }
+  const text = readInputText(path);
   let raw: unknown;
   const lines = new LineCounter();
   let doc: ReturnType<typeof parseDocument> | undefined;
   if (ext === '.json') {
-    try {
-      raw = JSON.parse(text);
-    } catch (e) {
-      throw new UserError(`not valid JSON (${(e as Error).message})`, path);
-    }
-  } else if (ext === '.yaml' || ext === '.yml') {
-    doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+    raw = parseJsonText(text, path);
+  } else {
+    // Duplicate keys are errors (uniqueKeys), as in JSON configs.
+    doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
     if (doc.errors.length > 0) {
       const err = doc.errors[0];
       const pos = lines.linePos(err.pos[0]);
       throw new UserError(`not valid YAML (${err.message.split('\n')[0]})`, `${path}:${pos.line}:${pos.col}`);
     }
-    raw = doc.toJS();
-  } else {
-    throw new UserError(`unsupported config extension "${ext}" (expected .yaml, .yml or .json)`, path);
+    try {
+      // An alias expanding into many nodes ("billion laughs") is refused before it is built.
+      raw = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    } catch (e) {
+      throw new UserError(`YAML aliases (*name) expand too far (${(e as Error).message.split('\n')[0]}); a config needs no nested aliases`, path);
+    }
   }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new UserError('expected a mapping of settings at the top level', path);
@@ -103,13 +111,19 @@ function lineOf(
 }
 
 /**
- * Loads a training config and makes its relative paths (data.file, output)
+ * Loads a training config and makes its relative paths (data.file, data.labels, the reference spectra, output)
  * relative to the config file's folder, so a config works from any cwd.
  */
 export function loadTrainConfig(path: string): TrainConfig {
   const cfg = loadConfigFile(path, TrainConfigSchema);
   const base = dirname(resolve(path));
   if (cfg.data.file !== undefined && !isAbsolute(cfg.data.file)) cfg.data.file = resolve(base, cfg.data.file);
+  if (cfg.data.labels !== undefined && !isAbsolute(cfg.data.labels)) cfg.data.labels = resolve(base, cfg.data.labels);
+  const ref = cfg.preprocess?.calibrate.reference;
+  if (ref) {
+    ref.calculated = resolve(base, ref.calculated);
+    if (ref.measured !== undefined) ref.measured = resolve(base, ref.measured);
+  }
   if (!isAbsolute(cfg.output)) cfg.output = resolve(base, cfg.output);
   return cfg;
 }

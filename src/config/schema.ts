@@ -1,5 +1,8 @@
 import { z } from 'zod';
-import { DEFAULT_SYNTH_DESCRIPTORS, SYNTH_DEFAULTS, SYNTH_DESCRIPTORS } from '../data/synth.js';
+import { AugmentSchema } from '../data/augment.js';
+import type { GridSpec } from '../data/grid.js';
+import { PreprocessSchema } from '../data/preprocess/schema.js';
+import { DEFAULT_SYNTH_DESCRIPTORS, EXPERIMENTAL_DEFAULTS, SYNTH_DEFAULTS, SYNTH_DESCRIPTORS } from '../data/synth.js';
 
 /**
  * The training run configuration. Every object is strict: an unknown key is
@@ -8,9 +11,28 @@ import { DEFAULT_SYNTH_DESCRIPTORS, SYNTH_DEFAULTS, SYNTH_DESCRIPTORS } from '..
  */
 
 const positiveInt = z.number().int().positive();
+
+/**
+ * Upper bounds of sizes, far above any real run, so that a typo such as
+ * `depth: 1e5` or `hidden: 1e8` is a config error naming the key instead
+ * of an attempt to allocate terabytes. Within them, config/resources.ts
+ * checks that the whole network fits in memory before anything is built.
+ */
+export const LIMITS = {
+  nStyle: 256,
+  hidden: 16384,
+  depth: 64,
+  batch: 1_000_000,
+  kernelSize: 1001,
+  epochs: 1_000_000,
+  trials: 1000,
+  workers: 1024,
+  spectra: 50_000_000,
+  gridPoints: 100_000,
+} as const;
 const fraction = z.number().min(0).max(1);
 
-/** Target energy grid: explicit start/stop/step, a number of points over the common range, or the file's own grid. */
+/** Target energy grid (the data layer's GridSpec): explicit start/stop/step or a number of points over the common range. */
 export const GridSchema = z.union([
   z.strictObject({
     /** First grid energy (same unit as the file, eV for XAS). */
@@ -24,14 +46,14 @@ export const GridSchema = z.union([
     /** Number of evenly spaced points over the range every spectrum covers. */
     points: z.number().int().min(2),
   }),
-]);
+]) satisfies z.ZodType<GridSpec>;
 
 /** Synthetic XANES generated in memory (src/data/synth.ts) instead of a file: benchmarks and demos. */
 export const SynthSourceSchema = z.strictObject({
   /** Number of spectra. */
-  count: positiveInt.default(SYNTH_DEFAULTS.count),
+  count: positiveInt.max(LIMITS.spectra).default(SYNTH_DEFAULTS.count),
   /** Grid points over 7100-7180 eV (or start..stop). */
-  points: z.number().int().min(2).default(SYNTH_DEFAULTS.points),
+  points: z.number().int().min(2).max(LIMITS.gridPoints).default(SYNTH_DEFAULTS.points),
   start: z.number().default(SYNTH_DEFAULTS.start),
   stop: z.number().default(SYNTH_DEFAULTS.stop),
   /** Gaussian noise std in edge-step units. */
@@ -40,6 +62,21 @@ export const SynthSourceSchema = z.strictObject({
   seed: z.number().int().min(0).default(SYNTH_DEFAULTS.seed),
   /** Descriptors to generate (OS, CN, BL, EW, DW); data.descriptors picks from these. */
   descriptors: z.array(z.enum(SYNTH_DESCRIPTORS)).min(1).default([...DEFAULT_SYNTH_DESCRIPTORS]),
+  /** Generate "measured" versions of the same compounds instead of calculated ones (src/data/synth.ts). */
+  experimental: z
+    .strictObject({
+      /** Global offset of the measured energy scale, eV. */
+      offset: z.number().default(EXPERIMENTAL_DEFAULTS.offset),
+      /** Std of a per-spectrum calibration drift, eV. */
+      offsetJitter: z.number().min(0).default(EXPERIMENTAL_DEFAULTS.offsetJitter),
+      /** Gaussian FWHM of the broadening the calculation lacks, eV. */
+      broadening: z.number().min(0).default(EXPERIMENTAL_DEFAULTS.broadening),
+      /** Std of the background slope, absorption units per 100 eV. */
+      slope: z.number().min(0).default(EXPERIMENTAL_DEFAULTS.slope),
+      /** Std of the relative edge-step error. */
+      stepError: z.number().min(0).default(EXPERIMENTAL_DEFAULTS.stepError),
+    })
+    .optional(),
 });
 
 export const DataSchema = z.strictObject({
@@ -56,8 +93,21 @@ export const DataSchema = z.strictObject({
   /**
    * Constrained descriptors in latent-axis order: descriptor i is tied to axis i.
    * Names refer to `AUX_<NAME>` columns (or plain column names in other layouts).
+   * Empty ([]): an unconstrained adversarial autoencoder, chosen by reconstruction and latent normality.
    */
-  descriptors: z.array(z.string().min(1)).min(1),
+  descriptors: z.array(z.string().min(1)),
+  /**
+   * Descriptors known for some spectra (NaN or empty for the others) that are not
+   * constrained but read off the latent position: a linear map from the latent
+   * coordinates, fitted on the labelled training spectra, is stored with the model
+   * and gives `embed` a pred_<name> column.
+   */
+  readout: z.array(z.string().min(1)).default([]),
+  /**
+   * Label table (CSV) for readers that take their labels from a separate file (`matrix`: spectra
+   * stored column-wise); joined by spectrum id. Relative to the config file's folder.
+   */
+  labels: z.string().min(1).optional(),
   /** Descriptors with a few discrete levels (e.g. CN); evaluation adds a threshold classifier for these. */
   discrete: z.array(z.string().min(1)).default([]),
   /** Resample every spectrum onto this grid; omit to keep the file's common grid. */
@@ -72,11 +122,11 @@ export const DataSchema = z.strictObject({
 
 export const NetworkSchema = z.strictObject({
   /** Latent size; must be >= the number of constrained descriptors (extra axes stay free). */
-  nStyle: positiveInt.default(4),
+  nStyle: positiveInt.max(LIMITS.nStyle).default(4),
   /** Width of every hidden layer of encoder and decoder. */
-  hidden: positiveInt.default(64),
+  hidden: positiveInt.max(LIMITS.hidden).default(64),
   /** Number of dense layers in encoder and in decoder (>= 2: at least one hidden layer plus the output layer). */
-  depth: z.number().int().min(2).default(5),
+  depth: z.number().int().min(2).max(LIMITS.depth).default(5),
   /** Hidden-layer activation. */
   activation: z.enum(['prelu', 'swish', 'relu']).default('prelu'),
   /** Dropout rate after each hidden layer. */
@@ -86,9 +136,9 @@ export const NetworkSchema = z.strictObject({
   discriminator: z
     .strictObject({
       /** Width of the discriminator's hidden layers. */
-      hidden: positiveInt.default(64),
+      hidden: positiveInt.max(LIMITS.hidden).default(64),
       /** Number of dense layers (>= 2). */
-      depth: z.number().int().min(2).default(3),
+      depth: z.number().int().min(2).max(LIMITS.depth).default(3),
       /** Dropout rate after each hidden layer. */
       dropout: z.number().min(0).max(0.9).default(0.056),
       /** Std of Gaussian noise added to its input latents during training (keeps it from winning too easily). */
@@ -112,7 +162,7 @@ export const LossesSchema = z.strictObject({
       alphaLimit: z.number().min(0).default(0.7172),
       alphaRampEpochs: z.number().positive().default(300),
       /** Number of prior samples per batch the discriminator sees. */
-      priorSamples: positiveInt.default(1024),
+      priorSamples: positiveInt.max(LIMITS.batch).default(1024),
     })
     .prefault({}),
   /** Pairwise rank constraint tying axis i to descriptor i, with force balance. */
@@ -129,7 +179,7 @@ export const LossesSchema = z.strictObject({
   cycle: term(1, 1).prefault({}),
   /** Decoder output close to its own Gaussian-smoothed version. */
   smoothness: term(1, 1)
-    .extend({ kernelSize: z.number().int().min(1).default(17), sigma: z.number().positive().default(3) })
+    .extend({ kernelSize: z.number().int().min(1).max(LIMITS.kernelSize).default(17), sigma: z.number().positive().default(3) })
     .prefault({}),
 });
 
@@ -152,16 +202,18 @@ export const OptimizerSchema = z.strictObject({
 });
 
 export const TrainingSchema = z.strictObject({
-  epochs: positiveInt.default(150),
-  batchSize: z.number().int().min(2).default(128),
+  epochs: positiveInt.max(LIMITS.epochs).default(150),
+  batchSize: z.number().int().min(2).max(LIMITS.batch).default(128),
   /** Independent trials with seeds seed, seed+1, ...; the best by validation score becomes the model. */
-  trials: positiveInt.default(1),
-  /** Std of Gaussian noise added to input spectra each batch (augmentation), in normalized units. */
+  trials: positiveInt.max(LIMITS.trials).default(1),
+  /** Std of Gaussian noise added to input spectra each batch (augmentation), in normalized units (after data.normalization). */
   augmentNoise: z.number().min(0).default(0),
+  /** Augmentations modelling calculation vs measurement (energy offset, broadening, noise, background, edge-step error); all off by default. */
+  augment: AugmentSchema.prefault({}),
   /** Write the `last` checkpoint every this many epochs (best is written whenever it improves). */
   checkpointEvery: positiveInt.default(1),
   /** Parallel worker processes for trials; 0 = number of CPU cores. */
-  workers: z.number().int().min(0).default(0),
+  workers: z.number().int().min(0).max(LIMITS.workers).default(0),
 });
 
 export const BackendSchema = z.enum(['auto', 'tensorflow-gpu', 'tensorflow', 'native', 'wasm', 'cpu', 'webgpu']);
@@ -171,6 +223,8 @@ export const TrainConfigSchema = z
   /** Seed of everything random: split, initialization, batches, noise. */
   seed: z.number().int().min(0).default(0),
   data: DataSchema,
+  /** Preprocessing fitted once and stored with the model: broadening, energy calibration, XAS normalization, E0 alignment. */
+  preprocess: PreprocessSchema.optional(),
   network: NetworkSchema.prefault({}),
   losses: LossesSchema.prefault({}),
   optimizer: OptimizerSchema.prefault({}),

@@ -71,3 +71,25 @@ export interface RawSpectrum {
   /** Where it was read from, for error messages. */
   source: string;
 }
+
+/**
+ * The rows of several datasets on one grid with the same descriptors, in
+ * order, as one dataset (`header` gives grid, names, axis and source when
+ * there are no parts). Readers that read in chunks end here.
+ */
+export function concatDatasets(parts: SpectralDataset[], header: SpectralDataset): SpectralDataset {
+  const m = header.m;
+  const k = header.descriptorNames.length;
+  const n = parts.reduce((s, p) => s + p.n, 0);
+  const spectra = new Float32Array(n * m);
+  const descriptors = new Float64Array(n * k);
+  const ids: string[] = new Array(n);
+  let row = 0;
+  for (const p of parts) {
+    spectra.set(p.spectra.subarray(0, p.n * m), row * m);
+    descriptors.set(p.descriptors.subarray(0, p.n * k), row * k);
+    for (let i = 0; i < p.n; i++) ids[row + i] = p.ids[i];
+    row += p.n;
+  }
+  return { ...header, spectra, descriptors, ids, n };
+}

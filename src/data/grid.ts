@@ -1,6 +1,4 @@
-import type { z } from 'zod';
-import { UserError } from '../util/errors.js';
-import type { GridSchema } from '../config/schema.js';
+import { UserError, quote } from '../util/errors.js';
 import type { RawSpectrum, SpectralDataset } from './dataset.js';
 
 /**
@@ -13,7 +11,19 @@ import type { RawSpectrum, SpectralDataset } from './dataset.js';
  * end values and a warning names it (a flat pre-edge/post-edge extension is
  * the least surprising guess for XANES, but it is still a guess).
  */
-export type GridSpec = z.infer<typeof GridSchema>;
+export type GridSpec =
+  | {
+      /** First grid energy (same unit as the file, eV for XAS). */
+      start: number;
+      /** Last grid energy (inclusive when it falls on a step). */
+      stop: number;
+      /** Spacing between grid points. */
+      step: number;
+    }
+  | {
+      /** Number of evenly spaced points over the range every spectrum covers. */
+      points: number;
+    };
 
 /** What to do where the grid reaches beyond a spectrum's range. */
 export type OutsidePolicy = 'error' | 'clamp';
@@ -213,12 +223,12 @@ export function assembleSpectra(raw: RawSpectrum[], spec: GridSpec | undefined, 
   let hi = Infinity;
   for (const s of raw) {
     if (s.energy.length !== s.mu.length) {
-      throw new UserError(`spectrum "${s.id}": ${s.energy.length} energies but ${s.mu.length} intensities`, s.source);
+      throw new UserError(`spectrum ${quote(s.id)}: ${s.energy.length} energies but ${s.mu.length} intensities`, s.source);
     }
-    if (s.energy.length < 2) throw new UserError(`spectrum "${s.id}": expected at least 2 points`, s.source);
+    if (s.energy.length < 2) throw new UserError(`spectrum ${quote(s.id)}: expected at least 2 points`, s.source);
     checkStrictlyIncreasing(s.energy, s.source);
     for (let i = 0; i < s.mu.length; i++) {
-      if (!Number.isFinite(s.mu[i])) throw new UserError(`spectrum "${s.id}": intensity at ${s.energy[i]} is ${s.mu[i]} (expected a finite number)`, s.source);
+      if (!Number.isFinite(s.mu[i])) throw new UserError(`spectrum ${quote(s.id)}: intensity at ${s.energy[i]} is ${s.mu[i]} (expected a finite number)`, s.source);
     }
     lo = Math.max(lo, s.energy[0]);
     hi = Math.min(hi, s.energy[s.energy.length - 1]);
@@ -253,8 +263,8 @@ export function assembleSpectra(raw: RawSpectrum[], spec: GridSpec | undefined, 
     const eps = slack(s.energy);
     const outside = grid[0] < s.energy[0] - eps || grid[m - 1] > s.energy[s.energy.length - 1] + eps;
     if (outside) {
-      if (policy === 'error') throw new UserError(`spectrum "${s.id}": ${outsideMessage(s.energy, grid, { lo, hi })}`, s.source);
-      warnings.add(`spectrum "${s.id}" covers ${range(s.energy)}; extended flat to the grid ${range(grid)}`);
+      if (policy === 'error') throw new UserError(`spectrum ${quote(s.id)}: ${outsideMessage(s.energy, grid, { lo, hi })}`, s.source);
+      warnings.add(`spectrum ${quote(s.id)} covers ${range(s.energy)}; extended flat to the grid ${range(grid)}`);
     }
     interpolateInto(s.energy, s.mu, grid, row);
     spectra.set(row, i * m);

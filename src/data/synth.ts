@@ -1,7 +1,8 @@
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/random.js';
 import type { SpectralDataset } from './dataset.js';
-import { linspace } from './grid.js';
+import { interpolateInto, linspace } from './grid.js';
+import { broadenSpectrum } from './preprocess/broaden.js';
 
 /**
  * Synthetic Fe K-edge XANES with known ground-truth descriptors, for
@@ -29,6 +30,18 @@ import { linspace } from './grid.js';
  *   post-edge oscillation frequency.
  * They are drawn independently. A descriptor not in `descriptors` is held
  * at OS = 3, CN = 5 or BL = 2.0 and not reported.
+ *
+ * These are the "calculated" spectra. The `experimental` option turns the
+ * same compounds (equal seeds give equal descriptors and edge widths) into
+ * "measured" ones, as a beamline would record them: on an energy scale
+ * offset by an unknown global `offset` (plus a small per-spectrum drift),
+ * convolved with a Gaussian of `broadening` FWHM (resolution and lifetime
+ * the calculation lacks), in raw absorption units (a random edge step
+ * 1 + N(0, stepError) on a background b0 + b1 (E - 7100 eV) / 100 eV with
+ * b0 ~ 0.3 + N(0, 0.1), b1 ~ N(0, slope)) and with noise. The truth stays
+ * known, so tests can check what survives the transfer.
+ * `reference` generates one fixed compound (OS 3, CN 6, BL 2.0, edge width
+ * 1.5 eV, id "reference") for calibrating the two energy scales.
  */
 export const SYNTH_DESCRIPTORS = ['OS', 'CN', 'BL', 'EW', 'DW'] as const;
 /** The descriptors generated when none are named. */
@@ -60,7 +73,31 @@ export interface SynthOptions {
   descriptors?: SynthDescriptor[];
   /** Range of the unlabeled edge width w in eV (default [1.2, 1.8]; equal ends fix it). */
   edgeWidth?: [number, number];
+  /** Generate "measured" spectra of the same compounds (see the module comment); omit for calculated ones. */
+  experimental?: ExperimentalOptions;
+  /** Generate the single reference compound instead of `count` random ones. */
+  reference?: boolean;
 }
+
+/** What makes a synthetic spectrum "measured"; every field has a default. */
+export interface ExperimentalOptions {
+  /** Global offset of the measured energy scale (eV): a feature at E in the calculation appears at E + offset. Default 4.5. */
+  offset?: number;
+  /** Std (eV) of a per-spectrum calibration drift on top of `offset`. Default 0.1. */
+  offsetJitter?: number;
+  /** FWHM (eV) of the Gaussian broadening the calculation lacks. Default 2. */
+  broadening?: number;
+  /** Std of the background slope b1 (absorption units per 100 eV). Default 0.05. */
+  slope?: number;
+  /** Std of the relative edge-step error (sample thickness, normalization). Default 0.1. */
+  stepError?: number;
+}
+
+/** Defaults of {@link ExperimentalOptions} (the config schema uses them too). */
+export const EXPERIMENTAL_DEFAULTS = { offset: 4.5, offsetJitter: 0.1, broadening: 2, slope: 0.05, stepError: 0.1 } as const;
+
+/** The reference compound's parameters. */
+export const REFERENCE_COMPOUND: SynthParams = { OS: 3, CN: 6, BL: 2.0, edgeWidth: 1.5 };
 
 /** The physical parameters of one synthetic spectrum. */
 export interface SynthParams {
@@ -132,9 +169,11 @@ export function synthesizeXanes(options: SynthOptions = {}): SpectralDataset {
   }
   if (new Set(include).size !== include.length) throw new UserError(`descriptor listed twice in ${include.join(', ')}`, 'synth');
   const energies = linspace(start, stop, points);
+  const measure = options.experimental ? measurement(options.experimental, energies, seed) : undefined;
   const rng = new Rng(seed);
   // DW has its own stream so adding it left the OS/CN/BL datasets (and data-samples/) unchanged.
   const dwRng = new Rng(seed + 0x5eed);
+  if (options.reference) return referenceDataset(include, energies, noise, seed, measure);
   const k = include.length;
   const spectra = new Float32Array(count * points);
   const descriptors = new Float64Array(count * k);
@@ -155,9 +194,13 @@ export function synthesizeXanes(options: SynthOptions = {}): SpectralDataset {
       edgeWidth: w,
       DW: include.includes('DW') ? dw : undefined,
     };
-    synthSpectrum(p, energies, row);
     const off = i * points;
-    for (let c = 0; c < points; c++) spectra[off + c] = row[c] + (noise > 0 ? noise * rng.normal() : 0);
+    if (measure) measure.spectrum(p, row, noise, rng);
+    else {
+      synthSpectrum(p, energies, row);
+      for (let c = 0; c < points; c++) row[c] += noise > 0 ? noise * rng.normal() : 0;
+    }
+    spectra.set(row, off);
     include.forEach((d, j) => (descriptors[i * k + j] = d === 'EW' ? p.edgeWidth : (p[d] as number)));
     ids[i] = `synth_${String(i + 1).padStart(width, '0')}`;
   }
@@ -170,6 +213,65 @@ export function synthesizeXanes(options: SynthOptions = {}): SpectralDataset {
     descriptorNames: [...include],
     descriptors,
     axis: 'energy',
-    source: `synth(seed=${seed})`,
+    source: `synth(seed=${seed}${measure ? ', experimental' : ''})`,
+  };
+}
+
+/** The generator of "measured" spectra for one set (one beamline calibration). */
+function measurement(o: ExperimentalOptions, energies: Float64Array, seed: number) {
+  const offset = o.offset ?? EXPERIMENTAL_DEFAULTS.offset;
+  const jitter = o.offsetJitter ?? EXPERIMENTAL_DEFAULTS.offsetJitter;
+  const fwhm = o.broadening ?? EXPERIMENTAL_DEFAULTS.broadening;
+  const slope = o.slope ?? EXPERIMENTAL_DEFAULTS.slope;
+  const stepError = o.stepError ?? EXPERIMENTAL_DEFAULTS.stepError;
+  for (const [name, v] of Object.entries({ offsetJitter: jitter, broadening: fwhm, slope, stepError })) {
+    if (!(v >= 0) || !Number.isFinite(v)) throw new UserError(`experimental.${name} must be >= 0, found ${v}`, 'synth');
+  }
+  if (!Number.isFinite(offset)) throw new UserError(`experimental.offset must be a finite number of eV, found ${offset}`, 'synth');
+  // Own stream, so the compounds (and their noise draws) match the calculated set of the same seed.
+  const rng = new Rng(seed + 0xe4e4);
+  const m = energies.length;
+  // The calculation on a 0.2 eV grid wide enough for any drift and the kernel's reach.
+  const pad = 5 * jitter + 3 * fwhm + 5;
+  const fine = linspace(energies[0] - offset - pad, energies[m - 1] - offset + pad, Math.ceil((energies[m - 1] - energies[0] + 2 * pad) / 0.2) + 1);
+  const clean = new Float64Array(fine.length);
+  const at = new Float64Array(m);
+  return {
+    spectrum(p: SynthParams, out: Float64Array, noise: number, noiseRng: Rng, drift = true): void {
+      synthSpectrum(p, fine, clean);
+      const broad = fwhm > 0 ? broadenSpectrum(fine, clean, { kind: 'gaussian', fwhm }) : clean;
+      const shift = offset + (drift && jitter > 0 ? jitter * rng.normal() : 0);
+      for (let c = 0; c < m; c++) at[c] = energies[c] - shift;
+      interpolateInto(fine, broad, at, out);
+      const step = 1 + stepError * rng.normal();
+      const b0 = 0.3 + 0.1 * rng.normal();
+      const b1 = slope * rng.normal();
+      for (let c = 0; c < m; c++) {
+        out[c] = step * out[c] + b0 + (b1 * (energies[c] - 7100)) / 100 + (noise > 0 ? noise * noiseRng.normal() : 0);
+      }
+    },
+  };
+}
+
+/** The reference compound alone, calculated or measured. */
+function referenceDataset(include: SynthDescriptor[], energies: Float64Array, noise: number, seed: number, measure?: ReturnType<typeof measurement>): SpectralDataset {
+  const row = new Float64Array(energies.length);
+  const rng = new Rng(seed);
+  if (measure) measure.spectrum(REFERENCE_COMPOUND, row, noise, rng, false);
+  else {
+    synthSpectrum(REFERENCE_COMPOUND, energies, row);
+    for (let c = 0; c < row.length; c++) row[c] += noise > 0 ? noise * rng.normal() : 0;
+  }
+  const labels = include.map((d) => (d === 'EW' ? REFERENCE_COMPOUND.edgeWidth : d === 'DW' ? 0.003 : (REFERENCE_COMPOUND[d] as number)));
+  return {
+    energies,
+    spectra: Float32Array.from(row),
+    n: 1,
+    m: energies.length,
+    ids: ['reference'],
+    descriptorNames: [...include],
+    descriptors: Float64Array.from(labels),
+    axis: 'energy',
+    source: `synth(reference${measure ? ', experimental' : ''})`,
   };
 }

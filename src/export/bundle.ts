@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { writeDirAtomic, writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { xlatentVersion } from '../util/versions.js';
-import { gridValues, metadataDigest, sha256Hex, type ModelMetadata } from './metadata.js';
+import { gridValues, type ModelMetadata } from './metadata.js';
+import { metadataDigest, sha256Hex } from './digest.js';
 import { writeModelDir, type ModelBundle } from './model-dir.js';
 import { specToOnnx } from './onnx.js';
 
@@ -31,6 +32,7 @@ export function onnxMetadataProps(meta: ModelMetadata, role: 'encoder' | 'decode
     'xlatent.axis_kind': meta.axisKind,
     'xlatent.grid': JSON.stringify(meta.grid),
     'xlatent.normalization': JSON.stringify(meta.normalization),
+    'xlatent.preprocess': JSON.stringify(meta.preprocess ?? null),
     'xlatent.n_style': String(meta.nStyle),
     'xlatent.descriptors': JSON.stringify(meta.descriptors),
     'xlatent.calibration': JSON.stringify(meta.calibration),
@@ -47,7 +49,9 @@ function onnxDoc(meta: ModelMetadata, role: 'encoder' | 'decoder'): string {
       : `input "latent" float32 [batch, ${meta.nStyle}] -> output "spectrum" float32 [batch, ${grid.length}]`;
   return (
     `xlatent ${role} (RankAAE). ${io}. Spectra live on a ${meta.axisKind} grid of ${grid.length} points ` +
-    `from ${grid[0]} to ${grid[grid.length - 1]}; resample onto it and apply the "${meta.normalization.kind}" ` +
+    `from ${grid[0]} to ${grid[grid.length - 1]}; ` +
+    (meta.preprocess ? 'first preprocess each spectrum as metadata_props "xlatent.preprocess" says (broadening of calculated spectra, energy shift, XAS normalization, E0 alignment), then ' : '') +
+    `resample onto it and apply the "${meta.normalization.kind}" ` +
     `normalization (parameters in metadata_props "xlatent.normalization") before encoding; decoder outputs are ` +
     `normalized intensities. Latent axes: ${axes || 'none constrained'}.`
   );
@@ -126,6 +130,7 @@ export async function exportTfjs(bundle: ModelBundle, outDir: string, page = tru
         metrics: metadata.metrics,
         calibration: metadata.calibration,
         ood: metadata.ood,
+        preprocess: metadata.preprocess,
       },
     },
     extra,

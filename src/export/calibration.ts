@@ -2,12 +2,18 @@ import { spearman } from '../metrics/correlation.js';
 import { check } from '../util/errors.js';
 
 /**
- * Axis-to-descriptor calibration: a monotone map from the value of one
- * latent axis to the descriptor constrained on it, fitted on the training
- * latents by isotonic regression (pool adjacent violators). Predictions
- * interpolate linearly between block centres and stay flat outside the
- * fitted range, so an experimental spectrum projected beyond the training
- * cloud is mapped to the nearest descriptor value seen, not extrapolated.
+ * Axis-to-descriptor calibration: a continuous monotone map from the value
+ * of one latent axis to the descriptor constrained on it, fitted on the
+ * training latents. Continuous descriptors get isotonic regression (pool
+ * adjacent violators) with knots at the block centres. Discrete ones (a few
+ * levels, e.g. CN or a formal oxidation state) get one knot per level, at the
+ * median axis value of that level's training spectra, so that a spectrum
+ * halfway between the level-2 and level-3 clusters (a mixed-valence sample)
+ * is estimated at 2.5, not snapped to a level; `xlatent evaluate` keeps its
+ * threshold classifier for class decisions. Predictions interpolate linearly
+ * between knots and stay flat outside them, so a spectrum projected beyond
+ * the training cloud is mapped to the nearest descriptor value seen, not
+ * extrapolated.
  */
 export interface AxisCalibration {
   /** Descriptor name, e.g. "CN". */
@@ -24,7 +30,11 @@ export interface AxisCalibration {
   x: number[];
   /** ...and the descriptor value of each block (monotone in `direction`). */
   y: number[];
-  /** For discrete descriptors (e.g. CN): the levels seen in training; predictions snap to the nearest. */
+  /**
+   * For discrete descriptors (e.g. CN): the levels seen in training. Informative only: estimates
+   * interpolate between levels (models written before this release stored dense isotonic knots
+   * here too, and their estimates are now continuous as well).
+   */
   levels?: number[];
 }
 
@@ -86,7 +96,7 @@ export interface CalibrationOptions {
   descriptor: string;
   /** Latent axis index stored with the map. */
   axis: number;
-  /** Snap predictions to the training levels (for CN-like descriptors). */
+  /** A descriptor with a few levels: one knot per level at its median axis value (see the module comment). */
   discrete?: boolean;
   /** Upper bound on stored knots; more blocks are thinned evenly (the map stays monotone). */
   maxKnots?: number;
@@ -117,7 +127,7 @@ export function fitAxisCalibration(
   const direction: 1 | -1 = Number.isFinite(rho) && rho < 0 ? -1 : 1;
   // A decreasing fit is an increasing fit of -y.
   const signed = direction === 1 ? de : de.map((v) => -v);
-  const blocks = isotonicBlocks(ax, signed);
+  const blocks = opts.discrete ? levelKnots(ax, signed) : isotonicBlocks(ax, signed);
   let kx = Array.from(blocks.x);
   let ky = Array.from(blocks.y, (v) => direction * v);
   const maxKnots = opts.maxKnots ?? 512;
@@ -162,14 +172,44 @@ export function predictCalibration(cal: AxisCalibration, axisValues: ArrayLike<n
       const t = (v - x[lo]) / (x[hi] - x[lo]);
       p = y[lo] + t * (y[hi] - y[lo]);
     }
-    if (cal.levels && Number.isFinite(p)) p = nearest(cal.levels, p);
     out[i] = p;
   }
   return out;
 }
 
-function nearest(levels: number[], v: number): number {
-  let best = levels[0];
-  for (const l of levels) if (Math.abs(l - v) < Math.abs(best - v)) best = l;
-  return best;
+/**
+ * Knots of a discrete descriptor: per level, the median axis value of its
+ * rows; levels whose medians are out of order are pooled (weighted by their
+ * row counts) until the knots increase in both coordinates.
+ */
+function levelKnots(ax: number[], level: number[]): { x: Float64Array; y: Float64Array } {
+  const byLevel = new Map<number, number[]>();
+  ax.forEach((v, i) => {
+    const list = byLevel.get(level[i]);
+    if (list) list.push(v);
+    else byLevel.set(level[i], [v]);
+  });
+  const rows = [...byLevel.entries()]
+    .map(([l, v]) => ({ x: median(v), y: l, w: v.length }))
+    .sort((a, b) => a.x - b.x || a.y - b.y);
+  // Weighted pool adjacent violators on the level values in median order.
+  const blocks: { x: number; y: number; w: number }[] = [];
+  for (const r of rows) {
+    blocks.push({ ...r });
+    while (blocks.length > 1 && blocks[blocks.length - 2].y >= blocks[blocks.length - 1].y) {
+      const b = blocks.pop()!;
+      const a = blocks[blocks.length - 1];
+      const w = a.w + b.w;
+      a.x = (a.x * a.w + b.x * b.w) / w;
+      a.y = (a.y * a.w + b.y * b.w) / w;
+      a.w = w;
+    }
+  }
+  return { x: Float64Array.from(blocks, (b) => b.x), y: Float64Array.from(blocks, (b) => b.y) };
+}
+
+function median(v: number[]): number {
+  const s = [...v].sort((a, b) => a - b);
+  const h = s.length >> 1;
+  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
 }

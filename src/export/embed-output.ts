@@ -1,15 +1,17 @@
-import { Table, Utf8, tableToIPC, vectorFromArray, makeVector } from 'apache-arrow';
+import { RecordBatchFileWriter, Table, Utf8, vectorFromArray, makeVector } from 'apache-arrow';
 import { extname } from 'node:path';
 import { csvField } from '../data/formats/csv-table.js';
-import { writeFileAtomic } from '../util/atomic.js';
+import { AtomicFileWriter, commitOrAbort } from '../util/atomic.js';
+import { FileSink } from '../data/formats/arrow.js';
 import { UserError } from '../util/errors.js';
 import type { EmbedResult } from './embed.js';
 
 /**
- * Writes an embedding table, one row per spectrum, atomically:
+ * An embedding table, one row per spectrum, written atomically:
  * id, z0..z{n-1}, pred_<descriptor> (calibrated estimates), label_<descriptor>
- * (labels found in the input, for comparison), recon_mse, ood_percentile,
- * ood_flag, extrapolated. CSV leaves NaN cells empty; JSON writes null and
+ * (labels found in the input, for comparison), recon_mse (empty for models
+ * without a decoder), ood_knn_distance (models with a kNN OOD reference),
+ * ood_percentile, ood_flag, extrapolated. CSV leaves NaN cells empty; JSON writes null and
  * adds the warnings and provenance; Arrow keeps NaN.
  */
 
@@ -34,7 +36,9 @@ export function embedColumns(r: EmbedResult, descriptorNames: string[]): [string
   for (let a = 0; a < r.nStyle; a++) cols.push([`z${a}`, Float64Array.from({ length: r.n }, (_, i) => r.latent[i * r.nStyle + a])]);
   for (const [name, v] of Object.entries(r.predicted)) cols.push([`pred_${name}`, v]);
   for (const name of descriptorNames) if (r.labels[name]) cols.push([`label_${name}`, r.labels[name]]);
-  cols.push(['recon_mse', r.reconstructionMse], ['ood_percentile', r.oodPercentile], ['ood_flag', r.oodFlag], ['extrapolated', r.extrapolated]);
+  cols.push(['recon_mse', r.reconstructionMse]);
+  if (r.oodDistance) cols.push(['ood_knn_distance', r.oodDistance]);
+  cols.push(['ood_percentile', r.oodPercentile], ['ood_flag', r.oodFlag], ['extrapolated', r.extrapolated]);
   return cols;
 }
 
@@ -45,12 +49,79 @@ function num(v: number, float32: boolean): string {
 }
 
 /**
- * @param r the embedding
- * @param path output file
- * @param format csv | json | arrow
- * @param provenance model directory, input file and anything else worth recording (JSON only)
- * @param descriptorNames descriptors of the model, for label_ columns
+ * Writes an embedding table chunk by chunk (one {@link EmbedResult} per
+ * chunk of input spectra, all with the same columns), straight to a
+ * temporary file that replaces `path` on commit: no output-sized string or
+ * table is built.
  */
+export class EmbeddingWriter {
+  private readonly file: AtomicFileWriter;
+  private rows = 0;
+  private columns: string[] | null = null;
+  private arrow: RecordBatchFileWriter | null = null;
+
+  /**
+   * @param path output file
+   * @param format csv | json | arrow
+   * @param provenance model directory, input file and anything else worth recording (JSON only)
+   * @param descriptorNames descriptors of the model, for label_ columns
+   */
+  constructor(
+    readonly path: string,
+    private readonly format: EmbedFormat,
+    private readonly provenance: Record<string, unknown>,
+    private readonly descriptorNames: string[],
+  ) {
+    this.file = new AtomicFileWriter(path);
+  }
+
+  write(r: EmbedResult): void {
+    const cols = embedColumns(r, this.descriptorNames);
+    const names = cols.map((c) => c[0]);
+    if (!this.columns) {
+      this.columns = names;
+      if (this.format === 'csv') this.file.write(['id', ...names].map(csvField).join(',') + '\n');
+      else if (this.format === 'json') {
+        const head = JSON.stringify({ ...this.provenance, columns: ['id', ...names] }, null, 1);
+        this.file.write(head.slice(0, head.lastIndexOf('}')).trimEnd() + ',\n "rows": [\n');
+      } else {
+        this.arrow = new RecordBatchFileWriter();
+        this.arrow.reset(new FileSink(this.file));
+      }
+    } else if (names.join(',') !== this.columns.join(',')) {
+      throw new Error(`embedding chunk columns changed: ${names.join(',')} after ${this.columns.join(',')}`);
+    }
+    if (this.format === 'csv') {
+      for (let i = 0; i < r.n; i++) {
+        this.file.write([csvField(r.ids[i]), ...cols.map(([name, v]) => num(v[i], name.startsWith('z')))].join(',') + '\n');
+      }
+    } else if (this.format === 'json') {
+      for (let i = 0; i < r.n; i++) {
+        const o: Record<string, unknown> = { id: r.ids[i] };
+        for (const [name, v] of cols) o[name] = Number.isFinite(v[i]) ? (name.startsWith('z') ? Number(v[i].toPrecision(8)) : v[i]) : null;
+        this.file.write((this.rows + i > 0 ? ',\n' : '') + JSON.stringify(o));
+      }
+    } else {
+      const children: Record<string, ReturnType<typeof makeVector>> = { id: vectorFromArray(r.ids, new Utf8()) as never };
+      for (const [name, v] of cols) children[name] = makeVector(Float64Array.from(v));
+      for (const batch of new Table(children).batches) this.arrow!.write(batch);
+    }
+    this.rows += r.n;
+  }
+
+  /** Finishes the file (JSON gets the warnings) and moves it into place. */
+  commit(warnings: string[]): void {
+    if (this.format === 'json') this.file.write(`\n],\n "warnings": ${JSON.stringify(warnings)}\n}\n`);
+    else if (this.arrow) this.arrow.finish();
+    this.file.commit();
+  }
+
+  abort(): void {
+    this.file.abort();
+  }
+}
+
+/** Writes a whole embedding at once (see {@link EmbeddingWriter}). */
 export function writeEmbedding(
   r: EmbedResult,
   path: string,
@@ -58,24 +129,6 @@ export function writeEmbedding(
   provenance: Record<string, unknown>,
   descriptorNames: string[],
 ): void {
-  const cols = embedColumns(r, descriptorNames);
-  if (format === 'csv') {
-    const lines = [['id', ...cols.map((c) => c[0])].map(csvField).join(',')];
-    for (let i = 0; i < r.n; i++) {
-      lines.push([csvField(r.ids[i]), ...cols.map(([name, v]) => num(v[i], name.startsWith('z')))].join(','));
-    }
-    writeFileAtomic(path, lines.join('\n') + '\n');
-  } else if (format === 'json') {
-    const rows = r.ids.map((id, i) => {
-      const o: Record<string, unknown> = { id };
-      for (const [name, v] of cols) o[name] = Number.isFinite(v[i]) ? (name.startsWith('z') ? Number(v[i].toPrecision(8)) : v[i]) : null;
-      return o;
-    });
-    writeFileAtomic(path, JSON.stringify({ ...provenance, warnings: r.warnings, columns: ['id', ...cols.map((c) => c[0])], rows }, null, 1) + '\n');
-  } else {
-    const children: Record<string, ReturnType<typeof makeVector>> = { id: vectorFromArray(r.ids, new Utf8()) as never };
-    for (const [name, v] of cols) children[name] = makeVector(Float64Array.from(v));
-    const table = new Table(children);
-    writeFileAtomic(path, tableToIPC(table, 'file'));
-  }
+  const w = new EmbeddingWriter(path, format, provenance, descriptorNames);
+  commitOrAbort({ commit: () => w.commit(r.warnings), abort: () => w.abort() }, () => w.write(r));
 }

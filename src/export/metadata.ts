@@ -1,11 +1,14 @@
 import { z } from 'zod';
-import { createHash } from 'node:crypto';
+import { UserError, quote } from '../util/errors.js';
+import { isPlainRelativePath } from '../util/relative-path.js';
+import { PreprocessParamsSchema } from '../data/preprocess/schema.js';
 
 /**
  * metadata.json of a model directory: everything needed to use the
  * networks on new data (grid, normalization, which axis is which
  * descriptor) and to trust them (training config and its hash, metrics,
- * checksums of every file).
+ * checksums of every file). No Node module here: the browser entry parses
+ * it too (the SHA-256 helpers are in digest.ts).
  */
 
 /** Bumped when the directory layout or a field's meaning changes incompatibly. */
@@ -53,11 +56,54 @@ export const CalibrationSchema = z.strictObject({
   levels: z.array(finite).optional(),
 });
 
-export const OodSchema = z.strictObject({
+/** OOD reference of an autoencoder: the training spectra's reconstruction MSE (export/ood.ts). */
+export const ReconstructionOodSchema = z.strictObject({
   metric: z.literal('reconstruction-mse'),
   n: z.number().int().min(2),
   sample: z.array(finite.min(0)).min(2),
   p99: finite.min(0),
+});
+
+/**
+ * OOD reference of any model: the mean distance of a spectrum to its k
+ * nearest reference spectra (export/knn-ood.ts), against the same distance
+ * of each reference spectrum left out of its own neighbours.
+ */
+export const KnnOodSchema = z.strictObject({
+  metric: z.literal('knn-distance'),
+  /** Where distances are measured: the model's normalized input spectra. */
+  space: z.literal('input'),
+  /** Neighbours averaged. */
+  k: z.number().int().min(1),
+  /** Reference spectra stored (a fixed-seed subsample of the training spectra when there are many). */
+  n: z.number().int().min(2),
+  /** Training spectra the reference was drawn from. */
+  of: z.number().int().min(2),
+  /** File in the model directory holding the n x grid-length reference spectra, float32 little-endian, row-major. */
+  file: z.string().min(1),
+  /** Sorted held-out distances (all, or evenly spaced quantiles). */
+  sample: z.array(finite.min(0)).min(2),
+  p99: finite.min(0),
+});
+
+export const OodSchema = z.union([ReconstructionOodSchema, KnnOodSchema]);
+
+/** A descriptor as a linear function of the latent coordinates, fitted on the few labelled spectra (export/readout.ts). */
+export const ReadoutSchema = z.strictObject({
+  descriptor: z.string().min(1),
+  /** intercept + sum_a coef[a] * z_a. */
+  intercept: finite,
+  coef: z.array(finite).min(1),
+  /** Labelled training spectra the map was fitted on. */
+  n: z.number().int().min(2),
+  /** Ridge penalty used (in units of the latent variance). */
+  ridge: finite.min(0),
+  /** Root-mean-square leave-one-out error of the fit, in descriptor units (NaN-free; omitted when n is too small). */
+  looRmse: finite.min(0).optional(),
+  /** Leave-one-out R^2 (1 - LOO MSE / variance of the labels). */
+  looR2: finite.optional(),
+  /** Range of the labels it was fitted on. */
+  range: z.tuple([finite, finite]),
 });
 
 export const FileEntrySchema = z.strictObject({
@@ -87,6 +133,21 @@ export const MetadataInputSchema = z.strictObject({
   metrics: z.record(z.string(), z.unknown()).default({}),
   calibration: z.array(CalibrationSchema).default([]),
   ood: OodSchema.optional(),
+  /**
+   * What the directory holds: "rankaae" (encoder/ and decoder/ networks; the
+   * default when absent) or "reducer" (a fitted baseline in reducer.json).
+   */
+  kind: z.enum(['rankaae', 'reducer']).optional(),
+  /** The reducer's method name ("pca", "mds", "tsne", "umap") for kind "reducer". */
+  method: z.string().min(1).optional(),
+  /** Descriptors read off the latent position by a linear map fitted on the labelled training spectra (export/readout.ts). */
+  readouts: z.array(ReadoutSchema).optional(),
+  /**
+   * The fitted preprocessing pipeline (broadening, energy calibration, XAS normalization,
+   * E0 alignment) applied before the grid and `normalization`; absent in models written
+   * before it existed, which then take spectra as they are.
+   */
+  preprocess: PreprocessParamsSchema.optional(),
 });
 export type ModelMetadataInput = z.input<typeof MetadataInputSchema>;
 
@@ -117,17 +178,6 @@ export function canonicalJson(value: unknown): string {
   );
 }
 
-/** Hex SHA-256 of bytes or UTF-8 text. */
-export function sha256Hex(data: string | Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
-/** Hash stored in `metadataSha256`: over every other field. */
-export function metadataDigest(meta: Omit<ModelMetadata, 'metadataSha256'> & { metadataSha256?: string }): string {
-  const { metadataSha256: _omit, ...rest } = meta;
-  return sha256Hex(canonicalJson(rest));
-}
-
 /** The full grid (start + i * step, or the stored values). */
 export function gridValues(grid: GridMeta): Float64Array {
   if ('values' in grid) return Float64Array.from(grid.values);
@@ -146,4 +196,92 @@ export function gridMetaFor(energies: ArrayLike<number>): GridMeta {
   for (let i = 1; i < n && regular; i++) regular = Math.abs(energies[i] - energies[0] - i * step) <= 1e-6 * Math.max(1, Math.abs(step) * n);
   if (regular) return { start: energies[0], stop: energies[n - 1], step, length: n };
   return { values: Array.from(energies) };
+}
+
+/** Whether `a` increases strictly. */
+function strictlyIncreasing(a: ArrayLike<number>): boolean {
+  for (let i = 1; i < a.length; i++) if (!(a[i] > a[i - 1])) return false;
+  return true;
+}
+
+/**
+ * Every constraint between fields of a model's metadata, checked in one
+ * place for every command that loads a model (readModelDir) and before any
+ * model is written (writeModelDir). The schema checks each field alone; a
+ * hand-edited and re-signed metadata.json can still pair fields that
+ * contradict each other, and each such pair is named here:
+ * - the grid: `stop` is `start + (length - 1) step`; listed values increase strictly;
+ * - descriptor axes: each < nStyle, no axis and no name used twice;
+ * - calibration: axis < nStyle and the same axis as its descriptor's, knots
+ *   strictly increasing, as many y as x, y monotone in its direction, levels increasing;
+ * - OOD reference: the percentile table sorted ascending, at most n values, p99 within it;
+ * - normalization: per-channel tables (standardize mean/std, area energies) as long as the grid;
+ * - the file list: paths relative, inside the directory, each listed once.
+ *
+ * @throws UserError naming `where` and the field
+ */
+export function validateModelMetadata(meta: ModelMetadataInput & { files?: { path: string }[] }, where: string): void {
+  const fail = (field: string, message: string): never => {
+    throw new UserError(`field "${field}": ${message}`, where);
+  };
+  const g = meta.grid;
+  let gridLength: number;
+  if ('values' in g) {
+    if (!strictlyIncreasing(g.values)) fail('grid.values', 'energies must increase strictly');
+    gridLength = g.values.length;
+  } else {
+    const expected = g.start + (g.length - 1) * g.step;
+    if (!(Math.abs(expected - g.stop) <= 1e-6 * Math.max(1, Math.abs(g.stop - g.start)))) {
+      fail('grid.stop', `${g.stop} does not match start + (length - 1) * step = ${expected}`);
+    }
+    gridLength = g.length;
+  }
+  const nStyle = meta.nStyle;
+  const axes = new Map<number, string>();
+  const names = new Map<string, number>();
+  (meta.descriptors ?? []).forEach((d, i) => {
+    if (d.axis >= nStyle) fail(`descriptors[${i}].axis`, `descriptor ${quote(d.name)} is tied to axis ${d.axis} but nStyle is ${nStyle} (axes 0..${nStyle - 1})`);
+    if (axes.has(d.axis)) fail(`descriptors[${i}].axis`, `axis ${d.axis} is tied to both ${quote(axes.get(d.axis)!)} and ${quote(d.name)}`);
+    if (names.has(d.name)) fail(`descriptors[${i}].name`, `descriptor ${quote(d.name)} is listed twice`);
+    axes.set(d.axis, d.name);
+    names.set(d.name, d.axis);
+  });
+  (meta.calibration ?? []).forEach((c, i) => {
+    const f = `calibration[${i}]`;
+    if (c.axis >= nStyle) fail(`${f}.axis`, `axis ${c.axis} but nStyle is ${nStyle}`);
+    const tied = names.get(c.descriptor);
+    if (tied !== undefined && tied !== c.axis) fail(`${f}.axis`, `calibrates ${quote(c.descriptor)} on axis ${c.axis}, but the descriptor is tied to axis ${tied}`);
+    if (c.x.length !== c.y.length) fail(`${f}.y`, `${c.y.length} values for ${c.x.length} knots in x`);
+    if (!strictlyIncreasing(c.x)) fail(`${f}.x`, 'knots must increase strictly');
+    for (let j = 1; j < c.y.length; j++) {
+      if (c.direction * (c.y[j] - c.y[j - 1]) < 0) fail(`${f}.y`, `values must be monotone in the calibration's direction (${c.direction})`);
+    }
+    if (c.levels && !strictlyIncreasing(c.levels)) fail(`${f}.levels`, 'levels must increase strictly');
+  });
+  if (meta.ood) {
+    const s = meta.ood.sample;
+    for (let j = 1; j < s.length; j++) if (!(s[j] >= s[j - 1])) fail('ood.sample', 'the percentile table must be sorted ascending');
+    if (s.length > meta.ood.n) fail('ood.sample', `${s.length} values summarize only n = ${meta.ood.n} spectra`);
+    if (!(meta.ood.p99 >= s[0] && meta.ood.p99 <= s[s.length - 1])) fail('ood.p99', `${meta.ood.p99} lies outside the sample's range ${s[0]}..${s[s.length - 1]}`);
+  }
+  (meta.readouts ?? []).forEach((r, i) => {
+    if (r.coef.length !== nStyle) fail(`readouts[${i}].coef`, `${r.coef.length} coefficients for ${nStyle} latent axes`);
+  });
+  const norm = meta.normalization as Record<string, unknown>;
+  for (const key of ['mean', 'std', 'energies']) {
+    const v = norm[key];
+    if (v === undefined) continue;
+    if (!Array.isArray(v) || v.some((x) => typeof x !== 'number' || !Number.isFinite(x))) fail(`normalization.${key}`, 'expected an array of finite numbers');
+    if ((v as number[]).length !== gridLength) fail(`normalization.${key}`, `${(v as number[]).length} values for a ${gridLength}-point grid`);
+    if (key === 'std' && (v as number[]).some((x) => !(x > 0))) fail('normalization.std', 'every std must be > 0');
+  }
+  const seen = new Set<string>();
+  (meta.files ?? []).forEach((file, i) => {
+    const p = file.path;
+    if (!isPlainRelativePath(p)) {
+      fail(`files[${i}].path`, `${quote(p)} is not a plain relative path inside the model directory`);
+    }
+    if (seen.has(p)) fail(`files[${i}].path`, `${quote(p)} is listed twice`);
+    seen.add(p);
+  });
 }

@@ -1,22 +1,24 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { parseJsonText } from '../util/json-text.js';
+import { decodeText, readFileInside, readInputBytes } from '../util/read-file.js';
 import { join, relative, sep } from 'node:path';
 import type { z } from 'zod';
 import type { NetworkSpec } from '../model/spec.js';
 import { UserError, check } from '../util/errors.js';
 import { writeDirAtomic, writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { xlatentVersion } from '../util/versions.js';
-import { loadSpecFromTfjsDir, saveSpecAsTfjs, MODEL_JSON_FILE, WEIGHTS_FILE } from './tfjs.js';
+import { loadSpecFromTfjsDir, saveSpecAsTfjs, MAX_JSON_BYTES, MODEL_JSON_FILE, WEIGHTS_FILE } from './tfjs.js';
 import {
   MODEL_FORMAT_VERSION,
   MetadataInputSchema,
   ModelMetadataSchema,
   canonicalJson,
   gridValues,
-  metadataDigest,
-  sha256Hex,
+  validateModelMetadata,
   type ModelMetadata,
   type ModelMetadataInput,
 } from './metadata.js';
+import { metadataDigest, sha256Hex } from './digest.js';
 
 /**
  * The model directory, the one artefact training produces and every other
@@ -31,9 +33,15 @@ import {
  *
  * The networks are stock TF.js layers models, so the encoder/ and decoder/
  * folders load as they are in a browser with `tf.loadLayersModel`.
+ *
+ * A baseline model (`xlatent baseline`, metadata.kind "reducer") holds
+ * DIR/reducer.json (the fitted PCA, MDS, t-SNE or UMAP) instead of the
+ * networks, with the same metadata (grid, normalization, OOD reference).
  */
 
 export const METADATA_FILE = 'metadata.json';
+/** The fitted reducer of a baseline model (kind "reducer"). */
+export const REDUCER_FILE = 'reducer.json';
 const NETWORK_FILES = ['encoder', 'decoder'].flatMap((n) => [`${n}/${MODEL_JSON_FILE}`, `${n}/${WEIGHTS_FILE}`]);
 
 /** A model directory's content in memory. */
@@ -81,28 +89,36 @@ function listFiles(root: string): string[] {
  * one, never a half-written mix.
  *
  * @param dir target directory (replaced if it exists)
- * @param bundle networks plus the producer's metadata; format fields, time, config hash and checksums are added here
+ * @param bundle networks plus the producer's metadata; format fields, time, config hash and checksums are added here.
+ *   A reducer model (metadata.kind "reducer") has no networks: its reducer.json comes in `extraFiles`.
  * @param extraFiles optional files (relative path -> content) to include and checksum, e.g. a report
  * @param options.created keep this creation time (ISO 8601) instead of now, e.g. when copying a model
  * @returns the metadata as written
  */
 export async function writeModelDir(
   dir: string,
-  bundle: { encoder: NetworkSpec; decoder: NetworkSpec; metadata: ModelMetadataInput },
+  bundle: { encoder?: NetworkSpec; decoder?: NetworkSpec; metadata: ModelMetadataInput },
   extraFiles: Record<string, string | Uint8Array> = {},
   options: { created?: string } = {},
 ): Promise<ModelMetadata> {
   const parsed = MetadataInputSchema.safeParse(bundle.metadata);
   if (!parsed.success) throw new UserError(`invalid model metadata: ${describeZodError(parsed.error)}`, dir);
   const input = parsed.data;
-  checkWidths(bundle.encoder, bundle.decoder, input.nStyle, gridValues(input.grid).length, dir);
-  for (const d of input.descriptors) {
-    check(d.axis < input.nStyle, `descriptor ${d.name} is tied to axis ${d.axis} but nStyle is ${input.nStyle}`, dir);
+  validateModelMetadata(input, dir);
+  const { encoder, decoder } = bundle;
+  if (input.kind === 'reducer') {
+    check(input.method !== undefined, 'a reducer model needs its method name', dir);
+    check(REDUCER_FILE in extraFiles, `a reducer model needs ${REDUCER_FILE}`, dir);
+  } else {
+    check(encoder !== undefined && decoder !== undefined, 'a RankAAE model needs an encoder and a decoder', dir);
+    checkWidths(encoder!, decoder!, input.nStyle, gridValues(input.grid).length, dir);
   }
   let written: ModelMetadata | undefined;
   await writeDirAtomic(dir, async (tmp) => {
-    await saveSpecAsTfjs(bundle.encoder, join(tmp, 'encoder'), 'encoder');
-    await saveSpecAsTfjs(bundle.decoder, join(tmp, 'decoder'), 'decoder');
+    if (encoder && decoder) {
+      await saveSpecAsTfjs(encoder, join(tmp, 'encoder'), 'encoder');
+      await saveSpecAsTfjs(decoder, join(tmp, 'decoder'), 'decoder');
+    }
     for (const [rel, content] of Object.entries(extraFiles)) {
       check(!rel.includes('..') && rel !== METADATA_FILE, `extra file name not allowed: ${rel}`, dir);
       writeFileAtomic(join(tmp, rel), content);
@@ -127,23 +143,20 @@ export async function writeModelDir(
 }
 
 /**
- * Reads and verifies a model directory: metadata schema, the metadata's own
- * digest, every listed file's SHA-256, and that the networks' widths fit the
- * grid and nStyle. Every failure is a UserError naming the file (and field).
+ * Reads and verifies a model directory's metadata and files: metadata
+ * schema, the metadata's own digest, and every listed file's SHA-256. Works
+ * for either kind of model (see {@link readModelDir} for the networks and
+ * load-model.ts for both). Every failure is a UserError naming the file (and
+ * field). A run directory of `xlatent train` (holding model/) is accepted.
  */
-export async function readModelDir(dir: string): Promise<ModelBundle> {
+export function verifyModelDir(dir: string): { dir: string; metadata: ModelMetadata } {
   check(existsSync(dir), 'model directory not found', dir);
   // A run directory of `xlatent train` holds its model in model/: accept either.
   if (!existsSync(join(dir, METADATA_FILE)) && existsSync(join(dir, 'model', METADATA_FILE))) dir = join(dir, 'model');
-  check(statSync(dir).isDirectory(), 'expected a model directory (with metadata.json, encoder/, decoder/), found a file', dir);
+  check(statSync(dir).isDirectory(), 'expected a model directory (with metadata.json), found a file', dir);
   const metaPath = join(dir, METADATA_FILE);
-  check(existsSync(metaPath), 'file not found; is this a model directory written by `xlatent train`?', metaPath);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(metaPath, 'utf8'));
-  } catch (e) {
-    throw new UserError(`not valid JSON (${(e as Error).message})`, metaPath);
-  }
+  check(existsSync(metaPath), 'file not found; is this a model directory written by `xlatent train` or `xlatent baseline`?', metaPath);
+  const raw = parseJsonText(decodeText(readInputBytes(metaPath, MAX_JSON_BYTES), metaPath), metaPath);
   if (raw && typeof raw === 'object' && typeof (raw as { formatVersion?: unknown }).formatVersion === 'number') {
     const v = (raw as { formatVersion: number }).formatVersion;
     check(v <= MODEL_FORMAT_VERSION, `model format version ${v} is newer than this xlatent understands (${MODEL_FORMAT_VERSION}); upgrade xlatent`, metaPath);
@@ -151,26 +164,44 @@ export async function readModelDir(dir: string): Promise<ModelBundle> {
   const parsed = ModelMetadataSchema.safeParse(raw);
   if (!parsed.success) throw new UserError(describeZodError(parsed.error), metaPath);
   const metadata = parsed.data;
+  // The digest covers the file as written: defaults a newer schema adds while parsing must not read as an edit.
   check(
-    metadataDigest(metadata) === metadata.metadataSha256,
+    metadataDigest(raw as ModelMetadata) === metadata.metadataSha256,
     'contents do not match its metadataSha256 checksum: the file was edited after the model was written',
     metaPath,
   );
+  // The digest is not keyed: a re-signed file passes it, so every field constraint is checked on its own.
+  validateModelMetadata(metadata, metaPath);
   const listed = new Map(metadata.files.map((f) => [f.path, f]));
-  for (const required of NETWORK_FILES) check(listed.has(required), `the file list lacks ${required}`, metaPath);
+  const required = metadata.kind === 'reducer' ? [REDUCER_FILE] : NETWORK_FILES;
+  for (const r of required) check(listed.has(r), `the file list lacks ${r}`, metaPath);
+  if (metadata.ood?.metric === 'knn-distance') check(listed.has(metadata.ood.file), `the file list lacks ${metadata.ood.file} (the OOD reference)`, metaPath);
   for (const f of metadata.files) {
-    const p = join(dir, f.path);
-    check(!f.path.includes('..'), `file list entry escapes the model directory: ${f.path}`, metaPath);
-    check(existsSync(p), 'file not found (listed in metadata.json)', p);
-    const bytes = readFileSync(p);
+    const bytes = readFileInside(dir, f.path, metaPath, { exactBytes: f.bytes });
     check(
       sha256Hex(bytes) === f.sha256,
-      `SHA-256 checksum mismatch: the file was modified or corrupted after the model was written (expected ${f.sha256.slice(0, 12)}..., ${f.bytes} bytes; found ${bytes.byteLength} bytes)`,
-      p,
+      `SHA-256 checksum mismatch: the file was modified or corrupted after the model was written (expected ${f.sha256.slice(0, 12)}..., ${f.bytes} bytes)`,
+      join(dir, f.path),
     );
   }
-  const encoder = await loadSpecFromTfjsDir(join(dir, 'encoder'));
-  const decoder = await loadSpecFromTfjsDir(join(dir, 'decoder'));
+  return { dir, metadata };
+}
+
+/**
+ * Reads and verifies a RankAAE model directory ({@link verifyModelDir}) and
+ * its networks, checking that their widths fit the grid and nStyle. A
+ * baseline (reducer) directory has no networks: load-model.ts reads both kinds.
+ */
+export async function readModelDir(dir: string): Promise<ModelBundle> {
+  const { dir: modelDir, metadata } = verifyModelDir(dir);
+  const metaPath = join(modelDir, METADATA_FILE);
+  check(
+    metadata.kind !== 'reducer',
+    `this is a ${metadata.method} baseline model: it has a fitted reducer, not encoder and decoder networks`,
+    metaPath,
+  );
+  const encoder = await loadSpecFromTfjsDir(join(modelDir, 'encoder'));
+  const decoder = await loadSpecFromTfjsDir(join(modelDir, 'decoder'));
   checkWidths(encoder, decoder, metadata.nStyle, gridValues(metadata.grid).length, metaPath);
   return { encoder, decoder, metadata };
 }

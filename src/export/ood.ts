@@ -34,20 +34,35 @@ export function reconstructionMse(x: ArrayLike<number>, xhat: ArrayLike<number>,
  * @param maxSample largest number of stored values; beyond it, evenly spaced quantiles are stored
  */
 export function buildOodReference(mse: ArrayLike<number>, maxSample = 1000): OodReference {
-  check(mse.length >= 2, `OOD reference needs at least 2 spectra, got ${mse.length}`);
-  const sorted = Float64Array.from(mse).sort();
-  for (const v of sorted) check(Number.isFinite(v), 'OOD reference: a reconstruction error is not finite (NaN or Infinity)');
-  const k = Math.min(sorted.length, Math.max(2, maxSample));
-  const sample = k === sorted.length ? Array.from(sorted) : Array.from({ length: k }, (_, j) => quantileSorted(sorted, j / (k - 1)));
-  return { metric: 'reconstruction-mse', n: sorted.length, sample, p99: quantileSorted(sorted, 0.99) };
+  return { metric: 'reconstruction-mse', ...scoreDistribution(mse, 'a reconstruction error', maxSample) };
 }
 
 /**
- * Percentile (0..100) of `mse` within the training distribution: the
- * interpolated empirical CDF of the stored sample, so the training p-quantile
- * maps back to p. NaN stays NaN.
+ * The sorted sample (all values, or `maxSample` evenly spaced quantiles) and
+ * 99th percentile of reference scores.
+ * @param what the score's name, for the error on a non-finite value
  */
-export function oodPercentile(ref: OodReference, mse: number): number {
+export function scoreDistribution(scores: ArrayLike<number>, what: string, maxSample = 1000): ScoreDistribution & { n: number } {
+  check(scores.length >= 2, `OOD reference needs at least 2 spectra, got ${scores.length}`);
+  const sorted = Float64Array.from(scores).sort();
+  for (const v of sorted) check(Number.isFinite(v), `OOD reference: ${what} is not finite (NaN or Infinity)`);
+  const k = Math.min(sorted.length, Math.max(2, maxSample));
+  const sample = k === sorted.length ? Array.from(sorted) : Array.from({ length: k }, (_, j) => quantileSorted(sorted, j / (k - 1)));
+  return { n: sorted.length, sample, p99: quantileSorted(sorted, 0.99) };
+}
+
+/** What percentiles are read against: a sorted sample of reference scores and their 99th percentile (any OOD metric). */
+export interface ScoreDistribution {
+  sample: number[];
+  p99: number;
+}
+
+/**
+ * Percentile (0..100) of `mse` (or any score of the reference's metric)
+ * within the reference distribution: the interpolated empirical CDF of the
+ * stored sample, so the reference p-quantile maps back to p. NaN stays NaN.
+ */
+export function oodPercentile(ref: ScoreDistribution, mse: number): number {
   const s = ref.sample;
   const k = s.length;
   if (!Number.isFinite(mse)) return mse === Infinity ? 100 : NaN;
@@ -64,7 +79,7 @@ export function oodPercentile(ref: OodReference, mse: number): number {
   return (100 * (lo + frac)) / (k - 1);
 }
 
-/** True when the spectrum reconstructs worse than 99% of the training spectra. */
-export function isOutOfDistribution(ref: OodReference, mse: number): boolean {
+/** True when the score exceeds the reference's 99th percentile (e.g. reconstructs worse than 99% of the training spectra). */
+export function isOutOfDistribution(ref: ScoreDistribution, mse: number): boolean {
   return !(mse <= ref.p99);
 }

@@ -1,3 +1,4 @@
+import { check, quote } from '../util/errors.js';
 import { bestAlignedAxes, column, maxAxisCorrelation } from './axes.js';
 import { sortedLabels } from './classification.js';
 import { adjustedRandIndex, kMeans } from './clustering.js';
@@ -65,6 +66,25 @@ export function embeddingInputNeighborhoods(X: ArrayLike<number>, n: number, m: 
 }
 
 /**
+ * Throws a UserError when {@link embeddingMetrics} cannot score these data:
+ * fewer than 3 spectra, or a descriptor with fewer labelled spectra than
+ * cross-validation folds (e.g. all labels missing). Callers check before
+ * fitting a reducer, so the user learns it before any work.
+ */
+export function checkScorable(n: number, descriptors: ArrayLike<number>, names: string[], o: EmbeddingMetricsOptions = {}): void {
+  check(n >= 3, `scoring an embedding needs at least 3 spectra (trustworthiness compares neighbourhoods), found ${n}`);
+  const folds = Math.max(o.folds ?? 5, 2);
+  names.forEach((name, c) => {
+    let labelled = 0;
+    for (let i = 0; i < n; i++) if (Number.isFinite(descriptors[i * names.length + c])) labelled++;
+    check(
+      labelled >= folds,
+      `descriptor ${quote(name)} has ${labelled} labelled spectra of ${n}; its ${folds}-fold kNN score needs at least ${folds}. Leave it out of the descriptors or label more spectra`,
+    );
+  });
+}
+
+/**
  * @param X n x m spectra the embedding was computed from
  * @param Z n x d embedding
  * @param descriptors n x k descriptor values (NaN = missing)
@@ -82,6 +102,7 @@ export function embeddingMetrics(
   discrete: string[],
   o: EmbeddingMetricsOptions = {},
 ): EmbeddingMetrics {
+  checkScorable(n, descriptors, names, o);
   const k = trustKFor(n, o);
   let input = o.inputNeighborhoods;
   if (input && (input.X !== X || input.n !== n || input.m !== m || input.k !== k)) {

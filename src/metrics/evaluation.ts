@@ -31,6 +31,13 @@ export interface DescriptorScores {
   r2Quadratic: number;
   /** Rows with a finite label. */
   n: number;
+  /**
+   * Rows left out of this descriptor's scores, and why: rows without a label
+   * (NaN) are left out of everything; rows whose label is not one of the
+   * levels the threshold classifier knows (e.g. a mixed-valence 2.667 when
+   * the training levels were 2 and 3) only out of the classifier's scores.
+   */
+  dropped?: { missingLabel: number; notALevel?: { rows: number; values: number[]; levels: number[] } };
   /** For discrete descriptors: threshold classifier fitted on the training split, scored here. */
   classifier?: {
     classes: number[];
@@ -59,6 +66,16 @@ export interface Evaluation {
   reconstruction: { mse: number; mae: number };
   /** Shapiro-Wilk W (and p) per latent axis: the adversarial prior should make each axis ~ N(0, 1). */
   normality: { axis: number; w: number; p: number; mean: number; std: number }[];
+  /** Descriptors read off the latent position (data.readout): error of the readout on the labelled rows of this split. */
+  readouts?: Record<string, { n: number; rmse: number; r2: number; fittedOn?: number; looR2?: number }>;
+  /**
+   * The trivial baseline on the same spectra (evaluate --data): Spearman of each
+   * descriptor against the edge position (E at half edge step after
+   * calibration). `unavailable` spectra had no edge to find (not XAS, too short).
+   */
+  baseline?: { edgePosition: { n: number; unavailable: number; descriptors: Record<string, { spearman: number; n: number }> } };
+  /** Energy shift (eV) the evaluated spectra got before anything else, and where it came from. */
+  energyShift?: { eV: number; source: string };
 }
 
 export interface EvaluationInput {
@@ -105,6 +122,8 @@ export function evaluateLatents(input: EvaluationInput): Evaluation {
       r2Quadratic: ev.axis.length > 3 ? quadraticR2(ev.axis, ev.label) : NaN,
       n: ev.axis.length,
     };
+    const missing = evaluated.n - ev.axis.length;
+    if (missing > 0) scores.dropped = { missingLabel: missing };
     if (input.discrete.includes(name) && ev.axis.length > 0) {
       let clf = input.classifiers?.[name];
       if (!clf) {
@@ -112,15 +131,22 @@ export function evaluateLatents(input: EvaluationInput): Evaluation {
         const tr = finitePairs(train.z, train.y, train.n, d, k, j, j);
         clf = fitThresholdClassifier(tr.axis, tr.label);
       }
-      const pred = predictThreshold(clf, ev.axis);
-      const conf = confusionMatrix(ev.label, pred, clf.classes);
+      const known = new Set(clf.classes);
+      const keep = ev.label.map((v) => (known.has(v) ? 1 : 0));
+      const other = ev.label.filter((v) => !known.has(v));
+      if (other.length > 0) {
+        scores.dropped = { missingLabel: missing, notALevel: { rows: other.length, values: [...new Set(other)].sort((a, b) => a - b), levels: clf.classes } };
+      }
+      const onLevels = { axis: ev.axis.filter((_, i) => keep[i] === 1), label: ev.label.filter((_, i) => keep[i] === 1) };
+      const pred = predictThreshold(clf, onLevels.axis);
+      const conf = confusionMatrix(onLevels.label, pred, clf.classes);
       scores.classifier = {
         classes: clf.classes,
         cuts: clf.cuts,
         direction: clf.direction,
         trainAccuracy: clf.trainAccuracy,
-        accuracy: accuracy(ev.label, pred),
-        weightedF1: weightedF1(ev.label, pred),
+        accuracy: accuracy(onLevels.label, pred),
+        weightedF1: weightedF1(onLevels.label, pred),
         confusion: toNested(conf.matrix, conf.labels.length),
       };
     }
@@ -158,14 +184,42 @@ function toNested(flat: ArrayLike<number>, d: number): number[][] {
 export function formatEvaluation(ev: Evaluation): string {
   const f = (x: number, p = 3) => (Number.isFinite(x) ? x.toFixed(p) : 'n/a');
   const lines: string[] = [];
-  lines.push(`Evaluation on the ${ev.split} split (${ev.n} spectra)`);
+  lines.push(ev.split.startsWith('all rows') ? `Evaluation on ${ev.split} (${ev.n} spectra)` : `Evaluation on the ${ev.split} split (${ev.n} spectra)`);
   lines.push('');
   const w = Math.max(10, ...Object.keys(ev.descriptors).map((nm) => nm.length)) + 2;
-  lines.push(`${'descriptor'.padEnd(w)} axis  spearman   R2(lin)  R2(quad)  F1(thresh)`);
-  for (const [name, s] of Object.entries(ev.descriptors)) {
+  const base = ev.baseline?.edgePosition;
+  if (Object.keys(ev.descriptors).length === 0) {
+    lines.push('no constrained descriptors (an unconstrained adversarial autoencoder)');
+  } else {
+    lines.push(`${'descriptor'.padEnd(w)} axis  spearman   R2(lin)  R2(quad)  F1(thresh)${base ? '  edge-position spearman' : ''}`);
+    for (const [name, s] of Object.entries(ev.descriptors)) {
+      const b = base?.descriptors[name];
+      lines.push(
+        `${name.padEnd(w)} ${String(s.axis).padStart(4)}  ${f(s.spearman).padStart(8)}  ${f(s.r2).padStart(8)}  ${f(s.r2Quadratic).padStart(8)}  ${s.classifier ? f(s.classifier.weightedF1).padStart(10) : '         -'}${b ? `  ${f(b.spearman).padStart(22)}` : ''}`,
+      );
+    }
+  }
+  for (const [name, r] of Object.entries(ev.readouts ?? {})) {
+    const fit = r.fittedOn !== undefined ? ` (linear map fitted on ${r.fittedOn} labelled training spectra${r.looR2 !== undefined ? `, leave-one-out R2 ${f(r.looR2)}` : ''})` : '';
+    lines.push(`${name} read off the latent position: RMSE ${f(r.rmse, 4)}, R2 ${f(r.r2)} on ${r.n} labelled spectra${fit}`);
+  }
+  if (base) {
+    lines.push('');
     lines.push(
-      `${name.padEnd(w)} ${String(s.axis).padStart(4)}  ${f(s.spearman).padStart(8)}  ${f(s.r2).padStart(8)}  ${f(s.r2Quadratic).padStart(8)}  ${s.classifier ? f(s.classifier.weightedF1).padStart(10) : '         -'}`,
+      `baseline: Spearman of each descriptor against the edge position (E at half edge step) on the same spectra${base.unavailable > 0 ? `; ${base.unavailable} spectra had no edge to locate` : ''}`,
     );
+  }
+  if (ev.energyShift && ev.energyShift.eV !== 0) lines.push(`energy shift applied: ${ev.energyShift.eV.toFixed(3)} eV (${ev.energyShift.source})`);
+  for (const [name, s] of Object.entries(ev.descriptors)) {
+    if (!s.dropped) continue;
+    if (s.dropped.missingLabel > 0) lines.push(`${name}: ${s.dropped.missingLabel} spectra without a ${name} label left out of its scores`);
+    const o = s.dropped.notALevel;
+    if (o) {
+      lines.push(
+        `${name}: ${o.rows} spectra with ${name} = ${o.values.map((v) => String(Number(v.toPrecision(6)))).join(', ')} (not one of the levels ${o.levels.join(', ')}) ` +
+          'left out of the threshold classifier (kept for Spearman and R2)',
+      );
+    }
   }
   lines.push('');
   const pair = ev.maxInterAxisPair ? ` (axes ${ev.maxInterAxisPair[0]} and ${ev.maxInterAxisPair[1]})` : '';

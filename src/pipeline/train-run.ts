@@ -1,132 +1,42 @@
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { TrainConfig } from '../config/schema.js';
 import { fitAxisCalibration } from '../export/calibration.js';
 import { gridMetaFor, type ModelMetadata } from '../export/metadata.js';
 import { writeModelDir } from '../export/model-dir.js';
 import { buildOodReference, reconstructionMse } from '../export/ood.js';
-import { loadSpecFromTfjsDir, saveSpecAsTfjs } from '../export/tfjs.js';
+import { fitReadout, readoutScores } from '../export/readout.js';
+import { loadSpecFromTfjsDir } from '../export/tfjs.js';
 import { column } from '../metrics/axes.js';
 import { evaluateLatents, type Evaluation } from '../metrics/evaluation.js';
 import { runNetwork } from '../model/infer.js';
 import type { NetworkSpec } from '../model/spec.js';
-import { RankAAETrainer, type EpochRecord, type TrainingArrays } from '../train/trainer.js';
-import { writeJsonAtomic } from '../util/atomic.js';
-import { quantileSorted } from '../util/quantile.js';
+import type { TrainingArrays } from '../train/trainer.js';
+import { removeAtomicTemps, replaceDirByLink, writeJsonAtomic } from '../util/atomic.js';
+import { lockDir } from '../util/dir-lock.js';
 import { UserError } from '../util/errors.js';
+import { InterruptedError } from '../util/exit.js';
+import { quantileSorted } from '../util/quantile.js';
 import { environmentInfo } from '../util/versions.js';
-import { ProgressBar } from '../cli/progress.js';
+import { checkTrainingData } from './check-data.js';
+import type { Launcher, TrialOutcome } from './launcher.js';
+import { InProcessLauncher, ProcessLauncher, workerCount } from './local-launchers.js';
 import { dataSourceName, evaluationPart, prepareData, type PreparedData } from './prepare-data.js';
-import { readTrialResult, runTrialsInWorkers, TRIAL_RESULT_FILE, workerCount, type TrialResult } from './trials.js';
+import { dropPrevious, restorePrevious, runPaths, setAsidePrevious, trialDir, type RunPaths } from './run-dir.js';
+import { checkSameRun, readRunRecord, runIdentity } from './run-identity.js';
+import { gatherTrialResults, type TrialResult } from './trials.js';
 
-/**
- * A training run on disk:
- *   OUT/run.json                 resolved config, versions, backend (written first)
- *   OUT/config.resolved.json     the config with defaults filled in (re-runnable)
- *   OUT/trials/trial-<i>/        checkpoints (last/, best/), metrics.jsonl/.csv, best-model/, result.json
- *   OUT/model/                   the chosen trial's model directory (atomic)
- *   OUT/evaluation.json          test-split evaluation of the model
- */
-export interface RunPaths {
-  out: string;
-  runJson: string;
-  resolvedConfig: string;
-  trials: string;
-  model: string;
-  evaluation: string;
-}
-
-export function runPaths(out: string): RunPaths {
-  const o = resolve(out);
-  return {
-    out: o,
-    runJson: join(o, 'run.json'),
-    resolvedConfig: join(o, 'config.resolved.json'),
-    trials: join(o, 'trials'),
-    model: join(o, 'model'),
-    evaluation: join(o, 'evaluation.json'),
-  };
-}
-
-export const trialDir = (paths: RunPaths, trial: number) => join(paths.trials, `trial-${trial}`);
-
-/** Seed of trial i: the run seed plus i, so each trial is reproducible on its own. */
-export const trialSeed = (cfg: TrainConfig, trial: number) => cfg.seed + trial;
+export { runPaths, type RunPaths } from './run-dir.js';
 
 export interface RunOptions {
+  /** Continue the run in cfg.output: unfinished trials from their checkpoints, finished ones kept. */
   resume: boolean;
   /** Compute backend description (from backend selection), stored in run.json and the model. */
   backend: Record<string, unknown>;
   /** Where progress and notes go. */
   log: (line: string) => void;
-}
-
-function statusLine(rec: EpochRecord, names: string[]): string {
-  const l = rec.losses;
-  const f = (x: number | undefined) => (x === undefined ? '-' : Math.abs(x) >= 0.01 ? x.toFixed(3) : x.toExponential(1));
-  const rho = rec.validation.spearman.map((r, i) => `${names[i] ?? i}=${Number.isFinite(r) ? r.toFixed(2) : 'nan'}`).join(' ');
-  return `rec ${f(l.reconstruction)} rank ${f(l.rank)} adv ${f(l.adversarial)} | val rho ${rho} inter ${rec.validation.maxInterAxis.toFixed(2)}`;
-}
-
-/** Trains one trial in this process and leaves its result in its folder. */
-export async function runTrial(cfg: TrainConfig, data: PreparedData, trial: number, opts: RunOptions): Promise<TrialResult> {
-  const paths = runPaths(cfg.output);
-  const dir = trialDir(paths, trial);
-  const done = readTrialResult(dir);
-  if (done && opts.resume) {
-    opts.log(`trial ${trial}: already finished (best epoch ${done.bestEpoch}, score ${done.bestScore.toFixed(4)})`);
-    return done;
-  }
-  const epochs = cfg.training.epochs;
-  const names = cfg.data.descriptors;
-  let bar: ProgressBar | undefined;
-  const started = Date.now();
-  // Ctrl-C ends the epoch in progress, writes the `last` checkpoint and stops: `--resume` continues from there.
-  const stop = new AbortController();
-  const trainer = new RankAAETrainer({
-    network: cfg.network,
-    losses: cfg.losses,
-    optimizer: cfg.optimizer,
-    training: cfg.training,
-    seed: trialSeed(cfg, trial),
-    checkpointDir: dir,
-    resume: opts.resume,
-    descriptorNames: names,
-    signal: stop.signal,
-    onEpoch: (rec) => {
-      bar ??= new ProgressBar(epochs, cfg.training.trials > 1 ? `trial ${trial}` : 'train', process.stderr, undefined, rec.epoch - 1);
-      bar.update(rec.epoch, statusLine(rec, names));
-    },
-  });
-  const onSigint = () => {
-    if (stop.signal.aborted) process.exit(130);
-    process.stderr.write('\ninterrupt: finishing this epoch and writing a checkpoint (press Ctrl-C again to quit now)\n');
-    stop.abort();
-  };
-  process.on('SIGINT', onSigint);
-  let result;
-  try {
-    result = await trainer.fit(data.train, data.validation);
-  } finally {
-    process.off('SIGINT', onSigint);
-  }
-  bar?.finish();
-  if (result.stopped) {
-    throw new UserError(`trial ${trial} interrupted after epoch ${result.history.length}; continue it with the same command plus --resume`);
-  }
-  if (result.resumedFrom > 0) opts.log(`trial ${trial}: resumed after epoch ${result.resumedFrom}`);
-  await saveSpecAsTfjs(result.encoder, join(dir, 'best-model', 'encoder'), 'encoder');
-  await saveSpecAsTfjs(result.decoder, join(dir, 'best-model', 'decoder'), 'decoder');
-  const summary: TrialResult = {
-    trial,
-    seed: trialSeed(cfg, trial),
-    bestEpoch: result.bestEpoch,
-    bestScore: result.bestScore,
-    epochs: result.history.length,
-    seconds: (Date.now() - started) / 1000,
-  };
-  writeJsonAtomic(join(dir, TRIAL_RESULT_FILE), summary);
-  return summary;
+  /** Aborting it (Ctrl-C) stops every trial at the end of its epoch with its checkpoint written; the run then ends with InterruptedError. */
+  signal?: AbortSignal;
 }
 
 /** Latents and reconstructions of one split under the chosen networks. */
@@ -184,13 +94,23 @@ export async function finalizeRun(
       discrete: cfg.data.discrete.includes(name),
     }),
   );
+  // Descriptors known for a few spectra, read off the latent position (export/readout.ts), scored on the evaluation split.
+  const R = data.readout.names.length;
+  const readouts = data.readout.names.map((name, j) => fitReadout(name, train.z, data.train.n, d, column(data.readout.train, data.train.n, R, j)));
+  const readoutEval = Object.fromEntries(
+    readouts.map((r, j) => [r.descriptor, { ...readoutScores(r, ev.z, evalPart.n, column(data.readout[evalLabel], evalPart.n, R, j)), fittedOn: r.n, looR2: r.looR2 }]),
+  );
+  if (readouts.length > 0) evaluation.readouts = readoutEval;
   const ood = buildOodReference(reconstructionMse(data.train.x, train.xhat, data.train.n, data.train.m));
   const metricsJsonl = join(dir, 'metrics.jsonl');
   const extraFiles: Record<string, string> = {};
   if (existsSync(metricsJsonl)) extraFiles['metrics.jsonl'] = readFileSync(metricsJsonl, 'utf8');
   extraFiles['trials.json'] = JSON.stringify({ chosen: best.trial, rule: 'highest validation score of the best epoch', trials }, null, 2) + '\n';
-  const metadata = await writeModelDir(
-    paths.model,
+  let metadata: ModelMetadata | undefined;
+  // The model switches in atomically (never absent, even to a reader in the middle of the switch).
+  await replaceDirByLink(paths.model, async (contentDir) => {
+    metadata = await writeModelDir(
+    contentDir,
     {
       encoder,
       decoder,
@@ -198,6 +118,7 @@ export async function finalizeRun(
         grid: gridMetaFor(data.dataset.energies),
         axisKind: data.dataset.axis ?? 'energy',
         normalization: data.normalization,
+        preprocess: data.preprocess,
         descriptors: names.map((name, j) => ({
           name,
           axis: j,
@@ -218,66 +139,91 @@ export async function finalizeRun(
         },
         calibration,
         ood,
+        ...(readouts.length > 0 ? { readouts } : {}),
       },
     },
     extraFiles,
-  );
+    );
+  });
   writeJsonAtomic(paths.evaluation, evaluation);
-  return { evaluation, metadata, best };
+  return { evaluation, metadata: metadata!, best };
+}
+
+/** Throws for failed trials (one line each) and, when some were stopped, InterruptedError. */
+function checkOutcomes(outcomes: TrialOutcome[], paths: RunPaths): void {
+  const failed = outcomes.filter((o) => o.state === 'failed');
+  // A single trial's own error keeps its one-line message as it is.
+  if (failed.length === 1 && outcomes.length === 1 && failed[0].error) throw failed[0].error;
+  if (failed.length > 0) throw new UserError(failed.map((f) => f.message).join('; '));
+  const stopped = outcomes.filter((o) => o.state === 'stopped');
+  if (stopped.length > 0) {
+    throw new InterruptedError(
+      `${stopped.length === outcomes.length ? 'training' : `trial${stopped.length > 1 ? 's' : ''} ${stopped.map((o) => o.trial).join(', ')}`} stopped with checkpoints written in ${paths.trials}; continue with the same command plus --resume`,
+    );
+  }
 }
 
 /**
- * The whole `xlatent train`: writes run.json, trains every trial (in worker
- * processes when several run at once), and finalizes the model directory.
+ * The whole `xlatent train`. Data and config are checked before the run
+ * directory is touched; then the directory is locked against other runs,
+ * an earlier run in it is set aside (put back if this one fails), run.json
+ * is written, the trials are started and gathered through a launcher, and
+ * the best trial becomes the model.
  */
-export async function runTraining(cfg: TrainConfig, opts: RunOptions & { extraWorkerArgs: string[] }) {
+export async function runTraining(cfg: TrainConfig, opts: RunOptions) {
   const paths = runPaths(cfg.output);
-  if (opts.resume && !existsSync(paths.trials)) opts.log(`note: nothing to resume in ${paths.out}; starting afresh`);
-  // Data problems must surface before anything is written to the run directory.
   const data = await prepareData(cfg);
-  if (!opts.resume && existsSync(paths.trials)) {
-    opts.log(`note: ${paths.out} held an earlier run; starting afresh (use --resume to continue a run instead)`);
-    rmSync(paths.trials, { recursive: true, force: true });
-  }
-  mkdirSync(paths.out, { recursive: true });
-  writeJsonAtomic(paths.resolvedConfig, cfg);
-  const runInfo = { config: cfg, environment: environmentInfo(), backend: opts.backend, started: new Date().toISOString() };
-  writeJsonAtomic(paths.runJson, runInfo);
-  for (const w of data.warnings) opts.log(`warning: ${w}`);
-  opts.log(
-    `data: ${data.dataset.n} spectra x ${data.dataset.m} points from ${dataSourceName(cfg.data)}; split train ${data.train.n} / validation ${data.validation.n} / test ${data.test.n}; descriptors ${cfg.data.descriptors.join(', ')}`,
-  );
-  const trialIds = Array.from({ length: cfg.training.trials }, (_, i) => i);
-  const workers = workerCount(cfg.training.workers, cfg.training.trials);
-  let results: TrialResult[];
-  if (workers > 1) {
-    opts.log(`running ${cfg.training.trials} trials in ${workers} worker processes`);
-    await runTrialsInWorkers({
-      configPath: paths.resolvedConfig,
-      trials: trialIds,
-      workers,
-      extraArgs: opts.extraWorkerArgs,
-      log: opts.log,
-    });
-    results = trialIds.map((t) => {
-      const r = readTrialResult(trialDir(paths, t));
-      if (!r) throw new UserError(`trial ${t} finished without a result file`, trialDir(paths, t));
-      return r;
-    });
-  } else {
-    results = [];
-    for (const t of trialIds) results.push(await runTrial(cfg, data, t, opts));
-  }
-  const final = await finalizeRun(cfg, data, results, opts);
-  const peakRssMiB = Math.round(process.resourceUsage().maxRSS / 1024);
-  writeJsonAtomic(paths.runJson, {
-    ...runInfo,
-    finished: new Date().toISOString(),
-    seconds: (Date.now() - Date.parse(runInfo.started)) / 1000,
-    // Peak resident memory of this process (worker processes report their own in their logs).
-    peakRssMiB,
-    chosenTrial: final.best.trial,
+  const warnings = checkTrainingData(cfg, data);
+  const identity = runIdentity(cfg, data.dataset);
+  const lock = await lockDir(paths.out, {
+    busy: 'another xlatent run is writing this run directory',
+    hint: 'wait for it to finish or choose another --out',
+    what: 'xlatent train',
   });
-  opts.log(`done in ${((Date.now() - Date.parse(runInfo.started)) / 1000).toFixed(1)} s, peak memory ${peakRssMiB} MiB`);
-  return { paths, ...final };
+  let setAside = false;
+  let committed = false;
+  try {
+    if (opts.signal?.aborted) throw new InterruptedError('stopped before training started; nothing was changed');
+    if (!lock.held) opts.log(`warning: this run directory is not locked against a second run (${lock.why})`);
+    else removeAtomicTemps(paths.out); // leftovers of writers killed midway (with the lock, no writer is live)
+    const recorded = opts.resume ? readRunRecord(paths.runJson) : undefined;
+    if (recorded) checkSameRun(recorded, cfg, identity, paths.runJson);
+    else if (opts.resume) opts.log(`note: nothing to resume in ${paths.out}; starting afresh`);
+    if (!opts.resume) {
+      setAside = setAsidePrevious(paths);
+      if (setAside) opts.log(`note: ${paths.out} held an earlier run; it stays in ${paths.previous} until this run finishes and is put back if it fails (use --resume to continue a run instead)`);
+    }
+    mkdirSync(paths.out, { recursive: true });
+    writeJsonAtomic(paths.resolvedConfig, cfg);
+    const runInfo = { config: cfg, identity, data: { source: dataSourceName(cfg.data) }, environment: environmentInfo(), backend: opts.backend, started: new Date().toISOString() };
+    writeJsonAtomic(paths.runJson, runInfo);
+    for (const w of [...data.warnings, ...warnings]) opts.log(`warning: ${w}`);
+    opts.log(
+      `data: ${data.dataset.n} spectra x ${data.dataset.m} points from ${dataSourceName(cfg.data)}; split train ${data.train.n} / validation ${data.validation.n} / test ${data.test.n}; descriptors ${cfg.data.descriptors.join(', ') || 'none (unconstrained autoencoder)'}${cfg.data.readout.length ? `; read out ${cfg.data.readout.join(', ')}` : ''}`,
+    );
+    const trials = Array.from({ length: cfg.training.trials }, (_, i) => i);
+    const workers = workerCount(cfg.training.workers, cfg.training.trials);
+    const launcher: Launcher = workers > 1 ? new ProcessLauncher(workers) : new InProcessLauncher(data, identity);
+    if (workers > 1) opts.log(`running ${cfg.training.trials} trials in ${launcher.description}`);
+    const outcomes = await launcher.run({ cfg, configPath: paths.resolvedConfig, trials, resume: opts.resume }, { log: opts.log, signal: opts.signal });
+    checkOutcomes(outcomes, paths);
+    const results = gatherTrialResults(paths, trials, identity);
+    const final = await finalizeRun(cfg, data, results, opts);
+    committed = true;
+    dropPrevious(paths);
+    const peakRssMiB = Math.round(process.resourceUsage().maxRSS / 1024);
+    const seconds = (Date.now() - Date.parse(runInfo.started)) / 1000;
+    // Peak resident memory of this process (worker processes report their own in their logs).
+    writeJsonAtomic(paths.runJson, { ...runInfo, finished: new Date().toISOString(), seconds, peakRssMiB, chosenTrial: final.best.trial });
+    opts.log(`done in ${seconds.toFixed(1)} s, peak memory ${peakRssMiB} MiB`);
+    return { paths, ...final };
+  } catch (e) {
+    if (setAside && !committed && !(e instanceof InterruptedError)) {
+      restorePrevious(paths);
+      opts.log(`note: the earlier run in ${paths.out} was put back`);
+    }
+    throw e;
+  } finally {
+    await lock.release();
+  }
 }

@@ -1,65 +1,25 @@
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import os from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import type { TrainConfig } from '../config/schema.js';
+import { buildAugmentation } from '../data/augment.js';
+import { saveSpecAsTfjs } from '../export/tfjs.js';
+import { BestModel } from '../train/callbacks/best-model.js';
+import type { Callback } from '../train/callbacks/callback.js';
+import { MetricsLogger } from '../train/callbacks/metrics-logger.js';
+import { BEST_CHECKPOINT, LAST_CHECKPOINT, ModelCheckpoint } from '../train/callbacks/model-checkpoint.js';
+import { ProgressCallback } from '../train/callbacks/progress.js';
+import { StopOnSignal } from '../train/callbacks/stop-signal.js';
+import { recoverCheckpoint } from '../train/checkpoint.js';
+import { RankAAETrainer } from '../train/trainer.js';
+import { removeAtomicTemps, writeJsonAtomic } from '../util/atomic.js';
+import { lockDir } from '../util/dir-lock.js';
 import { UserError } from '../util/errors.js';
+import type { PreparedData } from './prepare-data.js';
+import { runPaths, trialDir, trialSeed, type RunPaths } from './run-dir.js';
+import { checkSameIdentity, type RunIdentity } from './run-identity.js';
 
-/**
- * Runs trials 0..trials-1 in parallel child processes, `workers` at a time.
- * Each child is `xlatent train --config <resolved> --trial i`, so a trial run
- * in a worker is byte-for-byte the trial a single process would run (same
- * seed, same split); the parent then only compares finished trials.
- * Processes rather than worker threads: TF.js keeps global backend state,
- * and a crashed trial must not take the others down.
- */
-export async function runTrialsInWorkers(opts: {
-  /** Resolved config file every worker loads. */
-  configPath: string;
-  trials: number[];
-  /** Parallel processes. */
-  workers: number;
-  /** Extra CLI flags for each worker (e.g. --resume, --backend). */
-  extraArgs: string[];
-  log: (line: string) => void;
-}): Promise<void> {
-  const bin = fileURLToPath(new URL('../../bin/xlatent.js', import.meta.url));
-  // BLAS threads per worker: cores shared out, so workers x threads <= cores.
-  const threads = Math.max(1, Math.floor(os.cpus().length / opts.workers));
-  const queue = [...opts.trials];
-  const failures: string[] = [];
-  const runOne = (trial: number) =>
-    new Promise<void>((resolve) => {
-      const child = spawn(process.execPath, [bin, 'train', '--config', opts.configPath, '--trial', String(trial), ...opts.extraArgs], {
-        stdio: ['ignore', 'ignore', 'pipe'],
-        env: { ...process.env, OPENBLAS_NUM_THREADS: String(threads), XLATENT_THREADS: String(threads), CI: process.env.CI ?? '1' },
-      });
-      let tail = '';
-      child.stderr.setEncoding('utf8');
-      child.stderr.on('data', (chunk: string) => {
-        tail = (tail + chunk).slice(-2000);
-        for (const line of chunk.split('\n')) if (line.trim()) opts.log(line);
-      });
-      child.on('close', (code) => {
-        if (code !== 0) failures.push(`trial ${trial} exited with code ${code}: ${tail.trim().split('\n').pop() ?? ''}`);
-        resolve();
-      });
-    });
-  const lanes = Array.from({ length: Math.min(opts.workers, queue.length) }, async () => {
-    while (queue.length > 0) await runOne(queue.shift()!);
-  });
-  await Promise.all(lanes);
-  if (failures.length > 0) throw new UserError(failures.join('; '));
-}
-
-/** Worker count: config value, 0 meaning one per core, never more than trials. */
-export function workerCount(configured: number, trials: number): number {
-  const w = configured === 0 ? os.cpus().length : configured;
-  return Math.max(1, Math.min(w, trials));
-}
-
-/** Summary a finished trial leaves in its folder. */
-export interface TrialResult {
+/** Summary a finished trial leaves in its folder, with the identity of the computation that made it. */
+export interface TrialResult extends RunIdentity {
   trial: number;
   seed: number;
   bestEpoch: number;
@@ -70,8 +30,103 @@ export interface TrialResult {
 
 export const TRIAL_RESULT_FILE = 'result.json';
 
-export function readTrialResult(trialDir: string): TrialResult | null {
-  const p = join(trialDir, TRIAL_RESULT_FILE);
+export function readTrialResult(dir: string): TrialResult | null {
+  const p = join(dir, TRIAL_RESULT_FILE);
   if (!existsSync(p)) return null;
-  return JSON.parse(readFileSync(p, 'utf8')) as TrialResult;
+  try {
+    return JSON.parse(readFileSync(p, 'utf8')) as TrialResult;
+  } catch (e) {
+    throw new UserError(`not valid JSON (${(e as Error).message})`, p);
+  }
+}
+
+export interface TrialOptions {
+  /** Continue from the trial's checkpoint (or keep its result when it finished). */
+  resume: boolean;
+  log: (line: string) => void;
+  /** Aborting it stops the trial at the end of the current epoch, with `last` written. */
+  signal?: AbortSignal;
+  /** Text of the progress bar; no bar when absent. */
+  progressLabel?: string;
+}
+
+/** How a trial ended: finished (result.json written) or stopped on request (checkpointed, resumable). */
+export type TrialEnd = { state: 'finished'; result: TrialResult } | { state: 'stopped'; epoch: number };
+
+/**
+ * One trial, the unit every launcher starts (in this process, in a worker
+ * process, on another machine): trains trial `trial` of the run in
+ * cfg.output with seed `seed + trial` and leaves checkpoints, metrics, the
+ * best epoch's networks and result.json in its folder. The folder is locked
+ * while the trial runs, so two processes never train the same trial.
+ */
+export async function runTrial(cfg: TrainConfig, data: PreparedData, identity: RunIdentity, trial: number, opts: TrialOptions): Promise<TrialEnd> {
+  const dir = trialDir(runPaths(cfg.output), trial);
+  const started = Date.now();
+  const lock = await lockDir(dir, { busy: `another xlatent process is training trial ${trial} of this run`, what: `training trial ${trial}` });
+  try {
+    const done = readTrialResult(dir);
+    if (done && opts.resume) {
+      checkSameIdentity(done, identity, join(dir, TRIAL_RESULT_FILE));
+      opts.log(`trial ${trial}: already finished (best epoch ${done.bestEpoch}, score ${done.bestScore.toFixed(4)})`);
+      return { state: 'finished', result: done };
+    }
+    let resumeFrom: string | undefined;
+    if (opts.resume) {
+      recoverCheckpoint(dir, BEST_CHECKPOINT);
+      resumeFrom = recoverCheckpoint(dir, LAST_CHECKPOINT);
+      removeAtomicTemps(dir);
+    } else if (done || existsSync(join(dir, LAST_CHECKPOINT))) {
+      throw new UserError(`trial ${trial} was already trained here; continue it with --resume`, dir);
+    }
+    const names = cfg.data.descriptors;
+    const best = new BestModel();
+    const callbacks: Callback[] = [best, new MetricsLogger(dir, names), new ModelCheckpoint(dir, cfg.training.checkpointEvery)];
+    if (opts.signal) callbacks.push(new StopOnSignal(opts.signal));
+    if (opts.progressLabel) callbacks.push(new ProgressCallback(opts.progressLabel, names));
+    const trainer = new RankAAETrainer({
+      network: cfg.network,
+      losses: cfg.losses,
+      optimizer: cfg.optimizer,
+      training: cfg.training,
+      seed: trialSeed(cfg, trial),
+      callbacks,
+      resumeFrom,
+      augment: buildAugmentation(cfg.training.augment, data.dataset.energies, data.normalization),
+    });
+    const result = await trainer.fit(data.train, data.validation);
+    if (result.stopped) return { state: 'stopped', epoch: result.history.length };
+    if (result.resumedFrom > 0) opts.log(`trial ${trial}: resumed after epoch ${result.resumedFrom}`);
+    const nets = best.networks() ?? { encoder: result.finalEncoder, decoder: result.finalDecoder };
+    await saveSpecAsTfjs(nets.encoder, join(dir, 'best-model', 'encoder'), 'encoder');
+    await saveSpecAsTfjs(nets.decoder, join(dir, 'best-model', 'decoder'), 'decoder');
+    const summary: TrialResult = {
+      trial,
+      seed: trialSeed(cfg, trial),
+      bestEpoch: best.bestEpoch,
+      bestScore: best.bestScore,
+      epochs: result.history.length,
+      seconds: (Date.now() - started) / 1000,
+      ...identity,
+    };
+    writeJsonAtomic(join(dir, TRIAL_RESULT_FILE), summary);
+    return { state: 'finished', result: summary };
+  } finally {
+    await lock.release();
+  }
+}
+
+/**
+ * The results of finished trials, read from their folders (where any
+ * launcher's trials leave them), each checked to come from this run's
+ * computation.
+ */
+export function gatherTrialResults(paths: RunPaths, trials: number[], identity: RunIdentity): TrialResult[] {
+  return trials.map((t) => {
+    const dir = trialDir(paths, t);
+    const r = readTrialResult(dir);
+    if (!r) throw new UserError(`trial ${t} finished without a result file`, dir);
+    checkSameIdentity(r, identity, join(dir, TRIAL_RESULT_FILE));
+    return r;
+  });
 }

@@ -7,7 +7,9 @@
  *  - a latent scatter (choose x/y axes, colour by a descriptor) on a canvas;
  *    hovering a point shows its measured spectrum, its reconstruction and
  *    descriptors; clicking copies its latent into the sliders.
- * Plain ES2017, no template literals, so it can live in a TS string.
+ * Plain ES2017, no template literals, so it can live in a TS string. Every
+ * string from the data or the model (ids, descriptor and axis names) is set
+ * with textContent or setAttribute, never parsed as HTML.
  */
 export const EXPLORER_SCRIPT = String.raw`
 (function () {
@@ -239,10 +241,18 @@ export const EXPLORER_SCRIPT = String.raw`
       var series = [{ y: S.subarray(i * m, (i + 1) * m), color: '#222', width: 2, label: 'measured' }];
       if (R) series.push({ y: R.subarray(i * m, (i + 1) * m), color: '#d62728', width: 1.5, dash: '5 3', label: 'reconstruction' });
       plot(hoverSvg, series, P.yRange, pts.ids[i]);
-      var html = '<b>' + pts.ids[i].replace(/[&<>]/g, '') + '</b><br>';
-      for (var j = 0; j < k; j++) html += pts.descriptorNames[j] + ' = ' + (isFinite(D[i * k + j]) ? (+D[i * k + j].toPrecision(4)) : 'n/a') + '<br>';
-      for (j = 0; j < d; j++) html += 'z' + j + ' = ' + Z[i * d + j].toFixed(3) + (j < d - 1 ? ', ' : '');
-      info.innerHTML = html;
+      // Ids and descriptor names come from data files: text nodes only, never markup.
+      while (info.firstChild) info.removeChild(info.firstChild);
+      var line = function (text, bold) {
+        var e = document.createElement(bold ? 'b' : 'div');
+        e.textContent = text;
+        info.appendChild(e);
+      };
+      line(pts.ids[i], true);
+      for (var j = 0; j < k; j++) line(pts.descriptorNames[j] + ' = ' + (isFinite(D[i * k + j]) ? (+D[i * k + j].toPrecision(4)) : 'n/a'));
+      var zs = [];
+      for (j = 0; j < d; j++) zs.push('z' + j + ' = ' + Z[i * d + j].toFixed(3));
+      line(zs.join(', '));
     }
     canvas.addEventListener('mousemove', function (ev) { var i = nearest(ev); if (i >= 0) showPoint(i); });
     canvas.addEventListener('click', function (ev) { var i = nearest(ev); if (i >= 0) setLatent(Array.prototype.slice.call(Z.subarray(i * d, (i + 1) * d))); });

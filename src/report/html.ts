@@ -32,10 +32,19 @@ export function tableHtml(header: string[], rows: (string | number)[][], cls = '
   return `<table${cls ? ` class="${cls}"` : ''}><thead><tr>${th}</tr></thead><tbody>${tr}</tbody></table>`;
 }
 
-/** Puts a JSON payload into a non-executed script element, safe against `</script>` in strings. */
+/**
+ * JSON as the text of a script element: `<` (so no `</script>` or `<!--` in
+ * a string can end or bend the element), `>`, `&` and the line separators
+ * U+2028/U+2029 (line ends to pre-2019 JavaScript) are written as \\u escapes,
+ * which JSON.parse turns back into the same characters.
+ */
+export function scriptSafeJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** Puts a JSON payload into a non-executed script element (see {@link scriptSafeJson}). */
 export function jsonScript(id: string, value: unknown): string {
-  const text = JSON.stringify(value).replace(/</g, '\\u003c');
-  return `<script id="${escapeHtml(id)}" type="application/json">${text}</script>`;
+  return `<script id="${escapeHtml(id)}" type="application/json">${scriptSafeJson(value)}</script>`;
 }
 
 /** Inlines JavaScript source; `</script` inside it would end the element early, so it is broken up. */

@@ -1,7 +1,7 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { writeDirAtomic } from '../util/atomic.js';
+import { atomicTempSiblings, temporaryName, writeDirAtomic } from '../util/atomic.js';
 import type { LayerSpec, NetworkSpec } from '../model/spec.js';
 import { UserError } from '../util/errors.js';
 
@@ -10,8 +10,9 @@ import { UserError } from '../util/errors.js';
  * tensor: epoch, generator state, schedule, history, config, plus the
  * manifest of tensors) and `variables.bin` (all tensors as little-endian
  * float32, concatenated in manifest order). It is written under a temporary
- * name and renamed into place, so a killed run leaves the previous
- * checkpoint intact.
+ * name and renamed into place (src/util/atomic.ts), so a killed run leaves
+ * the previous checkpoint intact; `recoverCheckpoint` finds the newest
+ * complete one even when the kill fell between the renames.
  */
 
 export const STATE_FILE = 'state.json';
@@ -65,6 +66,51 @@ export async function saveCheckpoint(
 /** True when `dir` holds a complete checkpoint. */
 export function hasCheckpoint(dir: string): boolean {
   return existsSync(join(dir, STATE_FILE)) && existsSync(join(dir, VARIABLES_FILE));
+}
+
+/**
+ * The state of a complete checkpoint (state.json parses, and variables.bin
+ * holds exactly the bytes its manifest lists), or undefined.
+ */
+function completeState(dir: string): { epoch?: unknown } | undefined {
+  try {
+    const state = JSON.parse(readFileSync(join(dir, STATE_FILE), 'utf8')) as { tensors?: TensorEntry[]; epoch?: unknown };
+    if (!Array.isArray(state.tensors)) return undefined;
+    const floats = state.tensors.reduce((sum, e) => Math.max(sum, e.offset + e.length), 0);
+    return statSync(join(dir, VARIABLES_FILE)).size === 4 * floats ? state : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Makes `parent/name` the newest complete checkpoint there and returns its
+ * path (undefined when there is none). A run killed while writing leaves
+ * complete checkpoints under writeDirAtomic's temporary names, possibly with
+ * `name` itself absent (a kill between the two renames); the one with the
+ * highest `epoch` in its state wins and is renamed into place, and every
+ * other temporary sibling is removed. The caller must own the folder (the
+ * trial lock): a live writer's temporary directory would be removed too.
+ * A `name` that is present but damaged, with nothing complete beside it, is
+ * returned as it is so that loading it reports the damage.
+ */
+export function recoverCheckpoint(parent: string, name: string): string | undefined {
+  const target = join(parent, name);
+  const temps = atomicTempSiblings(parent, name);
+  let best: { path: string; epoch: number } | undefined;
+  for (const path of [target, ...temps]) {
+    const state = completeState(path);
+    if (!state) continue;
+    const epoch = typeof state.epoch === 'number' ? state.epoch : 0;
+    if (!best || epoch > best.epoch) best = { path, epoch };
+  }
+  if (best && best.path !== target) {
+    // The older copy keeps a temporary name until the newer one is in place, so a kill here loses nothing.
+    if (existsSync(target)) renameSync(target, join(parent, temporaryName(name) + '.old'));
+    renameSync(best.path, target);
+  }
+  for (const t of atomicTempSiblings(parent, name)) rmSync(t, { recursive: true, force: true });
+  return best || existsSync(target) ? target : undefined;
 }
 
 /** Reads a checkpoint directory; throws UserError naming the file on any inconsistency. */

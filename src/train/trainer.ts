@@ -1,21 +1,19 @@
 import * as tf from '@tensorflow/tfjs';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { LossesConfig, NetworkConfig, OptimizerConfig, TrainingConfig } from '../config/schema.js';
 import { createDecoder } from '../model/decoder.js';
 import { Discriminator } from '../model/discriminator.js';
 import { createEncoder } from '../model/encoder.js';
-import type { Mlp } from '../model/mlp.js';
 import type { NetworkSpec } from '../model/spec.js';
 import { mlpToSpec } from '../model/to-spec.js';
 import { UserError, check } from '../util/errors.js';
 import { Rng } from '../util/random.js';
 import { AdamW } from './adamw.js';
-import { hasCheckpoint, loadCheckpoint, restoreVariables, saveCheckpoint, specFromTensors, specTensors } from './checkpoint.js';
+import { changedFields } from '../util/diff.js';
+import { type Callback, type CheckpointContent, type FitLoopView, hookOrder } from './callbacks/callback.js';
+import { loadCheckpoint, restoreVariables, type StoredTensor } from './checkpoint.js';
 import type { EpochRecord } from './epoch-record.js';
 import { adversarialAlpha } from './losses/adversarial.js';
 import { gaussianKernel } from './losses/smoothness.js';
-import { MetricsLog } from './metrics-log.js';
 import { PlateauSchedule, type PlateauState } from './schedule.js';
 import { totalVariance, validationMetrics, type ValidationMetrics } from './score.js';
 import { TERMS, type Batch, type RankAAEModel, type TermName, type TermOptimizers, termVariables, trainStep } from './step.js';
@@ -32,7 +30,7 @@ export interface TrainingArrays {
   n: number;
   /** Input width (grid points). */
   m: number;
-  /** Constrained descriptors; descriptor i is tied to latent axis i (k <= nStyle). */
+  /** Constrained descriptors; descriptor i is tied to latent axis i (k <= nStyle). 0 trains an unconstrained adversarial autoencoder. */
   k: number;
 }
 
@@ -43,67 +41,67 @@ export interface TrainerOptions {
   training: TrainingConfig;
   /** Seed of initialization and of every random draw of training. */
   seed: number;
-  /** Folder for `last` and `best` checkpoints and metrics.jsonl / metrics.csv; none written when absent. */
-  checkpointDir?: string;
-  /** Continue from checkpointDir/last when it exists (a fresh start otherwise). */
-  resume?: boolean;
-  /** Descriptor names for metrics.csv columns (default d0, d1, ...). */
-  descriptorNames?: string[];
-  /** Called after every epoch (including its validation). */
-  onEpoch?(rec: EpochRecord): void;
-  /** Called after every batch; `batch` is 1-based. */
-  onBatch?(epoch: number, batch: number, nBatches: number): void;
   /**
-   * Stops training at the end of the current epoch once aborted (e.g. on
-   * Ctrl-C): the `last` checkpoint is written then, whatever checkpointEvery
-   * says, so `resume` continues exactly from there.
+   * What happens around the loop (src/train/callbacks): checkpoints
+   * (ModelCheckpoint), best-epoch tracking (BestModel), metrics files
+   * (MetricsLogger), progress (ProgressCallback), stopping (StopOnSignal).
+   * None are installed by default.
    */
-  signal?: AbortSignal;
+  callbacks?: Callback[];
+  /**
+   * A checkpoint directory (written by ModelCheckpoint) to continue from;
+   * the fit then ends with exactly the weights of an uninterrupted one. A
+   * fresh start when absent.
+   */
+  resumeFrom?: string;
+  /**
+   * Perturbs each training batch (rows x m, row-major, in place) after it is
+   * assembled; draws must come from `rng` (the trainer's seeded generator) so
+   * runs and resumes stay reproducible. The pipeline builds it (src/data/augment.ts).
+   */
+  augment?(x: Float32Array, rows: number, m: number, rng: Rng): void;
 }
 
 export interface TrainResult {
-  /** Encoder at the best epoch, inference mode. */
-  encoder: NetworkSpec;
-  /** Decoder at the best epoch, inference mode. */
-  decoder: NetworkSpec;
-  /** Encoder after the last epoch. */
+  /** Encoder after the last epoch, inference mode (BestModel keeps the best epoch's). */
   finalEncoder: NetworkSpec;
-  /** Decoder after the last epoch. */
+  /** Decoder after the last epoch, inference mode. */
   finalDecoder: NetworkSpec;
-  /** One record per epoch, from epoch 1 (resumed runs include the epochs before the resume). */
+  /** One record per epoch, from epoch 1 (resumed fits include the epochs before the resume). */
   history: EpochRecord[];
-  /** Epoch (1-based) with the highest validation score. */
-  bestEpoch: number;
-  bestScore: number;
-  /** Epoch the run resumed after (0 for a fresh run). */
+  /** Epoch the fit resumed after (0 for a fresh start). */
   resumedFrom: number;
-  /** True when `signal` stopped the run before training.epochs. */
+  /** True when a callback stopped the fit before training.epochs. */
   stopped: boolean;
 }
 
 /** What state.json of a checkpoint holds besides the tensor manifest. */
 interface TrainerState {
   format: 'xlatent-rankaae-checkpoint';
-  version: 1;
+  version: typeof CHECKPOINT_VERSION;
   epoch: number;
   rng: ReturnType<Rng['getState']>;
   schedule: PlateauState;
   optimizerSteps: Partial<Record<TermName, number>>;
-  bestEpoch: number;
-  bestScore: number;
   history: EpochRecord[];
   shape: { m: number; k: number };
   config: { seed: number; network: NetworkConfig; losses: LossesConfig; optimizer: OptimizerConfig; training: TrainingConfig };
+  /** Each stateful callback's JSON state, by its stateKey (its tensors are stored as `<stateKey>.<name>`). */
+  callbacks: Record<string, unknown>;
 }
 
-const LAST = 'last';
-const BEST = 'best';
+/** Version 2: callback states (version 1 stored the best epoch at the top level). */
+const CHECKPOINT_VERSION = 2;
+
+/** Training settings that may differ on resume: they change neither the numbers nor the order of random draws. */
+const RESUMABLE_TRAINING_FIELDS = ['epochs', 'trials', 'workers', 'checkpointEvery'] as const;
 
 /**
  * Trains a RankAAE (encoder, decoder, discriminator) with the five
- * sequential sub-steps of the reference per batch, picks the epoch with the
- * best validation score, and checkpoints so that a resumed run ends with
- * exactly the weights of an uninterrupted one.
+ * sequential sub-steps of the reference per batch. `fit` is the loop
+ * (Lightning's fit_loop): epochs of batches, a validation pass and the
+ * learning-rate schedule per epoch; everything else (checkpoints, best
+ * epoch, logs, progress, stopping) is a callback the caller installs.
  */
 export class RankAAETrainer {
   readonly opts: TrainerOptions;
@@ -113,163 +111,196 @@ export class RankAAETrainer {
   }
 
   async fit(train: TrainingArrays, validation: TrainingArrays): Promise<TrainResult> {
-    const { network, losses, optimizer, training, seed } = this.opts;
+    const { network } = this.opts;
     checkArrays(train, 'training data');
     if (validation.n > 0) checkArrays(validation, 'validation data');
     check(validation.n === 0 || (validation.m === train.m && validation.k === train.k), 'validation data must have the training data\'s m and k', 'validation data');
     check(train.k <= network.nStyle, `${train.k} descriptors need network.nStyle >= ${train.k}, got ${network.nStyle}`, 'network.nStyle');
     check(train.n >= 2, `at least 2 training rows are needed, got ${train.n}`, 'training data');
+    const callbacks = hookOrder(this.opts.callbacks ?? []);
+    const keys = callbacks.flatMap((c) => (c.stateKey ? [c.stateKey] : []));
+    if (new Set(keys).size !== keys.length) throw new Error(`RankAAETrainer: two callbacks share a stateKey (${keys.join(', ')})`);
     // Without validation rows the score is computed on the training rows (a poor but defined choice).
-    const val = validation.n > 0 ? validation : train;
-    const valVariance = totalVariance(val.x, val.n, val.m);
+    const loop = new FitLoop(this.opts, train, validation.n > 0 ? validation : train, callbacks);
+    try {
+      if (this.opts.resumeFrom) loop.restore(this.opts.resumeFrom);
+      for (const cb of callbacks) await cb.onFitStart?.(loop);
+      while (loop.epoch < loop.maxEpochs && !loop.shouldStop) {
+        const epoch = loop.epoch + 1;
+        const rec = await loop.runEpoch(async (batch, nBatches) => {
+          for (const cb of callbacks) await cb.onBatchEnd?.(loop, epoch, batch, nBatches);
+        });
+        for (const cb of callbacks) await cb.onEpochEnd?.(loop, rec);
+      }
+      for (const cb of callbacks) await cb.onFitEnd?.(loop);
+      const { encoder, decoder } = loop.networks();
+      return {
+        finalEncoder: encoder,
+        finalDecoder: decoder,
+        history: loop.history,
+        resumedFrom: loop.resumedFrom,
+        stopped: loop.epoch < loop.maxEpochs,
+      };
+    } finally {
+      loop.dispose();
+    }
+  }
+}
 
-    const rng = new Rng(seed);
-    const model: RankAAEModel = {
-      encoder: createEncoder(rng, train.m, network),
-      decoder: createDecoder(rng, train.m, network),
-      discriminator: new Discriminator(rng, network),
+/** The state of one fit: networks, optimizers, generator, schedule, history; what a checkpoint stores. */
+class FitLoop implements FitLoopView {
+  readonly maxEpochs: number;
+  epoch = 0;
+  resumedFrom = 0;
+  history: EpochRecord[] = [];
+  shouldStop = false;
+  private readonly rng: Rng;
+  private readonly model: RankAAEModel;
+  private readonly optimizers: TermOptimizers = {};
+  private readonly schedule: PlateauSchedule;
+  private readonly variables: [string, tf.Variable][];
+  private readonly kernel: Float32Array;
+  private readonly valVariance: number;
+
+  constructor(
+    private readonly opts: TrainerOptions,
+    private readonly train: TrainingArrays,
+    private readonly val: TrainingArrays,
+    private readonly callbacks: Callback[],
+  ) {
+    const { network, losses, optimizer, training, seed } = opts;
+    this.maxEpochs = training.epochs;
+    this.valVariance = totalVariance(val.x, val.n, val.m);
+    this.rng = new Rng(seed);
+    this.model = {
+      encoder: createEncoder(this.rng, train.m, network),
+      decoder: createDecoder(this.rng, train.m, network),
+      discriminator: new Discriminator(this.rng, network),
     };
-    const optimizers: TermOptimizers = {};
     for (const term of TERMS) {
       const t = losses[term];
-      if (t.weight === 0) continue;
+      // Without constrained descriptors (an unconstrained AAE) the rank term has nothing to order.
+      if (t.weight === 0 || (term === 'rank' && train.k === 0)) continue;
       const betas = term === 'adversarial' ? optimizer.adversarialBetas : optimizer.betas;
-      optimizers[term] = new AdamW(termVariables(model, term), {
+      this.optimizers[term] = new AdamW(termVariables(this.model, term), {
         lr: optimizer.lr * t.lrRatio,
         beta1: betas[0],
         beta2: betas[1],
         weightDecay: optimizer.weightDecay,
       });
     }
-    const schedule = new PlateauSchedule(optimizer.plateau);
-    const allVariables = checkpointVariables(model, optimizers);
-    const kernel = losses.smoothness.weight > 0 ? gaussianKernel(losses.smoothness.kernelSize, losses.smoothness.sigma) : new Float32Array(0);
-    const config = { seed, network, losses, optimizer, training };
+    this.schedule = new PlateauSchedule(optimizer.plateau);
+    this.variables = checkpointVariables(this.model, this.optimizers);
+    this.kernel = losses.smoothness.weight > 0 ? gaussianKernel(losses.smoothness.kernelSize, losses.smoothness.sigma) : new Float32Array(0);
+    this.setLearningRates();
+  }
 
-    let history: EpochRecord[] = [];
-    let startEpoch = 0;
-    let bestEpoch = 0;
-    let bestScore = -Infinity;
-    let stopped = false;
-    let best: { encoder: NetworkSpec; decoder: NetworkSpec } | undefined;
-    const dir = this.opts.checkpointDir;
-    const log = dir ? new MetricsLog(dir, this.opts.descriptorNames ?? Array.from({ length: train.k }, (_, i) => `d${i}`)) : undefined;
-
-    try {
-      if (dir) mkdirSync(dir, { recursive: true });
-      if (dir && this.opts.resume && hasCheckpoint(join(dir, LAST))) {
-        const lastDir = join(dir, LAST);
-        const { state, tensors } = loadCheckpoint<TrainerState>(lastDir);
-        checkCompatible(state, train, network, lastDir);
-        restoreVariables(allVariables, tensors, lastDir);
-        // `last` carries the best weights so far itself: `best` may be newer than `last`.
-        if (tensors.has('best.encoder.0.kernel')) {
-          best = {
-            encoder: specFromTensors('best.encoder', mlpToSpec(model.encoder), tensors, lastDir),
-            decoder: specFromTensors('best.decoder', mlpToSpec(model.decoder), tensors, lastDir),
-          };
-        }
-        rng.setState(state.rng);
-        schedule.state = { ...state.schedule, best: state.schedule.best ?? -Infinity };
-        for (const term of TERMS) {
-          const o = optimizers[term];
-          if (o) o.step = state.optimizerSteps[term] ?? 0;
-        }
-        startEpoch = state.epoch;
-        // JSON has no NaN: undefined correlations come back as null.
-        history = state.history.map((h) => ({
-          ...h,
-          validation: { ...h.validation, spearman: h.validation.spearman.map((r) => r ?? NaN) },
-        }));
-        bestEpoch = state.bestEpoch;
-        bestScore = state.bestScore ?? -Infinity;
-        if (!best) best = { encoder: mlpToSpec(model.encoder), decoder: mlpToSpec(model.decoder) };
-      }
-      log?.reset(history);
-      setLearningRates(optimizers, losses, optimizer, schedule);
-
-      const stateOf = (epoch: number): Omit<TrainerState, 'history'> & { history: EpochRecord[] } => ({
-        format: 'xlatent-rankaae-checkpoint',
-        version: 1,
-        epoch,
-        rng: rng.getState(),
-        schedule: { ...schedule.state },
-        optimizerSteps: Object.fromEntries(TERMS.filter((t) => optimizers[t]).map((t) => [t, optimizers[t]!.step])),
-        bestEpoch,
-        bestScore,
-        history,
-        shape: { m: train.m, k: train.k },
-        config,
-      });
-
-      for (let epoch = startEpoch + 1; epoch <= training.epochs; epoch++) {
-        const t0 = performance.now();
-        const alpha = adversarialAlpha(epoch, losses.adversarial.alphaLimit, losses.adversarial.alphaRampEpochs);
-        const means = runEpoch(train, training, { model, optimizers, losses, kernel, rng, alpha }, (b, nb) =>
-          this.opts.onBatch?.(epoch, b, nb),
+  /** One pass over the training rows, the validation pass and the schedule update. */
+  async runEpoch(onBatch: (batch: number, nBatches: number) => Promise<void>): Promise<EpochRecord> {
+    const { losses, optimizer, training } = this.opts;
+    const epoch = this.epoch + 1;
+    const t0 = performance.now();
+    const alpha = adversarialAlpha(epoch, losses.adversarial.alphaLimit, losses.adversarial.alphaRampEpochs);
+    const ctx = { model: this.model, optimizers: this.optimizers, losses, kernel: this.kernel, rng: this.rng, alpha };
+    const means = await runEpoch(this.train, training, ctx, onBatch, this.opts.augment);
+    for (const term of TERMS) {
+      const v = means[term];
+      if (v !== undefined && !Number.isFinite(v)) {
+        throw new UserError(
+          `training diverged at epoch ${epoch}: the ${term} loss is ${v}; lower optimizer.lr or losses.${term}.lrRatio, or check the input normalization`,
+          'training',
         );
-        for (const term of TERMS) {
-          const v = means[term];
-          if (v !== undefined && !Number.isFinite(v)) {
-            throw new UserError(
-              `training diverged at epoch ${epoch}: the ${term} loss is ${v}; lower optimizer.lr or losses.${term}.lrRatio, or check the input normalization`,
-              'training',
-            );
-          }
-        }
-        const metrics = validate(model, val, valVariance);
-        const improved = metrics.score > bestScore;
-        if (improved) {
-          bestScore = metrics.score;
-          bestEpoch = epoch;
-          best = { encoder: mlpToSpec(model.encoder), decoder: mlpToSpec(model.decoder) };
-        }
-        schedule.update(metrics.score);
-        setLearningRates(optimizers, losses, optimizer, schedule);
-        const rec: EpochRecord = {
-          epoch,
-          losses: means,
-          lr: schedule.lr(optimizer.lr),
-          alpha,
-          validation: metrics,
-          score: metrics.score,
-          best: improved,
-          seconds: (performance.now() - t0) / 1000,
-        };
-        history.push(rec);
-        log?.append(rec);
-        if (dir) {
-          if (improved) await saveCheckpoint(join(dir, BEST), stateOf(epoch), allVariables);
-          if (epoch % training.checkpointEvery === 0 || epoch === training.epochs || this.opts.signal?.aborted) {
-            const bestTensors = best ? [...specTensors('best.encoder', best.encoder), ...specTensors('best.decoder', best.decoder)] : [];
-            await saveCheckpoint(join(dir, LAST), stateOf(epoch), [...allVariables, ...bestTensors]);
-          }
-        }
-        this.opts.onEpoch?.(rec);
-        if (this.opts.signal?.aborted && epoch < training.epochs) {
-          stopped = true;
-          break;
-        }
       }
-      const finalEncoder = mlpToSpec(model.encoder);
-      const finalDecoder = mlpToSpec(model.decoder);
-      if (!best) best = { encoder: finalEncoder, decoder: finalDecoder };
-      return {
-        encoder: best.encoder,
-        decoder: best.decoder,
-        finalEncoder,
-        finalDecoder,
-        history,
-        bestEpoch,
-        bestScore,
-        resumedFrom: startEpoch,
-        stopped,
-      };
-    } finally {
-      model.encoder.dispose();
-      model.decoder.dispose();
-      model.discriminator.dispose();
-      for (const term of TERMS) optimizers[term]?.dispose();
+    }
+    const metrics = validate(this.model, this.val, this.valVariance);
+    // `best` marks a new highest score; NaN scores (nothing to correlate) never are.
+    const bestSoFar = this.history.reduce((b, h) => (h.score > b ? h.score : b), -Infinity);
+    this.schedule.update(metrics.score);
+    this.setLearningRates();
+    const rec: EpochRecord = {
+      epoch,
+      losses: means,
+      lr: this.schedule.lr(optimizer.lr),
+      alpha,
+      validation: metrics,
+      score: metrics.score,
+      best: metrics.score > bestSoFar,
+      seconds: (performance.now() - t0) / 1000,
+    };
+    this.history.push(rec);
+    this.epoch = epoch;
+    return rec;
+  }
+
+  networks(): { encoder: NetworkSpec; decoder: NetworkSpec } {
+    return { encoder: mlpToSpec(this.model.encoder), decoder: mlpToSpec(this.model.decoder) };
+  }
+
+  checkpointContent(): CheckpointContent {
+    const { network, losses, optimizer, training, seed } = this.opts;
+    const callbackStates: Record<string, unknown> = {};
+    const callbackTensors: [string, StoredTensor][] = [];
+    for (const cb of this.callbacks) {
+      if (!cb.stateKey || !cb.stateDict) continue;
+      const saved = cb.stateDict(this);
+      callbackStates[cb.stateKey] = saved.state;
+      for (const [name, t] of saved.tensors ?? []) callbackTensors.push([`${cb.stateKey}.${name}`, t]);
+    }
+    const state: TrainerState = {
+      format: 'xlatent-rankaae-checkpoint',
+      version: CHECKPOINT_VERSION,
+      epoch: this.epoch,
+      rng: this.rng.getState(),
+      schedule: { ...this.schedule.state },
+      optimizerSteps: Object.fromEntries(TERMS.filter((t) => this.optimizers[t]).map((t) => [t, this.optimizers[t]!.step])),
+      history: this.history,
+      shape: { m: this.train.m, k: this.train.k },
+      config: { seed, network, losses, optimizer, training },
+      callbacks: callbackStates,
+    };
+    return { state: state as unknown as Record<string, unknown>, tensors: [...this.variables, ...callbackTensors] };
+  }
+
+  /** Continues from a checkpoint directory: every tensor, the generator, schedule, history and callback states. */
+  restore(dir: string): void {
+    const { state, tensors } = loadCheckpoint<TrainerState>(dir);
+    checkCompatible(state, this.train, this.opts, dir);
+    restoreVariables(this.variables, tensors, dir);
+    this.rng.setState(state.rng);
+    this.schedule.state = { ...state.schedule, best: state.schedule.best ?? -Infinity };
+    for (const term of TERMS) {
+      const o = this.optimizers[term];
+      if (o) o.step = state.optimizerSteps[term] ?? 0;
+    }
+    this.epoch = this.resumedFrom = state.epoch;
+    // JSON has no NaN: undefined correlations and scores come back as null.
+    this.history = state.history.map((h) => ({
+      ...h,
+      score: h.score ?? NaN,
+      validation: { ...h.validation, spearman: h.validation.spearman.map((r) => r ?? NaN) },
+    }));
+    for (const cb of this.callbacks) {
+      if (!cb.stateKey || !cb.loadStateDict) continue;
+      if (!(cb.stateKey in state.callbacks)) throw new UserError(`the checkpoint holds no "${cb.stateKey}" state; it was written without that callback`, dir);
+      const prefix = `${cb.stateKey}.`;
+      const own = [...tensors].filter(([name]) => name.startsWith(prefix)).map(([name, t]): [string, StoredTensor] => [name.slice(prefix.length), t]);
+      cb.loadStateDict(this, { state: state.callbacks[cb.stateKey], tensors: own }, dir);
+    }
+    this.setLearningRates();
+  }
+
+  dispose(): void {
+    this.model.encoder.dispose();
+    this.model.decoder.dispose();
+    this.model.discriminator.dispose();
+    for (const term of TERMS) this.optimizers[term]?.dispose();
+  }
+
+  private setLearningRates(): void {
+    const { losses, optimizer } = this.opts;
+    for (const term of TERMS) {
+      const o = this.optimizers[term];
+      if (o) o.lr = this.schedule.lr(optimizer.lr * losses[term].lrRatio);
     }
   }
 }
@@ -287,20 +318,14 @@ function checkpointVariables(model: RankAAEModel, optimizers: TermOptimizers): [
   return out;
 }
 
-function setLearningRates(optimizers: TermOptimizers, losses: LossesConfig, optimizer: OptimizerConfig, schedule: PlateauSchedule): void {
-  for (const term of TERMS) {
-    const o = optimizers[term];
-    if (o) o.lr = schedule.lr(optimizer.lr * losses[term].lrRatio);
-  }
-}
-
 /** One pass over the training rows in a fresh random order; returns each term's mean loss. */
-function runEpoch(
+async function runEpoch(
   data: TrainingArrays,
   training: TrainingConfig,
   ctx: Parameters<typeof trainStep>[0],
-  onBatch: (batch: number, nBatches: number) => void,
-): Partial<Record<TermName, number>> {
+  onBatch: (batch: number, nBatches: number) => Promise<void>,
+  augment?: TrainerOptions['augment'],
+): Promise<Partial<Record<TermName, number>>> {
   const { n, m, k } = data;
   const order = ctx.rng.permutation(n);
   const bs = Math.min(training.batchSize, n);
@@ -329,6 +354,7 @@ function runEpoch(
     if (training.augmentNoise > 0) {
       for (let i = 0; i < x.length; i++) x[i] += training.augmentNoise * ctx.rng.normal();
     }
+    augment?.(x, rows, m, ctx.rng);
     const batch: Batch = {
       x: tf.tensor2d(x, [rows, m]),
       y: tf.tensor2d(y, [rows, k]),
@@ -349,7 +375,9 @@ function runEpoch(
     } finally {
       tf.dispose([batch.x, batch.y, ...(batch.valid ? [batch.valid] : [])]);
     }
-    onBatch(b + 1, nBatches);
+    // A turn of the event loop between batches lets signal handlers (Ctrl-C) run.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    await onBatch(b + 1, nBatches);
   }
   const means: Partial<Record<TermName, number>> = {};
   for (const term of TERMS) {
@@ -384,7 +412,7 @@ function validate(model: RankAAEModel, data: TrainingArrays, variance: number): 
 }
 
 function checkArrays(d: TrainingArrays, what: string): void {
-  check(Number.isInteger(d.n) && d.n >= 0 && Number.isInteger(d.m) && d.m >= 1 && Number.isInteger(d.k) && d.k >= 1, `n, m, k must be integers (n >= 0, m >= 1, k >= 1), got n=${d.n} m=${d.m} k=${d.k}`, what);
+  check(Number.isInteger(d.n) && d.n >= 0 && Number.isInteger(d.m) && d.m >= 1 && Number.isInteger(d.k) && d.k >= 0, `n, m, k must be integers (n >= 0, m >= 1, k >= 0), got n=${d.n} m=${d.m} k=${d.k}`, what);
   check(d.x.length === d.n * d.m, `x holds ${d.x.length} values, expected n x m = ${d.n * d.m}`, what);
   check(d.y.length === d.n * d.k, `y holds ${d.y.length} values, expected n x k = ${d.n * d.k}`, what);
   for (let i = 0; i < d.y.length; i++) {
@@ -400,12 +428,21 @@ function checkArrays(d: TrainingArrays, what: string): void {
   }
 }
 
-function checkCompatible(state: TrainerState, train: TrainingArrays, network: NetworkConfig, where: string): void {
+function checkCompatible(state: TrainerState, train: TrainingArrays, opts: TrainerOptions, where: string): void {
   if (state.format !== 'xlatent-rankaae-checkpoint') throw new UserError('not an xlatent RankAAE checkpoint', where);
+  if (state.version !== CHECKPOINT_VERSION) {
+    throw new UserError(`checkpoint format version ${state.version} (this xlatent reads ${CHECKPOINT_VERSION}); it cannot be resumed, start without resume`, where);
+  }
   if (state.shape.m !== train.m || state.shape.k !== train.k) {
     throw new UserError(`checkpoint is for m=${state.shape.m}, k=${state.shape.k}; this data has m=${train.m}, k=${train.k}`, where);
   }
-  if (JSON.stringify(state.config.network) !== JSON.stringify(network)) {
-    throw new UserError('checkpoint was made with a different network configuration; start without resume or use a new checkpoint folder', where);
+  const comparable = (c: TrainerState['config']) => ({
+    ...c,
+    training: Object.fromEntries(Object.entries(c.training).filter(([key]) => !(RESUMABLE_TRAINING_FIELDS as readonly string[]).includes(key))),
+  });
+  const { seed, network, losses, optimizer, training } = opts;
+  const changed = changedFields(comparable(state.config), comparable({ seed, network, losses, optimizer, training }));
+  if (changed.length > 0) {
+    throw new UserError(`checkpoint was made with a different configuration (${changed.join('; ')}); start without resume or use a new checkpoint folder`, where);
   }
 }

@@ -1,17 +1,14 @@
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { tempDir, tinyConfig, xlatent, xlatentAsync } from './helpers.js';
+import { sameWeights, synthCsv, tempDir, tinyConfig, xlatent, xlatentAsync } from './helpers.js';
 
 let dir: string;
 let data: string;
 
 beforeAll(() => {
   dir = tempDir();
-  data = join(dir, 'synth.csv');
-  const r = xlatent(['data', 'synth', '--out', data, '--count', '400', '--points', '48', '--seed', '3']);
-  expect(r.stderr).toBe('');
-  expect(r.code).toBe(0);
+  data = synthCsv(dir, 400);
 });
 
 describe('xlatent train + evaluate', () => {
@@ -97,11 +94,7 @@ describe('xlatent train + evaluate', () => {
     const resumed = xlatent(['train', '--config', cfg, '--epochs', epochs, '--out', killed, '--resume']);
     expect(resumed.code).toBe(0);
     expect(resumed.stderr).toMatch(/resumed after epoch \d/);
-    for (const net of ['encoder', 'decoder']) {
-      const a = readFileSync(join(straight, 'model', net, 'weights.bin'));
-      const b = readFileSync(join(killed, 'model', net, 'weights.bin'));
-      expect(b.equals(a), `${net} weights differ`).toBe(true);
-    }
+    sameWeights(straight, killed);
   });
 });
 

@@ -74,16 +74,58 @@ describe('axis calibration', () => {
     expect(far[2]).toBeNaN();
   });
 
-  it('thins to maxKnots while staying monotone, and snaps discrete descriptors to training levels', () => {
+  it('thins to maxKnots while staying monotone', () => {
     const rng = new Rng(4);
     const n = 3000;
     const z = Float64Array.from({ length: n }, () => rng.normal());
-    const cn = Float64Array.from(z, (v) => (v < -0.5 ? 4 : v < 0.7 ? 5 : 6));
-    const cal = fitAxisCalibration(z, cn, { descriptor: 'CN', axis: 0, discrete: true, maxKnots: 50 });
-    expect(cal.x.length).toBeLessThanOrEqual(50);
-    expect(cal.levels).toEqual([4, 5, 6]);
-    const p = predictCalibration(cal, [-2, 0, 2, -0.6, 0.8]);
-    expect(Array.from(p)).toEqual([4, 5, 6, 4, 6]);
+    const y = Float64Array.from(z, (v) => Math.tanh(v) + 0.1 * rng.normal());
+    const cal = fitAxisCalibration(z, y, { descriptor: 'BL', axis: 0, maxKnots: 50 });
+    expect(cal.x.length).toBe(50);
+    for (let i = 1; i < 50; i++) {
+      expect(cal.x[i]).toBeGreaterThan(cal.x[i - 1]);
+      expect(cal.y[i]).toBeGreaterThanOrEqual(cal.y[i - 1]);
+    }
+  });
+
+  it('interpolates a discrete descriptor between its levels: halfway between the level-2 and level-3 clusters is 2.5', () => {
+    const rng = new Rng(4);
+    // clusters of unequal width and size: level 2 around -1.5 (wide), level 3 around 1.5 (narrow)
+    const z: number[] = [];
+    const os: number[] = [];
+    for (let i = 0; i < 700; i++) {
+      z.push(-1.5 + 0.6 * rng.normal());
+      os.push(2);
+    }
+    for (let i = 0; i < 300; i++) {
+      z.push(1.5 + 0.2 * rng.normal());
+      os.push(3);
+    }
+    const cal = fitAxisCalibration(z, os, { descriptor: 'OS', axis: 0, discrete: true });
+    expect(cal.levels).toEqual([2, 3]);
+    const c2 = predictCalibration(cal, [cal.x[0]])[0];
+    const c3 = predictCalibration(cal, [cal.x[1]])[0];
+    expect([c2, c3]).toEqual([2, 3]);
+    const half = (cal.x[0] + cal.x[1]) / 2;
+    expect(Math.abs(half)).toBeLessThan(0.1);
+    const p = predictCalibration(cal, [half, cal.x[0] + 0.25 * (cal.x[1] - cal.x[0]), -10, 10]);
+    expect(p[0]).toBeCloseTo(2.5, 12);
+    expect(p[1]).toBeCloseTo(2.25, 12);
+    expect([p[2], p[3]]).toEqual([2, 3]);
+    // a falling axis gives the same estimates mirrored
+    const neg = fitAxisCalibration(z.map((v) => -v), os, { descriptor: 'OS', axis: 0, discrete: true });
+    expect(neg.direction).toBe(-1);
+    expect(predictCalibration(neg, [-half])[0]).toBeCloseTo(2.5, 12);
+  });
+
+  it('pools discrete levels whose medians are out of order, keeping the map monotone', () => {
+    // levels 4, 5, 6 with medians 0, 1.2, 1.0: 5 and 6 swap, so they pool into one knot
+    const z = [-0.1, 0, 0.1, 1.1, 1.2, 1.3, 0.9, 1.0, 1.1];
+    const cn = [4, 4, 4, 5, 5, 5, 6, 6, 6];
+    const cal = fitAxisCalibration(z, cn, { descriptor: 'CN', axis: 0, discrete: true });
+    expect(cal.x).toHaveLength(2);
+    expect(cal.y[0]).toBe(4);
+    expect(cal.y[1]).toBeCloseTo(5.5, 12);
+    expect(cal.x[1]).toBeCloseTo(1.1, 12);
   });
 
   it('needs two labelled rows', () => {

@@ -41,7 +41,8 @@ describe('embedding new spectra', () => {
     let cnRight = 0;
     let osErr = 0;
     for (let i = 0; i < 400; i++) {
-      if (r.predicted.CN[i] === s.cn[i]) cnRight++;
+      // estimates interpolate between levels; the nearest level is the class
+      if (Math.round(r.predicted.CN[i]) === s.cn[i]) cnRight++;
       osErr = Math.max(osErr, Math.abs(r.predicted.OS[i] - s.os[i]));
     }
     expect(cnRight).toBeGreaterThan(380);

@@ -109,6 +109,6 @@ describe('XDI reader', () => {
     const s = readXdiFile(put(dir, 'w.xdi', text));
     expect(s.comments).toEqual(['free comment without ///']);
     expect(s.warnings.length).toBe(1);
-    expect(() => readXdiFile(`${dir}/missing.xdi`)).toThrow(/missing\.xdi: cannot read file: ENOENT/);
+    expect(() => readXdiFile(`${dir}/missing.xdi`)).toThrow(/missing\.xdi: file not found/);
   });
 });

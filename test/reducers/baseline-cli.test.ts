@@ -4,14 +4,16 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { synthesizeXanes } from '../../src/data/synth.js';
 import { writeSpectra } from '../../src/data/formats/index.js';
-import { BaselineConfigSchema, buildReducer, prepareBaselineData, runBaseline } from '../../src/cli/baseline.js';
-import { CompareConfigSchema, runCompare } from '../../src/cli/compare.js';
+import { BaselineConfigSchema, CompareConfigSchema } from '../../src/config/baseline.js';
+import { buildReducer, prepareBaselineData, runBaseline } from '../../src/pipeline/baseline.js';
+import { runCompare } from '../../src/pipeline/compare.js';
 import { loadReducer } from '../../src/reducers/registry.js';
 import { UserError } from '../../src/util/errors.js';
 import { selectRows } from '../../src/data/dataset.js';
 import { splitRows } from '../../src/data/split.js';
 import { embeddingMetrics } from '../../src/metrics/embedding-metrics.js';
 import { xlatent } from '../cli/helpers.js';
+import { loadModel } from '../../src/export/load-model.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'xlatent-baseline-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -21,13 +23,13 @@ writeSpectra(ds, join(dir, 'spectra.csv'));
 describe('baseline and compare commands', () => {
   it('baseline writes embedding.csv in input order, metrics, params and a reloadable reducer', async () => {
     const cfg = BaselineConfigSchema.parse({ method: 'pca', data: { file: 'spectra.csv' }, components: 3 });
-    const metrics = await runBaseline(cfg, join(dir, 'pca'), dir);
+    const { metrics } = await runBaseline(cfg, join(dir, 'pca'), dir);
     const csv = readFileSync(join(dir, 'pca', 'embedding.csv'), 'utf8').trim().split('\n');
     expect(csv[0]).toBe('c0,c1,c2');
     expect(csv).toHaveLength(ds.n + 1);
     const saved = JSON.parse(readFileSync(join(dir, 'pca', 'metrics.json'), 'utf8'));
     expect(saved.fit.explainedVarianceRatio).toHaveLength(3);
-    expect(saved.neighborhood.trustworthiness).toBeCloseTo(metrics!.neighborhood.trustworthiness, 12);
+    expect(saved.neighborhood.trustworthiness).toBeCloseTo(metrics.neighborhood.trustworthiness, 12);
     expect(saved.scoreSeconds).toBeGreaterThanOrEqual(0);
     expect(Object.keys(saved.descriptors)).toEqual(ds.descriptorNames);
     // The saved reducer reproduces the CSV rows.
@@ -39,7 +41,7 @@ describe('baseline and compare commands', () => {
     expect(params.params.nComponents).toBe(3);
   });
 
-  it('baseline --no-score writes the embedding and the reducer, and metrics.json says it was not scored', () => {
+  it('baseline --no-score writes the embedding and the reducer, and metrics.json says it was not scored', async () => {
     const out = join(dir, 'umap-noscore');
     const r = xlatent(['baseline', '--method', 'umap', '--data', join(dir, 'spectra.csv'), '--out', out, '--no-score', '--param', 'nEpochs=20']);
     expect(r.code, r.stderr).toBe(0);
@@ -51,6 +53,9 @@ describe('baseline and compare commands', () => {
     expect(readFileSync(join(out, 'embedding.csv'), 'utf8').trim().split('\n')).toHaveLength(ds.n + 1);
     expect(JSON.parse(readFileSync(join(out, 'params.json'), 'utf8')).score).toBe(false);
     expect(existsSync(join(out, 'reducer.json'))).toBe(true);
+    // Still a model directory the model commands load.
+    const model = await loadModel(out);
+    expect(model.d).toBe(2);
   });
 
   it('baseline rejects impossible parameters with a UserError before fitting', async () => {
@@ -103,7 +108,7 @@ describe('baseline and compare commands', () => {
     const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => (written.push(String(chunk)), true));
     let entries;
     let prep;
-    const split = splitRows(n, cfg.data.split, cfg.seed);
+    const split = splitRows(n, cfg.data.split!, cfg.seed!);
     try {
       entries = await runCompare(cfg, join(dir, 'cmp-folder'), dir, () => {});
       written.push('-- end of compare --');
@@ -118,7 +123,7 @@ describe('baseline and compare commands', () => {
     const X = { ...prep!.ds, spectra: prep!.X };
     const tr = selectRows(X, split.train);
     const te = selectRows(X, split.test);
-    const pca = buildReducer('pca', {}, 2, cfg.seed, 'params');
+    const pca = buildReducer('pca', {}, 2, cfg.seed!, 'params');
     pca.fitTransform(tr.spectra, tr.n, tr.m);
     const Zte = pca.transform(te.spectra, te.n);
     const ev = { ...cfg.evaluation, seed: cfg.seed };

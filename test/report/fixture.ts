@@ -24,9 +24,24 @@ export interface Fixture {
   decoder: NetworkSpec;
 }
 
-export async function makeFixture(root: string, opts: { count?: number; d?: number; epochs?: number; points?: number } = {}): Promise<Fixture> {
+export async function makeFixture(
+  root: string,
+  opts: {
+    count?: number;
+    d?: number;
+    epochs?: number;
+    points?: number;
+    /** Names for the OS and CN descriptors (default OS, CN): hostile-name tests put markup here. */
+    names?: [string, string];
+    /** Spectrum ids (default the generator's). */
+    id?: (i: number) => string;
+  } = {},
+): Promise<Fixture> {
   const d = opts.d ?? 3;
   const data = synthesizeXanes({ count: opts.count ?? 400, points: opts.points ?? 96, seed: 3, noise: 0.005 });
+  const [osName, cnName] = opts.names ?? ['OS', 'CN'];
+  data.descriptorNames = data.descriptorNames.map((x) => (x === 'OS' ? osName : x === 'CN' ? cnName : x));
+  if (opts.id) data.ids = data.ids.map((_, i) => opts.id!(i));
   const { n, m } = data;
   const rows: number[][] = [];
   for (let i = 0; i < n; i++) rows.push(Array.from(data.spectra.subarray(i * m, (i + 1) * m)));
@@ -94,11 +109,11 @@ export async function makeFixture(root: string, opts: { count?: number; d?: numb
         axisKind: 'energy',
         normalization: { kind: 'none' },
         descriptors: [
-          { name: 'OS', axis: 0, direction: 1, discrete: false },
-          { name: 'CN', axis: 1, direction: 1, discrete: true },
+          { name: osName, axis: 0, direction: 1, discrete: false },
+          { name: cnName, axis: 1, direction: 1, discrete: true },
         ].slice(0, Math.min(2, d)) as never,
         nStyle: d,
-        training: { config: { data: { file: dataPath, descriptors: ['OS', 'CN'] }, network: { nStyle: d }, training: { epochs, seed: 0 } } },
+        training: { config: { data: { file: dataPath, descriptors: [osName, cnName] }, network: { nStyle: d }, training: { epochs, seed: 0 } } },
         backend: { name: 'cpu' },
         metrics: {},
       },

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import { mkdtempSync, readdirSync, rmSync, truncateSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasCheckpoint, loadCheckpoint, restoreVariables, saveCheckpoint } from '../../src/train/checkpoint.js';
+import { hasCheckpoint, loadCheckpoint, recoverCheckpoint, restoreVariables, saveCheckpoint } from '../../src/train/checkpoint.js';
 
 let root: string;
 beforeAll(async () => {
@@ -54,6 +54,32 @@ describe('checkpoint', () => {
     await saveCheckpoint(dir, {}, [['v', v]]);
     truncateSync(join(dir, 'variables.bin'), 12);
     expect(() => loadCheckpoint(dir)).toThrow(/truncated/);
+    v.dispose();
+  });
+
+  it('recovers the newest complete checkpoint after a kill between the renames of an atomic write, and cleans temporaries', async () => {
+    const v = tf.variable(tf.tensor1d([1, 2, 3]));
+    const dir = join(root, 'recover');
+    mkdirSync(dir);
+    // What a kill between "rename last aside" and "rename new into place" leaves: no last/, both versions under temporary names.
+    await saveCheckpoint(join(dir, 'last'), { epoch: 3 }, [['v', v]]);
+    renameSync(join(dir, 'last'), join(dir, '.last.4242.0a0b0c0d.tmp.old'));
+    await saveCheckpoint(join(dir, '.last.4242.0a0b0c0d.tmp'), { epoch: 4 }, [['v', v]]);
+    // A temporary directory killed while being filled is ignored.
+    await saveCheckpoint(join(dir, '.last.4343.0e0f0a0b.tmp'), { epoch: 5 }, [['v', v]]);
+    truncateSync(join(dir, '.last.4343.0e0f0a0b.tmp', 'variables.bin'), 4);
+    expect(recoverCheckpoint(dir, 'last')).toBe(join(dir, 'last'));
+    expect(loadCheckpoint<{ epoch: number }>(join(dir, 'last')).state.epoch).toBe(4);
+    expect(readdirSync(dir)).toEqual(['last']);
+    // An older complete copy beside a newer last/ is cleaned away, and last/ kept.
+    await saveCheckpoint(join(dir, '.last.4444.01020304.tmp.old'), { epoch: 2 }, [['v', v]]);
+    recoverCheckpoint(dir, 'last');
+    expect(loadCheckpoint<{ epoch: number }>(join(dir, 'last')).state.epoch).toBe(4);
+    expect(readdirSync(dir)).toEqual(['last']);
+    // Nothing complete and no last/: nothing to resume.
+    const empty = join(root, 'recover-empty');
+    mkdirSync(empty);
+    expect(recoverCheckpoint(empty, 'last')).toBeUndefined();
     v.dispose();
   });
 });

@@ -6,6 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LossesSchema, NetworkSchema, OptimizerSchema, TrainingSchema } from '../../src/config/schema.js';
 import { runNetwork } from '../../src/model/infer.js';
 import type { NetworkSpec } from '../../src/model/spec.js';
+import { BestModel } from '../../src/train/callbacks/best-model.js';
+import { MetricsLogger } from '../../src/train/callbacks/metrics-logger.js';
+import { ModelCheckpoint } from '../../src/train/callbacks/model-checkpoint.js';
+import { StopOnSignal } from '../../src/train/callbacks/stop-signal.js';
 import { RankAAETrainer, type TrainerOptions } from '../../src/train/trainer.js';
 import { spearman } from '../../src/metrics/correlation.js';
 import { peakSpectra } from './synthetic.js';
@@ -49,10 +53,16 @@ describe('RankAAETrainer', () => {
   it('resumed from a checkpoint ends with the weights of an uninterrupted run, without leaking tensors', async () => {
     const before = tf.memory().numTensors;
     const counts: number[] = [];
+    const fullDir = join(root, 'full');
+    const fullBest = new BestModel();
     const full = await new RankAAETrainer({
       ...tinyOptions(4),
-      checkpointDir: join(root, 'full'),
-      onEpoch: () => counts.push(tf.memory().numTensors),
+      callbacks: [
+        { onEpochEnd: () => void counts.push(tf.memory().numTensors) },
+        fullBest,
+        new ModelCheckpoint(fullDir, 1),
+        new MetricsLogger(fullDir, ['d0', 'd1']),
+      ],
     }).fit(train, val);
     expect(new Set(counts).size).toBe(1);
     expect(tf.memory().numTensors).toBe(before);
@@ -64,27 +74,37 @@ describe('RankAAETrainer', () => {
     let batches = 0;
     const first = await new RankAAETrainer({
       ...tinyOptions(4),
-      training: { ...tinyOptions(4).training, checkpointEvery: 3 },
-      checkpointDir: dir,
-      onBatch: (epoch, batch, nBatches) => {
-        batches++;
-        expect(nBatches).toBe(4); // 160 rows in batches of 50
-        if (epoch === 2 && batch === 1) abort.abort();
-      },
-      signal: abort.signal,
+      callbacks: [
+        new BestModel(),
+        new ModelCheckpoint(dir, 3),
+        new MetricsLogger(dir, ['d0', 'd1']),
+        {
+          onBatchEnd: (_loop, epoch, batch, nBatches) => {
+            batches++;
+            expect(nBatches).toBe(4); // 160 rows in batches of 50
+            if (epoch === 2 && batch === 1) abort.abort();
+          },
+        },
+        new StopOnSignal(abort.signal),
+      ],
     }).fit(train, val);
     expect(first.stopped).toBe(true);
     expect(batches).toBe(8);
     expect(first.history).toHaveLength(2);
     expect(existsSync(join(dir, 'last', 'state.json'))).toBe(true);
     expect(existsSync(join(dir, 'best', 'variables.bin'))).toBe(true);
-    const resumed = await new RankAAETrainer({ ...tinyOptions(4), checkpointDir: dir, resume: true }).fit(train, val);
+    const best = new BestModel();
+    const resumed = await new RankAAETrainer({
+      ...tinyOptions(4),
+      callbacks: [best, new ModelCheckpoint(dir, 1), new MetricsLogger(dir, ['d0', 'd1'])],
+      resumeFrom: join(dir, 'last'),
+    }).fit(train, val);
     expect(resumed.resumedFrom).toBe(2);
-    expect(maxAbsDiff(resumed.finalEncoder, full.finalEncoder)).toBeLessThanOrEqual(1e-6);
-    expect(maxAbsDiff(resumed.finalDecoder, full.finalDecoder)).toBeLessThanOrEqual(1e-6);
-    expect(maxAbsDiff(resumed.encoder, full.encoder)).toBeLessThanOrEqual(1e-6);
+    expect(maxAbsDiff(resumed.finalEncoder, full.finalEncoder)).toBe(0);
+    expect(maxAbsDiff(resumed.finalDecoder, full.finalDecoder)).toBe(0);
+    expect(maxAbsDiff(best.networks()!.encoder, fullBest.networks()!.encoder)).toBe(0);
     expect(resumed.history.map((h) => h.score)).toEqual(full.history.map((h) => h.score));
-    expect(resumed.bestEpoch).toBe(full.bestEpoch);
+    expect(best.bestEpoch).toBe(fullBest.bestEpoch);
     expect(tf.memory().numTensors).toBe(before);
 
     const jsonl = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n');
@@ -94,11 +114,14 @@ describe('RankAAETrainer', () => {
     expect(csv).toHaveLength(5);
   });
 
-  it('refuses to resume with a different network', async () => {
-    const dir = join(root, 'resumed');
-    const opts = tinyOptions(5, { checkpointDir: dir, resume: true });
+  it('refuses to resume with a different configuration or seed, naming the field', async () => {
+    const last = join(root, 'resumed', 'last');
+    const opts = tinyOptions(5, { resumeFrom: last, callbacks: [new BestModel()] });
     opts.network = { ...opts.network, hidden: 10 };
-    await expect(new RankAAETrainer(opts).fit(train, val)).rejects.toThrow(/different network/);
+    await expect(new RankAAETrainer(opts).fit(train, val)).rejects.toThrow(/different configuration \(network\.hidden: 12 -> 10\)/);
+    await expect(new RankAAETrainer(tinyOptions(5, { resumeFrom: last, seed: 8, callbacks: [new BestModel()] })).fit(train, val)).rejects.toThrow(/seed: 7 -> 8/);
+    // A checkpoint carries the state of the callbacks that were installed; one it lacks cannot be restored.
+    await expect(new RankAAETrainer(tinyOptions(5, { resumeFrom: join(root, 'full', 'last'), callbacks: [{ stateKey: 'other', stateDict: () => ({ state: 1 }), loadStateDict: () => {} }] })).fit(train, val)).rejects.toThrow(/no "other" state/);
   });
 
   it('rejects non-finite spectra and too few latent axes', async () => {
@@ -118,22 +141,24 @@ describe('RankAAETrainer', () => {
   it('learns latent axes that follow peak position and width (Spearman > 0.8)', async () => {
     const data = peakSpectra(600, 32, 11);
     const valid = peakSpectra(200, 32, 12);
+    const best = new BestModel();
     const result = await new RankAAETrainer({
       network: NetworkSchema.parse({ nStyle: 2, hidden: 24, depth: 3, discriminator: { hidden: 16, depth: 2 } }),
       losses: LossesSchema.parse({ adversarial: { priorSamples: 128, alphaRampEpochs: 20 } }),
       optimizer: OptimizerSchema.parse({}),
       training: TrainingSchema.parse({ epochs: 6, batchSize: 100 }),
       seed: 3,
+      callbacks: [best],
     }).fit(data, valid);
-    const best = result.history[result.bestEpoch - 1];
-    expect(best.validation.spearman[0]).toBeGreaterThan(0.8);
-    expect(best.validation.spearman[1]).toBeGreaterThan(0.8);
+    const bestRec = result.history[best.bestEpoch - 1];
+    expect(bestRec.validation.spearman[0]).toBeGreaterThan(0.8);
+    expect(bestRec.validation.spearman[1]).toBeGreaterThan(0.8);
     // The exported inference spec gives the same correlations.
-    const z = runNetwork(result.encoder, valid.x, valid.n);
+    const z = runNetwork(best.networks()!.encoder, valid.x, valid.n);
     for (let j = 0; j < 2; j++) {
       const axis = Array.from({ length: valid.n }, (_, i) => z[i * 2 + j]);
       const desc = Array.from({ length: valid.n }, (_, i) => valid.y[i * 2 + j]);
-      expect(spearman(axis, desc)).toBeCloseTo(best.validation.spearman[j], 4);
+      expect(spearman(axis, desc)).toBeCloseTo(bestRec.validation.spearman[j], 4);
     }
     for (const h of result.history) {
       for (const term of ['adversarial', 'rank', 'reconstruction', 'cycle', 'smoothness'] as const) {

@@ -1,10 +1,10 @@
-import { gunzipSync } from 'node:zlib';
-import { UserError, at } from '../../util/errors.js';
+import { UserError, at, quote } from '../../util/errors.js';
+import { decodeText, gunzipBounded, isGzip } from '../../util/read-file.js';
 import type { RawSpectrum } from '../dataset.js';
 import { sanitizeGrid } from '../xas/energy-grid.js';
 import type { NormalizationParams } from '../xas/normalize.js';
 import { parseNumber, readBytes } from './columns.js';
-import type { FormatReader } from './index.js';
+import type { FormatReader } from './reader.js';
 
 /** A Perl value as Athena writes it: string, number, nested list, hash or undef. */
 export type PerlValue = string | number | null | PerlValue[] | { [k: string]: PerlValue };
@@ -49,13 +49,7 @@ export interface AthenaProject {
 export function parseAthenaProject(bytes: Uint8Array | string, source: string, opts: AthenaOptions = {}): AthenaProject {
   let text: string;
   if (typeof bytes === 'string') text = bytes;
-  else if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
-    try {
-      text = gunzipSync(bytes).toString('utf8');
-    } catch (e) {
-      throw new UserError(`gzip data is corrupt or truncated (${(e as Error).message})`, source);
-    }
-  } else text = Buffer.from(bytes).toString('utf8');
+  else text = decodeText(isGzip(bytes) ? gunzipBounded(bytes, source) : bytes, source);
   if (!/Athena project file|\$old_group\s*=/.test(text.slice(0, 4000))) {
     throw new UserError('not an Athena project file: no "# Athena project file" header or $old_group statement', source);
   }
@@ -114,11 +108,11 @@ function buildGroup(
   const y = numericArray(vars.get('y'), 'y', source);
   if (!x || !y) return `${label}: no @x/@y arrays`;
   if (x.values.length !== y.values.length) {
-    throw new UserError(`group "${label}": @x has ${x.values.length} values but @y has ${y.values.length}`, at(source, x.line));
+    throw new UserError(`group ${quote(label)}: @x has ${x.values.length} values but @y has ${y.values.length}`, at(source, x.line));
   }
   const eshift = Number(args.bkg_eshift ?? 0) || 0;
   const energy = opts.applyEshift === false ? x.values : x.values.map((e) => e + eshift);
-  const g = sanitizeGrid(energy, y.values, `${at(source, y.line)} (group "${label}")`);
+  const g = sanitizeGrid(energy, y.values, `${at(source, y.line)} (group ${quote(label)})`);
   const i0raw = numericArray(vars.get('i0'), 'i0', source);
   const i0 = i0raw && i0raw.values.length === x.values.length && g.energy.length === x.values.length ? sortLike(energy, i0raw.values) : null;
   const num = (k: string): number | undefined => {
@@ -257,7 +251,7 @@ class PerlStatements {
       this.pos += w[0].length;
       return w[0];
     }
-    throw this.error(`unexpected "${s.slice(this.pos, this.pos + 20)}"`);
+    throw this.error(`unexpected ${quote(s.slice(this.pos, this.pos + 20))}`);
   }
 
   private quoted(q: string): string {
@@ -289,7 +283,7 @@ class PerlStatements {
     const out: PerlValue[] = [];
     for (;;) {
       this.skip();
-      if (this.pos >= this.s.length) throw this.error(`missing "${close}"`);
+      if (this.pos >= this.s.length) throw this.error(`missing ${quote(close)}`);
       if (this.s[this.pos] === close) {
         this.pos++;
         return out;
@@ -298,7 +292,7 @@ class PerlStatements {
       this.skip();
       if (this.s[this.pos] === ',') this.pos++;
       else if (this.s.startsWith('=>', this.pos)) this.pos += 2;
-      else if (this.s[this.pos] !== close) throw this.error(`expected "," or "${close}", found "${this.s.slice(this.pos, this.pos + 20)}"`);
+      else if (this.s[this.pos] !== close) throw this.error(`expected "," or ${quote(close)}, found ${quote(this.s.slice(this.pos, this.pos + 20))}`);
     }
   }
 

@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
-import { UserError, at } from '../../util/errors.js';
+import { UserError, at, quote } from '../../util/errors.js';
+import { readInputBytes, readInputText } from '../../util/read-file.js';
 import type { RawSpectrum } from '../dataset.js';
 import { sanitizeGrid } from '../xas/energy-grid.js';
-import type { FormatReader } from './index.js';
+import type { FormatReader } from './reader.js';
 
 /** A numeric table read from column text. */
 export interface TextTable {
@@ -81,7 +81,7 @@ export function parseTable(text: string, source: string, opts: ParseTableOptions
     const toks = split(t);
     if (ncols === 0) {
       if (!toks.every(isNumberToken)) {
-        if (labels !== null) throw new UserError(`expected a row of numbers after the label line, found "${clip(t)}"`, at(source, li + 1));
+        if (labels !== null) throw new UserError(`expected a row of numbers after the label line, found ${quote(clip(t))}`, at(source, li + 1));
         labels = toks;
         split = null;
         continue;
@@ -94,7 +94,7 @@ export function parseTable(text: string, source: string, opts: ParseTableOptions
     if (toks.length !== ncols) throw new UserError(`expected ${ncols} columns, found ${toks.length}`, at(source, li + 1));
     for (let c = 0; c < ncols; c++) {
       const v = parseNumber(toks[c]);
-      if (Number.isNaN(v) && !SPECIAL.test(toks[c])) throw new UserError(`"${clip(toks[c])}" is not a number`, at(source, li + 1, c + 1));
+      if (Number.isNaN(v) && !SPECIAL.test(toks[c])) throw new UserError(`${quote(clip(toks[c]))} is not a number`, at(source, li + 1, c + 1));
       values.push(v);
     }
     lineNo.push(li + 1);
@@ -127,7 +127,7 @@ export function columnIndex(table: TextTable, which: number | string, source: st
   const want = which.toLowerCase();
   const i = table.labels?.findIndex((l) => l.toLowerCase() === want) ?? -1;
   if (i < 0) {
-    throw new UserError(`no column labelled "${which}"; columns are ${table.labels ? table.labels.join(', ') : `unlabelled (use indices 0..${table.ncols - 1})`}`, source);
+    throw new UserError(`no column labelled ${quote(which)}; columns are ${table.labels ? table.labels.join(', ') : `unlabelled (use indices 0..${table.ncols - 1})`}`, source);
   }
   return i;
 }
@@ -168,23 +168,11 @@ export function parseColumns(text: string, source: string, opts: ColumnsOptions 
   });
 }
 
-/** Reads a text file, turning "not found" and friends into a UserError naming the file. */
-export function readText(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new UserError(`cannot read file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, path);
-  }
-}
+/** Reads a text file whole as UTF-8 (regular files only, bounded; see util/read-file.ts). */
+export const readText = readInputText;
 
-/** Reads a file's bytes with the same error reporting as {@link readText}. */
-export function readBytes(path: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (e) {
-    throw new UserError(`cannot read file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, path);
-  }
-}
+/** Reads a file's bytes (regular files only, bounded; see util/read-file.ts). */
+export const readBytes = (path: string): Buffer => readInputBytes(path);
 
 /** File name without directory and extension. */
 export function stem(path: string): string {

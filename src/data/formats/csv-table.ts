@@ -1,5 +1,8 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { UserError, at } from '../../util/errors.js';
+import { UserError, asUserError, at, quote } from '../../util/errors.js';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { isUtf8 } from 'node:buffer';
+import { guardInput } from '../../util/io-guard.js';
+import { checkRegularFile, checkUtf8, statInput } from '../../util/read-file.js';
 import type { SpectralDataset } from '../dataset.js';
 
 /**
@@ -21,14 +24,59 @@ const LF = 10;
 const CR = 13;
 const HASH = 35;
 
-/** Reads a whole file, turning a missing path into a UserError. */
-export function readFileBytes(path: string): Buffer {
-  if (!existsSync(path)) throw new UserError('file not found', path);
-  if (statSync(path).isDirectory()) throw new UserError('expected a file, found a directory', path);
-  return readFileSync(path);
+
+/** Bytes a chunked CSV read takes from the file at a time. */
+export const CSV_BLOCK_BYTES = 16 * 1024 * 1024;
+
+/** More bytes of a file, a block at a time; null at the end. */
+export interface ByteSource {
+  read(): Buffer | null;
+  close(): void;
 }
 
-/** Steps through the records of a CSV buffer; the fields of the current record are byte ranges. */
+/** Blocks of a regular file (checked, and remembered as an input; see util/read-file.ts). */
+export function fileByteSource(path: string, blockBytes = CSV_BLOCK_BYTES): ByteSource {
+  checkRegularFile(statInput(path), path);
+  guardInput(path);
+  let fd: number | null;
+  try {
+    fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  } catch (e) {
+    throw asUserError(e) ?? e;
+  }
+  checkRegularFile(fstatSync(fd), path);
+  let pos = 0;
+  return {
+    read() {
+      if (fd === null) return null;
+      const buf = Buffer.allocUnsafe(blockBytes);
+      let got = 0;
+      while (got < blockBytes) {
+        const r = readSync(fd, buf, got, blockBytes - got, pos);
+        if (r === 0) break;
+        got += r;
+        pos += r;
+      }
+      if (got === 0) {
+        this.close();
+        return null;
+      }
+      return buf.subarray(0, got);
+    },
+    close() {
+      if (fd !== null) closeSync(fd);
+      fd = null;
+    },
+  };
+}
+
+/**
+ * Steps through the records of a CSV buffer; the fields of the current
+ * record are byte ranges. With a {@link ByteSource} the buffer is one block
+ * of the file at a time: a record cut by the end of a block is read again
+ * once the next block is appended, so memory stays at about a block however
+ * large the file (`buf` changes then: read it after each next()).
+ */
 export class CsvScanner {
   /** Start byte of each field's content (inside quotes for quoted fields). */
   starts = new Int32Array(64);
@@ -46,27 +94,63 @@ export class CsvScanner {
   readonly delimiter: number;
   private pos: number;
   private nextLine = 1;
+  /** No more bytes will come: a record may end at the end of the buffer. */
+  private final: boolean;
 
   /**
-   * @param buf the file contents
+   * @param buf the file contents (or, with `source`, its first block)
    * @param file the path, used in error messages
+   * @param source the rest of the file, read as records need it
    */
   constructor(
-    readonly buf: Buffer,
+    public buf: Buffer,
     readonly file: string,
+    private readonly source?: ByteSource,
   ) {
-    this.pos = buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0;
-    this.delimiter = detectDelimiter(buf, this.pos);
+    this.final = !source;
+    // The header line must be complete to find the delimiter.
+    while (!this.final && buf.indexOf(LF) < 0) this.refill();
+    this.pos = this.buf.length >= 3 && this.buf[0] === 0xef && this.buf[1] === 0xbb && this.buf[2] === 0xbf ? 3 : 0;
+    this.delimiter = detectDelimiter(this.buf, this.pos);
+  }
+
+  /** Appends the next block to what is left of the buffer (from the current position). */
+  private refill(): void {
+    const more = this.source!.read();
+    if (!more) {
+      this.final = true;
+      return;
+    }
+    const rest = this.buf.subarray(this.pos);
+    this.buf = rest.length > 0 ? Buffer.concat([rest, more]) : more;
+    this.pos = 0;
   }
 
   /** Advances to the next record; false at the end of the file. */
   next(): boolean {
+    for (;;) {
+      const r = this.scan();
+      if (r >= 0) return r === 1;
+      this.refill();
+    }
+  }
+
+  /** Reads one record: 1 read, 0 end of file, -1 the buffer ends inside it (more bytes needed). */
+  private scan(): number {
     const buf = this.buf;
     const n = buf.length;
     const d = this.delimiter;
+    const final = this.final;
+    const pos0 = this.pos;
+    const line0 = this.nextLine;
+    const incomplete = () => {
+      this.pos = pos0;
+      this.nextLine = line0;
+      return -1;
+    };
     // Skip blank and comment lines.
     for (;;) {
-      if (this.pos >= n) return false;
+      if (this.pos >= n) return final ? 0 : incomplete();
       const c = buf[this.pos];
       if (c === LF) {
         this.pos++;
@@ -75,6 +159,7 @@ export class CsvScanner {
         this.pos++;
       } else if (c === HASH) {
         while (this.pos < n && buf[this.pos] !== LF) this.pos++;
+        if (this.pos >= n && !final) return incomplete();
       } else break;
     }
     this.line = this.nextLine;
@@ -91,6 +176,7 @@ export class CsvScanner {
         let p = start;
         for (;;) {
           if (p >= n) {
+            if (!final) return incomplete();
             throw new UserError(
               'unterminated quoted field (expected a closing ")',
               at(this.file, this.line, start - this.lineStart),
@@ -98,6 +184,7 @@ export class CsvScanner {
           }
           const c = buf[p];
           if (c === QUOTE) {
+            if (p + 1 >= n && !final) return incomplete();
             if (buf[p + 1] === QUOTE) {
               esc = 1;
               p += 2;
@@ -134,7 +221,8 @@ export class CsvScanner {
         pos++;
         continue;
       }
-      // End of record.
+      // End of record: without more bytes to come, only a line feed in this buffer ends it.
+      if (!final && (pos >= n || (buf[pos] === CR && pos + 1 >= n))) return incomplete();
       if (pos < n && buf[pos] === CR) pos++;
       if (pos < n && buf[pos] === LF) {
         pos++;
@@ -144,12 +232,14 @@ export class CsvScanner {
     }
     this.pos = pos;
     this.count = count;
-    return true;
+    return 1;
   }
 
-  /** Text of field i of the current record (unquoted and unescaped). */
+  /** Text of field i of the current record (unquoted and unescaped); invalid UTF-8 is an error at the field. */
   text(i: number): string {
-    const s = this.buf.toString('utf8', this.starts[i], this.ends[i]);
+    const bytes = this.buf.subarray(this.starts[i], this.ends[i]);
+    if (!isUtf8(bytes)) checkUtf8(bytes, this.file, 0, this.line, this.column(i) - 1);
+    const s = bytes.toString('utf8');
     return this.escaped[i] ? s.replaceAll('""', '"') : s;
   }
 
@@ -293,8 +383,8 @@ const MISSING = new Set(['', 'nan', 'na', 'n/a', 'null', 'none']);
 export function describeBadNumber(text: string): string {
   const t = text.trim();
   if (t === '') return 'found an empty field';
-  if (/^[+-]?(nan|inf|infinity)$/i.test(t)) return `found the non-finite value "${t}"`;
-  return `found "${t.length > 40 ? t.slice(0, 40) + '...' : t}"`;
+  if (/^[+-]?(nan|inf|infinity)$/i.test(t)) return `found the non-finite value ${quote(t)}`;
+  return `found ${quote(t)}`;
 }
 
 /** What a CSV column holds. */
@@ -319,12 +409,12 @@ export interface TableData {
 }
 
 /**
- * Reads every remaining record of `scanner` into typed arrays following
- * `layout`: spectrum columns (in column order) into an n x m Float32Array,
+ * Reads the remaining records of `scanner` (at most `maxRows`; `firstRow` numbers
+ * rows without an id column) into typed arrays following `layout`: spectrum columns (in column order) into an n x m Float32Array,
  * descriptor columns into an n x k Float64Array (empty or NaN-like fields
  * become NaN, a missing label). Spectrum fields must be finite numbers.
  */
-export function fillTable(scanner: CsvScanner, layout: TableLayout): TableData {
+export function fillTable(scanner: CsvScanner, layout: TableLayout, maxRows = Infinity, firstRow = 0): TableData {
   const { roles, names } = layout;
   const width = roles.length;
   let m = 0;
@@ -333,13 +423,12 @@ export function fillTable(scanner: CsvScanner, layout: TableLayout): TableData {
     if (r === 'spectrum') m++;
     else if (r === 'descriptor') k++;
   }
-  let cap = scanner.remainingLinesUpperBound();
+  let cap = Math.max(1, Math.min(maxRows, scanner.remainingLinesUpperBound()));
   let spectra = new Float32Array(cap * m);
   let descriptors = new Float64Array(cap * k);
   const ids: string[] = [];
-  const buf = scanner.buf;
   let n = 0;
-  while (scanner.next()) {
+  while (n < maxRows && scanner.next()) {
     if (scanner.count !== width) {
       // A lone empty field is a whitespace-only line; treat it as blank.
       if (scanner.count === 1 && scanner.text(0).trim() === '') continue;
@@ -347,8 +436,8 @@ export function fillTable(scanner: CsvScanner, layout: TableLayout): TableData {
       throw new UserError(`expected ${width} fields (as in the header), found ${scanner.count}`, where);
     }
     if (n === cap) {
-      // Only reachable with quoted newlines; grow geometrically.
-      cap *= 2;
+      // Quoted newlines, or more rows than the block held; grow geometrically.
+      cap = Math.min(maxRows, cap * 2);
       const s = new Float32Array(cap * m);
       s.set(spectra);
       spectra = s;
@@ -356,7 +445,8 @@ export function fillTable(scanner: CsvScanner, layout: TableLayout): TableData {
       dd.set(descriptors);
       descriptors = dd;
     }
-    // Read after next(): the scanner may have grown (replaced) its offset arrays.
+    // Read after next(): the scanner may have replaced its buffer and grown its offset arrays.
+    const buf = scanner.buf;
     const st = scanner.starts;
     const en = scanner.ends;
     let sj = n * m;
@@ -367,7 +457,7 @@ export function fillTable(scanner: CsvScanner, layout: TableLayout): TableData {
         const v = scanner.escaped[j] ? NaN : parseNumberBytes(buf, st[j], en[j]);
         if (v !== v) {
           throw new UserError(
-            `column "${names[j]}": expected a finite number, ${describeBadNumber(scanner.text(j))}`,
+            `column ${quote(names[j])}: expected a finite number, ${describeBadNumber(scanner.text(j))}`,
             scanner.where(j),
           );
         }
@@ -378,7 +468,7 @@ export function fillTable(scanner: CsvScanner, layout: TableLayout): TableData {
           const t = scanner.text(j).trim();
           if (!MISSING.has(t.toLowerCase())) {
             throw new UserError(
-              `descriptor column "${names[j]}": expected a finite number or an empty field (missing label), ${describeBadNumber(t)}`,
+              `descriptor column ${quote(names[j])}: expected a finite number or an empty field (missing label), ${describeBadNumber(t)}`,
               scanner.where(j),
             );
           }
@@ -387,7 +477,7 @@ export function fillTable(scanner: CsvScanner, layout: TableLayout): TableData {
         descriptors[dj++] = v;
       }
     }
-    ids.push(layout.idColumn >= 0 ? scanner.text(layout.idColumn) : String(n));
+    ids.push(layout.idColumn >= 0 ? csvTextValue(scanner.text(layout.idColumn)) : String(firstRow + n));
     n++;
   }
   return {
@@ -408,7 +498,7 @@ export function readHeader(scanner: CsvScanner): string[] {
     const prev = seen.get(name);
     if (prev !== undefined) {
       throw new UserError(
-        `duplicate column name "${name}" (columns ${prev + 1} and ${j + 1}); every column needs its own name`,
+        `duplicate column name ${quote(name)} (columns ${prev + 1} and ${j + 1}); every column needs its own name`,
         scanner.where(j),
       );
     }
@@ -421,9 +511,25 @@ export function readHeader(scanner: CsvScanner): string[] {
 /** Names that mark an id column when no id column is given explicitly. */
 export const ID_NAMES = new Set(['id', 'name', 'sample', 'file', 'filename', 'label', 'spectrum']);
 
-/** Writes a CSV field, quoting it when it holds a delimiter, quote or line break. */
+/** A plain decimal number: safe in a spreadsheet whatever its sign. */
+const PLAIN_NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/**
+ * A text cell of every CSV xlatent writes (ids, names): quoted when it holds
+ * a delimiter, quote or line break, and, when it starts with = + - @, a tab
+ * or a carriage return, prefixed with ' so that a spreadsheet shows it as
+ * text instead of running it as a formula (OWASP "CSV injection"). A cell
+ * that is a plain number such as -0.5 is left as it is. Numeric columns are
+ * written without this helper.
+ */
 export function csvField(s: string): string {
-  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+  const t = /^[=+\-@\t\r]/.test(s) && !PLAIN_NUMBER.test(s) ? `'${s}` : s;
+  return /[",\r\n]/.test(t) ? `"${t.replaceAll('"', '""')}"` : t;
+}
+
+/** The text {@link csvField} protected: its leading ' dropped again, so ids survive a CSV round trip unchanged. */
+export function csvTextValue(cell: string): string {
+  return /^'[=+\-@\t\r]/.test(cell) && !PLAIN_NUMBER.test(cell.slice(1)) ? cell.slice(1) : cell;
 }
 
 /**
@@ -446,6 +552,70 @@ export function fixedText(v: number, decimals: number): string {
   return s.startsWith('-') && Number(s) === 0 ? s.slice(1) : s;
 }
 
+/** A CSV whose header has been read: the scanner positioned on the first data row and how to read the rows. */
+export interface OpenedCsv {
+  scanner: CsvScanner;
+  source: ByteSource;
+  layout: TableLayout;
+  energies: ArrayLike<number>;
+  descriptorNames: string[];
+}
+
+/** Options every CSV layout takes (see reference-csv.ts). */
+export interface CsvLayoutOptions {
+  descriptorColumns?: string[];
+  idColumn?: string;
+  /** Bytes read from the file at a time (default 16 MiB; tests use tiny blocks to cross every boundary). */
+  blockBytes?: number;
+}
+
+/**
+ * The three ways to read one CSV layout, from the function that reads its
+ * header into a table layout: open (header only), read (every row) and
+ * stream (`rows` at a time, a block of the file in memory at a time).
+ */
+export function csvLayoutReader<O extends CsvLayoutOptions>(header: (path: string, scanner: CsvScanner, options: O) => Omit<OpenedCsv, 'scanner' | 'source'>) {
+  const open = (path: string, options: O = {} as O): OpenedCsv => {
+    const { scanner, source } = openCsv(path, options.blockBytes);
+    try {
+      return { scanner, source, ...header(path, scanner, options) };
+    } catch (e) {
+      source.close();
+      throw e;
+    }
+  };
+  return {
+    open,
+    read(path: string, options: O = {} as O): SpectralDataset {
+      const c = open(path, options);
+      try {
+        return readTableDataset(path, c.scanner, c.layout, c.energies, c.descriptorNames);
+      } finally {
+        c.source.close();
+      }
+    },
+    *stream(path: string, options: O, rows: number): Generator<SpectralDataset> {
+      const c = open(path, options);
+      try {
+        yield* streamTableDataset(path, c.scanner, c.layout, c.energies, c.descriptorNames, rows);
+      } finally {
+        c.source.close();
+      }
+    },
+  };
+}
+
+/** A CSV file opened for reading a block at a time; close `source` when done. */
+export function openCsv(path: string, blockBytes = CSV_BLOCK_BYTES): { scanner: CsvScanner; source: ByteSource } {
+  const source = fileByteSource(path, blockBytes);
+  try {
+    return { scanner: new CsvScanner(source.read() ?? Buffer.alloc(0), path, source), source };
+  } catch (e) {
+    source.close();
+    throw e;
+  }
+}
+
 /**
  * Reads every data row of a one-spectrum-per-row CSV into a dataset; both CSV
  * layouts (reference and long) end here once they know their columns.
@@ -459,6 +629,10 @@ export function readTableDataset(
 ): SpectralDataset {
   const table = fillTable(scanner, layout);
   if (table.n === 0) throw new UserError('no data rows after the header (empty dataset)', path);
+  return tableChunk(path, table, energies, descriptorNames);
+}
+
+function tableChunk(path: string, table: TableData, energies: ArrayLike<number>, descriptorNames: string[]): SpectralDataset {
   return {
     energies: Float64Array.from(energies),
     spectra: table.spectra,
@@ -470,4 +644,25 @@ export function readTableDataset(
     axis: 'energy',
     source: path,
   };
+}
+
+/** The data rows of a CSV, at most `rows` at a time (the scanner reads the file a block at a time). */
+export function* streamTableDataset(
+  path: string,
+  scanner: CsvScanner,
+  layout: TableLayout,
+  energies: ArrayLike<number>,
+  descriptorNames: string[],
+  rows: number,
+): Generator<SpectralDataset> {
+  let total = 0;
+  for (;;) {
+    const table = fillTable(scanner, layout, rows, total);
+    if (table.n === 0) {
+      if (total === 0) throw new UserError('no data rows after the header (empty dataset)', path);
+      return;
+    }
+    total += table.n;
+    yield tableChunk(path, table, energies, descriptorNames);
+  }
 }

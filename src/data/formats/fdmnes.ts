@@ -1,8 +1,8 @@
-import { UserError, at } from '../../util/errors.js';
+import { UserError, at, quote } from '../../util/errors.js';
 import type { RawSpectrum } from '../dataset.js';
 import { sanitizeGrid } from '../xas/energy-grid.js';
 import { parseNumber, readText, splitLines, stem } from './columns.js';
-import type { FormatReader } from './index.js';
+import type { FormatReader } from './reader.js';
 
 /** An FDMNES spectrum with what its header said. */
 export interface FdmnesSpectrum extends RawSpectrum {
@@ -60,7 +60,7 @@ export function parseFdmnes(text: string, source: string, opts: FdmnesOptions = 
     if (toks.length !== ncols) throw new UserError(`expected ${ncols} columns, found ${toks.length}`, at(source, li + 1));
     for (let c = 0; c < ncols; c++) {
       const v = parseNumber(toks[c]);
-      if (Number.isNaN(v)) throw new UserError(`"${toks[c].slice(0, 40)}" is not a number`, at(source, li + 1, c + 1));
+      if (Number.isNaN(v)) throw new UserError(`${quote(toks[c].slice(0, 40))} is not a number`, at(source, li + 1, c + 1));
       values.push(v);
     }
     lineNo.push(li + 1);
@@ -76,7 +76,7 @@ export function parseFdmnes(text: string, source: string, opts: FdmnesOptions = 
     const want = (opts.column ?? '<xanes>').toLowerCase();
     yi = columns.findIndex((c, i) => i > 0 && c.toLowerCase() === want);
     if (yi < 0) {
-      if (opts.column !== undefined) throw new UserError(`no column "${opts.column}"; columns are ${columns.join(', ')}`, source);
+      if (opts.column !== undefined) throw new UserError(`no column ${quote(opts.column)}; columns are ${columns.join(', ')}`, source);
       yi = 1;
     }
   }

@@ -1,13 +1,14 @@
 import { readdirSync, statSync } from 'node:fs';
 import { basename, extname, join, relative, resolve, sep } from 'node:path';
-import { UserError, at } from '../../util/errors.js';
+import { UserError, asUserError, at, quote } from '../../util/errors.js';
+import { decodeText, readInputText, statInput } from '../../util/read-file.js';
 import type { RawSpectrum } from '../dataset.js';
 import { parseAthenaProject, type AthenaOptions } from './athena.js';
 import { parseColumns, parseNumber, readBytes, splitLines, type ColumnsOptions } from './columns.js';
 import { looksLikeFdmnes, parseFdmnes, type FdmnesOptions } from './fdmnes.js';
 import { looksLikeFeffXmu, parseFeffXmu, type FeffOptions } from './feff.js';
 import { looksLikeXdi, parseXdi, type XdiOptions } from './xdi.js';
-import type { FormatReader } from './index.js';
+import type { FormatReader } from './reader.js';
 
 /** Per-file spectrum formats this module can read. */
 export type SpectrumFileFormat = 'auto' | 'xdi' | 'athena' | 'feff' | 'fdmnes' | 'columns';
@@ -43,7 +44,7 @@ export function sniffFormat(path: string, bytes: Uint8Array): Exclude<SpectrumFi
 export function readSpectrumFile(path: string, opts: SpectrumFileOptions = {}): RawSpectrum[] {
   const bytes = readBytes(path);
   const format = !opts.format || opts.format === 'auto' ? sniffFormat(path, bytes) : opts.format;
-  const text = () => bytes.toString('utf8');
+  const text = () => decodeText(bytes, path);
   switch (format) {
     case 'athena':
       return parseAthenaProject(bytes, path, opts.athena).spectra;
@@ -56,7 +57,7 @@ export function readSpectrumFile(path: string, opts: SpectrumFileOptions = {}): 
     case 'columns':
       return parseColumns(text(), path, opts.columns);
     default:
-      throw new UserError(`unknown format "${String(format)}"; expected auto, xdi, athena, feff, fdmnes or columns`, path);
+      throw new UserError(`unknown format ${quote(String(format))}; expected auto, xdi, athena, feff, fdmnes or columns`, path);
   }
 }
 
@@ -163,17 +164,23 @@ const DEFAULT_EXTENSIONS = ['.xdi', '.prj', '.dat', '.txt', '.xmu', '.nor', '.xy
 
 function listFiles(dir: string, recursive: boolean, exts: Set<string>, exclude: string | undefined): string[] {
   const out: string[] = [];
+  // Folders already walked, by device and inode: a symbolic link back up the tree is not followed twice.
+  const seen = new Set<string>();
   const walk = (d: string) => {
+    const dst = statInput(d);
+    const key = `${dst.dev}:${dst.ino}`;
+    if (seen.has(key)) return;
+    seen.add(key);
     let entries: string[];
     try {
       entries = readdirSync(d).sort();
     } catch (e) {
-      throw new UserError(`cannot read folder: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, d);
+      throw asUserError(e) ?? e;
     }
     for (const name of entries) {
       if (name.startsWith('.')) continue;
       const p = join(d, name);
-      const st = statSync(p);
+      const st = statInput(p);
       if (st.isDirectory()) {
         if (recursive) walk(p);
         continue;
@@ -220,12 +227,52 @@ export function readFolder(dir: string, opts: FolderOptions = {}): FolderResult 
   }
   if (!labelsPath) return { spectra, labelNames: [], warnings };
 
-  const table = parseLabelTable(readBytes(labelsPath).toString('utf8'), labelsPath);
+  const table = parseLabelTable(readInputText(labelsPath), labelsPath);
+  const joined = joinLabelTable(
+    spectra.map((s) => ({
+      keys: joinKeys(s, dir, multiFile.has(s.source)),
+      name: multiFile.has(s.source) ? `${relative(dir, s.source)}:${s.id}` : relative(dir, s.source),
+    })),
+    table,
+    opts,
+  );
+  const labelled: RawSpectrum[] = [];
+  spectra.forEach((s, i) => {
+    const row = joined.labels[i];
+    if (row) labelled.push({ ...s, labels: { ...s.labels, ...row } });
+  });
+  return { spectra: labelled, labelNames: joined.labelNames, warnings: [...warnings, ...joined.warnings] };
+}
+
+/** Options of {@link joinLabelTable}. */
+export interface LabelJoinOptions {
+  /** Key column (default: the first of file, filename, file_name, name, id, path, sample; else the first column). */
+  key?: string;
+  /** Label columns to keep (default: every numeric column except the key). */
+  labelColumns?: string[];
+  /** Items without a row: 'error' (default) or 'skip' (dropped, with a warning). */
+  unlabeled?: 'error' | 'skip';
+}
+
+/**
+ * Joins a label table to spectra by key: each item lists the keys it may be
+ * found under and a display name. Returns, per item, its numeric labels (NaN
+ * for missing cells, with a warning naming the line) or null when it has no
+ * row and `unlabeled` is 'skip'; items without a row are otherwise an error
+ * listing them. Shared by the folder and matrix readers.
+ */
+export function joinLabelTable(
+  items: { keys: string[]; name: string }[],
+  table: LabelTable,
+  opts: LabelJoinOptions = {},
+): { labels: (Record<string, number> | null)[]; labelNames: string[]; warnings: string[] } {
+  const labelsPath = table.source;
+  const warnings: string[] = [];
   const lower = table.columns.map((c) => c.toLowerCase());
   let keyCol: number;
   if (opts.key !== undefined) {
     keyCol = table.columns.indexOf(opts.key);
-    if (keyCol < 0) throw new UserError(`no key column "${opts.key}"; columns are ${table.columns.join(', ')}`, labelsPath);
+    if (keyCol < 0) throw new UserError(`no key column ${quote(opts.key)}; columns are ${table.columns.join(', ')}`, labelsPath);
   } else {
     keyCol = ['file', 'filename', 'file_name', 'name', 'id', 'path', 'sample'].map((k) => lower.indexOf(k)).find((i) => i >= 0) ?? 0;
   }
@@ -235,10 +282,10 @@ export function readFolder(dir: string, opts: FolderOptions = {}): FolderResult 
   if (opts.labelColumns) {
     labelCols = opts.labelColumns.map((name) => {
       const c = table.columns.indexOf(name);
-      if (c < 0) throw new UserError(`no label column "${name}"; columns are ${table.columns.join(', ')}`, labelsPath);
+      if (c < 0) throw new UserError(`no label column ${quote(name)}; columns are ${table.columns.join(', ')}`, labelsPath);
       if (!numeric[c]) {
         const r = table.rows.findIndex((row) => !isMissingCell(row[c]) && Number.isNaN(parseNumber(row[c])));
-        throw new UserError(`label column "${name}" is not numeric: "${table.rows[r][c]}"`, at(labelsPath, table.lines[r]));
+        throw new UserError(`label column ${quote(name)} is not numeric: ${quote(table.rows[r][c])}`, at(labelsPath, table.lines[r]));
       }
       return c;
     });
@@ -251,37 +298,36 @@ export function readFolder(dir: string, opts: FolderOptions = {}): FolderResult 
   table.rows.forEach((r, i) => {
     const k = r[keyCol].replace(/\\/g, '/');
     const prev = rowOf.get(k);
-    if (prev !== undefined) throw new UserError(`key "${k}" appears twice (also line ${table.lines[prev]})`, at(labelsPath, table.lines[i]));
+    if (prev !== undefined) throw new UserError(`key ${quote(k)} appears twice (also line ${table.lines[prev]})`, at(labelsPath, table.lines[i]));
     rowOf.set(k, i);
   });
   const used = new Set<number>();
-  const labelled: RawSpectrum[] = [];
   const orphans: string[] = [];
-  for (const s of spectra) {
-    const row = joinKeys(s, dir, multiFile.has(s.source)).map((k) => rowOf.get(k)).find((r) => r !== undefined);
+  const labels = items.map((item) => {
+    const row = item.keys.map((k) => rowOf.get(k)).find((r) => r !== undefined);
     if (row === undefined) {
-      orphans.push(multiFile.has(s.source) ? `${relative(dir, s.source)}:${s.id}` : relative(dir, s.source));
-      continue;
+      orphans.push(item.name);
+      return null;
     }
     used.add(row);
-    const labels: Record<string, number> = { ...s.labels };
+    const out: Record<string, number> = {};
     for (const c of labelCols) {
       const cellText = table.rows[row][c];
-      labels[table.columns[c]] = isMissingCell(cellText) ? NaN : parseNumber(cellText);
-      if (isMissingCell(cellText)) warnings.push(`${at(labelsPath, table.lines[row])}: no ${table.columns[c]} for "${table.rows[row][keyCol]}" (NaN)`);
+      out[table.columns[c]] = isMissingCell(cellText) ? NaN : parseNumber(cellText);
+      if (isMissingCell(cellText)) warnings.push(`${at(labelsPath, table.lines[row])}: no ${table.columns[c]} for ${quote(table.rows[row][keyCol])} (NaN)`);
     }
-    labelled.push({ ...s, labels });
-  }
+    return out;
+  });
   if (orphans.length > 0) {
     const list = orphans.slice(0, 20).join(', ') + (orphans.length > 20 ? `, ... (${orphans.length - 20} more)` : '');
     if ((opts.unlabeled ?? 'error') === 'error') {
-      throw new UserError(`${orphans.length} spectra have no row in the label table (key column "${table.columns[keyCol]}"): ${list}. Add rows, or pass unlabeled: 'skip'`, labelsPath);
+      throw new UserError(`${orphans.length} spectra have no row in the label table (key column ${quote(table.columns[keyCol])}): ${list}. Add rows, or pass unlabeled: 'skip'`, labelsPath);
     }
     warnings.push(`skipped ${orphans.length} spectra without a label row: ${list}`);
   }
   const unused = table.rows.length - used.size;
   if (unused > 0) warnings.push(`${unused} label table rows match no spectrum`);
-  return { spectra: labelled, labelNames: labelCols.map((c) => table.columns[c]), warnings };
+  return { labels, labelNames: labelCols.map((c) => table.columns[c]), warnings };
 }
 
 /**

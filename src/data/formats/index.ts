@@ -1,50 +1,25 @@
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
-import { UserError } from '../../util/errors.js';
+import { UserError, quote } from '../../util/errors.js';
 import type { RawSpectrum, SpectralDataset } from '../dataset.js';
-import { readArrow, writeArrow } from './arrow.js';
-import { readJsonSpectra, writeJsonSpectra } from './json.js';
-import { readLongCsv } from './long-csv.js';
-import { ENERGY_PREFIX, readReferenceCsv, writeReferenceCsv, type CsvWriteOptions } from './reference-csv.js';
+import { ArrowSpectraWriter, readArrow, streamArrow, type SpectraHeader } from './arrow.js';
+import { JsonSpectraWriter, readJsonSpectra } from './json.js';
+import { readLongCsv, streamLongCsv } from './long-csv.js';
+import { CsvSpectraWriter, ENERGY_PREFIX, readReferenceCsv, streamReferenceCsv, type CsvWriteOptions } from './reference-csv.js';
 import { xdiFormat } from './xdi.js';
 import { athenaFormat } from './athena.js';
 import { fdmnesFormat } from './fdmnes.js';
 import { feffFormat } from './feff.js';
 import { columnsFormat } from './columns.js';
 import { folderFormat } from './folder.js';
+import { matrixFormat } from './matrix.js';
+import { pyfititFormat } from './pyfitit.js';
 import { readNpyDataset } from './npy.js';
+import type { FormatReader, ReadOptions, ReadResult } from './reader.js';
+import { writeWhole, type SpectraWriter } from './spectra-writer.js';
 
-/** Options every reader receives; a reader ignores the ones that do not apply to its format. */
-export interface ReadOptions {
-  /** Columns, by exact name, to read as descriptors in CSVs without the `AUX_` prefix. */
-  descriptorColumns?: string[];
-  /** Column whose text is the spectrum id (CSV layouts). */
-  idColumn?: string;
-  /**
-   * Abscissa of a matrix that holds intensities only (NumPy .npy of XRD patterns or spectra):
-   * what it measures, its first value and its step.
-   */
-  abscissa?: { kind: 'energy' | 'twotheta' | 'q'; start: number; step: number };
-}
-
-/** What a reader returns: spectra on one grid, or spectra each on their own grid (resampled later). */
-export type ReadResult = SpectralDataset | RawSpectrum[];
-
-/** One input format. */
-export interface FormatReader {
-  /** Name used by `data.format` in configs and `--format` (e.g. "csv", "xdi"). */
-  name: string;
-  /** One line for help texts. */
-  describe: string;
-  /**
-   * Whether this reader claims the path, judged from its name and first
-   * bytes (up to 4 KiB; a folder gets an empty buffer). The first reader in
-   * {@link readers} that claims a path reads it under `format: auto`.
-   */
-  detect(path: string, head: Buffer): boolean;
-  /** Reads the whole input; throws UserError naming file and line/field on bad input. */
-  read(path: string, options: ReadOptions): ReadResult | Promise<ReadResult>;
-}
+export type { FormatReader, ReadOptions, ReadResult } from './reader.js';
+export type { SpectraWriter } from './spectra-writer.js';
 
 const ext = (p: string) => extname(p).toLowerCase();
 const headText = (head: Buffer) => head.toString('utf8');
@@ -79,6 +54,7 @@ export const readers: FormatReader[] = [
     describe: 'Apache Arrow IPC / Feather v2 (.arrow, .feather, .ipc)',
     detect: (p, head) => ['.arrow', '.feather', '.ipc', '.arrows'].includes(ext(p)) || head.subarray(0, 6).toString('latin1') === 'ARROW1',
     read: (p) => readArrow(p),
+    stream: (p, _o, rows) => streamArrow(p, rows),
   },
   {
     name: 'json',
@@ -91,6 +67,7 @@ export const readers: FormatReader[] = [
     describe: 'reference RankAAE CSV: id columns, AUX_<NAME> descriptors, ENE_<energy> spectrum columns',
     detect: (p, head) => ['.csv', '.tsv', '.txt'].includes(ext(p)) && firstLine(head).includes(ENERGY_PREFIX),
     read: (p, o) => readReferenceCsv(p, o),
+    stream: (p, o, rows) => streamReferenceCsv(p, o, rows),
   },
   {
     name: 'long-csv',
@@ -98,6 +75,7 @@ export const readers: FormatReader[] = [
     // Only .csv/.tsv with at least 3 energies: a two-column "E mu" .txt/.dat file also starts with numbers.
     detect: (p, head) => ['.csv', '.tsv'].includes(ext(p)) && isEnergyHeader(firstLine(head)),
     read: (p, o) => readLongCsv(p, o),
+    stream: (p, o, rows) => streamLongCsv(p, o, rows),
   },
   {
     name: 'npy',
@@ -105,8 +83,10 @@ export const readers: FormatReader[] = [
     detect: (p, head) => ext(p) === '.npy' || head.subarray(0, 6).toString('latin1') === '\x93NUMPY',
     read: (p, o) => readNpyDataset(p, o.abscissa),
   },
-  // fallbacks: plain column text by extension, folders of spectrum files
+  matrixFormat,
+  // fallbacks: plain column text by extension, folders of spectrum files (pyFitIt sample folders first)
   columnsFormat,
+  pyfititFormat,
   folderFormat,
 ];
 
@@ -132,7 +112,7 @@ function readHead(path: string): Buffer {
 export function pickReader(path: string, format = 'auto'): FormatReader {
   if (format !== 'auto') {
     const r = readers.find((x) => x.name === format);
-    if (!r) throw new UserError(`unknown format "${format}" (expected auto or one of ${formatNames().join(', ')})`);
+    if (!r) throw new UserError(`unknown format ${quote(format)} (expected auto or one of ${formatNames().join(', ')})`);
     return r;
   }
   if (!existsSync(path)) throw new UserError('file not found', path);
@@ -153,14 +133,33 @@ export async function readSpectra(path: string, format = 'auto', options: ReadOp
   return pickReader(path, format).read(path, options);
 }
 
+/** Spectra read per call of {@link streamSpectra} by default: 8 MB of float32 at 256 points. */
+export const STREAM_ROWS = 8192;
+
+/**
+ * Reads `path` in chunks of at most `rows` spectra when its reader can
+ * (CSV, Arrow: memory stays at a chunk, however large the file), else whole
+ * as one chunk. Chunks of a table share its grid and descriptors.
+ */
+export async function* streamSpectra(path: string, format = 'auto', options: ReadOptions = {}, rows = STREAM_ROWS): AsyncGenerator<ReadResult> {
+  const reader = pickReader(path, format);
+  if (reader.stream) yield* reader.stream(path, options, rows);
+  else yield await reader.read(path, options);
+}
+
 /** Output formats, chosen by file extension. */
 export type WriteOptions = CsvWriteOptions;
 
+/** A writer in the format the extension of `path` names: .arrow/.feather/.ipc, .csv, .json. */
+export function openSpectraWriter(path: string, header: SpectraHeader, options: WriteOptions = {}): SpectraWriter {
+  const e = ext(path);
+  if (e === '.arrow' || e === '.feather' || e === '.ipc') return new ArrowSpectraWriter(path, header);
+  if (e === '.csv') return new CsvSpectraWriter(path, header, options);
+  if (e === '.json') return new JsonSpectraWriter(path, header);
+  throw new UserError(`cannot tell the output format from the extension ${quote(e)} (expected .arrow, .feather, .csv or .json)`, path);
+}
+
 /** Writes `ds` in the format its extension names: .arrow/.feather/.ipc, .csv, .json. */
 export function writeSpectra(ds: SpectralDataset, path: string, options: WriteOptions = {}): void {
-  const e = ext(path);
-  if (e === '.arrow' || e === '.feather' || e === '.ipc') writeArrow(ds, path);
-  else if (e === '.csv') writeReferenceCsv(ds, path, options);
-  else if (e === '.json') writeJsonSpectra(ds, path);
-  else throw new UserError(`cannot tell the output format from the extension "${e}" (expected .arrow, .feather, .csv or .json)`, path);
+  writeWhole(openSpectraWriter(path, ds, options), ds);
 }

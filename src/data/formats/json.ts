@@ -1,7 +1,11 @@
-import { UserError, at } from '../../util/errors.js';
-import { writeFileAtomic } from '../../util/atomic.js';
+import { UserError, quote } from '../../util/errors.js';
+import { parseJsonText } from '../../util/json-text.js';
+import { AtomicFileWriter } from '../../util/atomic.js';
+import type { SpectraHeader } from './spectra-writer.js';
 import type { RawSpectrum, SpectralDataset } from '../dataset.js';
-import { float32Text, readFileBytes } from './csv-table.js';
+import { writeWhole } from './spectra-writer.js';
+import { readInputText } from '../../util/read-file.js';
+import { float32Text } from './csv-table.js';
 
 /**
  * JSON spectra, in one of two forms.
@@ -23,115 +27,11 @@ import { float32Text, readFileBytes } from './csv-table.js';
  * (`spectra[3][17]`); JSON syntax errors name line and column.
  */
 export function readJsonSpectra(path: string): SpectralDataset | RawSpectrum[] {
-  const text = readFileBytes(path).toString('utf8');
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (e) {
-    const msg = (e as Error).message;
-    const [line, col] = syntaxErrorPosition(text, msg);
-    throw new UserError(`not valid JSON (${msg.split('\n')[0]})`, at(path, line, col));
-  }
+  const text = readInputText(path);
+  const doc = parseJsonText(text, path);
   if (Array.isArray(doc)) return readRecords(doc, path);
   if (doc !== null && typeof doc === 'object') return readGrid(doc as Record<string, unknown>, path);
   throw new UserError('expected an object with "energies" and "spectra", or an array of spectrum records', path);
-}
-
-function syntaxErrorPosition(text: string, msg: string): [number | undefined, number | undefined] {
-  const lc = /line (\d+) column (\d+)/.exec(msg);
-  if (lc) return [Number(lc[1]), Number(lc[2])];
-  const p = /position (\d+)/.exec(msg);
-  const pos = p ? Number(p[1]) : firstSyntaxError(text);
-  if (pos < 0) return [undefined, undefined];
-  let line = 1;
-  let lineStart = 0;
-  for (let i = 0; i < pos && i < text.length; i++) {
-    if (text.charCodeAt(i) === 10) {
-      line++;
-      lineStart = i + 1;
-    }
-  }
-  return [line, pos - lineStart + 1];
-}
-
-/**
- * Offset of the first JSON syntax error in `text` (-1 if none found). Some
- * Node versions' JSON.parse messages carry no position, so a small
- * recursive-descent checker finds it; it only runs after a parse failed.
- */
-export function firstSyntaxError(text: string): number {
-  let i = 0;
-  const ws = () => {
-    while (i < text.length && ' \t\n\r'.includes(text[i])) i++;
-  };
-  const fail = (): never => {
-    throw i;
-  };
-  const value = (): void => {
-    ws();
-    const c = text[i];
-    if (c === '{') {
-      i++;
-      ws();
-      if (text[i] === '}') {
-        i++;
-        return;
-      }
-      for (;;) {
-        ws();
-        if (text[i] !== '"') fail();
-        string();
-        ws();
-        if (text[i] !== ':') fail();
-        i++;
-        value();
-        ws();
-        if (text[i] === ',') i++;
-        else if (text[i] === '}') {
-          i++;
-          return;
-        } else fail();
-      }
-    } else if (c === '[') {
-      i++;
-      ws();
-      if (text[i] === ']') {
-        i++;
-        return;
-      }
-      for (;;) {
-        value();
-        ws();
-        if (text[i] === ',') i++;
-        else if (text[i] === ']') {
-          i++;
-          return;
-        } else fail();
-      }
-    } else if (c === '"') string();
-    else {
-      const m = /^(-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?|true|false|null)/.exec(text.slice(i, i + 400));
-      if (!m) fail();
-      i += m![0].length;
-    }
-  };
-  const string = (): void => {
-    i++;
-    while (i < text.length && text[i] !== '"') {
-      if (text[i] === '\\') i++;
-      else if (text.charCodeAt(i) < 32) fail();
-      i++;
-    }
-    if (i >= text.length) fail();
-    i++;
-  };
-  try {
-    value();
-    ws();
-    return i < text.length ? i : -1;
-  } catch (pos) {
-    return typeof pos === 'number' ? Math.min(pos, text.length) : -1;
-  }
 }
 
 function where(path: string, field: string): string {
@@ -141,7 +41,7 @@ function where(path: string, field: string): string {
 function describe(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return `an array of ${v.length}`;
-  if (typeof v === 'string') return `"${v.length > 30 ? v.slice(0, 30) + '...' : v}"`;
+  if (typeof v === 'string') return quote(v);
   return typeof v === 'object' ? 'an object' : String(v);
 }
 
@@ -179,12 +79,12 @@ function checkIncreasing(e: Float64Array, path: string, field: string): void {
 function readGrid(doc: Record<string, unknown>, path: string): SpectralDataset {
   for (const key of ['energies', 'spectra']) {
     if (!(key in doc)) {
-      throw new UserError(`missing key "${key}" (expected "energies", "spectra" and optionally "descriptors", "ids", "axis")`, path);
+      throw new UserError(`missing key ${quote(key)} (expected "energies", "spectra" and optionally "descriptors", "ids", "axis")`, path);
     }
   }
   const known = new Set(['energies', 'spectra', 'descriptors', 'ids', 'axis']);
   for (const key of Object.keys(doc)) {
-    if (!known.has(key)) throw new UserError(`unknown key "${key}" (expected one of ${[...known].join(', ')})`, path);
+    if (!known.has(key)) throw new UserError(`unknown key ${quote(key)} (expected one of ${[...known].join(', ')})`, path);
   }
   const energies = numberArray(doc.energies, path, 'energies');
   if (energies.length < 2) throw new UserError('expected at least 2 energies', where(path, 'energies'));
@@ -278,31 +178,49 @@ function readRecords(doc: unknown[], path: string): RawSpectrum[] {
   });
 }
 
-/** Writes the grid form (NaN labels as null), losslessly. */
+/**
+ * Writes the grid form (NaN labels as null), losslessly, chunk by chunk:
+ * spectra one per line as they come; ids and descriptors (small) are kept
+ * and written at the end, so no output-sized string is ever built.
+ */
+export class JsonSpectraWriter {
+  private readonly file: AtomicFileWriter;
+  private readonly ids: string[] = [];
+  private readonly descriptors: (number | null)[][];
+  private rows = 0;
+
+  constructor(path: string, private readonly header: SpectraHeader) {
+    this.descriptors = header.descriptorNames.map(() => []);
+    this.file = new AtomicFileWriter(path);
+    this.file.write(`{\n"energies": ${JSON.stringify(Array.from(header.energies))},\n"axis": ${JSON.stringify(header.axis ?? 'energy')},\n"spectra": [\n`);
+  }
+
+  write(ds: SpectralDataset): void {
+    const k = ds.descriptorNames.length;
+    for (let i = 0; i < ds.n; i++) {
+      // Shortest float32 text keeps the file small and reads back to the same float32 values.
+      this.file.write(`${this.rows > 0 ? ',\n' : ''}[${Array.from(ds.spectra.subarray(i * ds.m, (i + 1) * ds.m), float32Text).join(',')}]`);
+      this.ids.push(ds.ids[i]);
+      for (let j = 0; j < k; j++) {
+        const v = ds.descriptors[i * k + j];
+        this.descriptors[j].push(Number.isNaN(v) ? null : v);
+      }
+      this.rows++;
+    }
+  }
+
+  commit(): void {
+    const descriptors = Object.fromEntries(this.header.descriptorNames.map((name, j) => [name, this.descriptors[j]]));
+    this.file.write(`\n],\n"ids": ${JSON.stringify(this.ids)},\n"descriptors": ${JSON.stringify(descriptors)}\n}\n`);
+    this.file.commit();
+  }
+
+  abort(): void {
+    this.file.abort();
+  }
+}
+
+/** Writes the grid form (see {@link JsonSpectraWriter}). */
 export function writeJsonSpectra(ds: SpectralDataset, path: string): void {
-  const k = ds.descriptorNames.length;
-  const descriptors: Record<string, (number | null)[]> = {};
-  ds.descriptorNames.forEach((name, j) => {
-    descriptors[name] = Array.from({ length: ds.n }, (_, i) => {
-      const v = ds.descriptors[i * k + j];
-      return Number.isNaN(v) ? null : v;
-    });
-  });
-  // Shortest float32 text keeps the file small and reads back to the same float32 values.
-  const spectra: string[] = [];
-  for (let i = 0; i < ds.n; i++) spectra.push(`[${Array.from(ds.spectra.subarray(i * ds.m, (i + 1) * ds.m), float32Text).join(',')}]`);
-  const out = { energies: Array.from(ds.energies), descriptors, ids: ds.ids, axis: ds.axis ?? 'energy' };
-  // One spectrum per line keeps the file diffable without pretty-printing every number.
-  const body = [
-    '{',
-    `"energies": ${JSON.stringify(out.energies)},`,
-    `"ids": ${JSON.stringify(out.ids)},`,
-    `"axis": ${JSON.stringify(out.axis)},`,
-    `"descriptors": ${JSON.stringify(out.descriptors)},`,
-    '"spectra": [',
-    spectra.join(',\n'),
-    ']',
-    '}',
-  ].join('\n');
-  writeFileAtomic(path, body + '\n');
+  writeWhole(new JsonSpectraWriter(path, ds), ds);
 }

@@ -1,6 +1,6 @@
-import { UserError, at } from '../../util/errors.js';
+import { UserError, at, quote } from '../../util/errors.js';
 import type { SpectralDataset } from '../dataset.js';
-import { CsvScanner, ID_NAMES, readTableDataset, parseNumberBytes, readFileBytes, readHeader, type ColumnRole } from './csv-table.js';
+import { CsvScanner, ID_NAMES, csvLayoutReader, parseNumberBytes, readHeader, type ColumnRole, type OpenedCsv } from './csv-table.js';
 import { summarizeNames, type CsvReadOptions } from './reference-csv.js';
 
 /**
@@ -22,8 +22,14 @@ import { summarizeNames, type CsvReadOptions } from './reference-csv.js';
  *   (the way to carry text columns other than the id).
  * - A header with no label columns at all is allowed (spectra only).
  */
-export function readLongCsv(path: string, options: CsvReadOptions = {}): SpectralDataset {
-  const scanner = new CsvScanner(readFileBytes(path), path);
+export const readLongCsv = (path: string, options: CsvReadOptions = {}) => long.read(path, options);
+const long = csvLayoutReader(longLayout);
+/** Reads a long-layout CSV `rows` spectra at a time (a block of the file in memory at a time). */
+export const streamLongCsv = long.stream;
+/** Opens a long-layout CSV and reads its header. */
+export const openLongCsv = long.open;
+
+function longLayout(path: string, scanner: CsvScanner, options: CsvReadOptions): Omit<OpenedCsv, 'scanner' | 'source'> {
   const names = readHeader(scanner);
   const headerLine = scanner.line;
   const buf = scanner.buf;
@@ -45,11 +51,11 @@ export function readLongCsv(path: string, options: CsvReadOptions = {}): Spectra
   for (let j = first; j < names.length; j++) {
     const e = parseNumberBytes(buf, scanner.starts[j], scanner.ends[j]);
     if (!Number.isFinite(e)) {
-      throw new UserError(`header cell "${names[j]}": expected an energy (a number) like the cells before it`, scanner.where(j));
+      throw new UserError(`header cell ${quote(names[j])}: expected an energy (a number) like the cells before it`, scanner.where(j));
     }
     if (j > first && !(e > energies[j - first - 1])) {
       throw new UserError(
-        `energies must increase strictly from left to right: column "${names[j]}" follows "${names[j - 1]}"`,
+        `energies must increase strictly from left to right: column ${quote(names[j])} follows ${quote(names[j - 1])}`,
         scanner.where(j),
       );
     }
@@ -59,14 +65,14 @@ export function readLongCsv(path: string, options: CsvReadOptions = {}): Spectra
   const explicit = options.descriptorColumns;
   for (const d of explicit ?? []) {
     if (!labels.includes(d)) {
-      throw new UserError(`descriptor column "${d}" not found among the label columns (${summarizeNames(labels)})`, at(path, headerLine));
+      throw new UserError(`descriptor column ${quote(d)} not found among the label columns (${summarizeNames(labels)})`, at(path, headerLine));
     }
   }
   let idColumn = -1;
   if (options.idColumn !== undefined) {
     idColumn = labels.indexOf(options.idColumn);
     if (idColumn < 0) {
-      throw new UserError(`id column "${options.idColumn}" not found among the label columns (${summarizeNames(labels)})`, at(path, headerLine));
+      throw new UserError(`id column ${quote(options.idColumn)} not found among the label columns (${summarizeNames(labels)})`, at(path, headerLine));
     }
   } else {
     idColumn = labels.findIndex((l) => ID_NAMES.has(l.toLowerCase()));
@@ -78,5 +84,5 @@ export function readLongCsv(path: string, options: CsvReadOptions = {}): Spectra
     return 'descriptor';
   });
   const descriptorNames = names.filter((_, j) => roles[j] === 'descriptor');
-  return readTableDataset(path, scanner, { names, roles, idColumn }, energies, descriptorNames);
+  return { layout: { names, roles, idColumn }, energies, descriptorNames };
 }

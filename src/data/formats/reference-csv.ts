@@ -1,17 +1,20 @@
-import { UserError, at } from '../../util/errors.js';
-import { writeFileAtomic } from '../../util/atomic.js';
+import { UserError, at, quote } from '../../util/errors.js';
+import { AtomicFileWriter } from '../../util/atomic.js';
+import type { SpectraHeader } from './spectra-writer.js';
+import { writeWhole } from './spectra-writer.js';
 import type { SpectralDataset } from '../dataset.js';
 import {
   CsvScanner,
   ID_NAMES,
   csvField,
-  readTableDataset,
+  csvLayoutReader,
   fixedText,
   float32Text,
   parseNumberBytes,
-  readFileBytes,
   readHeader,
   type ColumnRole,
+  type CsvLayoutOptions,
+  type OpenedCsv,
 } from './csv-table.js';
 
 /**
@@ -31,7 +34,7 @@ import {
  *   the first other column (pandas' unnamed index column counts), else the
  *   0-based row number.
  */
-export interface CsvReadOptions {
+export interface CsvReadOptions extends CsvLayoutOptions {
   /** Extra columns, by exact header name, to read as descriptors (for CSVs without `AUX_`). */
   descriptorColumns?: string[];
   /** Column whose text is the row id. */
@@ -41,9 +44,15 @@ export interface CsvReadOptions {
 export const ENERGY_PREFIX = 'ENE_';
 export const DESCRIPTOR_PREFIX = 'AUX_';
 
+const reference = csvLayoutReader(referenceLayout);
 /** Reads a reference-layout CSV into a SpectralDataset. */
-export function readReferenceCsv(path: string, options: CsvReadOptions = {}): SpectralDataset {
-  const scanner = new CsvScanner(readFileBytes(path), path);
+export const readReferenceCsv = reference.read;
+/** Reads a reference-layout CSV `rows` spectra at a time (a block of the file in memory at a time). */
+export const streamReferenceCsv = reference.stream;
+/** Opens a reference-layout CSV and reads its header. */
+export const openReferenceCsv = reference.open;
+
+function referenceLayout(path: string, scanner: CsvScanner, options: CsvReadOptions): Omit<OpenedCsv, 'scanner' | 'source'> {
   const names = readHeader(scanner);
   const headerLine = scanner.line;
   const roles: ColumnRole[] = [];
@@ -53,7 +62,7 @@ export function readReferenceCsv(path: string, options: CsvReadOptions = {}): Sp
   for (const name of explicit) {
     if (!names.includes(name)) {
       throw new UserError(
-        `descriptor column "${name}" not found (columns: ${summarizeNames(names)})`,
+        `descriptor column ${quote(name)} not found (columns: ${summarizeNames(names)})`,
         at(path, headerLine),
       );
     }
@@ -64,12 +73,12 @@ export function readReferenceCsv(path: string, options: CsvReadOptions = {}): Sp
     if (name.startsWith(ENERGY_PREFIX)) {
       const e = parseNumberBytes(Buffer.from(name.slice(ENERGY_PREFIX.length)), 0, name.length - ENERGY_PREFIX.length);
       if (!Number.isFinite(e)) {
-        throw new UserError(`column "${name}": expected ENE_<energy> with a numeric energy`, scanner.where(j));
+        throw new UserError(`column ${quote(name)}: expected ENE_<energy> with a numeric energy`, scanner.where(j));
       }
       if (energies.length > 0 && !(e > energies[energies.length - 1])) {
         const prev = names[roles.lastIndexOf('spectrum')];
         throw new UserError(
-          `energies must increase strictly from left to right: column "${name}" (${e}) follows "${prev}" (${energies[energies.length - 1]})`,
+          `energies must increase strictly from left to right: column ${quote(name)} (${e}) follows ${quote(prev)} (${energies[energies.length - 1]})`,
           scanner.where(j),
         );
       }
@@ -77,9 +86,9 @@ export function readReferenceCsv(path: string, options: CsvReadOptions = {}): Sp
       roles.push('spectrum');
     } else if (name.startsWith(DESCRIPTOR_PREFIX) || explicit.has(name)) {
       const d = explicit.has(name) ? name : name.slice(DESCRIPTOR_PREFIX.length);
-      if (d === '') throw new UserError(`column "${name}": expected AUX_<NAME> with a name`, scanner.where(j));
+      if (d === '') throw new UserError(`column ${quote(name)}: expected AUX_<NAME> with a name`, scanner.where(j));
       if (descriptorNames.includes(d)) {
-        throw new UserError(`descriptor "${d}" appears twice (column "${name}")`, scanner.where(j));
+        throw new UserError(`descriptor ${quote(d)} appears twice (column ${quote(name)})`, scanner.where(j));
       }
       descriptorNames.push(d);
       roles.push('descriptor');
@@ -100,7 +109,7 @@ export function readReferenceCsv(path: string, options: CsvReadOptions = {}): Sp
     idColumn = names.indexOf(options.idColumn);
     if (idColumn < 0 || roles[idColumn] !== 'skip') {
       throw new UserError(
-        `id column "${options.idColumn}" not found among the non-spectrum, non-descriptor columns (${otherColumns.map((j) => `"${names[j]}"`).join(', ') || 'none'})`,
+        `id column ${quote(options.idColumn)} not found among the non-spectrum, non-descriptor columns (${summarizeNames(otherColumns.map((j) => names[j])) || 'none'})`,
         at(path, headerLine),
       );
     }
@@ -108,7 +117,7 @@ export function readReferenceCsv(path: string, options: CsvReadOptions = {}): Sp
     idColumn = otherColumns.find((j) => ID_NAMES.has(names[j].toLowerCase())) ?? otherColumns[0];
   }
   if (idColumn >= 0) roles[idColumn] = 'id';
-  return readTableDataset(path, scanner, { names, roles, idColumn }, energies, descriptorNames);
+  return { layout: { names, roles, idColumn }, energies, descriptorNames };
 }
 
 /** Options of {@link writeReferenceCsv}. */
@@ -121,35 +130,57 @@ export interface CsvWriteOptions {
 }
 
 /**
- * Writes the reference layout: `id`, `AUX_<name>`..., `ENE_<energy>`...
- * Energies and descriptors are written losslessly (shortest float64 text);
- * missing labels as empty fields.
+ * Writes the reference layout chunk by chunk: `id`, `AUX_<name>`...,
+ * `ENE_<energy>`... Energies and descriptors are written losslessly
+ * (shortest float64 text); missing labels as empty fields. Rows go to the
+ * file as they come (no output-sized string), which appears when committed.
  */
-export function writeReferenceCsv(ds: SpectralDataset, path: string, options: CsvWriteOptions = {}): void {
-  const k = ds.descriptorNames.length;
-  const header = ['id', ...ds.descriptorNames.map((d) => DESCRIPTOR_PREFIX + d), ...Array.from(ds.energies, (e) => ENERGY_PREFIX + String(e))];
-  const lines: string[] = [header.map(csvField).join(',')];
-  const dec = options.decimals;
-  if (dec !== undefined && !(Number.isInteger(dec) && dec >= 0 && dec <= 20)) {
-    throw new UserError(`decimals must be an integer from 0 to 20, found ${dec}`);
-  }
-  const fmt = dec === undefined ? float32Text : (v: number) => fixedText(v, dec);
-  const row: string[] = new Array(1 + k + ds.m);
-  for (let i = 0; i < ds.n; i++) {
-    row[0] = csvField(ds.ids[i]);
-    for (let j = 0; j < k; j++) {
-      const v = ds.descriptors[i * k + j];
-      row[1 + j] = Number.isNaN(v) ? '' : String(v);
+export class CsvSpectraWriter {
+  private readonly file: AtomicFileWriter;
+  private readonly fmt: (v: number) => string;
+
+  constructor(path: string, header: SpectraHeader, options: CsvWriteOptions = {}) {
+    const dec = options.decimals;
+    if (dec !== undefined && !(Number.isInteger(dec) && dec >= 0 && dec <= 20)) {
+      throw new UserError(`decimals must be an integer from 0 to 20, found ${dec}`);
     }
-    const off = i * ds.m;
-    for (let c = 0; c < ds.m; c++) row[1 + k + c] = fmt(ds.spectra[off + c]);
-    lines.push(row.join(','));
+    this.fmt = dec === undefined ? float32Text : (v: number) => fixedText(v, dec);
+    this.file = new AtomicFileWriter(path);
+    const names = ['id', ...header.descriptorNames.map((d) => DESCRIPTOR_PREFIX + d), ...Array.from(header.energies, (e) => ENERGY_PREFIX + String(e))];
+    this.file.write(names.map(csvField).join(',') + '\n');
   }
-  writeFileAtomic(path, lines.join('\n') + '\n');
+
+  write(ds: SpectralDataset): void {
+    const k = ds.descriptorNames.length;
+    const row: string[] = new Array(1 + k + ds.m);
+    for (let i = 0; i < ds.n; i++) {
+      row[0] = csvField(ds.ids[i]);
+      for (let j = 0; j < k; j++) {
+        const v = ds.descriptors[i * k + j];
+        row[1 + j] = Number.isNaN(v) ? '' : String(v);
+      }
+      const off = i * ds.m;
+      for (let c = 0; c < ds.m; c++) row[1 + k + c] = this.fmt(ds.spectra[off + c]);
+      this.file.write(row.join(',') + '\n');
+    }
+  }
+
+  commit(): void {
+    this.file.commit();
+  }
+
+  abort(): void {
+    this.file.abort();
+  }
+}
+
+/** Writes `ds` in the reference layout (see {@link CsvSpectraWriter}). */
+export function writeReferenceCsv(ds: SpectralDataset, path: string, options: CsvWriteOptions = {}): void {
+  writeWhole(new CsvSpectraWriter(path, ds, options), ds);
 }
 
 /** Short list of column names for messages (first few and a count). */
 export function summarizeNames(names: string[], max = 8): string {
-  const shown = names.slice(0, max).map((s) => `"${s}"`).join(', ');
+  const shown = names.slice(0, max).map((s) => quote(s)).join(', ');
   return names.length > max ? `${shown}, ... (${names.length} columns)` : shown;
 }

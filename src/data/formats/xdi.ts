@@ -1,8 +1,8 @@
-import { UserError, at } from '../../util/errors.js';
+import { UserError, at, quote } from '../../util/errors.js';
 import type { RawSpectrum } from '../dataset.js';
 import { sanitizeGrid } from '../xas/energy-grid.js';
 import { parseNumber, readText, splitLines, stem } from './columns.js';
-import type { FormatReader } from './index.js';
+import type { FormatReader } from './reader.js';
 
 /** hc in eV Angstrom (CODATA 2018), for monochromator angle -> energy. */
 export const HC_EV_ANGSTROM = 12398.419843320026;
@@ -57,7 +57,7 @@ const HEADER_END = /^#\s*-{3,}\s*$/;
 export function parseXdi(text: string, source: string, opts: XdiOptions = {}): XdiSpectrum {
   const lines = splitLines(text);
   const vm = VERSION.exec(lines[0] ?? '');
-  if (!vm) throw new UserError(`expected the XDI version line "# XDI/1.0 ...", found "${(lines[0] ?? '').slice(0, 40)}"`, at(source, 1));
+  if (!vm) throw new UserError(`expected the XDI version line "# XDI/1.0 ...", found ${quote((lines[0] ?? '').slice(0, 40))}`, at(source, 1));
   const versions = lines[0].replace(/^#\s*/, '').trim().split(/\s+/);
   const metadata: Record<string, string> = {};
   const lowerKey = new Map<string, string>();
@@ -108,7 +108,7 @@ export function parseXdi(text: string, source: string, opts: XdiOptions = {}): X
     if (toks.length !== ncols) throw new UserError(`expected ${ncols} columns as in the first data line, found ${toks.length}`, at(source, li + 1));
     for (let c = 0; c < ncols; c++) {
       const v = parseNumber(toks[c]);
-      if (Number.isNaN(v)) throw new UserError(`"${toks[c].slice(0, 40)}" is not a number`, at(source, li + 1, c + 1));
+      if (Number.isNaN(v)) throw new UserError(`${quote(toks[c].slice(0, 40))} is not a number`, at(source, li + 1, c + 1));
       values.push(v);
     }
     lineNo.push(li + 1);
@@ -173,11 +173,11 @@ function abscissaToEnergy(x: Float64Array, label: string, unitsIn: string, dSpac
   if (unit === 'kev') return x.map((v) => v * 1000);
   if (unit.startsWith('deg') || unit.startsWith('rad')) {
     const d = dSpacing === undefined ? NaN : parseFloat(dSpacing);
-    if (!(d > 0)) throw new UserError(`abscissa "${label}" is a monochromator angle (${unitsIn || 'degrees'}) but Mono.d_spacing is missing or not a positive number`, source);
+    if (!(d > 0)) throw new UserError(`abscissa ${quote(label)} is a monochromator angle (${unitsIn || 'degrees'}) but Mono.d_spacing is missing or not a positive number`, source);
     const toRad = unit.startsWith('deg') ? Math.PI / 180 : 1;
     return x.map((a) => HC_EV_ANGSTROM / (2 * d * Math.sin(a * toRad)));
   }
-  throw new UserError(`abscissa units "${unitsIn}" are not supported; expected eV, keV, degrees or radians`, source);
+  throw new UserError(`abscissa units ${quote(unitsIn)} are not supported; expected eV, keV, degrees or radians`, source);
 }
 
 function computeMu(
@@ -189,7 +189,7 @@ function computeMu(
 ): { mu: Float64Array; muFrom: string } {
   if (opts.column !== undefined) {
     const i = find(opts.column.toLowerCase());
-    if (i < 0) throw new UserError(`no column "${opts.column}"; columns are ${columns.join(', ')}`, source);
+    if (i < 0) throw new UserError(`no column ${quote(opts.column)}; columns are ${columns.join(', ')}`, source);
     return { mu: col(i), muFrom: `column ${columns[i]}` };
   }
   const mode = opts.mode ?? 'auto';
@@ -217,7 +217,7 @@ function computeMu(
       () => direct('normtrans'), () => direct('normfluor'),
     ],
   };
-  if (!(mode in tries)) throw new UserError(`unknown XDI mode "${mode}"; expected auto, transmission, fluorescence or reference`, source);
+  if (!(mode in tries)) throw new UserError(`unknown XDI mode ${quote(mode)}; expected auto, transmission, fluorescence or reference`, source);
   for (const t of tries[mode]) {
     const r = t();
     if (r) return r;

@@ -48,6 +48,8 @@ export interface NormalizationParams {
   output?: 'norm' | 'flat';
   /** Gaussian smoothing width (eV) of dmu/dE for the E0 search. null/omitted: 1.5 x median step. */
   e0Smoothing?: number | null;
+  /** Search E0 only inside [lo, hi] eV (after `eshift`); null/omitted: the whole scan. Keeps a strong post-edge feature from being taken for the edge. */
+  e0Window?: [number, number] | null;
 }
 
 /** Defaults of every field of {@link NormalizationParams}. */
@@ -65,6 +67,7 @@ export const DEFAULT_NORMALIZATION: Readonly<Required<NormalizationParams>> = Ob
   flatten: true,
   output: 'norm',
   e0Smoothing: null,
+  e0Window: null,
 });
 
 /** The ranges actually used after clamping to the data and the short-range fallback. */
@@ -124,6 +127,10 @@ export function resolveNormalizationParams(p: NormalizationParams = {}, where = 
   finite('e0', true); finite('eshift', false); finite('pre1', false); finite('pre2', false);
   finite('norm1', false); finite('norm2', true); finite('nnorm', true); finite('npre', true); finite('nvict', false);
   finite('step', true); finite('e0Smoothing', true);
+  if (out.e0Window !== null) {
+    const w = out.e0Window;
+    if (!Array.isArray(w) || w.length !== 2 || !w.every(Number.isFinite) || !(w[0] < w[1])) throw new UserError(`e0Window must be [lo, hi] with lo < hi, got ${JSON.stringify(w)}`, where);
+  }
   if (out.pre1 >= out.pre2) throw new UserError(`pre1 (${out.pre1}) must be below pre2 (${out.pre2})`, where);
   if (out.norm2 !== null && out.norm1 >= out.norm2) throw new UserError(`norm1 (${out.norm1}) must be below norm2 (${out.norm2})`, where);
   if (out.nnorm !== null && !(Number.isInteger(out.nnorm) && out.nnorm >= 0 && out.nnorm <= 3)) throw new UserError(`nnorm must be 0, 1, 2 or 3, got ${out.nnorm}`, where);
@@ -219,7 +226,12 @@ export function normalizeXas(
   if (p.eshift !== 0) for (let i = 0; i < energy.length; i++) energy[i] += p.eshift;
   let e0: number;
   if (p.e0 === null) {
-    e0 = findE0(energy, mu, p.e0Smoothing === null ? {} : { smoothSigma: p.e0Smoothing }, where).e0;
+    e0 = findE0(
+      energy,
+      mu,
+      { ...(p.e0Smoothing === null ? {} : { smoothSigma: p.e0Smoothing }), ...(p.e0Window ? { emin: p.e0Window[0], emax: p.e0Window[1] } : {}) },
+      where,
+    ).e0;
   } else {
     e0 = p.e0;
     if (e0 <= energy[0] || e0 >= energy[energy.length - 1]) {

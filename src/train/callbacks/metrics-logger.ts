@@ -1,16 +1,18 @@
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../util/atomic.js';
-import type { EpochRecord } from './epoch-record.js';
-import { TERMS } from './step.js';
+import { writeFileAtomic } from '../../util/atomic.js';
+import type { EpochRecord } from '../epoch-record.js';
+import { TERMS } from '../step.js';
+import type { Callback, FitLoopView } from './callback.js';
 
 /**
- * Per-epoch metrics next to the checkpoints: metrics.jsonl (one EpochRecord
- * per line) and metrics.csv (flat columns for spreadsheets and plotting).
- * A fresh or resumed run rewrites both from its history first, so lines of
- * epochs that a resume re-runs never appear twice.
+ * Metric logging (Lightning's CSVLogger as a callback): per-epoch metrics
+ * next to the checkpoints, metrics.jsonl (one EpochRecord per line) and
+ * metrics.csv (flat columns for spreadsheets and plotting). A fresh or
+ * resumed fit rewrites both from its history first, so lines of epochs that
+ * a resume re-runs never appear twice.
  */
-export class MetricsLog {
+export class MetricsLogger implements Callback {
   readonly jsonlPath: string;
   readonly csvPath: string;
   private readonly names: string[];
@@ -25,8 +27,16 @@ export class MetricsLog {
     this.names = descriptorNames;
   }
 
+  onFitStart(loop: FitLoopView): void {
+    this.reset(loop.history);
+  }
+
+  onEpochEnd(_loop: FitLoopView, rec: EpochRecord): void {
+    this.append(rec);
+  }
+
   /** Replaces both files with the given history. */
-  reset(history: EpochRecord[]): void {
+  reset(history: readonly EpochRecord[]): void {
     writeFileAtomic(this.jsonlPath, history.map((r) => JSON.stringify(r) + '\n').join(''));
     writeFileAtomic(this.csvPath, [this.header(), ...history.map((r) => this.row(r))].join('\n') + '\n');
   }
