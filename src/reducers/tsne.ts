@@ -182,7 +182,8 @@ export class Tsne extends BaseReducer<TsneParams> {
       iterations: result.iterations,
       klDivergence: klDivergence(Pj, Y, n, d, fft ?? P.theta),
       neighborSpaceDims: space.dims,
-      threads: parallel ? threads : 1,
+      // The FFT method's C kernels use the addon's OpenMP threads (the idle cores when it loaded).
+      threads: fft ? (gemmAddon()?.threads() ?? 1) : parallel ? threads : 1,
     };
     this.embedding = Float32Array.from(Y);
     return this.embedding.slice();
