@@ -170,6 +170,18 @@ async function runReference(refMethod, n, npy, tmp) {
   };
 }
 
+/** Each peer's run once per size (earlier versions of this script stored a copy per xlatent variant). */
+function peerRuns(results) {
+  const seen = new Set();
+  return results.filter((r) => {
+    if (r.side !== 'reference' || r.error) return false;
+    const key = `${r.refMethod}:${r.n}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
 /** Side-by-side table: xlatent's whole command next to each peer's fit. */
 function table(results) {
   const lines = [
@@ -177,11 +189,14 @@ function table(results) {
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   const t = (r) => (r?.trustworthiness === undefined ? '–' : fmt(r.trustworthiness, 4) + (r.trustSE ? ` ± ${r.trustSE.toExponential(0)}` : ''));
+  const peers = peerRuns(results);
   const ns = [...new Set(results.map((r) => r.n))].sort((a, b) => a - b);
   for (const n of ns)
     for (const method of Object.keys(METHOD_ARGS)) {
       const x = results.find((r) => r.side === 'xlatent' && r.method === method && r.n === n && !r.error);
-      const refs = results.filter((r) => r.side === 'reference' && r.method === method && r.n === n && !r.error);
+      const wanted = new Set((REFERENCE[method] ?? []).map((e) => e[1]));
+      // Without an xlatent run of this variant, a peer is listed only under the method that asked for it.
+      const refs = peers.filter((r) => r.n === n && wanted.has(r.refMethod) && (x || r.method === method));
       if (!x && refs.length === 0) continue;
       const xCells = x
         ? `${fmt(x.seconds, 1)} | ${fmt(x.fitSeconds, 1)} | ${fmt(x.scoreSeconds, 1)} | ${fmt(x.maxRssMiB, 0)} | ${t(x)}`
@@ -199,12 +214,10 @@ function table(results) {
 /** How each run's time and memory grow with n: the exponent b of t ~ n^b between consecutive sizes. */
 function growth(results) {
   const lines = ['| run | n: seconds (peak MiB) | growth exponent of time between sizes |', '| --- | --- | --- |'];
-  const keys = [...new Set(results.filter((r) => !r.error).map((r) => `${r.side === 'xlatent' ? 'xlatent' : r.peer} ${r.method}`))];
-  for (const key of keys) {
-    const rows = results
-      .filter((r) => !r.error && `${r.side === 'xlatent' ? 'xlatent' : r.peer} ${r.method}` === key)
-      .sort((a, b) => a.n - b.n);
-    if (rows.length === 0) continue;
+  const runs = [...results.filter((r) => r.side === 'xlatent' && !r.error), ...peerRuns(results)];
+  const keyOf = (r) => (r.side === 'xlatent' ? `xlatent baseline ${r.method}` : `${r.peer} fit`);
+  for (const key of [...new Set(runs.map(keyOf))]) {
+    const rows = runs.filter((r) => keyOf(r) === key).sort((a, b) => a.n - b.n);
     const exps = rows.slice(1).map((r, i) => fmt(Math.log(r.seconds / rows[i].seconds) / Math.log(r.n / rows[i].n), 2));
     lines.push(`| ${key} | ${rows.map((r) => `${r.n}: ${fmt(r.seconds, 1)} (${fmt(r.maxRssMiB, 0)})`).join(', ')} | ${exps.join(', ') || '–'} |`);
   }
@@ -269,11 +282,7 @@ try {
       for (const [peer, refMethod] of REFERENCE[method] ?? []) {
         if (skip.has(`ref-${method}:${n}`) || skip.has(`ref-${refMethod}:${n}`) || !available[needs[refMethod]]) continue;
         // One run of a peer per size, whichever xlatent variant asked for it first.
-        if (results.some((r) => r.side === 'reference' && r.refMethod === refMethod && r.n === n)) {
-          const prev = results.find((r) => r.side === 'reference' && r.refMethod === refMethod && r.n === n);
-          results.push({ ...prev, method });
-          continue;
-        }
+        if (results.some((r) => r.side === 'reference' && r.refMethod === refMethod && r.n === n)) continue;
         process.stderr.write(`${peer} n=${n} ... `);
         const res = await runReference(refMethod, n, npy, tmp);
         results.push({ side: 'reference', peer, refMethod, method, n, ...res });

@@ -5,7 +5,8 @@ import { NeighbourSpace } from './neighbour-space.js';
 import { Pca } from './pca.js';
 import { BaseReducer, decodeF32, encodeArray, numParam, type ReducerParams } from './reducer.js';
 import { gemmAddon } from './gemm.js';
-import { FftRepulsion } from './tsne-fft.js';
+import { FFT_GRID_DEFAULTS, FftRepulsion } from './tsne-fft.js';
+import { isFftSize } from './fft.js';
 import { ParallelRepulsion } from './tsne-parallel.js';
 import { availableParallelism } from 'node:os';
 
@@ -49,6 +50,16 @@ export interface TsneParams extends ReducerParams {
    * of floating-point order, may drift apart over the iterations.
    */
   threads: number;
+  /**
+   * The FFT method's grid (openTSNE's defaults): interpolation nodes per box
+   * and axis (default 3; 2, 3, 4, 6, 8 or 9), fewest boxes per axis (default
+   * 50) and boxes per unit of embedding length (default 1). Fewer nodes or
+   * boxes are faster and coarser: the grid's cost grows with
+   * (fftNodes x fftBoxesPerUnit x the embedding's extent)^2.
+   */
+  fftNodes: number;
+  fftMinBoxes: number;
+  fftBoxesPerUnit: number;
 }
 
 /** From this many spectra on, method "auto" uses the FFT repulsion (openTSNE's threshold). */
@@ -94,6 +105,9 @@ export class Tsne extends BaseReducer<TsneParams> {
     if (method !== 'auto' && method !== 'bh' && method !== 'fft') {
       throw new UserError(`expected "auto", "bh" or "fft" (got ${JSON.stringify(method)})`, 'params.method');
     }
+    if (params.fftNodes !== undefined && !isFftSize(params.fftNodes)) {
+      throw new UserError(`expected one of 2, 3, 4, 6, 8, 9 (got ${JSON.stringify(params.fftNodes)})`, 'params.fftNodes');
+    }
     if (method === 'fft' && (params.nComponents ?? 2) > 2) {
       throw new UserError(`the fft method embeds into 1 or 2 components (got ${params.nComponents}); use method "bh" for 3`, 'params.method');
     }
@@ -111,6 +125,9 @@ export class Tsne extends BaseReducer<TsneParams> {
       minGradNorm: numParam(params.minGradNorm, 1e-7, 'minGradNorm', { min: 0 }),
       seed: numParam(params.seed, 0, 'seed', { int: true, min: 0 }),
       threads: numParam(params.threads, 0, 'threads', { int: true, min: 0 }),
+      fftNodes: numParam(params.fftNodes, FFT_GRID_DEFAULTS.nodes, 'fftNodes', { int: true, min: 2, max: 9 }),
+      fftMinBoxes: numParam(params.fftMinBoxes, FFT_GRID_DEFAULTS.minBoxes, 'fftMinBoxes', { int: true, min: 1, max: 2000 }),
+      fftBoxesPerUnit: numParam(params.fftBoxesPerUnit, FFT_GRID_DEFAULTS.boxesPerUnit, 'fftBoxesPerUnit', { gt: 0, max: 100 }),
     });
   }
 
@@ -148,7 +165,7 @@ export class Tsne extends BaseReducer<TsneParams> {
     }
     const lr = P.learningRate === 'auto' ? Math.max(n / P.earlyExaggeration / 4, 50) : P.learningRate;
     const method = P.method === 'auto' ? (n >= TSNE_FFT_MIN_N && d <= 2 ? 'fft' : 'bh') : P.method;
-    const fft = method === "fft" ? new FftRepulsion(d) : null;
+    const fft = method === 'fft' ? new FftRepulsion(d, { nodes: P.fftNodes, minBoxes: P.fftMinBoxes, boxesPerUnit: P.fftBoxesPerUnit }) : null;
     const threads = fft ? 1 : P.threads > 0 ? P.threads : n < 5000 ? 1 : Math.min(8, availableParallelism());
     const parallel = threads > 1 ? ParallelRepulsion.start(n, d, threads) : null;
     let Yopt: Float64Array = Y;
@@ -176,7 +193,7 @@ export class Tsne extends BaseReducer<TsneParams> {
       method,
       methodChoice:
         P.method === 'auto' ? `auto: fft from ${TSNE_FFT_MIN_N} spectra with at most 2 components, else bh` : 'set by the method parameter',
-      ...(fft ? { fftBoxes: fft.lastBoxes, fftNodesPerBox: fft.options.nodes } : { theta: P.theta }),
+      ...(fft ? { fftBoxes: fft.lastBoxes, fftNodesPerBox: fft.options.nodes, fftBoxesPerUnit: fft.options.boxesPerUnit } : { theta: P.theta }),
       learningRate: lr,
       neighbors: K,
       iterations: result.iterations,

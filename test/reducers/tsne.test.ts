@@ -253,6 +253,13 @@ describe('FFT-accelerated t-SNE (interpolation on a grid)', () => {
     expect(Array.from(short())).toEqual(Array.from(short()));
     const one = new Tsne({ perplexity: 15, maxIter: 300, seed: 1, method: 'fft', nComponents: 1 }).fitTransform(X, n, m);
     expect(knnPrediction(one, n, 1, labels, { discrete: true }).accuracy!).toBeGreaterThan(0.9);
+    // A coarser grid: its parameters reach the grid and the summary.
+    const coarse = new Tsne({ perplexity: 15, maxIter: 40, seed: 3, method: 'fft', fftNodes: 2, fftMinBoxes: 20, fftBoxesPerUnit: 0.5 });
+    coarse.fit(X, n, m);
+    expect(coarse.summary()).toMatchObject({ method: 'fft', fftNodesPerBox: 2, fftBoxesPerUnit: 0.5 });
+    expect(coarse.summary().fftBoxes).toBeLessThan(fft.summary().fftBoxes as number);
+    expect(() => new Tsne({ fftNodes: 5 })).toThrow(/params.fftNodes/);
+    expect(() => new Tsne({ fftBoxesPerUnit: 0 })).toThrow(/params.fftBoxesPerUnit/);
     expect(() => new Tsne({ method: 'fft', nComponents: 3 })).toThrow(/params.method/);
     expect(() => new Tsne({ method: 'exact' as 'bh' })).toThrow(/expected "auto", "bh" or "fft"/);
   });
