@@ -25,6 +25,12 @@ export const commandEntries: readonly CommandEntry[] = [
     load: () => import('./train.js'),
   },
   {
+    command: 'search',
+    describe: 'Hyperparameter search over any config field (random or grid, successive halving), locally or as Slurm job arrays',
+    network: false,
+    load: () => import('./search.js'),
+  },
+  {
     command: 'evaluate',
     describe: 'Score a trained model: per-descriptor Spearman/R2/F1, axis independence, reconstruction, latent normality',
     network: true,

@@ -1,6 +1,7 @@
 import type { CommandModule } from 'yargs';
 import type { BackendName, TrainConfig } from '../config/schema.js';
 import { resolve } from 'node:path';
+import { untilInterrupted } from './interrupt.js';
 
 interface TrainArgs {
   config: string;
@@ -60,23 +61,12 @@ const command: CommandModule<object, TrainArgs> = {
     // Overrides get the config file's validation (e.g. --epochs 0 is rejected with the field named).
     const cfg = validate(applyOverrides(fileConfig, a, a.backend === undefined ? undefined : parseBackendArg(a.backend)), TrainConfigSchema, 'command-line flags');
     const log = (line: string) => process.stderr.write(line + '\n');
-    const selected = await selectBackend(cfg.backend);
+    // Training reads tensors only asynchronously, so `auto` may pick a GPU (webgpu) here.
+    const selected = await selectBackend(cfg.backend, { training: true });
     const backend = { ...describeBackend(), requested: cfg.backend, reason: selected.reason };
     log(`backend: ${selected.name} (${selected.reason})`);
     // Ctrl-C ends every trial's epoch in progress, writes its `last` checkpoint and exits 130: `--resume` continues from there.
-    const stop = new AbortController();
-    const onSigint = () => {
-      if (stop.signal.aborted) process.exit(130);
-      log('\ninterrupt: finishing this epoch and writing a checkpoint (press Ctrl-C again to quit now)');
-      stop.abort();
-    };
-    process.on('SIGINT', onSigint);
-    let run;
-    try {
-      run = await runTraining(cfg, { resume: a.resume, backend, log, signal: stop.signal });
-    } finally {
-      process.off('SIGINT', onSigint);
-    }
+    const run = await untilInterrupted(log, (signal) => runTraining(cfg, { resume: a.resume, backend, log, signal }));
     const { evaluation, paths, best } = run;
     if (a.json) {
       process.stdout.write(JSON.stringify(evaluation) + '\n');

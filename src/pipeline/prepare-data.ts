@@ -45,11 +45,12 @@ async function loadSource(data: DataConfig, preprocess: PreprocessParams, cfg: {
   return loadSpectra(data.file!, options);
 }
 
-export async function prepareData(cfg: TrainConfig): Promise<PreparedData> {
-  const both = cfg.data.readout.filter((r) => cfg.data.descriptors.includes(r));
-  if (both.length > 0) throw new UserError(`${both.join(', ')} cannot be both constrained (data.descriptors) and read out (data.readout)`, 'data.readout');
-  const preprocess = await fitPreprocess(cfg.preprocess);
-  const { dataset, warnings } = await loadSource(cfg.data, preprocess, { onFailure: cfg.preprocess?.onFailure });
+/**
+ * What a config asks of the data, checked before anything trains: enough
+ * spectra, a network that fits in memory for this grid, discrete descriptors
+ * that are discrete, a latent size that holds every constrained descriptor.
+ */
+export function checkConfigForData(cfg: TrainConfig, dataset: SpectralDataset): void {
   if (dataset.n < 4) throw new UserError(`only ${dataset.n} spectra; training needs at least 4`, dataSourceName(cfg.data));
   checkTrainingFits(cfg, dataset.m);
   for (const name of cfg.data.discrete) {
@@ -64,6 +65,14 @@ export async function prepareData(cfg: TrainConfig): Promise<PreparedData> {
       'network.nStyle',
     );
   }
+}
+
+export async function prepareData(cfg: TrainConfig): Promise<PreparedData> {
+  const both = cfg.data.readout.filter((r) => cfg.data.descriptors.includes(r));
+  if (both.length > 0) throw new UserError(`${both.join(', ')} cannot be both constrained (data.descriptors) and read out (data.readout)`, 'data.readout');
+  const preprocess = await fitPreprocess(cfg.preprocess);
+  const { dataset, warnings } = await loadSource(cfg.data, preprocess, { onFailure: cfg.preprocess?.onFailure });
+  checkConfigForData(cfg, dataset);
   const split = splitRows(dataset.n, cfg.data.split, cfg.seed);
   if (split.train.length < 2) throw new UserError(`the split leaves ${split.train.length} training rows; need at least 2`, 'data.split');
   const normalization = fitNormalization(cfg.data.normalization, dataset.spectra, dataset.n, dataset.m, dataset.energies, split.train);

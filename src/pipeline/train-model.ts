@@ -34,7 +34,8 @@ export interface TrainedModel {
 export async function trainModel(config: string | Partial<TrainConfig> | TrainConfig, options: TrainModelOptions = {}): Promise<TrainedModel> {
   const cfg: TrainConfig = typeof config === 'string' ? loadTrainConfig(config) : validate(config, TrainConfigSchema, 'config');
   const log = options.log ?? (() => {});
-  const selected = await selectBackend(cfg.backend);
+  // Training reads tensors only asynchronously, so `auto` may pick a GPU (webgpu), as `xlatent train` does.
+  const selected = await selectBackend(cfg.backend, { training: true });
   log(`backend: ${selected.name} (${selected.reason})`);
   const backend = { ...describeBackend(), requested: cfg.backend, reason: selected.reason };
   const r = await runTraining(cfg, { resume: options.resume ?? false, backend, log, signal: options.signal });

@@ -9,7 +9,7 @@ import { fitReadout, readoutScores } from '../export/readout.js';
 import { loadSpecFromTfjsDir } from '../export/tfjs.js';
 import { column } from '../metrics/axes.js';
 import { evaluateLatents, type Evaluation } from '../metrics/evaluation.js';
-import { runNetwork } from '../model/infer.js';
+import { runNetworkAsync } from '../model/infer.js';
 import type { NetworkSpec } from '../model/spec.js';
 import type { TrainingArrays } from '../train/trainer.js';
 import { removeAtomicTemps, replaceDirByLink, writeJsonAtomic } from '../util/atomic.js';
@@ -39,10 +39,10 @@ export interface RunOptions {
   signal?: AbortSignal;
 }
 
-/** Latents and reconstructions of one split under the chosen networks. */
-function project(encoder: NetworkSpec, decoder: NetworkSpec, part: TrainingArrays) {
-  const z = runNetwork(encoder, part.x, part.n);
-  const xhat = runNetwork(decoder, z, part.n);
+/** Latents and reconstructions of one split under the chosen networks (asynchronous reads: the backend may be a GPU). */
+async function project(encoder: NetworkSpec, decoder: NetworkSpec, part: TrainingArrays) {
+  const z = await runNetworkAsync(encoder, part.x, part.n);
+  const xhat = await runNetworkAsync(decoder, z, part.n);
   return { z, xhat };
 }
 
@@ -74,9 +74,9 @@ export async function finalizeRun(
   const d = cfg.network.nStyle;
   const names = cfg.data.descriptors;
   const k = names.length;
-  const train = project(encoder, decoder, data.train);
+  const train = await project(encoder, decoder, data.train);
   const { part: evalPart, label: evalLabel } = evaluationPart(data);
-  const ev = project(encoder, decoder, evalPart);
+  const ev = await project(encoder, decoder, evalPart);
   const evaluation = evaluateLatents({
     names,
     discrete: cfg.data.discrete,
@@ -158,7 +158,7 @@ function checkOutcomes(outcomes: TrialOutcome[], paths: RunPaths): void {
   const stopped = outcomes.filter((o) => o.state === 'stopped');
   if (stopped.length > 0) {
     throw new InterruptedError(
-      `${stopped.length === outcomes.length ? 'training' : `trial${stopped.length > 1 ? 's' : ''} ${stopped.map((o) => o.trial).join(', ')}`} stopped with checkpoints written in ${paths.trials}; continue with the same command plus --resume`,
+      `${stopped.length === outcomes.length ? 'training' : `trial${stopped.length > 1 ? 's' : ''} ${stopped.map((o) => o.unit.trial).join(', ')}`} stopped with checkpoints written in ${paths.trials}; continue with the same command plus --resume`,
     );
   }
 }
@@ -190,6 +190,9 @@ export async function runTraining(cfg: TrainConfig, opts: RunOptions) {
     if (recorded) checkSameRun(recorded, cfg, identity, paths.runJson);
     else if (opts.resume) opts.log(`note: nothing to resume in ${paths.out}; starting afresh`);
     if (!opts.resume) {
+      // A fresh run would set aside (and then delete) a search trial's state, which its search still reads.
+      const search = readRunRecord(paths.runJson)?.search;
+      if (search) throw new UserError(`holds trial ${search.trial} of the search ${search.file}; to train that trial again, give another --out`, paths.out);
       setAside = setAsidePrevious(paths);
       if (setAside) opts.log(`note: ${paths.out} held an earlier run; it stays in ${paths.previous} until this run finishes and is put back if it fails (use --resume to continue a run instead)`);
     }
@@ -203,9 +206,10 @@ export async function runTraining(cfg: TrainConfig, opts: RunOptions) {
     );
     const trials = Array.from({ length: cfg.training.trials }, (_, i) => i);
     const workers = workerCount(cfg.training.workers, cfg.training.trials);
-    const launcher: Launcher = workers > 1 ? new ProcessLauncher(workers) : new InProcessLauncher(data, identity);
+    const launcher: Launcher = workers > 1 ? new ProcessLauncher(workers) : new InProcessLauncher(async () => ({ data, identity }));
     if (workers > 1) opts.log(`running ${cfg.training.trials} trials in ${launcher.description}`);
-    const outcomes = await launcher.run({ cfg, configPath: paths.resolvedConfig, trials, resume: opts.resume }, { log: opts.log, signal: opts.signal });
+    const units = trials.map((trial) => ({ cfg, configPath: paths.resolvedConfig, trial, label: trials.length > 1 ? `trial ${trial}` : 'train' }));
+    const outcomes = await launcher.run({ units, resume: opts.resume, name: 'trials' }, { log: opts.log, signal: opts.signal });
     checkOutcomes(outcomes, paths);
     const results = gatherTrialResults(paths, trials, identity);
     const final = await finalizeRun(cfg, data, results, opts);

@@ -123,7 +123,7 @@ export class RankAAETrainer {
     // Without validation rows the score is computed on the training rows (a poor but defined choice).
     const loop = new FitLoop(this.opts, train, validation.n > 0 ? validation : train, callbacks);
     try {
-      if (this.opts.resumeFrom) loop.restore(this.opts.resumeFrom);
+      if (this.opts.resumeFrom) await loop.restore(this.opts.resumeFrom);
       for (const cb of callbacks) await cb.onFitStart?.(loop);
       while (loop.epoch < loop.maxEpochs && !loop.shouldStop) {
         const epoch = loop.epoch + 1;
@@ -133,7 +133,7 @@ export class RankAAETrainer {
         for (const cb of callbacks) await cb.onEpochEnd?.(loop, rec);
       }
       for (const cb of callbacks) await cb.onFitEnd?.(loop);
-      const { encoder, decoder } = loop.networks();
+      const { encoder, decoder } = await loop.networks();
       return {
         finalEncoder: encoder,
         finalDecoder: decoder,
@@ -212,7 +212,7 @@ class FitLoop implements FitLoopView {
         );
       }
     }
-    const metrics = validate(this.model, this.val, this.valVariance);
+    const metrics = await validate(this.model, this.val, this.valVariance);
     // `best` marks a new highest score; NaN scores (nothing to correlate) never are.
     const bestSoFar = this.history.reduce((b, h) => (h.score > b ? h.score : b), -Infinity);
     this.schedule.update(metrics.score);
@@ -232,8 +232,8 @@ class FitLoop implements FitLoopView {
     return rec;
   }
 
-  networks(): { encoder: NetworkSpec; decoder: NetworkSpec } {
-    return { encoder: mlpToSpec(this.model.encoder), decoder: mlpToSpec(this.model.decoder) };
+  async networks(): Promise<{ encoder: NetworkSpec; decoder: NetworkSpec }> {
+    return { encoder: await mlpToSpec(this.model.encoder), decoder: await mlpToSpec(this.model.decoder) };
   }
 
   checkpointContent(): CheckpointContent {
@@ -262,7 +262,7 @@ class FitLoop implements FitLoopView {
   }
 
   /** Continues from a checkpoint directory: every tensor, the generator, schedule, history and callback states. */
-  restore(dir: string): void {
+  async restore(dir: string): Promise<void> {
     const { state, tensors } = loadCheckpoint<TrainerState>(dir);
     checkCompatible(state, this.train, this.opts, dir);
     restoreVariables(this.variables, tensors, dir);
@@ -284,7 +284,7 @@ class FitLoop implements FitLoopView {
       if (!(cb.stateKey in state.callbacks)) throw new UserError(`the checkpoint holds no "${cb.stateKey}" state; it was written without that callback`, dir);
       const prefix = `${cb.stateKey}.`;
       const own = [...tensors].filter(([name]) => name.startsWith(prefix)).map(([name, t]): [string, StoredTensor] => [name.slice(prefix.length), t]);
-      cb.loadStateDict(this, { state: state.callbacks[cb.stateKey], tensors: own }, dir);
+      await cb.loadStateDict(this, { state: state.callbacks[cb.stateKey], tensors: own }, dir);
     }
     this.setLearningRates();
   }
@@ -318,7 +318,11 @@ function checkpointVariables(model: RankAAEModel, optimizers: TermOptimizers): [
   return out;
 }
 
-/** One pass over the training rows in a fresh random order; returns each term's mean loss. */
+/**
+ * One pass over the training rows in a fresh random order; returns each
+ * term's mean loss. The losses are summed on the device and read once, at
+ * the end, asynchronously: a GPU backend never waits within the epoch.
+ */
 async function runEpoch(
   data: TrainingArrays,
   training: TrainingConfig,
@@ -383,14 +387,14 @@ async function runEpoch(
   for (const term of TERMS) {
     const s = sums[term];
     if (!s) continue;
-    means[term] = s.dataSync()[0] / nBatches;
+    means[term] = (await s.data())[0] / nBatches;
     s.dispose();
   }
   return means;
 }
 
-/** Inference-mode latents and reconstruction error on the validation rows, and the score. */
-function validate(model: RankAAEModel, data: TrainingArrays, variance: number): ValidationMetrics {
+/** Inference-mode latents and reconstruction error on the validation rows, and the score (asynchronous reads). */
+async function validate(model: RankAAEModel, data: TrainingArrays, variance: number): Promise<ValidationMetrics> {
   const { n, m } = data;
   const nStyle = model.encoder.options.outputs;
   const latent = new Float32Array(n * nStyle);
@@ -404,8 +408,8 @@ function validate(model: RankAAEModel, data: TrainingArrays, variance: number): 
       const xhat = model.decoder.forward(z, { training: false });
       return [z, tf.sum(tf.squaredDifference(xhat, x))];
     });
-    latent.set(z.dataSync(), start * nStyle);
-    sse += err.dataSync()[0];
+    latent.set(await z.data(), start * nStyle);
+    sse += (await err.data())[0];
     tf.dispose([z, err]);
   }
   return validationMetrics(latent, nStyle, data.y, data.k, sse / (n * m), variance);
