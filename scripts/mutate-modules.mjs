@@ -11,8 +11,13 @@ export const MODULES = {
     tests: ['test/formats/*.test.ts', 'test/data/csv.test.ts', 'test/data/json-arrow.test.ts', 'test/safety/reading.test.ts'],
   },
   normalization: {
-    mutate: ['src/data/normalize.ts', 'src/data/preprocess/*.ts', 'src/data/xas/normalize.ts', 'src/data/xas/pre-edge.ts', 'src/data/xas/post-edge.ts', 'src/data/xas/e0.ts'],
-    tests: ['test/data/normalize-split.test.ts', 'test/data/preprocess.test.ts', 'test/xas/*.test.ts', 'test/export/stored-normalization.test.ts'],
+    mutate: ['src/data/normalize.ts', 'src/data/preprocess/pipeline.ts', 'src/data/preprocess/fit.ts'],
+    tests: ['test/data/normalize-split.test.ts', 'test/data/preprocess.test.ts', 'test/export/stored-normalization.test.ts'],
+  },
+  // XAS normalization (E0, pre-edge line, post-edge polynomial) and the spectral preprocessing steps.
+  'xas-preprocess': {
+    mutate: ['src/data/xas/normalize.ts', 'src/data/xas/pre-edge.ts', 'src/data/xas/post-edge.ts', 'src/data/xas/e0.ts', 'src/data/preprocess/broaden.ts', 'src/data/preprocess/energy-shift.ts'],
+    tests: ['test/xas/*.test.ts', 'test/data/preprocess.test.ts'],
   },
   'model-dir': {
     mutate: ['src/export/model-dir.ts', 'src/export/bundle.ts'],

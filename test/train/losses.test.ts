@@ -19,6 +19,48 @@ const value = (t: tf.Tensor) => {
 };
 const col = (v: number[]) => tf.tensor2d(v, [v.length, 1]);
 
+/**
+ * A direct transcription of the reference rank loss on row-major z (n x width) and y (n x k):
+ * t = sign(y_a - y_b), prod = (z_a - z_b) t, positive products scaled by neg / max(pos, neg, 1),
+ * each axis averaged over its valid ordered pairs (rows with valid = 0 take part in none), then over axes.
+ */
+function referenceRankLoss(zz: number[], y: number[], valid: number[] | null, n: number, k: number, width: number): number {
+  let total = 0;
+  for (let c = 0; c < k; c++) {
+    let pos = 0;
+    let neg = 0;
+    let nv = 0;
+    const prods: number[] = [];
+    for (let a = 0; a < n; a++) {
+      if (valid && !valid[a * k + c]) continue;
+      nv++;
+      for (let b = 0; b < n; b++) {
+        if (valid && !valid[b * k + c]) continue;
+        const p = (zz[a * width + c] - zz[b * width + c]) * Math.sign(y[a * k + c] - y[b * k + c]);
+        prods.push(p);
+        if (p > 0) pos++;
+        if (p < 0) neg++;
+      }
+    }
+    const scale = neg / Math.max(pos, neg, 1);
+    total += prods.reduce((acc, p) => acc + (p > 0 ? p * scale : p), 0) / (nv * nv - nv);
+  }
+  return -total / k;
+}
+
+/** The gradient of `loss` at z equals central differences of `reference`, entry by entry. */
+function expectReferenceGradient(loss: (z: tf.Tensor) => tf.Scalar, z: number[], shape: [number, number], reference: (z: number[]) => number): void {
+  const g = tf.grad(loss)(tf.tensor2d(z, shape)).dataSync();
+  const h = 1e-4;
+  for (let i = 0; i < z.length; i++) {
+    const up = z.slice();
+    const down = z.slice();
+    up[i] += h;
+    down[i] -= h;
+    expect(g[i]).toBeCloseTo((reference(up) - reference(down)) / (2 * h), 4);
+  }
+}
+
 describe('adversarial loss', () => {
   it('is BCE-with-logits: prior samples labelled 1, latents labelled 0', () => {
     const prior = tf.tensor2d([0, 2], [2, 1]);
@@ -78,39 +120,11 @@ describe('rank loss', () => {
     const k = 2;
     const z = Array.from({ length: n * 3 }, () => rng.normal());
     const y = Array.from({ length: n * k }, () => Math.round(rng.uniform() * 4)); // many ties
-    // The reference: t = sign(y_a - y_b), prod = (z_a - z_b) t, positive products scaled by neg / max(pos, neg, 1).
-    const reference = (zz: number[]) => {
-      let total = 0;
-      for (let c = 0; c < k; c++) {
-        let pos = 0;
-        let neg = 0;
-        const prods: number[] = [];
-        for (let a = 0; a < n; a++) {
-          for (let b = 0; b < n; b++) {
-            const p = (zz[a * 3 + c] - zz[b * 3 + c]) * Math.sign(y[a * k + c] - y[b * k + c]);
-            prods.push(p);
-            if (p > 0) pos++;
-            if (p < 0) neg++;
-          }
-        }
-        const scale = neg / Math.max(pos, neg, 1);
-        for (const p of prods) total += p > 0 ? p * scale : p;
-      }
-      return -total / ((n * n - n) * k);
-    };
+    const reference = (zz: number[]) => referenceRankLoss(zz, y, null, n, k, 3);
     const yt = tf.tensor2d(y, [n, k]);
     const loss = (zt: tf.Tensor) => rankLoss(zt as tf.Tensor2D, yt);
-    const zt = tf.tensor2d(z, [n, 3]);
-    expect(value(loss(zt))).toBeCloseTo(reference(z), 5);
-    const g = tf.grad(loss)(zt).dataSync();
-    const h = 1e-4;
-    for (let i = 0; i < z.length; i++) {
-      const up = z.slice();
-      const down = z.slice();
-      up[i] += h;
-      down[i] -= h;
-      expect(g[i]).toBeCloseTo((reference(up) - reference(down)) / (2 * h), 4);
-    }
+    expect(value(loss(tf.tensor2d(z, [n, 3])))).toBeCloseTo(reference(z), 5);
+    expectReferenceGradient(loss, z, [n, 3], reference);
   });
 
   it('lets rows with a missing descriptor take part in no pair of that descriptor (value and gradient against the reference over valid pairs)', () => {
@@ -121,29 +135,7 @@ describe('rank loss', () => {
     const y = Array.from({ length: n * k }, () => Math.round(rng.uniform() * 3));
     // Axis 0: rows 2, 5 and 9 missing; axis 1: row 0 missing. Their y values are junk that must not count.
     const valid = Array.from({ length: n * k }, (_, i) => ([2 * k, 5 * k, 9 * k, 1].includes(i) ? 0 : 1));
-    const reference = (zz: number[]) => {
-      let total = 0;
-      for (let c = 0; c < k; c++) {
-        let pos = 0;
-        let neg = 0;
-        let nv = 0;
-        const prods: number[] = [];
-        for (let a = 0; a < n; a++) {
-          if (!valid[a * k + c]) continue;
-          nv++;
-          for (let b = 0; b < n; b++) {
-            if (!valid[b * k + c]) continue;
-            const p = (zz[a * 3 + c] - zz[b * 3 + c]) * Math.sign(y[a * k + c] - y[b * k + c]);
-            prods.push(p);
-            if (p > 0) pos++;
-            if (p < 0) neg++;
-          }
-        }
-        const scale = neg / Math.max(pos, neg, 1);
-        total += prods.reduce((acc, p) => acc + (p > 0 ? p * scale : p), 0) / (nv * nv - nv);
-      }
-      return -total / k;
-    };
+    const reference = (zz: number[]) => referenceRankLoss(zz, y, valid, n, k, 3);
     const yt = tf.tensor2d(y, [n, k]);
     const vt = tf.tensor2d(valid, [n, k]);
     const loss = (zt: tf.Tensor) => rankLoss(zt as tf.Tensor2D, yt, vt);
@@ -153,15 +145,7 @@ describe('rank loss', () => {
     expect(masked).toBeCloseTo(reference(z), 5);
     // The mask matters: the same data without it is another value.
     expect(Math.abs(value(rankLoss(zt, yt)) - masked)).toBeGreaterThan(1e-3);
-    const g = tf.grad(loss)(zt).dataSync();
-    const h = 1e-4;
-    for (let i = 0; i < z.length; i++) {
-      const up = z.slice();
-      const down = z.slice();
-      up[i] += h;
-      down[i] -= h;
-      expect(g[i]).toBeCloseTo((reference(up) - reference(down)) / (2 * h), 4);
-    }
+    expectReferenceGradient(loss, z, [n, 3], reference);
   });
 });
 
