@@ -12,7 +12,7 @@ export const MODULES = {
   },
   normalization: {
     mutate: ['src/data/normalize.ts', 'src/data/preprocess/pipeline.ts', 'src/data/preprocess/fit.ts'],
-    tests: ['test/data/normalize-split.test.ts', 'test/data/preprocess.test.ts', 'test/export/stored-normalization.test.ts'],
+    tests: ['test/data/normalize.test.ts', 'test/data/normalize-split.test.ts', 'test/data/preprocess.test.ts', 'test/data/preprocess-fit.test.ts', 'test/export/preprocess-meta.test.ts', 'test/export/stored-normalization.test.ts'],
   },
   // XAS normalization (E0, pre-edge line, post-edge polynomial) and the spectral preprocessing steps.
   'xas-preprocess': {
