@@ -155,7 +155,10 @@ export class Tsne extends BaseReducer<TsneParams> {
     const K = Math.min(n - 1, Math.floor(3 * P.perplexity));
     const knnRes = space.knn(K);
     const cond = conditionalP(knnRes.distances, n, K, P.perplexity);
-    const Pj = symmetrize(knnRes.indices, cond, n, K);
+    const Psym = symmetrize(knnRes.indices, cond, n, K);
+    // The optimization runs on the points in graph order (neighbours near in memory); Y stays in the input's order.
+    const order = graphOrder(Psym);
+    const Pj = permuteSparse(Psym, order);
     // Initial layout.
     const Y: Float64Array = new Float64Array(n * d);
     if (P.init === 'pca') {
@@ -179,11 +182,8 @@ export class Tsne extends BaseReducer<TsneParams> {
     const fft = method === 'fft' ? new FftRepulsion(d, { nodes: P.fftNodes, minBoxes: P.fftMinBoxes, boxesPerUnit: P.fftBoxesPerUnit }) : null;
     const threads = fft ? 1 : P.threads > 0 ? P.threads : n < 5000 ? 1 : Math.min(8, availableParallelism());
     const parallel = threads > 1 ? ParallelRepulsion.start(n, d, threads) : null;
-    let Yopt: Float64Array = Y;
-    if (parallel) {
-      parallel.Y.set(Y);
-      Yopt = parallel.Y;
-    }
+    const Yopt = parallel ? parallel.Y : new Float64Array(n * d);
+    for (let r = 0; r < n; r++) for (let t = 0; t < d; t++) Yopt[r * d + t] = Y[order[r] * d + t];
     let result: { iterations: number };
     try {
       result = optimize(Pj, Yopt, n, d, {
@@ -199,7 +199,7 @@ export class Tsne extends BaseReducer<TsneParams> {
     } finally {
       parallel?.stop();
     }
-    if (Yopt !== Y) Y.set(Yopt);
+    for (let r = 0; r < n; r++) for (let t = 0; t < d; t++) Y[order[r] * d + t] = Yopt[r * d + t];
     this.info = {
       method,
       methodChoice:
@@ -208,7 +208,7 @@ export class Tsne extends BaseReducer<TsneParams> {
       learningRate: lr,
       neighbors: K,
       iterations: result.iterations,
-      klDivergence: klDivergence(Pj, Y, n, d, fft ?? P.theta),
+      klDivergence: klDivergence(Pj, Yopt, n, d, fft ?? P.theta),
       neighborSpaceDims: space.dims,
       // The FFT method's C kernels use the addon's OpenMP threads (the idle cores when it loaded).
       threads: fft ? (gemmAddon()?.threads() ?? 1) : parallel ? threads : 1,
@@ -355,6 +355,65 @@ export function symmetrize(indices: Int32Array, cond: Float64Array, n: number, K
   cols = cols.slice(0, nnz);
   vals = vals.slice(0, nnz);
   for (let t = 0; t < nnz; t++) vals[t] /= total;
+  return { n, rowPtr, cols, vals };
+}
+
+/**
+ * A breadth-first order of P's graph (each component from its lowest
+ * index, neighbours in column order): points that attract each other get
+ * nearby indices, so the gradient's gathers of y_j and the FFT's grid cells
+ * stay in cache (about a third less time for the attractive sum at 20,000
+ * spectra). Returns order[r] = the point at rank r.
+ */
+export function graphOrder(P: SparseP): Int32Array {
+  const { n, rowPtr, cols } = P;
+  const order = new Int32Array(n);
+  const seen = new Uint8Array(n);
+  let head = 0;
+  let tail = 0;
+  for (let s = 0; s < n; s++) {
+    if (seen[s]) continue;
+    seen[s] = 1;
+    order[tail++] = s;
+    while (head < tail) {
+      const i = order[head++];
+      for (let e = rowPtr[i]; e < rowPtr[i + 1]; e++) {
+        const j = cols[e];
+        if (!seen[j]) {
+          seen[j] = 1;
+          order[tail++] = j;
+        }
+      }
+    }
+  }
+  return order;
+}
+
+/** P with its points renumbered: row r of the result is row order[r] of P, columns mapped and sorted. */
+export function permuteSparse(P: SparseP, order: Int32Array): SparseP {
+  const { n } = P;
+  const rank = new Int32Array(n);
+  for (let r = 0; r < n; r++) rank[order[r]] = r;
+  const rowPtr = new Int32Array(n + 1);
+  const cols = new Int32Array(P.cols.length);
+  const vals = new Float64Array(P.vals.length);
+  let o = 0;
+  let keys = new Float64Array(0);
+  for (let r = 0; r < n; r++) {
+    const i = order[r];
+    const s = P.rowPtr[i];
+    const L = P.rowPtr[i + 1] - s;
+    if (keys.length < L) keys = new Float64Array(2 * L);
+    // Columns are distinct within a row: sort (new column, old position) pairs packed in one number.
+    for (let a = 0; a < L; a++) keys[a] = rank[P.cols[s + a]] * L + a;
+    const sorted = keys.subarray(0, L).sort();
+    for (let a = 0; a < L; a++) {
+      const pos = sorted[a] % L;
+      cols[o] = rank[P.cols[s + pos]];
+      vals[o++] = P.vals[s + pos];
+    }
+    rowPtr[r + 1] = o;
+  }
   return { n, rowPtr, cols, vals };
 }
 
