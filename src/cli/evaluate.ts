@@ -3,6 +3,7 @@ import type { CommandModule } from 'yargs';
 import { TrainConfigSchema } from '../config/schema.js';
 import { readSpectra } from '../data/formats/index.js';
 import { prepareForModel, type PrepareOptions } from '../export/embed.js';
+import { evaluateEnsemble, runModel } from '../export/ensemble.js';
 import { readModelDir, type ModelBundle } from '../export/model-dir.js';
 import type { ThresholdClassifier } from '../metrics/classification.js';
 import { classifierFromJson, evaluateLatents, formatEvaluation, type Evaluation } from '../metrics/evaluation.js';
@@ -105,6 +106,15 @@ export async function evaluateModel(modelDir: string, dataFile?: string, prepare
   });
   if (baseline) ev.baseline = baseline;
   if (energyShift) ev.energyShift = energyShift;
+  const out = runModel(model, x, n, model.encoder.inputs);
+  if (out.ood) ev.ood = { n, flagged: out.ood.flag.reduce((s, v) => s + v, 0), metric: meta.ood!.metric };
+  if (meta.ensemble) {
+    const labels = Object.fromEntries(names.map((nm, j) => [nm, Float64Array.from({ length: n }, (_, i) => y[i * names.length + j])]));
+    const levels = Object.fromEntries(meta.calibration.filter((c) => c.levels).map((c) => [c.descriptor, c.levels!]));
+    const shared = new Set(meta.ensemble.members.map((mem) => mem.source.splitSha256)).size === 1;
+    const rows = dataFile || shared ? label : `${label} of member 0 (members trained on other splits may have seen some of these spectra)`;
+    ev.ensemble = evaluateEnsemble(out, labels, rows, levels);
+  }
   return ev;
 }
 

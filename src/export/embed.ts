@@ -3,12 +3,10 @@ import { checkStrictlyIncreasing, interpolateInto } from '../data/grid.js';
 import { applyNormalization, type NormalizationParams } from '../data/normalize.js';
 import { fitMeasuredShift } from '../data/preprocess/fit.js';
 import { IDENTITY_PREPROCESS, preprocessInput, type SpectrumRole } from '../data/preprocess/pipeline.js';
-import { runNetwork } from '../model/infer.js';
 import { UserError } from '../util/errors.js';
-import { predictCalibration } from './calibration.js';
+import { runModel } from './ensemble.js';
 import { gridValues } from './metadata.js';
 import type { ModelBundle } from './model-dir.js';
-import { isOutOfDistribution, oodPercentile, reconstructionMse } from './ood.js';
 
 /**
  * Projection of new spectra (e.g. experimental ones) into the latent space
@@ -17,7 +15,8 @@ import { isOutOfDistribution, oodPercentile, reconstructionMse } from './ood.js'
  * its grid (flat extension where a spectrum stops short, with a warning),
  * normalize with the stored parameters, encode, decode again for the
  * reconstruction error, and turn latent coordinates into descriptor
- * estimates with the stored calibration.
+ * estimates with the stored calibration. Ensembles run every member and
+ * combine them (src/export/ensemble.ts).
  */
 
 /** Spectra as readers return them: one dataset on a common grid, or each spectrum on its own grid. */
@@ -30,17 +29,26 @@ export interface EmbedResult {
   n: number;
   /** Latent size. */
   nStyle: number;
-  /** n x nStyle row-major latent coordinates. */
+  /** Networks combined: 1, or the ensemble's members. */
+  members: number;
+  /** n x nStyle row-major latent coordinates (of ensemble member 0). */
   latent: Float32Array;
-  /** Descriptor estimates from the axis calibration, by descriptor name. */
+  /** Descriptor estimates from the axis calibration, by descriptor name (ensembles: the members' mean). */
   predicted: Record<string, Float64Array>;
+  /** Ensembles: standard deviation of the members' estimates, by descriptor name. */
+  spread?: Record<string, Float64Array>;
   /** Known labels in the input (NaN where missing), by descriptor name, for comparison. */
   labels: Record<string, Float64Array>;
-  /** Per-spectrum reconstruction MSE in normalized units. */
+  /** Per-spectrum reconstruction MSE in normalized units (ensembles: the members' mean). */
   reconstructionMse: Float64Array;
-  /** Percentile of the reconstruction MSE among the training spectra (NaN without an OOD reference). */
+  /**
+   * Held-out OOD references (metadata.ood.metric "reconstruction+latent"): the latent Mahalanobis
+   * distance and the percentiles of it and of the MSE among the held-out rows (ensembles: means).
+   */
+  held?: { latentDistance: Float64Array; reconstructionPercentile: Float64Array; latentPercentile: Float64Array };
+  /** OOD percentile (export/ood.ts; NaN without an OOD reference). */
   oodPercentile: Float64Array;
-  /** 1 when the MSE exceeds the training 99th percentile, 0 otherwise (NaN without a reference). */
+  /** 1 when the OOD percentile exceeds the reference's threshold, 0 otherwise (NaN without a reference). */
   oodFlag: Float64Array;
   /** 1 when the spectrum did not cover the model's grid and was extended flat. */
   extrapolated: Uint8Array;
@@ -175,7 +183,11 @@ function modelWarnings(metadata: ModelBundle['metadata'], n: number, flag: Float
   if (metadata.ood) {
     const flagged = flag.reduce((s, v) => s + v, 0);
     if (flagged > 0) {
-      warnings.push(`${flagged} of ${n} spectra reconstruct worse than 99% of the training spectra (ood_flag = 1); treat their latent coordinates with care`);
+      const what =
+        metadata.ood.metric === 'reconstruction-mse'
+          ? 'reconstruct worse than 99% of the training spectra'
+          : `are less typical than ${metadata.ood.threshold}% of the ${metadata.ood.rows} spectra (by reconstruction error or latent distance${metadata.ensemble ? ', averaged over the ensemble' : ''})`;
+      warnings.push(`${flagged} of ${n} spectra ${what} (ood_flag = 1); treat their latent coordinates and estimates with care`);
     }
   } else warnings.push('the model has no OOD reference (metadata.ood); ood_percentile and ood_flag are empty');
   if (metadata.calibration.length === 0) warnings.push('the model has no axis calibration (metadata.calibration); no descriptor estimates');
@@ -255,36 +267,26 @@ export function embedSpectra(model: ModelBundle, input: SpectraInput, batchSize 
 function embedChunk(model: ModelBundle, input: SpectraInput, batchSize: number, opts: PrepareOptions): EmbedResult {
   const { metadata } = model;
   const { prepared, x, n, m, shift } = prepareForModel(metadata, input, opts);
-  const latent = runNetwork(model.encoder, x, n, batchSize);
-  const recon = runNetwork(model.decoder, latent, n, batchSize);
-  const mse = reconstructionMse(x, recon, n, m);
-  const nStyle = metadata.nStyle;
-  const predicted: Record<string, Float64Array> = {};
-  for (const cal of metadata.calibration) {
-    const axis = Float64Array.from({ length: n }, (_, i) => latent[i * nStyle + cal.axis]);
-    predicted[cal.descriptor] = predictCalibration(cal, axis);
-  }
-  const pct = new Float64Array(n).fill(NaN);
-  const flag = new Float64Array(n).fill(NaN);
-  if (metadata.ood) {
-    for (let i = 0; i < n; i++) {
-      pct[i] = oodPercentile(metadata.ood, mse[i]);
-      flag[i] = isOutOfDistribution(metadata.ood, mse[i]) ? 1 : 0;
-    }
-  }
-  const warnings = prepared.warnings;
+  const out = runModel(model, x, n, m, batchSize);
+  const ood = out.ood;
   return {
     ids: prepared.ids,
     n,
-    nStyle,
-    latent,
-    predicted,
+    nStyle: out.nStyle,
+    members: out.members,
+    latent: out.latent,
+    predicted: out.predicted,
+    spread: out.spread,
     labels: prepared.labels,
-    reconstructionMse: mse,
-    oodPercentile: pct,
-    oodFlag: flag,
+    reconstructionMse: out.mse,
+    held:
+      metadata.ood?.metric === 'reconstruction+latent' && ood
+        ? { latentDistance: ood.distance, reconstructionPercentile: ood.reconstructionPercentile, latentPercentile: ood.latentPercentile }
+        : undefined,
+    oodPercentile: ood ? ood.percentile : new Float64Array(n).fill(NaN),
+    oodFlag: ood ? ood.flag : new Float64Array(n).fill(NaN),
     extrapolated: prepared.extrapolated,
-    warnings,
+    warnings: prepared.warnings,
     shift,
   };
 }
