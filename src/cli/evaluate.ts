@@ -112,7 +112,7 @@ export async function evaluateModel(modelDir: string, dataFile?: string, prepare
     const labels = Object.fromEntries(names.map((nm, j) => [nm, Float64Array.from({ length: n }, (_, i) => y[i * names.length + j])]));
     const levels = Object.fromEntries(meta.calibration.filter((c) => c.levels).map((c) => [c.descriptor, c.levels!]));
     const shared = new Set(meta.ensemble.members.map((mem) => mem.source.splitSha256)).size === 1;
-    const rows = dataFile || shared ? label : `${label} of member 0 (members trained on other splits may have seen some of these spectra)`;
+    const rows = dataFile ? label : shared ? `${label} split (shared by every member)` : `${label} split of member 0 (members trained on other splits may have seen some of these spectra)`;
     ev.ensemble = evaluateEnsemble(out, labels, rows, levels);
   }
   return ev;
