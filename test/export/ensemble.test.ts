@@ -2,6 +2,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exportOnnx, exportTfjs } from '../../src/export/bundle.js';
 import { fitAxisCalibration } from '../../src/export/calibration.js';
 import { embedSpectra } from '../../src/export/embed.js';
 import { writeEmbedding } from '../../src/export/embed-output.js';
@@ -146,6 +147,23 @@ describe('ensemble models', () => {
     const out = join(root, 's.csv');
     writeEmbedding(r, out, 'csv', {}, ['CN', 'OS']);
     expect(readFileSync(out, 'utf8').split('\n')[0]).toBe('id,z0,z1,z2,pred_CN,pred_OS,recon_mse,latent_distance,ood_recon_percentile,ood_latent_percentile,ood_percentile,ood_flag,extrapolated');
+  });
+
+  it('exports every member: the TF.js copy is the same ensemble, ONNX writes members/<i>/*.onnx', async () => {
+    const model = await readModelDir(dir);
+    const web = join(root, 'web');
+    await exportTfjs(model, web, false);
+    const copy = await readModelDir(web);
+    const s = lm.sample(20);
+    const a = embedSpectra(model, records(s.x, 20));
+    const b = embedSpectra(copy, records(s.x, 20));
+    expect(Array.from(b.spread!.OS)).toEqual(Array.from(a.spread!.OS));
+    const onnx = join(root, 'onnx');
+    const files = await exportOnnx(model, onnx);
+    expect(files.map((f) => f.slice(onnx.length + 1)).sort()).toEqual(['decoder.onnx', 'encoder.onnx', 'members/1/decoder.onnx', 'members/1/encoder.onnx', 'members/2/decoder.onnx', 'members/2/encoder.onnx', 'metadata.json']);
+    const meta = JSON.parse(readFileSync(join(onnx, 'metadata.json'), 'utf8'));
+    expect(meta.ensemble.members[2].encoder).toBe('members/2/encoder.onnx');
+    expect(meta.files.map((f: { path: string }) => f.path)).toContain('members/2/encoder.onnx');
   });
 
   it('refuses ensembles whose members contradict the model, in the one metadata validation', async () => {
