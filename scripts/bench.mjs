@@ -9,10 +9,12 @@
 // same workload right after the first backend, so the two see the most similar
 // machine load, and every backend's ratio to it is printed.
 //
-//   npm run bench -- [--backends native,wasm,cpu] [--epochs 3] [--cpu-epochs 1] [--n 7000] [--no-torch]
+//   npm run bench -- [--backends native,wasm,cpu,webgpu] [--epochs 3] [--cpu-epochs 1] [--n 7000] [--no-torch]
 //
 // The pure-JS cpu backend is ~40x slower, so it gets --cpu-epochs timed epochs.
+// webgpu runs only when asked for (over SwiftShader it measures the CPU, not a GPU).
 // Threads: XLATENT_THREADS for native (default: the cores idle at load), torch its default.
+// The workload itself is scripts/reference-workload.ts (shared with scripts/gpu-check.sh).
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -33,48 +35,21 @@ const n = Number(opt('n', '7000'));
 const grid = 256;
 const nAux = 5;
 
-const tf = await import('@tensorflow/tfjs');
-const { selectBackend, describeBackend } = await import(join(root, 'src/backends/select.ts'));
-const { RankAAETrainer } = await import(join(root, 'src/train/trainer.ts'));
-const schema = await import(join(root, 'src/config/schema.ts'));
-const { Rng } = await import(join(root, 'src/util/random.ts'));
-
-function arrays(rows, seed) {
-  const rng = new Rng(seed);
-  const x = new Float32Array(rows * grid);
-  const y = new Float32Array(rows * nAux);
-  for (let i = 0; i < x.length; i++) x[i] = rng.uniform();
-  for (let i = 0; i < y.length; i++) y[i] = rng.uniform();
-  return { x, y, n: rows, m: grid, k: nAux };
-}
+const { referenceSplit, timeReferenceTraining } = await import(join(root, 'scripts/reference-workload.ts'));
 
 /** Trains on one backend; returns { name, msEpoch, note } or undefined when it cannot load. */
 async function benchBackend(name) {
+  const timedEpochs = name === 'cpu' ? Math.min(epochs, cpuEpochs) : epochs;
+  let t;
   try {
-    await selectBackend(name);
+    t = await timeReferenceTraining(name, data, timedEpochs);
   } catch (e) {
     console.log(`${name}: unavailable (${e.message})`);
     return undefined;
   }
-  const d = describeBackend();
-  const timedEpochs = name === 'cpu' ? Math.min(epochs, cpuEpochs) : epochs;
-  const stamps = [];
-  const trainer = new RankAAETrainer({
-    network: schema.NetworkSchema.parse({ nStyle: 6, hidden: 64, depth: 5 }),
-    losses: schema.LossesSchema.parse({}),
-    optimizer: schema.OptimizerSchema.parse({}),
-    training: schema.TrainingSchema.parse({ epochs: timedEpochs + 1, batchSize: 1024 }),
-    seed: 0,
-    callbacks: [{ onEpochEnd: () => void stamps.push(performance.now()) }],
-  });
-  const t0 = performance.now();
-  await trainer.fit(train, validation);
-  const timed = stamps.slice(1).map((t, i) => t - stamps[i]);
-  const msEpoch = timed.reduce((a, b) => a + b, 0) / Math.max(1, timed.length);
-  const note = `warm-up ${(stamps[0] - t0).toFixed(0)} ms; ${timedEpochs} timed; threads ${d.threads ?? '?'}${d.blas ? `; ${d.blas.split(' ').slice(0, 2).join(' ')}` : ''}`;
-  console.log(`${name.padEnd(8)} ${msEpoch.toFixed(0).padStart(8)} ms/epoch  (${note})`);
-  tf.disposeVariables();
-  return { name, msEpoch, note };
+  const note = `warm-up ${t.warmupMs.toFixed(0)} ms; ${timedEpochs} timed; threads ${t.threads ?? '?'}${t.blas ? `; ${t.blas.split(' ').slice(0, 2).join(' ')}` : ''}${t.device ? `; ${t.device}` : ''}`;
+  console.log(`${name.padEnd(8)} ${t.msEpoch.toFixed(0).padStart(8)} ms/epoch  (${note})`);
+  return { name, msEpoch: t.msEpoch, note };
 }
 
 /** Runs the PyTorch reference; returns { msEpoch, note }, or undefined with the reason printed. */
@@ -98,9 +73,7 @@ function benchTorch() {
   }
 }
 
-const nTrain = Math.floor(0.7 * n);
-const train = arrays(nTrain, 1);
-const validation = arrays(Math.floor(0.15 * n), 2);
+const data = referenceSplit(n);
 const results = [];
 let torch;
 for (const [i, name] of backends.entries()) {

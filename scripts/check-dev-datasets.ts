@@ -23,7 +23,8 @@ import { parseLabelTable, readFolder } from '../src/data/formats/folder.js';
 import { readSpectra } from '../src/data/formats/index.js';
 import { normalizeXas, type NormalizationResult } from '../src/data/xas/normalize.js';
 import { linearAxis } from '../src/data/grid.js';
-import { npyToSpectra, preprocessXrd, qToTwoTheta, readNpyFile, twoThetaToQ } from '../src/data/xrd.js';
+import { preprocessXrd, qToTwoTheta, twoThetaToQ } from '../src/data/xrd.js';
+import { npyToSpectra, readNpyFile } from '../src/data/formats/npy.js';
 
 const root = process.argv[2] ?? join(process.cwd(), '..', 'shared', 'datasets', 'dev');
 if (!existsSync(join(root, 'README.txt'))) {

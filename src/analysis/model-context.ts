@@ -1,5 +1,7 @@
-import { existsSync } from 'node:fs';
-import { readModelDir, type ModelBundle } from '../export/model-dir.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { requireDecoder, type LatentModel } from '../export/latent-model.js';
+import { loadModel } from '../export/load-model.js';
 import { gridValues } from '../export/metadata.js';
 import { prepareForModel, type PrepareOptions } from '../export/embed.js';
 import type { SpectralDataset } from '../data/dataset.js';
@@ -8,16 +10,17 @@ import { invertNormalization, isInvertible, type NormalizationParams } from '../
 import { synthesizeXanes } from '../data/synth.js';
 import { UserError } from '../util/errors.js';
 import { interpolateLatent, type LatentInterpolation } from './interpolation.js';
-import { specForward, type Forward } from './decode.js';
+import type { Forward } from './decode.js';
 
 /**
- * A trained model as the analysis commands use it: the networks as forward
- * functions, the energy grid, readable axis names, and the conversions
- * between measured intensities and the network's normalized units.
+ * A trained model (RankAAE or baseline) as the analysis commands use it:
+ * encoder and decoder as forward functions, the energy grid, readable axis
+ * names, and the conversions between measured intensities and the model's
+ * normalized units.
  */
 export interface ModelContext {
   dir: string;
-  bundle: ModelBundle;
+  model: LatentModel;
   /** The model's energy grid (decoder output abscissa). */
   energies: Float64Array;
   /** Latent dimension. */
@@ -27,7 +30,8 @@ export interface ModelContext {
   /** Short names "z0", "z1", ... */
   axisIds: string[];
   encode: Forward;
-  decode: Forward;
+  /** The decoder, or null for a model without an inverse map (t-SNE, UMAP, MDS; see model.noDecoder). */
+  decode: Forward | null;
   normalization: NormalizationParams;
   /** Whether decoded spectra can be mapped back to measured intensity units (none/standardize). */
   invertible: boolean;
@@ -39,10 +43,15 @@ export interface ModelContext {
   abscissaLabel: string;
 }
 
-/** Reads and verifies a model directory (readModelDir) and wraps it for analysis. */
+/** Reads and verifies a model directory of either kind (loadModel) and wraps it for analysis. */
 export async function loadModelContext(dir: string): Promise<ModelContext> {
-  const bundle = await readModelDir(dir);
-  const md = bundle.metadata;
+  return modelContext(await loadModel(dir));
+}
+
+/** Wraps a loaded model for analysis. */
+export function modelContext(model: LatentModel): ModelContext {
+  const dir = model.dir;
+  const md = model.metadata;
   const energies = gridValues(md.grid);
   const d = md.nStyle;
   const axisIds = Array.from({ length: d }, (_, i) => `z${i}`);
@@ -55,17 +64,17 @@ export async function loadModelContext(dir: string): Promise<ModelContext> {
   const m = energies.length;
   return {
     dir,
-    bundle,
+    model,
     energies,
     d,
     axisNames,
     axisIds,
-    encode: specForward(bundle.encoder),
-    decode: specForward(bundle.decoder),
+    encode: (x, n) => model.encode(x, n),
+    decode: model.decode,
     normalization,
     invertible,
     toDisplay: (spectra, n) => (invertible ? invertNormalization(normalization, spectra, n, m) : spectra),
-    intensityLabel: invertible || normalization.kind === 'none' ? 'intensity (μ(E))' : `intensity (${normalization.kind}-normalized)`,
+    intensityLabel: invertible || normalization.kind === 'none' ? (md.axisKind === 'energy' ? 'intensity (μ(E))' : 'intensity') : `intensity (${normalization.kind}-normalized)`,
     abscissaLabel: md.axisKind === 'twotheta' ? '2θ (deg)' : md.axisKind === 'q' ? 'q (1/nm)' : 'Energy (eV)',
   };
 }
@@ -92,7 +101,7 @@ export async function loadDataForModel(path: string, ctx: ModelContext, opts: Pr
 
 /** {@link loadDataForModel} for spectra already read (or generated). */
 export function prepareModelData(read: ReadResult, source: string, ctx: ModelContext, opts: PrepareOptions = {}): ModelData {
-  const r = prepareForModel(ctx.bundle.metadata, read, opts);
+  const r = prepareForModel(ctx.model.metadata, read, opts);
   const names = Object.keys(r.prepared.labels);
   const k = names.length;
   const descriptors = new Float64Array(r.n * k);
@@ -105,7 +114,7 @@ export function prepareModelData(read: ReadResult, source: string, ctx: ModelCon
     ids: r.prepared.ids,
     descriptorNames: names,
     descriptors,
-    axis: ctx.bundle.metadata.axisKind,
+    axis: ctx.model.metadata.axisKind,
     source,
   };
   const warnings = [...r.prepared.warnings];
@@ -135,7 +144,10 @@ export interface ReferenceLatents {
  * stored config (data.file when it still exists at that path, or the
  * generator settings of data.synth; calculated spectra), else null (callers
  * then fall back to the N(0, I) prior the adversarial term matched the
- * latents to, and say so).
+ * latents to, and say so). For a baseline model and its own training
+ * file, the latents are the fitted layout stored with the model
+ * (embedding.csv), not an out-of-sample placement of the same spectra: that
+ * is the map the baseline made.
  */
 export async function referenceLatents(ctx: ModelContext, dataPath?: string, opts: PrepareOptions = {}): Promise<ReferenceLatents | null> {
   let data: ModelData;
@@ -144,9 +156,9 @@ export async function referenceLatents(ctx: ModelContext, dataPath?: string, opt
     data = await loadDataForModel(dataPath, ctx, opts);
     label = `${dataPath} (given with --data)`;
   } else {
-    const cfg = ctx.bundle.metadata.training.config as { data?: { file?: unknown; synth?: Parameters<typeof synthesizeXanes>[0] } };
-    const f = cfg.data?.file;
-    if (typeof f === 'string' && existsSync(f)) {
+    const cfg = ctx.model.metadata.training.config as { data?: { file?: unknown; synth?: Parameters<typeof synthesizeXanes>[0] } };
+    const f = modelTrainingFile(ctx);
+    if (f !== undefined && existsSync(f)) {
       data = await loadDataForModel(f, ctx, { role: 'calculated' });
       label = `${f} (the training file named in the model's config (all splits))`;
     } else if (cfg.data?.synth) {
@@ -155,10 +167,38 @@ export async function referenceLatents(ctx: ModelContext, dataPath?: string, opt
     } else return null;
   }
   const path = data.dataset.source;
-  const latents = encodeAll(ctx, data);
+  // A baseline's own spectra are shown where its fit put them (embedding.csv), not placed again by transform.
+  const trainingFile = modelTrainingFile(ctx);
+  const ownData = trainingFile !== undefined && resolve(dataPath ?? trainingFile) === resolve(trainingFile);
+  const stored = ownData ? storedEmbedding(ctx, data.dataset.n) : null;
+  const latents = stored ?? encodeAll(ctx, data);
+  if (stored) label += '; latents: the fitted layout stored with the model';
   const bad = latents.findIndex((v) => !Number.isFinite(v));
   if (bad >= 0) throw new UserError(`encoder produced a non-finite latent for spectrum "${data.dataset.ids[Math.floor(bad / ctx.d)]}"`, path);
   return { latents, n: data.dataset.n, data, source: label };
+}
+
+/** The data file a model was trained or fitted on (its stored config's data.file), if any. */
+export function modelTrainingFile(ctx: ModelContext): string | undefined {
+  const f = (ctx.model.metadata.training.config as { data?: { file?: unknown } }).data?.file;
+  return typeof f === 'string' ? f : undefined;
+}
+
+/** A baseline's training embedding (embedding.csv in its directory) when it has n rows of d values; else null. */
+function storedEmbedding(ctx: ModelContext, n: number): Float32Array | null {
+  if (ctx.model.metadata.kind !== 'reducer' || !ctx.dir) return null;
+  const p = join(ctx.dir, 'embedding.csv');
+  if (!existsSync(p)) return null;
+  const lines = readFileSync(p, 'utf8').trim().split(/\r?\n/).slice(1);
+  if (lines.length !== n) return null;
+  const d = ctx.d;
+  const out = new Float32Array(n * d);
+  for (let i = 0; i < n; i++) {
+    const cells = lines[i].split(',');
+    if (cells.length !== d) return null;
+    for (let a = 0; a < d; a++) out[i * d + a] = Number(cells[a]);
+  }
+  return out;
 }
 
 /**
@@ -176,7 +216,8 @@ export function interpolateRows(
 ): { path: LatentInterpolation; shown: Float32Array; ends: [Float32Array, Float32Array] } {
   const m = data.dataset.m;
   const row = (a: Float32Array, i: number) => a.subarray(i * m, (i + 1) * m);
-  const path = interpolateLatent(ctx.encode, ctx.decode, row(data.input, ia).slice(), row(data.input, ib).slice(), steps);
+  const decode = requireDecoder(ctx.model, 'interpolation');
+  const path = interpolateLatent(ctx.encode, decode, row(data.input, ia).slice(), row(data.input, ib).slice(), steps);
   const source = ctx.invertible ? data.dataset.spectra : data.input;
   return { path, shown: ctx.toDisplay(path.spectra, path.t.length), ends: [row(source, ia), row(source, ib)] };
 }

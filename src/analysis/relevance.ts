@@ -41,6 +41,16 @@ export interface RelevanceOptions {
   axisNames?: string[];
 }
 
+/**
+ * The default masking window for an abscissa: 5 eV for XAS energies (about
+ * a core-hole lifetime broadening), 2% of the span for diffraction axes
+ * (2-theta or q), where 5 units would cover most of the pattern.
+ */
+export function defaultRelevanceWindow(axisKind: 'energy' | 'twotheta' | 'q', energies: ArrayLike<number>): number {
+  if (axisKind === 'energy') return 5;
+  return (energies[energies.length - 1] - energies[0]) / 50;
+}
+
 /** Relevance curves of every latent axis. */
 export interface RelevanceResult {
   /** Number of window positions. */

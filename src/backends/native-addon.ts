@@ -101,9 +101,12 @@ export type NativeLoad = { ok: true; addon: NativeAddon; path: string } | { ok: 
 
 let cached: NativeLoad | undefined;
 
-/** Path of the addon file relative to this module (src/backends or dist/backends). */
+/**
+ * Path of the addon file: XLATENT_NATIVE_ADDON when set (a bundled copy, as
+ * scripts/gpu-check.sh ships), else relative to this module (src/backends or dist/backends).
+ */
 export function nativeAddonPath(): string {
-  return join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'native', 'build', 'Release', 'xlatent_native.node');
+  return process.env.XLATENT_NATIVE_ADDON || join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'native', 'build', 'Release', 'xlatent_native.node');
 }
 
 /**

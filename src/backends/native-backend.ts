@@ -4,13 +4,18 @@
  * hot ones (native-kernels.ts) replaced by the C/OpenBLAS addon. Tensor data
  * stays in the cpu backend's Float32Arrays, so the addon works on them in
  * place with no copies, and any kernel without a native version behaves
- * exactly as on `cpu`.
+ * exactly as on `cpu`. xlatent's own kernels (src/ops) get their fused
+ * native versions (native-fused.ts) unless XLATENT_FUSED=0, and dropout masks
+ * the addon's copy of the generator.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 
+import { setDropoutMaskFiller } from '../ops/dropout-mask.js';
+import { registerBackendKernels } from '../ops/run.js';
 import { loadNativeAddon, type NativeAddon } from './native-addon.js';
-import { NATIVE_KERNELS, registerNativeDense } from './native-kernels.js';
+import { nativeFusedKernels } from './native-fused.js';
+import { NATIVE_KERNELS } from './native-kernels.js';
 
 export const NATIVE_BACKEND = 'native';
 
@@ -39,6 +44,10 @@ export function registerNativeBackend(): NativeAddon {
     const kernelFunc = make ? (make(load.addon, config.kernelFunc as never) as unknown as KernelFunc) : config.kernelFunc;
     tf.registerKernel({ ...config, backendName: NATIVE_BACKEND, kernelFunc });
   }
-  registerNativeDense(load.addon, NATIVE_BACKEND);
+  if (process.env.XLATENT_FUSED !== '0') {
+    registerBackendKernels(nativeFusedKernels(load.addon, NATIVE_BACKEND));
+    const addon = load.addon;
+    setDropoutMaskFiller((state, out, threshold, keep) => addon.dropoutMask(state, out, threshold, keep));
+  }
   return load.addon;
 }

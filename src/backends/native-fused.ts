@@ -1,24 +1,190 @@
 /**
- * Access to the addon's fused training kernels (whole loss terms, the AdamW
- * update) for code outside the kernel registry. They apply only while the
- * 'native' backend is active, whose tensors live in plain Float32Arrays that
- * the addon reads directly; every other backend keeps the tf-op versions.
- * XLATENT_FUSED=0 turns them off (to profile or compare the op-by-op path).
+ * The 'native' backend's versions of xlatent's kernels (src/ops/kernel-names.ts):
+ * whole loss terms, batch norm, PReLU, the dense layer and the AdamW update
+ * as single calls into the C addon, working on the cpu backend's
+ * Float32Arrays in place. One KernelConfig per kernel, registered from one
+ * list by registerNativeBackend. XLATENT_FUSED=0 leaves them out (the
+ * generic tf-op kernels run instead, to profile or compare).
  */
 import * as tf from '@tensorflow/tfjs';
+import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 
-import { loadNativeAddon, type NativeAddon } from './native-addon.js';
-import { NATIVE_BACKEND } from './native-backend.js';
+import {
+  ADAMW, BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, DENSE, PRELU, PRELU_GRAD, RANK_LOSS, RANK_LOSS_GRAD, SMOOTHNESS_LOSS,
+  SMOOTHNESS_LOSS_GRAD, type AdamWAttrs, type BatchNormAttrs, type RankLossAttrs, type SmoothnessAttrs,
+} from '../ops/kernel-names.js';
+import { adamwLists } from '../ops/generic/adamw.js';
+import { tapSplit } from '../ops/generic/smoothness.js';
+import { kernelConfigs, type KernelTable } from '../ops/run.js';
+import { BinaryOp, type NativeAddon } from './native-addon.js';
+import { inPlace, nativeBinary, values } from './native-kernels.js';
 
-/** The addon when the active tfjs backend is 'native' and fused kernels are enabled, else undefined. */
-export function fusedNativeAddon(): NativeAddon | undefined {
-  if (process.env.XLATENT_FUSED === '0' || tf.getBackend() !== NATIVE_BACKEND) return undefined;
-  const load = loadNativeAddon();
-  return load.ok ? load.addon : undefined;
+type TensorInfo = tf.TensorInfo;
+type Args = { inputs: tf.NamedTensorMap; backend: unknown; attrs?: tf.NamedAttrMap };
+type Make = (addon: NativeAddon) => (args: Args) => TensorInfo | TensorInfo[];
+
+/**
+ * The loss kernels compute their gradient (for dy = 1) with the value, in
+ * the same pass; it waits here, keyed by the loss tensor's data, until the
+ * gradient kernel asks for it (or the loss is released).
+ */
+const pendingGradients = new WeakMap<object, Float32Array>();
+
+function f32(backend: MathBackendCPU, t: TensorInfo, what: string): Float32Array {
+  if (t.dtype !== 'float32') throw new Error(`${what}: expected a float32 tensor, got ${t.dtype}`);
+  return values(backend, t);
 }
 
-/** A tensor's values as float32, without a copy where it already is one (never write into the result). */
-export function f32Values(t: tf.Tensor): Float32Array {
-  const v = t.dataSync();
-  return v instanceof Float32Array ? v : Float32Array.from(v as ArrayLike<number>);
+/** dy (a scalar) times a saved gradient of `shape`, as tf.mul(gradient, dy) computes it. */
+function scaled(addon: NativeAddon, backend: MathBackendCPU, grad: Float32Array, shape: number[], dy: TensorInfo): TensorInfo {
+  const out = grad.slice();
+  inPlace(addon, backend, BinaryOp.Mul, out, shape, dy);
+  return backend.makeTensorInfo(shape, 'float32', out);
+}
+
+function rankLossValue(addon: NativeAddon, backend: MathBackendCPU, inputs: tf.NamedTensorMap, attrs: tf.NamedAttrMap | undefined) {
+  const { z, y, valid } = inputs;
+  const [n, k] = y.shape as [number, number];
+  const width = z.shape[1] as number;
+  const grad = new Float32Array(n * width);
+  const mask = (attrs as unknown as RankLossAttrs).masked ? f32(backend, valid, RANK_LOSS) : null;
+  const value = addon.rankLoss(f32(backend, z, RANK_LOSS), width, f32(backend, y, RANK_LOSS), k, mask, n, k, grad);
+  return { value, grad, shape: [n, width] };
+}
+
+const rankLoss: Make = (addon) => ({ inputs, backend: b, attrs }) => {
+  const backend = b as MathBackendCPU;
+  const { value, grad } = rankLossValue(addon, backend, inputs, attrs);
+  const out = backend.makeTensorInfo([], 'float32', new Float32Array([value]));
+  pendingGradients.set(out.dataId, grad);
+  return out;
+};
+
+const rankLossGrad: Make = (addon) => ({ inputs, backend: b, attrs }) => {
+  const backend = b as MathBackendCPU;
+  const shape = inputs.z.shape;
+  const grad = pendingGradients.get(inputs.loss.dataId) ?? rankLossValue(addon, backend, inputs, attrs).grad;
+  return scaled(addon, backend, grad, shape, inputs.dy);
+};
+
+function smoothnessValue(addon: NativeAddon, backend: MathBackendCPU, x: TensorInfo, attrs: tf.NamedAttrMap | undefined) {
+  const [n, m] = x.shape;
+  const taps = Float32Array.from((attrs as unknown as SmoothnessAttrs).taps);
+  const grad = new Float32Array(n * m);
+  const value = addon.smoothnessLoss(f32(backend, x, SMOOTHNESS_LOSS), n, m, taps, tapSplit(taps.length).left, grad);
+  return { value, grad };
+}
+
+const smoothnessLoss: Make = (addon) => ({ inputs, backend: b, attrs }) => {
+  const backend = b as MathBackendCPU;
+  const { value, grad } = smoothnessValue(addon, backend, inputs.x, attrs);
+  const out = backend.makeTensorInfo([], 'float32', new Float32Array([value]));
+  pendingGradients.set(out.dataId, grad);
+  return out;
+};
+
+const smoothnessLossGrad: Make = (addon) => ({ inputs, backend: b, attrs }) => {
+  const backend = b as MathBackendCPU;
+  const grad = pendingGradients.get(inputs.loss.dataId) ?? smoothnessValue(addon, backend, inputs.x, attrs).grad;
+  return scaled(addon, backend, grad, inputs.x.shape, inputs.dy);
+};
+
+const batchNormTrain: Make = (addon) => ({ inputs, backend: b, attrs }) => {
+  const backend = b as MathBackendCPU;
+  const x = inputs.x;
+  const [n, h] = x.shape as [number, number];
+  const { epsilon, momentum } = attrs as unknown as BatchNormAttrs;
+  const out = new Float32Array(n * h);
+  const mean = new Float32Array(h);
+  const variance = new Float32Array(h);
+  const rstd = new Float32Array(h);
+  addon.bnTrainForward(f32(backend, x, BATCH_NORM_TRAIN), n, h, epsilon, out, mean, variance, rstd);
+  // The running statistics in float32 steps, as the generic kernel's tf ops compute them.
+  const f = Math.fround;
+  const keep = f(1 - momentum);
+  const mNew = f(momentum);
+  const vNew = f((momentum * n) / Math.max(n - 1, 1));
+  const rm = f32(backend, inputs.runningMean, BATCH_NORM_TRAIN).map((v, j) => f(f(v * keep) + f(mean[j] * mNew)));
+  const rv = f32(backend, inputs.runningVariance, BATCH_NORM_TRAIN).map((v, j) => f(f(v * keep) + f(variance[j] * vNew)));
+  return [
+    backend.makeTensorInfo([n, h], 'float32', out),
+    backend.makeTensorInfo([h], 'float32', rm),
+    backend.makeTensorInfo([h], 'float32', rv),
+    backend.makeTensorInfo([h], 'float32', rstd),
+  ];
+};
+
+const batchNormTrainGrad: Make = (addon) => ({ inputs, backend: b }) => {
+  const backend = b as MathBackendCPU;
+  const [n, h] = inputs.y.shape;
+  const dx = new Float32Array(n * h);
+  addon.bnTrainBackward(f32(backend, inputs.dy, BATCH_NORM_TRAIN_GRAD), values(backend, inputs.y), values(backend, inputs.rstd), n, h, dx);
+  return backend.makeTensorInfo([n, h], 'float32', dx);
+};
+
+const prelu: Make = (addon) => ({ inputs, backend: b }) =>
+  nativeBinary(addon, b as MathBackendCPU, BinaryOp.Prelu, inputs.x, inputs.alpha);
+
+const preluGrad: Make = (addon) => ({ inputs, backend: b }) => {
+  const backend = b as MathBackendCPU;
+  const [n, h] = inputs.x.shape;
+  const dx = new Float32Array(n * h);
+  const da = new Float32Array(h);
+  addon.preluBackward(f32(backend, inputs.dy, PRELU_GRAD), f32(backend, inputs.x, PRELU_GRAD), f32(backend, inputs.alpha, PRELU_GRAD), n, h, dx, da);
+  return [backend.makeTensorInfo([n, h], 'float32', dx), backend.makeTensorInfo([h], 'float32', da)];
+};
+
+/** One GEMM and an in-place bias add: no separate product and sum tensors. */
+const dense: Make = (addon) => ({ inputs, backend: b }) => {
+  const backend = b as MathBackendCPU;
+  const { x, w, b: bias } = inputs;
+  const [n, k] = x.shape as [number, number];
+  const units = w.shape[1] as number;
+  const out = new Float32Array(n * units);
+  addon.gemm(f32(backend, x, DENSE), f32(backend, w, DENSE), out, 1, n, units, k, 0, 0, 0, 0);
+  inPlace(addon, backend, BinaryOp.Add, out, [n, units], bias);
+  return backend.makeTensorInfo([n, units], 'float32', out);
+};
+
+/** All parameters and gradients copied into flat vectors, one C loop, the result cut back into the parameters' shapes. */
+const adamw: Make = (addon) => ({ inputs, backend: b, attrs }) => {
+  const backend = b as MathBackendCPU;
+  const { beta1, beta2, decay, stepSize, bc2Sqrt, epsilon } = attrs as unknown as AdamWAttrs;
+  const { params, grads } = adamwLists(inputs);
+  const [m, v] = [inputs.m, inputs.v].map((t) => f32(backend, t, ADAMW).slice());
+  const p = new Float32Array(m.length);
+  const g = new Float32Array(m.length);
+  let off = 0;
+  params.forEach((param, i) => {
+    p.set(f32(backend, param, ADAMW), off);
+    g.set(f32(backend, grads[i], ADAMW), off);
+    off += param.size;
+  });
+  addon.adamw(p, m, v, g, [beta1, 1 - beta1, beta2, 1 - beta2, decay, stepSize, 1 / bc2Sqrt, epsilon]);
+  off = 0;
+  const out = params.map((param) => {
+    const t = backend.makeTensorInfo(param.shape, 'float32', p.slice(off, off + param.size));
+    off += param.size;
+    return t;
+  });
+  return [...out, backend.makeTensorInfo([m.length], 'float32', m), backend.makeTensorInfo([v.length], 'float32', v)];
+};
+
+const NATIVE_FUSED: KernelTable<Make> = {
+  [RANK_LOSS]: rankLoss,
+  [RANK_LOSS_GRAD]: rankLossGrad,
+  [SMOOTHNESS_LOSS]: smoothnessLoss,
+  [SMOOTHNESS_LOSS_GRAD]: smoothnessLossGrad,
+  [BATCH_NORM_TRAIN]: batchNormTrain,
+  [BATCH_NORM_TRAIN_GRAD]: batchNormTrainGrad,
+  [PRELU]: prelu,
+  [PRELU_GRAD]: preluGrad,
+  [DENSE]: dense,
+  [ADAMW]: adamw,
+};
+
+/** The kernel configs of every native fused kernel for `backendName`. */
+export function nativeFusedKernels(addon: NativeAddon, backendName: string): tf.KernelConfig[] {
+  const table = Object.fromEntries(Object.entries(NATIVE_FUSED).map(([name, make]) => [name, make(addon)]));
+  return kernelConfigs(backendName, table as KernelTable<ReturnType<Make>>);
 }

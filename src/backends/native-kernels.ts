@@ -15,7 +15,8 @@ type TensorInfo = tf.TensorInfo;
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
 type KernelFunc = (args: KernelArgs) => TensorInfo | TensorInfo[];
 
-function values(backend: MathBackendCPU, t: TensorInfo): Float32Array {
+/** The float32 values behind a tensor of the cpu-derived backend (never write into them). */
+export function values(backend: MathBackendCPU, t: TensorInfo): Float32Array {
   return backend.data.get(t.dataId).values as Float32Array;
 }
 
@@ -45,7 +46,7 @@ function broadcastStrides(shape: number[], outShape: number[]): number[] {
 const MAX_RANK = 8;
 
 /** a op b broadcast; comparisons give a bool tensor, which tfjs keeps as a Uint8Array the addon fills directly. */
-function nativeBinary(addon: NativeAddon, backend: MathBackendCPU, op: BinaryOp, a: TensorInfo, b: TensorInfo, dtype: 'float32' | 'bool' = 'float32'): TensorInfo {
+export function nativeBinary(addon: NativeAddon, backend: MathBackendCPU, op: BinaryOp, a: TensorInfo, b: TensorInfo, dtype: 'float32' | 'bool' = 'float32'): TensorInfo {
   const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
   const size = tf.util.sizeFromShape(outShape);
   const out = dtype === 'bool' ? new Uint8Array(size) : new Float32Array(size);
@@ -145,50 +146,10 @@ const batchMatMul: NativeKernelFactory = (addon, cpu) => (args) => {
 };
 
 /** Broadcast-applies `op` with `t` into `out` (shape outShape) in place. */
-function inPlace(addon: NativeAddon, backend: MathBackendCPU, op: BinaryOp, out: Float32Array, outShape: number[], t: TensorInfo): void {
+export function inPlace(addon: NativeAddon, backend: MathBackendCPU, op: BinaryOp, out: Float32Array, outShape: number[], t: TensorInfo): void {
   tf.backend_util.assertAndGetBroadcastShape(outShape, t.shape);
   const full = tf.util.computeStrides(outShape).concat(1);
   addon.binary(op, out, full.slice(-outShape.length), values(backend, t), broadcastStrides(t.shape, outShape), out, outShape);
-}
-
-/**
- * x W + b for training (src/model/layers.ts applyDense) as one 'native'
- * kernel with a registered gradient: the tape asks for each input's gradient
- * lazily, so dL/dx is skipped where x is data (unlike tf.fused.matMul), and
- * the forward bias add and its backward reshapes disappear. Not a tfjs
- * kernel, so it has no cpu fallback: callers check the shapes first.
- */
-export const NATIVE_DENSE = 'XlatentNativeDense';
-
-/** Registers {@link NATIVE_DENSE} and its gradient for `backendName`. */
-export function registerNativeDense(addon: NativeAddon, backendName: string): void {
-  tf.registerKernel({
-    kernelName: NATIVE_DENSE,
-    backendName,
-    kernelFunc: ({ inputs, backend: b }) => {
-      const backend = b as unknown as MathBackendCPU;
-      const { x, w, b: bias } = inputs as { x: TensorInfo; w: TensorInfo; b: TensorInfo };
-      const [n, k] = x.shape;
-      const units = w.shape[1];
-      const out = new Float32Array(n * units);
-      addon.gemm(values(backend, x), values(backend, w), out, 1, n, units, k, 0, 0, 0, 0);
-      inPlace(addon, backend, BinaryOp.Add, out, [n, units], bias);
-      return backend.makeTensorInfo([n, units], 'float32', out);
-    },
-  });
-  tf.registerGradient({
-    kernelName: NATIVE_DENSE,
-    inputsToSave: ['x', 'w'],
-    gradFunc: (dy, saved) => {
-      const [x, w] = saved as [tf.Tensor2D, tf.Tensor2D];
-      const g = dy as tf.Tensor2D;
-      return {
-        x: () => tf.matMul(g, w, false, true),
-        w: () => tf.matMul(x, g, true, false),
-        b: () => tf.sum(g, 0),
-      };
-    },
-  });
 }
 
 const fusedMatMul: NativeKernelFactory = (addon, cpu) => (args) => {

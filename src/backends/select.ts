@@ -1,9 +1,10 @@
 /**
  * Compute backend selection. `auto` takes the fastest backend that loads, in
- * the order tensorflow-gpu, tensorflow (libtensorflow through tfjs-node),
- * native (our OpenBLAS addon), webgpu, wasm, cpu; an explicitly requested
- * backend that cannot load is a UserError saying why. Optional packages
- * (tfjs-node, tfjs-node-gpu, webgpu) are imported only if installed.
+ * the order tensorflow-gpu, webgpu (a real GPU only, and for training only),
+ * tensorflow (libtensorflow through tfjs-node), native (our OpenBLAS addon),
+ * wasm, cpu; an explicitly requested backend that cannot load is a
+ * UserError saying why. Optional packages (tfjs-node, tfjs-node-gpu,
+ * webgpu) are imported only if installed.
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -15,6 +16,7 @@ import { BackendSchema, type BackendName } from '../config/schema.js';
 import { UserError } from '../util/errors.js';
 import { loadNativeAddon } from './native-addon.js';
 import { NATIVE_BACKEND, registerNativeBackend } from './native-backend.js';
+import { adapterName, guardSyncReads, prepareWebgpu, webgpuAdapter } from './webgpu.js';
 
 /** One backend that selection attempted; `error` says why it did not load. */
 export interface BackendAttempt {
@@ -45,12 +47,23 @@ export interface BackendDescription {
   threads: number | null;
   /** BLAS library behind matrix products (null for pure-JS/wasm code). */
   blas: string | null;
+  /** The GPU adapter (webgpu), e.g. "nvidia hopper (NVIDIA H200)"; null on CPU backends. */
+  device: string | null;
+}
+
+/** Options of {@link selectBackend}. */
+export interface SelectOptions {
+  /**
+   * The caller reads tensors only asynchronously (the trainer). Only then may
+   * `auto` pick webgpu, whose tensors cannot be read synchronously in Node.
+   */
+  training?: boolean;
 }
 
 type Concrete = Exclude<BackendName, 'auto'>;
 
-/** Order `auto` tries, fastest first. */
-export const AUTO_ORDER: readonly Concrete[] = ['tensorflow-gpu', 'tensorflow', 'native', 'webgpu', 'wasm', 'cpu'];
+/** Order `auto` tries, fastest first: a GPU before any CPU backend. */
+export const AUTO_ORDER: readonly Concrete[] = ['tensorflow-gpu', 'webgpu', 'tensorflow', 'native', 'wasm', 'cpu'];
 
 const require = createRequire(import.meta.url);
 
@@ -70,10 +83,21 @@ function isMissing(e: unknown, pkg: string): boolean {
   return (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && message(e).includes(pkg);
 }
 
+const provided = new Map<string, () => Promise<unknown>>();
+
+/**
+ * Supplies how to load an optional package that is bundled rather than
+ * installed (scripts/gpu-check.ts bundles webgpu with the one tfjs-core it
+ * must share); selection then uses it instead of importing the package by name.
+ */
+export function provideOptionalPackage(pkg: string, load: () => Promise<unknown>): void {
+  provided.set(pkg, load);
+}
+
 /** Imports an optional package; a missing one becomes a plain "not installed" error. */
 async function importOptional(pkg: string, purpose: string): Promise<Record<string, unknown>> {
   try {
-    return (await import(pkg)) as Record<string, unknown>;
+    return (await (provided.get(pkg) ?? (() => import(pkg)))()) as Record<string, unknown>;
   } catch (e) {
     if (isMissing(e, pkg)) throw new Error(`${pkg} is not installed (${purpose})`);
     throw new Error(`${pkg} failed to load: ${message(e)}`);
@@ -130,16 +154,10 @@ async function loadTfjsNode(pkg: '@tensorflow/tfjs-node' | '@tensorflow/tfjs-nod
   versions.tensorflow = { [pkg]: packageVersion(pkg) ?? v['tfjs-node'] ?? 'unknown', ...(v.tensorflow ? { libtensorflow: v.tensorflow } : {}) };
 }
 
-async function loadWebgpu(): Promise<void> {
-  const dawn = await importOptional('webgpu', 'Dawn bindings for Node; npm install webgpu @tensorflow/tfjs-backend-webgpu');
-  const create = dawn.create as ((opts: string[]) => unknown) | undefined;
-  if (typeof create !== 'function') throw new Error("the 'webgpu' package has no create() (expected Dawn Node bindings)");
-  Object.assign(globalThis, (dawn.globals as object | undefined) ?? {});
-  if (!(globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu) {
-    Object.defineProperty(globalThis, 'navigator', { value: { gpu: create([]) }, configurable: true });
-  }
-  await importOptional('@tensorflow/tfjs-backend-webgpu', 'npm install @tensorflow/tfjs-backend-webgpu');
+async function loadWebgpu(auto: boolean): Promise<void> {
+  await prepareWebgpu(importOptional, auto);
   await activate('webgpu');
+  guardSyncReads();
   versions.webgpu = { '@tensorflow/tfjs-backend-webgpu': packageVersion('@tensorflow/tfjs-backend-webgpu') ?? 'unknown', webgpu: packageVersion('webgpu') ?? 'unknown' };
 }
 
@@ -158,7 +176,8 @@ async function loadNative(): Promise<void> {
   await activate(NATIVE_BACKEND);
 }
 
-const LOADERS: Record<Concrete, () => Promise<void>> = {
+/** Loaders by backend; `auto` is true when auto selection calls (stricter for webgpu). */
+const LOADERS: Record<Concrete, (auto: boolean) => Promise<void>> = {
   'tensorflow-gpu': () => loadTfjsNode('@tensorflow/tfjs-node-gpu'),
   tensorflow: () => loadTfjsNode('@tensorflow/tfjs-node'),
   native: loadNative,
@@ -182,16 +201,22 @@ export function parseBackendArg(value: unknown): BackendName {
  * such as its "install tfjs-node" banner (which backend runs is ours to
  * report). The CLI calls this before any command runs a network.
  * @param requested `auto` (fastest available) or a backend name from the config.
+ * @param options what the caller does with the backend (see SelectOptions)
  * @returns the active backend, why, and every attempt.
  * @throws UserError when an explicitly requested backend cannot load (or, for auto, when none can).
  */
-export async function selectBackend(requested: BackendName): Promise<BackendSelection> {
+export async function selectBackend(requested: BackendName, options: SelectOptions = {}): Promise<BackendSelection> {
   tf.enableProdMode();
-  const order = requested === 'auto' ? AUTO_ORDER : [requested];
+  const auto = requested === 'auto';
+  const order = auto ? AUTO_ORDER : [requested];
   const tried: BackendAttempt[] = [];
   for (const name of order) {
+    if (auto && name === 'webgpu' && !options.training) {
+      tried.push({ name, error: 'used for training only (this command reads results synchronously)' });
+      continue;
+    }
     try {
-      await LOADERS[name]();
+      await LOADERS[name](auto);
       tried.push({ name });
       const skipped = tried.filter((t) => t.error).map((t) => `${t.name}: ${t.error}`);
       const reason =
@@ -214,6 +239,7 @@ export function describeBackend(): BackendDescription {
   const name = tf.getBackend();
   let threads: number | null = null;
   let blas: string | null = null;
+  let device: string | null = null;
   if (name === NATIVE_BACKEND) {
     const load = loadNativeAddon();
     if (load.ok) {
@@ -226,6 +252,9 @@ export function describeBackend(): BackendDescription {
     threads = wasmThreads;
   } else if (name === 'tensorflow') {
     blas = 'libtensorflow (Eigen)';
+  } else if (name === 'webgpu') {
+    const a = webgpuAdapter();
+    device = a ? adapterName(a) : null;
   }
   const reason = lastSelection && lastSelection.selection.name === name ? lastSelection.selection.reason : '';
   return {
@@ -235,5 +264,6 @@ export function describeBackend(): BackendDescription {
     versions: { '@tensorflow/tfjs': tf.version.tfjs, ...(versions[name] ?? {}) },
     threads,
     blas,
+    device,
   };
 }

@@ -25,6 +25,12 @@ export const commandEntries: readonly CommandEntry[] = [
     load: () => import('./train.js'),
   },
   {
+    command: 'search',
+    describe: 'Hyperparameter search over any config field (random or grid, successive halving), locally or as Slurm job arrays',
+    network: false,
+    load: () => import('./search.js'),
+  },
+  {
     command: 'cv',
     describe: 'k-fold cross-validation for small labelled sets: out-of-fold Spearman, R2 and accuracy per descriptor',
     network: false,
@@ -86,9 +92,15 @@ export const commandEntries: readonly CommandEntry[] = [
   },
   {
     command: 'baseline',
-    describe: 'Embed spectra with PCA, MDS, t-SNE or UMAP and score the embedding',
+    describe: 'Fit PCA, MDS, t-SNE or UMAP, score the embedding and write a model directory the other commands load',
     network: false,
     load: () => import('./baseline.js'),
+  },
+  {
+    command: 'cluster',
+    describe: 'Cluster a model\'s latent map (k-means or HDBSCAN): agreement with labels, spectra per cluster, measured spectra assigned',
+    network: true,
+    load: () => import('./cluster.js'),
   },
   {
     command: 'compare',

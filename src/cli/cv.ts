@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
-import { interruptible, runOptions, setUpRun, type RunArgs } from './run-setup.js';
+import { untilInterrupted } from './interrupt.js';
+import { runOptions, setUpRun, type RunArgs } from './run-setup.js';
 
 interface Args extends RunArgs {
   folds: number;
@@ -15,7 +16,7 @@ const command: CommandModule<object, Args> = {
   handler: async (a) => {
     const { formatCrossValidation, runCrossValidation } = await import('../pipeline/cross-validate.js');
     const { cfg, log, backend } = await setUpRun(a);
-    const cv = await interruptible(log, (signal) => runCrossValidation(cfg, { folds: a.folds, backend, log, signal, resume: a.resume }));
+    const cv = await untilInterrupted(log, (signal) => runCrossValidation(cfg, { folds: a.folds, backend, log, signal, resume: a.resume }));
     process.stdout.write(a.json ? JSON.stringify(cv) + '\n' : `${formatCrossValidation(cv)}\n\nwritten: ${cfg.output}/cv.json, cv.csv, cv.md\n`);
   },
 };

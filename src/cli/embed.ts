@@ -2,7 +2,7 @@ import type { CommandModule } from 'yargs';
 import { streamSpectra } from '../data/formats/index.js';
 import { embedChunks, type EmbedResult } from '../export/embed.js';
 import { EmbeddingWriter, embedFormatFor } from '../export/embed-output.js';
-import { readModelDir } from '../export/model-dir.js';
+import { loadModel } from '../export/load-model.js';
 import { check } from '../util/errors.js';
 import { modelOption, prepareOptionsFrom, spectraOptions, type SpectraArgs } from './options.js';
 
@@ -15,7 +15,7 @@ interface Args extends SpectraArgs {
   'batch-size': number;
 }
 
-/** `xlatent embed`: project new spectra (e.g. experimental) into a trained model's latent space. */
+/** `xlatent embed`: project new spectra (e.g. experimental) into a trained model's latent space (RankAAE or baseline). */
 const command: CommandModule<object, Args> = {
   command: 'embed',
   builder: (y) =>
@@ -27,11 +27,11 @@ const command: CommandModule<object, Args> = {
       .option('input-format', { type: 'string', default: 'auto', describe: 'Reader for --data (default: detect)' })
       .option('batch-size', { type: 'number', default: 4096, describe: 'Spectra per inference batch' })
       .options(spectraOptions)
-      .example('$0 embed --model runs/model --data exp/fe-foils.xdi --out fe-foils.csv', 'one row per spectrum: id, z0.., pred_<descriptor> (ensembles: and pred_<descriptor>_std), recon_mse, ood_percentile, ood_flag') as never,
+      .example('$0 embed --model runs/model --data exp/fe-foils.xdi --out fe-foils.csv', 'one row per spectrum: id, z0.., pred_<descriptor> (ensembles: and pred_<descriptor>_std), recon_mse, ood_percentile, ood_flag (baselines: ood_knn_distance too)') as never,
   handler: async (argv) => {
     check(Number.isInteger(argv['batch-size']) && argv['batch-size'] >= 1, `--batch-size must be a positive integer, got ${argv['batch-size']}`);
     const format = embedFormatFor(argv.out, argv.format);
-    const model = await readModelDir(argv.model);
+    const model = await loadModel(argv.model);
     const provenance: Record<string, unknown> = {
       model: argv.model,
       data: argv.data,
@@ -47,7 +47,8 @@ const command: CommandModule<object, Args> = {
       };
     }
     // CSV and Arrow input is read, embedded and written a chunk at a time (memory stays at a chunk).
-    const out = new EmbeddingWriter(argv.out, format, provenance, model.metadata.descriptors.map((d) => d.name));
+    const labelled = [...model.metadata.descriptors.map((d) => d.name), ...(model.metadata.readouts ?? []).map((r) => r.descriptor)];
+    const out = new EmbeddingWriter(argv.out, format, provenance, labelled);
     let totals;
     try {
       const write = (r: EmbedResult) => {
@@ -62,7 +63,8 @@ const command: CommandModule<object, Args> = {
     }
     for (const w of totals.warnings) process.stderr.write(`xlatent: warning: ${w}\n`);
     const shifted = totals.shift.eV !== 0 ? `; energies shifted by ${totals.shift.eV.toFixed(3)} eV (${totals.shift.source})` : '';
-    process.stdout.write(`embedded ${totals.n} spectra into ${totals.nStyle} latent axes -> ${argv.out} (${totals.flagged} flagged out of distribution${shifted})\n`);
+    const ood = model.metadata.ood ? `${totals.flagged} flagged out of distribution by ${model.metadata.ood.metric}` : 'no OOD reference';
+    process.stdout.write(`embedded ${totals.n} spectra into the ${totals.nStyle} latent axes of the ${model.method} model -> ${argv.out} (${ood}${shifted})\n`);
   },
 };
 export default command;

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { loadDataForModel, loadModelContext } from '../analysis/model-context.js';
-import { maskingRelevance, type MaskFill } from '../analysis/relevance.js';
+import { defaultRelevanceWindow, maskingRelevance, type MaskFill } from '../analysis/relevance.js';
 import { csvField } from '../data/formats/csv-table.js';
 import { relevanceSvg } from '../report/relevance-figure.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
@@ -12,7 +12,7 @@ import { modelOption, pngOption, prepareOptionsFrom, spectraOptions, type Spectr
 interface RelevanceArgs extends SpectraArgs {
   model: string;
   data: string;
-  window: number;
+  window?: number;
   'window-points'?: number;
   stride: number;
   fill: string;
@@ -29,7 +29,7 @@ const command: CommandModule<object, RelevanceArgs> = {
       .option('model', modelOption)
       .option('data', { type: 'string', demandOption: true, describe: 'spectra to mask and re-encode (any format `xlatent data` reads)' })
       .options(spectraOptions)
-      .option('window', { type: 'number', default: 5, describe: 'masking window width in abscissa units (eV)' })
+      .option('window', { type: 'number', describe: 'masking window width in abscissa units (default 5 eV for XAS, 2% of the span for 2-theta or q)' })
       .option('window-points', { type: 'number', describe: 'masking window width in grid points (overrides --window)' })
       .option('stride', { type: 'number', default: 1, describe: 'grid points between window positions' })
       .option('fill', { type: 'string', choices: ['interpolate', 'mean'], default: 'interpolate', describe: 'masked region: straight line across it, or the dataset-mean spectrum' })
@@ -44,7 +44,7 @@ const command: CommandModule<object, RelevanceArgs> = {
     for (const w of data.warnings) process.stderr.write(`xlatent relevance: warning: ${w}\n`);
     const r = maskingRelevance(ctx.encode, ctx.d, data.input, data.dataset.n, {
       energies: ctx.energies,
-      window: args.window,
+      window: args.window ?? defaultRelevanceWindow(ctx.model.metadata.axisKind, ctx.energies),
       windowPoints: args['window-points'],
       stride: args.stride,
       fill: args.fill as MaskFill,

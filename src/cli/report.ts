@@ -1,5 +1,6 @@
 import { dirname, join } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import type { ClusterMethod } from '../analysis/clustering.js';
 import { buildReport } from '../report/report.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { check } from '../util/errors.js';
@@ -10,6 +11,9 @@ interface ReportArgs extends SpectraArgs {
   data?: string;
   metrics?: string;
   compare?: string;
+  measured?: string;
+  cluster: string;
+  k?: number;
   out: string;
   'sweep-steps': number;
   'hover-points': number;
@@ -21,10 +25,13 @@ const command: CommandModule<object, ReportArgs> = {
   builder: (y: Argv) =>
     y
       .option('model', modelOption)
-      .option('data', { type: 'string', describe: "spectra with descriptors for scatter/confusion/Q-Q (default: the model's training file if present)" })
+      .option('data', { type: 'string', describe: "spectra with descriptors for scatter/confusion/Q-Q/clusters (default: the model's training file if present)" })
       .options(spectraOptions)
       .option('metrics', { type: 'string', describe: 'metrics.jsonl of the training run (default: the one in the model directory)' })
       .option('compare', { type: 'string', describe: 'output folder of `xlatent compare` whose table becomes a Baselines section' })
+      .option('measured', { type: 'string', describe: 'measured spectra to project: a Measured section (latents, OOD score, estimates, cluster) and marks in the cluster map' })
+      .option('cluster', { type: 'string', choices: ['kmeans', 'hdbscan', 'none'], default: 'kmeans', describe: 'clustering of the Clusters section (k-means: k by silhouette, or --k)' })
+      .option('k', { type: 'number', describe: 'k-means clusters for the Clusters section (default: chosen by silhouette over 2..10)' })
       .option('out', { type: 'string', default: 'report.html', describe: 'HTML file to write; PNG copies of the figures go to report_assets/ beside it' })
       .option('sweep-steps', { type: 'number', default: 15, describe: 'spectra per decoder sweep family' })
       .option('hover-points', { type: 'number', default: 2000, describe: 'spectra embedded for hovering in the explorer (fixed-seed subsample)' })
@@ -40,6 +47,8 @@ const command: CommandModule<object, ReportArgs> = {
       prepare: await prepareOptionsFrom(args),
       metricsPath: args.metrics,
       compareDir: args.compare,
+      measuredPath: args.measured,
+      cluster: args.cluster === 'none' ? false : { method: args.cluster as ClusterMethod, k: args.k },
       sweepSteps: args['sweep-steps'],
       hoverPoints: args['hover-points'],
       png: args.png,

@@ -3,8 +3,8 @@ import type { Argv } from 'yargs';
 import type { BackendName, TrainConfig } from '../config/schema.js';
 
 /**
- * What the commands that train (`train`, `cv`) share: the config file with
- * command-line overrides, the backend, and Ctrl-C handling.
+ * What the commands that train runs (`train`, `cv`) share: the config file
+ * with command-line overrides, and the backend (Ctrl-C: interrupt.ts).
  */
 
 /** Flags that override the config file. */
@@ -65,28 +65,9 @@ export async function setUpRun(a: RunArgs) {
   // Overrides get the config file's validation (e.g. --epochs 0 is rejected with the field named).
   const cfg = validate(applyOverrides(fileConfig, a, a.backend === undefined ? undefined : parseBackendArg(a.backend)), TrainConfigSchema, 'command-line flags');
   const log = (line: string) => process.stderr.write(line + '\n');
-  const selected = await selectBackend(cfg.backend);
+  // Training reads tensors only asynchronously, so `auto` may pick a GPU (webgpu) here.
+  const selected = await selectBackend(cfg.backend, { training: true });
   const backend = { ...describeBackend(), requested: cfg.backend, reason: selected.reason };
   log(`backend: ${selected.name} (${selected.reason})`);
   return { cfg, log, backend };
-}
-
-/**
- * Runs `work` with Ctrl-C turned into its abort signal: the epochs in
- * progress finish, checkpoints are written and the command exits 130, so
- * `--resume` continues from there; a second Ctrl-C quits at once.
- */
-export async function interruptible<T>(log: (line: string) => void, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const stop = new AbortController();
-  const onSigint = () => {
-    if (stop.signal.aborted) process.exit(130);
-    log('\ninterrupt: finishing this epoch and writing a checkpoint (press Ctrl-C again to quit now)');
-    stop.abort();
-  };
-  process.on('SIGINT', onSigint);
-  try {
-    return await work(stop.signal);
-  } finally {
-    process.off('SIGINT', onSigint);
-  }
 }

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { tableFromArrays, tableToIPC } from 'apache-arrow';
+import { requireDecoder } from '../export/latent-model.js';
 import { loadModelContext, referenceLatents, type ModelContext } from '../analysis/model-context.js';
 import { decoderSweep, parsePercentileRange, type SweepMode, type SweepResult } from '../analysis/sweep.js';
 import { csvField } from '../data/formats/csv-table.js';
@@ -40,10 +41,10 @@ export function resolveAxes(spec: string | undefined, ctx: ModelContext): number
       check(i < ctx.d, `axis ${t} does not exist (the model has ${ctx.d} latent axes, z0..z${ctx.d - 1})`, '--axis');
       return i;
     }
-    const desc = ctx.bundle.metadata.descriptors.find((x) => x.name.toLowerCase() === t.toLowerCase());
+    const desc = ctx.model.metadata.descriptors.find((x) => x.name.toLowerCase() === t.toLowerCase());
     if (desc) return desc.axis;
     throw new UserError(
-      `unknown axis "${t}" (expected an index, z0..z${ctx.d - 1}, or a descriptor name: ${ctx.bundle.metadata.descriptors.map((x) => x.name).join(', ') || 'none'})`,
+      `unknown axis "${t}" (expected an index, z0..z${ctx.d - 1}, or a descriptor name: ${ctx.model.metadata.descriptors.map((x) => x.name).join(', ') || 'none'})`,
       '--axis',
     );
   });
@@ -113,12 +114,13 @@ const command: CommandModule<object, SweepArgs> = {
       .example('$0 sweep --model runs/fe --axis CN --steps 30 --out sweeps/', 'sweep the CN axis') as unknown as Argv<SweepArgs>,
   handler: async (args: ArgumentsCamelCase<SweepArgs>) => {
     const ctx = await loadModelContext(args.model);
+    const decode = requireDecoder(ctx.model, 'a decoder sweep');
     const axes = resolveAxes(args.axis, ctx);
     const range = parsePercentileRange(args.range);
     check(Number.isInteger(args.steps) && args.steps >= 2, `expected an integer >= 2, got ${args.steps}`, '--steps');
     check(Number.isInteger(args.samples) && args.samples >= 1, `expected an integer >= 1, got ${args.samples}`, '--samples');
     // The training split's latent percentiles, stored by `xlatent train`, are the reference unless --data names a file.
-    const stored = args.data ? undefined : storedLatentPercentiles(ctx.bundle.metadata.metrics, ctx.d);
+    const stored = args.data ? undefined : storedLatentPercentiles(ctx.model.metadata.metrics, ctx.d);
     const ref = stored ? null : await referenceLatents(ctx, args.data, await prepareOptionsFrom(args));
     let valueRanges: [number, number][] | undefined;
     let rangeSource: string;
@@ -131,7 +133,7 @@ const command: CommandModule<object, SweepArgs> = {
       rangeSource = `percentiles ${range[0]}:${range[1]} of the N(0,1) prior (no --data given and the training file was not found)`;
       process.stderr.write(`xlatent sweep: note: ${rangeSource}\n`);
     }
-    const res = decoderSweep(ctx.decode, ctx.d, ref?.latents ?? new Float32Array(0), ref?.n ?? 0, {
+    const res = decoderSweep(decode, ctx.d, ref?.latents ?? new Float32Array(0), ref?.n ?? 0, {
       energies: ctx.energies,
       axes,
       steps: args.steps,

@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
-import { interruptible, runOptions, setUpRun, type RunArgs } from './run-setup.js';
+import { untilInterrupted } from './interrupt.js';
+import { runOptions, setUpRun, type RunArgs } from './run-setup.js';
 
 const command: CommandModule<object, RunArgs> = {
   command: 'train',
@@ -12,7 +13,7 @@ const command: CommandModule<object, RunArgs> = {
     const [{ formatEvaluation }, { runTraining, runPaths }] = await Promise.all([import('../metrics/evaluation.js'), import('../pipeline/train-run.js')]);
     const { cfg, log, backend } = await setUpRun(a);
     // Ctrl-C ends every trial's epoch in progress, writes its `last` checkpoint and exits 130: `--resume` continues from there.
-    const run = await interruptible(log, (signal) => runTraining(cfg, { resume: a.resume, backend, log, signal }));
+    const run = await untilInterrupted(log, (signal) => runTraining(cfg, { resume: a.resume, backend, log, signal }));
     const { evaluation, paths, best, members } = run;
     if (a.json) {
       process.stdout.write(JSON.stringify(evaluation) + '\n');

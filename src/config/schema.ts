@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AugmentSchema } from '../data/augment.js';
+import type { GridSpec } from '../data/grid.js';
 import { PreprocessSchema } from '../data/preprocess/schema.js';
 import { DEFAULT_SYNTH_DESCRIPTORS, EXPERIMENTAL_DEFAULTS, SYNTH_DEFAULTS, SYNTH_DESCRIPTORS } from '../data/synth.js';
 
@@ -32,7 +33,7 @@ export const LIMITS = {
 } as const;
 const fraction = z.number().min(0).max(1);
 
-/** Target energy grid: explicit start/stop/step, a number of points over the common range, or the file's own grid. */
+/** Target energy grid (the data layer's GridSpec): explicit start/stop/step or a number of points over the common range. */
 export const GridSchema = z.union([
   z.strictObject({
     /** First grid energy (same unit as the file, eV for XAS). */
@@ -46,7 +47,7 @@ export const GridSchema = z.union([
     /** Number of evenly spaced points over the range every spectrum covers. */
     points: z.number().int().min(2),
   }),
-]);
+]) satisfies z.ZodType<GridSpec>;
 
 /** Synthetic XANES generated in memory (src/data/synth.ts) instead of a file: benchmarks and demos. */
 export const SynthSourceSchema = z.strictObject({
@@ -93,8 +94,16 @@ export const DataSchema = z.strictObject({
   /**
    * Constrained descriptors in latent-axis order: descriptor i is tied to axis i.
    * Names refer to `AUX_<NAME>` columns (or plain column names in other layouts).
+   * Empty ([]): an unconstrained adversarial autoencoder, chosen by reconstruction and latent normality.
    */
-  descriptors: z.array(z.string().min(1)).min(1),
+  descriptors: z.array(z.string().min(1)),
+  /**
+   * Descriptors known for some spectra (NaN or empty for the others) that are not
+   * constrained but read off the latent position: a linear map from the latent
+   * coordinates, fitted on the labelled training spectra, is stored with the model
+   * and gives `embed` a pred_<name> column.
+   */
+  readout: z.array(z.string().min(1)).default([]),
   /**
    * Label table (CSV) for readers that take their labels from a separate file (`matrix`: spectra
    * stored column-wise); joined by spectrum id. Relative to the config file's folder.

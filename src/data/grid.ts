@@ -1,6 +1,4 @@
-import type { z } from 'zod';
 import { UserError, quote } from '../util/errors.js';
-import type { GridSchema } from '../config/schema.js';
 import type { RawSpectrum, SpectralDataset } from './dataset.js';
 
 /**
@@ -13,7 +11,19 @@ import type { RawSpectrum, SpectralDataset } from './dataset.js';
  * end values and a warning names it (a flat pre-edge/post-edge extension is
  * the least surprising guess for XANES, but it is still a guess).
  */
-export type GridSpec = z.infer<typeof GridSchema>;
+export type GridSpec =
+  | {
+      /** First grid energy (same unit as the file, eV for XAS). */
+      start: number;
+      /** Last grid energy (inclusive when it falls on a step). */
+      stop: number;
+      /** Spacing between grid points. */
+      step: number;
+    }
+  | {
+      /** Number of evenly spaced points over the range every spectrum covers. */
+      points: number;
+    };
 
 /** What to do where the grid reaches beyond a spectrum's range. */
 export type OutsidePolicy = 'error' | 'clamp';

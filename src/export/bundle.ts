@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { writeDirAtomic, writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { xlatentVersion } from '../util/versions.js';
-import { gridValues, metadataDigest, sha256Hex, type ModelMetadata } from './metadata.js';
+import { gridValues, type ModelMetadata } from './metadata.js';
+import { metadataDigest, sha256Hex } from './digest.js';
 import { writeModelDir, type ModelBundle } from './model-dir.js';
 import { specToOnnx } from './onnx.js';
 

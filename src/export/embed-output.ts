@@ -10,10 +10,12 @@ import type { EmbedResult } from './embed.js';
  * An embedding table, one row per spectrum, written atomically:
  * id, z0..z{n-1}, pred_<descriptor> (calibrated estimates), for ensembles
  * pred_<descriptor>_std (the members' spread), label_<descriptor> (labels
- * found in the input, for comparison), recon_mse, with a held-out OOD
- * reference latent_distance, ood_recon_percentile and ood_latent_percentile,
- * then ood_percentile, ood_flag, extrapolated. CSV leaves NaN cells empty;
- * JSON writes null and adds the warnings and provenance; Arrow keeps NaN.
+ * found in the input, for comparison), recon_mse (empty for models without
+ * a decoder), with a held-out OOD reference latent_distance,
+ * ood_recon_percentile and ood_latent_percentile, with a kNN OOD reference
+ * ood_knn_distance, then ood_percentile, ood_flag, extrapolated. CSV leaves
+ * NaN cells empty; JSON writes null and adds the warnings and provenance;
+ * Arrow keeps NaN.
  */
 
 export type EmbedFormat = 'csv' | 'json' | 'arrow';
@@ -44,6 +46,7 @@ export function embedColumns(r: EmbedResult, descriptorNames: string[]): [string
   if (r.held) {
     cols.push(['latent_distance', r.held.latentDistance], ['ood_recon_percentile', r.held.reconstructionPercentile], ['ood_latent_percentile', r.held.latentPercentile]);
   }
+  if (r.oodDistance) cols.push(['ood_knn_distance', r.oodDistance]);
   cols.push(['ood_percentile', r.oodPercentile], ['ood_flag', r.oodFlag], ['extrapolated', r.extrapolated]);
   return cols;
 }

@@ -1,12 +1,17 @@
 import type { RawSpectrum, SpectralDataset } from '../data/dataset.js';
 import { checkStrictlyIncreasing, interpolateInto } from '../data/grid.js';
 import { applyNormalization, type NormalizationParams } from '../data/normalize.js';
-import { fitMeasuredShift } from '../data/preprocess/fit.js';
+import { fitMeasuredShift } from '../data/preprocess/measured-shift.js';
 import { IDENTITY_PREPROCESS, preprocessInput, type SpectrumRole } from '../data/preprocess/pipeline.js';
 import { UserError } from '../util/errors.js';
-import { runModel } from './ensemble.js';
-import { gridValues } from './metadata.js';
+import { predictCalibration } from './calibration.js';
+import { modelMembers, runMembers } from './ensemble.js';
+import { knnOodDistances } from './knn-ood.js';
+import { networkModel, type LatentModel } from './latent-model.js';
+import { gridValues, type ModelMetadata } from './metadata.js';
 import type { ModelBundle } from './model-dir.js';
+import { isOutOfDistribution, oodPercentile, reconstructionMse } from './ood.js';
+import { predictReadout } from './readout.js';
 
 /**
  * Projection of new spectra (e.g. experimental ones) into the latent space
@@ -33,22 +38,26 @@ export interface EmbedResult {
   members: number;
   /** n x nStyle row-major latent coordinates (of ensemble member 0). */
   latent: Float32Array;
-  /** Descriptor estimates from the axis calibration, by descriptor name (ensembles: the members' mean). */
+  /** Descriptor estimates from the axis calibration (ensembles: the members' mean) and the readouts (member 0's latent), by descriptor name. */
   predicted: Record<string, Float64Array>;
-  /** Ensembles: standard deviation of the members' estimates, by descriptor name. */
+  /** Ensembles: standard deviation of the members' calibrated estimates, by descriptor name. */
   spread?: Record<string, Float64Array>;
   /** Known labels in the input (NaN where missing), by descriptor name, for comparison. */
   labels: Record<string, Float64Array>;
-  /** Per-spectrum reconstruction MSE in normalized units (ensembles: the members' mean). */
+  /** Per-spectrum reconstruction MSE in normalized units (NaN for models without a decoder; ensembles: the members' mean). */
   reconstructionMse: Float64Array;
+  /** What the OOD score measures: the model's metadata.ood metric, or null without a reference. */
+  oodMetric: 'reconstruction-mse' | 'reconstruction+latent' | 'knn-distance' | null;
   /**
-   * Held-out OOD references (metadata.ood.metric "reconstruction+latent"): the latent Mahalanobis
-   * distance and the percentiles of it and of the MSE among the held-out rows (ensembles: means).
+   * Held-out OOD references (metric "reconstruction+latent"): the latent Mahalanobis distance and
+   * the percentiles of it and of the MSE among the held-out rows (ensembles: means over the members).
    */
   held?: { latentDistance: Float64Array; reconstructionPercentile: Float64Array; latentPercentile: Float64Array };
-  /** OOD percentile (export/ood.ts; NaN without an OOD reference). */
+  /** For a knn-distance reference: mean distance to the k nearest training spectra (normalized units); else absent. */
+  oodDistance?: Float64Array;
+  /** OOD percentile (export/ood.ts; for kNN references among the training spectra; NaN without an OOD reference). */
   oodPercentile: Float64Array;
-  /** 1 when the OOD percentile exceeds the reference's threshold, 0 otherwise (NaN without a reference). */
+  /** 1 when the OOD percentile exceeds the reference's threshold (99), 0 otherwise (NaN without a reference). */
   oodFlag: Float64Array;
   /** 1 when the spectrum did not cover the model's grid and was extended flat. */
   extrapolated: Uint8Array;
@@ -152,7 +161,7 @@ export interface PreparedForModel {
  * path new spectra take into a model (embed, evaluate --data, sweep,
  * relevance, interpolate, report).
  */
-export function prepareForModel(metadata: ModelBundle['metadata'], input: SpectraInput, opts: PrepareOptions = {}): PreparedForModel {
+export function prepareForModel(metadata: ModelMetadata, input: SpectraInput, opts: PrepareOptions = {}): PreparedForModel {
   const grid = gridValues(metadata.grid);
   const m = grid.length;
   const params = metadata.preprocess ?? IDENTITY_PREPROCESS;
@@ -177,20 +186,29 @@ export function prepareForModel(metadata: ModelBundle['metadata'], input: Spectr
   return { prepared, x, n, m, shift: { eV: pre.shift, source }, edges: pre.edges };
 }
 
+/** A LatentModel as it is, or a RankAAE bundle (readModelDir) wrapped as one. */
+export function asLatentModel(model: ModelBundle | LatentModel): LatentModel {
+  return 'encode' in model ? model : networkModel(model.metadata, model.encoder, model.decoder, '', model.ensembleNetworks);
+}
+
 /** Notes every embedding with this model carries: spectra flagged out of distribution, a missing OOD reference or calibration. */
-function modelWarnings(metadata: ModelBundle['metadata'], n: number, flag: Float64Array): string[] {
+function modelWarnings(metadata: ModelMetadata, n: number, flagged: number): string[] {
   const warnings: string[] = [];
   if (metadata.ood) {
-    const flagged = flag.reduce((s, v) => s + v, 0);
     if (flagged > 0) {
       const what =
-        metadata.ood.metric === 'reconstruction-mse'
-          ? 'reconstruct worse than 99% of the training spectra'
-          : `are less typical than ${metadata.ood.threshold}% of the ${metadata.ood.rows} spectra (by reconstruction error or latent distance${metadata.ensemble ? ', averaged over the ensemble' : ''})`;
+        metadata.ood.metric === 'knn-distance'
+          ? 'lie farther from their nearest training spectra than 99% of the training spectra do'
+          : metadata.ood.metric === 'reconstruction-mse'
+            ? 'reconstruct worse than 99% of the training spectra'
+            : `are less typical than ${metadata.ood.threshold}% of the ${metadata.ood.rows} spectra (by reconstruction error or latent distance${metadata.ensemble ? ', averaged over the ensemble' : ''})`;
       warnings.push(`${flagged} of ${n} spectra ${what} (ood_flag = 1); treat their latent coordinates and estimates with care`);
     }
   } else warnings.push('the model has no OOD reference (metadata.ood); ood_percentile and ood_flag are empty');
-  if (metadata.calibration.length === 0) warnings.push('the model has no axis calibration (metadata.calibration); no descriptor estimates');
+  // A baseline map has no descriptor axes by design; an autoencoder without calibration is worth a word.
+  if (metadata.kind !== 'reducer' && metadata.calibration.length === 0 && !metadata.readouts?.length) {
+    warnings.push('the model has no axis calibration or readout (metadata.calibration, metadata.readouts); no descriptor estimates');
+  }
   return warnings;
 }
 
@@ -210,17 +228,17 @@ export interface EmbedTotals {
  * Embeds spectra that arrive in chunks (a large CSV or Arrow file read a
  * block at a time), handing each chunk's result to `write` before the next
  * is read, so memory stays at about one chunk however many spectra there are.
+ * Every spectrum is embedded on its own, so chunking changes nothing in the results.
  */
 export async function embedChunks(
-  model: ModelBundle,
+  modelOrBundle: ModelBundle | LatentModel,
   chunks: AsyncIterable<SpectraInput> | Iterable<SpectraInput>,
   write: (r: EmbedResult) => void,
   batchSize = 4096,
   opts: PrepareOptions = {},
 ): Promise<EmbedTotals> {
-  const { metadata } = model;
+  const model = asLatentModel(modelOrBundle);
   let n = 0;
-  const flags = new Float64Array(1);
   let flagged = 0;
   const extended: string[] = [];
   let extrapolated = 0;
@@ -243,50 +261,94 @@ export async function embedChunks(
     write(r);
   }
   if (n === 0) throw new UserError('no spectra to embed (empty input)');
-  flags[0] = flagged;
   const warnings = [...extended];
   if (extrapolated > extended.length) warnings.push(`... and ${extrapolated - extended.length} more spectra extended flat`);
-  warnings.push(...modelWarnings(metadata, n, flags));
-  return { n, nStyle: metadata.nStyle, flagged, warnings, shift: shift! };
+  warnings.push(...modelWarnings(model.metadata, n, flagged));
+  return { n, nStyle: model.d, flagged, warnings, shift: shift! };
 }
 
 /**
- * Embeds spectra with a model read by readModelDir.
+ * Embeds spectra with any model (load-model.ts's loadModel, or a RankAAE
+ * bundle from readModelDir): latent coordinates, descriptor estimates from
+ * the stored calibrations and readouts, reconstruction error where the model
+ * decodes, and the OOD score of its reference. Every spectrum is scored on
+ * its own, so results do not depend on the batch size or on which spectra
+ * are embedded together.
  *
- * @param model the encoder, decoder and metadata
+ * @param model the model
  * @param input spectra on any grid (resampled onto the model's)
- * @param batchSize rows per inference batch
+ * @param batchSize rows per inference batch (memory only)
  * @param opts role of the spectra and energy calibration ({@link PrepareOptions})
  */
-export function embedSpectra(model: ModelBundle, input: SpectraInput, batchSize = 4096, opts: PrepareOptions = {}): EmbedResult {
+export function embedSpectra(modelOrBundle: ModelBundle | LatentModel, input: SpectraInput, batchSize = 4096, opts: PrepareOptions = {}): EmbedResult {
+  const model = asLatentModel(modelOrBundle);
   const r = embedChunk(model, input, batchSize, opts);
-  return { ...r, warnings: [...r.warnings, ...modelWarnings(model.metadata, r.n, r.oodFlag)] };
+  const flagged = r.oodFlag.reduce((s, v) => s + (v === 1 ? 1 : 0), 0);
+  return { ...r, warnings: [...r.warnings, ...modelWarnings(model.metadata, r.n, flagged)] };
 }
 
 /** {@link embedSpectra} without the model-wide notes (OOD count, missing reference or calibration). */
-function embedChunk(model: ModelBundle, input: SpectraInput, batchSize: number, opts: PrepareOptions): EmbedResult {
+function embedChunk(model: LatentModel, input: SpectraInput, batchSize: number, opts: PrepareOptions): EmbedResult {
   const { metadata } = model;
   const { prepared, x, n, m, shift } = prepareForModel(metadata, input, opts);
-  const out = runModel(model, x, n, m, batchSize);
-  const ood = out.ood;
+  const common = { ids: prepared.ids, n, labels: prepared.labels, extrapolated: prepared.extrapolated, warnings: prepared.warnings, shift };
+  if (metadata.kind !== 'reducer' && model.networks) {
+    // An autoencoder (one network pair or an ensemble): its members' estimates and OOD scores, combined.
+    const { encoder, decoder } = model.networks;
+    const out = runMembers(modelMembers({ metadata, encoder, decoder, ensembleNetworks: model.ensembleNetworks }), x, n, m, batchSize);
+    const predicted = { ...out.predicted };
+    for (const r of metadata.readouts ?? []) predicted[r.descriptor] = predictReadout(r, out.latent, n);
+    const ood = out.ood;
+    return {
+      ...common,
+      nStyle: out.nStyle,
+      members: out.members,
+      latent: out.latent,
+      predicted,
+      spread: out.spread,
+      reconstructionMse: out.mse,
+      oodMetric: ood ? metadata.ood!.metric : null,
+      held:
+        metadata.ood?.metric === 'reconstruction+latent' && ood
+          ? { latentDistance: ood.distance, reconstructionPercentile: ood.reconstructionPercentile, latentPercentile: ood.latentPercentile }
+          : undefined,
+      oodPercentile: ood ? ood.percentile : new Float64Array(n).fill(NaN),
+      oodFlag: ood ? ood.flag : new Float64Array(n).fill(NaN),
+    };
+  }
+  const latent = model.encode(x, n, batchSize);
+  const mse = new Float64Array(n).fill(NaN);
+  if (model.decode) mse.set(reconstructionMse(x, model.decode(latent, n), n, m));
+  const nStyle = model.d;
+  const predicted: Record<string, Float64Array> = {};
+  for (const cal of metadata.calibration) {
+    const axis = Float64Array.from({ length: n }, (_, i) => latent[i * nStyle + cal.axis]);
+    predicted[cal.descriptor] = predictCalibration(cal, axis);
+  }
+  for (const r of metadata.readouts ?? []) predicted[r.descriptor] = predictReadout(r, latent, n);
+  const pct = new Float64Array(n).fill(NaN);
+  const flag = new Float64Array(n).fill(NaN);
+  const ood = metadata.ood;
+  let score: Float64Array | undefined;
+  let oodDistance: Float64Array | undefined;
+  if (ood?.metric === 'reconstruction-mse' && model.decode) score = mse;
+  else if (ood?.metric === 'knn-distance' && model.knnOod) score = oodDistance = knnOodDistances(model.knnOod, x, n);
+  if (ood && ood.metric !== 'reconstruction+latent' && score) {
+    for (let i = 0; i < n; i++) {
+      pct[i] = oodPercentile(ood, score[i]);
+      flag[i] = isOutOfDistribution(ood, score[i]) ? 1 : 0;
+    }
+  }
   return {
-    ids: prepared.ids,
-    n,
-    nStyle: out.nStyle,
-    members: out.members,
-    latent: out.latent,
-    predicted: out.predicted,
-    spread: out.spread,
-    labels: prepared.labels,
-    reconstructionMse: out.mse,
-    held:
-      metadata.ood?.metric === 'reconstruction+latent' && ood
-        ? { latentDistance: ood.distance, reconstructionPercentile: ood.reconstructionPercentile, latentPercentile: ood.latentPercentile }
-        : undefined,
-    oodPercentile: ood ? ood.percentile : new Float64Array(n).fill(NaN),
-    oodFlag: ood ? ood.flag : new Float64Array(n).fill(NaN),
-    extrapolated: prepared.extrapolated,
-    warnings: prepared.warnings,
-    shift,
+    ...common,
+    nStyle,
+    members: 1,
+    latent,
+    predicted,
+    reconstructionMse: mse,
+    oodMetric: score ? ood!.metric : null,
+    oodDistance,
+    oodPercentile: pct,
+    oodFlag: flag,
   };
 }

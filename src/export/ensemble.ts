@@ -34,13 +34,18 @@ export interface ModelMember {
   ood?: AnyOodReference;
 }
 
-/** What a model bundle must offer to be run (ModelBundle of model-dir.ts). */
+/** What a model must offer to be run (a ModelBundle of model-dir.ts, or a LatentModel's networks). */
 export interface RunnableModel {
   encoder: NetworkSpec;
   decoder: NetworkSpec;
   metadata: ModelMetadata;
   /** Networks of every ensemble member, index-aligned with metadata.ensemble.members (member 0 = encoder/decoder). */
   ensembleNetworks?: { encoder: NetworkSpec; decoder: NetworkSpec }[];
+}
+
+/** A stored reference the networks score themselves (a kNN reference needs its spectra: export/knn-ood.ts). */
+function networkOod(ood: ModelMetadata['ood']): AnyOodReference | undefined {
+  return ood?.metric === 'knn-distance' ? undefined : ood;
 }
 
 /** The members of a model: its ensemble members, or the one network pair. */
@@ -52,10 +57,10 @@ export function modelMembers(model: RunnableModel): ModelMember[] {
       decoder: model.ensembleNetworks![i].decoder,
       nStyle: mem.nStyle,
       calibration: mem.calibration,
-      ood: mem.ood,
+      ood: networkOod(mem.ood),
     }));
   }
-  return [{ encoder: model.encoder, decoder: model.decoder, nStyle: metadata.nStyle, calibration: metadata.calibration, ood: metadata.ood }];
+  return [{ encoder: model.encoder, decoder: model.decoder, nStyle: metadata.nStyle, calibration: metadata.calibration, ood: networkOod(metadata.ood) }];
 }
 
 /** Outputs of one member on n spectra. */

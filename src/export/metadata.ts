@@ -1,14 +1,14 @@
 import { z } from 'zod';
-import { createHash } from 'node:crypto';
 import { UserError, quote } from '../util/errors.js';
-import { isPlainRelativePath } from '../util/read-file.js';
+import { isPlainRelativePath } from '../util/relative-path.js';
 import { PreprocessParamsSchema } from '../data/preprocess/schema.js';
 
 /**
  * metadata.json of a model directory: everything needed to use the
  * networks on new data (grid, normalization, which axis is which
  * descriptor) and to trust them (training config and its hash, metrics,
- * checksums of every file).
+ * checksums of every file). No Node module here: the browser entry parses
+ * it too (the SHA-256 helpers are in digest.ts).
  */
 
 /** Bumped when the directory layout or a field's meaning changes incompatibly. */
@@ -95,7 +95,29 @@ export const HeldOutOodSchema = z.strictObject({
   threshold: finite.gt(0).max(100),
 });
 
-export const OodSchema = z.union([ReconstructionOodSchema, HeldOutOodSchema]);
+/**
+ * OOD reference of any model: the mean distance of a spectrum to its k
+ * nearest reference spectra (export/knn-ood.ts), against the same distance
+ * of each reference spectrum left out of its own neighbours.
+ */
+export const KnnOodSchema = z.strictObject({
+  metric: z.literal('knn-distance'),
+  /** Where distances are measured: the model's normalized input spectra. */
+  space: z.literal('input'),
+  /** Neighbours averaged. */
+  k: z.number().int().min(1),
+  /** Reference spectra stored (a fixed-seed subsample of the training spectra when there are many). */
+  n: z.number().int().min(2),
+  /** Training spectra the reference was drawn from. */
+  of: z.number().int().min(2),
+  /** File in the model directory holding the n x grid-length reference spectra, float32 little-endian, row-major. */
+  file: z.string().min(1),
+  /** Sorted held-out distances (all, or evenly spaced quantiles). */
+  sample: z.array(finite.min(0)).min(2),
+  p99: finite.min(0),
+});
+
+export const OodSchema = z.union([ReconstructionOodSchema, HeldOutOodSchema, KnnOodSchema]);
 
 /**
  * One network pair of an ensemble model (export/ensemble.ts). Member 0 is the
@@ -138,6 +160,24 @@ export const EnsembleSchema = z.strictObject({
   members: z.array(EnsembleMemberSchema).min(2),
 });
 
+/** A descriptor as a linear function of the latent coordinates, fitted on the few labelled spectra (export/readout.ts). */
+export const ReadoutSchema = z.strictObject({
+  descriptor: z.string().min(1),
+  /** intercept + sum_a coef[a] * z_a. */
+  intercept: finite,
+  coef: z.array(finite).min(1),
+  /** Labelled training spectra the map was fitted on. */
+  n: z.number().int().min(2),
+  /** Ridge penalty used (in units of the latent variance). */
+  ridge: finite.min(0),
+  /** Root-mean-square leave-one-out error of the fit, in descriptor units (NaN-free; omitted when n is too small). */
+  looRmse: finite.min(0).optional(),
+  /** Leave-one-out R^2 (1 - LOO MSE / variance of the labels). */
+  looR2: finite.optional(),
+  /** Range of the labels it was fitted on. */
+  range: z.tuple([finite, finite]),
+});
+
 export const FileEntrySchema = z.strictObject({
   /** Path relative to the model directory, with forward slashes. */
   path: z.string().min(1),
@@ -165,6 +205,15 @@ export const MetadataInputSchema = z.strictObject({
   metrics: z.record(z.string(), z.unknown()).default({}),
   calibration: z.array(CalibrationSchema).default([]),
   ood: OodSchema.optional(),
+  /**
+   * What the directory holds: "rankaae" (encoder/ and decoder/ networks; the
+   * default when absent) or "reducer" (a fitted baseline in reducer.json).
+   */
+  kind: z.enum(['rankaae', 'reducer']).optional(),
+  /** The reducer's method name ("pca", "mds", "tsne", "umap") for kind "reducer". */
+  method: z.string().min(1).optional(),
+  /** Descriptors read off the latent position by a linear map fitted on the labelled training spectra (export/readout.ts). */
+  readouts: z.array(ReadoutSchema).optional(),
   /**
    * The fitted preprocessing pipeline (broadening, energy calibration, XAS normalization,
    * E0 alignment) applied before the grid and `normalization`; absent in models written
@@ -201,17 +250,6 @@ export function canonicalJson(value: unknown): string {
       ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, (v as Record<string, unknown>)[k]]))
       : v,
   );
-}
-
-/** Hex SHA-256 of bytes or UTF-8 text. */
-export function sha256Hex(data: string | Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
-/** Hash stored in `metadataSha256`: over every other field. */
-export function metadataDigest(meta: Omit<ModelMetadata, 'metadataSha256'> & { metadataSha256?: string }): string {
-  const { metadataSha256: _omit, ...rest } = meta;
-  return sha256Hex(canonicalJson(rest));
 }
 
 /** The full grid (start + i * step, or the stored values). */
@@ -270,7 +308,7 @@ function checkDistribution(dist: { n: number; sample: number[]; p99: number }, f
 
 /** An OOD reference: its tables, and a latent Gaussian as wide as the latent. */
 function checkOod(ood: OodInput, field: string, nStyle: number, fail: Fail): void {
-  if (ood.metric === 'reconstruction-mse') {
+  if (ood.metric !== 'reconstruction+latent') {
     checkDistribution(ood, field, fail);
     return;
   }
@@ -371,6 +409,9 @@ export function validateModelMetadata(meta: ModelMetadataInput & { files?: { pat
   checkCalibrations(meta.calibration ?? [], 'calibration', nStyle, names, fail);
   if (meta.ood) checkOod(meta.ood, 'ood', nStyle, fail);
   if (meta.ensemble) checkEnsemble(meta as ModelMetadataInput & { ensemble: NonNullable<ModelMetadataInput['ensemble']> }, meta.files, fail);
+  (meta.readouts ?? []).forEach((r, i) => {
+    if (r.coef.length !== nStyle) fail(`readouts[${i}].coef`, `${r.coef.length} coefficients for ${nStyle} latent axes`);
+  });
   const norm = meta.normalization as Record<string, unknown>;
   for (const key of ['mean', 'std', 'energies']) {
     const v = norm[key];

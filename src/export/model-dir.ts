@@ -14,12 +14,11 @@ import {
   ModelMetadataSchema,
   canonicalJson,
   gridValues,
-  metadataDigest,
-  sha256Hex,
   validateModelMetadata,
   type ModelMetadata,
   type ModelMetadataInput,
 } from './metadata.js';
+import { metadataDigest, sha256Hex } from './digest.js';
 
 /**
  * The model directory, the one artefact training produces and every other
@@ -37,9 +36,15 @@ import {
  *
  * The networks are stock TF.js layers models, so the encoder/ and decoder/
  * folders load as they are in a browser with `tf.loadLayersModel`.
+ *
+ * A baseline model (`xlatent baseline`, metadata.kind "reducer") holds
+ * DIR/reducer.json (the fitted PCA, MDS, t-SNE or UMAP) instead of the
+ * networks, with the same metadata (grid, normalization, OOD reference).
  */
 
 export const METADATA_FILE = 'metadata.json';
+/** The fitted reducer of a baseline model (kind "reducer"). */
+export const REDUCER_FILE = 'reducer.json';
 const NETWORK_FILES = ['encoder', 'decoder'].flatMap((n) => [`${n}/${MODEL_JSON_FILE}`, `${n}/${WEIGHTS_FILE}`]);
 
 /** An encoder and its decoder. */
@@ -98,14 +103,15 @@ function listFiles(root: string): string[] {
  * one, never a half-written mix.
  *
  * @param dir target directory (replaced if it exists)
- * @param bundle networks plus the producer's metadata; format fields, time, config hash and checksums are added here
+ * @param bundle networks plus the producer's metadata; format fields, time, config hash and checksums are added here.
+ *   A reducer model (metadata.kind "reducer") has no networks: its reducer.json comes in `extraFiles`.
  * @param extraFiles optional files (relative path -> content) to include and checksum, e.g. a report
  * @param options.created keep this creation time (ISO 8601) instead of now, e.g. when copying a model
  * @returns the metadata as written
  */
 export async function writeModelDir(
   dir: string,
-  bundle: { encoder: NetworkSpec; decoder: NetworkSpec; metadata: ModelMetadataInput; ensembleNetworks?: NetworkPair[] },
+  bundle: { encoder?: NetworkSpec; decoder?: NetworkSpec; metadata: ModelMetadataInput; ensembleNetworks?: NetworkPair[] },
   extraFiles: Record<string, string | Uint8Array> = {},
   options: { created?: string } = {},
 ): Promise<ModelMetadata> {
@@ -113,17 +119,27 @@ export async function writeModelDir(
   if (!parsed.success) throw new UserError(`invalid model metadata: ${describeZodError(parsed.error)}`, dir);
   const input = parsed.data;
   validateModelMetadata(input, dir);
+  const { encoder, decoder } = bundle;
   const gridLength = gridValues(input.grid).length;
-  checkWidths(bundle.encoder, bundle.decoder, input.nStyle, gridLength, dir);
   const members = input.ensemble?.members ?? [];
+  if (input.kind === 'reducer') {
+    check(input.method !== undefined, 'a reducer model needs its method name', dir);
+    check(REDUCER_FILE in extraFiles, `a reducer model needs ${REDUCER_FILE}`, dir);
+    check(members.length === 0, 'a reducer model cannot be an ensemble', dir);
+  } else {
+    check(encoder !== undefined && decoder !== undefined, 'a RankAAE model needs an encoder and a decoder', dir);
+    checkWidths(encoder!, decoder!, input.nStyle, gridLength, dir);
+  }
   if (members.length > 0) {
     check(bundle.ensembleNetworks?.length === members.length, `an ensemble of ${members.length} members needs as many network pairs, got ${bundle.ensembleNetworks?.length ?? 0}`, dir);
     members.forEach((mem, i) => checkWidths(bundle.ensembleNetworks![i].encoder, bundle.ensembleNetworks![i].decoder, mem.nStyle, gridLength, `${dir} (ensemble member ${i})`));
   }
   let written: ModelMetadata | undefined;
   await writeDirAtomic(dir, async (tmp) => {
-    await saveSpecAsTfjs(bundle.encoder, join(tmp, 'encoder'), 'encoder');
-    await saveSpecAsTfjs(bundle.decoder, join(tmp, 'decoder'), 'decoder');
+    if (encoder && decoder) {
+      await saveSpecAsTfjs(encoder, join(tmp, 'encoder'), 'encoder');
+      await saveSpecAsTfjs(decoder, join(tmp, 'decoder'), 'decoder');
+    }
     for (let i = 1; i < members.length; i++) {
       await saveSpecAsTfjs(bundle.ensembleNetworks![i].encoder, join(tmp, members[i].encoder), 'encoder');
       await saveSpecAsTfjs(bundle.ensembleNetworks![i].decoder, join(tmp, members[i].decoder), 'decoder');
@@ -152,17 +168,19 @@ export async function writeModelDir(
 }
 
 /**
- * Reads and verifies a model directory: metadata schema, the metadata's own
- * digest, every listed file's SHA-256, and that the networks' widths fit the
- * grid and nStyle. Every failure is a UserError naming the file (and field).
+ * Reads and verifies a model directory's metadata and files: metadata
+ * schema, the metadata's own digest, and every listed file's SHA-256. Works
+ * for either kind of model (see {@link readModelDir} for the networks and
+ * load-model.ts for both). Every failure is a UserError naming the file (and
+ * field). A run directory of `xlatent train` (holding model/) is accepted.
  */
-export async function readModelDir(dir: string): Promise<ModelBundle> {
+export function verifyModelDir(dir: string): { dir: string; metadata: ModelMetadata } {
   check(existsSync(dir), 'model directory not found', dir);
   // A run directory of `xlatent train` holds its model in model/: accept either.
   if (!existsSync(join(dir, METADATA_FILE)) && existsSync(join(dir, 'model', METADATA_FILE))) dir = join(dir, 'model');
-  check(statSync(dir).isDirectory(), 'expected a model directory (with metadata.json, encoder/, decoder/), found a file', dir);
+  check(statSync(dir).isDirectory(), 'expected a model directory (with metadata.json), found a file', dir);
   const metaPath = join(dir, METADATA_FILE);
-  check(existsSync(metaPath), 'file not found; is this a model directory written by `xlatent train`?', metaPath);
+  check(existsSync(metaPath), 'file not found; is this a model directory written by `xlatent train` or `xlatent baseline`?', metaPath);
   const raw = parseJsonText(decodeText(readInputBytes(metaPath, MAX_JSON_BYTES), metaPath), metaPath);
   if (raw && typeof raw === 'object' && typeof (raw as { formatVersion?: unknown }).formatVersion === 'number') {
     const v = (raw as { formatVersion: number }).formatVersion;
@@ -180,7 +198,9 @@ export async function readModelDir(dir: string): Promise<ModelBundle> {
   // The digest is not keyed: a re-signed file passes it, so every field constraint is checked on its own.
   validateModelMetadata(metadata, metaPath);
   const listed = new Map(metadata.files.map((f) => [f.path, f]));
-  for (const required of NETWORK_FILES) check(listed.has(required), `the file list lacks ${required}`, metaPath);
+  const required = metadata.kind === 'reducer' ? [REDUCER_FILE] : NETWORK_FILES;
+  for (const r of required) check(listed.has(r), `the file list lacks ${r}`, metaPath);
+  if (metadata.ood?.metric === 'knn-distance') check(listed.has(metadata.ood.file), `the file list lacks ${metadata.ood.file} (the OOD reference)`, metaPath);
   for (const f of metadata.files) {
     const bytes = readFileInside(dir, f.path, metaPath, { exactBytes: f.bytes });
     check(
@@ -189,15 +209,31 @@ export async function readModelDir(dir: string): Promise<ModelBundle> {
       join(dir, f.path),
     );
   }
-  const encoder = await loadSpecFromTfjsDir(join(dir, 'encoder'));
-  const decoder = await loadSpecFromTfjsDir(join(dir, 'decoder'));
+  return { dir, metadata };
+}
+
+/**
+ * Reads and verifies a RankAAE model directory ({@link verifyModelDir}) and
+ * its networks, checking that their widths fit the grid and nStyle. A
+ * baseline (reducer) directory has no networks: load-model.ts reads both kinds.
+ */
+export async function readModelDir(dir: string): Promise<ModelBundle> {
+  const { dir: modelDir, metadata } = verifyModelDir(dir);
+  const metaPath = join(modelDir, METADATA_FILE);
+  check(
+    metadata.kind !== 'reducer',
+    `this is a ${metadata.method} baseline model: it has a fitted reducer, not encoder and decoder networks`,
+    metaPath,
+  );
+  const encoder = await loadSpecFromTfjsDir(join(modelDir, 'encoder'));
+  const decoder = await loadSpecFromTfjsDir(join(modelDir, 'decoder'));
   const gridLength = gridValues(metadata.grid).length;
   checkWidths(encoder, decoder, metadata.nStyle, gridLength, metaPath);
   if (!metadata.ensemble) return { encoder, decoder, metadata };
   const ensembleNetworks: NetworkPair[] = [{ encoder, decoder }];
   for (const [i, mem] of metadata.ensemble.members.entries()) {
     if (i === 0) continue;
-    const pair = { encoder: await loadSpecFromTfjsDir(join(dir, mem.encoder)), decoder: await loadSpecFromTfjsDir(join(dir, mem.decoder)) };
+    const pair = { encoder: await loadSpecFromTfjsDir(join(modelDir, mem.encoder)), decoder: await loadSpecFromTfjsDir(join(modelDir, mem.decoder)) };
     checkWidths(pair.encoder, pair.decoder, mem.nStyle, gridLength, `${metaPath} (ensemble member ${i})`);
     ensembleNetworks.push(pair);
   }

@@ -67,6 +67,8 @@ export interface Evaluation {
   reconstruction: { mse: number; mae: number };
   /** Shapiro-Wilk W (and p) per latent axis: the adversarial prior should make each axis ~ N(0, 1). */
   normality: { axis: number; w: number; p: number; mean: number; std: number }[];
+  /** Descriptors read off the latent position (data.readout): error of the readout on the labelled rows of this split. */
+  readouts?: Record<string, { n: number; rmse: number; r2: number; fittedOn?: number; looR2?: number }>;
   /**
    * The trivial baseline on the same spectra (evaluate --data): Spearman of each
    * descriptor against the edge position (E at half edge step after
@@ -191,12 +193,20 @@ export function formatEvaluation(ev: Evaluation): string {
   lines.push('');
   const w = Math.max(10, ...Object.keys(ev.descriptors).map((nm) => nm.length)) + 2;
   const base = ev.baseline?.edgePosition;
-  lines.push(`${'descriptor'.padEnd(w)} axis  spearman   R2(lin)  R2(quad)  F1(thresh)${base ? '  edge-position spearman' : ''}`);
-  for (const [name, s] of Object.entries(ev.descriptors)) {
-    const b = base?.descriptors[name];
-    lines.push(
-      `${name.padEnd(w)} ${String(s.axis).padStart(4)}  ${f(s.spearman).padStart(8)}  ${f(s.r2).padStart(8)}  ${f(s.r2Quadratic).padStart(8)}  ${s.classifier ? f(s.classifier.weightedF1).padStart(10) : '         -'}${b ? `  ${f(b.spearman).padStart(22)}` : ''}`,
-    );
+  if (Object.keys(ev.descriptors).length === 0) {
+    lines.push('no constrained descriptors (an unconstrained adversarial autoencoder)');
+  } else {
+    lines.push(`${'descriptor'.padEnd(w)} axis  spearman   R2(lin)  R2(quad)  F1(thresh)${base ? '  edge-position spearman' : ''}`);
+    for (const [name, s] of Object.entries(ev.descriptors)) {
+      const b = base?.descriptors[name];
+      lines.push(
+        `${name.padEnd(w)} ${String(s.axis).padStart(4)}  ${f(s.spearman).padStart(8)}  ${f(s.r2).padStart(8)}  ${f(s.r2Quadratic).padStart(8)}  ${s.classifier ? f(s.classifier.weightedF1).padStart(10) : '         -'}${b ? `  ${f(b.spearman).padStart(22)}` : ''}`,
+      );
+    }
+  }
+  for (const [name, r] of Object.entries(ev.readouts ?? {})) {
+    const fit = r.fittedOn !== undefined ? ` (linear map fitted on ${r.fittedOn} labelled training spectra${r.looR2 !== undefined ? `, leave-one-out R2 ${f(r.looR2)}` : ''})` : '';
+    lines.push(`${name} read off the latent position: RMSE ${f(r.rmse, 4)}, R2 ${f(r.r2)} on ${r.n} labelled spectra${fit}`);
   }
   if (base) {
     lines.push('');

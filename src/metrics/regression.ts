@@ -105,7 +105,7 @@ export function polyFit(x: ArrayLike<number>, y: ArrayLike<number>, degree: 1 | 
 }
 
 /** Gaussian elimination with partial pivoting for a tiny system; null when singular. */
-function solveSymmetric(A: Float64Array, b: Float64Array, p: number): Float64Array | null {
+export function solveSymmetric(A: Float64Array, b: Float64Array, p: number): Float64Array | null {
   const M = Float64Array.from(A);
   const v = Float64Array.from(b);
   for (let c = 0; c < p; c++) {

@@ -14,32 +14,72 @@ import type { LayerSpec, NetworkSpec } from './spec.js';
  * @param batchSize rows per batch (default 4096)
  */
 export function runNetwork(spec: NetworkSpec, input: Float32Array, n: number, batchSize = 4096): Float32Array {
+  return withBatches(spec, input, n, batchSize, (out, batches) => {
+    for (const [start, run] of batches) {
+      const y = run();
+      out.set(y.dataSync(), start * spec.outputs);
+      y.dispose();
+    }
+    return out;
+  });
+}
+
+/** runNetwork with asynchronous reads, for backends that cannot read synchronously (webgpu). */
+export async function runNetworkAsync(spec: NetworkSpec, input: Float32Array, n: number, batchSize = 4096): Promise<Float32Array> {
+  return withBatches(spec, input, n, batchSize, async (out, batches) => {
+    for (const [start, run] of batches) {
+      const y = run();
+      out.set(await y.data(), start * spec.outputs);
+      y.dispose();
+    }
+    return out;
+  });
+}
+
+/**
+ * Validates the arguments, uploads the weights and hands `consume` the
+ * output array and the batches (first row, forward pass); the weights are
+ * released once `consume` (or the promise it returns) is done.
+ */
+function withBatches<R>(
+  spec: NetworkSpec,
+  input: Float32Array,
+  n: number,
+  batchSize: number,
+  consume: (out: Float32Array, batches: Iterable<[number, () => tf.Tensor2D]>) => R,
+): R {
   if (input.length !== n * spec.inputs) {
     throw new UserError(`runNetwork: expected ${n} x ${spec.inputs} = ${n * spec.inputs} values, got ${input.length}`);
   }
   if (!(batchSize >= 1)) throw new UserError(`runNetwork: batchSize must be >= 1, got ${batchSize}`);
   const out = new Float32Array(n * spec.outputs);
-  if (n === 0) return out;
   const owned: tf.Tensor[] = [];
+  const release = () => owned.forEach((t) => t.dispose());
+  let result: R;
   try {
     const weights = prepare(spec.layers, owned);
-    for (let start = 0; start < n; start += batchSize) {
-      const rows = Math.min(batchSize, n - start);
-      const y = tf.tidy(() => {
-        let h: tf.Tensor2D = tf.tensor2d(input.subarray(start * spec.inputs, (start + rows) * spec.inputs), [
-          rows,
-          spec.inputs,
-        ]);
-        for (const step of weights) h = step(h);
-        return h;
-      });
-      out.set(y.dataSync(), start * spec.outputs);
-      y.dispose();
+    function* batches(): Generator<[number, () => tf.Tensor2D]> {
+      for (let start = 0; start < n; start += batchSize) {
+        const rows = Math.min(batchSize, n - start);
+        yield [
+          start,
+          () =>
+            tf.tidy(() => {
+              let h: tf.Tensor2D = tf.tensor2d(input.subarray(start * spec.inputs, (start + rows) * spec.inputs), [rows, spec.inputs]);
+              for (const step of weights) h = step(h);
+              return h;
+            }),
+        ];
+      }
     }
-  } finally {
-    for (const t of owned) t.dispose();
+    result = consume(out, batches());
+  } catch (e) {
+    release();
+    throw e;
   }
-  return out;
+  if (result instanceof Promise) return result.finally(release) as R;
+  release();
+  return result;
 }
 
 type Step = (h: tf.Tensor2D) => tf.Tensor2D;

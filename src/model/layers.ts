@@ -1,7 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { f32Values, fusedNativeAddon } from '../backends/native-fused.js';
-import type { NativeAddon } from '../backends/native-addon.js';
-import { NATIVE_DENSE } from '../backends/native-kernels.js';
+import { batchNormTrain, dense, prelu } from '../ops/index.js';
 import type { Rng } from '../util/random.js';
 import { dropoutMask } from './random-tensors.js';
 
@@ -56,27 +54,13 @@ export function createDense(rng: Rng, inputs: number, units: number): Dense {
 }
 
 /**
- * x W + b. Inference uses the fused kernel; training keeps matMul and add
- * apart because the fused op's gradient always computes dL/dx, a wasted
- * (batch x inputs x units) product on the first layer, whose input is data.
+ * x W + b. Inference uses tfjs's fused kernel; training uses the dense op,
+ * whose gradient skips dL/dx where x is data (the fused op's always computes
+ * it, a wasted batch x inputs x units product on the first layer).
  */
 export function applyDense(x: tf.Tensor2D, d: Dense, training = false): tf.Tensor2D {
   if (!training) return tf.fused.matMul({ a: x, b: d.kernel, bias: d.bias }) as tf.Tensor2D;
-  const addon = fusedNativeAddon();
-  if (addon && x.shape[1] === d.kernel.shape[0] && d.bias.shape[0] === d.kernel.shape[1]) {
-    return tf.engine().runKernel(NATIVE_DENSE, { x, w: d.kernel, b: d.bias }) as tf.Tensor2D;
-  }
-  return tf.add(tf.matMul(x, d.kernel), d.bias);
-}
-
-/**
- * Column means of x [n, h] as (1/n, ..., 1/n) x: a product instead of a
- * reduction over the outer axis, which the plain CPU backend implements with
- * a full transpose (in the forward pass and again in the gradient).
- */
-export function columnMean(x: tf.Tensor2D): tf.Tensor1D {
-  const [n, h] = x.shape;
-  return tf.reshape(tf.matMul(tf.fill([1, n], 1 / n) as tf.Tensor2D, x), [h]);
+  return dense(x, d.kernel, d.bias);
 }
 
 /** Per-channel PReLU slopes, initialised to 0.01 (torch.nn.PReLU(init=0.01)). */
@@ -89,35 +73,13 @@ export function createPreluAlpha(units: number, init = 0.01): tf.Variable<tf.Ran
  */
 export function applyActivation(x: tf.Tensor2D, fn: Activation, alpha?: tf.Tensor1D): tf.Tensor2D {
   switch (fn) {
-    case 'prelu': {
-      const addon = fusedNativeAddon();
-      return addon ? nativePrelu(addon, x, alpha!) : (tf.prelu(x, alpha! as tf.Tensor) as tf.Tensor2D);
-    }
+    case 'prelu':
+      return prelu(x, alpha!);
     case 'relu':
       return tf.relu(x);
     case 'swish':
       return tf.mul(x, tf.sigmoid(x));
   }
-}
-
-/** PReLU whose gradient (input and slopes) is one native call: tfjs's takes about eight ops. */
-function nativePrelu(addon: NativeAddon, x: tf.Tensor2D, alpha: tf.Tensor1D): tf.Tensor2D {
-  const [n, h] = x.shape;
-  if (alpha.shape[0] !== h) return tf.prelu(x, alpha as tf.Tensor) as tf.Tensor2D;
-  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
-    const [xIn, aIn] = args as [tf.Tensor2D, tf.Tensor1D];
-    (args[2] as tf.GradSaveFunc)([xIn, aIn]);
-    return {
-      value: tf.prelu(xIn, aIn as tf.Tensor) as tf.Tensor2D,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const dx = new Float32Array(n * h);
-        const da = new Float32Array(h);
-        addon.preluBackward(f32Values(dy), f32Values(saved[0]), f32Values(saved[1]), n, h, dx, da);
-        return [tf.tensor2d(dx, [n, h]), tf.tensor1d(da)];
-      },
-    };
-  });
-  return op(x, alpha) as tf.Tensor2D;
 }
 
 /**
@@ -150,61 +112,11 @@ export function createBatchNorm(units: number, epsilon = 1e-5, momentum = 0.1): 
  */
 export function applyBatchNorm(x: tf.Tensor2D, bn: BatchNorm, training: boolean): tf.Tensor2D {
   if (!training) return tf.batchNorm(x, bn.mean, bn.variance, undefined, undefined, bn.epsilon) as tf.Tensor2D;
-  const addon = fusedNativeAddon();
-  if (addon) return nativeBatchNormTraining(addon, x, bn);
-  const n = x.shape[0];
-  const mean = columnMean(x);
-  const centred: tf.Tensor2D = tf.sub(x, mean);
-  const variance = columnMean(tf.square(centred));
+  const { y, runningMean, runningVariance } = batchNormTrain(x, bn, bn.epsilon, bn.momentum);
   // The running-statistics update feeds no loss, so the gradient tape prunes it.
-  const m = bn.momentum;
-  bn.mean.assign(tf.tidy(() => tf.add(tf.mul(bn.mean, 1 - m), tf.mul(mean, m))));
-  bn.variance.assign(
-    tf.tidy(() => tf.add(tf.mul(bn.variance, 1 - m), tf.mul(variance, (m * n) / Math.max(n - 1, 1)))),
-  );
-  // Written out rather than tf.batchNorm, whose gradient needs a scale tensor.
-  return tf.mul(centred, tf.rsqrt(tf.add(variance, bn.epsilon)));
-}
-
-/**
- * applyBatchNorm's training mode as one native call forward and one backward
- * (the op-by-op version takes about ten ops each way). The running statistics
- * get the same float arithmetic as there.
- */
-function nativeBatchNormTraining(addon: NativeAddon, x: tf.Tensor2D, bn: BatchNorm): tf.Tensor2D {
-  const [n, h] = x.shape;
-  const mean = new Float32Array(h);
-  const variance = new Float32Array(h);
-  const rstd = new Float32Array(h);
-  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
-    const xIn = args[0] as tf.Tensor2D;
-    const out = new Float32Array(n * h);
-    addon.bnTrainForward(f32Values(xIn), n, h, bn.epsilon, out, mean, variance, rstd);
-    // The backward pass reads the output and rstd as plain arrays: tensors made
-    // here and saved would outlive the forward pass (tfjs's leak check flags that).
-    return {
-      value: tf.tensor2d(out, [n, h]),
-      gradFunc: (dy: tf.Tensor) => {
-        const dx = new Float32Array(n * h);
-        addon.bnTrainBackward(f32Values(dy), out, rstd, n, h, dx);
-        return tf.tensor2d(dx, [n, h]);
-      },
-    };
-  });
-  const y = op(x) as tf.Tensor2D;
-  const f = Math.fround;
-  const m = bn.momentum;
-  const keep = f(1 - m);
-  const mNew = f(m);
-  const vNew = f((m * n) / Math.max(n - 1, 1));
-  const rm = f32Values(bn.mean);
-  const rv = f32Values(bn.variance);
-  const nextMean = rm.map((v, j) => f(f(v * keep) + f(mean[j] * mNew)));
-  const nextVar = rv.map((v, j) => f(f(v * keep) + f(variance[j] * vNew)));
-  tf.tidy(() => {
-    bn.mean.assign(tf.tensor1d(nextMean));
-    bn.variance.assign(tf.tensor1d(nextVar));
-  });
+  bn.mean.assign(runningMean);
+  bn.variance.assign(runningVariance);
+  tf.dispose([runningMean, runningVariance]);
   return y;
 }
 

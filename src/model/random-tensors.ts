@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { fusedNativeAddon } from '../backends/native-fused.js';
+import { fillDropoutMask } from '../ops/dropout-mask.js';
 import type { Rng } from '../util/random.js';
 
 /**
@@ -23,23 +23,6 @@ export function dropoutMask(rng: Rng, rows: number, cols: number, rate: number):
   const out = new Float32Array(rows * cols);
   // Each 32-bit draw decides two entries through its 16-bit halves (rate resolution 1/65536):
   // mask generation is a visible share of a training step, and this halves it.
-  const threshold = Math.round(rate * 65536);
-  const keep = 1 / (1 - rate);
-  const addon = fusedNativeAddon();
-  if (addon) {
-    // The same generator in C: identical masks, identical generator state afterwards.
-    const state = rng.getState();
-    const s = Uint32Array.from(state.s);
-    addon.dropoutMask(s, out, threshold, keep);
-    rng.setState({ s: Array.from(s), spare: state.spare });
-    return tf.tensor2d(out, [rows, cols]);
-  }
-  const even = out.length & ~1;
-  for (let i = 0; i < even; i += 2) {
-    const u = rng.nextUint32();
-    out[i] = (u & 0xffff) < threshold ? 0 : keep;
-    out[i + 1] = u >>> 16 < threshold ? 0 : keep;
-  }
-  if (even < out.length) out[even] = (rng.nextUint32() & 0xffff) < threshold ? 0 : keep;
+  fillDropoutMask(rng, out, Math.round(rate * 65536), 1 / (1 - rate));
   return tf.tensor2d(out, [rows, cols]);
 }

@@ -5,14 +5,16 @@ import { ensembleSize, type TrainConfig } from '../config/schema.js';
 import { augmentsAnything, buildAugmentation } from '../data/augment.js';
 import { fitAxisCalibration, type AxisCalibration } from '../export/calibration.js';
 import { evaluateEnsemble, runMembers, type ModelMember } from '../export/ensemble.js';
-import { canonicalJson, gridMetaFor, sha256Hex, type ModelMetadata } from '../export/metadata.js';
+import { sha256Hex } from '../export/digest.js';
+import { canonicalJson, gridMetaFor, type ModelMetadata } from '../export/metadata.js';
 import { writeModelDir } from '../export/model-dir.js';
 import { buildHeldOutOod, reconstructionMse, type HeldOutOodReference } from '../export/ood.js';
+import { fitReadout, readoutScores } from '../export/readout.js';
 import { loadSpecFromTfjsDir } from '../export/tfjs.js';
 import { column } from '../metrics/axes.js';
 import type { EnsembleEvaluation } from '../metrics/estimates.js';
 import { evaluateLatents, type Evaluation } from '../metrics/evaluation.js';
-import { runNetwork } from '../model/infer.js';
+import { runNetworkAsync } from '../model/infer.js';
 import type { NetworkSpec } from '../model/spec.js';
 import type { TrainingArrays } from '../train/trainer.js';
 import { replaceDirByLink, writeJsonAtomic } from '../util/atomic.js';
@@ -90,7 +92,7 @@ function stack(parts: TrainingArrays[]): TrainingArrays {
  * test; the training rows only when a run held nothing out), augmented as
  * in training when the config augments.
  */
-function oodReference(cfg: TrainConfig, data: PreparedData, encoder: NetworkSpec, decoder: NetworkSpec, trainZ: Float32Array, seed: number): HeldOutOodReference {
+async function oodReference(cfg: TrainConfig, data: PreparedData, encoder: NetworkSpec, decoder: NetworkSpec, trainZ: Float32Array, seed: number): Promise<HeldOutOodReference> {
   const heldOut = [data.validation, data.test].filter((p) => p.n > 0);
   const rows = heldOut.reduce((s, p) => s + p.n, 0) >= 2 ? 'held-out' : 'training';
   const part = rows === 'held-out' ? stack(heldOut) : data.train;
@@ -100,8 +102,8 @@ function oodReference(cfg: TrainConfig, data: PreparedData, encoder: NetworkSpec
   const noise = cfg.training.augmentNoise;
   if (noise > 0) for (let i = 0; i < x.length; i++) x[i] += noise * rng.normal();
   augment?.(x, part.n, part.m, rng);
-  const z = runNetwork(encoder, x, part.n);
-  const mse = reconstructionMse(x, runNetwork(decoder, z, part.n), part.n, part.m);
+  const z = await runNetworkAsync(encoder, x, part.n);
+  const mse = reconstructionMse(x, await runNetworkAsync(decoder, z, part.n), part.n, part.m);
   return buildHeldOutOod({ z: trainZ, n: data.train.n }, { z, mse, n: part.n }, cfg.network.nStyle, {
     rows,
     augmented: noise > 0 || augmentsAnything(cfg.training.augment),
@@ -118,7 +120,7 @@ export async function loadTrainedMember(cfg: TrainConfig, data: PreparedData, ru
   const decoder = await loadSpecFromTfjsDir(join(dir, 'best-model', 'decoder'));
   const d = cfg.network.nStyle;
   const k = cfg.data.descriptors.length;
-  const z = runNetwork(encoder, data.train.x, data.train.n);
+  const z = await runNetworkAsync(encoder, data.train.x, data.train.n);
   const calibration = cfg.data.descriptors.map((name, j) =>
     fitAxisCalibration(column(z, data.train.n, d, j), column(data.train.y, data.train.n, k, j), { descriptor: name, axis: j, discrete: cfg.data.discrete.includes(name) }),
   );
@@ -127,7 +129,7 @@ export async function loadTrainedMember(cfg: TrainConfig, data: PreparedData, ru
     decoder,
     nStyle: d,
     calibration,
-    ood: oodReference(cfg, data, encoder, decoder, z, result.seed),
+    ood: await oodReference(cfg, data, encoder, decoder, z, result.seed),
     latentPercentiles: latentPercentiles(z, data.train.n, d),
     cfg,
     data,
@@ -205,13 +207,14 @@ export async function writeMembersModel(
   const { cfg, data, encoder, decoder } = primary;
   const d = cfg.network.nStyle;
   const names = cfg.data.descriptors;
-  const project = (part: TrainingArrays) => {
-    const z = runNetwork(encoder, part.x, part.n);
-    return { z, xhat: runNetwork(decoder, z, part.n) };
+  // Asynchronous reads: the backend may be a GPU.
+  const project = async (part: TrainingArrays) => {
+    const z = await runNetworkAsync(encoder, part.x, part.n);
+    return { z, xhat: await runNetworkAsync(decoder, z, part.n) };
   };
-  const train = project(data.train);
+  const train = await project(data.train);
   const { part: evalPart, label: evalLabel } = evaluationPart(data);
-  const ev = project(evalPart);
+  const ev = await project(evalPart);
   const evaluation = evaluateLatents({
     names,
     discrete: cfg.data.discrete,
@@ -222,6 +225,14 @@ export async function writeMembersModel(
     reconstructions: ev.xhat,
     m: evalPart.m,
   });
+  // Descriptors known for a few spectra, read off member 0's latent position (export/readout.ts), scored on the evaluation split.
+  const R = data.readout.names.length;
+  const readouts = data.readout.names.map((name, j) => fitReadout(name, train.z, data.train.n, d, column(data.readout.train, data.train.n, R, j)));
+  if (readouts.length > 0) {
+    evaluation.readouts = Object.fromEntries(
+      readouts.map((r, j) => [r.descriptor, { ...readoutScores(r, ev.z, evalPart.n, column(data.readout[evalLabel], evalPart.n, R, j)), fittedOn: r.n, looR2: r.looR2 }]),
+    );
+  }
   const ensembleEvaluation = scoreEnsembleOnTest(members);
   const trialPath = trialDir(runPaths(primary.run), primary.result.trial);
   const metricsJsonl = join(trialPath, 'metrics.jsonl');
@@ -289,6 +300,7 @@ export async function writeMembersModel(
           },
           calibration: primary.calibration,
           ood: primary.ood,
+          ...(readouts.length > 0 ? { readouts } : {}),
           ensemble,
         },
       },

@@ -3,7 +3,8 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../util/errors.js';
 import { INTERRUPTED_EXIT_CODE } from '../util/exit.js';
-import type { LaunchContext, Launcher, TrialJob, TrialOutcome } from './launcher.js';
+import type { TrainConfig } from '../config/schema.js';
+import type { LaunchContext, Launcher, TrialJob, TrialOutcome, TrialUnit } from './launcher.js';
 import type { PreparedData } from './prepare-data.js';
 import type { RunIdentity } from './run-identity.js';
 import { runTrial } from './trials.js';
@@ -14,37 +15,40 @@ export function workerCount(configured: number, trials: number): number {
   return Math.max(1, Math.min(w, trials));
 }
 
+/** What a trial in this process trains on: its run's prepared data and identity. */
+export type PrepareTrial = (cfg: TrainConfig) => Promise<{ data: PreparedData; identity: RunIdentity }>;
+
 /** Runs the trials one after another in this process, on data it has already prepared. */
 export class InProcessLauncher implements Launcher {
   readonly description = 'this process';
 
   /**
-   * @param data the run's prepared data (every trial trains on the same split)
-   * @param identity the run's identity, recorded in every trial result
+   * @param prepare the prepared data and identity of a unit's run (every
+   *   trial of a run trains on the same split; a search prepares each
+   *   distinct data configuration once)
    */
-  constructor(
-    private readonly data: PreparedData,
-    private readonly identity: RunIdentity,
-  ) {}
+  constructor(private readonly prepare: PrepareTrial) {}
 
   async run(job: TrialJob, ctx: LaunchContext): Promise<TrialOutcome[]> {
     const outcomes: TrialOutcome[] = [];
-    for (const trial of job.trials) {
+    for (const unit of job.units) {
       if (ctx.signal?.aborted) {
-        outcomes.push({ trial, state: 'stopped' });
+        outcomes.push({ unit, state: 'stopped' });
         continue;
       }
       try {
-        const end = await runTrial(job.cfg, this.data, this.identity, trial, {
+        const { data, identity } = await this.prepare(unit.cfg);
+        const end = await runTrial(unit.cfg, data, identity, unit.trial, {
           resume: job.resume,
           log: ctx.log,
           signal: ctx.signal,
-          progressLabel: job.trials.length > 1 ? `trial ${trial}` : 'train',
+          progressLabel: unit.label,
+          name: unit.name,
         });
-        outcomes.push({ trial, state: end.state });
+        outcomes.push({ unit, state: end.state });
       } catch (e) {
         if (!(e instanceof UserError)) throw e;
-        outcomes.push({ trial, state: 'failed', message: e.message, error: e });
+        outcomes.push({ unit, state: 'failed', message: e.message, error: e });
       }
     }
     return outcomes;
@@ -56,7 +60,7 @@ export const TRIAL_WORKER = fileURLToPath(new URL('../../dist/pipeline/trial-wor
 
 /**
  * Runs trials in parallel child processes, `workers` at a time, each
- * `node trial-worker.js <config.resolved.json> <trial>`: a trial in a worker
+ * `node trial-worker.js <run>/config.resolved.json <trial>`: a trial in a worker
  * computes exactly what it computes in-process (same seed, same split).
  * Processes rather than worker threads: TF.js keeps global backend state,
  * and a crashed trial must not take the others down. The cores are shared
@@ -74,8 +78,8 @@ export class ProcessLauncher implements Launcher {
 
   async run(job: TrialJob, ctx: LaunchContext): Promise<TrialOutcome[]> {
     const threads = Math.max(1, Math.floor(os.cpus().length / this.workers));
-    const queue = [...job.trials];
-    const outcomes: TrialOutcome[] = [];
+    const queue = [...job.units];
+    const outcomes = new Map<TrialUnit, TrialOutcome>();
     const running = new Set<ChildProcess>();
     const killAll = () => {
       for (const c of running) c.kill('SIGKILL');
@@ -85,9 +89,10 @@ export class ProcessLauncher implements Launcher {
     };
     process.on('exit', killAll);
     ctx.signal?.addEventListener('abort', forward);
-    const runOne = (trial: number) =>
+    const runOne = (unit: TrialUnit) =>
       new Promise<void>((resolve) => {
-        const child = spawn(process.execPath, [TRIAL_WORKER, job.configPath, String(trial), ...(job.resume ? ['--resume'] : [])], {
+        const args = [TRIAL_WORKER, unit.configPath, String(unit.trial), ...(job.resume ? ['--resume'] : []), ...(unit.name ? [`--name=${unit.name}`] : [])];
+        const child = spawn(process.execPath, args, {
           stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
           env: { ...process.env, OPENBLAS_NUM_THREADS: String(threads), XLATENT_THREADS: String(threads), CI: process.env.CI ?? '1' },
         });
@@ -100,16 +105,16 @@ export class ProcessLauncher implements Launcher {
         });
         child.on('close', (code) => {
           running.delete(child);
-          if (code === 0) outcomes.push({ trial, state: 'finished' });
-          else if (code === INTERRUPTED_EXIT_CODE) outcomes.push({ trial, state: 'stopped' });
-          else outcomes.push({ trial, state: 'failed', message: `trial ${trial} exited with code ${code}: ${tail.trim().split('\n').pop() ?? ''}` });
+          if (code === 0) outcomes.set(unit, { unit, state: 'finished' });
+          else if (code === INTERRUPTED_EXIT_CODE) outcomes.set(unit, { unit, state: 'stopped' });
+          else outcomes.set(unit, { unit, state: 'failed', message: `${unit.label} exited with code ${code}: ${tail.trim().split('\n').pop() ?? ''}` });
           resolve();
         });
       });
     const lanes = Array.from({ length: Math.min(this.workers, queue.length) }, async () => {
-      for (let t = queue.shift(); t !== undefined; t = queue.shift()) {
-        if (ctx.signal?.aborted) outcomes.push({ trial: t, state: 'stopped' });
-        else await runOne(t);
+      for (let u = queue.shift(); u !== undefined; u = queue.shift()) {
+        if (ctx.signal?.aborted) outcomes.set(u, { unit: u, state: 'stopped' });
+        else await runOne(u);
       }
     });
     try {
@@ -118,6 +123,6 @@ export class ProcessLauncher implements Launcher {
       process.off('exit', killAll);
       ctx.signal?.removeEventListener('abort', forward);
     }
-    return outcomes.sort((a, b) => a.trial - b.trial);
+    return job.units.map((u) => outcomes.get(u)!);
   }
 }

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
 import type { TrainConfig } from '../config/schema.js';
 import type { SpectralDataset } from '../data/dataset.js';
-import { canonicalJson, sha256Hex } from '../export/metadata.js';
+import { canonicalJson } from '../export/metadata.js';
+import { sha256Hex } from '../export/digest.js';
 import { changedFields } from '../util/diff.js';
 import { UserError } from '../util/errors.js';
+import { readJsonIfExists } from '../util/json-text.js';
 import { xlatentVersion } from '../util/versions.js';
 
 /**
@@ -52,22 +53,29 @@ export function datasetSha256(ds: SpectralDataset): string {
 }
 
 export function runIdentity(cfg: TrainConfig, dataset: SpectralDataset): RunIdentity {
-  return { configSha256: sha256Hex(canonicalJson(identityConfig(cfg))), dataSha256: datasetSha256(dataset), xlatentVersion: xlatentVersion() };
+  return runIdentityWith(cfg, datasetSha256(dataset));
+}
+
+/** The identity of a run of `cfg` on data whose datasetSha256 is already known (many configs on one dataset). */
+export function runIdentityWith(cfg: TrainConfig, dataSha256: string): RunIdentity {
+  return { configSha256: sha256Hex(canonicalJson(identityConfig(cfg))), dataSha256, xlatentVersion: xlatentVersion() };
+}
+
+/** True when two identities are the same computation. */
+export function sameIdentity(a: Partial<RunIdentity>, b: RunIdentity): boolean {
+  return a.configSha256 === b.configSha256 && a.dataSha256 === b.dataSha256 && a.xlatentVersion === b.xlatentVersion;
 }
 
 /** What run.json records (the fields this module reads back). */
 export interface RunRecord {
   config: TrainConfig;
   identity?: RunIdentity;
+  /** Set in the run folder of a search trial (the search file, trial and rung). */
+  search?: { file: string; trial: string; rung: number; epochs: number };
 }
 
 export function readRunRecord(path: string): RunRecord | undefined {
-  if (!existsSync(path)) return undefined;
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as RunRecord;
-  } catch (e) {
-    throw new UserError(`not valid JSON (${(e as Error).message})`, path);
-  }
+  return readJsonIfExists<RunRecord>(path);
 }
 
 /**

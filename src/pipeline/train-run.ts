@@ -68,7 +68,7 @@ function checkOutcomes(outcomes: TrialOutcome[], paths: RunPaths): void {
   const stopped = outcomes.filter((o) => o.state === 'stopped');
   if (stopped.length > 0) {
     throw new InterruptedError(
-      `${stopped.length === outcomes.length ? 'training' : `trial${stopped.length > 1 ? 's' : ''} ${stopped.map((o) => o.trial).join(', ')}`} stopped with checkpoints written in ${paths.trials}; continue with the same command plus --resume`,
+      `${stopped.length === outcomes.length ? 'training' : `trial${stopped.length > 1 ? 's' : ''} ${stopped.map((o) => o.unit.trial).join(', ')}`} stopped with checkpoints written in ${paths.trials}; continue with the same command plus --resume`,
     );
   }
 }
@@ -100,6 +100,9 @@ export async function runTraining(cfg: TrainConfig, opts: RunOptions) {
     if (recorded) checkSameRun(recorded, cfg, identity, paths.runJson);
     else if (opts.resume) opts.log(`note: nothing to resume in ${paths.out}; starting afresh`);
     if (!opts.resume) {
+      // A fresh run would set aside (and then delete) a search trial's state, which its search still reads.
+      const search = readRunRecord(paths.runJson)?.search;
+      if (search) throw new UserError(`holds trial ${search.trial} of the search ${search.file}; to train that trial again, give another --out`, paths.out);
       setAside = setAsidePrevious(paths);
       if (setAside) opts.log(`note: ${paths.out} held an earlier run; it stays in ${paths.previous} until this run finishes and is put back if it fails (use --resume to continue a run instead)`);
     }
@@ -109,13 +112,14 @@ export async function runTraining(cfg: TrainConfig, opts: RunOptions) {
     writeJsonAtomic(paths.runJson, runInfo);
     for (const w of [...data.warnings, ...warnings]) opts.log(`warning: ${w}`);
     opts.log(
-      `data: ${data.dataset.n} spectra x ${data.dataset.m} points from ${dataSourceName(cfg.data)}; split train ${data.train.n} / validation ${data.validation.n} / test ${data.test.n}; descriptors ${cfg.data.descriptors.join(', ')}`,
+      `data: ${data.dataset.n} spectra x ${data.dataset.m} points from ${dataSourceName(cfg.data)}; split train ${data.train.n} / validation ${data.validation.n} / test ${data.test.n}; descriptors ${cfg.data.descriptors.join(', ') || 'none (unconstrained autoencoder)'}${cfg.data.readout.length ? `; read out ${cfg.data.readout.join(', ')}` : ''}`,
     );
     const trials = Array.from({ length: cfg.training.trials }, (_, i) => i);
     const workers = workerCount(cfg.training.workers, cfg.training.trials);
-    const launcher: Launcher = opts.launcher ?? (workers > 1 ? new ProcessLauncher(workers) : new InProcessLauncher(data, identity));
+    const launcher: Launcher = opts.launcher ?? (workers > 1 ? new ProcessLauncher(workers) : new InProcessLauncher(async () => ({ data, identity })));
     if (workers > 1 && !opts.launcher) opts.log(`running ${cfg.training.trials} trials in ${launcher.description}`);
-    const outcomes = await launcher.run({ cfg, configPath: paths.resolvedConfig, trials, resume: opts.resume }, { log: opts.log, signal: opts.signal });
+    const units = trials.map((trial) => ({ cfg, configPath: paths.resolvedConfig, trial, label: trials.length > 1 ? `trial ${trial}` : 'train' }));
+    const outcomes = await launcher.run({ units, resume: opts.resume, name: 'trials' }, { log: opts.log, signal: opts.signal });
     checkOutcomes(outcomes, paths);
     const results = gatherTrialResults(paths, trials, identity);
     const final = await finalizeRun(cfg, data, results, opts);

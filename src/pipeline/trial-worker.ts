@@ -9,13 +9,16 @@ import { runPaths } from './run-dir.js';
 import { checkSameIdentity, readRunRecord, runIdentity } from './run-identity.js';
 import { runTrial } from './trials.js';
 
-const USAGE = 'usage: node trial-worker.js <run>/config.resolved.json <trial> [--resume]';
+const USAGE = 'usage: node trial-worker.js <run>/config.resolved.json <trial> [--resume] [--name=NAME]';
 
 /**
  * One trial of a run, as its own process: what a launcher starts, here or on
  * another machine that shares the run directory.
  *
- *   node dist/pipeline/trial-worker.js RUN/config.resolved.json TRIAL [--resume]
+ *   node dist/pipeline/trial-worker.js RUN/config.resolved.json TRIAL [--resume] [--name=NAME]
+ *
+ * (NAME, e.g. a search trial's "t-03", names the trial in progress and log
+ * lines instead of "trial TRIAL").
  *
  * It loads the resolved config, prepares the data itself (the split depends
  * only on the config and seed), checks that data and config are the ones
@@ -29,7 +32,8 @@ const USAGE = 'usage: node trial-worker.js <run>/config.resolved.json <trial> [-
  */
 export async function runTrialWorker(argv: string[]): Promise<number> {
   const resume = argv.includes('--resume');
-  const [configPath, trialArg, ...rest] = argv.filter((a) => a !== '--resume');
+  const nameArg = argv.find((a) => a.startsWith('--name='));
+  const [configPath, trialArg, ...rest] = argv.filter((a) => a !== '--resume' && a !== nameArg);
   const trial = Number(trialArg);
   if (!configPath || !Number.isInteger(trial) || trial < 0 || rest.length > 0) throw new UserError(USAGE);
   const cfg = loadTrainConfig(configPath);
@@ -39,7 +43,8 @@ export async function runTrialWorker(argv: string[]): Promise<number> {
   process.on('SIGINT', requestStop);
   process.on('SIGTERM', requestStop);
   if (process.send) process.on('disconnect', requestStop);
-  await selectBackend(cfg.backend);
+  // Training reads tensors only asynchronously, so `auto` may pick a GPU (webgpu), as in the parent.
+  await selectBackend(cfg.backend, { training: true });
   const data = await prepareData(cfg);
   const identity = runIdentity(cfg, data.dataset);
   const paths = runPaths(cfg.output);
@@ -47,8 +52,9 @@ export async function runTrialWorker(argv: string[]): Promise<number> {
   if (!recorded?.identity) throw new UserError('no run.json with the run\'s identity here; trials are started by `xlatent train`', paths.out);
   checkSameIdentity(identity, recorded.identity, paths.runJson, 'this worker loaded other data, config or xlatent version than the run recorded');
   const log = (line: string) => process.stderr.write(line + '\n');
-  const end = await runTrial(cfg, data, identity, trial, { resume, log, signal: stop.signal, progressLabel: `trial ${trial}` });
-  if (end.state === 'stopped') log(`trial ${trial}: stopped after epoch ${end.epoch}, checkpoint written`);
+  const name = nameArg?.slice('--name='.length) || `trial ${trial}`;
+  const end = await runTrial(cfg, data, identity, trial, { resume, log, signal: stop.signal, progressLabel: name, name });
+  if (end.state === 'stopped') log(`${name}: stopped after epoch ${end.epoch}, checkpoint written`);
   return end.state === 'stopped' ? INTERRUPTED_EXIT_CODE : 0;
 }
 

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TrainConfig } from '../config/schema.js';
 import { buildAugmentation } from '../data/augment.js';
@@ -14,6 +14,7 @@ import { RankAAETrainer } from '../train/trainer.js';
 import { removeAtomicTemps, writeJsonAtomic } from '../util/atomic.js';
 import { lockDir } from '../util/dir-lock.js';
 import { UserError } from '../util/errors.js';
+import { readJsonIfExists } from '../util/json-text.js';
 import type { PreparedData } from './prepare-data.js';
 import { runPaths, trialDir, trialSeed, type RunPaths } from './run-dir.js';
 import { checkSameIdentity, type RunIdentity } from './run-identity.js';
@@ -31,13 +32,7 @@ export interface TrialResult extends RunIdentity {
 export const TRIAL_RESULT_FILE = 'result.json';
 
 export function readTrialResult(dir: string): TrialResult | null {
-  const p = join(dir, TRIAL_RESULT_FILE);
-  if (!existsSync(p)) return null;
-  try {
-    return JSON.parse(readFileSync(p, 'utf8')) as TrialResult;
-  } catch (e) {
-    throw new UserError(`not valid JSON (${(e as Error).message})`, p);
-  }
+  return readJsonIfExists<TrialResult>(join(dir, TRIAL_RESULT_FILE)) ?? null;
 }
 
 export interface TrialOptions {
@@ -48,6 +43,8 @@ export interface TrialOptions {
   signal?: AbortSignal;
   /** Text of the progress bar; no bar when absent. */
   progressLabel?: string;
+  /** Names the trial in log lines (default "trial <i>"). */
+  name?: string;
 }
 
 /** How a trial ended: finished (result.json written) or stopped on request (checkpointed, resumable). */
@@ -68,7 +65,7 @@ export async function runTrial(cfg: TrainConfig, data: PreparedData, identity: R
     const done = readTrialResult(dir);
     if (done && opts.resume) {
       checkSameIdentity(done, identity, join(dir, TRIAL_RESULT_FILE));
-      opts.log(`trial ${trial}: already finished (best epoch ${done.bestEpoch}, score ${done.bestScore.toFixed(4)})`);
+      opts.log(`${opts.name ?? `trial ${trial}`}: already finished (best epoch ${done.bestEpoch}, score ${done.bestScore.toFixed(4)})`);
       return { state: 'finished', result: done };
     }
     let resumeFrom: string | undefined;
@@ -96,7 +93,7 @@ export async function runTrial(cfg: TrainConfig, data: PreparedData, identity: R
     });
     const result = await trainer.fit(data.train, data.validation);
     if (result.stopped) return { state: 'stopped', epoch: result.history.length };
-    if (result.resumedFrom > 0) opts.log(`trial ${trial}: resumed after epoch ${result.resumedFrom}`);
+    if (result.resumedFrom > 0) opts.log(`${opts.name ?? `trial ${trial}`}: resumed after epoch ${result.resumedFrom}`);
     const nets = best.networks() ?? { encoder: result.finalEncoder, decoder: result.finalDecoder };
     await saveSpecAsTfjs(nets.encoder, join(dir, 'best-model', 'encoder'), 'encoder');
     await saveSpecAsTfjs(nets.decoder, join(dir, 'best-model', 'decoder'), 'decoder');

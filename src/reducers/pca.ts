@@ -84,10 +84,19 @@ export class Pca extends BaseReducer<PcaParams> {
     this.explainedVariance = Float64Array.from({ length: k }, (_, c) => Math.max(0, values[c] ?? 0) / denom);
     this.explainedVarianceRatio = this.explainedVariance.map((v) => (totalVar > 0 ? (v * denom) / totalVar : 0));
     this.m = m;
-    return this.transformImpl(X, n);
+    return this.project(X, n, true);
   }
 
+  /**
+   * New spectra go through the Float64 loop whatever their number, so a
+   * spectrum's scores do not depend on how many are transformed with it (the
+   * float32 GEMM path serves the training embedding of large fits).
+   */
   protected transformImpl(X: Float32Array, n: number): Float32Array {
+    return this.project(X, n, false);
+  }
+
+  private project(X: Float32Array, n: number, native: boolean): Float32Array {
     const { mean, components } = this;
     const m = mean.length;
     const k = this.params.nComponents;
@@ -95,7 +104,7 @@ export class Pca extends BaseReducer<PcaParams> {
     const scale = Float64Array.from({ length: k }, (_, c) =>
       this.params.whiten ? 1 / Math.sqrt(this.explainedVariance[c] || 1) : 1,
     );
-    const nat = n >= GEMM_MIN_ROWS ? gemmAddon() : null;
+    const nat = native && n >= GEMM_MIN_ROWS ? gemmAddon() : null;
     if (nat) {
       // Scores of centered row blocks by sgemm against the float32 components (k x m, transposed).
       const W = Float32Array.from(components);

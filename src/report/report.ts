@@ -2,9 +2,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NetworkSpec } from '../model/spec.js';
 import { tfjsBrowserBundlePath } from '../export/bundle.js';
-import { interpolateRows, loadModelContext, referenceLatents, type ModelContext, type ReferenceLatents } from '../analysis/model-context.js';
-import type { PrepareOptions } from '../export/embed.js';
-import { maskingRelevance } from '../analysis/relevance.js';
+import { interpolateRows, loadModelContext, referenceLatents, type ReferenceLatents } from '../analysis/model-context.js';
+import { clusterStudy, type ClusterStudyOptions } from '../analysis/cluster-study.js';
+import { readSpectra } from '../data/formats/index.js';
+import { embedSpectra, type EmbedResult, type PrepareOptions } from '../export/embed.js';
+import { agreementSvg, clusterScatterSvg, clusterSpectraSvg, silhouetteSvg } from './cluster-figures.js';
+import { defaultRelevanceWindow, maskingRelevance } from '../analysis/relevance.js';
 import { decoderSweep } from '../analysis/sweep.js';
 import { interpolationSvg } from './interpolation-figure.js';
 import { relevanceSvg } from './relevance-figure.js';
@@ -53,6 +56,10 @@ export interface ReportOptions {
   assetsDir?: string;
   /** Render PNG copies (default true). */
   png?: boolean;
+  /** Clustering of the reference latents for the Clusters section (default k-means, k by silhouette); false leaves the section out. */
+  cluster?: ClusterStudyOptions | false;
+  /** Measured spectra to project into the model: a Measured section (latents, OOD score, descriptor estimates, cluster) and marks in the cluster map. */
+  measuredPath?: string;
 }
 
 /** The built report: the HTML text plus the PNG assets to write next to it. */
@@ -128,7 +135,9 @@ function baselineTable(compareDir: string): string {
  */
 export async function buildReport(opts: ReportOptions): Promise<Report> {
   const ctx = await loadModelContext(opts.modelDir);
-  const md = ctx.bundle.metadata;
+  const md = ctx.model.metadata;
+  const isReducer = md.kind === 'reducer';
+  const methodName = isReducer ? `${ctx.model.method.toUpperCase()} baseline` : 'RankAAE';
   const notes: string[] = [];
   const assets = new Map<string, Uint8Array>();
   const assetsDir = opts.assetsDir ?? 'report_assets';
@@ -160,6 +169,7 @@ export async function buildReport(opts: ReportOptions): Promise<Report> {
   // ---- overview ----
   const overview: (string | number)[][] = [
     ['model directory', ctx.dir],
+    ['model', `${methodName}${ctx.model.decode ? '' : ` (no decoder: ${ctx.model.noDecoder ?? 'no inverse map'})`}`],
     ['created', md.created],
     ['written by xlatent', md.xlatentVersion],
     ['latent axes (nStyle)', d],
@@ -183,7 +193,7 @@ export async function buildReport(opts: ReportOptions): Promise<Report> {
       `<div class="figs">${figs.map(fig).join('')}</div><p class="note">From ${escapeHtml(metricsPath)} (${records.length} epochs).</p>`,
       'Mean unweighted loss of each term per epoch, and the validation metrics the best epoch was chosen by.',
     );
-  } else {
+  } else if (!isReducer) {
     notes.push('No metrics.jsonl found next to the model: training curves left out (pass --metrics).');
   }
 
@@ -289,7 +299,8 @@ export async function buildReport(opts: ReportOptions): Promise<Report> {
     }
     const qq: string[] = [];
     const swRows: (string | number)[][] = [];
-    for (let a = 0; a < d; a++) {
+    // A baseline has no prior its coordinates should follow: the section is the autoencoder's.
+    for (let a = 0; a < (isReducer ? 0 : d); a++) {
       const z = column(Z, n, d, a);
       const sw = shapiroWilk(z);
       let mean = 0;
@@ -299,7 +310,7 @@ export async function buildReport(opts: ReportOptions): Promise<Report> {
       swRows.push([ctx.axisNames[a], formatNumber(mean, 3), formatNumber(Math.sqrt(v2), 3), formatNumber(sw.w, 4), sw.p < 1e-4 ? sw.p.toExponential(1) : formatNumber(sw.p, 3), `${sw.n}${sw.subsampled ? ' (subsample)' : ''}`]);
       qq.push(fig({ id: `qq_z${a}`, title: `Q-Q ${ctx.axisNames[a]}`, svg: qqPlotSvg({ sample: z, title: ctx.axisNames[a], annotation: `Shapiro–Wilk W = ${formatNumber(sw.w, 4)}`, width: 340, height: 320 }) }));
     }
-    add(
+    if (!isReducer) add(
       'latents',
       'Latent distribution',
       'Latent distribution vs. the N(0, 1) prior',
@@ -310,23 +321,25 @@ export async function buildReport(opts: ReportOptions): Promise<Report> {
 
   // ---- sweeps ----
   const steps = opts.sweepSteps ?? 15;
-  const sweep = decoderSweep(ctx.decode, d, ref?.latents ?? new Float32Array(0), ref?.n ?? 0, {
+  const decode = ctx.decode;
+  const sweep = decode ? decoderSweep(decode, d, ref?.latents ?? new Float32Array(0), ref?.n ?? 0, {
     energies: ctx.energies,
     steps,
     range: [5, 95],
     axisNames: ctx.axisNames,
-  });
-  const display = sweepInDisplayUnits(sweep, ctx.toDisplay);
+  }) : null;
+  const display = sweep ? sweepInDisplayUnits(sweep, ctx.toDisplay) : [];
   const labels = { xLabel: ctx.abscissaLabel, yLabel: ctx.intensityLabel };
-  const sweepFigs = sweep.axes.map((ax, i) =>
+  const sweepFigs = (sweep?.axes ?? []).map((ax, i) =>
     fig({
       id: `sweep_z${ax.axis}`,
       title: `Sweep ${ax.axisName}`,
-      svg: sweepFamilySvg(ax, sweep.energies, labels, display[i].spectra, { width: 620, height: 380 }),
+      svg: sweepFamilySvg(ax, sweep!.energies, labels, display[i].spectra, { width: 620, height: 380 }),
       caption: `Largest response at ${formatNumber(ax.peakEnergy)}; windows ${ax.topWindows.map((w) => `${formatNumber(w.from)}–${formatNumber(w.to)} (${(100 * w.share).toFixed(0)}%)`).join(', ')}`,
     }),
   );
-  add(
+  if (!sweep) notes.push(`No decoder sweeps, interpolation or explorer: ${ctx.model.noDecoder ?? 'the model has no decoder'}.`);
+  else add(
     'sweeps',
     'Decoder sweeps',
     'Decoder sweeps',
@@ -336,7 +349,14 @@ export async function buildReport(opts: ReportOptions): Promise<Report> {
 
   // ---- relevance and interpolation (need reference spectra) ----
   if (ref) {
-    const rel = maskingRelevance(ctx.encode, d, ref.data.input, ref.n, { energies: ctx.energies, axisNames: ctx.axisNames, maxSpectra: 500 });
+    const rel = maskingRelevance(ctx.encode, d, ref.data.input, ref.n, {
+      energies: ctx.energies,
+      window: defaultRelevanceWindow(md.axisKind, ctx.energies),
+      // At most ~150 window positions: the curve stays smooth and a long grid stays quick.
+      stride: Math.max(1, Math.ceil(m / 150)),
+      axisNames: ctx.axisNames,
+      maxSpectra: 500,
+    });
     const mean = new Float64Array(m);
     const ds = ref.data.dataset;
     for (let i = 0; i < ds.n; i++) for (let j = 0; j < m; j++) mean[j] += ds.spectra[i * m + j] / ds.n;
@@ -353,7 +373,7 @@ export async function buildReport(opts: ReportOptions): Promise<Report> {
       `A ${rel.windowPoints}-point window slides over the grid; inside it each spectrum is replaced by a straight line, the spectra are encoded again, and the mean shift of each latent coordinate (in units of its spread) is plotted at the window centre. ${Math.min(ref.n, 500)} reference spectra.`,
     );
     // Interpolate between the spectra at the two ends of the first constrained descriptor.
-    const first = ctx.bundle.metadata.descriptors[0]?.name;
+    const first = md.descriptors[0]?.name;
     const col = first ? ds.descriptorNames.indexOf(first) : -1;
     let ia = 0;
     let ib = ds.n - 1;
@@ -366,7 +386,7 @@ export async function buildReport(opts: ReportOptions): Promise<Report> {
         if (!(v <= ds.descriptors[ib * k + col])) ib = i;
       }
     }
-    if (ds.n >= 2 && ia !== ib) {
+    if (ds.n >= 2 && ia !== ib && ctx.decode) {
       const { path: r, shown, ends } = interpolateRows(ctx, ref.data, ia, ib, 11);
       const names = { from: ds.ids[ia], to: ds.ids[ib], xLabel: ctx.abscissaLabel, yLabel: ctx.intensityLabel };
       add(
@@ -382,72 +402,132 @@ export async function buildReport(opts: ReportOptions): Promise<Report> {
   // ---- baselines ----
   if (opts.compareDir) add('baselines', 'Baselines', 'Comparison with baseline reducers', baselineTable(opts.compareDir));
 
-  // ---- explorer payload ----
-  const axesPayload = Array.from({ length: d }, (_, a) => {
-    let lo = -3;
-    let hi = 3;
-    if (ref) {
-      const [p05, p995] = percentiles(column(ref.latents, ref.n, d, a), [0.5, 99.5]);
-      lo = Math.min(p05, -0.5);
-      hi = Math.max(p995, 0.5);
-    }
-    return { name: ctx.axisNames[a], min: lo, max: hi, value0: Math.max(lo, Math.min(hi, 0)) };
-  });
-  let yLo = Infinity;
-  let yHi = -Infinity;
-  for (const s of display) for (const v of s.spectra) {
-    if (v < yLo) yLo = v;
-    if (v > yHi) yHi = v;
+  // ---- clusters and measured spectra ----
+  let measured: EmbedResult | undefined;
+  if (opts.measuredPath) {
+    // Measured spectra take the model's measured-role preprocessing (its stored energy shift).
+    measured = embedSpectra(ctx.model, await readSpectra(opts.measuredPath), undefined, { role: 'measured' });
+    notes.push(...measured.warnings.map((w) => `measured spectra: ${w}`));
   }
-  let points: unknown = null;
-  if (ref) {
-    const ds = ref.data.dataset;
-    const rows = scatterSubsample(ref.n, opts.hoverPoints ?? 2000);
-    const h = rows.length;
-    const k = ds.descriptorNames.length;
-    const z = new Float32Array(h * d);
-    const normIn = new Float32Array(h * m);
-    const measured = new Float32Array(h * m);
-    const desc = new Float32Array(h * k);
-    const ids: string[] = [];
-    rows.forEach((i, r) => {
-      z.set(ref!.latents.subarray(i * d, (i + 1) * d), r * d);
-      normIn.set(ref!.data.input.subarray(i * m, (i + 1) * m), r * m);
-      measured.set((ctx.invertible ? ds.spectra : ref!.data.input).subarray(i * m, (i + 1) * m), r * m);
-      for (let c = 0; c < k; c++) desc[r * k + c] = ds.descriptors[i * k + c];
-      ids.push(ds.ids[i]);
+  let measuredClusters: Int32Array | undefined;
+  if (ref && opts.cluster !== false) {
+    const study = clusterStudy(ctx, ref, opts.cluster ?? {}, measured);
+    measuredClusters = study.measured?.labels;
+    const fit = study.fit;
+    const figs = [fig({ id: 'clusters', title: 'Clusters', svg: clusterScatterSvg(study, ctx.axisNames, `${fit.k} clusters (${fit.method})${measured ? ', measured spectra as diamonds' : ''}`) })];
+    if (fit.k > 0) figs.push(fig({ id: 'cluster_spectra', title: 'Cluster spectra', svg: clusterSpectraSvg(study, ctx.energies, { xLabel: ctx.abscissaLabel, yLabel: ctx.intensityLabel }) }));
+    const sil = silhouetteSvg(study);
+    if (sil) figs.push(fig({ id: 'silhouette', title: 'Silhouette', svg: sil }));
+    for (const ag of study.agreement) figs.push(fig({ id: `agreement_${ag.descriptor.replace(/[^A-Za-z0-9_-]/g, '_')}`, title: `${ag.descriptor} vs clusters`, svg: agreementSvg(ag) }));
+    const rows = Array.from({ length: fit.k }, (_, c) => [`cluster ${c}`, fit.sizes[c], ...Array.from(fit.centers.subarray(c * d, (c + 1) * d), (v) => formatNumber(v, 3))]);
+    add(
+      'clusters',
+      'Clusters',
+      'Clusters of the latent map',
+      tableHtml(['', 'spectra', ...ctx.axisIds.map((a) => `centre ${a}`)], rows) +
+        `<p class="note">${escapeHtml(fit.criterion)}; mean silhouette ${escapeHtml(formatNumber(fit.silhouette, 3))}${fit.noise ? `; ${fit.noise} spectra left as noise` : ''}. ` +
+        `Agreement with labels: ${study.agreement.map((ag) => `${escapeHtml(ag.descriptor)} ARI ${escapeHtml(formatNumber(ag.ari, 3))}`).join(', ') || 'no integer-valued labels to compare with'}.</p>` +
+        `<div class="figs">${figs.join('')}</div>`,
+      `The ${ref.n} reference spectra clustered in the latent space. Each cluster's spectra are summarized by their mean and spread; the adjusted Rand index (ARI) says how well the clusters reproduce a known label (1: the same partition; 0: chance).`,
+    );
+  }
+  if (measured) {
+    const mr = measured;
+    const preds = Object.keys(mr.predicted);
+    const rows = mr.ids.map((id, i) => [
+      id,
+      ...Array.from(mr.latent.subarray(i * d, (i + 1) * d), (v) => formatNumber(v, 3)),
+      ...preds.map((p) => formatNumber(mr.predicted[p][i], 3)),
+      measuredClusters ? (measuredClusters[i] < 0 ? 'noise' : String(measuredClusters[i])) : '–',
+      Number.isFinite(mr.oodPercentile[i]) ? mr.oodPercentile[i].toFixed(1) : 'n/a',
+      mr.oodFlag[i] === 1 ? 'yes' : mr.oodFlag[i] === 0 ? 'no' : 'n/a',
+    ]);
+    const what = mr.oodMetric === 'knn-distance' ? 'mean distance to the nearest training spectra' : 'reconstruction error';
+    add(
+      'measured',
+      'Measured',
+      'Measured spectra in the model',
+      tableHtml(['spectrum', ...ctx.axisIds, ...preds.map((p) => `${p} (estimate)`), 'cluster', 'OOD percentile', 'out of distribution'], rows),
+      `${mr.n} spectra from ${opts.measuredPath} resampled onto the model's grid, normalized as in training and projected. The OOD percentile ranks each spectrum's ${what} among the training spectra; above 99 it is flagged: its position in the map deserves less trust.`,
+    );
+  }
+
+  // ---- explorer (needs the decoder as a network the page can run) ----
+  const networks = ctx.model.networks;
+  const decodeFn = ctx.decode;
+  // Without it the page carries no script at all.
+  let tail = '';
+  if (networks && decodeFn) {
+    const axesPayload = Array.from({ length: d }, (_, a) => {
+      let lo = -3;
+      let hi = 3;
+      if (ref) {
+        const [p05, p995] = percentiles(column(ref.latents, ref.n, d, a), [0.5, 99.5]);
+        lo = Math.min(p05, -0.5);
+        hi = Math.max(p995, 0.5);
+      }
+      return { name: ctx.axisNames[a], min: lo, max: hi, value0: Math.max(lo, Math.min(hi, 0)) };
     });
-    const recon = ctx.toDisplay(ctx.decode(z, h), h);
-    for (const a of [measured, recon]) for (const v of a) {
+    let yLo = Infinity;
+    let yHi = -Infinity;
+    for (const s of display) for (const v of s.spectra) {
       if (v < yLo) yLo = v;
       if (v > yHi) yHi = v;
     }
-    points = { n: h, total: ref.n, ids, descriptorNames: ds.descriptorNames, z: b64(z), spectra: b64(measured), recon: b64(recon), descriptors: b64(desc) };
+    let points: unknown = null;
+    if (ref) {
+      const ds = ref.data.dataset;
+      const rows = scatterSubsample(ref.n, opts.hoverPoints ?? 2000);
+      const h = rows.length;
+      const k = ds.descriptorNames.length;
+      const z = new Float32Array(h * d);
+      const normIn = new Float32Array(h * m);
+      const measured = new Float32Array(h * m);
+      const desc = new Float32Array(h * k);
+      const ids: string[] = [];
+      rows.forEach((i, r) => {
+        z.set(ref!.latents.subarray(i * d, (i + 1) * d), r * d);
+        normIn.set(ref!.data.input.subarray(i * m, (i + 1) * m), r * m);
+        measured.set((ctx.invertible ? ds.spectra : ref!.data.input).subarray(i * m, (i + 1) * m), r * m);
+        for (let c = 0; c < k; c++) desc[r * k + c] = ds.descriptors[i * k + c];
+        ids.push(ds.ids[i]);
+      });
+      const recon = ctx.toDisplay(networks.decoder ? decodeFn(z, h) : z, h);
+      for (const a of [measured, recon]) for (const v of a) {
+        if (v < yLo) yLo = v;
+        if (v > yHi) yHi = v;
+      }
+      points = { n: h, total: ref.n, ids, descriptorNames: ds.descriptorNames, z: b64(z), spectra: b64(measured), recon: b64(recon), descriptors: b64(desc) };
+    }
+    const pad = (yHi - yLo) * 0.06 || 1;
+    const payload = {
+      energies: Array.from(ctx.energies),
+      axes: axesPayload,
+      decoder: specPayload(networks.decoder),
+      display: ctx.normalization.kind === 'standardize' ? ctx.normalization : { kind: 'none' },
+      yRange: [yLo - pad, yHi + pad],
+      xLabel: ctx.abscissaLabel,
+      yLabel: ctx.intensityLabel,
+      points,
+    };
+    const hoverNote = ref
+      ? `${(points as { n: number }).n.toLocaleString('en-US')} of ${ref.n.toLocaleString('en-US')} spectra (fixed-seed subsample) carry their spectra for hovering.`
+      : '';
+    const explorer =
+      `<div class="explorer"><div><div id="xl-sliders"></div><button id="xl-reset">Reset to 0</button><div id="xl-status">Loading TF.js…</div>` +
+      `<p class="note">Each slider sets one latent coordinate; the decoder runs in your browser (TF.js) and redraws the spectrum. Range: 0.5–99.5th percentile of the reference latents (or ±3).</p></div>` +
+      `<svg id="xl-spectrum" xmlns="http://www.w3.org/2000/svg" width="760" height="380" font-family="DejaVu Sans, Helvetica, Arial, sans-serif"></svg></div>` +
+      (ref
+        ? `<div class="scatterbox"><div><div class="controls">x <select id="xl-x"></select> y <select id="xl-y"></select> colour <select id="xl-c"></select></div>` +
+          `<canvas id="xl-scatter" width="460" height="400" style="border:1px solid #ddd"></canvas><div id="xl-crange"></div><p class="note">${escapeHtml(hoverNote)} Hover a point to see it; click to load its latent into the sliders.</p></div>` +
+          `<div><svg id="xl-hover" xmlns="http://www.w3.org/2000/svg" width="620" height="330" font-family="DejaVu Sans, Helvetica, Arial, sans-serif"></svg><div id="xl-info"></div></div></div>`
+        : '');
+    add('explorer', 'Explorer', 'Interactive decoder explorer', explorer);
+    const tfPath = tfjsBrowserBundlePath();
+    if (!existsSync(tfPath)) throw new UserError('TF.js browser bundle missing from the installation', tfPath);
+    tail = inlineScript(readFileSync(tfPath, 'utf8')) + jsonScript('xl-data', payload) + inlineScript(EXPLORER_SCRIPT);
+
   }
-  const pad = (yHi - yLo) * 0.06 || 1;
-  const payload = {
-    energies: Array.from(ctx.energies),
-    axes: axesPayload,
-    decoder: specPayload(ctx.bundle.decoder),
-    display: ctx.normalization.kind === 'standardize' ? ctx.normalization : { kind: 'none' },
-    yRange: [yLo - pad, yHi + pad],
-    xLabel: ctx.abscissaLabel,
-    yLabel: ctx.intensityLabel,
-    points,
-  };
-  const hoverNote = ref
-    ? `${(points as { n: number }).n.toLocaleString('en-US')} of ${ref.n.toLocaleString('en-US')} spectra (fixed-seed subsample) carry their spectra for hovering.`
-    : '';
-  const explorer =
-    `<div class="explorer"><div><div id="xl-sliders"></div><button id="xl-reset">Reset to 0</button><div id="xl-status">Loading TF.js…</div>` +
-    `<p class="note">Each slider sets one latent coordinate; the decoder runs in your browser (TF.js) and redraws the spectrum. Range: 0.5–99.5th percentile of the reference latents (or ±3).</p></div>` +
-    `<svg id="xl-spectrum" xmlns="http://www.w3.org/2000/svg" width="760" height="380" font-family="DejaVu Sans, Helvetica, Arial, sans-serif"></svg></div>` +
-    (ref
-      ? `<div class="scatterbox"><div><div class="controls">x <select id="xl-x"></select> y <select id="xl-y"></select> colour <select id="xl-c"></select></div>` +
-        `<canvas id="xl-scatter" width="460" height="400" style="border:1px solid #ddd"></canvas><div id="xl-crange"></div><p class="note">${escapeHtml(hoverNote)} Hover a point to see it; click to load its latent into the sliders.</p></div>` +
-        `<div><svg id="xl-hover" xmlns="http://www.w3.org/2000/svg" width="620" height="330" font-family="DejaVu Sans, Helvetica, Arial, sans-serif"></svg><div id="xl-info"></div></div></div>`
-      : '');
-  add('explorer', 'Explorer', 'Interactive decoder explorer', explorer);
 
   // ---- config and versions ----
   const versions = { report: environmentInfo(), modelWrittenBy: md.xlatentVersion, reportWrittenBy: xlatentVersion(), trainingBackend: md.backend };
@@ -460,9 +540,6 @@ export async function buildReport(opts: ReportOptions): Promise<Report> {
       (Object.keys(md.metrics).length ? `<h3>Stored evaluation metrics</h3><pre>${escapeHtml(JSON.stringify(md.metrics, null, 2))}</pre>` : ''),
   );
 
-  const tfPath = tfjsBrowserBundlePath();
-  if (!existsSync(tfPath)) throw new UserError('TF.js browser bundle missing from the installation', tfPath);
-  const tail = inlineScript(readFileSync(tfPath, 'utf8')) + jsonScript('xl-data', payload) + inlineScript(EXPLORER_SCRIPT);
   const title = `xlatent report: ${ctx.dir.replace(/\/+$/, '').split('/').pop()}`;
   const meta = `${d} latent axes · ${m}-point ${md.axisKind} grid · model created ${md.created} · report by xlatent ${xlatentVersion()}`;
   return { html: pageHtml(title, meta, nav, sections.join(''), tail), assets, notes };

@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { f32Values, fusedNativeAddon } from '../backends/native-fused.js';
-import type { NativeAddon } from '../backends/native-addon.js';
 import { ownedVariable } from '../model/layers.js';
+import { adamwStep } from '../ops/index.js';
 
 /** AdamW hyper-parameters. */
 export interface AdamWOptions {
@@ -23,11 +22,10 @@ export interface AdamWOptions {
  * the moments where a checkpoint cannot reach them. Here the moments are
  * explicit variables and the step count a plain number.
  *
- * All parameters are updated as one flat vector (gradients concatenated,
- * the update split back), so a step costs a dozen ops plus a few per
- * parameter instead of a dozen per parameter: per-op overhead, not
- * arithmetic, dominates the optimizer on small networks. On the 'native'
- * backend the whole update is one C loop with the same float arithmetic.
+ * The update is one op over all parameters (src/ops adamwStep): one C
+ * loop over the concatenated vectors on the 'native' backend, three shader
+ * passes on webgpu, a dozen tf ops on a flat vector elsewhere; per-op
+ * overhead, not arithmetic, dominates the optimizer on small networks.
  */
 export class AdamW {
   /** Current learning rate (the plateau schedule changes it). */
@@ -68,53 +66,22 @@ export class AdamW {
     if (this.params.length === 0) return;
     this.step++;
     const t = this.step;
-    const b1 = this.beta1;
-    const b2 = this.beta2;
-    const stepSize = this.lr / (1 - b1 ** t);
-    const bc2Sqrt = Math.sqrt(1 - b2 ** t);
+    const stepSize = this.lr / (1 - this.beta1 ** t);
+    const bc2Sqrt = Math.sqrt(1 - this.beta2 ** t);
     const decay = 1 - this.lr * this.weightDecay;
-    const addon = fusedNativeAddon();
-    if (addon) {
-      this.applyNative(addon, grads, [b1, 1 - b1, b2, 1 - b2, decay, stepSize, 1 / bc2Sqrt, this.epsilon]);
-      return;
-    }
     tf.tidy(() => {
-      const flat = (ts: tf.Tensor[]) => (ts.length === 1 ? tf.reshape(ts[0], [-1]) : tf.concat(ts.map((x) => tf.reshape(x, [-1]))));
-      const g = flat(this.params.map((p) => grads[p.name] ?? tf.zerosLike(p)));
-      const m = tf.add(tf.mul(this.m, b1), tf.mul(g, 1 - b1)) as tf.Tensor1D;
-      const v = tf.add(tf.mul(this.v, b2), tf.mul(tf.square(g), 1 - b2)) as tf.Tensor1D;
-      this.m.assign(m);
-      this.v.assign(v);
-      const denom = tf.add(tf.mul(tf.sqrt(v), 1 / bc2Sqrt), this.epsilon);
-      const p = tf.add(tf.mul(flat(this.params), decay), tf.mul(tf.div(m, denom), -stepSize));
-      const parts = this.params.length === 1 ? [p] : tf.split(p, this.sizes);
-      this.params.forEach((param, i) => param.assign(tf.reshape(parts[i], param.shape)));
-    });
-  }
-
-  /** The update of applyGradients as one native call over fresh copies of the flat vectors. */
-  private applyNative(addon: NativeAddon, grads: tf.NamedTensorMap, h: number[]): void {
-    const total = this.m.size;
-    const p = new Float32Array(total);
-    const g = new Float32Array(total);
-    let off = 0;
-    for (const param of this.params) {
-      p.set(f32Values(param), off);
-      const grad = grads[param.name];
-      if (grad) g.set(f32Values(grad), off);
-      off += param.size;
-    }
-    const m = f32Values(this.m).slice();
-    const v = f32Values(this.v).slice();
-    addon.adamw(p, m, v, g, h);
-    tf.tidy(() => {
-      this.m.assign(tf.tensor1d(m));
-      this.v.assign(tf.tensor1d(v));
-      off = 0;
-      for (const param of this.params) {
-        param.assign(tf.tensor(p.slice(off, off + param.size), param.shape));
-        off += param.size;
-      }
+      const g = this.params.map((p) => grads[p.name] ?? tf.zerosLike(p));
+      const out = adamwStep(this.params, g, this.m, this.v, {
+        beta1: this.beta1,
+        beta2: this.beta2,
+        decay,
+        stepSize,
+        bc2Sqrt,
+        epsilon: this.epsilon,
+      });
+      this.m.assign(out.m);
+      this.v.assign(out.v);
+      this.params.forEach((param, i) => param.assign(out.params[i]));
     });
   }
 

@@ -54,9 +54,9 @@ export async function saveCheckpoint(
     total += length;
   }
   const data = new Float32Array(total);
-  variables.forEach(([, v], i) =>
-    data.set(v instanceof tf.Variable ? (v.dataSync() as Float32Array) : v.data, entries[i].offset),
-  );
+  // Asynchronous reads: a GPU backend cannot read synchronously.
+  const values = await Promise.all(variables.map(([, v]) => (v instanceof tf.Variable ? v.data() : v.data)));
+  values.forEach((v, i) => data.set(v as Float32Array, entries[i].offset));
   await writeDirAtomic(dir, (tmp) => {
     writeFileSync(join(tmp, VARIABLES_FILE), new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     writeFileSync(join(tmp, STATE_FILE), JSON.stringify({ ...state, tensors: entries }) + '\n');

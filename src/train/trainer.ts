@@ -31,7 +31,7 @@ export interface TrainingArrays {
   n: number;
   /** Input width (grid points). */
   m: number;
-  /** Constrained descriptors; descriptor i is tied to latent axis i (k <= nStyle). */
+  /** Constrained descriptors; descriptor i is tied to latent axis i (k <= nStyle). 0 trains an unconstrained adversarial autoencoder. */
   k: number;
 }
 
@@ -124,7 +124,7 @@ export class RankAAETrainer {
     // Without validation rows the score is computed on the training rows (a poor but defined choice).
     const loop = new FitLoop(this.opts, train, validation.n > 0 ? validation : train, callbacks);
     try {
-      if (this.opts.resumeFrom) loop.restore(this.opts.resumeFrom);
+      if (this.opts.resumeFrom) await loop.restore(this.opts.resumeFrom);
       for (const cb of callbacks) await cb.onFitStart?.(loop);
       while (loop.epoch < loop.maxEpochs && !loop.shouldStop) {
         const epoch = loop.epoch + 1;
@@ -134,7 +134,7 @@ export class RankAAETrainer {
         for (const cb of callbacks) await cb.onEpochEnd?.(loop, rec);
       }
       for (const cb of callbacks) await cb.onFitEnd?.(loop);
-      const { encoder, decoder } = loop.networks();
+      const { encoder, decoder } = await loop.networks();
       return {
         finalEncoder: encoder,
         finalDecoder: decoder,
@@ -183,7 +183,8 @@ class FitLoop implements FitLoopView {
     };
     for (const term of TERMS) {
       const t = losses[term];
-      if (t.weight === 0) continue;
+      // Without constrained descriptors (an unconstrained AAE) the rank term has nothing to order.
+      if (t.weight === 0 || (term === 'rank' && train.k === 0)) continue;
       const betas = term === 'adversarial' ? optimizer.adversarialBetas : optimizer.betas;
       this.optimizers[term] = new AdamW(termVariables(this.model, term), {
         lr: optimizer.lr * t.lrRatio,
@@ -215,7 +216,7 @@ class FitLoop implements FitLoopView {
         );
       }
     }
-    const metrics = validate(this.model, this.val, this.valVariance);
+    const metrics = await validate(this.model, this.val, this.valVariance);
     const { window } = training.selection;
     const selected = selectionScore(this.selection, [...this.history.map((h) => h.score), metrics.score], window);
     // `best` marks a new highest (selection) score; NaN scores (nothing to correlate) never are.
@@ -239,8 +240,8 @@ class FitLoop implements FitLoopView {
     return rec;
   }
 
-  networks(): { encoder: NetworkSpec; decoder: NetworkSpec } {
-    return { encoder: mlpToSpec(this.model.encoder), decoder: mlpToSpec(this.model.decoder) };
+  async networks(): Promise<{ encoder: NetworkSpec; decoder: NetworkSpec }> {
+    return { encoder: await mlpToSpec(this.model.encoder), decoder: await mlpToSpec(this.model.decoder) };
   }
 
   checkpointContent(): CheckpointContent {
@@ -269,7 +270,7 @@ class FitLoop implements FitLoopView {
   }
 
   /** Continues from a checkpoint directory: every tensor, the generator, schedule, history and callback states. */
-  restore(dir: string): void {
+  async restore(dir: string): Promise<void> {
     const { state, tensors } = loadCheckpoint<TrainerState>(dir);
     checkCompatible(state, this.train, this.opts, dir);
     restoreVariables(this.variables, tensors, dir);
@@ -291,7 +292,7 @@ class FitLoop implements FitLoopView {
       if (!(cb.stateKey in state.callbacks)) throw new UserError(`the checkpoint holds no "${cb.stateKey}" state; it was written without that callback`, dir);
       const prefix = `${cb.stateKey}.`;
       const own = [...tensors].filter(([name]) => name.startsWith(prefix)).map(([name, t]): [string, StoredTensor] => [name.slice(prefix.length), t]);
-      cb.loadStateDict(this, { state: state.callbacks[cb.stateKey], tensors: own }, dir);
+      await cb.loadStateDict(this, { state: state.callbacks[cb.stateKey], tensors: own }, dir);
     }
     this.setLearningRates();
   }
@@ -325,7 +326,11 @@ function checkpointVariables(model: RankAAEModel, optimizers: TermOptimizers): [
   return out;
 }
 
-/** One pass over the training rows in a fresh random order; returns each term's mean loss. */
+/**
+ * One pass over the training rows in a fresh random order; returns each
+ * term's mean loss. The losses are summed on the device and read once, at
+ * the end, asynchronously: a GPU backend never waits within the epoch.
+ */
 async function runEpoch(
   data: TrainingArrays,
   training: TrainingConfig,
@@ -390,14 +395,14 @@ async function runEpoch(
   for (const term of TERMS) {
     const s = sums[term];
     if (!s) continue;
-    means[term] = s.dataSync()[0] / nBatches;
+    means[term] = (await s.data())[0] / nBatches;
     s.dispose();
   }
   return means;
 }
 
-/** Inference-mode latents and reconstruction error on the validation rows, and the score. */
-function validate(model: RankAAEModel, data: TrainingArrays, variance: number): ValidationMetrics {
+/** Inference-mode latents and reconstruction error on the validation rows, and the score (asynchronous reads). */
+async function validate(model: RankAAEModel, data: TrainingArrays, variance: number): Promise<ValidationMetrics> {
   const { n, m } = data;
   const nStyle = model.encoder.options.outputs;
   const latent = new Float32Array(n * nStyle);
@@ -411,15 +416,15 @@ function validate(model: RankAAEModel, data: TrainingArrays, variance: number): 
       const xhat = model.decoder.forward(z, { training: false });
       return [z, tf.sum(tf.squaredDifference(xhat, x))];
     });
-    latent.set(z.dataSync(), start * nStyle);
-    sse += err.dataSync()[0];
+    latent.set(await z.data(), start * nStyle);
+    sse += (await err.data())[0];
     tf.dispose([z, err]);
   }
   return validationMetrics(latent, nStyle, data.y, data.k, sse / (n * m), variance);
 }
 
 function checkArrays(d: TrainingArrays, what: string): void {
-  check(Number.isInteger(d.n) && d.n >= 0 && Number.isInteger(d.m) && d.m >= 1 && Number.isInteger(d.k) && d.k >= 1, `n, m, k must be integers (n >= 0, m >= 1, k >= 1), got n=${d.n} m=${d.m} k=${d.k}`, what);
+  check(Number.isInteger(d.n) && d.n >= 0 && Number.isInteger(d.m) && d.m >= 1 && Number.isInteger(d.k) && d.k >= 0, `n, m, k must be integers (n >= 0, m >= 1, k >= 0), got n=${d.n} m=${d.m} k=${d.k}`, what);
   check(d.x.length === d.n * d.m, `x holds ${d.x.length} values, expected n x m = ${d.n * d.m}`, what);
   check(d.y.length === d.n * d.k, `y holds ${d.y.length} values, expected n x k = ${d.n * d.k}`, what);
   for (let i = 0; i < d.y.length; i++) {

@@ -1,4 +1,3 @@
-import { basename, dirname, join } from 'node:path';
 
 /**
  * Errors a user can fix (bad file, bad config, bad parameter, a full disk).
@@ -112,8 +111,10 @@ const MEMORY_ERRORS = [/Array buffer allocation failed/, /Invalid string length/
  * (`.name.<pid>.<hex>.tmp` -> `name`), so messages name the file the user asked for.
  */
 function userPath(p: string): string {
-  const m = /^\.(.+)\.\d+\.[0-9a-f]{8}\.tmp(\.old)?$/.exec(basename(p));
-  return m ? join(dirname(p), m[1]) : p;
+  // String operations, not node:path: UserError is also part of the browser entry.
+  const cut = Math.max(p.lastIndexOf('/'), p.lastIndexOf('\\'));
+  const m = /^\.(.+)\.\d+\.[0-9a-f]{8}\.tmp(\.old)?$/.exec(p.slice(cut + 1));
+  return m ? p.slice(0, cut + 1) + m[1] : p;
 }
 
 /**

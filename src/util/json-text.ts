@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { UserError, at, quote } from './errors.js';
 
 /**
@@ -139,5 +140,15 @@ export function parseJsonText(text: string, source: string): unknown {
     return JSON.parse(text);
   } catch (e) {
     throw new UserError(`not valid JSON (${(e as Error).message.split('\n')[0]})`, source);
+  }
+}
+
+/** A JSON file xlatent wrote itself (run records, trial results), or undefined when there is none; unreadable JSON is a UserError naming the file. */
+export function readJsonIfExists<T>(path: string): T | undefined {
+  if (!existsSync(path)) return undefined;
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as T;
+  } catch (e) {
+    throw new UserError(`not valid JSON (${(e as Error).message})`, path);
   }
 }

@@ -4,6 +4,9 @@ import { isUtf8 } from 'node:buffer';
 import { gunzipSync } from 'node:zlib';
 import { UserError, asUserError, at, quote } from './errors.js';
 import { guardInput } from './io-guard.js';
+import { isPlainRelativePath } from './relative-path.js';
+
+export { isPlainRelativePath } from './relative-path.js';
 
 /**
  * Reading files a user names, with limits: only regular files (a device
@@ -177,22 +180,6 @@ export function gunzipBounded(bytes: Uint8Array, source: string, maxBytes = GUNZ
     }
     throw new UserError(`gzip data is corrupt or truncated (${err.message.split('\n')[0]})`, source);
   }
-}
-
-/**
- * Whether `p` is a plain relative path with forward slashes that stays
- * inside the folder it is relative to: no leading slash or drive letter, no
- * backslash, no empty, "." or ".." segment, no NUL.
- */
-export function isPlainRelativePath(p: string): boolean {
-  return (
-    p.length > 0 &&
-    !p.startsWith('/') &&
-    !p.includes('\\') &&
-    !p.includes('\0') &&
-    !/^[A-Za-z]:/.test(p) &&
-    p.split('/').every((s) => s !== '' && s !== '.' && s !== '..')
-  );
 }
 
 /**

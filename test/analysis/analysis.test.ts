@@ -246,33 +246,3 @@ describe('topWindows', () => {
     expect(w[1].peak).toBe(40);
   });
 });
-
-describe('clusterLatents', () => {
-  it('finds well-separated latent groups, decodes their centres and scores agreement with labels', async () => {
-    const { clusterLatents } = await import('../../src/analysis/clustering.js');
-    const d = 2;
-    const n = 300;
-    const rng = new Rng(21);
-    const z = new Float32Array(n * d);
-    const label = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      const c = i % 3;
-      label[i] = 4 + c;
-      z[i * d] = c * 5 + 0.3 * rng.normal();
-      z[i * d + 1] = (c === 1 ? 5 : 0) + 0.3 * rng.normal();
-    }
-    const m = 4;
-    const W = Float32Array.from([1, 0, 2, 1, 0, 1, -1, 3]);
-    const dec = specForward(linearSpec(d, m, W));
-    const r = clusterLatents(z, n, d, 3, dec, { names: ['CN'], values: label });
-    expect([...r.sizes].sort()).toEqual([100, 100, 100]);
-    expect(r.agreement[0].ari).toBeCloseTo(1, 6);
-    for (let c = 0; c < 3; c++) {
-      for (let j = 0; j < m; j++) {
-        const expected = r.centers[c * d] * W[j] + r.centers[c * d + 1] * W[m + j];
-        expect(r.centerSpectra[c * m + j]).toBeCloseTo(expected, 4);
-      }
-    }
-    expect(() => clusterLatents(z, n, d, 0, dec)).toThrow(UserError);
-  });
-});

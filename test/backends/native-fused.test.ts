@@ -1,19 +1,23 @@
 /**
- * The native backend's fused training kernels (rank loss, smoothness loss,
- * AdamW step) against the tf-op implementations they replace, on seeded
- * random data with ties, missing and NaN descriptors. Skips when the addon
- * is not built.
+ * What only the native backend's versions of xlatent's kernels promise
+ * (their value/gradient parity with cpu is in fused-ops.test.ts): they are
+ * registered in place of the generic ones, NaN descriptors count as
+ * missing, AdamW, inference batch norm and dropout masks equal cpu bit for
+ * bit, batch-norm running statistics follow cpu's, and results do not depend
+ * on the thread count. Skips when the addon is not built.
  */
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { loadNativeAddon, type NativeAddon } from '../../src/backends/native-addon.js';
 import { registerNativeBackend } from '../../src/backends/native-backend.js';
-import { fusedNativeAddon } from '../../src/backends/native-fused.js';
-import { applyActivation, applyBatchNorm, applyDense, createBatchNorm, createDense } from '../../src/model/layers.js';
+import { applyActivation, applyBatchNorm, createBatchNorm } from '../../src/model/layers.js';
 import { dropoutMask } from '../../src/model/random-tensors.js';
+import { dropoutMaskFiller, setDropoutMaskFiller } from '../../src/ops/dropout-mask.js';
+import { GENERIC_KERNELS } from '../../src/ops/generic/index.js';
+import { XLATENT_KERNELS } from '../../src/ops/kernel-names.js';
+import { rankLoss } from '../../src/ops/index.js';
 import { AdamW } from '../../src/train/adamw.js';
-import { rankLoss, rankLossFused, rankLossOps } from '../../src/train/losses/rank.js';
 import { gaussianKernel, gaussianSmooth, smoothnessLoss } from '../../src/train/losses/smoothness.js';
 import { Rng } from '../../src/util/random.js';
 
@@ -68,33 +72,26 @@ describe.skipIf(!load.ok)(`fused native training kernels${load.ok ? '' : ` (skip
     await tf.setBackend('cpu');
   });
 
-  it('is used only on the native backend', async () => {
-    expect(fusedNativeAddon()).toBeDefined();
+  /** Value and gradient of `f` on the cpu backend (generic kernels), from the same data. */
+  async function onCpu<T>(f: () => T): Promise<T> {
     await tf.setBackend('cpu');
-    expect(fusedNativeAddon()).toBeUndefined();
-    await tf.setBackend('native');
-  });
-
-  for (const [label, n, width, k, missing] of [
-    ['no missing labels', 300, 6, 5, 0],
-    ['missing labels', 257, 6, 5, 0.2],
-    ['one axis, latent wider than k', 64, 3, 1, 0.1],
-  ] as const) {
-    it(`rank loss: fused value and gradient equal the tf-op version (${label})`, () => {
-      const d = rankData(n, width, k, 11 + n, missing);
-      const z = tf.tensor2d(d.z, [n, width]);
-      const y = tf.tensor2d(d.y, [n, k]);
-      const valid = missing > 0 ? tf.tensor2d(d.valid, [n, k]) : undefined;
-      const fused = valueAndGrad((x) => rankLossFused(addon, x, y, valid), z);
-      const ops = valueAndGrad((x) => rankLossOps(x, y, valid), z);
-      expectClose([fused.value], [ops.value]);
-      expectClose(fused.grad, ops.grad);
-      // Axes beyond k get no gradient; the dispatching rankLoss takes the fused path here.
-      for (let a = 0; a < n; a++) for (let c = k; c < width; c++) expect(fused.grad[a * width + c]).toBe(0);
-      expect(valueAndGrad((x) => rankLoss(x, y, valid), z).value).toBe(fused.value);
-      tf.dispose([z, y, valid].filter((t): t is tf.Tensor2D => t !== undefined));
-    });
+    try {
+      return f();
+    } finally {
+      await tf.setBackend('native');
+    }
   }
+
+  it('registers its own version of every xlatent kernel; cpu runs the generic ones', async () => {
+    const generic = new Map(GENERIC_KERNELS.map((k) => [k.kernelName, k.kernelFunc]));
+    for (const name of XLATENT_KERNELS) {
+      expect(tf.getKernel(name, 'native')?.kernelFunc, name).toBeDefined();
+      expect(tf.getKernel(name, 'native')!.kernelFunc, name).not.toBe(generic.get(name));
+    }
+    const d = rankData(20, 3, 2, 1, 0);
+    await onCpu(() => valueAndGrad((x) => rankLoss(x, tf.tensor2d(d.y, [20, 2])), tf.tensor2d(d.z, [20, 3])));
+    expect(tf.getKernel(XLATENT_KERNELS[0], 'cpu')!.kernelFunc).toBe(generic.get(XLATENT_KERNELS[0]));
+  });
 
   it('rank loss: NaN descriptors count as missing', () => {
     const n = 80;
@@ -102,51 +99,23 @@ describe.skipIf(!load.ok)(`fused native training kernels${load.ok ? '' : ` (skip
     const d = rankData(n, k, k, 5, 0.25);
     const yNan = d.y.map((v, i) => (d.valid[i] === 0 ? NaN : v));
     const z = tf.tensor2d(d.z, [n, k]);
-    const masked = valueAndGrad((x) => rankLossFused(addon, x, tf.tensor2d(d.y, [n, k]), tf.tensor2d(d.valid, [n, k])), z);
-    const nan = valueAndGrad((x) => rankLossFused(addon, x, tf.tensor2d(yNan, [n, k])), z);
+    const masked = valueAndGrad((x) => rankLoss(x, tf.tensor2d(d.y, [n, k]), tf.tensor2d(d.valid, [n, k])), z);
+    const nan = valueAndGrad((x) => rankLoss(x, tf.tensor2d(yNan, [n, k])), z);
     expect(nan.value).toBe(masked.value);
     expect(Array.from(nan.grad)).toEqual(Array.from(masked.grad));
     z.dispose();
   });
 
-  it('rank loss: the force-balance scale engages once most pairs are ordered', () => {
-    // Latent = descriptor + small noise: nearly every pair is right, so the
-    // correctly ordered pairs are down-weighted (loss well above -mean(prod)).
-    const n = 200;
-    const rng = new Rng(3);
-    const y = Float32Array.from({ length: n }, () => rng.uniform());
-    const z = Float32Array.from(y, (v) => v + 0.05 * rng.normal());
-    const zt = tf.tensor2d(z, [n, 1]);
-    const yt = tf.tensor2d(y, [n, 1]);
-    const fused = valueAndGrad((x) => rankLossFused(addon, x, yt), zt);
-    const ops = valueAndGrad((x) => rankLossOps(x, yt), zt);
-    expectClose([fused.value], [ops.value]);
-    expectClose(fused.grad, ops.grad);
-    tf.dispose([zt, yt]);
-  });
-
-  it('smoothness loss: fused value and gradient equal the conv1d version on cpu', async () => {
+  it('the addon\'s smoothing equals the tf-op smoothing (replicate padding) for odd and even tap counts', () => {
     const n = 37;
     const m = 90;
-    const x = new Float32Array(n * m);
-    new Rng(9).fillNormal(x);
+    const x = new Rng(9).fillNormal(new Float32Array(n * m)) as Float32Array;
     for (const [size, sigma] of [[17, 3], [4, 1], [2, 0.5]] as const) {
       const kernel = gaussianKernel(size, sigma);
-      const f = (t: tf.Tensor2D) => smoothnessLoss(t, kernel);
-      const z = tf.tensor2d(x, [n, m]);
-      const fused = valueAndGrad(f, z);
-      z.dispose();
-      await tf.setBackend('cpu');
-      const zc = tf.tensor2d(x, [n, m]);
-      const ref = valueAndGrad(f, zc);
-      const smoothRef = gaussianSmooth(zc, kernel).dataSync();
-      tf.dispose(zc);
-      await tf.setBackend('native');
-      expectClose([fused.value], [ref.value]);
-      expectClose(fused.grad, ref.grad);
+      const ref = tf.tidy(() => gaussianSmooth(tf.tensor2d(x, [n, m]), kernel).dataSync());
       const smooth = new Float32Array(n * m);
       addon.smooth(x, n, m, kernel, Math.floor((size - 1) / 2), smooth);
-      expectClose(smooth, smoothRef);
+      expectClose(smooth, ref);
     }
   });
 
@@ -241,8 +210,10 @@ describe.skipIf(!load.ok)(`fused native training kernels${load.ok ? '' : ` (skip
   });
 
   it('dropout masks: the native generator gives the JS masks and leaves the Rng in the same state', async () => {
-    const draw = async (backend: string) => {
-      await tf.setBackend(backend);
+    const native = dropoutMaskFiller();
+    expect(native).toBeDefined();
+    const draw = async (filler: typeof native) => {
+      setDropoutMaskFiller(filler);
       const rng = new Rng(77);
       rng.normal(); // leaves a spare deviate, which must survive
       const masks = [[13, 7, 0.25], [4, 64, 0.04], [1, 1, 0.5]].map(([r, c, p]) => {
@@ -253,8 +224,8 @@ describe.skipIf(!load.ok)(`fused native training kernels${load.ok ? '' : ` (skip
       });
       return { masks, after: [rng.normal(), rng.nextUint32()] };
     };
-    const ref = await draw('cpu');
-    const got = await draw('native');
+    const ref = await draw(undefined);
+    const got = await draw(native);
     expect(got).toEqual(ref);
     expect(ref.masks[0].filter((v) => v === 0).length).toBeGreaterThan(0);
   });
@@ -278,26 +249,5 @@ describe.skipIf(!load.ok)(`fused native training kernels${load.ok ? '' : ` (skip
     } finally {
       addon.setThreads(before);
     }
-  });
-
-  it('dense layer (training): native value and gradients w.r.t. input, kernel and bias equal cpu', async () => {
-    const n = 90;
-    const x = new Rng(12).fillNormal(new Float32Array(n * 11)) as Float32Array;
-    const w = new Rng(13).fillNormal(new Float32Array(n * 5)) as Float32Array;
-    const run = async (backend: string) => {
-      await tf.setBackend(backend);
-      const d = createDense(new Rng(14), 11, 5);
-      const xt = tf.tensor2d(x, [n, 11]);
-      const wt = tf.tensor2d(w, [n, 5]);
-      const f = (a: tf.Tensor, k: tf.Tensor, b: tf.Tensor) =>
-        tf.sum(tf.mul(applyDense(a as tf.Tensor2D, { kernel: k as tf.Variable<tf.Rank.R2>, bias: b as tf.Variable<tf.Rank.R1> }, true), wt)) as tf.Scalar;
-      const { value, grads } = tf.valueAndGrads(f)([xt, d.kernel, d.bias]);
-      const out = [value, ...grads].map((t) => Array.from(t.dataSync()));
-      tf.dispose([xt, wt, value, ...grads, d.kernel, d.bias]);
-      return out;
-    };
-    const ref = await run('cpu');
-    const got = await run('native');
-    got.forEach((g, i) => expectClose(g, ref[i]));
   });
 });

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 
 import { loadNativeAddon } from '../../src/backends/native-addon.js';
 import { AUTO_ORDER, describeBackend, selectBackend } from '../../src/backends/select.js';
+import { adapterInfo, hardwareVulkanDrivers } from '../../src/backends/webgpu.js';
 import { UserError } from '../../src/util/errors.js';
 
 const native = loadNativeAddon();
@@ -19,7 +20,30 @@ describe('selectBackend', () => {
     expect(sel.tried.at(-1)!.error).toBeUndefined();
     expect(sel.tried.slice(0, -1).every((t) => t.error)).toBe(true);
     expect(sel.reason).toMatch(/^auto: /);
+    // A GPU comes before the CPU backends, but only for training, which reads asynchronously.
+    expect(AUTO_ORDER.indexOf('webgpu')).toBeLessThan(AUTO_ORDER.indexOf('native'));
+    expect(sel.tried.find((t) => t.name === 'webgpu')?.error).toMatch(/training only/);
     if (native.ok) expect(sel.name).toBe('native');
+  });
+
+  it.skipIf(hardwareVulkanDrivers().length > 0)('auto for training skips webgpu without a GPU driver, SwiftShader configured or not', async () => {
+    const before = process.env.VK_ICD_FILENAMES;
+    process.env.VK_ICD_FILENAMES = '/usr/lib/chromium/vk_swiftshader_icd.json';
+    try {
+      const sel = await selectBackend('auto', { training: true });
+      expect(sel.name).not.toBe('webgpu');
+      expect(sel.tried.find((t) => t.name === 'webgpu')?.error).toMatch(/no GPU Vulkan driver/);
+      if (native.ok) expect(sel.name).toBe('native');
+    } finally {
+      if (before === undefined) delete process.env.VK_ICD_FILENAMES;
+      else process.env.VK_ICD_FILENAMES = before;
+    }
+  });
+
+  it('tells software adapters (SwiftShader, llvmpipe) from GPUs by their adapter info', () => {
+    expect(adapterInfo({ vendor: 'google', architecture: 'swiftshader', description: 'SwiftShader driver 5.0.0', isFallbackAdapter: true }).software).toBe(true);
+    expect(adapterInfo({ vendor: 'mesa', description: 'llvmpipe (LLVM 15.0.6, 256 bits)' }).software).toBe(true);
+    expect(adapterInfo({ vendor: 'nvidia', architecture: 'hopper', description: 'NVIDIA H200', isFallbackAdapter: false }).software).toBe(false);
   });
 
   it('explicit wasm and cpu load and become active', async () => {
@@ -50,7 +74,17 @@ describe('selectBackend', () => {
     // Optional dependencies: absent where their install failed, or present without the libtensorflow binding where npm skipped their script.
     await expect(selectBackend('tensorflow')).rejects.toThrow(/backend 'tensorflow' is not available: @tensorflow\/tfjs-node is (not installed|installed without its libtensorflow binding)/);
     await expect(selectBackend('tensorflow-gpu')).rejects.toThrow(/tfjs-node-gpu is (not installed|installed without its libtensorflow binding)/);
-    await expect(selectBackend('webgpu')).rejects.toThrow(/backend 'webgpu' is not available: webgpu is not installed/);
     expect(tf.getBackend()).toBe(before);
+  });
+
+  it('explicit webgpu with no Vulkan driver at all is a UserError that says how to get one', async () => {
+    const before = process.env.VK_ICD_FILENAMES;
+    process.env.VK_ICD_FILENAMES = '/nonexistent/icd.json';
+    try {
+      await expect(selectBackend('webgpu')).rejects.toThrow(/backend 'webgpu' is not available: (Dawn found no WebGPU adapter .*VK_ICD_FILENAMES|webgpu is not installed)/);
+    } finally {
+      if (before === undefined) delete process.env.VK_ICD_FILENAMES;
+      else process.env.VK_ICD_FILENAMES = before;
+    }
   });
 });

@@ -18,6 +18,13 @@ export function xlatent(args: string[], cwd?: string): CliResult {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** Runs the CLI and expects success (exit 0), showing its stderr otherwise. */
+export function xlatentOk(args: string[], cwd?: string): CliResult {
+  const r = xlatent(args, cwd);
+  expect(r.code, r.stderr).toBe(0);
+  return r;
+}
+
 /** Same, without blocking the test's event loop (for runs that are killed midway). */
 export function xlatentAsync(args: string[]) {
   return spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: '1' } });

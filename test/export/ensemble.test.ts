@@ -7,7 +7,7 @@ import { fitAxisCalibration } from '../../src/export/calibration.js';
 import { embedSpectra } from '../../src/export/embed.js';
 import { writeEmbedding } from '../../src/export/embed-output.js';
 import { evaluateEnsemble, runModel } from '../../src/export/ensemble.js';
-import { metadataDigest } from '../../src/export/metadata.js';
+import { metadataDigest } from '../../src/export/digest.js';
 import { readModelDir, writeModelDir } from '../../src/export/model-dir.js';
 import { buildHeldOutOod, reconstructionMse } from '../../src/export/ood.js';
 import { runNetwork } from '../../src/model/infer.js';

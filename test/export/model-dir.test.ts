@@ -5,7 +5,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../src/util/random.js';
 import { UserError } from '../../src/util/errors.js';
 import { readModelDir, writeModelDir } from '../../src/export/model-dir.js';
-import { canonicalJson, sha256Hex, metadataDigest } from '../../src/export/metadata.js';
+import { canonicalJson } from '../../src/export/metadata.js';
+import { sha256Hex, metadataDigest } from '../../src/export/digest.js';
 import { runNetwork } from '../../src/model/infer.js';
 import { randomSpec, randomInput, syntheticMetadata } from './helpers.js';
 

@@ -6,7 +6,8 @@ import type { RawSpectrum } from '../../src/data/dataset.js';
 import { fitPreprocess } from '../../src/data/preprocess/fit.js';
 import { PreprocessSchema } from '../../src/data/preprocess/schema.js';
 import { embedSpectra } from '../../src/export/embed.js';
-import { canonicalJson, metadataDigest } from '../../src/export/metadata.js';
+import { canonicalJson } from '../../src/export/metadata.js';
+import { metadataDigest } from '../../src/export/digest.js';
 import { readModelDir, writeModelDir } from '../../src/export/model-dir.js';
 import { linearModel } from './linear-model.js';
 

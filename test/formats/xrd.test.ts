@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { linearAxis } from '../../src/data/grid.js';
 import {
-  normalizeIntensity, npyToSpectra, parseNpy, preprocessXrd, qToTwoTheta, readNpyFile, readXyFile,
+  normalizeIntensity, preprocessXrd, qToTwoTheta, readXyFile,
   resolveWavelength, snipBackground, twoThetaToQ,
 } from '../../src/data/xrd.js';
+import { npyToSpectra, parseNpy, readNpyFile } from '../../src/data/formats/npy.js';
 import { put, tempDir } from './helpers.js';
 
 function npy(shape: number[], values: number[], opts: { fortran?: boolean; descr?: string } = {}): Uint8Array {

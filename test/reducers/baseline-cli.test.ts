@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { synthesizeXanes } from '../../src/data/synth.js';
 import { writeSpectra } from '../../src/data/formats/index.js';
-import { BaselineConfigSchema, buildReducer, prepareBaselineData, runBaseline } from '../../src/cli/baseline.js';
-import { CompareConfigSchema, runCompare } from '../../src/cli/compare.js';
+import { BaselineConfigSchema, CompareConfigSchema } from '../../src/config/baseline.js';
+import { buildReducer, prepareBaselineData, runBaseline } from '../../src/pipeline/baseline.js';
+import { runCompare } from '../../src/pipeline/compare.js';
 import { loadReducer } from '../../src/reducers/registry.js';
 import { UserError } from '../../src/util/errors.js';
 import { selectRows } from '../../src/data/dataset.js';
@@ -20,7 +21,7 @@ writeSpectra(ds, join(dir, 'spectra.csv'));
 describe('baseline and compare commands', () => {
   it('baseline writes embedding.csv in input order, metrics, params and a reloadable reducer', async () => {
     const cfg = BaselineConfigSchema.parse({ method: 'pca', data: { file: 'spectra.csv' }, components: 3 });
-    const metrics = await runBaseline(cfg, join(dir, 'pca'), dir);
+    const { metrics } = await runBaseline(cfg, join(dir, 'pca'), dir);
     const csv = readFileSync(join(dir, 'pca', 'embedding.csv'), 'utf8').trim().split('\n');
     expect(csv[0]).toBe('c0,c1,c2');
     expect(csv).toHaveLength(ds.n + 1);
@@ -87,7 +88,7 @@ describe('baseline and compare commands', () => {
     const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => (written.push(String(chunk)), true));
     let entries;
     let prep;
-    const split = splitRows(n, cfg.data.split, cfg.seed);
+    const split = splitRows(n, cfg.data.split!, cfg.seed!);
     try {
       entries = await runCompare(cfg, join(dir, 'cmp-folder'), dir, () => {});
       written.push('-- end of compare --');
@@ -102,7 +103,7 @@ describe('baseline and compare commands', () => {
     const X = { ...prep!.ds, spectra: prep!.X };
     const tr = selectRows(X, split.train);
     const te = selectRows(X, split.test);
-    const pca = buildReducer('pca', {}, 2, cfg.seed, 'params');
+    const pca = buildReducer('pca', {}, 2, cfg.seed!, 'params');
     pca.fitTransform(tr.spectra, tr.n, tr.m);
     const Zte = pca.transform(te.spectra, te.n);
     const ev = { ...cfg.evaluation, seed: cfg.seed };

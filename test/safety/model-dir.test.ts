@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readModelDir, writeModelDir } from '../../src/export/model-dir.js';
-import { metadataDigest, sha256Hex, validateModelMetadata } from '../../src/export/metadata.js';
+import { validateModelMetadata } from '../../src/export/metadata.js';
+import { metadataDigest, sha256Hex } from '../../src/export/digest.js';
 import { userErrorOf } from '../data/helpers.js';
 import { linearModel } from '../export/linear-model.js';
 

@@ -60,3 +60,22 @@ describe('validation score', () => {
     expect(totalVariance(new Float32Array([1, 5, 3, 5]), 2, 2)).toBeCloseTo(0.5, 10);
   });
 });
+
+describe('validation score without constrained descriptors (k = 0)', () => {
+  it('rewards reconstruction and Gaussian latents, and penalises a collapsed axis', () => {
+    const rng = new Rng(3);
+    const n = 400;
+    const gauss = Float32Array.from({ length: n * 2 }, () => rng.normal());
+    const g = validationMetrics(gauss, 2, new Float64Array(0), 0, 0.1, 1);
+    expect(g.spearman).toEqual([]);
+    expect(g.normality).toBeGreaterThan(0.98);
+    expect(g.score).toBeCloseTo(1 - 0.1 - (1 - g.normality) - Math.max(0, g.maxInterAxis - INTER_AXIS_TOLERANCE), 12);
+    // Uniform latents are less normal; a constant axis (collapsed latent) counts as W = 0.
+    const uniform = Float32Array.from({ length: n * 2 }, () => rng.uniform());
+    expect(validationMetrics(uniform, 2, new Float64Array(0), 0, 0.1, 1).score).toBeLessThan(g.score - 0.01);
+    const collapsed = gauss.map((v, i) => (i % 2 === 1 ? 0.5 : v));
+    expect(validationMetrics(collapsed, 2, new Float64Array(0), 0, 0.1, 1).score).toBeLessThan(g.score - 0.4);
+    // Worse reconstruction, lower score.
+    expect(validationMetrics(gauss, 2, new Float64Array(0), 0, 0.4, 1).score).toBeCloseTo(g.score - 0.3, 12);
+  });
+});

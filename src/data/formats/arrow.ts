@@ -24,7 +24,9 @@ import { AtomicFileWriter } from '../../util/atomic.js';
 import { checkRegularFile, readInputBytes, statInput } from '../../util/read-file.js';
 import { guardInput } from '../../util/io-guard.js';
 import { concatDatasets, type SpectralDataset } from '../dataset.js';
-import { writeWhole } from './spectra-writer.js';
+import { writeWhole, type SpectraHeader } from './spectra-writer.js';
+
+export type { SpectraHeader } from './spectra-writer.js';
 import { DESCRIPTOR_PREFIX, ENERGY_PREFIX, summarizeNames } from './reference-csv.js';
 
 /**
@@ -81,12 +83,6 @@ boundFlatbufferVectors();
 /** Rows per record batch written. */
 export const ARROW_BATCH_ROWS = 16384;
 
-/** The columns shared by every chunk of a dataset: what a chunk writer needs up front. */
-export interface SpectraHeader {
-  energies: Float64Array;
-  descriptorNames: string[];
-  axis?: 'energy' | 'twotheta' | 'q';
-}
 
 /** A sink of raw bytes for the Arrow writer that passes them straight to a file (nothing is queued). */
 export class FileSink extends AsyncByteQueue {

@@ -4,7 +4,7 @@ import type { RawSpectrum } from '../dataset.js';
 import { sanitizeGrid } from '../xas/energy-grid.js';
 import type { NormalizationParams } from '../xas/normalize.js';
 import { parseNumber, readBytes } from './columns.js';
-import type { FormatReader } from './index.js';
+import type { FormatReader } from './reader.js';
 
 /** A Perl value as Athena writes it: string, number, nested list, hash or undef. */
 export type PerlValue = string | number | null | PerlValue[] | { [k: string]: PerlValue };

@@ -3,7 +3,7 @@ import { UserError, at, quote } from '../../util/errors.js';
 import { readInputBytes, readInputText } from '../../util/read-file.js';
 import type { RawSpectrum } from '../dataset.js';
 import { sanitizeGrid } from '../xas/energy-grid.js';
-import type { FormatReader } from './index.js';
+import type { FormatReader } from './reader.js';
 
 /** A numeric table read from column text. */
 export interface TextTable {

@@ -2,7 +2,7 @@ import { UserError, at, quote } from '../../util/errors.js';
 import type { RawSpectrum } from '../dataset.js';
 import { sanitizeGrid } from '../xas/energy-grid.js';
 import { parseNumber, readText, splitLines, stem } from './columns.js';
-import type { FormatReader } from './index.js';
+import type { FormatReader } from './reader.js';
 
 /** An FDMNES spectrum with what its header said. */
 export interface FdmnesSpectrum extends RawSpectrum {

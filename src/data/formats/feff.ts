@@ -2,7 +2,7 @@ import { UserError } from '../../util/errors.js';
 import type { RawSpectrum } from '../dataset.js';
 import { sanitizeGrid } from '../xas/energy-grid.js';
 import { columnIndex, parseTable, readText, stem, tableColumn } from './columns.js';
-import type { FormatReader } from './index.js';
+import type { FormatReader } from './reader.js';
 
 /** Columns FEFF writes to xmu.dat, in order. */
 export const FEFF_XMU_COLUMNS = ['omega', 'e', 'k', 'mu', 'mu0', 'chi'] as const;

@@ -8,7 +8,7 @@ import { parseColumns, parseNumber, readBytes, splitLines, type ColumnsOptions }
 import { looksLikeFdmnes, parseFdmnes, type FdmnesOptions } from './fdmnes.js';
 import { looksLikeFeffXmu, parseFeffXmu, type FeffOptions } from './feff.js';
 import { looksLikeXdi, parseXdi, type XdiOptions } from './xdi.js';
-import type { FormatReader } from './index.js';
+import type { FormatReader } from './reader.js';
 
 /** Per-file spectrum formats this module can read. */
 export type SpectrumFileFormat = 'auto' | 'xdi' | 'athena' | 'feff' | 'fdmnes' | 'columns';

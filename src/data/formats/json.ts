@@ -1,7 +1,7 @@
 import { UserError, quote } from '../../util/errors.js';
 import { parseJsonText } from '../../util/json-text.js';
 import { AtomicFileWriter } from '../../util/atomic.js';
-import type { SpectraHeader } from './arrow.js';
+import type { SpectraHeader } from './spectra-writer.js';
 import type { RawSpectrum, SpectralDataset } from '../dataset.js';
 import { writeWhole } from './spectra-writer.js';
 import { readInputText } from '../../util/read-file.js';

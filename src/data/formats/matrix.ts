@@ -4,7 +4,7 @@ import { UserError, at } from '../../util/errors.js';
 import type { SpectralDataset } from '../dataset.js';
 import { parseNumber, readText, splitLines, stem } from './columns.js';
 import { isMissingCell, joinLabelTable, parseLabelTable, type LabelJoinOptions } from './folder.js';
-import type { FormatReader } from './index.js';
+import type { FormatReader } from './reader.js';
 
 /**
  * A matrix of spectra stored column-wise, as simulation codes and pyFitIt

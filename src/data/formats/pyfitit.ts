@@ -5,7 +5,7 @@ import type { SpectralDataset } from '../dataset.js';
 import { parseNumber, readText } from './columns.js';
 import { parseJsonText } from '../../util/json-text.js';
 import { isMissingCell } from './folder.js';
-import type { FormatReader } from './index.js';
+import type { FormatReader } from './reader.js';
 import { columnSpectra, numberCell, parseTextGrid, type TextGrid } from './matrix.js';
 
 /**

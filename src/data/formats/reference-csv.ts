@@ -1,6 +1,6 @@
 import { UserError, at, quote } from '../../util/errors.js';
 import { AtomicFileWriter } from '../../util/atomic.js';
-import type { SpectraHeader } from './arrow.js';
+import type { SpectraHeader } from './spectra-writer.js';
 import { writeWhole } from './spectra-writer.js';
 import type { SpectralDataset } from '../dataset.js';
 import {

@@ -1,6 +1,13 @@
 import { commitOrAbort } from '../../util/atomic.js';
 import type { SpectralDataset } from '../dataset.js';
 
+/** The columns shared by every chunk of a dataset: what a chunk writer needs up front. */
+export interface SpectraHeader {
+  energies: Float64Array;
+  descriptorNames: string[];
+  axis?: 'energy' | 'twotheta' | 'q';
+}
+
 /** Writes a dataset chunk by chunk; the file appears complete on commit, never half-written. */
 export interface SpectraWriter {
   write(ds: SpectralDataset): void;

@@ -2,7 +2,7 @@ import { UserError, at, quote } from '../../util/errors.js';
 import type { RawSpectrum } from '../dataset.js';
 import { sanitizeGrid } from '../xas/energy-grid.js';
 import { parseNumber, readText, splitLines, stem } from './columns.js';
-import type { FormatReader } from './index.js';
+import type { FormatReader } from './reader.js';
 
 /** hc in eV Angstrom (CODATA 2018), for monochromator angle -> energy. */
 export const HC_EV_ANGSTROM = 12398.419843320026;

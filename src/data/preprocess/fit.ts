@@ -1,7 +1,9 @@
 import { UserError } from '../../util/errors.js';
 import { readSpectra } from '../formats/index.js';
-import { fitEnergyShift, type ShiftFit } from './energy-shift.js';
+import { fitMeasuredShift } from './measured-shift.js';
 import { IDENTITY_PREPROCESS, preprocessSpectrum, xasNormalization } from './pipeline.js';
+
+export { fitMeasuredShift } from './measured-shift.js';
 import type { PreprocessConfig, PreprocessParams } from './schema.js';
 
 /**
@@ -26,24 +28,6 @@ export async function readOneSpectrum(path: string, id?: string): Promise<{ id: 
     throw new UserError(`holds ${list.length} spectra; name the reference with an id (ids: ${list.slice(0, 8).map((s) => s.id).join(', ')}${list.length > 8 ? ', ...' : ''})`, path);
   }
   return { ...list[0], energy: Float64Array.from(list[0].energy) };
-}
-
-/** Fits the shift that puts a measured reference spectrum onto the calculated reference stored in `p`. */
-export function fitMeasuredShift(p: PreprocessParams, measured: { energy: ArrayLike<number>; mu: ArrayLike<number> }, where: string): ShiftFit & { window: number } {
-  if (!p.reference) {
-    throw new UserError(
-      'the model stores no calculated reference spectrum (preprocess.calibrate.reference.calculated in its training config), so a measured reference cannot be aligned to it; give the shift in eV instead (--shift)',
-      where,
-    );
-  }
-  const fit = fitEnergyShift(p.reference, measured, {
-    method: p.reference.method,
-    window: p.reference.window,
-    xas: xasNormalization(p.xas),
-    whereCalculated: `calculated reference "${p.reference.id}"`,
-    whereMeasured: where,
-  });
-  return { ...fit, window: p.reference.window };
 }
 
 /** The stored pipeline for a config's `preprocess` section (identity when there is none). */

@@ -4,6 +4,7 @@ import {
   annotationSvg,
   categorical,
   colorbarSvg,
+  escapeXml,
   finiteExtent,
   formatNumber,
   frame,
@@ -42,6 +43,11 @@ export interface ScatterPlotOptions {
    * every point.
    */
   maxPoints?: number;
+  /**
+   * Points drawn on top as black-edged diamonds with their labels (e.g.
+   * measured spectra projected into a map); the axis ranges include them.
+   */
+  marked?: { x: ArrayLike<number>; y: ArrayLike<number>; labels?: string[] };
 }
 
 /** Colour bins for continuous colour: one path per bin keeps the SVG small; 64 levels look continuous. */
@@ -73,8 +79,9 @@ export function scatterPlotSvg(opts: ScatterPlotOptions): string {
   const height = opts.height ?? 420;
   const maxPoints = opts.maxPoints ?? 20000;
   const rows = scatterSubsample(n, maxPoints);
-  const [x0, x1] = finiteExtent(opts.x);
-  const [y0, y1] = finiteExtent(opts.y);
+  const mk = opts.marked;
+  const [x0, x1] = mk ? finiteExtent(opts.x, mk.x) : finiteExtent(opts.x);
+  const [y0, y1] = mk ? finiteExtent(opts.y, mk.y) : finiteExtent(opts.y);
 
   // classes for discrete colour, in ascending order
   let classes: number[] = [];
@@ -125,7 +132,21 @@ export function scatterPlotSvg(opts: ScatterPlotOptions): string {
   // grey (missing colour) first so labelled points lie on top
   const keys = [...groups.keys()].sort((a, b) => (a === '#999999' ? -1 : b === '#999999' ? 1 : 0));
   for (const key of keys) body.push(`<path stroke="${key}" d="${(groups.get(key) as string[]).join('')}"/>`);
-  body.push('</g>', f.over);
+  body.push('</g>');
+  if (mk) {
+    const marks: string[] = [];
+    const size = 5;
+    for (let i = 0; i < Math.min(mk.x.length, mk.y.length); i++) {
+      if (!Number.isFinite(mk.x[i]) || !Number.isFinite(mk.y[i])) continue;
+      const cx = f.sx(mk.x[i]);
+      const cy = f.sy(mk.y[i]);
+      marks.push(`<path d="M${px(cx)} ${px(cy - size)}L${px(cx + size)} ${px(cy)}L${px(cx)} ${px(cy + size)}L${px(cx - size)} ${px(cy)}Z" fill="#ffffff" stroke="#000000" stroke-width="1.4"/>`);
+      const label = mk.labels?.[i];
+      if (label) marks.push(`<text x="${px(cx + size + 2)}" y="${px(cy - size - 1)}" font-size="10" fill="#000">${escapeXml(label)}</text>`);
+    }
+    body.push(`<g clip-path="url(#${f.clipId})">${marks.join('')}</g>`);
+  }
+  body.push(f.over);
   if (subtitle) {
     body.push(`<text x="${px(f.right)}" y="${px(f.top - 4)}" text-anchor="end" font-size="10" fill="#555">${subtitle}</text>`);
   }

@@ -18,11 +18,11 @@ export class BestModel implements Callback {
   bestScore = -Infinity;
   private best?: { encoder: NetworkSpec; decoder: NetworkSpec };
 
-  onEpochEnd(loop: FitLoopView, rec: EpochRecord): void {
+  async onEpochEnd(loop: FitLoopView, rec: EpochRecord): Promise<void> {
     if (!rec.best) return;
     this.bestEpoch = rec.epoch;
     this.bestScore = rec.selectionScore ?? rec.score;
-    this.best = loop.networks();
+    this.best = await loop.networks();
   }
 
   /** The networks of the best epoch; undefined while no epoch has a finite score (e.g. every score NaN). */
@@ -37,14 +37,14 @@ export class BestModel implements Callback {
     };
   }
 
-  loadStateDict(loop: FitLoopView, saved: CallbackState, where: string): void {
+  async loadStateDict(loop: FitLoopView, saved: CallbackState, where: string): Promise<void> {
     const s = saved.state as { bestEpoch: number; bestScore: number | null };
     this.bestEpoch = s.bestEpoch;
     this.bestScore = s.bestScore ?? -Infinity;
     this.best = undefined;
     if (this.bestEpoch > 0) {
       const tensors = new Map(saved.tensors ?? []);
-      const current = loop.networks();
+      const current = await loop.networks();
       this.best = {
         encoder: specFromTensors('encoder', current.encoder, tensors, where),
         decoder: specFromTensors('decoder', current.decoder, tensors, where),

@@ -23,8 +23,8 @@ export interface FitLoopView {
    * always leaves a whole epoch behind, which a checkpoint can resume exactly.
    */
   shouldStop: boolean;
-  /** Inference-mode copies of the encoder and decoder as they are now. */
-  networks(): { encoder: NetworkSpec; decoder: NetworkSpec };
+  /** Inference-mode copies of the encoder and decoder as they are now (read asynchronously: the backend may be a GPU). */
+  networks(): Promise<{ encoder: NetworkSpec; decoder: NetworkSpec }>;
   /**
    * Everything needed to continue exactly from here: the loop's state, the
    * state of every stateful callback and every tensor (weights, batch-norm
@@ -63,7 +63,7 @@ export interface Callback {
   /** The callback's state for a checkpoint (stateful callbacks). */
   stateDict?(loop: FitLoopView): CallbackState;
   /** Restores the state `stateDict` produced; `where` names the checkpoint for error messages. */
-  loadStateDict?(loop: FitLoopView, saved: CallbackState, where: string): void;
+  loadStateDict?(loop: FitLoopView, saved: CallbackState, where: string): void | Promise<void>;
   /** After the state is set up (fresh or resumed), before the first epoch. */
   onFitStart?(loop: FitLoopView): void | Promise<void>;
   /** After every training batch (`batch` is 1-based), once the event loop has had a turn. */

@@ -1,0 +1,79 @@
+/**
+ * The reference RankAAE workload of the speed comparisons (scripts/bench.mjs,
+ * scripts/gpu-check.sh): n synthetic spectra x 256 points with five
+ * uniform descriptors, 70% training and 15% validation rows, batch 1,024,
+ * hidden 64, depth 5, nStyle 6, the trainer's default losses and optimizer
+ * (configs/bench-reference.yaml is the same workload for `xlatent train`).
+ * Timing: one warm-up epoch (kernel set-up, shader compilation), then the
+ * mean of the timed epochs; our epochs include a validation pass.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+import { describeBackend, selectBackend } from '../src/backends/select.js';
+import { LossesSchema, NetworkSchema, OptimizerSchema, TrainingSchema, type BackendName } from '../src/config/schema.js';
+import { RankAAETrainer, type TrainingArrays, type TrainResult } from '../src/train/trainer.js';
+import { Rng } from '../src/util/random.js';
+
+export const GRID = 256;
+export const N_AUX = 5;
+
+/** `rows` spectra and descriptors, uniform in [0, 1) (the PyTorch reference draws the same kind of data). */
+export function referenceArrays(rows: number, seed: number): TrainingArrays {
+  const rng = new Rng(seed);
+  const x = new Float32Array(rows * GRID);
+  const y = new Float32Array(rows * N_AUX);
+  for (let i = 0; i < x.length; i++) x[i] = rng.uniform();
+  for (let i = 0; i < y.length; i++) y[i] = rng.uniform();
+  return { x, y, n: rows, m: GRID, k: N_AUX };
+}
+
+/** Training and validation rows of an n-spectrum reference run. */
+export function referenceSplit(n: number): { train: TrainingArrays; validation: TrainingArrays } {
+  return { train: referenceArrays(Math.floor(0.7 * n), 1), validation: referenceArrays(Math.floor(0.15 * n), 2) };
+}
+
+export interface EpochTiming {
+  backend: string;
+  /** Mean ms per timed epoch. */
+  msEpoch: number;
+  warmupMs: number;
+  timedEpochs: number;
+  threads: number | null;
+  blas: string | null;
+  device: string | null;
+  /** The trained networks (for export checks). */
+  result: TrainResult;
+}
+
+/**
+ * Trains the reference workload on `backend` for one warm-up epoch plus
+ * `timedEpochs`, and returns the mean epoch time.
+ * @throws when the backend cannot load (UserError saying why)
+ */
+export async function timeReferenceTraining(backend: BackendName, data: ReturnType<typeof referenceSplit>, timedEpochs: number): Promise<EpochTiming> {
+  await selectBackend(backend, { training: true });
+  const d = describeBackend();
+  const stamps: number[] = [];
+  const trainer = new RankAAETrainer({
+    network: NetworkSchema.parse({ nStyle: 6, hidden: 64, depth: 5 }),
+    losses: LossesSchema.parse({}),
+    optimizer: OptimizerSchema.parse({}),
+    training: TrainingSchema.parse({ epochs: timedEpochs + 1, batchSize: 1024 }),
+    seed: 0,
+    callbacks: [{ onEpochEnd: () => void stamps.push(performance.now()) }],
+  });
+  const t0 = performance.now();
+  const result = await trainer.fit(data.train, data.validation);
+  const timed = stamps.slice(1).map((t, i) => t - stamps[i]);
+  tf.disposeVariables();
+  return {
+    backend: d.name,
+    msEpoch: timed.reduce((a, b) => a + b, 0) / Math.max(1, timed.length),
+    warmupMs: stamps[0] - t0,
+    timedEpochs,
+    threads: d.threads,
+    blas: d.blas,
+    device: d.device,
+    result,
+  };
+}
