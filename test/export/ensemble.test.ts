@@ -2,6 +2,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadModelFromFiles } from '../../src/browser.js';
 import { exportOnnx, exportTfjs } from '../../src/export/bundle.js';
 import { fitAxisCalibration } from '../../src/export/calibration.js';
 import { embedSpectra } from '../../src/export/embed.js';
@@ -164,6 +165,21 @@ describe('ensemble models', () => {
     const meta = JSON.parse(readFileSync(join(onnx, 'metadata.json'), 'utf8'));
     expect(meta.ensemble.members[2].encoder).toBe('members/2/encoder.onnx');
     expect(meta.files.map((f: { path: string }) => f.path)).toContain('members/2/encoder.onnx');
+  });
+
+  it('the browser entry loads every member from the files and embeds as Node does', async () => {
+    const meta = JSON.parse(readFileSync(join(dir, 'metadata.json'), 'utf8'));
+    const files: Record<string, Uint8Array> = { 'metadata.json': readFileSync(join(dir, 'metadata.json')) };
+    for (const f of meta.files) files[f.path] = readFileSync(join(dir, f.path));
+    const inBrowser = await loadModelFromFiles(files, 'ensemble');
+    expect(inBrowser.ensembleNetworks).toHaveLength(3);
+    const s = lm.sample(10);
+    const a = embedSpectra(await readModelDir(dir), records(s.x, 10));
+    const b = embedSpectra(inBrowser, records(s.x, 10));
+    expect(Array.from(b.spread!.CN)).toEqual(Array.from(a.spread!.CN));
+    expect(Array.from(b.oodPercentile)).toEqual(Array.from(a.oodPercentile));
+    delete files['members/2/decoder/weights.bin'];
+    expect(await userErrorOf(() => loadModelFromFiles(files, 'ensemble'))).toMatch(/members\/2\/decoder\/weights\.bin missing/);
   });
 
   it('refuses ensembles whose members contradict the model, in the one metadata validation', async () => {
