@@ -65,6 +65,14 @@ describe('ensembles of trials', () => {
     const r = ok(['train', '--config', cfg, '--epochs', '3', '--out', out, '--resume']);
     expect(r.stderr).toMatch(/trial 0: already finished/);
     expect(JSON.parse(readFileSync(join(out, 'model', 'metadata.json'), 'utf8')).ensemble.members).toHaveLength(2);
+    // runs whose networks take spectra differently never join one ensemble
+    const other = join(dir, 'minmax.yaml');
+    writeFileSync(other, readFileSync(cfg, 'utf8').replace('  discrete: [CN]', '  discrete: [CN]\n  normalization: minmax').replace('  trials: 2\n  ensemble: 2\n', ''));
+    ok(['train', '--config', other, '--epochs', '1', '--out', join(dir, 'minmax')]);
+    const mixed = xlatent(['ensemble', '--from', out, join(dir, 'minmax'), '--members', '3', '--out', join(dir, 'mixed')], dir);
+    expect(mixed.code).toBe(2);
+    expect(mixed.stderr).toMatch(/(minmax|ens): its trials cannot join an ensemble with .*(ens|minmax): their normalization differ/);
+    expect(existsSync(join(dir, 'mixed'))).toBe(false);
     const bad = xlatent(['train', '--config', cfg, '--epochs', '3', '--trials', '1', '--out', join(dir, 'never')], dir);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/training\.ensemble: an ensemble cannot have more members than there are trials/);
