@@ -7,7 +7,10 @@
  * - `score`: at least `minRows` validation rows: the epoch's validation score;
  * - `smoothed`: 3 to minRows - 1 rows: the mean of the finite scores of the
  *   last `window` epochs, and no epoch can be best before the window is full
- *   (or, in a fit shorter than the window, before its last epoch);
+ *   (a fit shorter than the window has no best epoch: the trial then takes
+ *   its last, src/pipeline/trials.ts). The rule does not depend on how many
+ *   epochs the fit runs, so a run continued with more epochs (--resume, the
+ *   rungs of a search) chooses as the longer run would in one go;
  * - `last`: fewer than 3 rows rank nothing: the last epoch is the model and
  *   the learning rate is never reduced.
  */
@@ -49,9 +52,9 @@ export function selectionScore(mode: SelectionMode, scores: readonly number[], w
   return count > 0 ? sum / count : NaN;
 }
 
-/** Whether epoch `epoch` (1-based) of a fit of `maxEpochs` may be chosen as the best under `mode`. */
-export function mayBeBest(mode: SelectionMode, epoch: number, maxEpochs: number, window: number): boolean {
-  return mode !== 'smoothed' || epoch >= Math.min(window, maxEpochs);
+/** Whether epoch `epoch` (1-based) may be chosen as the best under `mode`. */
+export function mayBeBest(mode: SelectionMode, epoch: number, window: number): boolean {
+  return mode !== 'smoothed' || epoch >= window;
 }
 
 /** A one-line note on what a mode means for a run with this many validation rows (for the run's warnings). */

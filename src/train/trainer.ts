@@ -219,9 +219,9 @@ class FitLoop implements FitLoopView {
     const metrics = await validate(this.model, this.val, this.valVariance);
     const { window } = training.selection;
     const selected = selectionScore(this.selection, [...this.history.map((h) => h.score), metrics.score], window);
-    // `best` marks a new highest (selection) score; NaN scores (nothing to correlate) never are.
+    // `best` marks a new highest (selection) score among the epochs that may win; NaN scores (nothing to correlate) never are.
     const rankOf = (h: EpochRecord) => h.selectionScore ?? h.score;
-    const bestSoFar = this.history.reduce((b, h) => (rankOf(h) > b ? rankOf(h) : b), -Infinity);
+    const bestSoFar = this.history.reduce((b, h) => (h.best && rankOf(h) > b ? rankOf(h) : b), -Infinity);
     if (this.selection !== 'last') this.schedule.update(selected);
     this.setLearningRates();
     const rec: EpochRecord = {
@@ -231,7 +231,7 @@ class FitLoop implements FitLoopView {
       alpha,
       validation: metrics,
       score: metrics.score,
-      best: this.selection === 'last' || (mayBeBest(this.selection, epoch, this.maxEpochs, window) && selected > bestSoFar),
+      best: this.selection === 'last' || (mayBeBest(this.selection, epoch, window) && selected > bestSoFar),
       seconds: (performance.now() - t0) / 1000,
     };
     if (this.selection === 'smoothed') rec.selectionScore = selected;

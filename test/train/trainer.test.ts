@@ -144,8 +144,16 @@ describe('RankAAETrainer', () => {
       expect(h.selectionScore).toBeCloseTo(last3.reduce((a, b) => a + b, 0) / last3.length, 12);
     }
     expect(r.history[0].best || r.history[1].best).toBe(false);
+    // the first epoch that may win does, even below an earlier (ineligible) average
     expect(r.history[2].best).toBe(true);
     expect(best.bestScore).toBe(Math.max(...r.history.slice(2).map((h) => h.selectionScore!)));
+    // a fit shorter than the window has no best epoch (the trial then takes its last: src/pipeline/trials.ts)
+    const short = new BestModel();
+    const opts2 = tinyOptions(2, { callbacks: [short] });
+    opts2.training = TrainingSchema.parse({ epochs: 2, batchSize: 50, selection: { window: 5 } });
+    const r2 = await new RankAAETrainer(opts2).fit(train, small);
+    expect(r2.history.map((h) => h.best)).toEqual([false, false]);
+    expect(short.networks()).toBeUndefined();
   });
 
   it('with under 3 validation rows takes the last epoch and never lowers the learning rate', async () => {
