@@ -324,6 +324,12 @@ export interface BuildEnsembleOptions {
   backend?: Record<string, unknown>;
   /** Progress notes. */
   log?: (line: string) => void;
+  /** The trials are given best first (e.g. a search's leaderboard order): keep that order instead of ranking them by validation score. */
+  ranked?: boolean;
+  /** How the members were chosen, recorded in the model's trials.json (default: by validation score). */
+  rule?: string;
+  /** Prepares a run's data from its config (default: prepareData); a caller that holds the prepared data already passes its cache. */
+  prepare?: (cfg: TrainConfig) => Promise<PreparedData>;
 }
 
 /** A trial folder: its run directory (two levels up) and result. */
@@ -363,28 +369,37 @@ function gatherCandidates(source: string | string[]): Candidate[] {
   return out;
 }
 
+/** What a member's networks take and give: two trials join one ensemble only when these agree. */
+export function ensembleFace(cfg: TrainConfig, data: PreparedData) {
+  return {
+    grid: gridMetaFor(data.dataset.energies),
+    axis: data.dataset.axis ?? 'energy',
+    preprocess: data.preprocess,
+    normalization: data.normalization,
+    descriptors: cfg.data.descriptors,
+    discrete: cfg.data.discrete,
+  };
+}
+
+/** Why two trials cannot join one ensemble (the part of their face that differs), or undefined when they can. */
+export function ensembleMismatch(a: ReturnType<typeof ensembleFace>, b: ReturnType<typeof ensembleFace>): string | undefined {
+  for (const key of Object.keys(a) as (keyof typeof a)[]) {
+    if (canonicalJson(a[key]) !== canonicalJson(b[key])) {
+      // The same kind fitted on other training rows (a per-channel normalization) is the one case a user can fix by the split alone.
+      const refitted = key === 'normalization' && a.normalization.kind === b.normalization.kind;
+      return `their ${key} differ${refitted ? ' (a per-channel normalization is fitted on each run\'s training rows; use one split seed, or a per-spectrum normalization)' : ''}`;
+    }
+  }
+  return undefined;
+}
+
 /** Refuses members whose networks take spectra differently (grid, preprocessing, normalization, descriptors). */
 function checkCompatible(members: TrainedMember[]): void {
   const first = members[0];
-  const face = (m: TrainedMember) => ({
-    grid: gridMetaFor(m.data.dataset.energies),
-    axis: m.data.dataset.axis ?? 'energy',
-    preprocess: m.data.preprocess,
-    normalization: m.data.normalization,
-    descriptors: m.cfg.data.descriptors,
-    discrete: m.cfg.data.discrete,
-  });
-  const ref = face(first);
+  const ref = ensembleFace(first.cfg, first.data);
   for (const m of members.slice(1)) {
-    const f = face(m);
-    for (const key of Object.keys(ref) as (keyof typeof ref)[]) {
-      if (canonicalJson(f[key]) !== canonicalJson(ref[key])) {
-        throw new UserError(
-          `its trials cannot join an ensemble with ${first.run}: their ${key} differ${key === 'normalization' ? ' (a per-channel normalization is fitted on each run\'s training rows; use one split seed, or a per-spectrum normalization)' : ''}`,
-          m.run,
-        );
-      }
-    }
+    const why = ensembleMismatch(ensembleFace(m.cfg, m.data), ref);
+    if (why) throw new UserError(`its trials cannot join an ensemble with ${first.run}: ${why}`, m.run);
     if (m.result.dataSha256 !== first.result.dataSha256) throw new UserError(`trained on other data than ${first.run} (data SHA-256 ${m.result.dataSha256.slice(0, 12)} vs ${first.result.dataSha256.slice(0, 12)})`, m.run);
     if (m.result.xlatentVersion !== first.result.xlatentVersion) {
       throw new UserError(`trained by xlatent ${m.result.xlatentVersion}, ${first.run} by ${first.result.xlatentVersion}; results of different versions are never mixed`, m.run);
@@ -414,7 +429,8 @@ export async function buildEnsembleModel(source: string | string[], members: num
   const log = options.log ?? (() => {});
   const candidates = gatherCandidates(source);
   check(members <= candidates.length, `${members} members asked for, but only ${candidates.length} finished trial${candidates.length === 1 ? '' : 's'} found`);
-  const byRank = rankTrials(candidates.map((c, i) => ({ ...c, bestScore: c.result.bestScore, trial: i })));
+  const indexed = candidates.map((c, i) => ({ ...c, bestScore: c.result.bestScore, trial: i }));
+  const byRank = options.ranked ? indexed : rankTrials(indexed);
   const chosen = byRank.slice(0, members);
   const prepared = new Map<string, { cfg: TrainConfig; data: PreparedData }>();
   const trained: TrainedMember[] = [];
@@ -424,7 +440,7 @@ export async function buildEnsembleModel(source: string | string[], members: num
       const paths = runPaths(c.run);
       const cfg = loadTrainConfig(paths.resolvedConfig);
       log(`preparing the data of ${c.run}`);
-      const data = await prepareData(cfg);
+      const data = await (options.prepare ?? prepareData)(cfg);
       const identity = runIdentity(cfg, data.dataset);
       if (identity.configSha256 !== c.result.configSha256 || identity.dataSha256 !== c.result.dataSha256) {
         throw new UserError('its config.resolved.json or data no longer match the trials it holds (config or data hash differs)', c.run);
@@ -438,7 +454,7 @@ export async function buildEnsembleModel(source: string | string[], members: num
   const oneRun = typeof source === 'string' || (source.length === 1 && !existsSync(join(resolve(source[0]), TRIAL_RESULT_FILE)));
   const runDir = oneRun ? resolve(typeof source === 'string' ? source : source[0]) : undefined;
   check(options.out !== undefined || runDir !== undefined, 'give an output model directory (out) when the trials come from more than one run');
-  const rule = `best ${members} of ${candidates.length} finished trials by validation score`;
+  const rule = options.rule ?? `best ${members} of ${candidates.length} finished trials by validation score`;
   const backend = options.backend ?? { name: 'unknown' };
   const candidatesOut = byRank.map((c) => ({ run: c.run, ...c.result }));
   if (options.out !== undefined) return writeMembersModel(trained, resolve(options.out), { backend, rule, candidates: candidatesOut });
