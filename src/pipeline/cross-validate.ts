@@ -12,7 +12,7 @@ import { InterruptedError } from '../util/exit.js';
 import type { Launcher } from './launcher.js';
 import { ProcessLauncher, workerCount } from './local-launchers.js';
 import { prepareData } from './prepare-data.js';
-import { runTraining } from './train-run.js';
+import { runTraining, type RunOptions } from './train-run.js';
 
 /**
  * k-fold cross-validation (`xlatent cv`): for small labelled sets (tens of
@@ -41,15 +41,10 @@ import { runTraining } from './train-run.js';
  */
 
 /** Options of {@link runCrossValidation}. */
-export interface CrossValidationOptions {
+export interface CrossValidationOptions extends Pick<RunOptions, 'backend' | 'log' | 'signal'> {
   /** Number of folds (>= 2, at most the number of spectra). */
   folds: number;
-  /** Compute backend description stored with each fold's model. */
-  backend: Record<string, unknown>;
-  log: (line: string) => void;
-  /** Ctrl-C: running folds stop at the end of their epoch, checkpointed; `resume` continues them. */
-  signal?: AbortSignal;
-  /** Continue folds from their checkpoints (finished folds are kept). */
+  /** Continue folds from their checkpoints (finished folds are kept); Ctrl-C (`signal`) stops running folds at the end of their epoch, checkpointed. */
   resume?: boolean;
 }
 
