@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { buildEnsembleModel, runCrossValidation } from '../../src/index.js';
 import { synthCsv, tempDir, tinyConfig, xlatent } from '../cli/helpers.js';
 
 /** `ensemble: { top: k }` in a search file: the top trials of the leaderboard become the model `embed` uses. */
@@ -22,7 +23,7 @@ beforeAll(() => {
 });
 
 describe('xlatent search with ensemble', () => {
-  it('the top k trials of the leaderboard form the ensemble that embed and evaluate use', () => {
+  it('the top k trials of the leaderboard form the ensemble that embed and evaluate use', async () => {
     const f = searchFile('search.yaml', 'seed: 4\ntrials: 3\nspace:\n  optimizer.lr: { logRange: [3.0e-4, 3.0e-3] }\nlauncher: { workers: 1 }\nensemble: { top: 2 }\n');
     const out = join(dir, 's');
     const r = xlatent(['search', '--config', f, '--out', out]);
@@ -60,6 +61,13 @@ describe('xlatent search with ensemble', () => {
     const ev = xlatent(['evaluate', '--model', join(out, 'model'), '--json']);
     expect(ev.code, ev.stderr).toBe(0);
     expect(JSON.parse(ev.stdout).ensemble.descriptors.OS.memberSpearman).toHaveLength(2);
+
+    // The library builds the same members from the trial folders (ranked by validation score), as `xlatent ensemble` does.
+    const folders = [...lb.ensemble.members].reverse().map((t: string) => join(out, 'trials', t, 'trials', 'trial-0'));
+    const lib = await buildEnsembleModel(folders, 2, { out: join(dir, 'lib-model') });
+    expect(lib.members.map((m) => m.bestScore)).toEqual(top.map((x: { score: number }) => x.score));
+    expect(lib.metadata.ensemble!.members.map((m) => basename(String(m.source!.run)))).toEqual(lb.ensemble.members);
+    expect(typeof runCrossValidation).toBe('function');
 
     // The members change no trial: a --resume with another top trains nothing and rebuilds the ensemble.
     writeFileSync(f, read(f).replace('top: 2', 'top: 3'));
