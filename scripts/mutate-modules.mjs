@@ -21,7 +21,7 @@ export const MODULES = {
   },
   'model-dir': {
     mutate: ['src/export/model-dir.ts', 'src/export/bundle.ts'],
-    tests: ['test/export/model-dir.test.ts', 'test/export/model-dir-checks.test.ts', 'test/safety/model-dir.test.ts', 'test/export/export.test.ts', 'test/export/onnx-proto.test.ts'],
+    tests: ['test/export/model-dir.test.ts', 'test/export/model-dir-checks.test.ts', 'test/export/ensemble.test.ts', 'test/safety/model-dir.test.ts', 'test/export/export.test.ts', 'test/export/onnx-proto.test.ts'],
   },
   report: {
     mutate: ['src/report/html.ts:1-53', 'src/report/html.ts:92-109', 'src/report/plot/svg.ts:14-18'],
