@@ -17,7 +17,7 @@ extern char *openblas_get_config(void);
 /* Below this many elements, waking worker threads costs more than it saves
  * (and on a shared, oversubscribed machine a wake-up can take a whole time slice). */
 #define XL_PAR_MIN (1 << 20)
-/* GEMMs below this many multiply-adds run OpenBLAS single-threaded. */
+/* GEMMs of at least this many multiply-adds are cut into blocks that threads share. */
 #define XL_GEMM_PAR_MIN ((int64_t)1 << 24)
 /* Reductions over a long leading axis split it into this many fixed blocks, whatever
  * the thread count, so results do not depend on XLATENT_THREADS. */
@@ -571,18 +571,35 @@ static void gemm_portable(const float *a, const float *b, float *c, int64_t m, i
 #endif
 
 #ifdef XL_OPENBLAS
-static int g_blas_threads = -1;
+static int g_blas_single = 0;
+
+/* C = op(A) op(B) for C rows [r0, r1) and columns [c0, c1), one single-threaded sgemm. */
+static void sgemm_block(const float *a, const float *b, float *c, int64_t m, int64_t n, int64_t k, int transA, int transB,
+                        int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
+  const float *ab = transA ? a + r0 : a + r0 * k;
+  const float *bb = transB ? b + c0 * k : b + c0;
+  cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans, (int)(r1 - r0),
+              (int)(c1 - c0), (int)k, 1.0f, ab, transA ? (int)m : (int)k, bb, transB ? (int)k : (int)n, 0.0f,
+              c + r0 * n + c0, (int)n);
+}
 #endif
 
 void xl_gemm(const float *a, const float *b, float *c, int64_t batch, int64_t m, int64_t n, int64_t k, int transA,
              int transB, int64_t aStride, int64_t bStride) {
 #ifdef XL_OPENBLAS
-  /* OpenBLAS splits C among threads (never K), so the thread count does not change results. */
-  const int want = m * n * k >= XL_GEMM_PAR_MIN ? g_threads : 1;
-  if (want != g_blas_threads) {
-    openblas_set_num_threads(want);
-    g_blas_threads = want;
+  /* OpenBLAS's own threads change the rounding with the thread count (its threaded
+   * driver cuts K differently), so it always runs single-threaded; large products are
+   * cut here instead, into row (or column) blocks of C fixed by the shape alone, and
+   * the blocks shared among threads: the same sums for any thread count. */
+  if (!g_blas_single) {
+    openblas_set_num_threads(1);
+    g_blas_single = 1;
   }
+  const int64_t split = m >= n ? m : n;
+  int64_t blocks = m * n * k >= XL_GEMM_PAR_MIN ? split / 128 : 1;
+  if (blocks < 1) blocks = 1;
+  if (blocks > 8) blocks = 8;
+  const int nt = blocks > 1 && g_threads > 1 ? (g_threads < blocks ? g_threads : (int)blocks) : 1;
 #endif
   for (int64_t q = 0; q < batch; q++) {
     const float *aq = a + q * aStride, *bq = b + q * bStride;
@@ -592,8 +609,12 @@ void xl_gemm(const float *a, const float *b, float *c, int64_t batch, int64_t m,
       continue;
     }
 #ifdef XL_OPENBLAS
-    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans, (int)m, (int)n,
-                (int)k, 1.0f, aq, transA ? (int)m : (int)k, bq, transB ? (int)k : (int)n, 0.0f, cq, (int)n);
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+    for (int64_t blk = 0; blk < blocks; blk++) {
+      const int64_t s0 = split * blk / blocks, s1 = split * (blk + 1) / blocks;
+      if (m >= n) sgemm_block(aq, bq, cq, m, n, k, transA, transB, s0, s1, 0, n);
+      else sgemm_block(aq, bq, cq, m, n, k, transA, transB, 0, m, s0, s1);
+    }
 #else
     gemm_portable(aq, bq, cq, m, n, k, transA, transB);
 #endif

@@ -90,6 +90,45 @@ int xl_umap_sgd(double *emb, int64_t n, int64_t dim, const int32_t *head, const 
 int xl_knn_select(const float *dots, int64_t rows, int64_t n, const double *norms, int64_t q0, const float *X, int64_t p,
                   int64_t kk, int32_t *indices, double *distances);
 
+/* Fused training-mode MLP (native/src/mlp.c, src/ops mlpTrain). */
+enum xl_activation { XL_ACT_PRELU, XL_ACT_RELU, XL_ACT_SWISH };
+enum xl_mlp_output { XL_OUT_BATCHNORM, XL_OUT_SOFTPLUS, XL_OUT_LINEAR };
+/* One dense layer [in -> out] of n rows. Hidden layers: dense -> activation -> [batch norm] -> [dropout];
+ * the last layer: dense -> the network's output. NULL marks what a layer does not have. */
+typedef struct {
+  int64_t in, out;
+  const float *w, *b;      /* [in, out], [out] */
+  const float *alpha;      /* PReLU slopes [out] */
+  const float *mask;       /* dropout mask [n, out] */
+  const float *rm, *rv;    /* running mean and variance [out] (batch norm) */
+  float *rmNew, *rvNew;    /* their update [out] (written) */
+  /* Saved by the forward pass for the backward one: */
+  float *pre;              /* dense output [n, out] (hidden and softplus output layers) */
+  float *bn;               /* activation output, normalized in place when batch norm [n, out] (hidden) */
+  float *outp;             /* bn * mask [n, out] (hidden layers with dropout) */
+  float *rstd;             /* 1 / sqrt(variance + eps) [out] (batch norm) */
+  float *aux;              /* sigmoid(pre) [n, out] (swish) */
+  /* Written by the backward pass: */
+  float *dw, *db, *dalpha; /* [in, out], [out], [out] (PReLU) */
+} xl_mlp_layer;
+typedef struct {
+  int layers;              /* hidden layers + 1 */
+  int activation;          /* enum xl_activation */
+  int batchNorm;           /* hidden layers normalized */
+  int output;              /* enum xl_mlp_output */
+  float eps;
+  /* Running average weights: 1 - momentum, momentum, momentum n / (n - 1) (float, as the tf ops see them). */
+  float keep, meanWeight, varWeight;
+  xl_mlp_layer *layer;
+} xl_mlp;
+/* Forward pass of x [n, layer[0].in] into y [n, out of the last layer]; fills the saved arrays and
+ * running-statistics updates. Returns 0, or -1 when out of memory. */
+int xl_mlp_forward(const xl_mlp *net, const float *x, int64_t n, float *y);
+/* Backward pass from dy (gradient w.r.t. y) with the arrays the forward pass saved: dw, db, dalpha of
+ * every layer, and gPre0 [n, layer[0].out], the gradient w.r.t. the first layer's dense output
+ * (dL/dx = gPre0 w0^T, left to the caller, who may not need it). Returns 0, or -1 when out of memory. */
+int xl_mlp_backward(const xl_mlp *net, const float *x, int64_t n, const float *dy, const float *y, float *gPre0);
+
 void xl_set_threads(int n);
 int xl_threads(void);
 const char *xl_blas_name(void);
