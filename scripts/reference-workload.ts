@@ -48,23 +48,25 @@ export interface EpochTiming {
   profile?: ProfileReport;
 }
 
-/** The profile as text: phases (nested time included) and kernels (own time), per epoch. */
+/** The profile as text: phases (nested time included; wall and CPU) and kernels (own wall time), per epoch. */
 export function formatProfile(p: ProfileReport, epochs: number): string {
   const per = (ms: number) => (ms / epochs).toFixed(1).padStart(8);
   const pct = (ms: number) => `${((100 * ms) / p.wallMs).toFixed(1).padStart(5)}%`;
   const kernels = p.sections.filter((s) => s.kind === 'kernel');
-  const inKernels = kernels.reduce((a, s) => a + s.selfMs, 0);
+  const wall = (ss: typeof kernels) => ss.reduce((a, s) => a + s.selfMs, 0);
   const lines = [
-    `epoch profile (${epochs} epochs; ms per epoch, wall clock): ${per(p.wallMs).trim()} ms, of which ${per(inKernels).trim()} in backend kernels and ${per(p.gcMs).trim()} in garbage collection`,
-    '  phase (nested phases and kernels included)      ms/epoch  share  outside kernels',
+    `epoch profile, ms per epoch over ${epochs} epochs: ${per(p.wallMs).trim()} wall (${per(p.cpuMs).trim()} CPU, all threads), ` +
+      `${per(wall(kernels)).trim()} of it in backend kernels, ${per(p.gcMs).trim()} in garbage collection`,
+    '  phase (nested phases and kernels included)    wall ms  share    CPU ms  outside kernels',
   ];
   const phases = p.sections.filter((s) => s.kind === 'phase').sort((a, b) => b.totalMs - a.totalMs);
-  for (const s of phases) lines.push(`  ${s.name.padEnd(46)}${per(s.totalMs)} ${pct(s.totalMs)} ${per(s.selfMs)}`);
-  lines.push('  kernel (own time)                        calls/epoch   ms/epoch  share');
-  for (const s of kernels.slice(0, 25)) lines.push(`  ${s.name.padEnd(40)}${(s.calls / epochs).toFixed(0).padStart(8)}   ${per(s.selfMs)} ${pct(s.selfMs)}`);
-  if (kernels.length > 25) {
-    const rest = kernels.slice(25);
-    lines.push(`  ${`(${rest.length} more kernels)`.padEnd(40)}${(rest.reduce((a, s) => a + s.calls, 0) / epochs).toFixed(0).padStart(8)}   ${per(rest.reduce((a, s) => a + s.selfMs, 0))}`);
+  for (const s of phases) lines.push(`  ${s.name.padEnd(43)}${per(s.totalMs)} ${pct(s.totalMs)}  ${per(s.totalCpuMs)}  ${per(s.selfMs)}`);
+  lines.push('  kernel (own time)                        calls/epoch   wall ms  share');
+  const shown = kernels.slice(0, 20);
+  for (const s of shown) lines.push(`  ${s.name.padEnd(40)}${(s.calls / epochs).toFixed(0).padStart(8)}  ${per(s.selfMs)} ${pct(s.selfMs)}`);
+  const rest = kernels.slice(shown.length);
+  if (rest.length > 0) {
+    lines.push(`  ${`(${rest.length} more kernels)`.padEnd(40)}${(rest.reduce((a, s) => a + s.calls, 0) / epochs).toFixed(0).padStart(8)}  ${per(wall(rest))} ${pct(wall(rest))}`);
   }
   return lines.join('\n');
 }
