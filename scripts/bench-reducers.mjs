@@ -1,42 +1,52 @@
 #!/usr/bin/env node
 /**
- * Benchmarks the baseline reducers against the Python tools users know:
- * fit time, peak memory (max RSS) and trustworthiness (k = 10) of xlatent's
- * PCA, MDS, t-SNE and UMAP next to scikit-learn's PCA and TSNE and
- * umap-learn's UMAP, on the same synthetic XANES spectra (256 points).
- * Every fit runs in its own child process, so peak RSS is that fit's alone;
- * the spectra go to the Python side as a temporary float32 .npy, and both
- * sides' embeddings are scored by the same code (src/metrics/neighborhood.ts;
- * above 2,000 spectra on 2,000 sampled query spectra, each ranked against all).
+ * Benchmarks whole `xlatent baseline` commands against the Python tools
+ * users know, in one run: for each size and method, xlatent's command
+ * (read the spectra, fit, score, write embedding, metrics, reducer and
+ * scatter plots) next to the peer's fit on the same spectra: scikit-learn's
+ * PCA and TSNE (Barnes-Hut), umap-learn's UMAP, and openTSNE's TSNE (FFT)
+ * when /usr/bin/python3 can import it. Reported per run: wall time, peak
+ * memory (max RSS of the process), trustworthiness T(10) of the embedding
+ * (both sides scored by the same code, src/metrics/neighborhood.ts: exact up
+ * to 10,000 spectra, above on 2,000 sampled spectra with the standard
+ * error), and for xlatent the fit and scoring seconds from metrics.json.
+ * Then how each cost grows with n. The machine's load average is printed
+ * with every run: on a shared machine, trust ratios from the same run more
+ * than absolute times.
  *
- *   node scripts/bench-reducers.mjs [--sizes 2000,10000,50000] [--methods pca,mds,tsne,umap]
- *        [--points 256] [--skip tsne:50000,umap:50000] [--sides xlatent,reference]
- *        [--python /usr/bin/python3] [--json out.json]
- *   node scripts/bench-reducers.mjs --merge a.json,b.json   (one table from earlier --json runs)
+ *   node scripts/bench-reducers.mjs [--sizes 2000,10000,50000] [--methods pca,tsne,umap]
+ *        [--points 256] [--skip tsne:50000,ref-tsne:50000] [--sides xlatent,reference]
+ *        [--python /usr/bin/python3] [--json out.json] [--no-build]
+ *   node scripts/bench-reducers.mjs --merge a.json,b.json   (one report from earlier --json runs)
  *
- * The reference side needs scikit-learn and umap-learn importable by
- * --python (Debian: apt-get install python3-sklearn umap-learn); when they
- * are missing it is skipped with a line saying so. ml-pca (the JS library
- * PCA) is timed as well up to 10,000 spectra. The TypeScript sources are
- * loaded through tsx (a dev dependency).
+ * Methods: pca, mds, tsne (method auto), tsne-bh and tsne-fft (forced), umap.
+ * Skips name a method and size (tsne:50000), the reference side's with a
+ * ref- prefix (ref-tsne:50000). The reference side needs scikit-learn and
+ * umap-learn (Debian: apt-get install python3-sklearn umap-learn); missing
+ * libraries skip their rows with a line saying so. The TypeScript is built
+ * first (npm run build) unless --no-build.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const self = fileURLToPath(import.meta.url);
+const root = join(self, '..', '..');
+const bin = join(root, 'bin', 'xlatent.js');
 const refScript = join(self, '..', 'bench_reducers_reference.py');
 const args = process.argv.slice(2);
 const opt = (name, fallback) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : fallback;
 };
+const load = () => loadavg()[0].toFixed(1);
+const fmt = (v, digits) => (v === undefined || v === null || Number.isNaN(v) ? '–' : v.toFixed(digits));
 
-async function spectra(n, m) {
+async function dataset(n, m) {
   const { synthesizeXanes } = await import('../src/data/synth.ts');
-  return synthesizeXanes({ count: n, points: m, seed: 1 }).spectra;
+  return synthesizeXanes({ count: n, points: m, seed: 1 });
 }
 
 /** Float32 n x m matrix as a NumPy .npy (format 1.0). */
@@ -51,157 +61,241 @@ function writeNpy(path, X, n, m) {
   writeFileSync(path, Buffer.concat([pre, Buffer.from(header, 'latin1'), Buffer.from(X.buffer, X.byteOffset, X.byteLength)]));
 }
 
-if (args[0] === '--child') {
-  // One xlatent (or ml-pca) fit; writes the embedding to embPath.
-  const [, method, nStr, mStr, embPath] = args;
-  const n = Number(nStr);
-  const m = Number(mStr);
-  const X = await spectra(n, m);
-  // Modules load before the clock starts: fit time only, as on the Python side.
-  const { PCA } = method === 'ml-pca' ? await import('ml-pca') : {};
-  const { createReducer } = await import('../src/reducers/registry.ts');
-  const rssBefore = process.resourceUsage().maxRSS;
-  const t0 = performance.now();
-  let info = {};
-  let Y;
-  if (method === 'ml-pca') {
-    const rows = Array.from({ length: n }, (_, i) => Array.from(X.subarray(i * m, (i + 1) * m)));
-    const p = new PCA(rows, { center: true, scale: false });
-    const S = p.predict(rows, { nComponents: 2 });
-    Y = Float32Array.from({ length: n * 2 }, (_, t) => S.get(Math.floor(t / 2), t % 2));
-    info = { explainedVarianceRatio: p.getExplainedVariance().slice(0, 2) };
-  } else {
-    const r = createReducer(method, { nComponents: 2 });
-    Y = r.fitTransform(X, n, m);
-    const s = r.summary();
-    info = method === 'pca' ? { explainedVarianceRatio: s.explainedVarianceRatio } : s;
-  }
-  const seconds = (performance.now() - t0) / 1000;
-  writeFileSync(embPath, Buffer.from(Y.buffer, Y.byteOffset, Y.byteLength));
-  process.stdout.write(JSON.stringify({ method, n, m, seconds, maxRssMiB: process.resourceUsage().maxRSS / 1024, dataRssMiB: rssBefore / 1024, info }) + '\n');
-  process.exit(0);
-}
-
-if (args[0] === '--npy') {
-  const [, nStr, mStr, path] = args;
-  writeNpy(path, await spectra(Number(nStr), Number(mStr)), Number(nStr), Number(mStr));
+if (args[0] === '--data') {
+  // Child: the synthetic spectra as an Arrow file (for the command) and a .npy (for Python).
+  const [, nStr, mStr, arrow, npy] = args;
+  const ds = await dataset(Number(nStr), Number(mStr));
+  const { writeSpectra } = await import('../src/data/formats/index.ts');
+  writeSpectra(ds, arrow);
+  writeNpy(npy, ds.spectra, ds.n, ds.m);
   process.exit(0);
 }
 
 if (args[0] === '--score') {
-  // Trustworthiness of one embedding file against the spectra.
+  // Child: trustworthiness of a raw float32 embedding against the spectra, as `baseline` scores.
   const [, nStr, mStr, embPath] = args;
   const n = Number(nStr);
-  const m = Number(mStr);
-  const X = await spectra(n, m);
+  const ds = await dataset(n, Number(mStr));
   const buf = readFileSync(embPath);
   const Y = new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
   const { trustworthinessContinuity } = await import('../src/metrics/neighborhood.ts');
-  const s = trustworthinessContinuity(X, n, m, Y, Y.length / n, { k: 10, exactLimit: 2000, sampleSize: 2000 });
-  process.stdout.write(JSON.stringify(s) + '\n');
+  process.stdout.write(JSON.stringify(trustworthinessContinuity(ds.spectra, n, ds.m, Y, Y.length / n, { k: 10 })) + '\n');
   process.exit(0);
 }
 
-const sizes = opt('sizes', '2000,10000,50000').split(',').map(Number);
-const methods = opt('methods', 'pca,mds,tsne,umap').split(',');
-const points = Number(opt('points', '256'));
-const skip = new Set(opt('skip', '').split(',').filter(Boolean));
-const sides = new Set(opt('sides', 'xlatent,reference').split(','));
-const python = opt('python', '/usr/bin/python3');
-const REFERENCE = { pca: 'scikit-learn PCA', tsne: 'scikit-learn TSNE', umap: 'umap-learn UMAP' };
+const METHOD_ARGS = {
+  pca: ['--method', 'pca'],
+  mds: ['--method', 'mds'],
+  tsne: ['--method', 'tsne'],
+  'tsne-bh': ['--method', 'tsne', '--param', 'method=bh'],
+  'tsne-fft': ['--method', 'tsne', '--param', 'method=fft'],
+  umap: ['--method', 'umap'],
+};
+/** Reference implementations by xlatent method: [label, bench_reducers_reference.py method]. */
+const REFERENCE = {
+  pca: [['scikit-learn PCA', 'pca']],
+  tsne: [
+    ['scikit-learn TSNE', 'tsne'],
+    ['openTSNE', 'opentsne'],
+  ],
+  'tsne-bh': [['scikit-learn TSNE', 'tsne']],
+  'tsne-fft': [['openTSNE', 'opentsne']],
+  umap: [['umap-learn', 'umap']],
+};
 
-let refOk = false;
-if (sides.has('reference')) {
-  const probe = spawnSync(python, ['-c', 'import sklearn, umap, numpy; print(sklearn.__version__, umap.__version__)'], { encoding: 'utf8' });
-  refOk = probe.status === 0;
-  process.stderr.write(
-    refOk
-      ? `reference: scikit-learn ${probe.stdout.trim().split(' ')[0]}, umap-learn ${probe.stdout.trim().split(' ')[1]} (${python})\n`
-      : `reference side SKIPPED: ${python} cannot import scikit-learn and umap-learn (Debian: apt-get install python3-sklearn umap-learn)\n`,
+/**
+ * Runs a command and reports its wall time and the peak RSS of the process
+ * (node children report their own at exit through XL_BENCH_RSS; the Python
+ * script prints its own).
+ */
+function timed(cmd, cmdArgs, env = {}) {
+  return new Promise((resolvePromise) => {
+    const t0 = performance.now();
+    const child = spawn(cmd, cmdArgs, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b) => (stdout += b));
+    child.stderr.on('data', (b) => (stderr += b));
+    child.on('close', (code) => resolvePromise({ code, seconds: (performance.now() - t0) / 1000, stdout, stderr }));
+  });
+}
+
+const RSS_HOOK =
+  'data:text/javascript,' +
+  encodeURIComponent(
+    "import { writeFileSync } from 'node:fs';" +
+      "process.on('exit', () => { if (process.env.XL_BENCH_RSS) writeFileSync(process.env.XL_BENCH_RSS, String(process.resourceUsage().maxRSS / 1024)); });",
   );
+
+async function runXlatent(method, n, arrow, tmp) {
+  const out = join(tmp, `out-${method}-${n}`);
+  const rssFile = join(tmp, `rss-${method}-${n}`);
+  const loadBefore = load();
+  const r = await timed(process.execPath, ['--import', RSS_HOOK, '--max-old-space-size=16384', bin, 'baseline', ...METHOD_ARGS[method], '--data', arrow, '--out', out], {
+    XL_BENCH_RSS: rssFile,
+  });
+  if (r.code !== 0) return { error: `exit ${r.code}: ${r.stderr.slice(-1500)}` };
+  const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
+  rmSync(out, { recursive: true, force: true });
+  return {
+    seconds: r.seconds,
+    fitSeconds: metrics.fitSeconds,
+    scoreSeconds: metrics.scoreSeconds,
+    maxRssMiB: Number(readFileSync(rssFile, 'utf8')),
+    trustworthiness: metrics.neighborhood.trustworthiness,
+    trustSE: metrics.neighborhood.standardError?.trustworthiness,
+    info: metrics.fit,
+    load: `${loadBefore}/${load()}`,
+  };
 }
 
-const fmt = (v, digits) => (v === undefined ? '–' : v.toFixed(digits));
-
-function runChild(cmd, cmdArgs) {
-  const r = spawnSync(cmd, cmdArgs, { encoding: 'utf8', maxBuffer: 1 << 24 });
+async function runReference(refMethod, n, npy, tmp) {
+  const emb = join(tmp, `ref-${refMethod}-${n}.f32`);
+  const loadBefore = load();
+  const r = await timed(python, [refScript, refMethod, npy, emb]);
   const line = r.stdout.trim().split('\n').pop();
-  if (r.status !== 0 || !line) return { error: `exit ${r.status}: ${r.stderr.slice(-1500)}` };
-  return JSON.parse(line);
+  if (r.code !== 0 || !line) return { error: `exit ${r.code}: ${r.stderr.slice(-1500)}` };
+  const res = JSON.parse(line);
+  const s = await timed(process.execPath, ['--import', 'tsx', self, '--score', String(n), String(points), emb]);
+  const score = s.code === 0 ? JSON.parse(s.stdout.trim().split('\n').pop()) : {};
+  rmSync(emb, { force: true });
+  return {
+    seconds: res.seconds,
+    processSeconds: r.seconds,
+    maxRssMiB: res.maxRssMiB,
+    trustworthiness: score.trustworthiness,
+    trustSE: score.standardError?.trustworthiness,
+    info: res.info,
+    load: `${loadBefore}/${load()}`,
+  };
 }
 
-function score(n, embPath) {
-  const s = runChild(process.execPath, ['--import', 'tsx', self, '--score', String(n), String(points), embPath]);
-  return s.error ? undefined : s.trustworthiness;
+/** Each peer's run once per size (earlier versions of this script stored a copy per xlatent variant). */
+function peerRuns(results) {
+  const seen = new Set();
+  return results.filter((r) => {
+    if (r.side !== 'reference' || r.error) return false;
+    const key = `${r.refMethod}:${r.n}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
-/** Side-by-side Markdown table of xlatent and reference results (time ratio = xlatent / reference). */
+/** Side-by-side table: xlatent's whole command next to each peer's fit. */
 function table(results) {
-  const rows = [];
-  const ns = [...new Set(results.map((r) => r.n))].sort((x, y) => x - y);
-  const get = (impl, method, n) => results.find((r) => r.impl === impl && r.method === method && r.n === n && !r.error);
+  const lines = [
+    '| method | n | xlatent command (s) | fit (s) | score (s) | peak RSS (MiB) | T(10) | peer | peer fit (s) | peer peak RSS (MiB) | peer T(10) | command / peer fit | load |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  ];
+  const t = (r) => (r?.trustworthiness === undefined ? '–' : fmt(r.trustworthiness, 4) + (r.trustSE ? ` ± ${r.trustSE.toExponential(0)}` : ''));
+  const peers = peerRuns(results);
+  const ns = [...new Set(results.map((r) => r.n))].sort((a, b) => a - b);
   for (const n of ns)
-    for (const method of ['pca', 'mds', 'tsne', 'umap']) {
-      const x = get('xlatent', method, n);
-      const ref = get('reference', method, n);
-      if (x || ref) {
-        const ratio = x && ref ? (x.seconds / ref.seconds).toFixed(2) : '–';
-        rows.push(
-          `| ${method} | ${n} | ${fmt(x?.seconds, 2)} | ${fmt(x?.maxRssMiB, 0)} | ${fmt(x?.trustworthiness, 4)} | ` +
-            `${REFERENCE[method] ?? '–'} | ${fmt(ref?.seconds, 2)} | ${fmt(ref?.maxRssMiB, 0)} | ${fmt(ref?.trustworthiness, 4)} | ${ratio} |`,
-        );
+    for (const method of Object.keys(METHOD_ARGS)) {
+      const x = results.find((r) => r.side === 'xlatent' && r.method === method && r.n === n && !r.error);
+      const wanted = new Set((REFERENCE[method] ?? []).map((e) => e[1]));
+      // Without an xlatent run of this variant, a peer is listed only under the method that asked for it.
+      const refs = peers.filter((r) => r.n === n && wanted.has(r.refMethod) && (x || r.method === method));
+      if (!x && refs.length === 0) continue;
+      const xCells = x
+        ? `${fmt(x.seconds, 1)} | ${fmt(x.fitSeconds, 1)} | ${fmt(x.scoreSeconds, 1)} | ${fmt(x.maxRssMiB, 0)} | ${t(x)}`
+        : '– | – | – | – | –';
+      const label = method === 'tsne' && x?.info?.method ? `tsne (${x.info.method})` : method;
+      if (refs.length === 0) lines.push(`| ${label} | ${n} | ${xCells} | – | – | – | – | – | ${x.load} |`);
+      for (const ref of refs) {
+        const ratio = x ? fmt(x.seconds / ref.seconds, 2) : '–';
+        lines.push(`| ${label} | ${n} | ${xCells} | ${ref.peer} | ${fmt(ref.seconds, 1)} | ${fmt(ref.maxRssMiB, 0)} | ${t(ref)} | ${ratio} | ${x?.load ?? '–'}, ${ref.load} |`);
       }
-      const ml = method === 'pca' ? get('ml-pca', 'ml-pca', n) : undefined;
-      if (ml) rows.push(`| pca (ml-pca) | ${n} | ${fmt(ml.seconds, 2)} | ${fmt(ml.maxRssMiB, 0)} | ${fmt(ml.trustworthiness, 4)} | | | | | |`);
     }
-  return [
-    '| method | n | xlatent fit (s) | xlatent peak RSS (MiB) | xlatent T(10) | reference | reference fit (s) | reference peak RSS (MiB) | reference T(10) | time xlatent / reference |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-    ...rows,
-  ].join('\n') + '\n';
+  return lines.join('\n') + '\n';
+}
+
+/** How each run's time and memory grow with n: the exponent b of t ~ n^b between consecutive sizes. */
+function growth(results) {
+  const lines = ['| run | n: seconds (peak MiB) | growth exponent of time between sizes |', '| --- | --- | --- |'];
+  const runs = [...results.filter((r) => r.side === 'xlatent' && !r.error), ...peerRuns(results)];
+  const keyOf = (r) => (r.side === 'xlatent' ? `xlatent baseline ${r.method}` : `${r.peer} fit`);
+  for (const key of [...new Set(runs.map(keyOf))]) {
+    const rows = runs.filter((r) => keyOf(r) === key).sort((a, b) => a.n - b.n);
+    const exps = rows.slice(1).map((r, i) => fmt(Math.log(r.seconds / rows[i].seconds) / Math.log(r.n / rows[i].n), 2));
+    lines.push(`| ${key} | ${rows.map((r) => `${r.n}: ${fmt(r.seconds, 1)} (${fmt(r.maxRssMiB, 0)})`).join(', ')} | ${exps.join(', ') || '–'} |`);
+  }
+  return lines.join('\n') + '\n';
 }
 
 const merge = opt('merge');
 if (merge) {
-  // Table of earlier runs' --json outputs (e.g. the two sides run separately).
   const all = merge.split(',').flatMap((f) => JSON.parse(readFileSync(f, 'utf8')).results);
-  process.stdout.write(table(all));
+  process.stdout.write(table(all) + '\n' + growth(all));
   process.exit(0);
 }
 
+const sizes = opt('sizes', '2000,10000,50000').split(',').map(Number);
+const methods = opt('methods', 'pca,tsne,umap').split(',');
+for (const m of methods) if (!METHOD_ARGS[m]) throw new Error(`unknown method "${m}" (expected ${Object.keys(METHOD_ARGS).join(', ')})`);
+const points = Number(opt('points', '256'));
+const skip = new Set(opt('skip', '').split(',').filter(Boolean));
+const sides = new Set(opt('sides', 'xlatent,reference').split(','));
+const python = opt('python', '/usr/bin/python3');
+
+if (!args.includes('--no-build')) {
+  const b = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (b.status !== 0) throw new Error('npm run build failed');
+}
+
+const available = {};
+if (sides.has('reference')) {
+  for (const [mod, label] of [
+    ['sklearn', 'scikit-learn'],
+    ['umap', 'umap-learn'],
+    ['openTSNE', 'openTSNE'],
+  ]) {
+    const probe = spawnSync(python, ['-c', `import ${mod}; print(${mod}.__version__)`], { encoding: 'utf8' });
+    available[mod] = probe.status === 0 ? probe.stdout.trim() : null;
+    process.stderr.write(available[mod] ? `reference: ${label} ${available[mod]} (${python})\n` : `reference: ${label} not importable by ${python}; its rows are skipped\n`);
+  }
+}
+const needs = { pca: 'sklearn', tsne: 'sklearn', opentsne: 'openTSNE', umap: 'umap' };
+
+process.stderr.write(`load average at start: ${loadavg().map((v) => v.toFixed(2)).join(' ')} (${process.version})\n`);
 const tmp = mkdtempSync(join(tmpdir(), 'xlatent-bench-'));
 const results = [];
 try {
   for (const n of sizes) {
+    const arrow = join(tmp, `spectra-${n}.arrow`);
     const npy = join(tmp, `spectra-${n}.npy`);
-    if (refOk) spawnSync(process.execPath, ['--import', 'tsx', self, '--npy', String(n), String(points), npy], { stdio: 'inherit' });
+    const made = spawnSync(process.execPath, ['--import', 'tsx', self, '--data', String(n), String(points), arrow, npy], { stdio: 'inherit' });
+    if (made.status !== 0) throw new Error('could not write the spectra');
     for (const method of methods) {
-      const runs = [];
-      if (sides.has('xlatent') && !skip.has(`${method}:${n}`)) runs.push(['xlatent', method]);
-      if (sides.has('xlatent') && method === 'pca' && n <= 10000 && !skip.has(`ml-pca:${n}`)) runs.push(['ml-pca', 'ml-pca']);
-      if (refOk && REFERENCE[method] && !skip.has(`ref-${method}:${n}`)) runs.push(['reference', method]);
-      for (const [impl, m] of runs) {
-        process.stderr.write(`${impl} ${m} n=${n} ... `);
-        const emb = join(tmp, `${impl}-${m}-${n}.f32`);
-        const res =
-          impl === 'reference'
-            ? runChild(python, [refScript, m, npy, emb])
-            : runChild(process.execPath, ['--import', 'tsx', '--max-old-space-size=16384', self, '--child', m, String(n), String(points), emb]);
-        if (res.error) {
-          process.stderr.write(`failed (${res.error})\n`);
-          results.push({ impl, method: m, n, error: res.error });
-          continue;
-        }
-        res.impl = impl;
-        res.trustworthiness = score(n, emb);
-        results.push(res);
-        process.stderr.write(`${res.seconds.toFixed(2)} s, peak RSS ${res.maxRssMiB.toFixed(0)} MiB, T(10) ${fmt(res.trustworthiness, 4)}\n`);
+      if (sides.has('xlatent') && !skip.has(`${method}:${n}`)) {
+        process.stderr.write(`xlatent baseline ${method} n=${n} ... `);
+        const res = await runXlatent(method, n, arrow, tmp);
+        results.push({ side: 'xlatent', method, n, ...res });
+        process.stderr.write(
+          res.error
+            ? `failed (${res.error})\n`
+            : `${fmt(res.seconds, 1)} s (fit ${fmt(res.fitSeconds, 1)}, score ${fmt(res.scoreSeconds, 1)}), peak ${fmt(res.maxRssMiB, 0)} MiB, T(10) ${fmt(res.trustworthiness, 4)}, load ${res.load}\n`,
+        );
+      }
+      if (!sides.has('reference')) continue;
+      for (const [peer, refMethod] of REFERENCE[method] ?? []) {
+        if (skip.has(`ref-${method}:${n}`) || skip.has(`ref-${refMethod}:${n}`) || !available[needs[refMethod]]) continue;
+        // One run of a peer per size, whichever xlatent variant asked for it first.
+        if (results.some((r) => r.side === 'reference' && r.refMethod === refMethod && r.n === n)) continue;
+        process.stderr.write(`${peer} n=${n} ... `);
+        const res = await runReference(refMethod, n, npy, tmp);
+        results.push({ side: 'reference', peer, refMethod, method, n, ...res });
+        process.stderr.write(
+          res.error ? `failed (${res.error})\n` : `${fmt(res.seconds, 1)} s fit, peak ${fmt(res.maxRssMiB, 0)} MiB, T(10) ${fmt(res.trustworthiness, 4)}, load ${res.load}\n`,
+        );
       }
     }
   }
 } finally {
   rmSync(tmp, { recursive: true, force: true });
 }
-process.stdout.write(table(results));
+process.stderr.write(`load average at end: ${loadavg().map((v) => v.toFixed(2)).join(' ')}\n`);
+process.stdout.write(table(results) + '\n' + growth(results));
 const json = opt('json');
-if (json) writeFileSync(json, JSON.stringify({ points, node: process.version, results }, null, 2) + '\n');
+if (json) writeFileSync(json, JSON.stringify({ points, node: process.version, python: available, results }, null, 2) + '\n');

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Times one reference reducer (scikit-learn PCA / TSNE, umap-learn UMAP) for
+"""Times one reference reducer (scikit-learn PCA / TSNE, umap-learn UMAP, openTSNE) for
 scripts/bench-reducers.mjs, on the float32 .npy spectra it wrote.
 
     python3 bench_reducers_reference.py METHOD DATA.npy EMBEDDING.f32
@@ -7,8 +7,8 @@ scripts/bench-reducers.mjs, on the float32 .npy spectra it wrote.
 Prints one JSON line {method, n, m, seconds, maxRssMiB, info} and writes the
 n x 2 embedding as raw little-endian float32 (the caller scores it, so both
 sides are scored by the same code). Each library runs with its defaults,
-2 output dimensions. umap-learn first fits 300 spectra, untimed, so that
-numba's JIT compilation is not counted against it.
+2 output dimensions. umap-learn and openTSNE first fit 300 spectra, untimed,
+so that numba's JIT compilation / first-call set-up is not counted against them.
 """
 import json
 import resource
@@ -23,13 +23,19 @@ def main() -> None:
     X = np.load(data_path)
     n, m = X.shape
     info = {}
-    # Modules load before the clock starts: fit time only, as on the xlatent side.
-    from sklearn.decomposition import PCA
-    from sklearn.manifold import TSNE
-    if method == 'umap':
+    # Modules load before the clock starts: fit time only.
+    if method == 'pca':
+        from sklearn.decomposition import PCA
+    elif method == 'tsne':
+        from sklearn.manifold import TSNE
+    elif method == 'umap':
         import umap
         umap.UMAP(n_components=2).fit_transform(X[:300])  # JIT warm-up, untimed
         info['version'] = umap.__version__
+    elif method == 'opentsne':
+        import openTSNE
+        openTSNE.TSNE(n_components=2, random_state=0).fit(X[:300])  # warm-up, untimed
+        info['version'] = openTSNE.__version__
     t0 = time.perf_counter()
     if method == 'pca':
         p = PCA(n_components=2)
@@ -43,8 +49,11 @@ def main() -> None:
     elif method == 'umap':
         u = umap.UMAP(n_components=2)
         Y = u.fit_transform(X)
+    elif method == 'opentsne':
+        # Its defaults: PCA init, FFT interpolation, 250 + 500 iterations.
+        Y = np.asarray(openTSNE.TSNE(n_components=2, random_state=0).fit(X))
     else:
-        raise SystemExit(f'unknown method {method!r} (expected pca, tsne or umap)')
+        raise SystemExit(f'unknown method {method!r} (expected pca, tsne, umap or opentsne)')
     seconds = time.perf_counter() - t0
     np.ascontiguousarray(Y, dtype='<f4').tofile(out_path)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -3,6 +3,7 @@
  * indexed with, so a wrong call throws instead of corrupting memory. */
 #define NAPI_VERSION 8
 #include <node_api.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #ifdef __GLIBC__
@@ -534,6 +535,115 @@ static napi_value KnnSelect(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* tsneFft(Y: Float64Array, n, d, p, boxes, lo, boxWidth, centre, khat: Float32Array, fresh, work: Float32Array, rep: Float64Array) -> Z */
+static napi_value TsneFft(napi_env env, napi_callback_info info) {
+  size_t argc = 12;
+  napi_value argv[12];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int64_t n, d, p, boxes, fresh;
+  double lo, width, centre;
+  void *Y, *khat, *work, *rep;
+  if (argc != 12 || !get_i64(env, argv[1], &n) || !get_i64(env, argv[2], &d) || !get_i64(env, argv[3], &p) ||
+      !get_i64(env, argv[4], &boxes) || !get_f64(env, argv[5], &lo) || !get_f64(env, argv[6], &width) ||
+      !get_f64(env, argv[7], &centre) || !get_i64(env, argv[9], &fresh) || n <= 0 || (d != 1 && d != 2) || p < 1 ||
+      p > 64 || boxes < 1 || 2 * p * boxes > (d == 2 ? 16384 : (1 << 26)) || !(width > 0) || !isfinite(lo) || !isfinite(centre))
+    THROW(env, "tsneFft: bad arguments");
+  const int64_t M = 2 * p * boxes, cells = d == 2 ? M * M : M;
+  if (!typed_arg(env, argv[0], napi_float64_array, n * d, &Y) || !typed_arg(env, argv[8], napi_float32_array, cells, &khat) ||
+      !typed_arg(env, argv[10], napi_float32_array, 6 * cells, &work) || !typed_arg(env, argv[11], napi_float64_array, n * d, &rep))
+    THROW(env, "tsneFft: arrays missing or too short");
+  double z;
+  if (xl_tsne_fft((double *)Y, n, d, p, boxes, lo, width, centre, (float *)khat, fresh != 0, (float *)work, (double *)rep, &z) != 0)
+    THROW(env, "tsneFft: out of memory, or a grid length that is not 2^a 3^b");
+  napi_value v;
+  napi_create_double(env, z, &v);
+  return v;
+}
+
+/* tsneAttract(rowPtr: Int32Array, cols: Int32Array, vals: Float64Array, Y: Float64Array, n, d, exaggeration, rep: Float64Array, sumQ, out: Float64Array) */
+static napi_value TsneAttract(napi_env env, napi_callback_info info) {
+  size_t argc = 10;
+  napi_value argv[10];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int64_t n, d, nnz, nRows;
+  double ex, sumQ;
+  void *rowPtr, *cols, *vals, *Y, *rep, *out;
+  if (argc != 10 || !get_i64(env, argv[4], &n) || !get_i64(env, argv[5], &d) || !get_f64(env, argv[6], &ex) ||
+      !get_f64(env, argv[8], &sumQ) || n <= 0 || n > INT32_MAX || d < 1 || d > 64)
+    THROW(env, "tsneAttract: bad arguments");
+  if (!get_typed(env, argv[0], napi_int32_array, &rowPtr, &nRows) || nRows < n + 1 ||
+      !get_typed(env, argv[1], napi_int32_array, &cols, &nnz) || !typed_arg(env, argv[2], napi_float64_array, nnz, &vals) ||
+      !typed_arg(env, argv[3], napi_float64_array, n * d, &Y) || !typed_arg(env, argv[7], napi_float64_array, n * d, &rep) ||
+      !typed_arg(env, argv[9], napi_float64_array, n * d, &out))
+    THROW(env, "tsneAttract: arrays missing or too short");
+  const int32_t *rp = (const int32_t *)rowPtr;
+  if (rp[0] != 0 || rp[n] > nnz) THROW(env, "tsneAttract: bad row pointers");
+  for (int64_t i = 0; i < n; i++)
+    if (rp[i + 1] < rp[i]) THROW(env, "tsneAttract: bad row pointers");
+  if (xl_tsne_attract(rp, (const int32_t *)cols, (const double *)vals, (const double *)Y, n, d, ex, (const double *)rep, sumQ,
+                      (double *)out) != 0)
+    THROW(env, "tsneAttract: column index out of range");
+  return NULL;
+}
+
+/* Every entry of a[0 .. len) in [0, n). */
+static int indices_in_range(const int32_t *a, int64_t len, int64_t n) {
+  for (int64_t t = 0; t < len; t++)
+    if (a[t] < 0 || a[t] >= n) return 0;
+  return 1;
+}
+
+/* trustRows(dots: Float32Array, rows, n, rowIndex: Int32Array, cn, cs, norms: Float64Array, unscale, k1, k2, tiny,
+ *           X: Float32Array, m, k, nnY: Int32Array, nnX: Int32Array, findNearest, penalty: Float64Array) */
+static napi_value TrustRows(napi_env env, napi_callback_info info) {
+  size_t argc = 18;
+  napi_value argv[18];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int64_t rows, n, m, k, find;
+  double unscale, k1, k2, tiny;
+  void *dots, *ri, *cn, *cs, *norms, *X, *nnY, *nnX, *pen;
+  if (argc != 18 || !get_i64(env, argv[1], &rows) || !get_i64(env, argv[2], &n) || !get_f64(env, argv[7], &unscale) ||
+      !get_f64(env, argv[8], &k1) || !get_f64(env, argv[9], &k2) || !get_f64(env, argv[10], &tiny) || !get_i64(env, argv[12], &m) ||
+      !get_i64(env, argv[13], &k) || !get_i64(env, argv[16], &find) || rows <= 0 || n <= 1 || n > INT32_MAX || m <= 0 || k <= 0 ||
+      k >= n)
+    THROW(env, "trustRows: bad arguments");
+  if (!typed_arg(env, argv[0], napi_float32_array, rows * n, &dots) || !typed_arg(env, argv[3], napi_int32_array, rows, &ri) ||
+      !typed_arg(env, argv[4], napi_float64_array, n, &cn) || !typed_arg(env, argv[5], napi_float64_array, n, &cs) ||
+      !typed_arg(env, argv[6], napi_float64_array, n, &norms) || !typed_arg(env, argv[11], napi_float32_array, n * m, &X) ||
+      !typed_arg(env, argv[14], napi_int32_array, rows * k, &nnY) || !typed_arg(env, argv[15], napi_int32_array, rows * k, &nnX) ||
+      !typed_arg(env, argv[17], napi_float64_array, rows, &pen))
+    THROW(env, "trustRows: arrays missing or too short");
+  if (!indices_in_range((int32_t *)ri, rows, n) || !indices_in_range((int32_t *)nnY, rows * k, n) ||
+      (!find && !indices_in_range((int32_t *)nnX, rows * k, n)))
+    THROW(env, "trustRows: index out of range");
+  if (xl_trust_rows((float *)dots, rows, n, (int32_t *)ri, (double *)cn, (double *)cs, (double *)norms, unscale, k1, k2, tiny,
+                    (float *)X, m, k, (int32_t *)nnY, (int32_t *)nnX, find != 0, (double *)pen) != 0)
+    THROW(env, "trustRows: out of memory");
+  return NULL;
+}
+
+/* continuityRows(Y: Float32Array, n, d, rows, rowIndex: Int32Array, nnX: Int32Array, nnY: Int32Array, k, penalty: Float64Array) */
+static napi_value ContinuityRows(napi_env env, napi_callback_info info) {
+  size_t argc = 9;
+  napi_value argv[9];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int64_t n, d, rows, k;
+  void *Y, *ri, *nnX, *nnY, *pen;
+  if (argc != 9 || !get_i64(env, argv[1], &n) || !get_i64(env, argv[2], &d) || !get_i64(env, argv[3], &rows) ||
+      !get_i64(env, argv[7], &k) || n <= 1 || n > INT32_MAX || d <= 0 || rows <= 0 || k <= 0 || k >= n)
+    THROW(env, "continuityRows: bad arguments");
+  if (!typed_arg(env, argv[0], napi_float32_array, n * d, &Y) || !typed_arg(env, argv[4], napi_int32_array, rows, &ri) ||
+      !typed_arg(env, argv[5], napi_int32_array, rows * k, &nnX) || !typed_arg(env, argv[6], napi_int32_array, rows * k, &nnY) ||
+      !typed_arg(env, argv[8], napi_float64_array, rows, &pen))
+    THROW(env, "continuityRows: arrays missing or too short");
+  if (!indices_in_range((int32_t *)ri, rows, n) || !indices_in_range((int32_t *)nnX, rows * k, n) ||
+      !indices_in_range((int32_t *)nnY, rows * k, n))
+    THROW(env, "continuityRows: index out of range");
+  if (xl_continuity_rows((float *)Y, n, d, rows, (int32_t *)ri, (int32_t *)nnX, (int32_t *)nnY, k, (double *)pen) != 0)
+    THROW(env, "continuityRows: out of memory");
+  return NULL;
+}
+
 static napi_value SetThreads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -595,6 +705,10 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"mlpBackward", NULL, MlpBackward, NULL, NULL, NULL, napi_default_method, NULL},
       {"umapSgd", NULL, UmapSgd, NULL, NULL, NULL, napi_default_method, NULL},
       {"knnSelect", NULL, KnnSelect, NULL, NULL, NULL, napi_default_method, NULL},
+      {"tsneFft", NULL, TsneFft, NULL, NULL, NULL, napi_default_method, NULL},
+      {"tsneAttract", NULL, TsneAttract, NULL, NULL, NULL, napi_default_method, NULL},
+      {"trustRows", NULL, TrustRows, NULL, NULL, NULL, napi_default_method, NULL},
+      {"continuityRows", NULL, ContinuityRows, NULL, NULL, NULL, napi_default_method, NULL},
       {"setThreads", NULL, SetThreads, NULL, NULL, NULL, napi_default_method, NULL},
       {"threads", NULL, Threads, NULL, NULL, NULL, napi_default_method, NULL},
       {"blasName", NULL, BlasName, NULL, NULL, NULL, napi_default_method, NULL},

@@ -1,5 +1,6 @@
-/* Kernels of the embedding reducers (src/reducers): UMAP's layout SGD and the
- * top-k selection of the exact nearest-neighbour search. Each one is the
+/* Kernels of the embedding reducers (src/reducers): UMAP's layout SGD, the
+ * top-k selection of the exact nearest-neighbour search, and FFT t-SNE's
+ * grid repulsion with its FFT. Each one is the
  * C twin of a JavaScript loop in src/reducers and must return bit-identical
  * results, so a fit does not depend on whether the addon is built: the
  * arithmetic below follows the JavaScript operation by operation, in double,
@@ -9,6 +10,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
 /* AVX2 builds also bring SSE4.1's roundsd for floor(); no FMA, so results are the same in every clone. */
@@ -269,6 +273,777 @@ int xl_knn_select(const float *dots, int64_t rows, int64_t n, const double *norm
     }
     free(hk);
     free(hi);
+  }
+  return failed ? -1 : 0;
+}
+
+/* ---- Complex FFT of lengths 2^a 3^b: the twin of src/reducers/fft.ts (same stages, same roots, same
+ * operation order), so FFT t-SNE gives the same bits with or without the addon. ---- */
+
+typedef struct {
+  int64_t n;
+  int nf;
+  int factors[64];
+  float *roots; /* cos, sin of 2 pi t / n, interleaved, rounded to float */
+} fft_plan;
+
+static double sin_series(double x) {
+  const double x2 = x * x;
+  double term = x, sum = x;
+  for (int k = 1; k <= 12; k++) {
+    term = (term * -x2) / (double)(2 * k * (2 * k + 1));
+    sum += term;
+  }
+  return sum;
+}
+
+static double cos_series(double x) {
+  const double x2 = x * x;
+  double term = 1, sum = 1;
+  for (int k = 1; k <= 12; k++) {
+    term = (term * -x2) / (double)((2 * k - 1) * (2 * k));
+    sum += term;
+  }
+  return sum;
+}
+
+/* unitRoots of fft.ts: octant by exact integer tests, then the series. */
+static void unit_roots(int64_t n, double *out) {
+  const double PI = 3.141592653589793;
+  for (int64_t t = 0; t < n; t++) {
+    const int64_t o = 8 * t;
+    double c, s;
+    if (o <= n) {
+      const double phi = (2 * PI * (double)t) / (double)n;
+      c = cos_series(phi);
+      s = sin_series(phi);
+    } else if (o <= 3 * n) {
+      const double phi = (PI * (double)(4 * t - n)) / (double)(2 * n);
+      c = -sin_series(phi);
+      s = cos_series(phi);
+    } else if (o <= 5 * n) {
+      const double phi = (PI * (double)(2 * t - n)) / (double)n;
+      c = -cos_series(phi);
+      s = -sin_series(phi);
+    } else if (o <= 7 * n) {
+      const double phi = (PI * (double)(4 * t - 3 * n)) / (double)(2 * n);
+      c = sin_series(phi);
+      s = -cos_series(phi);
+    } else {
+      const double phi = (2 * PI * (double)(t - n)) / (double)n;
+      c = cos_series(phi);
+      s = sin_series(phi);
+    }
+    out[2 * t] = c;
+    out[2 * t + 1] = s;
+  }
+}
+
+static int fft_plan_init(fft_plan *p, int64_t n) {
+  p->n = n;
+  p->nf = 0;
+  p->roots = NULL;
+  if (n < 1) return -1;
+  int64_t r = n;
+  while (r % 4 == 0 && p->nf < 64) {
+    p->factors[p->nf++] = 4;
+    r /= 4;
+  }
+  if (r % 2 == 0 && p->nf < 64) {
+    p->factors[p->nf++] = 2;
+    r /= 2;
+  }
+  while (r % 3 == 0 && p->nf < 64) {
+    p->factors[p->nf++] = 3;
+    r /= 3;
+  }
+  if (r != 1) return -1;
+  double *w = malloc(sizeof(double) * 2 * (size_t)n);
+  p->roots = malloc(sizeof(float) * 2 * (size_t)n);
+  if (!w || !p->roots) {
+    free(w);
+    return -1;
+  }
+  unit_roots(n, w);
+  for (int64_t t = 0; t < 2 * n; t++) p->roots[t] = (float)w[t];
+  free(w);
+  return 0;
+}
+
+/* Stages of fft.ts over L lanes, planar (element e of lane l at e L + l), in float arithmetic as fft.ts rounds
+ * every operation with Math.fround; the lane loops vectorize. */
+#define XL_INLINE static inline __attribute__((always_inline))
+
+XL_INLINE void fft_stage2(const float *restrict ar, const float *restrict ai, float *restrict br, float *restrict bi,
+                          int64_t n, int64_t ns, int64_t L, float sign, const float *w) {
+  const int64_t m = n / 2;
+  const int64_t stride = n / (ns * 2);
+  /* j = q ns + k in increasing order, without a division per j. */
+  for (int64_t q = 0, j = 0; q < m / ns; q++)
+    for (int64_t k = 0; k < ns; k++, j++) {
+      const int64_t t = k * stride;
+      const float c1 = w[2 * t], s1 = sign * w[2 * t + 1];
+      const int64_t i0 = j * L, i1 = (j + m) * L, o0 = ((j - k) * 2 + k) * L, o1 = o0 + ns * L;
+      for (int64_t l = 0; l < L; l++) {
+        const float x0 = ar[i0 + l], y0 = ai[i0 + l], u = ar[i1 + l], v = ai[i1 + l];
+        const float x1 = u * c1 - v * s1, y1 = u * s1 + v * c1;
+        br[o0 + l] = x0 + x1;
+        bi[o0 + l] = y0 + y1;
+        br[o1 + l] = x0 - x1;
+        bi[o1 + l] = y0 - y1;
+      }
+    }
+}
+
+XL_INLINE void fft_stage3(const float *restrict ar, const float *restrict ai, float *restrict br, float *restrict bi,
+                          int64_t n, int64_t ns, int64_t L, float sign, const float *w) {
+  const int64_t m = n / 3;
+  const float h = (float)(sign * (sqrt(3.0) / 2));
+  const int64_t stride = n / (ns * 3);
+  /* j = q ns + k in increasing order, without a division per j. */
+  for (int64_t q = 0, j = 0; q < m / ns; q++)
+    for (int64_t k = 0; k < ns; k++, j++) {
+      const int64_t t = k * stride;
+      const float c1 = w[2 * t], s1 = sign * w[2 * t + 1], c2 = w[4 * t], s2 = sign * w[4 * t + 1];
+      const int64_t i0 = j * L, i1 = (j + m) * L, i2 = (j + 2 * m) * L;
+      const int64_t o0 = ((j - k) * 3 + k) * L, o1 = o0 + ns * L, o2 = o1 + ns * L;
+      for (int64_t l = 0; l < L; l++) {
+        const float x0 = ar[i0 + l], y0 = ai[i0 + l];
+        const float u1 = ar[i1 + l], v1 = ai[i1 + l], u2 = ar[i2 + l], v2 = ai[i2 + l];
+        const float x1 = u1 * c1 - v1 * s1, y1 = u1 * s1 + v1 * c1;
+        const float x2 = u2 * c2 - v2 * s2, y2 = u2 * s2 + v2 * c2;
+        const float sx = x1 + x2, sy = y1 + y2;
+        const float dx = h * (x1 - x2), dy = h * (y1 - y2);
+        const float mx = x0 - 0.5f * sx, my = y0 - 0.5f * sy;
+        br[o0 + l] = x0 + sx;
+        bi[o0 + l] = y0 + sy;
+        br[o1 + l] = mx - dy;
+        bi[o1 + l] = my + dx;
+        br[o2 + l] = mx + dy;
+        bi[o2 + l] = my - dx;
+      }
+    }
+}
+
+XL_INLINE void fft_stage4(const float *restrict ar, const float *restrict ai, float *restrict br, float *restrict bi,
+                          int64_t n, int64_t ns, int64_t L, float sign, const float *w) {
+  const int64_t m = n / 4;
+  const int64_t stride = n / (ns * 4);
+  /* j = q ns + k in increasing order, without a division per j. */
+  for (int64_t q = 0, j = 0; q < m / ns; q++)
+    for (int64_t k = 0; k < ns; k++, j++) {
+      const int64_t t = k * stride;
+      const float c1 = w[2 * t], s1 = sign * w[2 * t + 1], c2 = w[4 * t], s2 = sign * w[4 * t + 1];
+      const float c3 = w[6 * t], s3 = sign * w[6 * t + 1];
+      const int64_t i0 = j * L, i1 = (j + m) * L, i2 = (j + 2 * m) * L, i3 = (j + 3 * m) * L;
+      const int64_t o0 = ((j - k) * 4 + k) * L, o1 = o0 + ns * L, o2 = o1 + ns * L, o3 = o2 + ns * L;
+      for (int64_t l = 0; l < L; l++) {
+        const float x0 = ar[i0 + l], y0 = ai[i0 + l];
+        const float u1 = ar[i1 + l], v1 = ai[i1 + l], u2 = ar[i2 + l], v2 = ai[i2 + l], u3 = ar[i3 + l], v3 = ai[i3 + l];
+        const float x1 = u1 * c1 - v1 * s1, y1 = u1 * s1 + v1 * c1;
+        const float x2 = u2 * c2 - v2 * s2, y2 = u2 * s2 + v2 * c2;
+        const float x3 = u3 * c3 - v3 * s3, y3 = u3 * s3 + v3 * c3;
+        const float ax = x0 + x2, ay = y0 + y2, bx = x0 - x2, by = y0 - y2;
+        const float cx = x1 + x3, cy = y1 + y3;
+        const float dx = -sign * (y1 - y3), dy = sign * (x1 - x3);
+        br[o0 + l] = ax + cx;
+        bi[o0 + l] = ay + cy;
+        br[o1 + l] = bx + dx;
+        bi[o1 + l] = by + dy;
+        br[o2 + l] = ax - cx;
+        bi[o2 + l] = ay - cy;
+        br[o3 + l] = bx - dx;
+        bi[o3 + l] = by - dy;
+      }
+    }
+}
+
+/* FftPlan.transform of fft.ts on a contiguous block of L lanes (re, im; scratch sr, si of the same size); the
+ * result ends in re, im. */
+XL_CLONES
+static void fft_transform(const fft_plan *p, float *re, float *im, float *sr, float *si, int64_t L, float sign) {
+  float *ar = re, *ai = im, *br = sr, *bi = si;
+  int64_t ns = 1;
+  for (int f = 0; f < p->nf; f++) {
+    const int R = p->factors[f];
+    if (R == 4) fft_stage4(ar, ai, br, bi, p->n, ns, L, sign, p->roots);
+    else if (R == 2) fft_stage2(ar, ai, br, bi, p->n, ns, L, sign, p->roots);
+    else fft_stage3(ar, ai, br, bi, p->n, ns, L, sign, p->roots);
+    ns *= R;
+    float *t = ar;
+    ar = br;
+    br = t;
+    t = ai;
+    ai = bi;
+    bi = t;
+  }
+  if (ar != re) {
+    memcpy(re, ar, sizeof(float) * (size_t)(p->n * L));
+    memcpy(im, ai, sizeof(float) * (size_t)(p->n * L));
+  }
+}
+
+/* Sequences per block: 32 lanes fill whole cache lines in the gathers and whole vectors in the stages (blocks of
+ * 8 or 16 measured slower on grids of 972 and 1458; ~0.5 MB of cache at M = 1000). */
+static int64_t fft_lane_block(int64_t M) {
+  (void)M;
+  return 32;
+}
+
+/* Transforms rows [0, nz) of an M-wide planar grid along the row, in blocks of B rows gathered transposed into
+ * lanes, blocks in parallel. */
+static int fft_rows(const fft_plan *p, float *re, float *im, int64_t M, int64_t nz, float sign) {
+  const int64_t B = fft_lane_block(M), blocks = (nz + B - 1) / B;
+  const int nt = xl_threads();
+  int failed = 0;
+#pragma omp parallel num_threads(nt) if (nt > 1 && blocks > 1)
+  {
+    float *buf = malloc(sizeof(float) * 4 * (size_t)(M * B));
+    if (!buf) {
+#pragma omp atomic write
+      failed = 1;
+    }
+#pragma omp for schedule(static)
+    for (int64_t blk = 0; blk < blocks; blk++) {
+      if (!buf) continue;
+      const int64_t s0 = blk * B, w = s0 + B <= nz ? B : nz - s0;
+      float *br = buf, *bi = buf + M * w, *sr = buf + 2 * M * w, *si = buf + 3 * M * w;
+      for (int64_t l = 0; l < w; l++)
+        for (int64_t e = 0; e < M; e++) {
+          br[e * w + l] = re[(s0 + l) * M + e];
+          bi[e * w + l] = im[(s0 + l) * M + e];
+        }
+      fft_transform(p, br, bi, sr, si, w, sign);
+      for (int64_t l = 0; l < w; l++)
+        for (int64_t e = 0; e < M; e++) {
+          re[(s0 + l) * M + e] = br[e * w + l];
+          im[(s0 + l) * M + e] = bi[e * w + l];
+        }
+    }
+    free(buf);
+  }
+  return failed ? -1 : 0;
+}
+
+/* The column pass over all M columns of an M x M planar grid, in blocks of B columns, blocks in parallel. With
+ * khat, it convolves instead: rows [0, nz) gathered (the rest are zero), the forward transform, the product with
+ * khat (M x M), the inverse transform, and rows [0, nz) scattered back; the values are those of the separate
+ * passes of tsne-fft.ts (every column is transformed alone, with the same operations). */
+static int fft_columns(const fft_plan *p, float *re, float *im, int64_t M, int64_t nz, float sign, const float *khat) {
+  const int64_t B = fft_lane_block(M), blocks = (M + B - 1) / B;
+  const int nt = xl_threads();
+  int failed = 0;
+#pragma omp parallel num_threads(nt) if (nt > 1 && blocks > 1)
+  {
+    float *buf = malloc(sizeof(float) * 4 * (size_t)(M * B));
+    if (!buf) {
+#pragma omp atomic write
+      failed = 1;
+    }
+#pragma omp for schedule(static)
+    for (int64_t blk = 0; blk < blocks; blk++) {
+      if (!buf) continue;
+      const int64_t c0 = blk * B, w = c0 + B <= M ? B : M - c0;
+      float *br = buf, *bi = buf + M * w, *sr = buf + 2 * M * w, *si = buf + 3 * M * w;
+      for (int64_t e = 0; e < nz; e++) {
+        memcpy(br + e * w, re + e * M + c0, sizeof(float) * (size_t)w);
+        memcpy(bi + e * w, im + e * M + c0, sizeof(float) * (size_t)w);
+      }
+      memset(br + nz * w, 0, sizeof(float) * (size_t)((M - nz) * w));
+      memset(bi + nz * w, 0, sizeof(float) * (size_t)((M - nz) * w));
+      fft_transform(p, br, bi, sr, si, w, khat ? -1.0f : sign);
+      const int64_t out = khat ? nz : M;
+      if (khat) {
+        for (int64_t e = 0; e < M; e++)
+          for (int64_t l = 0; l < w; l++) {
+            const float k = khat[e * M + c0 + l];
+            br[e * w + l] *= k;
+            bi[e * w + l] *= k;
+          }
+        fft_transform(p, br, bi, sr, si, w, 1.0f);
+      }
+      for (int64_t e = 0; e < out; e++) {
+        memcpy(re + e * M + c0, br + e * w, sizeof(float) * (size_t)w);
+        memcpy(im + e * M + c0, bi + e * w, sizeof(float) * (size_t)w);
+      }
+    }
+    free(buf);
+  }
+  return failed ? -1 : 0;
+}
+
+/* fftGrid2 of tsne-fft.ts on a rows x M planar grid (rows = 1: one sequence). */
+static int fft_grid(const fft_plan *p, float *re, float *im, int64_t rows, int64_t M, int64_t nz, float sign) {
+  if (rows == 1) {
+    float *buf = malloc(sizeof(float) * 2 * (size_t)M);
+    if (!buf) return -1;
+    fft_transform(p, re, im, buf, buf + M, 1, sign);
+    free(buf);
+    return 0;
+  }
+  if (sign > 0) return fft_columns(p, re, im, M, M, sign, NULL) || fft_rows(p, re, im, M, nz, sign) ? -1 : 0;
+  return fft_rows(p, re, im, M, nz, sign) || fft_columns(p, re, im, M, M, sign, NULL) ? -1 : 0;
+}
+
+/* lagrange of tsne-fft.ts. */
+static int64_t fft_lagrange(double v, int64_t p, int64_t boxes, double lo, double boxWidth, const double *den, double *w) {
+  const double u = (v - lo) / boxWidth;
+  double b = floor(u);
+  if (!(b >= 0)) b = 0;
+  if (b >= (double)boxes) b = (double)(boxes - 1);
+  const double x = u - b;
+  for (int64_t j = 0; j < p; j++) {
+    double v2 = 1;
+    for (int64_t l = 0; l < p; l++)
+      if (l != j) v2 *= x - ((double)l + 0.5) / (double)p;
+    w[j] = v2 / den[j];
+  }
+  return (int64_t)b;
+}
+
+/* kernelTransform of tsne-fft.ts. */
+static int fft_kernel(const fft_plan *plan, int64_t d, int64_t N, int64_t M, double h, float *khat, float *kr, float *ki) {
+  const double h2 = h * h;
+  const int64_t rows = d == 2 ? M : 1;
+  memset(kr, 0, sizeof(float) * (size_t)(rows * M));
+  memset(ki, 0, sizeof(float) * (size_t)(rows * M));
+  for (int64_t r = 0; r < rows; r++) {
+    if (d == 2 && r == N) continue;
+    const int64_t dr = r < N ? r : r - M;
+    for (int64_t c = 0; c < M; c++) {
+      if (c == N) continue;
+      const int64_t dc = c < N ? c : c - M;
+      const double q = 1 / (1 + (double)(dc * dc + dr * dr) * h2);
+      kr[r * M + c] = (float)(q * q);
+    }
+  }
+  if (fft_grid(plan, kr, ki, rows, M, rows, -1) != 0) return -1;
+  const double scale = 1 / (double)(d == 2 ? M * M : M);
+  for (int64_t t = 0; t < rows * M; t++) khat[t] = (float)((double)kr[t] * scale);
+  return 0;
+}
+
+/* repulsionOnGrid of src/reducers/tsne-fft.ts, operation by operation; Z into *sumQ. Returns 0, or -1 when out of
+ * memory or M is not 2^a 3^b. */
+int xl_tsne_fft(const double *Y, int64_t n, int64_t d, int64_t p, int64_t boxes, double lo, double boxWidth, double centre,
+                float *khat, int fresh, float *work, double *rep, double *sumQ) {
+  const int64_t N = boxes * p, M = 2 * N;
+  const int64_t cells = d == 2 ? M * M : M;
+  fft_plan plan;
+  const int64_t P = d == 2 ? p * p : p;
+  double *den = malloc(sizeof(double) * (size_t)p), *wts = malloc(sizeof(double) * 2 * (size_t)p);
+  int64_t *node = malloc(sizeof(int64_t) * (size_t)(n * P));
+  double *weight = malloc(sizeof(double) * (size_t)(n * P));
+  int status = -1;
+  plan.roots = NULL;
+  if (!den || !wts || !node || !weight || fft_plan_init(&plan, M) != 0) goto done;
+  float *r1 = work, *i1 = work + cells, *r2 = work + 2 * cells, *i2 = work + 3 * cells;
+  if (fresh && fft_kernel(&plan, d, N, M, boxWidth / (double)p, khat, r1, i1) != 0) goto done;
+  /* Charges only ever sit in the first N rows (2-D); the rest of each grid is never read. */
+  const int64_t used = d == 2 ? N * M : cells;
+  memset(r1, 0, sizeof(float) * (size_t)used);
+  memset(i1, 0, sizeof(float) * (size_t)used);
+  memset(r2, 0, sizeof(float) * (size_t)used);
+  memset(i2, 0, sizeof(float) * (size_t)used);
+  for (int64_t j = 0; j < p; j++) {
+    double v = 1;
+    for (int64_t l = 0; l < p; l++)
+      if (l != j) v *= ((double)j + 0.5) / (double)p - ((double)l + 0.5) / (double)p;
+    den[j] = v;
+  }
+  /* Each point's interpolation nodes and weights, for spreading and for gathering. */
+  for (int64_t i = 0; i < n; i++) {
+    const int64_t bx = fft_lagrange(Y[i * d], p, boxes, lo, boxWidth, den, wts) * p;
+    const int64_t base = d == 2 ? fft_lagrange(Y[i * d + 1], p, boxes, lo, boxWidth, den, wts + p) * p * M + bx : bx;
+    for (int64_t s2 = 0; s2 < P; s2++) {
+      const int64_t a = s2 % p, b1 = s2 / p;
+      node[i * P + s2] = base + b1 * M + a;
+      weight[i * P + s2] = d == 2 ? wts[p + b1] * wts[a] : wts[a];
+    }
+    const double y0 = Y[i * d] - centre, y1 = d == 2 ? Y[i * d + 1] - centre : 0;
+    const double c2 = d == 2 ? y1 : y0 * y0, c3 = y0 * y0 + y1 * y1;
+    for (int64_t s2 = i * P; s2 < (i + 1) * P; s2++) {
+      const double w = weight[s2];
+      const int64_t o = node[s2];
+      r1[o] = (float)((double)r1[o] + w);
+      i1[o] = (float)((double)i1[o] + w * y0);
+      r2[o] = (float)((double)r2[o] + w * c2);
+      if (d == 2) i2[o] = (float)((double)i2[o] + w * c3);
+    }
+  }
+  if (d == 2) {
+    /* Rows (only the N holding charges), then each column block transformed, multiplied by khat and transformed
+     * back in cache, then the N rows whose potentials are read. */
+    if (fft_rows(&plan, r1, i1, M, N, -1) || fft_rows(&plan, r2, i2, M, N, -1) || fft_columns(&plan, r1, i1, M, N, 0, khat) ||
+        fft_columns(&plan, r2, i2, M, N, 0, khat) || fft_rows(&plan, r1, i1, M, N, 1) || fft_rows(&plan, r2, i2, M, N, 1))
+      goto done;
+  } else {
+    if (fft_grid(&plan, r1, i1, 1, M, 1, -1) != 0 || fft_grid(&plan, r2, i2, 1, M, 1, -1) != 0) goto done;
+    for (int64_t t = 0; t < cells; t++) {
+      const float k = khat[t];
+      r1[t] *= k;
+      i1[t] *= k;
+      r2[t] *= k;
+      i2[t] *= k;
+    }
+    if (fft_grid(&plan, r1, i1, 1, M, 1, 1) != 0 || fft_grid(&plan, r2, i2, 1, M, 1, 1) != 0) goto done;
+  }
+  double s = 0;
+  for (int64_t i = 0; i < n; i++) {
+    double f1 = 0, fx = 0, fy = 0, f2 = 0;
+    for (int64_t s2 = i * P; s2 < (i + 1) * P; s2++) {
+      const double w = weight[s2];
+      const int64_t o = node[s2];
+      f1 += w * r1[o];
+      fx += w * i1[o];
+      fy += w * r2[o];
+      if (d == 2) f2 += w * i2[o];
+    }
+    if (d == 2) {
+      const double y0 = Y[2 * i] - centre, y1 = Y[2 * i + 1] - centre;
+      rep[2 * i] = y0 * f1 - fx;
+      rep[2 * i + 1] = y1 * f1 - fy;
+      s += (1 + y0 * y0 + y1 * y1) * f1 - 2 * (y0 * fx + y1 * fy) + f2;
+    } else {
+      const double y = Y[i] - centre;
+      rep[i] = y * f1 - fx;
+      s += (1 + y * y) * f1 - 2 * y * fx + fy;
+    }
+  }
+  *sumQ = s - (double)n;
+  status = 0;
+done:
+  free(plan.roots);
+  free(den);
+  free(wts);
+  free(node);
+  free(weight);
+  return status;
+}
+
+/* The attractive part of the t-SNE gradient and its assembly, as tsneGradient in src/reducers/tsne.ts:
+ * out_i = 4 (exaggeration sum_j p_ij q_ij (y_i - y_j) - rep_i / sumQ) over the CSR rows of P. Rows in
+ * parallel, each computed alone, so threads change nothing. Returns -1 (and stops) on a column out of range. */
+int xl_tsne_attract(const int32_t *rowPtr, const int32_t *cols, const double *vals, const double *Y, int64_t n, int64_t d,
+                    double exaggeration, const double *rep, double sumQ, double *out) {
+  const int nt = xl_threads();
+  int bad = 0;
+#pragma omp parallel for num_threads(nt) if (nt > 1 && n > 2000) schedule(static)
+  for (int64_t i = 0; i < n; i++) {
+    if (d == 2) {
+      const double xi = Y[2 * i], yi = Y[2 * i + 1];
+      double ax = 0, ay = 0;
+      for (int64_t e = rowPtr[i], end = rowPtr[i + 1]; e < end; e++) {
+        const int64_t j = cols[e];
+        if (j < 0 || j >= n) {
+#pragma omp atomic write
+          bad = 1;
+          break;
+        }
+        const double dx = xi - Y[2 * j], dy = yi - Y[2 * j + 1];
+        const double f = vals[e] / (1 + dx * dx + dy * dy);
+        ax += f * dx;
+        ay += f * dy;
+      }
+      out[2 * i] = 4 * (exaggeration * ax - rep[2 * i] / sumQ);
+      out[2 * i + 1] = 4 * (exaggeration * ay - rep[2 * i + 1] / sumQ);
+    } else {
+      double *o = out + i * d;
+      const double *yi = Y + i * d;
+      for (int64_t t = 0; t < d; t++) o[t] = 0;
+      for (int64_t e = rowPtr[i], end = rowPtr[i + 1]; e < end; e++) {
+        const int64_t j = cols[e];
+        if (j < 0 || j >= n) {
+#pragma omp atomic write
+          bad = 1;
+          break;
+        }
+        const double *yj = Y + j * d;
+        double d2 = 0;
+        for (int64_t t = 0; t < d; t++) {
+          const double u = yi[t] - yj[t];
+          d2 += u * u;
+        }
+        const double f = (exaggeration * vals[e]) / (1 + d2);
+        for (int64_t t = 0; t < d; t++) o[t] += f * (yi[t] - yj[t]);
+      }
+      for (int64_t t = 0; t < d; t++) o[t] = 4 * (o[t] - rep[i * d + t] / sumQ);
+    }
+  }
+  return bad ? -1 : 0;
+}
+
+/* ---- Trustworthiness and continuity rows (src/metrics/neighborhood.ts), the same integers as the JavaScript. ---- */
+
+/* The first index c of ascending a[0 .. L) with a[c] > v. */
+static int64_t first_above(const double *a, int64_t L, double v) {
+  int64_t lo = 0, hi = L;
+  while (lo < hi) {
+    const int64_t mid = (lo + hi) >> 1;
+    if (a[mid] > v) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+static void sort_doubles(double *a, int64_t L) {
+  for (int64_t x = 1; x < L; x++) {
+    const double v = a[x];
+    int64_t y = x - 1;
+    while (y >= 0 && a[y] > v) {
+      a[y + 1] = a[y];
+      y--;
+    }
+    a[y + 1] = v;
+  }
+}
+
+/* ApproxDistances.exact: max(0, |x_i|^2 + |x_j|^2 - 2 x_i.x_j), the dot summed in index order in double. */
+static double trust_exact(const float *X, int64_t m, const double *norms, int64_t i, int64_t j) {
+  if (i == j) return 0;
+  const float *a = X + i * m, *b = X + j * m;
+  double dot = 0;
+  for (int64_t t = 0; t < m; t++) dot += (double)a[t] * (double)b[t];
+  const double v = norms[i] + norms[j] - 2 * dot;
+  return v > 0 ? v : 0;
+}
+
+/* Members of a[0 .. k) not in b[0 .. k), into out; returns the count. */
+static int64_t trust_outside(const int32_t *a, const int32_t *b, int64_t k, int32_t *out) {
+  int64_t c = 0;
+  for (int64_t s = 0; s < k; s++) {
+    int found = 0;
+    for (int64_t t = 0; t < k; t++)
+      if (b[t] == a[s]) {
+        found = 1;
+        break;
+      }
+    if (!found) out[c++] = a[s];
+  }
+  return c;
+}
+
+/* InputRow.nearest and InputRow.rankPenalty of neighborhood.ts for query rows r < rows: row r's dot products with
+ * every spectrum are dots[r n ..], its spectrum index rowIndex[r]. When findNearest, nnX[r k ..] is filled with the
+ * k nearest spectra by exact distance (ties by index, nearest first); then penalty[r] is the trustworthiness penalty
+ * of the embedding neighbours nnY[r k ..] outside them. Rows in parallel, each alone. Returns -1 when out of memory. */
+int xl_trust_rows(const float *dots, int64_t rows, int64_t n, const int32_t *rowIndex, const double *cn, const double *cs,
+                  const double *norms, double unscale, double k1, double k2, double tiny, const float *X, int64_t m, int64_t k,
+                  const int32_t *nnY, int32_t *nnX, int findNearest, double *penalty) {
+  const int nt = xl_threads();
+  int failed = 0;
+#pragma omp parallel num_threads(nt) if (nt > 1 && rows > 1)
+  {
+    double *hk = malloc(sizeof(double) * (size_t)(k + 1)), *ref = malloc(sizeof(double) * (size_t)(k + 1));
+    double *closer = malloc(sizeof(double) * (size_t)(k + 2));
+    int32_t *hid = malloc(sizeof(int32_t) * (size_t)(k + 1)), *U = malloc(sizeof(int32_t) * (size_t)(k + 1));
+    const int ok = hk && ref && closer && hid && U;
+    if (!ok) {
+#pragma omp atomic write
+      failed = 1;
+    }
+#pragma omp for schedule(dynamic, 4)
+    for (int64_t r = 0; r < rows; r++) {
+      if (!ok) continue;
+      const int64_t i = rowIndex[r];
+      const float *dr = dots + r * n;
+      const double ci = cn[i], si = cs[i], ni = norms[i];
+      /* ApproxDistances.intervals, recomputed in each pass rather than stored (less memory traffic). */
+#define TRUST_INTERVAL(j, LO, HI)                                                  \
+  do {                                                                             \
+    const double a_ = (ci + cn[j] - 2 * (double)dr[j]) * unscale;                  \
+    const double s_ = si + cs[j];                                                  \
+    const double e_ = (k1 * s_ * s_ + tiny) * unscale + k2 * (ni + norms[j]);      \
+    LO = a_ - e_;                                                                  \
+    HI = a_ + e_;                                                                  \
+  } while (0)
+      int32_t *nx = nnX + r * k;
+      if (findNearest) {
+        /* The k-th smallest max(0, hi): a max-heap of values. */
+        int64_t size = 0;
+        for (int64_t j = 0; j < n; j++) {
+          if (j == i) continue;
+          double lj, hj;
+          TRUST_INTERVAL(j, lj, hj);
+          (void)lj;
+          const double h = hj > 0 ? hj : 0;
+          if (size == k && h >= hk[0]) continue;
+          int64_t c;
+          if (size < k) {
+            c = size++;
+            while (c > 0 && hk[(c - 1) >> 1] < h) {
+              hk[c] = hk[(c - 1) >> 1];
+              c = (c - 1) >> 1;
+            }
+          } else {
+            c = 0;
+            for (;;) {
+              int64_t ch = 2 * c + 1;
+              if (ch >= size) break;
+              if (ch + 1 < size && hk[ch + 1] > hk[ch]) ch++;
+              if (hk[ch] <= h) break;
+              hk[c] = hk[ch];
+              c = ch;
+            }
+          }
+          hk[c] = h;
+        }
+        const double cap = hk[0];
+        /* The k smallest (exact, index) among the candidates: a max-heap ordered by (key, index). */
+        size = 0;
+        for (int64_t j = 0; j < n; j++) {
+          if (j == i) continue;
+          double lj, hj;
+          TRUST_INTERVAL(j, lj, hj);
+          (void)hj;
+          if (lj > cap) continue;
+          const double v = trust_exact(X, m, norms, i, j);
+          if (size == k && (v > hk[0] || (v == hk[0] && j >= hid[0]))) continue;
+          int64_t c;
+          if (size < k) {
+            c = size++;
+            while (c > 0) {
+              const int64_t par = (c - 1) >> 1;
+              if (hk[par] > v || (hk[par] == v && hid[par] > j)) break;
+              hk[c] = hk[par];
+              hid[c] = hid[par];
+              c = par;
+            }
+          } else {
+            c = 0;
+            for (;;) {
+              int64_t ch = 2 * c + 1;
+              if (ch >= size) break;
+              if (ch + 1 < size && (hk[ch + 1] > hk[ch] || (hk[ch + 1] == hk[ch] && hid[ch + 1] > hid[ch]))) ch++;
+              if (hk[ch] < v || (hk[ch] == v && hid[ch] < j)) break;
+              hk[c] = hk[ch];
+              hid[c] = hid[ch];
+              c = ch;
+            }
+          }
+          hk[c] = v;
+          hid[c] = (int32_t)j;
+        }
+        /* Nearest first, ties by index. */
+        for (int64_t a = 1; a < size; a++) {
+          const double v = hk[a];
+          const int32_t id = hid[a];
+          int64_t b = a - 1;
+          while (b >= 0 && (hk[b] > v || (hk[b] == v && hid[b] > id))) {
+            hk[b + 1] = hk[b];
+            hid[b + 1] = hid[b];
+            b--;
+          }
+          hk[b + 1] = v;
+          hid[b + 1] = id;
+        }
+        for (int64_t a = 0; a < k; a++) nx[a] = hid[a];
+      }
+      const int64_t L = trust_outside(nnY + r * k, nx, k, U);
+      if (L == 0) {
+        penalty[r] = 0;
+        continue;
+      }
+      for (int64_t c = 0; c < L; c++) ref[c] = trust_exact(X, m, norms, i, U[c]);
+      sort_doubles(ref, L);
+      const double top = ref[L - 1];
+      for (int64_t c = 0; c <= L; c++) closer[c] = 0;
+      for (int64_t j = 0; j < n; j++) {
+        if (j == i) continue;
+        double l, hj;
+        TRUST_INTERVAL(j, l, hj);
+        if (l >= top) continue;
+        const double h = hj > 0 ? hj : 0;
+        const int64_t a = first_above(ref, L, h);
+        closer[a]++;
+        int64_t c = first_above(ref, L, l);
+        if (c < a) {
+          const double ex = trust_exact(X, m, norms, i, j);
+          for (; c < a; c++)
+            if (ex < ref[c]) {
+              closer[c]++;
+              closer[c + 1]--;
+            }
+        }
+      }
+      double s = 0, acc = 0;
+      for (int64_t c = 0; c < L; c++) {
+        acc += closer[c];
+        const double v = acc + 1 - (double)k;
+        s += v > 0 ? v : 0;
+      }
+      penalty[r] = s;
+    }
+    free(hk);
+    free(ref);
+    free(closer);
+    free(hid);
+    free(U);
+  }
+  return failed ? -1 : 0;
+}
+#undef TRUST_INTERVAL
+
+/* The continuity penalty (rankPenalty of neighborhood.ts over the embedding Y [n, d]) of query rows r < rows: the
+ * input neighbours nnX[r k ..] outside the embedding neighbours nnY[r k ..], ranked by squared embedding distance
+ * to spectrum rowIndex[r] (sums in axis order). Rows in parallel. Returns -1 when out of memory. */
+int xl_continuity_rows(const float *Y, int64_t n, int64_t d, int64_t rows, const int32_t *rowIndex, const int32_t *nnX,
+                       const int32_t *nnY, int64_t k, double *penalty) {
+  const int nt = xl_threads();
+  int failed = 0;
+#pragma omp parallel num_threads(nt) if (nt > 1 && rows > 1)
+  {
+    double *ref = malloc(sizeof(double) * (size_t)(k + 1)), *below = malloc(sizeof(double) * (size_t)(k + 1));
+    int32_t *V = malloc(sizeof(int32_t) * (size_t)(k + 1));
+    const int ok = ref && below && V;
+    if (!ok) {
+#pragma omp atomic write
+      failed = 1;
+    }
+#pragma omp for schedule(dynamic, 4)
+    for (int64_t r = 0; r < rows; r++) {
+      if (!ok) continue;
+      const int64_t i = rowIndex[r];
+      const int64_t L = trust_outside(nnX + r * k, nnY + r * k, k, V);
+      if (L == 0) {
+        penalty[r] = 0;
+        continue;
+      }
+      const float *yi = Y + i * d;
+      for (int64_t c = 0; c < L; c++) {
+        const float *yj = Y + (int64_t)V[c] * d;
+        double s = 0;
+        for (int64_t t = 0; t < d; t++) {
+          const double u = (double)yi[t] - (double)yj[t];
+          s += u * u;
+        }
+        ref[c] = s;
+        below[c] = 0;
+      }
+      sort_doubles(ref, L);
+      const double top = ref[L - 1];
+      for (int64_t j = 0; j < n; j++) {
+        if (j == i) continue;
+        const float *yj = Y + j * d;
+        double s = 0;
+        for (int64_t t = 0; t < d; t++) {
+          const double u = (double)yi[t] - (double)yj[t];
+          s += u * u;
+        }
+        if (s >= top) continue;
+        below[first_above(ref, L, s)]++;
+      }
+      double acc = 0, sum = 0;
+      for (int64_t c = 0; c < L; c++) {
+        acc += below[c];
+        const double v = acc + 1 - (double)k;
+        sum += v > 0 ? v : 0;
+      }
+      penalty[r] = sum;
+    }
+    free(ref);
+    free(below);
+    free(V);
   }
   return failed ? -1 : 0;
 }

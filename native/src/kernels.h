@@ -89,6 +89,21 @@ int xl_umap_sgd(double *emb, int64_t n, int64_t dim, const int32_t *head, const 
  * Writes rows q0.. of indices/distances [n, kk]. Returns 0, or -1 when out of memory. */
 int xl_knn_select(const float *dots, int64_t rows, int64_t n, const double *norms, int64_t q0, const float *X, int64_t p,
                   int64_t kk, int32_t *indices, double *distances);
+/* FFT-interpolated t-SNE repulsion on a given grid (src/reducers/tsne-fft.ts): Z into *sumQ; 0, or -1 when out of memory. */
+int xl_tsne_fft(const double *Y, int64_t n, int64_t d, int64_t p, int64_t boxes, double lo, double boxWidth, double centre,
+                float *khat, int fresh, float *work, double *rep, double *sumQ);
+/* The attractive t-SNE gradient over CSR P and its assembly with the repulsion (src/reducers/tsne.ts tsneGradient);
+ * -1 when a column is out of range. */
+int xl_tsne_attract(const int32_t *rowPtr, const int32_t *cols, const double *vals, const double *Y, int64_t n, int64_t d,
+                    double exaggeration, const double *rep, double sumQ, double *out);
+/* Trustworthiness rows: input neighbours and penalties of query rows from their float32 dot products
+ * (src/metrics/neighborhood.ts InputRow); -1 when out of memory. */
+int xl_trust_rows(const float *dots, int64_t rows, int64_t n, const int32_t *rowIndex, const double *cn, const double *cs,
+                  const double *norms, double unscale, double k1, double k2, double tiny, const float *X, int64_t m, int64_t k,
+                  const int32_t *nnY, int32_t *nnX, int findNearest, double *penalty);
+/* Continuity penalties of query rows over a float32 embedding; -1 when out of memory. */
+int xl_continuity_rows(const float *Y, int64_t n, int64_t d, int64_t rows, const int32_t *rowIndex, const int32_t *nnX,
+                       const int32_t *nnY, int64_t k, double *penalty);
 
 /* Fused training-mode MLP (native/src/mlp.c, src/ops mlpTrain). */
 enum xl_activation { XL_ACT_PRELU, XL_ACT_RELU, XL_ACT_SWISH };

@@ -100,6 +100,27 @@ export interface NativeAddon {
    * fills those rows of indices / distances [n, kk] (the point itself excluded, nearest first). Rows run in parallel.
    */
   knnSelect(dots: Float32Array, rows: number, n: number, norms: Float64Array, q0: number, X: Float32Array, p: number, kk: number, indices: Int32Array, distances: Float64Array): void;
+  /**
+   * FFT-interpolated t-SNE repulsion of Y [n, d] (d = 1 or 2) on a given grid, operation by operation as
+   * repulsionOnGrid in src/reducers/tsne-fft.ts: writes rep [n, d] = sum_j q_ij^2 (y_i - y_j), returns Z.
+   * khat [M^d] is recomputed when fresh is 1; work holds 6 M^d floats (M = 2 p boxes). Absent from older builds.
+   */
+  tsneFft?(Y: Float64Array, n: number, d: number, p: number, boxes: number, lo: number, boxWidth: number, centre: number, khat: Float32Array, fresh: number, work: Float32Array, rep: Float64Array): number;
+  /**
+   * The attractive t-SNE gradient over the CSR rows of P and its assembly with the repulsion rep (sum Z), as
+   * tsneGradient in src/reducers/tsne.ts, bit-identical: out_i = 4 (exaggeration sum_j p_ij q_ij (y_i - y_j) - rep_i / Z).
+   * Absent from older builds.
+   */
+  tsneAttract?(rowPtr: Int32Array, cols: Int32Array, vals: Float64Array, Y: Float64Array, n: number, d: number, exaggeration: number, rep: Float64Array, sumQ: number, out: Float64Array): void;
+  /**
+   * Trustworthiness rows of src/metrics/neighborhood.ts (InputRow.nearest and rankPenalty), the same integers:
+   * for query rows r < rows with float32 dot products dots [rows, n] and spectrum indices rowIndex, fills nnX [rows, k]
+   * with the exact k nearest spectra when findNearest is 1, and penalty [rows] with the penalty of the embedding
+   * neighbours nnY [rows, k] outside them. X [n, m] is the float32 spectra. Absent from older builds.
+   */
+  trustRows?(dots: Float32Array, rows: number, n: number, rowIndex: Int32Array, cn: Float64Array, cs: Float64Array, norms: Float64Array, unscale: number, k1: number, k2: number, tiny: number, X: Float32Array, m: number, k: number, nnY: Int32Array, nnX: Int32Array, findNearest: number, penalty: Float64Array): void;
+  /** Continuity penalties of query rows over a float32 embedding Y [n, d] (rankPenalty of src/metrics/neighborhood.ts). Absent from older builds. */
+  continuityRows?(Y: Float32Array, n: number, d: number, rows: number, rowIndex: Int32Array, nnX: Int32Array, nnY: Int32Array, k: number, penalty: Float64Array): void;
   /** Sets the OpenBLAS and OpenMP thread count. */
   setThreads(n: number): void;
   threads(): number;

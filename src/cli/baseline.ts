@@ -3,7 +3,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { z } from 'zod';
 import { BaselineConfigSchema } from '../config/baseline.js';
 import { loadConfigFile } from '../config/load.js';
-import { formatMetrics, runBaseline, type BaselineRun } from '../pipeline/baseline.js';
+import { fitBaseline, formatMetrics, runBaseline, type FittedBaseline } from '../pipeline/baseline.js';
 import { REDUCER_NAMES } from '../reducers/registry.js';
 import { UserError } from '../util/errors.js';
 
@@ -42,6 +42,7 @@ interface Args {
   param?: string[];
   target?: string;
   'trust-k'?: number;
+  score?: boolean;
 }
 
 const command: CommandModule<object, Args> = {
@@ -69,7 +70,8 @@ const command: CommandModule<object, Args> = {
       .option('normalization', { type: 'string', choices: ['none', 'minmax', 'area', 'standardize'], describe: 'Intensity normalization before embedding (default none)' })
       .option('param', { type: 'string', array: true, describe: 'Any reducer parameter as key=value, e.g. --param theta=0.3 --param method=landmark' })
       .option('target', { type: 'string', describe: 'UMAP only: supervised mode with this discrete descriptor as target' })
-      .option('trust-k', { type: 'number', describe: 'Neighbourhood size of trustworthiness/continuity (default 10)' }),
+      .option('trust-k', { type: 'number', describe: 'Neighbourhood size of trustworthiness/continuity (default 10)' })
+      .option('score', { type: 'boolean', describe: 'Score the embedding (default true); --no-score writes the model directory with the fit summary only' }),
   handler: async (a) => {
     let raw: Record<string, unknown> = {};
     let baseDir = process.cwd();
@@ -93,6 +95,7 @@ const command: CommandModule<object, Args> = {
     if (a.seed !== undefined) merged.seed = a.seed;
     if (a.components !== undefined) merged.components = a.components;
     if (a.target) merged.target = a.target;
+    if (a.score !== undefined) merged.score = a.score;
     if (a['trust-k'] !== undefined) merged.evaluation = { ...((raw.evaluation as object) ?? {}), trustK: a['trust-k'] };
     if (!merged.method) throw new UserError('name a method with --method pca|mds|tsne|umap (or "method:" in --config)');
     if (!data.file) throw new UserError('name the spectra with --data FILE (or "data.file:" in --config)');
@@ -105,15 +108,16 @@ const command: CommandModule<object, Args> = {
     const out = a.out ? resolve(a.out) : cfg.out ? resolve(baseDir, cfg.out) : undefined;
     if (!out) throw new UserError('name the output directory with --out DIR (or "out:" in --config)');
     const log = (s: string) => process.stderr.write(`${s}\n`);
-    let run: BaselineRun;
+    let run: FittedBaseline & { metrics?: Parameters<typeof formatMetrics>[1] };
     try {
-      run = await runBaseline(cfg, out, baseDir, log);
+      run = cfg.score ? await runBaseline(cfg, out, baseDir, log) : await fitBaseline(cfg, out, baseDir, log);
     } catch (e) {
       // Parameter problems point at the config file when there is one.
       if (e instanceof UserError && a.config && e.where?.startsWith('params')) throw new UserError(e.message, a.config);
       throw e;
     }
-    process.stdout.write(`${formatMetrics(cfg.method, run.metrics)}\nwrote the ${cfg.method} model directory ${out}\n`);
+    const summary = run.metrics ? formatMetrics(cfg.method, run.metrics) : `${cfg.method}: not scored (--no-score)`;
+    process.stdout.write(`${summary}\nwrote the ${cfg.method} model directory ${out}\n`);
   },
 };
 export default command;

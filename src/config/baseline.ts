@@ -42,6 +42,8 @@ export const BaselineConfigSchema = z.strictObject({
   /** Supervised UMAP: the (discrete) descriptor used as target. */
   target: z.string().optional(),
   evaluation: EvaluationOptionsSchema.default({ trustK: 10, knnNeighbors: 5, folds: 5 }),
+  /** false: fit and write the model directory without scoring the embedding (`baseline --no-score`). */
+  score: z.boolean().default(true),
 });
 export type BaselineConfig = z.infer<typeof BaselineConfigSchema>;
 export type BaselineData = z.infer<typeof BaselineDataSchema>;

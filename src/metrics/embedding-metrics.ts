@@ -2,8 +2,8 @@ import { check, quote } from '../util/errors.js';
 import { bestAlignedAxes, column, maxAxisCorrelation } from './axes.js';
 import { sortedLabels } from './classification.js';
 import { adjustedRandIndex, kMeans } from './clustering.js';
-import { knnPrediction, type KnnPredictionScores } from './knn-prediction.js';
-import { InputNeighborhoods, type NeighborhoodScores } from './neighborhood.js';
+import { knnListSize, knnPrediction, type KnnPredictionScores } from './knn-prediction.js';
+import { embeddingNeighbours, InputNeighborhoods, type NeighborhoodScores } from './neighborhood.js';
 
 /**
  * The scores every embedding (baseline or RankAAE latent space) gets in
@@ -108,9 +108,10 @@ export function embeddingMetrics(
   if (input && (input.X !== X || input.n !== n || input.m !== m || input.k !== k)) {
     throw new Error('embeddingMetrics: inputNeighborhoods was built for other spectra or options');
   }
-  // Alone, one embedding: stream the spectra side rather than keep it.
-  input ??= new InputNeighborhoods(X, n, m, { k, exactLimit: o.trustExactLimit, seed: o.seed, cacheBytes: 0 });
-  const neighborhood = input.scores(Z, d);
+  input ??= new InputNeighborhoods(X, n, m, { k, exactLimit: o.trustExactLimit, seed: o.seed });
+  // One neighbour search in the embedding serves trustworthiness, continuity and every kNN prediction.
+  const lists = embeddingNeighbours(Z, n, d, Math.max(k, knnListSize(o.knnNeighbors ?? 5)));
+  const neighborhood = input.scores(Z, d, lists);
   const align = bestAlignedAxes(Z, n, d, descriptors, names);
   const out: EmbeddingMetrics = {
     n,
@@ -139,7 +140,7 @@ export function embeddingMetrics(
     out.descriptors[name] = {
       kmeansAri,
       discrete: isDiscrete,
-      knn: knnPrediction(Z, n, d, y, { neighbors: o.knnNeighbors, folds: o.folds, seed: o.seed, discrete: isDiscrete }),
+      knn: knnPrediction(Z, n, d, y, { neighbors: o.knnNeighbors, folds: o.folds, seed: o.seed, discrete: isDiscrete }, lists),
       bestAxis: align[c].axis,
       spearman: align[c].spearman,
       perAxisSpearman: align[c].perAxis,

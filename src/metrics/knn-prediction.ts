@@ -1,6 +1,8 @@
-import { knn } from '../reducers/vptree.js';
+import type { NeighbourLists } from '../reducers/kdtree.js';
+import { MaxHeap } from '../reducers/vptree.js';
 import { Rng } from '../util/random.js';
 import { accuracy, weightedF1 } from './classification.js';
+import { embeddingNeighbours } from './neighborhood.js';
 
 /**
  * How well an embedding predicts a descriptor: k-nearest-neighbour
@@ -35,8 +37,23 @@ export interface KnnPredictionScores {
 }
 
 /**
+ * Neighbours each point's list should hold so that k of them usually lie in
+ * other folds (the rest are searched directly).
+ */
+export function knnListSize(neighbors: number): number {
+  return 4 * neighbors;
+}
+
+/**
  * @param Z n x d embedding, row-major
  * @param y descriptor value per row; NaN rows (missing labels) are left out
+ * @param neighbours every row's nearest rows in Z ({@link embeddingNeighbours});
+ *   shared by all descriptors and folds, computed here when absent. A test
+ *   point's k nearest training points are the first k entries of its list
+ *   that are labelled and in another fold; where its list holds fewer, they
+ *   are searched among the training points directly. Distances and ties are
+ *   the lists' (squared Euclidean, ties by index), as a brute-force search
+ *   per fold would find them.
  */
 export function knnPrediction(
   Z: ArrayLike<number>,
@@ -44,32 +61,38 @@ export function knnPrediction(
   d: number,
   y: ArrayLike<number>,
   options: KnnPredictionOptions = {},
+  neighbours?: NeighbourLists,
 ): KnnPredictionScores {
   const k = options.neighbors ?? 5;
   const folds = options.folds ?? 5;
   const discrete = options.discrete ?? false;
   const rows: number[] = [];
-  for (let i = 0; i < n; i++) if (Number.isFinite(y[i])) rows.push(i);
+  const pos = new Int32Array(n).fill(-1);
+  for (let i = 0; i < n; i++) if (Number.isFinite(y[i])) pos[i] = rows.push(i) - 1;
   const N = rows.length;
   if (N < folds || N < 2) throw new Error(`kNN prediction needs at least ${Math.max(folds, 2)} labelled rows (got ${N})`);
+  const lists = neighbours ?? embeddingNeighbours(Z, n, d, knnListSize(k));
   const perm = new Rng(options.seed ?? 0).permutation(N);
   const pred = new Float64Array(N);
   const truth = Float64Array.from(rows, (i) => y[i]);
   const foldOf = new Int32Array(N);
   for (let t = 0; t < N; t++) foldOf[perm[t]] = t % folds;
   const perFold: number[] = [];
+  const labels: number[] = [];
   for (let f = 0; f < folds; f++) {
-    const train: number[] = [];
     const test: number[] = [];
-    for (let t = 0; t < N; t++) (foldOf[t] === f ? test : train).push(t);
-    const Ztr = gather(Z, rows, train, d);
-    const Zte = gather(Z, rows, test, d);
-    const kk = Math.min(k, train.length);
-    const nn = knn(Ztr, train.length, Zte, test.length, d, kk);
-    for (let q = 0; q < test.length; q++) {
-      const labels: number[] = [];
-      for (let a = 0; a < kk; a++) labels.push(truth[train[nn.indices[q * kk + a]]]);
-      pred[test[q]] = discrete ? vote(labels) : labels.reduce((s, v) => s + v, 0) / kk;
+    for (let t = 0; t < N; t++) if (foldOf[t] === f) test.push(t);
+    const kk = Math.min(k, N - test.length);
+    for (const t of test) {
+      const i = rows[t];
+      labels.length = 0;
+      const L = lists.k;
+      for (let a = i * L, e = a + L; a < e && labels.length < kk; a++) {
+        const u = pos[lists.indices[a]];
+        if (u >= 0 && foldOf[u] !== f) labels.push(truth[u]);
+      }
+      if (labels.length < kk) nearestTraining(Z, d, i, rows, foldOf, f, kk, truth, labels);
+      pred[t] = discrete ? vote(labels) : labels.reduce((s, v) => s + v, 0) / kk;
     }
     const yt = Float64Array.from(test, (t) => truth[t]);
     const yp = Float64Array.from(test, (t) => pred[t]);
@@ -81,13 +104,33 @@ export function knnPrediction(
   return { kind: 'continuous', r2: r2Score(truth, pred), perFold, n: N };
 }
 
-function gather(Z: ArrayLike<number>, rows: number[], sel: number[], d: number): Float64Array {
-  const out = new Float64Array(sel.length * d);
-  for (let a = 0; a < sel.length; a++) {
-    const i = rows[sel[a]];
-    for (let t = 0; t < d; t++) out[a * d + t] = Z[i * d + t];
+/** Labels of the kk nearest labelled rows outside fold f to row i, nearest first (brute force, the lists' distance and ties). */
+function nearestTraining(
+  Z: ArrayLike<number>,
+  d: number,
+  i: number,
+  rows: number[],
+  foldOf: Int32Array,
+  f: number,
+  kk: number,
+  truth: Float64Array,
+  labels: number[],
+): void {
+  const heap = new MaxHeap(kk);
+  for (let u = 0; u < rows.length; u++) {
+    if (foldOf[u] === f) continue;
+    const j = rows[u];
+    let s = 0;
+    for (let t = 0; t < d; t++) {
+      const v = Z[i * d + t] - Z[j * d + t];
+      s += v * v;
+    }
+    heap.pushLex(u, s);
   }
-  return out;
+  const ids = new Int32Array(kk);
+  heap.drainSorted(ids, new Float64Array(kk), 0);
+  labels.length = 0;
+  for (const u of ids) labels.push(truth[u]);
 }
 
 function vote(labels: number[]): number {

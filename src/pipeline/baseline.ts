@@ -124,9 +124,8 @@ export function descriptorValues(prep: BaselineSpectra, name: string, rows?: Arr
   return Float64Array.from({ length: n }, (_, i) => prep.ds.descriptors[(rows ? rows[i] : i) * k + c]);
 }
 
-/** What {@link runBaseline} returns. */
-export interface BaselineRun {
-  metrics: EmbeddingMetrics;
+/** What {@link fitBaseline} returns. */
+export interface FittedBaseline {
   /** The model directory's metadata as written. */
   metadata: ModelMetadata;
   /** n x d training embedding, input order. */
@@ -134,16 +133,41 @@ export interface BaselineRun {
   fitSeconds: number;
 }
 
+/** What {@link runBaseline} returns. */
+export interface BaselineRun extends FittedBaseline {
+  metrics: EmbeddingMetrics;
+  scoreSeconds: number;
+}
+
 /**
- * Runs one baseline end to end and writes its model directory `outDir`
- * atomically (see the file comment).
+ * Runs one baseline end to end, scoring included, and writes its model
+ * directory `outDir` atomically (see the file comment).
  * @param baseDir folder relative data paths resolve against (the config file's)
  * @param log progress lines
  */
 export async function runBaseline(cfg: BaselineConfig, outDir: string, baseDir: string, log: (s: string) => void = () => {}): Promise<BaselineRun> {
+  return (await baseline(cfg, outDir, baseDir, log, true)) as BaselineRun;
+}
+
+/**
+ * {@link runBaseline} without the scoring (`baseline --no-score`, `score:
+ * false` in a config): the model directory with the embedding and the fit's
+ * own summary; metrics.json says `"scored": false`.
+ */
+export async function fitBaseline(cfg: BaselineConfig, outDir: string, baseDir: string, log: (s: string) => void = () => {}): Promise<FittedBaseline> {
+  return baseline(cfg, outDir, baseDir, log, false);
+}
+
+async function baseline(
+  cfg: BaselineConfig,
+  outDir: string,
+  baseDir: string,
+  log: (s: string) => void,
+  score: boolean,
+): Promise<FittedBaseline & { metrics?: EmbeddingMetrics; scoreSeconds?: number }> {
   const prep = await prepareBaselineData(cfg.data, baseDir);
   const { ds, X } = prep;
-  checkScorable(ds.n, ds.descriptors, prep.names, cfg.evaluation);
+  if (score) checkScorable(ds.n, ds.descriptors, prep.names, cfg.evaluation);
   const reducer = buildReducer(cfg.method, cfg.params, cfg.components, cfg.seed, 'params');
   if (cfg.target) {
     if (!(reducer instanceof Umap)) throw new UserError('a supervised target is only supported by umap', 'target');
@@ -157,14 +181,19 @@ export async function runBaseline(cfg: BaselineConfig, outDir: string, baseDir: 
   const t0 = performance.now();
   const Z = reducer.fitTransform(X, ds.n, ds.m);
   const fitSeconds = (performance.now() - t0) / 1000;
-  log(`${cfg.method}: fitted in ${fitSeconds.toFixed(1)} s; scoring`);
+  log(`${cfg.method}: fitted in ${fitSeconds.toFixed(1)} s${score ? '; scoring' : ''}`);
   const d = reducer.params.nComponents;
-  const metrics = embeddingMetrics(X, ds.n, ds.m, Z, d, ds.descriptors, prep.names, prep.discrete, {
-    trustK: cfg.evaluation.trustK,
-    knnNeighbors: cfg.evaluation.knnNeighbors,
-    folds: cfg.evaluation.folds,
-    seed: cfg.seed,
-  });
+  const t1 = performance.now();
+  const metrics = score
+    ? embeddingMetrics(X, ds.n, ds.m, Z, d, ds.descriptors, prep.names, prep.discrete, {
+        trustK: cfg.evaluation.trustK,
+        knnNeighbors: cfg.evaluation.knnNeighbors,
+        folds: cfg.evaluation.folds,
+        seed: cfg.seed,
+      })
+    : undefined;
+  const scoreSeconds = (performance.now() - t1) / 1000;
+  const scores = metrics ? { scoreSeconds, ...metrics } : { scored: false };
   const ood = buildKnnOod(X, ds.n, ds.m, { seed: cfg.seed });
   // The stored config names its data by absolute path, so `report` and `cluster` find it from anywhere.
   const config = { ...cfg, params: reducer.params, data: { ...cfg.data, file: baselineDataPath(cfg.data, baseDir) } };
@@ -172,7 +201,7 @@ export async function runBaseline(cfg: BaselineConfig, outDir: string, baseDir: 
     [REDUCER_FILE]: JSON.stringify(reducer.toJSON()),
     [ood.meta.file]: knnOodBytes(ood),
     'embedding.csv': embeddingCsv(Z, ds.n, d),
-    'metrics.json': JSON.stringify({ method: cfg.method, fitSeconds, fit: reducer.summary(), ...metrics }, null, 2) + '\n',
+    'metrics.json': JSON.stringify({ method: cfg.method, fitSeconds, fit: reducer.summary(), ...scores }, null, 2) + '\n',
     'params.json': JSON.stringify({ ...config, data: { ...config.data, n: ds.n, m: ds.m, descriptors: prep.names, discrete: prep.discrete } }, null, 2) + '\n',
     ...scatterPlots('scatter-', cfg.method.toUpperCase(), Z, ds.n, d, prep),
   };
@@ -190,7 +219,7 @@ export async function runBaseline(cfg: BaselineConfig, outDir: string, baseDir: 
         training: { config: JSON.parse(JSON.stringify(config)) as Record<string, unknown> },
         backend: { name: gemmAddon() ? 'native (OpenBLAS addon)' : 'javascript' },
         metrics: {
-          embedding: JSON.parse(JSON.stringify(metrics)) as Record<string, unknown>,
+          ...(metrics ? { embedding: JSON.parse(JSON.stringify(metrics)) as Record<string, unknown>, scoreSeconds } : { scored: false }),
           fit: reducer.summary(),
           fitSeconds,
           n: ds.n,
@@ -202,7 +231,7 @@ export async function runBaseline(cfg: BaselineConfig, outDir: string, baseDir: 
     },
     files,
   );
-  return { metrics, metadata, embedding: Z, fitSeconds };
+  return metrics ? { metrics, metadata, embedding: Z, fitSeconds, scoreSeconds } : { metadata, embedding: Z, fitSeconds };
 }
 
 /** One-line human summary of the metrics. */

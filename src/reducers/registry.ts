@@ -22,7 +22,7 @@ const factories: Record<ReducerName, Factory> = {
 export const REDUCER_PARAMS: Record<ReducerName, readonly string[]> = {
   pca: ['nComponents', 'whiten'],
   mds: ['nComponents', 'method', 'landmarks', 'maxClassical', 'maxIter', 'eps', 'seed'],
-  tsne: ['nComponents', 'perplexity', 'earlyExaggeration', 'exaggerationIter', 'learningRate', 'maxIter', 'theta', 'init', 'pcaDims', 'minGradNorm', 'seed', 'threads'],
+  tsne: ['nComponents', 'perplexity', 'earlyExaggeration', 'exaggerationIter', 'learningRate', 'maxIter', 'method', 'theta', 'init', 'pcaDims', 'minGradNorm', 'seed', 'threads', 'fftNodes', 'fftMinBoxes', 'fftBoxesPerUnit'],
   umap: ['nComponents', 'nNeighbors', 'minDist', 'spread', 'nEpochs', 'seed', 'pcaDims', 'targetWeight'],
 };
 

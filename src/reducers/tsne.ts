@@ -4,6 +4,9 @@ import { BhTree } from './bhtree.js';
 import { NeighbourSpace } from './neighbour-space.js';
 import { Pca } from './pca.js';
 import { BaseReducer, decodeF32, encodeArray, numParam, type ReducerParams } from './reducer.js';
+import { gemmAddon } from './gemm.js';
+import { FFT_GRID_DEFAULTS, FftRepulsion } from './tsne-fft.js';
+import { isFftSize } from './fft.js';
 import { ParallelRepulsion } from './tsne-parallel.js';
 import { availableParallelism } from 'node:os';
 
@@ -21,6 +24,14 @@ export interface TsneParams extends ReducerParams {
   learningRate: number | 'auto';
   /** Total gradient-descent iterations (default 1000). */
   maxIter: number;
+  /**
+   * How the repulsive forces are computed: "bh" (Barnes-Hut tree, accuracy
+   * `theta`), "fft" (interpolation on a grid and FFT convolution, FIt-SNE;
+   * 1 or 2 components), or "auto" (default): fft from
+   * {@link TSNE_FFT_MIN_N} spectra on with at most 2 components, else bh
+   * (openTSNE's rule). summary().method says which ran.
+   */
+  method: 'auto' | 'bh' | 'fft';
   /** Barnes-Hut accuracy: 0 = exact repulsion, larger is faster and coarser (default 0.5). */
   theta: number;
   /** Initial layout: PCA scores scaled to std 1e-4 (default), or N(0, 1e-4^2). */
@@ -39,7 +50,20 @@ export interface TsneParams extends ReducerParams {
    * of floating-point order, may drift apart over the iterations.
    */
   threads: number;
+  /**
+   * The FFT method's grid (openTSNE's defaults): interpolation nodes per box
+   * and axis (default 3; 2, 3, 4, 6, 8 or 9), fewest boxes per axis (default
+   * 50) and boxes per unit of embedding length (default 1). Fewer nodes or
+   * boxes are faster and coarser: the grid's cost grows with
+   * (fftNodes x fftBoxesPerUnit x the embedding's extent)^2.
+   */
+  fftNodes: number;
+  fftMinBoxes: number;
+  fftBoxesPerUnit: number;
 }
+
+/** From this many spectra on, method "auto" uses the FFT repulsion (openTSNE's threshold). */
+export const TSNE_FFT_MIN_N = 10_000;
 
 /** Symmetric joint probabilities in CSR form (rows sum to the row's share of 1). */
 export interface SparseP {
@@ -77,6 +101,16 @@ export class Tsne extends BaseReducer<TsneParams> {
     if (lr !== 'auto') numParam(lr, 200, 'learningRate', { gt: 0 });
     const init = params.init ?? 'pca';
     if (init !== 'pca' && init !== 'random') throw new UserError(`expected "pca" or "random" (got ${JSON.stringify(init)})`, 'params.init');
+    const method = params.method ?? 'auto';
+    if (method !== 'auto' && method !== 'bh' && method !== 'fft') {
+      throw new UserError(`expected "auto", "bh" or "fft" (got ${JSON.stringify(method)})`, 'params.method');
+    }
+    if (params.fftNodes !== undefined && !isFftSize(params.fftNodes)) {
+      throw new UserError(`expected one of 2, 3, 4, 6, 8, 9 (got ${JSON.stringify(params.fftNodes)})`, 'params.fftNodes');
+    }
+    if (method === 'fft' && (params.nComponents ?? 2) > 2) {
+      throw new UserError(`the fft method embeds into 1 or 2 components (got ${params.nComponents}); use method "bh" for 3`, 'params.method');
+    }
     super({
       nComponents: numParam(params.nComponents, 2, 'nComponents', { int: true, min: 1, max: 3 }),
       perplexity: numParam(params.perplexity, 30, 'perplexity', { gt: 0 }),
@@ -84,12 +118,16 @@ export class Tsne extends BaseReducer<TsneParams> {
       exaggerationIter: numParam(params.exaggerationIter, 250, 'exaggerationIter', { int: true, min: 0 }),
       learningRate: lr,
       maxIter: numParam(params.maxIter, 1000, 'maxIter', { int: true, min: 1 }),
+      method,
       theta: numParam(params.theta, 0.5, 'theta', { min: 0 }),
       init,
       pcaDims: numParam(params.pcaDims, 50, 'pcaDims', { int: true, min: 0 }),
       minGradNorm: numParam(params.minGradNorm, 1e-7, 'minGradNorm', { min: 0 }),
       seed: numParam(params.seed, 0, 'seed', { int: true, min: 0 }),
       threads: numParam(params.threads, 0, 'threads', { int: true, min: 0 }),
+      fftNodes: numParam(params.fftNodes, FFT_GRID_DEFAULTS.nodes, 'fftNodes', { int: true, min: 2, max: 9 }),
+      fftMinBoxes: numParam(params.fftMinBoxes, FFT_GRID_DEFAULTS.minBoxes, 'fftMinBoxes', { int: true, min: 1, max: 2000 }),
+      fftBoxesPerUnit: numParam(params.fftBoxesPerUnit, FFT_GRID_DEFAULTS.boxesPerUnit, 'fftBoxesPerUnit', { gt: 0, max: 100 }),
     });
   }
 
@@ -126,7 +164,9 @@ export class Tsne extends BaseReducer<TsneParams> {
       for (let i = 0; i < n * d; i++) Y[i] = 1e-4 * rng.normal();
     }
     const lr = P.learningRate === 'auto' ? Math.max(n / P.earlyExaggeration / 4, 50) : P.learningRate;
-    const threads = P.threads > 0 ? P.threads : n < 5000 ? 1 : Math.min(8, availableParallelism());
+    const method = P.method === 'auto' ? (n >= TSNE_FFT_MIN_N && d <= 2 ? 'fft' : 'bh') : P.method;
+    const fft = method === 'fft' ? new FftRepulsion(d, { nodes: P.fftNodes, minBoxes: P.fftMinBoxes, boxesPerUnit: P.fftBoxesPerUnit }) : null;
+    const threads = fft ? 1 : P.threads > 0 ? P.threads : n < 5000 ? 1 : Math.min(8, availableParallelism());
     const parallel = threads > 1 ? ParallelRepulsion.start(n, d, threads) : null;
     let Yopt: Float64Array = Y;
     if (parallel) {
@@ -141,7 +181,7 @@ export class Tsne extends BaseReducer<TsneParams> {
         maxIter: P.maxIter,
         exaggerationIter: P.exaggerationIter,
         earlyExaggeration: P.earlyExaggeration,
-        theta: P.theta,
+        repulsion: fft ?? P.theta,
         minGradNorm: P.minGradNorm,
         onProgress: this.onProgress,
       });
@@ -150,12 +190,17 @@ export class Tsne extends BaseReducer<TsneParams> {
     }
     if (Yopt !== Y) Y.set(Yopt);
     this.info = {
+      method,
+      methodChoice:
+        P.method === 'auto' ? `auto: fft from ${TSNE_FFT_MIN_N} spectra with at most 2 components, else bh` : 'set by the method parameter',
+      ...(fft ? { fftBoxes: fft.lastBoxes, fftNodesPerBox: fft.options.nodes, fftBoxesPerUnit: fft.options.boxesPerUnit } : { theta: P.theta }),
       learningRate: lr,
       neighbors: K,
       iterations: result.iterations,
-      klDivergence: klDivergence(Pj, Y, n, d, P.theta),
+      klDivergence: klDivergence(Pj, Y, n, d, fft ?? P.theta),
       neighborSpaceDims: space.dims,
-      threads: parallel ? threads : 1,
+      // The FFT method's C kernels use the addon's OpenMP threads (the idle cores when it loaded).
+      threads: fft ? (gemmAddon()?.threads() ?? 1) : parallel ? threads : 1,
     };
     this.embedding = Float32Array.from(Y);
     return this.embedding.slice();
@@ -295,9 +340,11 @@ export function symmetrize(indices: Int32Array, cond: Float64Array, n: number, K
 }
 
 /**
- * KL gradient of t-SNE with Barnes-Hut repulsion:
+ * KL gradient of t-SNE with Barnes-Hut or FFT-interpolated repulsion:
  * dC/dy_i = 4 (exaggeration * sum_j p_ij q_ij (y_i - y_j) - sum_j q_ij^2 (y_i - y_j) / Z)
  * with q_ij = 1 / (1 + |y_i - y_j|^2) and Z = sum_{k != l} q_kl.
+ * @param repulsion Barnes-Hut theta (0 = exact), or the FFT repulsion
+ * @param native false keeps the attractive sum in JavaScript (the addon's tsneAttract is the same, bit for bit)
  * @returns the gradient (n x d) and Z
  */
 export function tsneGradient(
@@ -305,17 +352,23 @@ export function tsneGradient(
   Y: Float64Array,
   n: number,
   d: number,
-  theta: number,
+  repulsion: number | FftRepulsion,
   exaggeration = 1,
   out = new Float64Array(n * d),
   parallel: ParallelRepulsion | null = null,
+  native = true,
 ): { grad: Float64Array; sumQ: number } {
   let rep: Float64Array;
   let sumQ = 0;
-  if (parallel && parallel.Y === Y) {
-    sumQ = parallel.compute(theta);
+  if (repulsion instanceof FftRepulsion) {
+    const r = repulsion.compute(Y, n);
+    sumQ = r.sumQ;
+    rep = r.rep;
+  } else if (parallel && parallel.Y === Y) {
+    sumQ = parallel.compute(repulsion);
     rep = parallel.rep;
   } else {
+    const theta = repulsion;
     const tree = new BhTree(Y, n, d);
     rep = new Float64Array(n * d);
     const force = new Float64Array(d);
@@ -327,6 +380,11 @@ export function tsneGradient(
       sumQ += tree.repulsion(i, theta, force, stack);
       for (let t = 0; t < d; t++) rep[i * d + t] = force[t];
     }
+  }
+  const nat = native ? gemmAddon() : null;
+  if (nat?.tsneAttract) {
+    nat.tsneAttract(P.rowPtr, P.cols, P.vals, Y, n, d, exaggeration, rep, sumQ, out);
+    return { grad: out, sumQ };
   }
   if (d === 2) {
     const { rowPtr, cols, vals } = P;
@@ -365,26 +423,36 @@ export function tsneGradient(
   return { grad: out, sumQ };
 }
 
-/** Exact t-SNE gradient (O(n^2)) for a dense P (n x n); the reference the Barnes-Hut version is tested against. */
-export function exactTsneGradient(Pdense: Float64Array, Y: Float64Array, n: number, d: number, exaggeration = 1): Float64Array {
-  const Q = new Float64Array(n * n);
-  let Z = 0;
+/** Exact unnormalized repulsion rep_i = sum_j q_ij^2 (y_i - y_j) and Z = sum_{i != j} q_ij (O(n^2)); the reference of the approximations. */
+export function exactRepulsion(Y: Float64Array, n: number, d: number): { rep: Float64Array; sumQ: number } {
+  const rep = new Float64Array(n * d);
+  let sumQ = 0;
   for (let i = 0; i < n; i++)
     for (let j = 0; j < n; j++) {
       if (i === j) continue;
       let d2 = 0;
       for (let t = 0; t < d; t++) d2 += (Y[i * d + t] - Y[j * d + t]) ** 2;
-      Q[i * n + j] = 1 / (1 + d2);
-      Z += Q[i * n + j];
+      const q = 1 / (1 + d2);
+      sumQ += q;
+      for (let t = 0; t < d; t++) rep[i * d + t] += q * q * (Y[i * d + t] - Y[j * d + t]);
     }
+  return { rep, sumQ };
+}
+
+/** Exact t-SNE gradient (O(n^2)) for a dense P (n x n); the reference the Barnes-Hut and FFT versions are tested against. */
+export function exactTsneGradient(Pdense: Float64Array, Y: Float64Array, n: number, d: number, exaggeration = 1): Float64Array {
+  const { rep, sumQ } = exactRepulsion(Y, n, d);
   const g = new Float64Array(n * d);
-  for (let i = 0; i < n; i++)
+  for (let i = 0; i < n; i++) {
     for (let j = 0; j < n; j++) {
       if (i === j) continue;
-      const q = Q[i * n + j];
-      const mult = 4 * (exaggeration * Pdense[i * n + j] - q / Z) * q;
-      for (let t = 0; t < d; t++) g[i * d + t] += mult * (Y[i * d + t] - Y[j * d + t]);
+      let d2 = 0;
+      for (let t = 0; t < d; t++) d2 += (Y[i * d + t] - Y[j * d + t]) ** 2;
+      const pq = (exaggeration * Pdense[i * n + j]) / (1 + d2);
+      for (let t = 0; t < d; t++) g[i * d + t] += pq * (Y[i * d + t] - Y[j * d + t]);
     }
+    for (let t = 0; t < d; t++) g[i * d + t] = 4 * (g[i * d + t] - rep[i * d + t] / sumQ);
+  }
   return g;
 }
 
@@ -393,7 +461,7 @@ interface OptimizeOptions {
   maxIter: number;
   exaggerationIter: number;
   earlyExaggeration: number;
-  theta: number;
+  repulsion: number | FftRepulsion;
   minGradNorm: number;
   onProgress?: (iteration: number, gradNorm: number) => void;
   parallel: ParallelRepulsion | null;
@@ -408,7 +476,7 @@ function optimize(P: SparseP, Y: Float64Array, n: number, d: number, o: Optimize
   for (; it < o.maxIter; it++) {
     const early = it < o.exaggerationIter;
     const momentum = early ? 0.5 : 0.8;
-    tsneGradient(P, Y, n, d, o.theta, early ? o.earlyExaggeration : 1, grad, o.parallel);
+    tsneGradient(P, Y, n, d, o.repulsion, early ? o.earlyExaggeration : 1, grad, o.parallel);
     let norm = 0;
     for (let t = 0; t < n * d; t++) {
       const g = grad[t];
@@ -429,9 +497,9 @@ function optimize(P: SparseP, Y: Float64Array, n: number, d: number, o: Optimize
   return { iterations: it };
 }
 
-/** KL(P || Q) with Z from the Barnes-Hut tree (as scikit-learn reports for method="barnes_hut"). */
-export function klDivergence(P: SparseP, Y: Float64Array, n: number, d: number, theta: number): number {
-  const { sumQ } = tsneGradient(P, Y, n, d, theta);
+/** KL(P || Q) with Z from the Barnes-Hut tree (as scikit-learn reports for method="barnes_hut") or the FFT grid. */
+export function klDivergence(P: SparseP, Y: Float64Array, n: number, d: number, repulsion: number | FftRepulsion): number {
+  const { sumQ } = tsneGradient(P, Y, n, d, repulsion);
   let kl = 0;
   for (let i = 0; i < n; i++)
     for (let e = P.rowPtr[i]; e < P.rowPtr[i + 1]; e++) {

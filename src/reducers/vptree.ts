@@ -146,6 +146,11 @@ function quickselect(idx: Int32Array, dist: Float64Array, lo: number, hi: number
   }
 }
 
+/** Whether (ka, ia) comes after (kb, ib): by key, and with `lex` of equal keys by id. */
+function after(ka: number, ia: number, kb: number, ib: number, lex: boolean): boolean {
+  return ka > kb || (lex && ka === kb && ia > ib);
+}
+
 /** Bounded max-heap on distance keeping the k smallest. */
 export class MaxHeap {
   private readonly ids: Int32Array;
@@ -165,14 +170,26 @@ export class MaxHeap {
   clear(): void {
     this.size = 0;
   }
+  /** Keeps the `capacity` smallest keys; of equal keys, the first arrivals. */
   push(id: number, key: number): void {
+    this.insert(id, key, false);
+  }
+  /**
+   * As {@link push}, ordering by (key, id): of equal keys the smaller id
+   * counts as nearer, so the heap keeps the k smallest (key, id) pairs
+   * whatever order they arrive in.
+   */
+  pushLex(id: number, key: number): void {
+    this.insert(id, key, true);
+  }
+  private insert(id: number, key: number, lex: boolean): void {
     const { ids, keys } = this;
     if (this.capacity === 0) return;
     if (this.size < this.capacity) {
       let i = this.size++;
       while (i > 0) {
         const p = (i - 1) >> 1;
-        if (keys[p] >= key) break;
+        if (!after(key, id, keys[p], ids[p], lex)) break;
         ids[i] = ids[p];
         keys[i] = keys[p];
         i = p;
@@ -181,21 +198,46 @@ export class MaxHeap {
       keys[i] = key;
       return;
     }
-    if (key >= keys[0]) return;
+    if (!after(keys[0], ids[0], key, id, lex)) return;
     let i = 0;
     const n = this.size;
     for (;;) {
       const l = 2 * i + 1;
       if (l >= n) break;
       const r = l + 1;
-      const c = r < n && keys[r] > keys[l] ? r : l;
-      if (keys[c] <= key) break;
+      const c = r < n && after(keys[r], ids[r], keys[l], ids[l], lex) ? r : l;
+      if (!after(keys[c], ids[c], key, id, lex)) break;
       ids[i] = ids[c];
       keys[i] = keys[c];
       i = c;
     }
     ids[i] = id;
     keys[i] = key;
+  }
+  /** Id at the top (the largest key; with pushLex, the largest (key, id)). */
+  topId(): number {
+    return this.ids[0];
+  }
+  /**
+   * Writes the contents in increasing (key, id) order to ids[off ..] and
+   * keys[off ..] without allocating (insertion sort: heaps here hold tens).
+   * @returns the number written (size)
+   */
+  drainSorted(outIds: Int32Array, outKeys: Float64Array, off: number): number {
+    const s = this.size;
+    for (let a = 0; a < s; a++) {
+      const id = this.ids[a];
+      const key = this.keys[a];
+      let b = off + a - 1;
+      while (b >= off && (outKeys[b] > key || (outKeys[b] === key && outIds[b] > id))) {
+        outKeys[b + 1] = outKeys[b];
+        outIds[b + 1] = outIds[b];
+        b--;
+      }
+      outKeys[b + 1] = key;
+      outIds[b + 1] = id;
+    }
+    return s;
   }
   /** Contents in increasing key order (ties by id). */
   sorted(): { indices: Int32Array; distances: Float64Array } {

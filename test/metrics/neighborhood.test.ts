@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { InputNeighborhoods, trustworthinessContinuity } from '../../src/metrics/neighborhood.js';
+import { embeddingNeighbours, InputNeighborhoods, trustworthinessContinuity } from '../../src/metrics/neighborhood.js';
 import { embeddingInputNeighborhoods, embeddingMetrics } from '../../src/metrics/embedding-metrics.js';
-import { knnPrediction } from '../../src/metrics/knn-prediction.js';
+import { knnPrediction, r2Score } from '../../src/metrics/knn-prediction.js';
+import { accuracy, weightedF1 } from '../../src/metrics/classification.js';
 import { adjustedRandIndex, kMeans } from '../../src/metrics/clustering.js';
 import { Rng } from '../../src/util/random.js';
+import { synthesizeXanes } from '../../src/data/synth.js';
 
 /** Direct transcription of sklearn's trustworthiness with full rank matrices. */
 function naiveTrust(X: Float64Array, n: number, m: number, Y: Float64Array, d: number, k: number): number {
@@ -21,6 +23,45 @@ function naiveTrust(X: Float64Array, n: number, m: number, Y: Float64Array, d: n
     for (const j of byY.slice(0, k)) t += Math.max(0, rank.get(j)! - k);
   }
   return 1 - (2 / (n * k * (2 * n - 3 * k - 1))) * t;
+}
+
+/**
+ * The definition computed directly: Float64 squared input distances
+ * |x_i|^2 + |x_j|^2 - 2 x_i.x_j (sums in index order, as the library's
+ * exact answers), embedding distances summed in axis order, neighbours by
+ * (distance, index), ranks counting strictly closer points.
+ */
+function referenceScores(X: ArrayLike<number>, n: number, m: number, Y: ArrayLike<number>, d: number, k: number) {
+  const norms = Array.from({ length: n }, (_, i) => {
+    let s = 0;
+    for (let t = 0; t < m; t++) s += X[i * m + t] * X[i * m + t];
+    return s;
+  });
+  const dx = (i: number, j: number) => {
+    let dot = 0;
+    for (let t = 0; t < m; t++) dot += X[i * m + t] * X[j * m + t];
+    return Math.max(0, norms[i] + norms[j] - 2 * dot);
+  };
+  const dy = (i: number, j: number) => {
+    let s = 0;
+    for (let t = 0; t < d; t++) s += (Y[i * d + t] - Y[j * d + t]) ** 2;
+    return s;
+  };
+  let pt = 0;
+  let pc = 0;
+  for (let i = 0; i < n; i++) {
+    const others = Array.from({ length: n }, (_, j) => j).filter((j) => j !== i);
+    const rx = others.map((j) => dx(i, j));
+    const ry = others.map((j) => dy(i, j));
+    const nearest = (r: number[]) => others.map((j, a) => [r[a], j]).sort((a, b) => a[0] - b[0] || a[1] - b[1]).slice(0, k).map((e) => e[1]);
+    const nnX = nearest(rx);
+    const nnY = nearest(ry);
+    const rank = (r: number[], j: number) => 1 + r.filter((v) => v < r[others.indexOf(j)]).length;
+    for (const j of nnY) if (!nnX.includes(j)) pt += Math.max(0, rank(rx, j) - k);
+    for (const j of nnX) if (!nnY.includes(j)) pc += Math.max(0, rank(ry, j) - k);
+  }
+  const norm = 2 / (n * k * (2 * n - 3 * k - 1));
+  return { trustworthiness: 1 - norm * pt, continuity: 1 - norm * pc };
 }
 
 describe('trustworthiness and continuity', () => {
@@ -54,8 +95,8 @@ describe('trustworthiness and continuity', () => {
     expect(Math.abs(est.trustworthiness - exact.trustworthiness)).toBeLessThan(0.05);
   });
 
-  it('kept input neighbourhoods score every embedding bit for bit as trustworthinessContinuity does, ties included', () => {
-    // Integer coordinates make ties in both spaces.
+  it('reused input neighbourhoods score every embedding as a fresh computation and the definition do, ties included', () => {
+    // Integer coordinates make ties in both spaces (and every distance exact, so the definition's sort is the reference).
     const Xq = X.map((v) => Math.round(v * 2));
     const embeddings = [0, 1, 2].map((s) => {
       const r = new Rng(20 + s);
@@ -63,16 +104,82 @@ describe('trustworthiness and continuity', () => {
     });
     for (const options of [{ k: 5 }, { k: 7, exactLimit: 50, sampleSize: 60, seed: 3 }]) {
       const kept = new InputNeighborhoods(Xq, n, m, options);
-      const streamed = new InputNeighborhoods(Xq, n, m, { ...options, cacheBytes: 0 });
       for (const Y of embeddings) {
         const want = trustworthinessContinuity(Xq, n, m, Y, 2, options);
         expect(kept.scores(Y, 2)).toStrictEqual(want);
-        expect(streamed.scores(Y, 2)).toStrictEqual(want);
         expect(Object.is(kept.scores(Y, 2).trustworthiness, want.trustworthiness)).toBe(true);
+        if (!want.estimated) {
+          expect(want.trustworthiness).toBe(referenceScores(Xq, n, m, Y, 2, options.k).trustworthiness);
+          expect(want.continuity).toBe(referenceScores(Xq, n, m, Y, 2, options.k).continuity);
+        }
       }
       // The input side scored against itself is perfect.
       expect(kept.scores(Xq, m).trustworthiness).toBe(1);
     }
+  });
+
+  it('the matrix-product input side gives exactly the Float64 definition, on spectra far from the origin', () => {
+    // XANES-like rows: a large shared shape plus small differences, where float32 products alone would misrank.
+    const ds = synthesizeXanes({ count: 300, points: 96, seed: 12, noise: 0.002 });
+    const offset = Float32Array.from(ds.spectra, (v) => v + 40);
+    const r = new Rng(13);
+    const Y = Float64Array.from({ length: ds.n * 2 }, (_, i) => ds.descriptors[Math.floor(i / 2) * 3 + (i % 2)] + 0.3 * r.normal());
+    for (const Xs of [ds.spectra, offset]) {
+      const got = trustworthinessContinuity(Xs, ds.n, ds.m, Y, 2, { k: 10 });
+      const want = referenceScores(Xs, ds.n, ds.m, Y, 2, 10);
+      expect(got.trustworthiness).toBe(want.trustworthiness);
+      expect(got.continuity).toBe(want.continuity);
+      expect(got.trustworthiness).toBeLessThan(0.99);
+    }
+  });
+
+  it('the native addon scores rows with the same integers as the JavaScript, ties included', () => {
+    const ds = synthesizeXanes({ count: 260, points: 48, seed: 14, noise: 0.003 });
+    const r = new Rng(15);
+    const Yc = Float32Array.from({ length: ds.n * 2 }, (_, i) => ds.descriptors[Math.floor(i / 2) * 3 + (i % 2)] + 0.4 * r.normal());
+    // Integer-valued float32 data: ties in both spaces.
+    const Xq = Float32Array.from(ds.spectra, (v) => Math.round(v * 4));
+    const Yq = Yc.map((v) => Math.round(v));
+    for (const [Xs, Y] of [
+      [ds.spectra, Yc],
+      [Xq, Yq],
+    ]) {
+      for (const o of [{ k: 6 }, { k: 9, exactLimit: 100, sampleSize: 90, seed: 2 }]) {
+        const js = new InputNeighborhoods(Xs, ds.n, ds.m, { ...o, native: false });
+        const c = new InputNeighborhoods(Xs, ds.n, ds.m, o);
+        expect(c.scores(Y, 2)).toStrictEqual(js.scores(Y, 2));
+        // A second embedding reuses the kept input neighbours on both sides.
+        const Y2 = Y.map((v, i) => (i % 7 === 0 ? v + 1 : v));
+        expect(c.scores(Y2, 2)).toStrictEqual(js.scores(Y2, 2));
+      }
+    }
+  });
+
+  it('estimates carry a standard error that matches their spread and covers the exact value', () => {
+    const nn = 500;
+    const r = new Rng(30);
+    const Xs = Float64Array.from({ length: nn * 5 }, () => r.normal());
+    const Y = Float64Array.from({ length: nn * 2 }, (_, i) => Xs[Math.floor(i / 2) * 5 + (i % 2)] + 0.5 * r.normal());
+    const exact = trustworthinessContinuity(Xs, nn, 5, Y, 2, { k: 8 });
+    expect(exact.estimated).toBe(false);
+    expect(exact.standardError).toBeUndefined();
+    const input = (seed: number) => new InputNeighborhoods(Xs, nn, 5, { k: 8, exactLimit: 100, sampleSize: 80, seed });
+    const runs = Array.from({ length: 40 }, (_, seed) => input(seed).scores(Y, 2));
+    for (const key of ['trustworthiness', 'continuity'] as const) {
+      const values = runs.map((e) => e[key]);
+      const mean = values.reduce((a, b) => a + b, 0) / values.length;
+      const sd = Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / (values.length - 1));
+      const se = runs.map((e) => e.standardError![key]);
+      const meanSe = se.reduce((a, b) => a + b, 0) / se.length;
+      expect(meanSe).toBeGreaterThan(0);
+      // The reported error describes the spread of the estimates around the exact value.
+      expect(sd / meanSe).toBeGreaterThan(0.6);
+      expect(sd / meanSe).toBeLessThan(1.6);
+      expect(Math.abs(mean - exact[key])).toBeLessThan((3 * meanSe) / Math.sqrt(values.length) + 1e-12);
+      const covered = runs.filter((e) => Math.abs(e[key] - exact[key]) <= 2.5 * e.standardError![key]).length;
+      expect(covered).toBeGreaterThanOrEqual(34);
+    }
+    expect(runs[0].queries).toBe(80);
   });
 
   it('embeddingMetrics gives the same scores with kept input neighbourhoods and rejects ones for other spectra', () => {
@@ -107,6 +214,26 @@ describe('kNN prediction, k-means and ARI', () => {
     expect(knnPrediction(noise, n, 2, yCont).r2!).toBeLessThan(0.2);
   });
 
+  it('shares one neighbour search across folds and descriptors and equals a brute-force search per fold, ties and missing labels included', () => {
+    const rng = new Rng(11);
+    const n = 300;
+    // Integer coordinates: many equal distances, broken by the smaller index.
+    const Z = Float32Array.from({ length: n * 2 }, () => Math.round(rng.normal() * 3));
+    const yCont = Float64Array.from({ length: n }, (_, i) => (i % 17 === 0 ? NaN : Z[i * 2] * 0.7 + rng.normal()));
+    const yDisc = Float64Array.from({ length: n }, (_, i) => (i % 13 === 0 ? NaN : Z[i * 2 + 1] > 0 ? 2 : 1));
+    const lists = embeddingNeighbours(Z, n, 2, 20);
+    const short = embeddingNeighbours(Z, n, 2, 4);
+    for (const [y, discrete] of [[yCont, false], [yDisc, true]] as const) {
+      for (const o of [{ discrete }, { discrete, neighbors: 7, folds: 3, seed: 4 }]) {
+        const want = bruteKnnPrediction(Z, n, 2, y, o);
+        expect(knnPrediction(Z, n, 2, y, o)).toStrictEqual(want);
+        expect(knnPrediction(Z, n, 2, y, o, lists)).toStrictEqual(want);
+        // Lists too short for k neighbours in other folds: the rest is searched directly.
+        expect(knnPrediction(Z, n, 2, y, o, short)).toStrictEqual(want);
+      }
+    }
+  });
+
   it('k-means recovers separated clusters (ARI 1) and ARI is ~0 for unrelated labels', () => {
     const rng = new Rng(10);
     const n = 300;
@@ -129,3 +256,43 @@ describe('kNN prediction, k-means and ARI', () => {
     expect(ari).toBeCloseTo((1 - 1) / (2.5 - 1), 12);
   });
 });
+
+/** kNN prediction the direct way: per fold, every training row sorted by (squared distance, index). */
+function bruteKnnPrediction(Z: ArrayLike<number>, n: number, d: number, y: ArrayLike<number>, o: { neighbors?: number; folds?: number; seed?: number; discrete?: boolean }) {
+  const k = o.neighbors ?? 5;
+  const folds = o.folds ?? 5;
+  const rows = Array.from({ length: n }, (_, i) => i).filter((i) => Number.isFinite(y[i]));
+  const N = rows.length;
+  const perm = new Rng(o.seed ?? 0).permutation(N);
+  const foldOf = new Int32Array(N);
+  for (let t = 0; t < N; t++) foldOf[perm[t]] = t % folds;
+  const truth = Float64Array.from(rows, (i) => y[i]);
+  const pred = new Float64Array(N);
+  const perFold: number[] = [];
+  for (let f = 0; f < folds; f++) {
+    const test = [...Array(N).keys()].filter((t) => foldOf[t] === f);
+    const train = [...Array(N).keys()].filter((t) => foldOf[t] !== f);
+    const kk = Math.min(k, train.length);
+    for (const t of test) {
+      const dist = (u: number) => {
+        let s = 0;
+        for (let a = 0; a < d; a++) s += (Z[rows[t] * d + a] - Z[rows[u] * d + a]) ** 2;
+        return s;
+      };
+      const labels = train.map((u) => [dist(u), u]).sort((a, b) => a[0] - b[0] || a[1] - b[1]).slice(0, kk).map((e) => truth[e[1]]);
+      if (o.discrete) {
+        const counts = new Map<number, number>();
+        for (const l of labels) counts.set(l, (counts.get(l) ?? 0) + 1);
+        let best = NaN;
+        let bestCount = -1;
+        for (const [l, c] of counts) if (c > bestCount || (c === bestCount && l < best)) [best, bestCount] = [l, c];
+        pred[t] = best;
+      } else pred[t] = labels.reduce((s, v) => s + v, 0) / kk;
+    }
+    const yt = Float64Array.from(test, (t) => truth[t]);
+    const yp = Float64Array.from(test, (t) => pred[t]);
+    perFold.push(o.discrete ? accuracy(yt, yp) : r2Score(yt, yp));
+  }
+  if (o.discrete) return { kind: 'discrete', accuracy: accuracy(truth, pred), weightedF1: weightedF1(truth, pred), perFold, n: N };
+  return { kind: 'continuous', r2: r2Score(truth, pred), perFold, n: N };
+}

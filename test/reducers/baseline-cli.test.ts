@@ -12,6 +12,8 @@ import { UserError } from '../../src/util/errors.js';
 import { selectRows } from '../../src/data/dataset.js';
 import { splitRows } from '../../src/data/split.js';
 import { embeddingMetrics } from '../../src/metrics/embedding-metrics.js';
+import { xlatent } from '../cli/helpers.js';
+import { loadModel } from '../../src/export/load-model.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'xlatent-baseline-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -28,6 +30,7 @@ describe('baseline and compare commands', () => {
     const saved = JSON.parse(readFileSync(join(dir, 'pca', 'metrics.json'), 'utf8'));
     expect(saved.fit.explainedVarianceRatio).toHaveLength(3);
     expect(saved.neighborhood.trustworthiness).toBeCloseTo(metrics.neighborhood.trustworthiness, 12);
+    expect(saved.scoreSeconds).toBeGreaterThanOrEqual(0);
     expect(Object.keys(saved.descriptors)).toEqual(ds.descriptorNames);
     // The saved reducer reproduces the CSV rows.
     const reducer = loadReducer(JSON.parse(readFileSync(join(dir, 'pca', 'reducer.json'), 'utf8')));
@@ -36,6 +39,23 @@ describe('baseline and compare commands', () => {
     expect(existsSync(join(dir, 'pca', `scatter-${ds.descriptorNames[0]}.png`))).toBe(true);
     const params = JSON.parse(readFileSync(join(dir, 'pca', 'params.json'), 'utf8'));
     expect(params.params.nComponents).toBe(3);
+  });
+
+  it('baseline --no-score writes the embedding and the reducer, and metrics.json says it was not scored', async () => {
+    const out = join(dir, 'umap-noscore');
+    const r = xlatent(['baseline', '--method', 'umap', '--data', join(dir, 'spectra.csv'), '--out', out, '--no-score', '--param', 'nEpochs=20']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/umap: not scored/);
+    const saved = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
+    expect(saved.scored).toBe(false);
+    expect(saved.neighborhood).toBeUndefined();
+    expect(saved.fit.nEpochs).toBe(20);
+    expect(readFileSync(join(out, 'embedding.csv'), 'utf8').trim().split('\n')).toHaveLength(ds.n + 1);
+    expect(JSON.parse(readFileSync(join(out, 'params.json'), 'utf8')).score).toBe(false);
+    expect(existsSync(join(out, 'reducer.json'))).toBe(true);
+    // Still a model directory the model commands load.
+    const model = await loadModel(out);
+    expect(model.d).toBe(2);
   });
 
   it('baseline rejects impossible parameters with a UserError before fitting', async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { allKnn } from '../../src/reducers/knn.js';
 import { VpTree } from '../../src/reducers/vptree.js';
+import { KdTree } from '../../src/reducers/kdtree.js';
 import { Rng } from '../../src/util/random.js';
 
 describe('exact kNN (GEMM brute force with the addon, VP-tree without)', () => {
@@ -37,5 +38,34 @@ describe('exact kNN (GEMM brute force with the addon, VP-tree without)', () => {
     const a = allKnn(X, n, p, 7);
     const b = allKnn(X, n, p, 7, false);
     expect(Array.from(a.indices)).toEqual(Array.from(b.indices));
+  });
+});
+
+describe('k-d tree kNN of an embedding', () => {
+  it('equals a brute-force sort by (squared distance, index) in 1 to 5 dimensions, with ties and duplicates', () => {
+    const rng = new Rng(6);
+    for (const [n, d, k, round] of [[400, 1, 6, true], [700, 2, 15, true], [700, 2, 9, false], [300, 3, 10, true], [250, 5, 12, false]] as const) {
+      const Z = Float32Array.from({ length: n * d }, () => (round ? Math.round(rng.normal() * 2) : rng.normal()));
+      // Some exact duplicates.
+      for (let i = 0; i < 20; i++) Z.copyWithin(i * 3 * d, (i * 3 + 1) * d, (i * 3 + 2) * d);
+      const got = new KdTree(Z, n, d).allKnn(k);
+      expect(got.k).toBe(k);
+      for (let i = 0; i < n; i++) {
+        const want = Array.from({ length: n }, (_, j) => j)
+          .filter((j) => j !== i)
+          .map((j) => {
+            let s = 0;
+            for (let t = 0; t < d; t++) {
+              const u = Z[i * d + t] - Z[j * d + t];
+              s += u * u;
+            }
+            return [s, j];
+          })
+          .sort((a, b) => a[0] - b[0] || a[1] - b[1])
+          .slice(0, k);
+        expect(Array.from(got.indices.subarray(i * k, (i + 1) * k))).toEqual(want.map((e) => e[1]));
+        expect(Array.from(got.distances.subarray(i * k, (i + 1) * k))).toEqual(want.map((e) => e[0]));
+      }
+    }
   });
 });

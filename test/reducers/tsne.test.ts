@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   Tsne,
   calibrateRow,
+  exactRepulsion,
   exactTsneGradient,
   symmetrize,
   tsneGradient,
@@ -9,6 +10,8 @@ import {
 } from '../../src/reducers/tsne.js';
 import { loadReducer } from '../../src/reducers/registry.js';
 import { ParallelRepulsion } from '../../src/reducers/tsne-parallel.js';
+import { FftRepulsion, fftRepulsion } from '../../src/reducers/tsne-fft.js';
+import { gemmAddon } from '../../src/reducers/gemm.js';
 import { knnPrediction } from '../../src/metrics/knn-prediction.js';
 import { UserError } from '../../src/util/errors.js';
 import { Rng } from '../../src/util/random.js';
@@ -149,5 +152,115 @@ describe('t-SNE on worker threads', () => {
     const Y2 = two.fitTransform(X, nc, m);
     expect(two.summary().threads).toBe(2);
     expect(knnPrediction(Y2, nc, 2, labels, { discrete: true }).accuracy!).toBeGreaterThan(0.95);
+  });
+});
+
+describe('FFT-accelerated t-SNE (interpolation on a grid)', () => {
+  const exactRep = (Y: Float64Array, n: number, d: number) => {
+    const r = exactRepulsion(Y, n, d);
+    return { rep: r.rep, Z: r.sumQ };
+  };
+  const relErr = (a: Float64Array, b: Float64Array) => {
+    let num = 0;
+    let den = 0;
+    for (let t = 0; t < a.length; t++) {
+      num += (a[t] - b[t]) ** 2;
+      den += b[t] ** 2;
+    }
+    return Math.sqrt(num / den);
+  };
+
+  it('repulsion and Z approach the exact sums, and converge as the grid refines', () => {
+    const rng = new Rng(21);
+    for (const d of [1, 2]) {
+      const n = 400;
+      const Y = Float64Array.from({ length: n * d }, () => 8 * rng.normal());
+      const want = exactRep(Y, n, d);
+      const errs = [3, 6].map((nodes) => {
+        const rep = new Float64Array(n * d);
+        const { sumQ } = fftRepulsion(Y, n, d, rep, { nodes, minBoxes: 50, boxesPerUnit: 1 }, false);
+        return { rep: relErr(rep, want.rep), Z: Math.abs(sumQ - want.Z) / want.Z };
+      });
+      // FIt-SNE's default grid (3 nodes per unit box) is accurate to a few percent; 6 nodes to ~1e-3.
+      expect(errs[0].rep).toBeLessThan(0.06);
+      expect(errs[0].Z).toBeLessThan(0.02);
+      expect(errs[1].rep).toBeLessThan(errs[0].rep / 10);
+      expect(errs[1].Z).toBeLessThan(2e-3);
+    }
+    // A compact embedding (the early iterations) sits on the 50-box minimum grid: near exact.
+    const Y = Float64Array.from({ length: 600 }, () => 0.5 * rng.normal());
+    const rep = new Float64Array(600);
+    const { sumQ } = fftRepulsion(Y, 300, 2, rep, undefined, false);
+    const want = exactRep(Y, 300, 2);
+    expect(relErr(rep, want.rep)).toBeLessThan(1e-3);
+    expect(Math.abs(sumQ - want.Z) / want.Z).toBeLessThan(1e-4);
+  });
+
+  it('the full FFT gradient is close to the exact gradient', () => {
+    const rng = new Rng(22);
+    for (const d of [1, 2]) {
+      const n = 150;
+      const P = randomP(n, rng);
+      const Y = Float64Array.from({ length: n * d }, () => 4 * rng.normal());
+      const exact = exactTsneGradient(dense(P), Y, n, d, 1);
+      const fft = tsneGradient(P, Y, n, d, new FftRepulsion(d, undefined, false), 1, undefined, null, false).grad;
+      expect(relErr(fft, exact)).toBeLessThan(0.02);
+    }
+  });
+
+  it('the native addon computes the same bits as the JavaScript, repulsion and attraction', () => {
+    if (!gemmAddon()?.tsneFft || !gemmAddon()?.tsneAttract) return; // no addon: nothing to compare
+    const rng = new Rng(23);
+    for (const d of [1, 2]) {
+      const n = 700;
+      // Wide enough for a grid beyond the minimum, and a second call that reuses the kernel's transform.
+      const Y = Float64Array.from({ length: n * d }, () => 25 * rng.normal());
+      const js = new FftRepulsion(d, undefined, false);
+      const c = new FftRepulsion(d, undefined, true);
+      for (const shift of [0, 0.25]) {
+        const Ys = Y.map((v) => v + shift);
+        const a = js.compute(Ys, n);
+        const b = c.compute(Ys, n);
+        expect(b.sumQ).toBe(a.sumQ);
+        expect(b.boxes).toBe(a.boxes);
+        expect(Array.from(b.rep)).toEqual(Array.from(a.rep));
+      }
+    }
+    for (const d of [1, 2, 3]) {
+      const n = 3000;
+      const P = randomP(n, rng);
+      const Y = Float64Array.from({ length: n * d }, () => 3 * rng.normal());
+      const a = tsneGradient(P, Y, n, d, 0.5, 12, undefined, null, false);
+      const b = tsneGradient(P, Y, n, d, 0.5, 12, undefined, null, true);
+      expect(Array.from(b.grad)).toEqual(Array.from(a.grad));
+    }
+  });
+
+  it('method auto picks Barnes-Hut below 10,000 spectra; fft fits are reproducible, separate clusters and say so', () => {
+    const rng = new Rng(24);
+    const m = 30;
+    const { X, labels, n } = clusters(4, 60, m, rng);
+    const bh = new Tsne({ perplexity: 15, maxIter: 300, seed: 1 });
+    bh.fit(X, n, m);
+    expect(bh.summary().method).toBe('bh');
+    expect(bh.summary().methodChoice).toMatch(/auto: fft from 10000 spectra/);
+    const fft = new Tsne({ perplexity: 15, maxIter: 250, exaggerationIter: 100, seed: 1, method: 'fft' });
+    const Y = fft.fitTransform(X, n, m);
+    expect(fft.summary().method).toBe('fft');
+    expect(fft.summary().fftBoxes).toBeGreaterThanOrEqual(50);
+    expect(knnPrediction(Y, n, 2, labels, { discrete: true }).accuracy!).toBeGreaterThan(0.95);
+    const short = () => new Tsne({ perplexity: 15, maxIter: 40, seed: 3, method: 'fft' }).fitTransform(X, n, m);
+    expect(Array.from(short())).toEqual(Array.from(short()));
+    const one = new Tsne({ perplexity: 15, maxIter: 300, seed: 1, method: 'fft', nComponents: 1 }).fitTransform(X, n, m);
+    expect(knnPrediction(one, n, 1, labels, { discrete: true }).accuracy!).toBeGreaterThan(0.9);
+    // A coarser grid: its parameters reach the grid and the summary.
+    const coarse = new Tsne({ perplexity: 15, maxIter: 40, seed: 3, method: 'fft', fftNodes: 2, fftMinBoxes: 20, fftBoxesPerUnit: 0.5 });
+    coarse.fit(X, n, m);
+    expect(coarse.summary()).toMatchObject({ method: 'fft', fftNodesPerBox: 2, fftBoxesPerUnit: 0.5 });
+    expect(coarse.summary().fftBoxes).toBeLessThan(fft.summary().fftBoxes as number);
+    expect(() => new Tsne({ fftNodes: 5 })).toThrow(/params.fftNodes/);
+    expect(() => new Tsne({ fftBoxesPerUnit: 0 })).toThrow(/params.fftBoxesPerUnit/);
+    expect(() => new Tsne({ method: 'fft', nComponents: 3 })).toThrow(/params.method/);
+    expect(() => new Tsne({ method: 'exact' as 'bh' })).toThrow(/expected "auto", "bh" or "fft"/);
   });
 });
