@@ -22,7 +22,7 @@
 //    scikit-learn, umap-learn and openTSNE) at --reducer-sizes with --reducer-methods.
 //
 //   npm run bench -- [--sizes 7000,57000] [--epochs 4] [--pairs 3] [--profile-epochs 3]
-//        [--backends wasm,cpu] [--reducer-sizes 2000,10000,50000] [--reducer-methods pca,tsne,umap]
+//        [--backends wasm,cpu|none] [--reducer-sizes 2000,10000,50000] [--reducer-methods pca,tsne,umap]
 //        [--no-torch] [--no-profile] [--no-reducers] [--no-build] [--quick]
 //
 // --quick: sizes 7000, 1 pair, profile 1 epoch, no other backends, reducers at 2,000 only.
@@ -50,7 +50,7 @@ const sizes = list(opt('sizes', quick ? '7000' : '7000,57000')).map(Number);
 const epochs = Number(opt('epochs', '4'));
 const pairs = Number(opt('pairs', quick ? '1' : '3'));
 const profileEpochs = Number(opt('profile-epochs', quick ? '1' : '3'));
-const backends = list(opt('backends', quick ? '' : 'wasm'));
+const backends = list(opt('backends', quick ? '' : 'wasm')).filter((b) => b !== 'none');
 const reducerSizes = opt('reducer-sizes', quick ? '2000' : '2000,10000,50000');
 const reducerMethods = opt('reducer-methods', 'pca,tsne,umap');
 if (!(epochs >= 2) || !(pairs >= 1) || sizes.some((n) => !(n >= 100))) {
