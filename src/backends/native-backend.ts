@@ -12,10 +12,11 @@ import * as tf from '@tensorflow/tfjs';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 
 import { setDropoutMaskFiller } from '../ops/dropout-mask.js';
+import { setTensorArrayProvider } from '../ops/tensor-arrays.js';
 import { registerBackendKernels } from '../ops/run.js';
 import { timedKernel } from '../util/profile.js';
 import { loadNativeAddon, type NativeAddon } from './native-addon.js';
-import { BufferPool, type PooledBackend } from './native-pool.js';
+import { BufferPool, alloc, type PooledBackend } from './native-pool.js';
 import { nativeFusedKernels } from './native-fused.js';
 import { NATIVE_KERNELS } from './native-kernels.js';
 
@@ -92,5 +93,7 @@ export function registerNativeBackend(): NativeAddon {
     const addon = load.addon;
     setDropoutMaskFiller((state, out, threshold, keep) => addon.dropoutMask(state, out, threshold, keep));
   }
+  // Masks, noise and batches the trainer fills come from the pool while native is the backend.
+  setTensorArrayProvider((length) => alloc(tf.backend(), length));
   return load.addon;
 }

@@ -14,6 +14,7 @@ import { type Callback, type CheckpointContent, type FitLoopView, hookOrder } fr
 import { loadCheckpoint, restoreVariables, type StoredTensor } from './checkpoint.js';
 import type { EpochRecord } from './epoch-record.js';
 import { adversarialAlpha } from './losses/adversarial.js';
+import { tensorArray } from '../ops/tensor-arrays.js';
 import { gaussianKernel } from './losses/smoothness.js';
 import { PlateauSchedule, type PlateauState } from './schedule.js';
 import { totalVariance, validationMetrics, type ValidationMetrics } from './score.js';
@@ -379,7 +380,8 @@ async function runEpoch(
 function assembleBatch(data: TrainingArrays, rows: Int32Array, augmentNoise: number, rng: Rng, augment?: TrainerOptions['augment']): Batch {
   const { m, k } = data;
   const n = rows.length;
-  const x = new Float32Array(n * m);
+  // Every element of x is written below (y and valid rely on zeros: new arrays).
+  const x = tensorArray(n * m);
   const y = new Float32Array(n * k);
   const valid = new Float32Array(n * k);
   let missing = false;
