@@ -11,7 +11,8 @@ import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 
 import {
   ADAMW, BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, DENSE, MLP_TRAIN, MLP_TRAIN_GRAD, PRELU, PRELU_GRAD, RANK_LOSS, RANK_LOSS_GRAD,
-  SMOOTHNESS_LOSS, SMOOTHNESS_LOSS_GRAD, type AdamWAttrs, type BatchNormAttrs, type RankLossAttrs, type SmoothnessAttrs,
+  RECONSTRUCTION_LOSS, RECONSTRUCTION_LOSS_GRAD, SMOOTHNESS_LOSS, SMOOTHNESS_LOSS_GRAD, type AdamWAttrs, type BatchNormAttrs,
+  type RankLossAttrs, type ReconstructionAttrs, type SmoothnessAttrs,
 } from '../ops/kernel-names.js';
 import { adamwLists } from '../ops/generic/adamw.js';
 import { tapSplit } from '../ops/generic/smoothness.js';
@@ -101,6 +102,28 @@ const smoothnessLoss: Make = (addon) => ({ inputs, backend: b, attrs }) => {
 const smoothnessLossGrad: Make = (addon) => ({ inputs, backend: b, attrs }) => {
   const backend = b as MathBackendCPU;
   return scaledPending(addon, backend, inputs, inputs.x.shape, () => smoothnessValue(addon, backend, inputs.x, attrs).grad);
+};
+
+function reconstructionValue(addon: NativeAddon, backend: MathBackendCPU, inputs: tf.NamedTensorMap, attrs: tf.NamedAttrMap | undefined) {
+  const [n, m] = inputs.xhat.shape;
+  const { clampLo, clampHi, amplitudeWeight } = attrs as unknown as ReconstructionAttrs;
+  const grad = alloc(backend, n * m);
+  const xhat = f32(backend, inputs.xhat, RECONSTRUCTION_LOSS);
+  const value = addon.reconstructionLoss(xhat, f32(backend, inputs.x, RECONSTRUCTION_LOSS), n, m, clampLo, clampHi, amplitudeWeight, grad);
+  return { value, grad };
+}
+
+const reconstructionLoss: Make = (addon) => ({ inputs, backend: b, attrs }) => {
+  const backend = b as MathBackendCPU;
+  const { value, grad } = reconstructionValue(addon, backend, inputs, attrs);
+  const out = backend.makeTensorInfo([], 'float32', new Float32Array([value]));
+  pendingGradients.set(out.dataId, grad);
+  return out;
+};
+
+const reconstructionLossGrad: Make = (addon) => ({ inputs, backend: b, attrs }) => {
+  const backend = b as MathBackendCPU;
+  return scaledPending(addon, backend, inputs, inputs.xhat.shape, () => reconstructionValue(addon, backend, inputs, attrs).grad);
 };
 
 const batchNormTrain: Make = (addon) => ({ inputs, backend: b, attrs }) => {
@@ -196,6 +219,8 @@ const NATIVE_FUSED: KernelTable<Make> = {
   [RANK_LOSS_GRAD]: rankLossGrad,
   [SMOOTHNESS_LOSS]: smoothnessLoss,
   [SMOOTHNESS_LOSS_GRAD]: smoothnessLossGrad,
+  [RECONSTRUCTION_LOSS]: reconstructionLoss,
+  [RECONSTRUCTION_LOSS_GRAD]: reconstructionLossGrad,
   [BATCH_NORM_TRAIN]: batchNormTrain,
   [BATCH_NORM_TRAIN_GRAD]: batchNormTrainGrad,
   [PRELU]: prelu,
