@@ -14,8 +14,9 @@
 //    torch, xlatent, torch, ...) per size; the ratio of each pair and their median
 //    are printed, with the peak memory (max RSS) of each side's --epochs process and
 //    the 1-minute load average beside every run: on a shared machine ratios from the
-//    same minutes say more than absolute times. Our epochs include a validation
-//    pass; the reference's do not.
+//    same minutes say more than absolute times. The CPU time of each process (all its
+//    threads, from getrusage) is differenced the same way: under load it moves far
+//    less than wall time. Our epochs include a validation pass; the reference's do not.
 // 3. Other backends (--backends, in this process; default wasm): ms/epoch of the
 //    same workload at 7,000 spectra, the warm-up epoch excluded.
 // 4. Reducers: scripts/bench-reducers.mjs (whole `xlatent baseline` commands against
@@ -97,22 +98,27 @@ function timed(cmd, cmdArgs, env = {}) {
   });
 }
 
-/** Node preloaded with this writes the process's max RSS (MiB) to XL_BENCH_RSS at exit. */
+/** Node preloaded with this writes the process's max RSS (MiB) and CPU ms (all threads) to XL_BENCH_RSS at exit. */
 const NODE_RSS_HOOK =
   'data:text/javascript,' +
   encodeURIComponent(
     "import { writeFileSync } from 'node:fs';" +
-      "process.on('exit', () => { if (process.env.XL_BENCH_RSS) writeFileSync(process.env.XL_BENCH_RSS, String(process.resourceUsage().maxRSS / 1024)); });",
+      "process.on('exit', () => { const u = process.resourceUsage(); if (process.env.XL_BENCH_RSS) writeFileSync(process.env.XL_BENCH_RSS, `${u.maxRSS / 1024} ${(u.userCPUTime + u.systemCPUTime) / 1000}`); });",
   );
-/** The same for Python: runs the script given as argv[1], then writes ru_maxrss (KiB) in MiB. */
+/** The same for Python: runs the script given as argv[1], then writes ru_maxrss (KiB) in MiB and CPU ms. */
 const PY_RSS_WRAP =
   'import atexit, os, resource, runpy, sys\n' +
-  "atexit.register(lambda: open(os.environ['XL_BENCH_RSS'], 'w').write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)))\n" +
+  "u = lambda: resource.getrusage(resource.RUSAGE_SELF)\n" +
+  "atexit.register(lambda: open(os.environ['XL_BENCH_RSS'], 'w').write('%f %f' % (u().ru_maxrss / 1024, 1000 * (u().ru_utime + u().ru_stime))))\n" +
   "sys.argv = sys.argv[1:]\nrunpy.run_path(sys.argv[0], run_name='__main__')\n";
 
 const tmp = mkdtempSync(join(tmpdir(), 'xlatent-bench-'));
 const rssFile = join(tmp, 'rss');
-const readRss = () => (existsSync(rssFile) ? Number(readFileSync(rssFile, 'utf8')) : NaN);
+/** { rss: MiB, cpu: ms } the exiting process wrote. */
+const readUsage = () => {
+  const [rss, cpu] = existsSync(rssFile) ? readFileSync(rssFile, 'utf8').trim().split(' ').map(Number) : [NaN, NaN];
+  return { rss, cpu };
+};
 
 /** One whole `xlatent train` of n spectra for e epochs: { ms, rss } or { error }. */
 async function xlatentRun(configPath, n, e) {
@@ -124,7 +130,7 @@ async function xlatentRun(configPath, n, e) {
   });
   rmSync(out, { recursive: true, force: true });
   if (r.code !== 0) return { error: r.out.trim().split('\n').pop() };
-  return { ms: r.ms, rss: readRss() };
+  return { ms: r.ms, ...readUsage() };
 }
 
 // ../shared beside the checkout, or two levels up from a worktree (as scripts/gpu-check.sh looks).
@@ -150,7 +156,7 @@ async function torchRun(n, e) {
   } catch {
     /* the timing comes from the wall clock; the JSON line only names the version */
   }
-  return { ms: r.ms, rss: readRss() };
+  return { ms: r.ms, ...readUsage() };
 }
 
 /** ms/epoch of one side from an e-epoch and a 1-epoch run (order alternates within the pair). */
@@ -160,7 +166,8 @@ async function side(run) {
   if (long.error) return { error: long.error };
   const short = await run(1);
   if (short.error) return { error: short.error };
-  return { msEpoch: (long.ms - short.ms) / (epochs - 1), rss: long.rss, load: `${l1}/${load()}` };
+  const per = (k) => (long[k] - short[k]) / (epochs - 1);
+  return { msEpoch: per('ms'), cpuEpoch: per('cpu'), rss: long.rss, load: `${l1}/${load()}` };
 }
 
 const baseConfig = YAML.parse(readFileSync(join(root, 'configs/bench-reference.yaml'), 'utf8'));
@@ -169,8 +176,8 @@ console.log(
   `\n## Training ms/epoch as whole processes: xlatent train vs PyTorch (${epochs} epochs minus 1 epoch, ${pairs} alternating pair(s) per size)\n` +
     (hasTorch ? '' : `\nPyTorch not run (${flag('no-torch') ? '--no-torch' : existsSync(torchRef) ? '/usr/bin/python3 cannot import torch' : `${torchRef} missing`}).\n`),
 );
-console.log('| spectra | pair | xlatent ms/epoch | peak MiB | load | PyTorch ms/epoch | peak MiB | load | ratio |');
-console.log('|---:|---:|---:|---:|---|---:|---:|---|---:|');
+console.log('| spectra | pair | xlatent ms/epoch | CPU ms/epoch | peak MiB | load | PyTorch ms/epoch | CPU ms/epoch | peak MiB | load | ratio | CPU ratio |');
+console.log('|---:|---:|---:|---:|---:|---|---:|---:|---:|---|---:|---:|');
 try {
   for (const n of sizes) {
     const cfg = structuredClone(baseConfig);
@@ -178,31 +185,34 @@ try {
     const configPath = join(tmp, `bench-${n}.yaml`);
     writeFileSync(configPath, YAML.stringify(cfg));
     const ratios = [];
+    const cpuRatios = [];
     const xs = [];
     const ts = [];
     for (let p = 1; p <= pairs; p++) {
       const x = await side((e) => xlatentRun(configPath, n, e));
       const t = hasTorch ? await side((e) => torchRun(n, e)) : undefined;
       const ratio = x.msEpoch !== undefined && t?.msEpoch !== undefined ? x.msEpoch / t.msEpoch : NaN;
+      const cpuRatio = x.cpuEpoch !== undefined && t?.cpuEpoch !== undefined ? x.cpuEpoch / t.cpuEpoch : NaN;
       if (Number.isFinite(ratio)) ratios.push(ratio);
+      if (Number.isFinite(cpuRatio)) cpuRatios.push(cpuRatio);
       if (x.msEpoch !== undefined) xs.push(x);
       if (t?.msEpoch !== undefined) ts.push(t);
-      const cells = (s) => (!s ? 'not run | | ' : s.error ? `failed: ${s.error} | | ` : `${fmt(s.msEpoch)} | ${fmt(s.rss)} | ${s.load}`);
-      console.log(`| ${fmt(n)} | ${p} | ${cells(x)} | ${cells(t)} | ${Number.isFinite(ratio) ? `${ratio.toFixed(2)}x` : 'n/a'} |`);
+      const cells = (s) => (!s ? 'not run | | | ' : s.error ? `failed: ${s.error} | | | ` : `${fmt(s.msEpoch)} | ${fmt(s.cpuEpoch)} | ${fmt(s.rss)} | ${s.load}`);
+      const rx = (r) => (Number.isFinite(r) ? `${r.toFixed(2)}x` : 'n/a');
+      console.log(`| ${fmt(n)} | ${p} | ${cells(x)} | ${cells(t)} | ${rx(ratio)} | ${rx(cpuRatio)} |`);
     }
-    trainingRows.push({ n, x: xs, t: ts, ratios });
+    trainingRows.push({ n, x: xs, t: ts, ratios, cpuRatios });
   }
 } finally {
   rmSync(tmp, { recursive: true, force: true });
 }
 console.log(`\nSummary (median over pairs; ${torchInfo || 'PyTorch not run'}):\n`);
-console.log('| spectra | xlatent ms/epoch | peak MiB | PyTorch ms/epoch | peak MiB | median ratio | ratios |');
-console.log('|---:|---:|---:|---:|---:|---:|---|');
-for (const { n, x, t, ratios } of trainingRows) {
+console.log('| spectra | xlatent ms/epoch | peak MiB | PyTorch ms/epoch | peak MiB | median ratio (pairs) | median CPU-time ratio (pairs) |');
+console.log('|---:|---:|---:|---:|---:|---|---|');
+for (const { n, x, t, ratios, cpuRatios } of trainingRows) {
   const m = (v, k) => (v.length ? median(v.map((s) => s[k])) : NaN);
-  console.log(
-    `| ${fmt(n)} | ${fmt(m(x, 'msEpoch'))} | ${fmt(m(x, 'rss'))} | ${fmt(m(t, 'msEpoch'))} | ${fmt(m(t, 'rss'))} | ${ratios.length ? `**${median(ratios).toFixed(2)}x**` : 'n/a'} | ${ratios.map((r) => r.toFixed(2)).join(', ')} |`,
-  );
+  const med = (v) => (v.length ? `**${median(v).toFixed(2)}x** (${v.map((r) => r.toFixed(2)).join(', ')})` : 'n/a');
+  console.log(`| ${fmt(n)} | ${fmt(m(x, 'msEpoch'))} | ${fmt(m(x, 'rss'))} | ${fmt(m(t, 'msEpoch'))} | ${fmt(m(t, 'rss'))} | ${med(ratios)} | ${med(cpuRatios)} |`);
 }
 
 // ------------------------------------------------------- 3. other backends
