@@ -69,62 +69,48 @@ function scaledPending(addon: NativeAddon, backend: MathBackendCPU, inputs: tf.N
   return out;
 }
 
-const rankLoss: Make = (addon) => ({ inputs, backend: b, attrs }) => {
-  const backend = b as MathBackendCPU;
-  const { value, grad } = rankLossValue(addon, backend, inputs, attrs);
-  const out = backend.makeTensorInfo([], 'float32', new Float32Array([value]));
-  pendingGradients.set(out.dataId, grad);
-  return out;
-};
+/** What a loss kernel computes in one pass: its value and its gradient for dy = 1. */
+type LossPass = (addon: NativeAddon, backend: MathBackendCPU, inputs: tf.NamedTensorMap, attrs: tf.NamedAttrMap | undefined) => { value: number; grad: Float32Array };
 
-const rankLossGrad: Make = (addon) => ({ inputs, backend: b, attrs }) => {
-  const backend = b as MathBackendCPU;
-  const shape = inputs.z.shape;
-  return scaledPending(addon, backend, inputs, shape, () => rankLossValue(addon, backend, inputs, attrs).grad);
-};
-
-function smoothnessValue(addon: NativeAddon, backend: MathBackendCPU, x: TensorInfo, attrs: tf.NamedAttrMap | undefined) {
-  const [n, m] = x.shape;
-  const taps = Float32Array.from((attrs as unknown as SmoothnessAttrs).taps);
-  const grad = alloc(backend, n * m);
-  const value = addon.smoothnessLoss(f32(backend, x, SMOOTHNESS_LOSS), n, m, taps, tapSplit(taps.length).left, grad);
-  return { value, grad };
+/**
+ * A loss kernel (the value; the gradient waits in pendingGradients) and its
+ * gradient kernel (dy times the waiting gradient, of the shape of input `wrt`).
+ */
+function lossKernels(pass: LossPass, wrt: string): [Make, Make] {
+  const loss: Make = (addon) => ({ inputs, backend: b, attrs }) => {
+    const backend = b as MathBackendCPU;
+    const { value, grad } = pass(addon, backend, inputs, attrs);
+    const out = backend.makeTensorInfo([], 'float32', new Float32Array([value]));
+    pendingGradients.set(out.dataId, grad);
+    return out;
+  };
+  const lossGrad: Make = (addon) => ({ inputs, backend: b, attrs }) => {
+    const backend = b as MathBackendCPU;
+    return scaledPending(addon, backend, inputs, inputs[wrt].shape, () => pass(addon, backend, inputs, attrs).grad);
+  };
+  return [loss, lossGrad];
 }
 
-const smoothnessLoss: Make = (addon) => ({ inputs, backend: b, attrs }) => {
-  const backend = b as MathBackendCPU;
-  const { value, grad } = smoothnessValue(addon, backend, inputs.x, attrs);
-  const out = backend.makeTensorInfo([], 'float32', new Float32Array([value]));
-  pendingGradients.set(out.dataId, grad);
-  return out;
+const smoothnessValue: LossPass = (addon, backend, inputs, attrs) => {
+  const [n, m] = inputs.x.shape;
+  const taps = Float32Array.from((attrs as unknown as SmoothnessAttrs).taps);
+  const grad = alloc(backend, n * m);
+  const value = addon.smoothnessLoss(f32(backend, inputs.x, SMOOTHNESS_LOSS), n, m, taps, tapSplit(taps.length).left, grad);
+  return { value, grad };
 };
 
-const smoothnessLossGrad: Make = (addon) => ({ inputs, backend: b, attrs }) => {
-  const backend = b as MathBackendCPU;
-  return scaledPending(addon, backend, inputs, inputs.x.shape, () => smoothnessValue(addon, backend, inputs.x, attrs).grad);
-};
-
-function reconstructionValue(addon: NativeAddon, backend: MathBackendCPU, inputs: tf.NamedTensorMap, attrs: tf.NamedAttrMap | undefined) {
+const reconstructionValue: LossPass = (addon, backend, inputs, attrs) => {
   const [n, m] = inputs.xhat.shape;
   const { clampLo, clampHi, amplitudeWeight } = attrs as unknown as ReconstructionAttrs;
   const grad = alloc(backend, n * m);
   const xhat = f32(backend, inputs.xhat, RECONSTRUCTION_LOSS);
   const value = addon.reconstructionLoss(xhat, f32(backend, inputs.x, RECONSTRUCTION_LOSS), n, m, clampLo, clampHi, amplitudeWeight, grad);
   return { value, grad };
-}
-
-const reconstructionLoss: Make = (addon) => ({ inputs, backend: b, attrs }) => {
-  const backend = b as MathBackendCPU;
-  const { value, grad } = reconstructionValue(addon, backend, inputs, attrs);
-  const out = backend.makeTensorInfo([], 'float32', new Float32Array([value]));
-  pendingGradients.set(out.dataId, grad);
-  return out;
 };
 
-const reconstructionLossGrad: Make = (addon) => ({ inputs, backend: b, attrs }) => {
-  const backend = b as MathBackendCPU;
-  return scaledPending(addon, backend, inputs, inputs.xhat.shape, () => reconstructionValue(addon, backend, inputs, attrs).grad);
-};
+const [rankLoss, rankLossGrad] = lossKernels(rankLossValue, 'z');
+const [smoothnessLoss, smoothnessLossGrad] = lossKernels(smoothnessValue, 'x');
+const [reconstructionLoss, reconstructionLossGrad] = lossKernels(reconstructionValue, 'xhat');
 
 const batchNormTrain: Make = (addon) => ({ inputs, backend: b, attrs }) => {
   const backend = b as MathBackendCPU;
