@@ -16,11 +16,6 @@
 #include <omp.h>
 #endif
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
-#define XL_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define XL_CLONES
-#endif
 
 /* Elementwise passes over fewer values stay on one thread (a wake-up costs more). */
 #define XL_MLP_PAR_MIN (1 << 18)
@@ -40,16 +35,6 @@ static float *scratch(int i, int64_t len) {
   return g_scratch[i];
 }
 
-/* c ? a : b on the bits, as the binary ops do (no branch on random signs). */
-static inline float blend(int c, float a, float b) {
-  uint32_t ua, ub, m = 0u - (uint32_t)(c != 0);
-  memcpy(&ua, &a, 4);
-  memcpy(&ub, &b, 4);
-  ua = (ua & m) | (ub & ~m);
-  float r;
-  memcpy(&r, &ua, 4);
-  return r;
-}
 
 /* y[i, j] = y[i, j] + b[j] (the dense kernel's in-place bias add). */
 XL_CLONES
@@ -75,7 +60,7 @@ static void activate(int kind, const float *pre, const float *alpha, int64_t n, 
     for (int64_t j = 0; j < h; j++) {
       const float v = pre[i * h + j];
       /* PReLU as the Prelu binary op; ReLU as the Relu unary op (-0 -> +0, NaN stays). */
-      act[i * h + j] = kind == XL_ACT_PRELU ? v * blend(v < 0, alpha[j], 1.0f) : blend(v <= 0, 0.0f, v);
+      act[i * h + j] = kind == XL_ACT_PRELU ? v * xl_blend(v < 0, alpha[j], 1.0f) : xl_blend(v <= 0, 0.0f, v);
     }
 }
 
@@ -93,7 +78,7 @@ static void activate_bwd(int kind, const float *g, const float *pre, const float
 #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
     for (int64_t i = 0; i < n * h; i++) {
       const float v = pre[i];
-      gpre[i] = g[i] * blend(v != v, v, blend(v > 0, 1.0f, 0.0f));
+      gpre[i] = g[i] * xl_blend(v != v, v, xl_blend(v > 0, 1.0f, 0.0f));
     }
     return;
   }
