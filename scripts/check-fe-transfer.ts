@@ -14,6 +14,10 @@
  * S and P neighbours (b = 0.37 A; C and H contacts, for which bond valences
  * are not defined, are left out). It is a crude proxy, stated as such.
  *
+ * With several seeds it also reports how many measured spectra each seed flags
+ * out of distribution and how often the seeds agree, and builds one ensemble
+ * of the seeds (`xlatent ensemble`) whose valence estimates carry their spread.
+ *
  *   npx tsx scripts/check-fe-transfer.ts [--dev ../shared/datasets/dev] [--epochs 60] [--seeds 0,1,2]
  */
 import { execFileSync } from 'node:child_process';
@@ -133,16 +137,48 @@ training:
 output: run-${seed}
 `;
 const bin = join(root, 'bin', 'xlatent.js');
+const xlatent = (args: string[]) => execFileSync(process.execPath, [bin, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+const measuredFile = join(work, 'fe_xdi.json');
+/** Rows of an embedding CSV by column name (ids as text, the rest as numbers). */
+function embedding(path: string): Record<string, (string | number)[]> {
+  const [head, ...lines] = readFileSync(path, 'utf8').trim().split('\n');
+  const cols = head.split(',');
+  return Object.fromEntries(cols.map((c, j) => [c, lines.map((l) => (c === 'id' ? l.split(',')[j] : Number(l.split(',')[j])))]));
+}
 const rows: string[] = [];
+const flags: number[][] = [];
 for (const seed of seeds) {
   writeFileSync(join(work, `config-${seed}.yaml`), config(seed));
   execFileSync(process.execPath, [bin, 'train', '--config', join(work, `config-${seed}.yaml`)], { stdio: ['ignore', 'ignore', 'inherit'] });
-  const ev = JSON.parse(
-    execFileSync(process.execPath, [bin, 'evaluate', '--model', join(work, `run-${seed}`), '--data', join(work, 'fe_xdi.json'), '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }),
-  );
+  const ev = JSON.parse(xlatent(['evaluate', '--model', join(work, `run-${seed}`), '--data', measuredFile, '--json']));
+  xlatent(['embed', '--model', join(work, `run-${seed}`), '--data', measuredFile, '--out', join(work, `embed-${seed}.csv`)]);
+  flags.push(embedding(join(work, `embed-${seed}.csv`)).ood_flag as number[]);
   const v = ev.descriptors.valence;
   const b = ev.baseline.edgePosition.descriptors.valence;
-  rows.push(`| ${seed} | ${v.n} | ${v.spearman.toFixed(3)} | ${b.spearman.toFixed(3)} |`);
+  rows.push(`| ${seed} | ${v.n} | ${v.spearman.toFixed(3)} | ${b.spearman.toFixed(3)} | ${ev.ood.flagged} |`);
 }
-console.log('\n| seed | measured Fe spectra | valence axis Spearman | edge position (E at half step) Spearman |\n|---|---|---|---|');
+console.log('\n| seed | measured Fe spectra | valence axis Spearman | edge position (E at half step) Spearman | flagged out of distribution |\n|---|---|---|---|---|');
 for (const r of rows) console.log(r);
+const n = flags[0].length;
+const agree = flags[0].filter((_, i) => flags.every((f) => f[i] === flags[0][i])).length;
+console.log(`\nOOD flags of the ${seeds.length} seeds agree on ${agree} of ${n} measured spectra (${((100 * agree) / n).toFixed(1)}%)`);
+
+if (seeds.length > 1) {
+  // One ensemble of the seeds' models: estimates with their spread across members.
+  const ensemble = join(work, 'ensemble');
+  xlatent(['ensemble', '--from', ...seeds.map((s) => join(work, `run-${s}`)), '--members', String(seeds.length), '--out', ensemble]);
+  const ev = JSON.parse(xlatent(['evaluate', '--model', ensemble, '--data', measuredFile, '--json']));
+  const e = ev.ensemble.descriptors.valence;
+  console.log(
+    `\nensemble of ${ev.ensemble.members} seeds on the ${e.n} measured spectra: valence estimate Spearman ${e.spearman.toFixed(3)}, MAE ${e.mae.toFixed(3)}, ` +
+      `mean spread (std across members) ${e.meanSpread.toFixed(3)}, members' own Spearman ${e.memberSpearman.map((r: number) => r.toFixed(3)).join(' / ')}; ` +
+      `flagged out of distribution: ${ev.ood.flagged}`,
+  );
+  xlatent(['embed', '--model', ensemble, '--data', measuredFile, '--out', join(work, 'embed-ensemble.csv')]);
+  const t = embedding(join(work, 'embed-ensemble.csv'));
+  console.log('\n| spectrum | oxidation state | valence estimate | spread (std) | OOD percentile | flag |\n|---|---|---|---|---|---|');
+  t.id.forEach((id, i) => {
+    const f = (c: string, p = 2) => (t[c][i] as number).toFixed(p);
+    console.log(`| ${id} | ${t.label_valence[i]} | ${f('pred_valence')} | ${f('pred_valence_std')} | ${f('ood_percentile', 1)} | ${t.ood_flag[i]} |`);
+  });
+}

@@ -19,7 +19,8 @@
  */
 import { UserError, check } from './util/errors.js';
 import { networkModel, type LatentModel } from './export/latent-model.js';
-import { canonicalJson, gridValues, ModelMetadataSchema, type ModelMetadata } from './export/metadata.js';
+import { canonicalJson, gridValues, ModelMetadataSchema, validateModelMetadata, type ModelMetadata } from './export/metadata.js';
+import { isPlainRelativePath } from './util/relative-path.js';
 import { specFromTfjsArtifacts } from './export/tfjs-spec.js';
 
 export { networkModel, requireDecoder, type LatentModel } from './export/latent-model.js';
@@ -39,6 +40,12 @@ export type ModelFiles = Record<string, ArrayBuffer | Uint8Array | string>;
 
 const NETWORK_FILES = ['encoder/model.json', 'encoder/weights.bin', 'decoder/model.json', 'decoder/weights.bin'];
 
+/** The network files of an ensemble's members beyond member 0 (plain relative folders only; metadata.ensemble). */
+function memberFiles(metadata: { ensemble?: { members?: { encoder?: unknown; decoder?: unknown }[] } }): string[] {
+  const folders = (metadata.ensemble?.members ?? []).slice(1).flatMap((m) => [m.encoder, m.decoder]);
+  return folders.filter((f): f is string => typeof f === 'string' && isPlainRelativePath(f)).flatMap((f) => [`${f}/model.json`, `${f}/weights.bin`]);
+}
+
 function bytesOf(v: ArrayBuffer | Uint8Array | string): Uint8Array {
   if (typeof v === 'string') return new TextEncoder().encode(v);
   return v instanceof Uint8Array ? v : new Uint8Array(v);
@@ -57,7 +64,7 @@ async function sha256Hex(bytes: Uint8Array): Promise<string | null> {
  * A RankAAE model from its files in memory. Checks the metadata schema and,
  * where the runtime has WebCrypto (every browser; Node 20), the metadata's
  * own digest and every file's SHA-256, as the Node loader does.
- * @param files at least metadata.json and the encoder/ and decoder/ model.json and weights.bin
+ * @param files at least metadata.json and the encoder/ and decoder/ model.json and weights.bin (ensembles: every member's)
  * @param where a name for error messages (e.g. the URL)
  */
 export async function loadModelFromFiles(files: ModelFiles, where = 'model'): Promise<LatentModel> {
@@ -84,14 +91,15 @@ export async function loadModelFromFiles(files: ModelFiles, where = 'model'): Pr
   const { metadataSha256, ...rest } = raw as Record<string, unknown>;
   const own = await sha256Hex(new TextEncoder().encode(canonicalJson(rest)));
   check(own === null || own === metadataSha256, 'metadata.json does not match its metadataSha256 checksum: the file was edited after the model was written', `${where}/metadata.json`);
-  for (const f of NETWORK_FILES) check(files[f] !== undefined, `${f} missing`, where);
+  validateModelMetadata(metadata, `${where}/metadata.json`);
+  for (const f of [...NETWORK_FILES, ...memberFiles(metadata)]) check(files[f] !== undefined, `${f} missing`, where);
   for (const entry of metadata.files) {
     const content = files[entry.path];
     if (content === undefined) continue;
     const hex = await sha256Hex(bytesOf(content));
     check(hex === null || hex === entry.sha256, 'SHA-256 checksum mismatch: the file was modified or corrupted after the model was written', `${where}/${entry.path}`);
   }
-  const net = async (name: 'encoder' | 'decoder') => {
+  const net = async (name: string) => {
     const json = JSON.parse(new TextDecoder().decode(bytesOf(files[`${name}/model.json`])));
     const w = bytesOf(files[`${name}/weights.bin`]);
     return specFromTfjsArtifacts(json, w.buffer.slice(w.byteOffset, w.byteOffset + w.byteLength) as ArrayBuffer, `${where}/${name}/model.json`);
@@ -101,7 +109,14 @@ export async function loadModelFromFiles(files: ModelFiles, where = 'model'): Pr
   const m = gridValues(metadata.grid).length;
   check(encoder.inputs === m && encoder.outputs === metadata.nStyle, `encoder is ${encoder.inputs} -> ${encoder.outputs}, the metadata says ${m} -> ${metadata.nStyle}`, where);
   check(decoder.inputs === metadata.nStyle && decoder.outputs === m, `decoder is ${decoder.inputs} -> ${decoder.outputs}, the metadata says ${metadata.nStyle} -> ${m}`, where);
-  return networkModel(metadata, encoder, decoder, where);
+  const ensembleNetworks = metadata.ensemble && [{ encoder, decoder }];
+  for (const [i, mem] of (metadata.ensemble?.members ?? []).entries()) {
+    if (i === 0) continue;
+    const pair = { encoder: await net(mem.encoder), decoder: await net(mem.decoder) };
+    check(pair.encoder.inputs === m && pair.encoder.outputs === mem.nStyle && pair.decoder.inputs === mem.nStyle, `ensemble member ${i}'s networks do not fit the grid and its nStyle ${mem.nStyle}`, where);
+    ensembleNetworks!.push(pair);
+  }
+  return networkModel(metadata, encoder, decoder, where, ensembleNetworks);
 }
 
 /**
@@ -118,6 +133,12 @@ export async function loadModelFromUrl(base: string | URL, fetchFn: typeof fetch
     return res.arrayBuffer();
   };
   const files: ModelFiles = { 'metadata.json': await get('metadata.json') };
-  await Promise.all(NETWORK_FILES.map(async (f) => (files[f] = await get(f))));
+  let members: string[] = [];
+  try {
+    members = memberFiles(JSON.parse(new TextDecoder().decode(bytesOf(files['metadata.json']))) as Parameters<typeof memberFiles>[0]);
+  } catch {
+    // not JSON: loadModelFromFiles says so, naming the file
+  }
+  await Promise.all([...NETWORK_FILES, ...members].map(async (f) => (files[f] = await get(f))));
   return loadModelFromFiles(files, root.replace(/\/$/, ''));
 }

@@ -59,6 +59,8 @@ export { Tsne, type TsneParams } from './reducers/tsne.js';
 export { Umap, type UmapParams } from './reducers/umap.js';
 export { runBaseline, type BaselineRun } from './pipeline/baseline.js';
 export { runCompare, type CompareEntry } from './pipeline/compare.js';
+export { buildEnsembleModel, type BuildEnsembleOptions, type BuiltModel } from './pipeline/ensemble.js';
+export { runCrossValidation, formatCrossValidation, type CrossValidation, type CrossValidationOptions } from './pipeline/cross-validate.js';
 
 // ---- model directories, embedding, export ----
 export { loadModel } from './export/load-model.js';
@@ -69,6 +71,8 @@ export { embedSpectra, prepareForModel, type EmbedResult, type SpectraInput } fr
 export { writeEmbedding, type EmbedFormat } from './export/embed-output.js';
 export { fitReadout, predictReadout, type Readout } from './export/readout.js';
 export { exportOnnx, exportTfjs } from './export/bundle.js';
+export { runModel, evaluateEnsemble, type ModelOutputs } from './export/ensemble.js';
+export { buildHeldOutOod, scoreOod, type HeldOutOodReference, type OodScores } from './export/ood.js';
 
 // ---- evaluation ----
 export { evaluateModel, formatModelEvaluation, type BaselineEvaluation } from './pipeline/evaluate.js';

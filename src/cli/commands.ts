@@ -31,6 +31,18 @@ export const commandEntries: readonly CommandEntry[] = [
     load: () => import('./search.js'),
   },
   {
+    command: 'cv',
+    describe: 'k-fold cross-validation for small labelled sets: out-of-fold Spearman, R2 and accuracy per descriptor',
+    network: false,
+    load: () => import('./cv.js'),
+  },
+  {
+    command: 'ensemble',
+    describe: 'Build an ensemble model from the best trials of finished runs (estimates with their spread)',
+    network: true,
+    load: () => import('./ensemble.js'),
+  },
+  {
     command: 'evaluate',
     describe: 'Score a trained model: per-descriptor Spearman/R2/F1, axis independence, reconstruction, latent normality',
     network: true,

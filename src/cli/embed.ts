@@ -27,7 +27,7 @@ const command: CommandModule<object, Args> = {
       .option('input-format', { type: 'string', default: 'auto', describe: 'Reader for --data (default: detect)' })
       .option('batch-size', { type: 'number', default: 4096, describe: 'Spectra per inference batch' })
       .options(spectraOptions)
-      .example('$0 embed --model runs/model --data exp/fe-foils.xdi --out fe-foils.csv', 'one row per spectrum: id, z0.., pred_<descriptor>, recon_mse, ood_percentile, ood_flag (baselines: ood_knn_distance too)') as never,
+      .example('$0 embed --model runs/model --data exp/fe-foils.xdi --out fe-foils.csv', 'one row per spectrum: id, z0.., pred_<descriptor> (ensembles: and pred_<descriptor>_std), recon_mse, ood_percentile, ood_flag (baselines: ood_knn_distance too)') as never,
   handler: async (argv) => {
     check(Number.isInteger(argv['batch-size']) && argv['batch-size'] >= 1, `--batch-size must be a positive integer, got ${argv['batch-size']}`);
     const format = embedFormatFor(argv.out, argv.format);
@@ -40,6 +40,12 @@ const command: CommandModule<object, Args> = {
       trainingConfigSha256: model.metadata.training.sha256,
       created: new Date().toISOString(),
     };
+    if (model.metadata.ensemble) {
+      provenance.ensemble = {
+        members: model.metadata.ensemble.members.length,
+        latent: 'z columns are member 0 (the best validation score); pred_<descriptor> is the mean of the estimates of the members and pred_<descriptor>_std their standard deviation; recon_mse, latent_distance and the OOD percentiles are means over the members',
+      };
+    }
     // CSV and Arrow input is read, embedded and written a chunk at a time (memory stays at a chunk).
     const labelled = [...model.metadata.descriptors.map((d) => d.name), ...(model.metadata.readouts ?? []).map((r) => r.descriptor)];
     const out = new EmbeddingWriter(argv.out, format, provenance, labelled);

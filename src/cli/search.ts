@@ -58,17 +58,17 @@ const command: CommandModule<object, SearchArgs> = {
     const backend = { ...describeBackend(), requested: plan.base.backend, reason: selected.reason };
     log(`backend: ${selected.name} (${selected.reason})`);
     const result = await untilInterrupted(log, (signal) => runSearch(plan, { resume: a.resume, backend, log, signal }));
-    const { leaderboard, best, paths, evaluation, modelDir } = result;
+    const { leaderboard, best, paths, evaluation, modelDir, ensemble } = result;
     if (a.json) {
       process.stdout.write(JSON.stringify(leaderboard) + '\n');
       return;
     }
     process.stdout.write(`${leaderboardText(leaderboard)}\n\n`);
     process.stdout.write(`best: ${best.trial}, score ${best.score?.toFixed(4) ?? '-'} after ${best.epochs} epochs (best epoch ${best.bestEpoch ?? '-'})\n\n`);
-    process.stdout.write(formatEvaluation(evaluation) + '\n\n');
+    process.stdout.write(formatEvaluation(ensemble?.evaluation ? { ...evaluation, ensemble: ensemble.evaluation } : evaluation) + '\n\n');
     process.stdout.write(`leaderboard: ${paths.leaderboardCsv} (also .json, .html)\n`);
     process.stdout.write(`best config: ${paths.bestConfig}\n`);
-    process.stdout.write(`model:       ${modelDir}\n`);
+    process.stdout.write(`model:       ${modelDir}${ensemble ? ` (ensemble of ${ensemble.members.join(', ')})` : ''}\n`);
   },
 };
 export default command;

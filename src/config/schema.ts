@@ -29,6 +29,7 @@ export const LIMITS = {
   workers: 1024,
   spectra: 50_000_000,
   gridPoints: 100_000,
+  folds: 1000,
 } as const;
 const fraction = z.number().min(0).max(1);
 
@@ -114,9 +115,25 @@ export const DataSchema = z.strictObject({
   grid: GridSchema.optional(),
   /** Per-spectrum or per-channel intensity transform; stored with the model and applied again at inference. */
   normalization: z.enum(['none', 'minmax', 'area', 'standardize']).default('none'),
-  /** Shuffled split fractions; they must sum to 1. */
+  /**
+   * Shuffled split fractions, which must sum to 1; or one fold of a seeded k-fold split
+   * (`{folds, fold, validation}`: fold `fold` tests, a `validation` fraction of the other rows
+   * validates), which `xlatent cv` writes into each fold's config.
+   */
   split: z
-    .strictObject({ train: fraction, validation: fraction, test: fraction })
+    .union([
+      z.strictObject({ train: fraction, validation: fraction, test: fraction }),
+      z
+        .strictObject({
+          /** Number of folds (>= 2). */
+          folds: z.number().int().min(2).max(LIMITS.folds),
+          /** The test fold, 0-based. */
+          fold: z.number().int().min(0),
+          /** Fraction of the other rows that validates. */
+          validation: z.number().min(0).max(0.9).default(0.15),
+        })
+        .refine((f) => f.fold < f.folds, { message: 'fold must be less than folds', path: ['fold'] }),
+    ])
     .default({ train: 0.7, validation: 0.15, test: 0.15 }),
 });
 
@@ -204,8 +221,30 @@ export const OptimizerSchema = z.strictObject({
 export const TrainingSchema = z.strictObject({
   epochs: positiveInt.max(LIMITS.epochs).default(150),
   batchSize: z.number().int().min(2).max(LIMITS.batch).default(128),
-  /** Independent trials with seeds seed, seed+1, ...; the best by validation score becomes the model. */
+  /** Independent trials with seeds seed, seed+1, ...; the best by validation score becomes the model (see `ensemble`). */
   trials: positiveInt.max(LIMITS.trials).default(1),
+  /**
+   * How many of the trials, best validation scores first, form the model: more than 1 makes an
+   * ensemble whose descriptor estimates are the members' mean with their spread
+   * (src/export/ensemble.ts). Default: every trial, at most DEFAULT_ENSEMBLE_MAX (5).
+   * It changes no trial, so it may differ on --resume.
+   */
+  ensemble: positiveInt.max(LIMITS.trials).optional(),
+  /**
+   * Best-epoch selection and the learning-rate schedule on small validation splits. With at
+   * least `minRows` validation rows, the best epoch is the one with the highest validation
+   * score; with fewer (but at least 3) the score is averaged over the last `window` epochs
+   * first (a Spearman on a handful of rows jumps from epoch to epoch), and no epoch before
+   * the window is full can be best; with fewer than 3 rows nothing can be ranked, so the last
+   * epoch is the model and the learning rate stays put. Epochs whose score is undefined (NaN)
+   * never count towards a plateau.
+   */
+  selection: z
+    .strictObject({
+      minRows: z.number().int().min(0).default(20),
+      window: z.number().int().min(1).max(1000).default(5),
+    })
+    .prefault({}),
   /** Std of Gaussian noise added to input spectra each batch (augmentation), in normalized units (after data.normalization). */
   augmentNoise: z.number().min(0).default(0),
   /** Augmentations modelling calculation vs measurement (energy offset, broadening, noise, background, edge-step error); all off by default. */
@@ -237,7 +276,19 @@ export const TrainConfigSchema = z
   .refine((c) => (c.data.file === undefined) !== (c.data.synth === undefined), {
     message: 'give exactly one of data.file (a spectra file) and data.synth (generated spectra)',
     path: ['data'],
+  })
+  .refine((c) => c.training.ensemble === undefined || c.training.ensemble <= c.training.trials, {
+    message: 'an ensemble cannot have more members than there are trials (training.trials)',
+    path: ['training', 'ensemble'],
   });
+
+/** Largest ensemble formed by default from a run's trials. */
+export const DEFAULT_ENSEMBLE_MAX = 5;
+
+/** Members of the model of a run: training.ensemble, or every trial up to DEFAULT_ENSEMBLE_MAX. */
+export function ensembleSize(training: Pick<TrainingConfig, 'trials' | 'ensemble'>): number {
+  return Math.min(training.ensemble ?? DEFAULT_ENSEMBLE_MAX, training.trials);
+}
 
 export type TrainConfig = z.infer<typeof TrainConfigSchema>;
 export type NetworkConfig = z.infer<typeof NetworkSchema>;

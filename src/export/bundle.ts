@@ -57,25 +57,37 @@ function onnxDoc(meta: ModelMetadata, role: 'encoder' | 'decoder'): string {
   );
 }
 
-/** Writes OUT/encoder.onnx, OUT/decoder.onnx and OUT/metadata.json atomically (as one directory). */
+/**
+ * Writes OUT/encoder.onnx, OUT/decoder.onnx and OUT/metadata.json atomically
+ * (as one directory). An ensemble's other members go to
+ * OUT/members/<i>/encoder.onnx and decoder.onnx, and metadata.ensemble names
+ * those files.
+ */
 export async function exportOnnx(bundle: ModelBundle, outDir: string): Promise<string[]> {
   const { metadata } = bundle;
   const files: Record<string, Uint8Array> = {};
-  for (const role of ['encoder', 'decoder'] as const) {
-    files[`${role}.onnx`] = specToOnnx(bundle[role], {
-      graphName: role,
-      inputName: role === 'encoder' ? 'spectrum' : 'latent',
-      outputName: role === 'encoder' ? 'latent' : 'spectrum',
-      docString: onnxDoc(metadata, role),
-      metadataProps: onnxMetadataProps(metadata, role),
-      producerVersion: xlatentVersion(),
-    });
-  }
+  const pairs = bundle.ensembleNetworks ?? [{ encoder: bundle.encoder, decoder: bundle.decoder }];
+  pairs.forEach((pair, i) => {
+    for (const role of ['encoder', 'decoder'] as const) {
+      files[`${i === 0 ? '' : `members/${i}/`}${role}.onnx`] = specToOnnx(pair[role], {
+        graphName: role,
+        inputName: role === 'encoder' ? 'spectrum' : 'latent',
+        outputName: role === 'encoder' ? 'latent' : 'spectrum',
+        docString: onnxDoc(metadata, role),
+        metadataProps: onnxMetadataProps(metadata, role),
+        producerVersion: xlatentVersion(),
+      });
+    }
+  });
+  const ensemble = metadata.ensemble && {
+    ...metadata.ensemble,
+    members: metadata.ensemble.members.map((m, i) => ({ ...m, encoder: i === 0 ? 'encoder.onnx' : `members/${i}/encoder.onnx`, decoder: i === 0 ? 'decoder.onnx' : `members/${i}/decoder.onnx` })),
+  };
   await writeDirAtomic(outDir, (tmp) => {
     for (const [name, bytes] of Object.entries(files)) writeFileAtomic(join(tmp, name), bytes);
     const list = Object.entries(files).map(([path, bytes]) => ({ path, sha256: sha256Hex(bytes), bytes: bytes.byteLength }));
     const { metadataSha256: _old, ...rest } = metadata;
-    const meta = { ...rest, files: list };
+    const meta = { ...rest, ...(ensemble ? { ensemble } : {}), files: list };
     writeJsonAtomic(join(tmp, 'metadata.json'), { ...meta, metadataSha256: metadataDigest(meta) });
   });
   return [...Object.keys(files), 'metadata.json'].map((f) => join(outDir, f));
@@ -131,7 +143,9 @@ export async function exportTfjs(bundle: ModelBundle, outDir: string, page = tru
         calibration: metadata.calibration,
         ood: metadata.ood,
         preprocess: metadata.preprocess,
+        ensemble: metadata.ensemble,
       },
+      ensembleNetworks: bundle.ensembleNetworks,
     },
     extra,
     { created: metadata.created },

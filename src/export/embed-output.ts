@@ -8,11 +8,14 @@ import type { EmbedResult } from './embed.js';
 
 /**
  * An embedding table, one row per spectrum, written atomically:
- * id, z0..z{n-1}, pred_<descriptor> (calibrated estimates), label_<descriptor>
- * (labels found in the input, for comparison), recon_mse (empty for models
- * without a decoder), ood_knn_distance (models with a kNN OOD reference),
- * ood_percentile, ood_flag, extrapolated. CSV leaves NaN cells empty; JSON writes null and
- * adds the warnings and provenance; Arrow keeps NaN.
+ * id, z0..z{n-1}, pred_<descriptor> (calibrated estimates), for ensembles
+ * pred_<descriptor>_std (the members' spread), label_<descriptor> (labels
+ * found in the input, for comparison), recon_mse (empty for models without
+ * a decoder), with a held-out OOD reference latent_distance,
+ * ood_recon_percentile and ood_latent_percentile, with a kNN OOD reference
+ * ood_knn_distance, then ood_percentile, ood_flag, extrapolated. CSV leaves
+ * NaN cells empty; JSON writes null and adds the warnings and provenance;
+ * Arrow keeps NaN.
  */
 
 export type EmbedFormat = 'csv' | 'json' | 'arrow';
@@ -34,9 +37,15 @@ export function embedFormatFor(path: string, format?: string): EmbedFormat {
 export function embedColumns(r: EmbedResult, descriptorNames: string[]): [string, ArrayLike<number>][] {
   const cols: [string, ArrayLike<number>][] = [];
   for (let a = 0; a < r.nStyle; a++) cols.push([`z${a}`, Float64Array.from({ length: r.n }, (_, i) => r.latent[i * r.nStyle + a])]);
-  for (const [name, v] of Object.entries(r.predicted)) cols.push([`pred_${name}`, v]);
+  for (const [name, v] of Object.entries(r.predicted)) {
+    cols.push([`pred_${name}`, v]);
+    if (r.spread?.[name]) cols.push([`pred_${name}_std`, r.spread[name]]);
+  }
   for (const name of descriptorNames) if (r.labels[name]) cols.push([`label_${name}`, r.labels[name]]);
   cols.push(['recon_mse', r.reconstructionMse]);
+  if (r.held) {
+    cols.push(['latent_distance', r.held.latentDistance], ['ood_recon_percentile', r.held.reconstructionPercentile], ['ood_latent_percentile', r.held.latentPercentile]);
+  }
   if (r.oodDistance) cols.push(['ood_knn_distance', r.oodDistance]);
   cols.push(['ood_percentile', r.oodPercentile], ['ood_flag', r.oodFlag], ['extrapolated', r.extrapolated]);
   return cols;

@@ -5,6 +5,7 @@ import { fitMeasuredShift } from '../data/preprocess/measured-shift.js';
 import { IDENTITY_PREPROCESS, preprocessInput, type SpectrumRole } from '../data/preprocess/pipeline.js';
 import { UserError } from '../util/errors.js';
 import { predictCalibration } from './calibration.js';
+import { modelMembers, runMembers } from './ensemble.js';
 import { knnOodDistances } from './knn-ood.js';
 import { networkModel, type LatentModel } from './latent-model.js';
 import { gridValues, type ModelMetadata } from './metadata.js';
@@ -19,7 +20,8 @@ import { predictReadout } from './readout.js';
  * its grid (flat extension where a spectrum stops short, with a warning),
  * normalize with the stored parameters, encode, decode again for the
  * reconstruction error, and turn latent coordinates into descriptor
- * estimates with the stored calibration.
+ * estimates with the stored calibration. Ensembles run every member and
+ * combine them (src/export/ensemble.ts).
  */
 
 /** Spectra as readers return them: one dataset on a common grid, or each spectrum on its own grid. */
@@ -32,21 +34,30 @@ export interface EmbedResult {
   n: number;
   /** Latent size. */
   nStyle: number;
-  /** n x nStyle row-major latent coordinates. */
+  /** Networks combined: 1, or the ensemble's members. */
+  members: number;
+  /** n x nStyle row-major latent coordinates (of ensemble member 0). */
   latent: Float32Array;
-  /** Descriptor estimates from the axis calibration, by descriptor name. */
+  /** Descriptor estimates from the axis calibration (ensembles: the members' mean) and the readouts (member 0's latent), by descriptor name. */
   predicted: Record<string, Float64Array>;
+  /** Ensembles: standard deviation of the members' calibrated estimates, by descriptor name. */
+  spread?: Record<string, Float64Array>;
   /** Known labels in the input (NaN where missing), by descriptor name, for comparison. */
   labels: Record<string, Float64Array>;
-  /** Per-spectrum reconstruction MSE in normalized units (NaN for models without a decoder). */
+  /** Per-spectrum reconstruction MSE in normalized units (NaN for models without a decoder; ensembles: the members' mean). */
   reconstructionMse: Float64Array;
   /** What the OOD score measures: the model's metadata.ood metric, or null without a reference. */
-  oodMetric: 'reconstruction-mse' | 'knn-distance' | null;
+  oodMetric: 'reconstruction-mse' | 'reconstruction+latent' | 'knn-distance' | null;
+  /**
+   * Held-out OOD references (metric "reconstruction+latent"): the latent Mahalanobis distance and
+   * the percentiles of it and of the MSE among the held-out rows (ensembles: means over the members).
+   */
+  held?: { latentDistance: Float64Array; reconstructionPercentile: Float64Array; latentPercentile: Float64Array };
   /** For a knn-distance reference: mean distance to the k nearest training spectra (normalized units); else absent. */
   oodDistance?: Float64Array;
-  /** Percentile of the OOD score (reconstruction MSE or kNN distance) among the training spectra (NaN without an OOD reference). */
+  /** OOD percentile (export/ood.ts; for kNN references among the training spectra; NaN without an OOD reference). */
   oodPercentile: Float64Array;
-  /** 1 when the score exceeds the training 99th percentile, 0 otherwise (NaN without a reference). */
+  /** 1 when the OOD percentile exceeds the reference's threshold (99), 0 otherwise (NaN without a reference). */
   oodFlag: Float64Array;
   /** 1 when the spectrum did not cover the model's grid and was extended flat. */
   extrapolated: Uint8Array;
@@ -177,7 +188,7 @@ export function prepareForModel(metadata: ModelMetadata, input: SpectraInput, op
 
 /** A LatentModel as it is, or a RankAAE bundle (readModelDir) wrapped as one. */
 export function asLatentModel(model: ModelBundle | LatentModel): LatentModel {
-  return 'encode' in model ? model : networkModel(model.metadata, model.encoder, model.decoder);
+  return 'encode' in model ? model : networkModel(model.metadata, model.encoder, model.decoder, '', model.ensembleNetworks);
 }
 
 /** Notes every embedding with this model carries: spectra flagged out of distribution, a missing OOD reference or calibration. */
@@ -185,8 +196,13 @@ function modelWarnings(metadata: ModelMetadata, n: number, flagged: number): str
   const warnings: string[] = [];
   if (metadata.ood) {
     if (flagged > 0) {
-      const what = metadata.ood.metric === 'knn-distance' ? 'lie farther from their nearest training spectra than 99% of the training spectra do' : 'reconstruct worse than 99% of the training spectra';
-      warnings.push(`${flagged} of ${n} spectra ${what} (ood_flag = 1); treat their latent coordinates with care`);
+      const what =
+        metadata.ood.metric === 'knn-distance'
+          ? 'lie farther from their nearest training spectra than 99% of the training spectra do'
+          : metadata.ood.metric === 'reconstruction-mse'
+            ? 'reconstruct worse than 99% of the training spectra'
+            : `are less typical than ${metadata.ood.threshold}% of the ${metadata.ood.rows} spectra (by reconstruction error or latent distance${metadata.ensemble ? ', averaged over the ensemble' : ''})`;
+      warnings.push(`${flagged} of ${n} spectra ${what} (ood_flag = 1); treat their latent coordinates and estimates with care`);
     }
   } else warnings.push('the model has no OOD reference (metadata.ood); ood_percentile and ood_flag are empty');
   // A baseline map has no descriptor axes by design; an autoencoder without calibration is worth a word.
@@ -275,6 +291,31 @@ export function embedSpectra(modelOrBundle: ModelBundle | LatentModel, input: Sp
 function embedChunk(model: LatentModel, input: SpectraInput, batchSize: number, opts: PrepareOptions): EmbedResult {
   const { metadata } = model;
   const { prepared, x, n, m, shift } = prepareForModel(metadata, input, opts);
+  const common = { ids: prepared.ids, n, labels: prepared.labels, extrapolated: prepared.extrapolated, warnings: prepared.warnings, shift };
+  if (metadata.kind !== 'reducer' && model.networks) {
+    // An autoencoder (one network pair or an ensemble): its members' estimates and OOD scores, combined.
+    const { encoder, decoder } = model.networks;
+    const out = runMembers(modelMembers({ metadata, encoder, decoder, ensembleNetworks: model.ensembleNetworks }), x, n, m, batchSize);
+    const predicted = { ...out.predicted };
+    for (const r of metadata.readouts ?? []) predicted[r.descriptor] = predictReadout(r, out.latent, n);
+    const ood = out.ood;
+    return {
+      ...common,
+      nStyle: out.nStyle,
+      members: out.members,
+      latent: out.latent,
+      predicted,
+      spread: out.spread,
+      reconstructionMse: out.mse,
+      oodMetric: ood ? metadata.ood!.metric : null,
+      held:
+        metadata.ood?.metric === 'reconstruction+latent' && ood
+          ? { latentDistance: ood.distance, reconstructionPercentile: ood.reconstructionPercentile, latentPercentile: ood.latentPercentile }
+          : undefined,
+      oodPercentile: ood ? ood.percentile : new Float64Array(n).fill(NaN),
+      oodFlag: ood ? ood.flag : new Float64Array(n).fill(NaN),
+    };
+  }
   const latent = model.encode(x, n, batchSize);
   const mse = new Float64Array(n).fill(NaN);
   if (model.decode) mse.set(reconstructionMse(x, model.decode(latent, n), n, m));
@@ -292,26 +333,22 @@ function embedChunk(model: LatentModel, input: SpectraInput, batchSize: number, 
   let oodDistance: Float64Array | undefined;
   if (ood?.metric === 'reconstruction-mse' && model.decode) score = mse;
   else if (ood?.metric === 'knn-distance' && model.knnOod) score = oodDistance = knnOodDistances(model.knnOod, x, n);
-  if (ood && score) {
+  if (ood && ood.metric !== 'reconstruction+latent' && score) {
     for (let i = 0; i < n; i++) {
       pct[i] = oodPercentile(ood, score[i]);
       flag[i] = isOutOfDistribution(ood, score[i]) ? 1 : 0;
     }
   }
   return {
-    ids: prepared.ids,
-    n,
+    ...common,
     nStyle,
+    members: 1,
     latent,
     predicted,
-    labels: prepared.labels,
     reconstructionMse: mse,
     oodMetric: score ? ood!.metric : null,
     oodDistance,
     oodPercentile: pct,
     oodFlag: flag,
-    extrapolated: prepared.extrapolated,
-    warnings: prepared.warnings,
-    shift,
   };
 }

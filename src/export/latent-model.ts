@@ -38,13 +38,26 @@ export interface LatentModel {
   readonly networks?: { encoder: NetworkSpec; decoder: NetworkSpec };
   /** kNN OOD reference spectra when metadata.ood is a knn-distance reference. */
   readonly knnOod?: KnnOodReference;
+  /**
+   * Ensembles (metadata.ensemble): every member's networks, index-aligned with
+   * metadata.ensemble.members (member 0 = `networks`). `encode` and `decode` are
+   * member 0's; embed combines the members (export/ensemble.ts).
+   */
+  readonly ensembleNetworks?: { encoder: NetworkSpec; decoder: NetworkSpec }[];
 }
 
 /**
  * A RankAAE model (or any encoder/decoder pair) as a LatentModel.
  * @param dir where it came from, for messages
+ * @param ensembleNetworks an ensemble's member networks (readModelDir's)
  */
-export function networkModel(metadata: ModelMetadata, encoder: NetworkSpec, decoder: NetworkSpec, dir = ''): LatentModel {
+export function networkModel(
+  metadata: ModelMetadata,
+  encoder: NetworkSpec,
+  decoder: NetworkSpec,
+  dir = '',
+  ensembleNetworks?: { encoder: NetworkSpec; decoder: NetworkSpec }[],
+): LatentModel {
   return {
     dir,
     metadata,
@@ -55,6 +68,7 @@ export function networkModel(metadata: ModelMetadata, encoder: NetworkSpec, deco
     encode: (x, n, batchSize) => runNetwork(encoder, x, n, batchSize),
     decode: (z, n) => runNetwork(decoder, z, n),
     networks: { encoder, decoder },
+    ensembleNetworks,
   };
 }
 

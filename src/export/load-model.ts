@@ -20,7 +20,7 @@ export async function loadModel(dir: string): Promise<LatentModel> {
   const { dir: modelDir, metadata } = verifyModelDir(dir);
   if (metadata.kind !== 'reducer') {
     const b = await readModelDir(modelDir);
-    return networkModel(b.metadata, b.encoder, b.decoder, modelDir);
+    return networkModel(b.metadata, b.encoder, b.decoder, modelDir, b.ensembleNetworks);
   }
   const path = join(modelDir, REDUCER_FILE);
   const metaPath = join(modelDir, METADATA_FILE);

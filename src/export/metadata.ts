@@ -56,12 +56,43 @@ export const CalibrationSchema = z.strictObject({
   levels: z.array(finite).optional(),
 });
 
-/** OOD reference of an autoencoder: the training spectra's reconstruction MSE (export/ood.ts). */
-export const ReconstructionOodSchema = z.strictObject({
-  metric: z.literal('reconstruction-mse'),
+/** A sorted sample of reference scores and their 99th percentile (export/ood.ts ScoreDistribution). */
+const ScoreDistributionSchema = z.strictObject({
+  /** Reference spectra summarized. */
   n: z.number().int().min(2),
+  /** Sorted scores (all, or evenly spaced quantiles). */
   sample: z.array(finite.min(0)).min(2),
   p99: finite.min(0),
+});
+
+/** OOD reference of models written before held-out references: the training rows' reconstruction MSE. */
+export const ReconstructionOodSchema = ScoreDistributionSchema.extend({
+  metric: z.literal('reconstruction-mse'),
+});
+
+/**
+ * OOD reference from held-out rows (export/ood.ts): reconstruction MSE and
+ * latent Mahalanobis distance, each as a percentile of the held-out rows,
+ * combined as the larger of the two.
+ */
+export const HeldOutOodSchema = z.strictObject({
+  metric: z.literal('reconstruction+latent'),
+  /** "held-out" (validation and test rows) or "training" (a run that held nothing out). */
+  rows: z.enum(['held-out', 'training']),
+  /** Whether the reference rows were perturbed with the training augmentation. */
+  augmented: z.boolean(),
+  latent: z.strictObject({
+    /** Mean of the training latents (length nStyle). */
+    mean: z.array(finite).min(1),
+    /** Inverse Cholesky factor of their covariance, nStyle x nStyle row-major (lower triangular). */
+    whiten: z.array(finite).min(1),
+  }),
+  reconstruction: ScoreDistributionSchema,
+  distance: ScoreDistributionSchema,
+  /** Combined score max(reconstruction percentile, latent percentile) of the reference rows (values 0..100). */
+  combined: ScoreDistributionSchema,
+  /** ood_percentile above this is flagged. */
+  threshold: finite.gt(0).max(100),
 });
 
 /**
@@ -86,7 +117,48 @@ export const KnnOodSchema = z.strictObject({
   p99: finite.min(0),
 });
 
-export const OodSchema = z.union([ReconstructionOodSchema, KnnOodSchema]);
+export const OodSchema = z.union([ReconstructionOodSchema, HeldOutOodSchema, KnnOodSchema]);
+
+/**
+ * One network pair of an ensemble model (export/ensemble.ts). Member 0 is the
+ * model's own top-level networks, calibration and OOD reference (repeated
+ * here so every member reads alike); the others live in their own folders.
+ */
+export const EnsembleMemberSchema = z.strictObject({
+  /** Folder of the member's encoder (a TF.js layers model), relative to the model directory. */
+  encoder: z.string().min(1),
+  /** Folder of its decoder. */
+  decoder: z.string().min(1),
+  /** Its latent size (members of a hyperparameter search may differ). */
+  nStyle: z.number().int().min(1),
+  /** Where it was trained: run directory, trial, seed, and its validation score (what ranked it). */
+  source: z.strictObject({
+    run: z.string(),
+    trial: z.number().int().min(0),
+    seed: z.number().int(),
+    /** null when no epoch had a defined score. */
+    validationScore: finite.nullable(),
+    bestEpoch: z.number().int().min(0),
+    configSha256: z.string().regex(/^[0-9a-f]{64}$/),
+    /** SHA-256 of what fixed its split (row count, data.split, seed): equal for members that share a split. */
+    splitSha256: z.string().regex(/^[0-9a-f]{64}$/),
+  }),
+  /** Its axis-to-descriptor calibrations (same descriptors and axes as the model's). */
+  calibration: z.array(CalibrationSchema),
+  /** Its OOD reference. */
+  ood: OodSchema.optional(),
+});
+
+/**
+ * Several trained networks used together: descriptor estimates are the mean
+ * of the members' calibrated estimates, with their standard deviation as the
+ * spread; the OOD percentile is the members' mean. Latent coordinates are
+ * those of member 0 (free axes of different networks are not aligned).
+ */
+export const EnsembleSchema = z.strictObject({
+  combine: z.literal('mean'),
+  members: z.array(EnsembleMemberSchema).min(2),
+});
 
 /** A descriptor as a linear function of the latent coordinates, fitted on the few labelled spectra (export/readout.ts). */
 export const ReadoutSchema = z.strictObject({
@@ -148,6 +220,8 @@ export const MetadataInputSchema = z.strictObject({
    * before it existed, which then take spectra as they are.
    */
   preprocess: PreprocessParamsSchema.optional(),
+  /** Present when the model is an ensemble of several trained networks (absent: one network pair). */
+  ensemble: EnsembleSchema.optional(),
 });
 export type ModelMetadataInput = z.input<typeof MetadataInputSchema>;
 
@@ -204,6 +278,88 @@ function strictlyIncreasing(a: ArrayLike<number>): boolean {
   return true;
 }
 
+type Fail = (field: string, message: string) => never;
+type CalibrationInput = z.input<typeof CalibrationSchema>;
+type OodInput = z.input<typeof OodSchema>;
+
+/** Calibration tables: axis < nStyle and the axis of their descriptor, knots increasing, y monotone in the direction. */
+function checkCalibrations(list: CalibrationInput[], field: string, nStyle: number, names: Map<string, number>, fail: Fail): void {
+  list.forEach((c, i) => {
+    const f = `${field}[${i}]`;
+    if (c.axis >= nStyle) fail(`${f}.axis`, `axis ${c.axis} but nStyle is ${nStyle}`);
+    const tied = names.get(c.descriptor);
+    if (tied !== undefined && tied !== c.axis) fail(`${f}.axis`, `calibrates ${quote(c.descriptor)} on axis ${c.axis}, but the descriptor is tied to axis ${tied}`);
+    if (c.x.length !== c.y.length) fail(`${f}.y`, `${c.y.length} values for ${c.x.length} knots in x`);
+    if (!strictlyIncreasing(c.x)) fail(`${f}.x`, 'knots must increase strictly');
+    for (let j = 1; j < c.y.length; j++) {
+      if (c.direction * (c.y[j] - c.y[j - 1]) < 0) fail(`${f}.y`, `values must be monotone in the calibration's direction (${c.direction})`);
+    }
+    if (c.levels && !strictlyIncreasing(c.levels)) fail(`${f}.levels`, 'levels must increase strictly');
+  });
+}
+
+/** A percentile table: sorted, at most n values, p99 inside it. */
+function checkDistribution(dist: { n: number; sample: number[]; p99: number }, field: string, fail: Fail): void {
+  const s = dist.sample;
+  for (let j = 1; j < s.length; j++) if (!(s[j] >= s[j - 1])) fail(`${field}.sample`, 'the percentile table must be sorted ascending');
+  if (s.length > dist.n) fail(`${field}.sample`, `${s.length} values summarize only n = ${dist.n} spectra`);
+  if (!(dist.p99 >= s[0] && dist.p99 <= s[s.length - 1])) fail(`${field}.p99`, `${dist.p99} lies outside the sample's range ${s[0]}..${s[s.length - 1]}`);
+}
+
+/** An OOD reference: its tables, and a latent Gaussian as wide as the latent. */
+function checkOod(ood: OodInput, field: string, nStyle: number, fail: Fail): void {
+  if (ood.metric !== 'reconstruction+latent') {
+    checkDistribution(ood, field, fail);
+    return;
+  }
+  for (const part of ['reconstruction', 'distance', 'combined'] as const) checkDistribution(ood[part], `${field}.${part}`, fail);
+  if (ood.combined.sample[ood.combined.sample.length - 1] > 100) fail(`${field}.combined.sample`, 'combined scores are percentiles (0..100)');
+  if (ood.latent.mean.length !== nStyle) fail(`${field}.latent.mean`, `${ood.latent.mean.length} values for a ${nStyle}-axis latent`);
+  if (ood.latent.whiten.length !== nStyle * nStyle) fail(`${field}.latent.whiten`, `${ood.latent.whiten.length} values, expected nStyle x nStyle = ${nStyle * nStyle}`);
+}
+
+/**
+ * Ensemble members: member 0 is the top-level model (its folders, nStyle,
+ * calibration and OOD reference); every member calibrates the same
+ * descriptors on the same axes; folders are plain, distinct and listed.
+ */
+function checkEnsemble(
+  meta: ModelMetadataInput & { ensemble: NonNullable<ModelMetadataInput['ensemble']> },
+  files: { path: string }[] | undefined,
+  fail: Fail,
+): void {
+  const members = meta.ensemble.members;
+  const first = members[0];
+  if (first.encoder !== 'encoder' || first.decoder !== 'decoder') fail('ensemble.members[0]', 'member 0 must be the model\'s own networks (encoder, decoder)');
+  if (first.nStyle !== meta.nStyle) fail('ensemble.members[0].nStyle', `${first.nStyle} differs from the model's nStyle ${meta.nStyle}`);
+  if (canonicalJson(first.calibration) !== canonicalJson(meta.calibration ?? [])) fail('ensemble.members[0].calibration', 'differs from the model\'s calibration');
+  if (canonicalJson(first.ood ?? null) !== canonicalJson(meta.ood ?? null)) fail('ensemble.members[0].ood', 'differs from the model\'s OOD reference');
+  const calibrated = (meta.calibration ?? []).map((c) => `${c.descriptor}@${c.axis}`).join(',');
+  const names = new Map((meta.descriptors ?? []).map((d) => [d.name, d.axis]));
+  const listed = files ? new Set(files.map((f) => f.path)) : undefined;
+  const folders = new Set<string>();
+  members.forEach((mem, i) => {
+    const f = `ensemble.members[${i}]`;
+    for (const role of ['encoder', 'decoder'] as const) {
+      const dir = mem[role];
+      if (!isPlainRelativePath(dir)) fail(`${f}.${role}`, `${quote(dir)} is not a plain relative path inside the model directory`);
+      if (folders.has(dir)) fail(`${f}.${role}`, `folder ${quote(dir)} is used twice`);
+      folders.add(dir);
+      for (const file of ['model.json', 'weights.bin']) {
+        if (listed && !listed.has(`${dir}/${file}`)) fail(`${f}.${role}`, `the file list lacks ${dir}/${file}`);
+      }
+    }
+    for (const d of meta.descriptors ?? []) {
+      if (d.axis >= mem.nStyle) fail(`${f}.nStyle`, `descriptor ${quote(d.name)} is tied to axis ${d.axis} but the member has ${mem.nStyle} axes`);
+    }
+    if (mem.calibration.map((c) => `${c.descriptor}@${c.axis}`).join(',') !== calibrated) {
+      fail(`${f}.calibration`, 'must calibrate the same descriptors on the same axes as the model');
+    }
+    checkCalibrations(mem.calibration, `${f}.calibration`, mem.nStyle, names, fail);
+    if (mem.ood) checkOod(mem.ood, `${f}.ood`, mem.nStyle, fail);
+  });
+}
+
 /**
  * Every constraint between fields of a model's metadata, checked in one
  * place for every command that loads a model (readModelDir) and before any
@@ -214,7 +370,11 @@ function strictlyIncreasing(a: ArrayLike<number>): boolean {
  * - descriptor axes: each < nStyle, no axis and no name used twice;
  * - calibration: axis < nStyle and the same axis as its descriptor's, knots
  *   strictly increasing, as many y as x, y monotone in its direction, levels increasing;
- * - OOD reference: the percentile table sorted ascending, at most n values, p99 within it;
+ * - OOD reference: each percentile table sorted ascending, at most n values, p99 within it;
+ *   a latent reference as wide as the latent;
+ * - ensemble: member 0 is the model's own networks, calibration and OOD reference; every
+ *   member calibrates the same descriptors on the same axes, within its own nStyle; member
+ *   folders are plain relative paths, used once, with their files listed;
  * - normalization: per-channel tables (standardize mean/std, area energies) as long as the grid;
  * - the file list: paths relative, inside the directory, each listed once.
  *
@@ -246,24 +406,9 @@ export function validateModelMetadata(meta: ModelMetadataInput & { files?: { pat
     axes.set(d.axis, d.name);
     names.set(d.name, d.axis);
   });
-  (meta.calibration ?? []).forEach((c, i) => {
-    const f = `calibration[${i}]`;
-    if (c.axis >= nStyle) fail(`${f}.axis`, `axis ${c.axis} but nStyle is ${nStyle}`);
-    const tied = names.get(c.descriptor);
-    if (tied !== undefined && tied !== c.axis) fail(`${f}.axis`, `calibrates ${quote(c.descriptor)} on axis ${c.axis}, but the descriptor is tied to axis ${tied}`);
-    if (c.x.length !== c.y.length) fail(`${f}.y`, `${c.y.length} values for ${c.x.length} knots in x`);
-    if (!strictlyIncreasing(c.x)) fail(`${f}.x`, 'knots must increase strictly');
-    for (let j = 1; j < c.y.length; j++) {
-      if (c.direction * (c.y[j] - c.y[j - 1]) < 0) fail(`${f}.y`, `values must be monotone in the calibration's direction (${c.direction})`);
-    }
-    if (c.levels && !strictlyIncreasing(c.levels)) fail(`${f}.levels`, 'levels must increase strictly');
-  });
-  if (meta.ood) {
-    const s = meta.ood.sample;
-    for (let j = 1; j < s.length; j++) if (!(s[j] >= s[j - 1])) fail('ood.sample', 'the percentile table must be sorted ascending');
-    if (s.length > meta.ood.n) fail('ood.sample', `${s.length} values summarize only n = ${meta.ood.n} spectra`);
-    if (!(meta.ood.p99 >= s[0] && meta.ood.p99 <= s[s.length - 1])) fail('ood.p99', `${meta.ood.p99} lies outside the sample's range ${s[0]}..${s[s.length - 1]}`);
-  }
+  checkCalibrations(meta.calibration ?? [], 'calibration', nStyle, names, fail);
+  if (meta.ood) checkOod(meta.ood, 'ood', nStyle, fail);
+  if (meta.ensemble) checkEnsemble(meta as ModelMetadataInput & { ensemble: NonNullable<ModelMetadataInput['ensemble']> }, meta.files, fail);
   (meta.readouts ?? []).forEach((r, i) => {
     if (r.coef.length !== nStyle) fail(`readouts[${i}].coef`, `${r.coef.length} coefficients for ${nStyle} latent axes`);
   });

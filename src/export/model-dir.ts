@@ -30,6 +30,9 @@ import { metadataDigest, sha256Hex } from './digest.js';
  *   DIR/encoder/weights.bin
  *   DIR/decoder/model.json     TF.js LayersModel (latent -> spectrum)
  *   DIR/decoder/weights.bin
+ *   DIR/members/<i>/encoder/, DIR/members/<i>/decoder/
+ *                              ensembles only: the networks of member i >= 1
+ *                              (folders named in metadata.ensemble.members)
  *
  * The networks are stock TF.js layers models, so the encoder/ and decoder/
  * folders load as they are in a browser with `tf.loadLayersModel`.
@@ -44,6 +47,12 @@ export const METADATA_FILE = 'metadata.json';
 export const REDUCER_FILE = 'reducer.json';
 const NETWORK_FILES = ['encoder', 'decoder'].flatMap((n) => [`${n}/${MODEL_JSON_FILE}`, `${n}/${WEIGHTS_FILE}`]);
 
+/** An encoder and its decoder. */
+export interface NetworkPair {
+  encoder: NetworkSpec;
+  decoder: NetworkSpec;
+}
+
 /** A model directory's content in memory. */
 export interface ModelBundle {
   /** spectrum (grid length) -> latent (nStyle). */
@@ -51,6 +60,11 @@ export interface ModelBundle {
   /** latent (nStyle) -> spectrum (grid length). */
   decoder: NetworkSpec;
   metadata: ModelMetadata;
+  /**
+   * Ensembles (metadata.ensemble): every member's networks, index-aligned with
+   * metadata.ensemble.members; member 0 is `encoder`/`decoder` itself.
+   */
+  ensembleNetworks?: NetworkPair[];
 }
 
 /** Renders a zod issue path as `a.b[2].c`. */
@@ -97,7 +111,7 @@ function listFiles(root: string): string[] {
  */
 export async function writeModelDir(
   dir: string,
-  bundle: { encoder?: NetworkSpec; decoder?: NetworkSpec; metadata: ModelMetadataInput },
+  bundle: { encoder?: NetworkSpec; decoder?: NetworkSpec; metadata: ModelMetadataInput; ensembleNetworks?: NetworkPair[] },
   extraFiles: Record<string, string | Uint8Array> = {},
   options: { created?: string } = {},
 ): Promise<ModelMetadata> {
@@ -106,18 +120,29 @@ export async function writeModelDir(
   const input = parsed.data;
   validateModelMetadata(input, dir);
   const { encoder, decoder } = bundle;
+  const gridLength = gridValues(input.grid).length;
+  const members = input.ensemble?.members ?? [];
   if (input.kind === 'reducer') {
     check(input.method !== undefined, 'a reducer model needs its method name', dir);
     check(REDUCER_FILE in extraFiles, `a reducer model needs ${REDUCER_FILE}`, dir);
+    check(members.length === 0, 'a reducer model cannot be an ensemble', dir);
   } else {
     check(encoder !== undefined && decoder !== undefined, 'a RankAAE model needs an encoder and a decoder', dir);
-    checkWidths(encoder!, decoder!, input.nStyle, gridValues(input.grid).length, dir);
+    checkWidths(encoder!, decoder!, input.nStyle, gridLength, dir);
+  }
+  if (members.length > 0) {
+    check(bundle.ensembleNetworks?.length === members.length, `an ensemble of ${members.length} members needs as many network pairs, got ${bundle.ensembleNetworks?.length ?? 0}`, dir);
+    members.forEach((mem, i) => checkWidths(bundle.ensembleNetworks![i].encoder, bundle.ensembleNetworks![i].decoder, mem.nStyle, gridLength, `${dir} (ensemble member ${i})`));
   }
   let written: ModelMetadata | undefined;
   await writeDirAtomic(dir, async (tmp) => {
     if (encoder && decoder) {
       await saveSpecAsTfjs(encoder, join(tmp, 'encoder'), 'encoder');
       await saveSpecAsTfjs(decoder, join(tmp, 'decoder'), 'decoder');
+    }
+    for (let i = 1; i < members.length; i++) {
+      await saveSpecAsTfjs(bundle.ensembleNetworks![i].encoder, join(tmp, members[i].encoder), 'encoder');
+      await saveSpecAsTfjs(bundle.ensembleNetworks![i].decoder, join(tmp, members[i].decoder), 'decoder');
     }
     for (const [rel, content] of Object.entries(extraFiles)) {
       check(!rel.includes('..') && rel !== METADATA_FILE, `extra file name not allowed: ${rel}`, dir);
@@ -202,6 +227,15 @@ export async function readModelDir(dir: string): Promise<ModelBundle> {
   );
   const encoder = await loadSpecFromTfjsDir(join(modelDir, 'encoder'));
   const decoder = await loadSpecFromTfjsDir(join(modelDir, 'decoder'));
-  checkWidths(encoder, decoder, metadata.nStyle, gridValues(metadata.grid).length, metaPath);
-  return { encoder, decoder, metadata };
+  const gridLength = gridValues(metadata.grid).length;
+  checkWidths(encoder, decoder, metadata.nStyle, gridLength, metaPath);
+  if (!metadata.ensemble) return { encoder, decoder, metadata };
+  const ensembleNetworks: NetworkPair[] = [{ encoder, decoder }];
+  for (const [i, mem] of metadata.ensemble.members.entries()) {
+    if (i === 0) continue;
+    const pair = { encoder: await loadSpecFromTfjsDir(join(modelDir, mem.encoder)), decoder: await loadSpecFromTfjsDir(join(modelDir, mem.decoder)) };
+    checkWidths(pair.encoder, pair.decoder, mem.nStyle, gridLength, `${metaPath} (ensemble member ${i})`);
+    ensembleNetworks.push(pair);
+  }
+  return { encoder, decoder, metadata, ensembleNetworks };
 }

@@ -1,6 +1,7 @@
 import { column, maxAxisCorrelation } from './axes.js';
 import { accuracy, confusionMatrix, fitThresholdClassifier, predictThreshold, weightedF1, type ThresholdClassifier } from './classification.js';
 import { spearman } from './correlation.js';
+import type { EnsembleEvaluation, OodSummary } from './estimates.js';
 import { shapiroWilk } from './normality.js';
 import { reconstructionErrors } from './reconstruction.js';
 import { linearR2, quadraticR2 } from './regression.js';
@@ -76,6 +77,10 @@ export interface Evaluation {
   baseline?: { edgePosition: { n: number; unavailable: number; descriptors: Record<string, { spearman: number; n: number }> } };
   /** Energy shift (eV) the evaluated spectra got before anything else, and where it came from. */
   energyShift?: { eV: number; source: string };
+  /** Ensemble models: how the ensemble's estimates (members' mean, with their spread) score on the same spectra. */
+  ensemble?: EnsembleEvaluation;
+  /** How many of the evaluated spectra the model's OOD score flags. */
+  ood?: OodSummary;
 }
 
 export interface EvaluationInput {
@@ -221,6 +226,8 @@ export function formatEvaluation(ev: Evaluation): string {
       );
     }
   }
+  if (ev.ood) lines.push(`out of distribution (ood_flag): ${ev.ood.flagged} of ${ev.ood.n} spectra (${ev.ood.metric})`);
+  if (ev.ensemble) lines.push('', ...formatEnsemble(ev.ensemble));
   lines.push('');
   const pair = ev.maxInterAxisPair ? ` (axes ${ev.maxInterAxisPair[0]} and ${ev.maxInterAxisPair[1]})` : '';
   lines.push(`max inter-axis |spearman|: ${f(ev.maxInterAxisSpearman)}${pair}`);
@@ -235,6 +242,24 @@ export function formatEvaluation(ev: Evaluation): string {
     );
   }
   return lines.join('\n');
+}
+
+/** The ensemble block of the table: the estimate's scores per descriptor and the members' own Spearman range. */
+function formatEnsemble(e: EnsembleEvaluation): string[] {
+  const f = (x: number | undefined, p = 3) => (x !== undefined && Number.isFinite(x) ? x.toFixed(p) : 'n/a');
+  const w = Math.max(10, ...Object.keys(e.descriptors).map((nm) => nm.length)) + 2;
+  const lines = [
+    `ensemble of ${e.members} networks on ${e.rows} (${e.n} spectra): estimate = members' mean of calibrated estimates, spread = their std`,
+    `${'descriptor'.padEnd(w)} spearman        R2       MAE  mean spread  accuracy  members' spearman`,
+  ];
+  for (const [name, s] of Object.entries(e.descriptors)) {
+    const members = s.memberSpearman.filter(Number.isFinite);
+    const range = members.length > 0 ? `${Math.min(...members).toFixed(3)}..${Math.max(...members).toFixed(3)}` : 'n/a';
+    lines.push(
+      `${name.padEnd(w)} ${f(s.spearman).padStart(8)}  ${f(s.r2).padStart(8)}  ${f(s.mae, 4).padStart(8)}  ${f(s.meanSpread, 4).padStart(11)}  ${s.accuracy !== undefined ? f(s.accuracy).padStart(8) : '       -'}  ${range}`,
+    );
+  }
+  return lines;
 }
 
 /**

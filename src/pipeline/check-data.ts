@@ -1,4 +1,5 @@
 import type { TrainConfig } from '../config/schema.js';
+import { selectionMode, selectionNote } from '../train/selection.js';
 import type { TrainingArrays } from '../train/trainer.js';
 import { UserError } from '../util/errors.js';
 import { dataSourceName, type PreparedData } from './prepare-data.js';
@@ -55,6 +56,8 @@ export function checkTrainingData(cfg: TrainConfig, data: PreparedData): string[
   } else if (validation.n < MIN_RELIABLE_ROWS) {
     warnings.push(`the validation split has only ${validation.n} row${validation.n === 1 ? '' : 's'}: Spearman correlations on fewer than ${MIN_RELIABLE_ROWS} rows are unreliable, so the choice of the best epoch is noisy (raise data.split.validation)`);
   }
+  const note = validation.n > 0 ? selectionNote(selectionMode(validation.n, cfg.training.selection), validation.n, cfg.training.selection) : undefined;
+  if (note) warnings.push(note);
   if (test.n === 0) {
     warnings.push(`the split has no test rows: evaluation.json scores the ${validation.n > 0 ? 'validation' : 'training'} rows, which also chose the model, so it is optimistic`);
   } else if (test.n < MIN_RELIABLE_ROWS) {

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { TrainConfigSchema } from '../config/schema.js';
 import { readSpectra } from '../data/formats/index.js';
 import { prepareForModel, type PrepareOptions } from '../export/embed.js';
+import { evaluateEnsemble, runModel } from '../export/ensemble.js';
 import type { LatentModel } from '../export/latent-model.js';
 import { loadModel } from '../export/load-model.js';
 import type { ModelMetadata } from '../export/metadata.js';
@@ -156,6 +157,16 @@ async function evaluateAutoencoder(model: LatentModel, dataFile: string | undefi
   if (energyShift) ev.energyShift = energyShift;
   if (meta.readouts?.length) {
     ev.readouts = Object.fromEntries(meta.readouts.map((r, j) => [r.descriptor, { ...readoutScores(r, z, n, readoutLabels[j]), fittedOn: r.n, looR2: r.looR2 }]));
+  }
+  // What embed reports for the same spectra: its OOD flags and, for an ensemble, the combined estimates.
+  const out = runModel({ metadata: meta, ...model.networks!, ensembleNetworks: model.ensembleNetworks }, x, n, model.m);
+  if (out.ood) ev.ood = { n, flagged: out.ood.flag.reduce((s, v) => s + v, 0), metric: meta.ood!.metric };
+  if (meta.ensemble) {
+    const labels = Object.fromEntries(names.map((nm, j) => [nm, Float64Array.from({ length: n }, (_, i) => y[i * names.length + j])]));
+    const levels = Object.fromEntries(meta.calibration.filter((c) => c.levels).map((c) => [c.descriptor, c.levels!]));
+    const shared = new Set(meta.ensemble.members.map((mem) => mem.source.splitSha256)).size === 1;
+    const rows = dataFile ? label : shared ? `${label} split (shared by every member)` : `${label} split of member 0 (members trained on other splits may have seen some of these spectra)`;
+    ev.ensemble = evaluateEnsemble(out, labels, rows, levels);
   }
   return ev;
 }

@@ -25,12 +25,13 @@ export interface RunIdentity {
 /**
  * The config without what may change between a run and its resumption
  * without changing any number: where it is written (output), the compute
- * backend, parallelism (workers), checkpoint frequency, and the data file's
+ * backend, parallelism (workers), checkpoint frequency, how many trials
+ * form the ensemble (it changes no trial), and the data file's
  * path (its content is compared through dataSha256, so a moved file is fine).
  */
 export function identityConfig(cfg: TrainConfig): Record<string, unknown> {
   const { output: _output, backend: _backend, ...rest } = cfg;
-  const { workers: _workers, checkpointEvery: _every, ...training } = cfg.training;
+  const { workers: _workers, checkpointEvery: _every, ensemble: _ensemble, ...training } = cfg.training;
   const { file: _file, ...data } = cfg.data;
   return { ...rest, data, training };
 }

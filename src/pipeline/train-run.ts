@@ -1,28 +1,19 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TrainConfig } from '../config/schema.js';
-import { fitAxisCalibration } from '../export/calibration.js';
-import { gridMetaFor, type ModelMetadata } from '../export/metadata.js';
-import { writeModelDir } from '../export/model-dir.js';
-import { buildOodReference, reconstructionMse } from '../export/ood.js';
-import { fitReadout, readoutScores } from '../export/readout.js';
-import { loadSpecFromTfjsDir } from '../export/tfjs.js';
-import { column } from '../metrics/axes.js';
-import { evaluateLatents, type Evaluation } from '../metrics/evaluation.js';
-import { runNetworkAsync } from '../model/infer.js';
-import type { NetworkSpec } from '../model/spec.js';
-import type { TrainingArrays } from '../train/trainer.js';
-import { removeAtomicTemps, replaceDirByLink, writeJsonAtomic } from '../util/atomic.js';
+import type { ModelMetadata } from '../export/metadata.js';
+import type { Evaluation } from '../metrics/evaluation.js';
+import { removeAtomicTemps, writeJsonAtomic } from '../util/atomic.js';
 import { lockDir } from '../util/dir-lock.js';
 import { UserError } from '../util/errors.js';
 import { InterruptedError } from '../util/exit.js';
-import { quantileSorted } from '../util/quantile.js';
 import { environmentInfo } from '../util/versions.js';
 import { checkTrainingData } from './check-data.js';
 import type { Launcher, TrialOutcome } from './launcher.js';
 import { InProcessLauncher, ProcessLauncher, workerCount } from './local-launchers.js';
-import { dataSourceName, evaluationPart, prepareData, type PreparedData } from './prepare-data.js';
-import { dropPrevious, restorePrevious, runPaths, setAsidePrevious, trialDir, type RunPaths } from './run-dir.js';
+import { chooseRunMembers, loadTrainedMember, writeMembersModel } from './ensemble.js';
+import { dataSourceName, prepareData, type PreparedData } from './prepare-data.js';
+import { dropPrevious, restorePrevious, runPaths, setAsidePrevious, type RunPaths } from './run-dir.js';
 import { checkSameRun, readRunRecord, runIdentity } from './run-identity.js';
 import { gatherTrialResults, type TrialResult } from './trials.js';
 
@@ -37,116 +28,35 @@ export interface RunOptions {
   log: (line: string) => void;
   /** Aborting it (Ctrl-C) stops every trial at the end of its epoch with its checkpoint written; the run then ends with InterruptedError. */
   signal?: AbortSignal;
-}
-
-/** Latents and reconstructions of one split under the chosen networks (asynchronous reads: the backend may be a GPU). */
-async function project(encoder: NetworkSpec, decoder: NetworkSpec, part: TrainingArrays) {
-  const z = await runNetworkAsync(encoder, part.x, part.n);
-  const xhat = await runNetworkAsync(decoder, z, part.n);
-  return { z, xhat };
-}
-
-/** Percentiles 0..100 of each latent axis on the training rows: what sweeps use for their range. */
-function latentPercentiles(z: Float32Array, n: number, d: number): number[][] {
-  return Array.from({ length: d }, (_, a) => {
-    const sorted = column(z, n, d, a).sort();
-    return Array.from({ length: 101 }, (_, p) => quantileSorted(sorted, p / 100));
-  });
+  /** Starts the trials (default: this process for one worker, else training.workers worker processes). */
+  launcher?: Launcher;
 }
 
 /**
- * Picks the best finished trial, evaluates it on the test split and writes
- * the model directory (networks, metadata with grid, normalization, axis
- * calibration, OOD reference and metrics, plus the training curves).
+ * Writes the run's model from its finished trials: the best trial, or the
+ * best training.ensemble trials as an ensemble (src/pipeline/ensemble.ts),
+ * with evaluation.json of the best trial on the test split.
  */
 export async function finalizeRun(
   cfg: TrainConfig,
   data: PreparedData,
   trials: TrialResult[],
   opts: RunOptions,
-): Promise<{ evaluation: Evaluation; metadata: ModelMetadata; best: TrialResult }> {
+): Promise<{ evaluation: Evaluation; metadata: ModelMetadata; best: TrialResult; members: TrialResult[] }> {
   const paths = runPaths(cfg.output);
   // Model selection: the validation score of each trial's best epoch (src/train/score.ts), not a z-score across trials.
-  const best = trials.reduce((a, b) => (b.bestScore > a.bestScore ? b : a));
-  const dir = trialDir(paths, best.trial);
-  const encoder = await loadSpecFromTfjsDir(join(dir, 'best-model', 'encoder'));
-  const decoder = await loadSpecFromTfjsDir(join(dir, 'best-model', 'decoder'));
-  const d = cfg.network.nStyle;
-  const names = cfg.data.descriptors;
-  const k = names.length;
-  const train = await project(encoder, decoder, data.train);
-  const { part: evalPart, label: evalLabel } = evaluationPart(data);
-  const ev = await project(encoder, decoder, evalPart);
-  const evaluation = evaluateLatents({
-    names,
-    discrete: cfg.data.discrete,
-    d,
-    evaluated: { z: ev.z, y: Float64Array.from(evalPart.y), n: evalPart.n, label: evalLabel },
-    train: { z: train.z, y: Float64Array.from(data.train.y), n: data.train.n },
-    spectra: evalPart.x,
-    reconstructions: ev.xhat,
-    m: evalPart.m,
+  const chosen = chooseRunMembers(cfg, trials);
+  const members = [];
+  for (const result of chosen) members.push(await loadTrainedMember(cfg, data, paths.out, result));
+  const built = await writeMembersModel(members, paths.model, {
+    backend: opts.backend,
+    replaceLink: true,
+    rule: chosen.length > 1 ? `the ${chosen.length} highest validation scores of the trials' best epochs (training.ensemble)` : undefined,
+    candidates: trials,
   });
-  const calibration = names.map((name, j) =>
-    fitAxisCalibration(column(train.z, data.train.n, d, j), column(data.train.y, data.train.n, k, j), {
-      descriptor: name,
-      axis: j,
-      discrete: cfg.data.discrete.includes(name),
-    }),
-  );
-  // Descriptors known for a few spectra, read off the latent position (export/readout.ts), scored on the evaluation split.
-  const R = data.readout.names.length;
-  const readouts = data.readout.names.map((name, j) => fitReadout(name, train.z, data.train.n, d, column(data.readout.train, data.train.n, R, j)));
-  const readoutEval = Object.fromEntries(
-    readouts.map((r, j) => [r.descriptor, { ...readoutScores(r, ev.z, evalPart.n, column(data.readout[evalLabel], evalPart.n, R, j)), fittedOn: r.n, looR2: r.looR2 }]),
-  );
-  if (readouts.length > 0) evaluation.readouts = readoutEval;
-  const ood = buildOodReference(reconstructionMse(data.train.x, train.xhat, data.train.n, data.train.m));
-  const metricsJsonl = join(dir, 'metrics.jsonl');
-  const extraFiles: Record<string, string> = {};
-  if (existsSync(metricsJsonl)) extraFiles['metrics.jsonl'] = readFileSync(metricsJsonl, 'utf8');
-  extraFiles['trials.json'] = JSON.stringify({ chosen: best.trial, rule: 'highest validation score of the best epoch', trials }, null, 2) + '\n';
-  let metadata: ModelMetadata | undefined;
-  // The model switches in atomically (never absent, even to a reader in the middle of the switch).
-  await replaceDirByLink(paths.model, async (contentDir) => {
-    metadata = await writeModelDir(
-    contentDir,
-    {
-      encoder,
-      decoder,
-      metadata: {
-        grid: gridMetaFor(data.dataset.energies),
-        axisKind: data.dataset.axis ?? 'energy',
-        normalization: data.normalization,
-        preprocess: data.preprocess,
-        descriptors: names.map((name, j) => ({
-          name,
-          axis: j,
-          direction: calibration[j].direction,
-          discrete: cfg.data.discrete.includes(name),
-        })),
-        nStyle: d,
-        training: { config: JSON.parse(JSON.stringify(cfg)) as Record<string, unknown> },
-        backend: opts.backend,
-        metrics: {
-          evaluation: JSON.parse(JSON.stringify(evaluation)) as Record<string, unknown>,
-          chosenTrial: best.trial,
-          bestEpoch: best.bestEpoch,
-          bestValidationScore: best.bestScore,
-          splitSizes: { train: data.train.n, validation: data.validation.n, test: data.test.n },
-          latentPercentiles: latentPercentiles(train.z, data.train.n, d),
-          environment: environmentInfo(),
-        },
-        calibration,
-        ood,
-        ...(readouts.length > 0 ? { readouts } : {}),
-      },
-    },
-    extraFiles,
-    );
-  });
-  writeJsonAtomic(paths.evaluation, evaluation);
-  return { evaluation, metadata: metadata!, best };
+  writeJsonAtomic(paths.evaluation, built.evaluation);
+  if (built.ensembleEvaluation) opts.log(`model: an ensemble of trials ${chosen.map((t) => t.trial).join(', ')} (best first)`);
+  return { evaluation: built.evaluation, metadata: built.metadata, best: chosen[0], members: chosen };
 }
 
 /** Throws for failed trials (one line each) and, when some were stopped, InterruptedError. */
@@ -206,8 +116,8 @@ export async function runTraining(cfg: TrainConfig, opts: RunOptions) {
     );
     const trials = Array.from({ length: cfg.training.trials }, (_, i) => i);
     const workers = workerCount(cfg.training.workers, cfg.training.trials);
-    const launcher: Launcher = workers > 1 ? new ProcessLauncher(workers) : new InProcessLauncher(async () => ({ data, identity }));
-    if (workers > 1) opts.log(`running ${cfg.training.trials} trials in ${launcher.description}`);
+    const launcher: Launcher = opts.launcher ?? (workers > 1 ? new ProcessLauncher(workers) : new InProcessLauncher(async () => ({ data, identity })));
+    if (workers > 1 && !opts.launcher) opts.log(`running ${cfg.training.trials} trials in ${launcher.description}`);
     const units = trials.map((trial) => ({ cfg, configPath: paths.resolvedConfig, trial, label: trials.length > 1 ? `trial ${trial}` : 'train' }));
     const outcomes = await launcher.run({ units, resume: opts.resume, name: 'trials' }, { log: opts.log, signal: opts.signal });
     checkOutcomes(outcomes, paths);

@@ -94,14 +94,19 @@ export async function runTrial(cfg: TrainConfig, data: PreparedData, identity: R
     const result = await trainer.fit(data.train, data.validation);
     if (result.stopped) return { state: 'stopped', epoch: result.history.length };
     if (result.resumedFrom > 0) opts.log(`${opts.name ?? `trial ${trial}`}: resumed after epoch ${result.resumedFrom}`);
-    const nets = best.networks() ?? { encoder: result.finalEncoder, decoder: result.finalDecoder };
-    await saveSpecAsTfjs(nets.encoder, join(dir, 'best-model', 'encoder'), 'encoder');
-    await saveSpecAsTfjs(nets.decoder, join(dir, 'best-model', 'decoder'), 'decoder');
+    // No epoch could win (every score undefined, or a fit shorter than the smoothing window of
+    // training.selection): the last epoch is the trial's model, ranked by its own (selection) score.
+    const last = result.history[result.history.length - 1];
+    const chosen = best.networks()
+      ? { nets: best.networks()!, epoch: best.bestEpoch, score: best.bestScore }
+      : { nets: { encoder: result.finalEncoder, decoder: result.finalDecoder }, epoch: last?.epoch ?? 0, score: last ? (last.selectionScore ?? last.score) : -Infinity };
+    await saveSpecAsTfjs(chosen.nets.encoder, join(dir, 'best-model', 'encoder'), 'encoder');
+    await saveSpecAsTfjs(chosen.nets.decoder, join(dir, 'best-model', 'decoder'), 'decoder');
     const summary: TrialResult = {
       trial,
       seed: trialSeed(cfg, trial),
-      bestEpoch: best.bestEpoch,
-      bestScore: best.bestScore,
+      bestEpoch: chosen.epoch,
+      bestScore: chosen.score,
       epochs: result.history.length,
       seconds: (Date.now() - started) / 1000,
       ...identity,

@@ -78,8 +78,9 @@ export function leaderboardPage(lb: Leaderboard, ctx: { title: string; base: Tra
     ...lb.parameters.map((p) => formatValue(r.params[p])),
   ]);
   const budgets = lb.budgets.length > 1 ? `successive halving: rungs of ${lb.budgets.join(', ')} epochs, keeping 1/${lb.reduction}` : `${lb.budgets[0]} epochs each`;
+  const members = lb.ensemble ? ` The model is an ensemble of the top ${lb.ensemble.members.length} trials (best seed each): ${lb.ensemble.members.join(', ')}.` : '';
   const sections = [
-    sectionHtml('leaderboard', 'Leaderboard', tableHtml(header, rows), `${RANKING_RULE}. ${budgets}.`),
+    sectionHtml('leaderboard', 'Leaderboard', tableHtml(header, rows), `${RANKING_RULE}. ${budgets}.${members}`),
     sectionHtml('curves', 'Score by epoch', `<div class="figs">${curvesFigure(lb, ctx.curves ?? new Map())}</div>`),
     sectionHtml('parameters', 'Score by parameter', `<div class="figs">${lb.parameters.map((p) => parameterFigure(lb, p)).join('')}</div>`),
   ];

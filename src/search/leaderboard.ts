@@ -43,6 +43,12 @@ export interface Leaderboard {
   rule: string;
   parameters: string[];
   rows: LeaderboardRow[];
+  /**
+   * With the search file's `ensemble` section, once no trial is pending: the
+   * trials whose best seeds form the search's model, best first (the first
+   * `top` rows that have a score).
+   */
+  ensemble?: { top: number; members: string[] };
 }
 
 export const RANKING_RULE =
@@ -80,6 +86,9 @@ export function buildLeaderboard(plan: SearchPlan, records: Map<string, RungReco
   });
   rows.sort((a, b) => b.rungs - a.rungs || compareScores(a, b));
   rows.forEach((r, i) => (r.rank = i + 1));
+  const top = plan.spec.ensemble?.top;
+  const finished = rows.every((r) => r.status !== 'pending');
+  const ensemble = top !== undefined && finished ? { top, members: ensembleMembers(rows, top).map((r) => r.trial) } : undefined;
   return {
     format: 'xlatent-search-leaderboard',
     version: 1,
@@ -90,14 +99,23 @@ export function buildLeaderboard(plan: SearchPlan, records: Map<string, RungReco
     rule: RANKING_RULE,
     parameters: plan.space.map(([p]) => p),
     rows,
+    ...(ensemble ? { ensemble } : {}),
   };
+}
+
+/** The rows whose best seeds form the search's ensemble: the first `top` with a score (rows are ranked already). */
+export function ensembleMembers(rows: LeaderboardRow[], top: number): LeaderboardRow[] {
+  return rows.filter((r) => r.score !== null && r.seed !== null).slice(0, top);
 }
 
 const num = (v: number | null) => (v === null ? '' : String(v));
 
 /** leaderboard.csv: one row per trial, best first; parameter columns by path, text cells protected against formula injection. */
 export function leaderboardCsv(lb: Leaderboard): string {
-  const header = ['rank', 'trial', 'status', 'epochs', 'score', 'best_epoch', ...lb.budgets.map((b, r) => `score_rung${r}_${b}ep`), ...lb.parameters, 'seed', 'sample_seed'];
+  const members = lb.ensemble?.members;
+  const header = ['rank', 'trial', 'status', 'epochs', 'score', 'best_epoch', ...lb.budgets.map((b, r) => `score_rung${r}_${b}ep`), ...lb.parameters, 'seed', 'sample_seed', ...(members ? ['ensemble_member'] : [])];
+  // ensemble_member: the row's position among the ensemble's members (1 = member 0, the best), empty when not a member.
+  const memberCell = (trial: string) => (members!.includes(trial) ? [String(members!.indexOf(trial) + 1)] : ['']);
   const lines = lb.rows.map((row) =>
     [
       String(row.rank),
@@ -110,6 +128,7 @@ export function leaderboardCsv(lb: Leaderboard): string {
       ...lb.parameters.map((p) => (typeof row.params[p] === 'number' ? String(row.params[p]) : csvField(formatValue(row.params[p])))),
       num(row.seed),
       num(row.sampleSeed),
+      ...(members ? memberCell(row.trial) : []),
     ].join(','),
   );
   return [header.map(csvField).join(','), ...lines].join('\n') + '\n';

@@ -35,6 +35,8 @@ export interface SearchPlan {
   /** A rung keeps the best 1/reduction of its trials (1 without halving: one rung). */
   reduction: number;
   trials: SearchTrial[];
+  /** file:line of the `ensemble` section (where its refusals point). */
+  ensembleAt: string;
 }
 
 /**
@@ -129,6 +131,10 @@ export function planSearch(file: string, overrides: PlanOverrides = {}): SearchP
     reduction = h.reduction;
   }
   const draws = spec.sampler === 'grid' ? gridCombinations(space) : Array.from({ length: spec.trials! }, (_, i) => drawRandom(space, spec.seed, i));
+  const ensembleAt = at(file, doc.lineOf(['ensemble', 'top']));
+  if (spec.ensemble && spec.ensemble.top > draws.length) {
+    throw new UserError(`ensemble.top ${spec.ensemble.top} asks for more members than the search has trials (${draws.length})`, ensembleAt);
+  }
   const ids = trialIds(draws.length);
   const trials = draws.map((params, index): SearchTrial => {
     const id = ids[index];
@@ -141,7 +147,7 @@ export function planSearch(file: string, overrides: PlanOverrides = {}): SearchP
     resolveConfigPaths(cfg, dir);
     return { id, index, params, sampleSeed: spec.sampler === 'random' ? sampleSeed(spec.seed, index) : null, cfg };
   });
-  return { file, spec, base, out, space, budgets, reduction, trials };
+  return { file, spec, base, out, space, budgets, reduction, trials, ensembleAt };
 }
 
 /** A trial's config for one rung: its epochs set to the rung's budget. */

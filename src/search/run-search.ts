@@ -4,6 +4,7 @@ import { stringify } from 'yaml';
 import type { TrainConfig } from '../config/schema.js';
 import { sha256Hex } from '../export/digest.js';
 import { canonicalJson } from '../export/metadata.js';
+import type { EnsembleEvaluation } from '../metrics/estimates.js';
 import type { Evaluation } from '../metrics/evaluation.js';
 import { checkTrainingData } from '../pipeline/check-data.js';
 import type { Launcher, TrialOutcome, TrialUnit } from '../pipeline/launcher.js';
@@ -27,6 +28,7 @@ import { buildLeaderboard, leaderboardCsv, type Leaderboard, type LeaderboardRow
 import { leaderboardPage, type ScoreCurve } from './leaderboard-page.js';
 import { rungConfig, type SearchPlan, type SearchTrial } from './plan.js';
 import { rungRecord, rungRecordPath, searchPaths, searchTrialDir, type RungRecord, type SearchPaths } from './search-dir.js';
+import { buildSearchEnsemble, checkSearchEnsemble } from './search-ensemble.js';
 import { formatValue } from './space.js';
 
 export interface SearchRunOptions {
@@ -45,8 +47,10 @@ export interface SearchResult {
   best: LeaderboardRow;
   /** The winner's evaluation on the test split. */
   evaluation: Evaluation;
-  /** The winner's model directory. */
+  /** The search's model directory: the winner's, or the ensemble of the top trials. */
   modelDir: string;
+  /** With `ensemble`: the member trials, best first, and the ensemble's estimates on the test rows. */
+  ensemble?: { members: string[]; evaluation?: EnsembleEvaluation };
 }
 
 /** What `search.json` records; --resume refuses a search whose identity changed. */
@@ -90,9 +94,11 @@ const shown = (t: SearchTrial) => Object.entries(t.params).map(([p, v]) => `${p}
 export async function preflight(plan: SearchPlan): Promise<{ data: SearchData; warnings: string[] }> {
   const data = new SearchData();
   const warnings = new Set<string>();
+  const prepared = new Map<string, PreparedData>();
   for (const t of plan.trials) {
     try {
       const { data: d } = await data.get(t.cfg);
+      prepared.set(t.id, d);
       checkConfigForData(t.cfg, d.dataset);
       for (const w of [...d.warnings, ...checkTrainingData(t.cfg, d)]) warnings.add(w);
     } catch (e) {
@@ -100,6 +106,7 @@ export async function preflight(plan: SearchPlan): Promise<{ data: SearchData; w
       throw e;
     }
   }
+  for (const w of checkSearchEnsemble(plan, prepared)) warnings.add(w);
   return { data, warnings: [...warnings] };
 }
 
@@ -196,9 +203,14 @@ export async function runSearch(plan: SearchPlan, opts: SearchRunOptions): Promi
     const best = leaderboard.rows[0];
     const winner = plan.trials[best.index];
     const cfg = rungConfig(winner, best.epochs);
+    writeBestConfig(paths, cfg, best, plan);
+    if (plan.spec.ensemble) {
+      const built = await buildSearchEnsemble(plan, paths, leaderboard, { ...opts, prepare: async (c) => (await data.get(c)).data });
+      if (!linkInto(paths.model, relative(paths.out, paths.ensemble))) opts.log(`note: could not link ${paths.model}; the model is ${paths.ensemble}`);
+      return { paths, leaderboard, best, evaluation: built.evaluation, modelDir: paths.ensemble, ensemble: { members: built.trials, evaluation: built.ensembleEvaluation } };
+    }
     const { data: prepared } = await data.get(cfg);
     const final = await finalizeRun(cfg, prepared, records[best.rungs - 1].get(winner.id)!.results, { resume: false, backend: opts.backend, log: opts.log });
-    writeBestConfig(paths, cfg, best, plan);
     const modelDir = runPaths(cfg.output).model;
     if (!linkInto(paths.model, relative(paths.out, modelDir))) opts.log(`note: could not link ${paths.model}; the model is ${modelDir}`);
     return { paths, leaderboard, best, evaluation: final.evaluation, modelDir };

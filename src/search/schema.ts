@@ -95,6 +95,17 @@ export const HalvingSchema = z.strictObject({
   reduction: z.number().int().min(2).max(100).default(3),
 });
 
+/**
+ * The model a search ends with. Without this section: the winner's model
+ * (its own run's model, an ensemble of its seeds when the base config asks
+ * for one). With it: the first `top` rows of the leaderboard (each row's best
+ * seed) form one ensemble model directory.
+ */
+export const SearchEnsembleSchema = z.strictObject({
+  /** How many of the best trials of the leaderboard form the ensemble (at least 2, at most the search's trials). */
+  top: z.number().int().min(2).max(SEARCH_LIMITS.trials),
+});
+
 export const SearchSchema = z
   .strictObject({
     /** The training config every trial starts from (relative to the search file). */
@@ -112,6 +123,8 @@ export const SearchSchema = z
     /** Early stopping of poor trials by successive halving; without it every trial trains the base config's training.epochs. */
     halving: HalvingSchema.optional(),
     launcher: LauncherSchema.prefault({}),
+    /** The top trials form one ensemble model (`OUT/ensemble`, linked as `OUT/model`); see SearchEnsembleSchema. */
+    ensemble: SearchEnsembleSchema.optional(),
   })
   .superRefine((s, ctx) => {
     if (s.sampler === 'grid' && s.trials !== undefined) {
@@ -125,4 +138,5 @@ export const SearchSchema = z
 export type SearchSpec = z.infer<typeof SearchSchema>;
 export type Domain = z.infer<typeof DomainSchema>;
 export type SlurmConfig = z.infer<typeof SlurmSchema>;
+export type SearchEnsembleConfig = z.infer<typeof SearchEnsembleSchema>;
 export type HalvingConfig = z.infer<typeof HalvingSchema>;

@@ -10,7 +10,8 @@ import type { TrialResult } from '../pipeline/trials.js';
  *   OUT/leaderboard.csv|json   every trial ranked (rewritten after each rung)
  *   OUT/leaderboard.html       the same as a page, with score-by-rung and score-by-parameter figures
  *   OUT/best-config.yaml       the winner as a plain training config (`xlatent train --config` re-runs it)
- *   OUT/model                  the winner's model directory (a link into its run folder)
+ *   OUT/model                  the search's model: a link to the winner's model in its run folder, or to OUT/ensemble
+ *   OUT/ensemble/              with `ensemble: {top: k}`: the model directory of the top k trials as one ensemble
  *   OUT/slurm/                 job array scripts, submission records and task logs (slurm launcher)
  *   OUT/.lock                  held while `xlatent search` runs
  */
@@ -23,6 +24,7 @@ export interface SearchPaths {
   leaderboardHtml: string;
   bestConfig: string;
   model: string;
+  ensemble: string;
   slurm: string;
 }
 
@@ -37,6 +39,7 @@ export function searchPaths(out: string): SearchPaths {
     leaderboardHtml: join(o, 'leaderboard.html'),
     bestConfig: join(o, 'best-config.yaml'),
     model: join(o, 'model'),
+    ensemble: join(o, 'ensemble'),
     slurm: join(o, 'slurm'),
   };
 }

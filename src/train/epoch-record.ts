@@ -15,7 +15,12 @@ export interface EpochRecord {
   validation: ValidationMetrics;
   /** Same as validation.score. */
   score: number;
-  /** True when this epoch set a new best score. */
+  /**
+   * On small validation splits (training.selection): the validation score averaged over the
+   * last epochs, which ranks the epochs instead of `score`.
+   */
+  selectionScore?: number;
+  /** True when this epoch set a new best (selection) score, or, when nothing can be ranked, is the latest. */
   best: boolean;
   /** Wall time of the epoch (training and validation). */
   seconds: number;

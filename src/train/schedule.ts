@@ -34,9 +34,14 @@ export class PlateauSchedule {
     this.options = options;
   }
 
-  /** Feeds one epoch's score; returns true when the learning rates were just reduced. */
+  /**
+   * Feeds one epoch's score; returns true when the learning rates were just
+   * reduced. An undefined score (NaN: nothing to correlate) is no evidence of
+   * a plateau and leaves the state as it is.
+   */
   update(score: number): boolean {
     const s = this.state;
+    if (!Number.isFinite(score)) return false;
     const threshold = this.options.threshold ?? 1e-4;
     if (Number.isFinite(score) && score > s.best + threshold) {
       s.best = score;

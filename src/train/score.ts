@@ -13,7 +13,10 @@ import { shapiroWilk } from '../metrics/normality.js';
  * rho_i: Spearman correlation of latent axis i with descriptor i over the
  *   validation rows where descriptor i is known (signed: the rank loss asks
  *   for a positive correlation, so a reversed axis scores badly; an
- *   undefined correlation, e.g. a constant axis, counts as 0).
+ *   undefined correlation, e.g. a constant axis, counts as 0). A descriptor
+ *   whose validation labels cannot be ranked (fewer than 3, or all equal, as
+ *   in a tiny split) says nothing about the model and is left out of the
+ *   mean (mean_i rho_i = 0 when none can be ranked).
  * maxInterAxis: the largest |Spearman| between any two latent axes
  *   (constrained or free). Axes that copy each other are what a
  *   physically organised latent space must avoid; correlations up to the
@@ -75,6 +78,7 @@ export function validationMetrics(
 ): ValidationMetrics {
   const n = latent.length / nStyle;
   const rho: number[] = [];
+  const ranked: number[] = [];
   for (let j = 0; j < k; j++) {
     const xs: number[] = [];
     const ys: number[] = [];
@@ -86,10 +90,11 @@ export function validationMetrics(
       }
     }
     rho.push(xs.length >= 3 ? spearman(xs, ys) : NaN);
+    if (xs.length >= 3 && ys.some((v) => v !== ys[0])) ranked.push(rho[j]);
   }
   const maxInter = maxAxisCorrelation(latent, n, nStyle).maxAbs;
   const relativeMse = variance > 0 ? reconstructionMse / variance : reconstructionMse > 0 ? Infinity : 0;
-  const meanRho = rho.reduce((s, r) => s + (Number.isFinite(r) ? r : 0), 0) / Math.max(k, 1);
+  const meanRho = ranked.reduce((s, r) => s + (Number.isFinite(r) ? r : 0), 0) / Math.max(ranked.length, 1);
   const rel = Math.min(1, Number.isFinite(relativeMse) ? relativeMse : 1);
   const normality = meanShapiroW(latent, n, nStyle);
   const interPenalty = Math.max(0, maxInter - INTER_AXIS_TOLERANCE);

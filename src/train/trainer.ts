@@ -17,6 +17,7 @@ import { adversarialAlpha } from './losses/adversarial.js';
 import { tensorArray } from '../ops/tensor-arrays.js';
 import { gaussianKernel } from './losses/smoothness.js';
 import { PlateauSchedule, type PlateauState } from './schedule.js';
+import { mayBeBest, selectionMode, selectionScore, type SelectionMode } from './selection.js';
 import { totalVariance, validationMetrics, type ValidationMetrics } from './score.js';
 import { TERMS, type Batch, type RankAAEModel, type TermName, type TermOptimizers, termVariables, trainStep } from './step.js';
 
@@ -96,7 +97,7 @@ interface TrainerState {
 const CHECKPOINT_VERSION = 2;
 
 /** Training settings that may differ on resume: they change neither the numbers nor the order of random draws. */
-const RESUMABLE_TRAINING_FIELDS = ['epochs', 'trials', 'workers', 'checkpointEvery'] as const;
+const RESUMABLE_TRAINING_FIELDS = ['epochs', 'trials', 'workers', 'checkpointEvery', 'ensemble'] as const;
 
 /**
  * Trains a RankAAE (encoder, decoder, discriminator) with the five
@@ -163,6 +164,8 @@ class FitLoop implements FitLoopView {
   private readonly variables: [string, tf.Variable][];
   private readonly kernel: Float32Array;
   private readonly valVariance: number;
+  /** How the best epoch is chosen for this validation split (src/train/selection.ts). */
+  readonly selection: SelectionMode;
 
   constructor(
     private readonly opts: TrainerOptions,
@@ -173,6 +176,7 @@ class FitLoop implements FitLoopView {
     const { network, losses, optimizer, training, seed } = opts;
     this.maxEpochs = training.epochs;
     this.valVariance = totalVariance(val.x, val.n, val.m);
+    this.selection = selectionMode(val.n, training.selection);
     this.rng = new Rng(seed);
     this.model = {
       encoder: createEncoder(this.rng, train.m, network),
@@ -215,9 +219,12 @@ class FitLoop implements FitLoopView {
       }
     }
     const metrics = await sectionAsync('phase', 'validation', () => validate(this.model, this.val, this.valVariance));
-    // `best` marks a new highest score; NaN scores (nothing to correlate) never are.
-    const bestSoFar = this.history.reduce((b, h) => (h.score > b ? h.score : b), -Infinity);
-    this.schedule.update(metrics.score);
+    const { window } = training.selection;
+    const selected = selectionScore(this.selection, [...this.history.map((h) => h.score), metrics.score], window);
+    // `best` marks a new highest (selection) score among the epochs that may win; NaN scores (nothing to correlate) never are.
+    const rankOf = (h: EpochRecord) => h.selectionScore ?? h.score;
+    const bestSoFar = this.history.reduce((b, h) => (h.best && rankOf(h) > b ? rankOf(h) : b), -Infinity);
+    if (this.selection !== 'last') this.schedule.update(selected);
     this.setLearningRates();
     const rec: EpochRecord = {
       epoch,
@@ -226,9 +233,10 @@ class FitLoop implements FitLoopView {
       alpha,
       validation: metrics,
       score: metrics.score,
-      best: metrics.score > bestSoFar,
+      best: this.selection === 'last' || (mayBeBest(this.selection, epoch, window) && selected > bestSoFar),
       seconds: (performance.now() - t0) / 1000,
     };
+    if (this.selection === 'smoothed') rec.selectionScore = selected;
     this.history.push(rec);
     this.epoch = epoch;
     return rec;

@@ -109,4 +109,27 @@ describe('split', () => {
     expect(await userErrorOf(() => splitRows(10, { train: 1.2, validation: -0.1, test: -0.1 }, 0))).toMatch(/split\.train must be in \[0, 1\]/);
     expect(splitRows(10, { train: 0.7, validation: 0.2, test: 0.1 + 5e-7 }, 0).test.length).toBe(1);
   });
+
+  it('k folds: the test folds partition the rows, sizes within one row; each fold validates on part of the rest', () => {
+    for (const [total, k] of [[40, 5], [41, 5], [7, 3], [100, 10]]) {
+      const tested: number[] = [];
+      for (let fold = 0; fold < k; fold++) {
+        const s = splitRows(total, { folds: k, fold, validation: 0.2 }, 4);
+        expect(s).toEqual(splitRows(total, { folds: k, fold, validation: 0.2 }, 4));
+        expect([...s.train, ...s.validation, ...s.test].sort((a, b) => a - b)).toEqual(Array.from({ length: total }, (_, i) => i));
+        expect(Math.abs(s.test.length - total / k)).toBeLessThan(1);
+        expect(s.validation.length).toBe(Math.max(1, Math.round(0.2 * (total - s.test.length))));
+        tested.push(...s.test);
+      }
+      expect(tested.sort((a, b) => a - b)).toEqual(Array.from({ length: total }, (_, i) => i));
+    }
+    // shuffled, not in file order; another seed, other folds
+    expect(Array.from(splitRows(40, { folds: 5, fold: 0, validation: 0 }, 4).test)).not.toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(splitRows(40, { folds: 5, fold: 0, validation: 0 }, 5).test).not.toEqual(splitRows(40, { folds: 5, fold: 0, validation: 0 }, 4).test);
+  });
+
+  it('refuses a fold outside 0..k-1 and more folds than rows', async () => {
+    expect(await userErrorOf(() => splitRows(40, { folds: 5, fold: 5, validation: 0.2 }, 0))).toMatch(/split\.fold must be one of 0\.\.4/);
+    expect(await userErrorOf(() => splitRows(3, { folds: 5, fold: 0, validation: 0.2 }, 0))).toMatch(/5 folds need at least 5 rows/);
+  });
 });

@@ -1,6 +1,9 @@
 import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { prepareForModel } from '../../src/export/embed.js';
+import { readModelDir } from '../../src/export/model-dir.js';
+import { Rng } from '../../src/util/random.js';
 import { tempDir, xlatent } from '../cli/helpers.js';
 
 /**
@@ -46,7 +49,52 @@ function csvColumns(path: string): Record<string, number[]> {
   return Object.fromEntries(names.map((n, j) => [n, rows.map((r) => Number(r.split(',')[j]))]));
 }
 
-beforeAll(() => {
+/**
+ * The measured spectra followed by spectra that are clearly no XANES of the
+ * kind trained on, in the same raw absorption units and on the same grid,
+ * ids unlike-<i>, without labels: three XRD-like patterns (sharp peaks on a
+ * slowly rising background), and three white-noise spectra (noise of one
+ * edge step around an abrupt edge). Noise that leaves no positive edge step
+ * is refused by the XAS normalization with an error before any OOD score
+ * exists, so the noise spectra are the first ones the model's stored
+ * preprocessing accepts.
+ */
+async function probeFile(measured: string, modelDir: string): Promise<string> {
+  const [head, ...rows] = measured.trim().split('\n');
+  const cols = head.split(',');
+  const energies = cols.filter((c) => c.startsWith('ENE_')).map((c) => Number(c.slice(4)));
+  const line = (id: string, mu: number[]) => {
+    let j = 0;
+    return cols.map((c) => (c === 'id' ? id : c.startsWith('ENE_') ? String(mu[j++]) : '')).join(',');
+  };
+  const unlike: string[] = [];
+  for (let u = 0; u < 3; u++) {
+    const peaks = [7082, 7097, 7111, 7139, 7152, 7163, 7176, 7190].map((p) => p + 2 * u);
+    unlike.push(line(`unlike-${u}`, energies.map((e) => 0.2 + (0.02 * (e - 7070)) / 130 + peaks.reduce((sum, p) => sum + 0.6 * Math.exp(-(((e - p) / 1.2) ** 2)), 0))));
+  }
+  const { metadata } = await readModelDir(modelDir);
+  const rng = new Rng(11);
+  for (let tries = 0; unlike.length < 6 && tries < 50; tries++) {
+    const mu = energies.map((e) => 0.3 + (e >= 7125 ? 1 : 0) + rng.normal());
+    try {
+      prepareForModel(metadata, [{ id: 'noise', energy: Float64Array.from(energies), mu: Float64Array.from(mu), labels: {}, source: 'noise' }]);
+      unlike.push(line(`unlike-${unlike.length}`, mu));
+    } catch {
+      // no positive edge step: refused with an error, never scored
+    }
+  }
+  expect(unlike).toHaveLength(6);
+  return [head, ...rows, ...unlike].join('\n') + '\n';
+}
+
+/** Columns of a CSV written by embed, as text, by name. */
+function csvText(path: string): Record<string, string[]> {
+  const [head, ...rows] = readFileSync(path, 'utf8').trim().split('\n');
+  const names = head.split(',');
+  return Object.fromEntries(names.map((n, j) => [n, rows.map((r) => r.split(',')[j])]));
+}
+
+beforeAll(async () => {
   dir = tempDir('xlatent-transfer-');
   run(['data', 'synth', '--out', 'calc.csv', '--count', '800', '--seed', '1', ...GRID]);
   run(['data', 'synth', '--experimental', '--out', 'measured.csv', '--count', '200', '--seed', '2', ...GRID]);
@@ -54,7 +102,10 @@ beforeAll(() => {
   run(['data', 'synth', '--reference', '--experimental', '--out', 'ref-measured.csv', ...GRID]);
   writeFileSync(join(dir, 'experimental.yaml'), CONFIG);
   run(['train', '--config', 'experimental.yaml']);
-}, 300_000);
+  // Two more seeds, as the trials of one run (trial seeds 1 and 2, in worker processes): its model is a 2-member ensemble.
+  run(['train', '--config', 'experimental.yaml', '--seed', '1', '--trials', '2', '--out', 'run-b']);
+  writeFileSync(join(dir, 'probe.csv'), await probeFile(readFileSync(join(dir, 'measured.csv'), 'utf8'), join(dir, 'run')));
+}, 600_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('simulation to experiment (synthetic benchmark)', () => {
@@ -123,6 +174,50 @@ describe('simulation to experiment (synthetic benchmark)', () => {
     expect(ev.descriptors.CN.n).toBe(198);
     expect(ev.descriptors.BL.dropped.missingLabel).toBe(200);
     expect(ev.descriptors.OS.spearman).toBeGreaterThanOrEqual(0.9);
+  });
+
+  it('the OOD flags of three seeds agree on >= 90% of the measured spectra, and all three flag every unlike spectrum', () => {
+    // one model per seed: seed 0's run, and each trial of run-b on its own
+    run(['ensemble', '--from', 'run-b/trials/trial-0', '--members', '1', '--out', 'seed-1']);
+    run(['ensemble', '--from', 'run-b/trials/trial-1', '--members', '1', '--out', 'seed-2']);
+    const flags = ['run', 'seed-1', 'seed-2'].map((model, s) => {
+      run(['embed', '--model', model, '--data', 'probe.csv', '--out', `probe-${s}.csv`]);
+      return csvText(join(dir, `probe-${s}.csv`));
+    });
+    const ids = flags[0].id;
+    const measured = ids.map((id, i) => (id.startsWith('unlike-') ? -1 : i)).filter((i) => i >= 0);
+    expect(measured).toHaveLength(200);
+    const agree = measured.filter((i) => flags.every((f) => f.ood_flag[i] === flags[0].ood_flag[i])).length;
+    expect(agree / 200).toBeGreaterThanOrEqual(0.9);
+    for (const f of flags) {
+      // a held-out reference is not too tight: few measured spectra are flagged by any seed
+      expect(measured.filter((i) => f.ood_flag[i] === '1').length).toBeLessThanOrEqual(20);
+      for (let i = 200; i < 206; i++) expect(f.ood_flag[i], `${f.id[i]}`).toBe('1');
+    }
+  });
+
+  it('trials form ensembles whose estimates keep Spearman >= 0.9 on the measured spectra and carry their spread', () => {
+    // training path: run-b holds two trials, so its model is a 2-member ensemble
+    const b = JSON.parse(run(['evaluate', '--model', 'run-b', '--data', 'measured.csv', '--json']).stdout);
+    expect(b.ensemble.members).toBe(2);
+    // across runs: the best 3 trials of both runs (seeds 0, 1, 2; two splits)
+    run(['ensemble', '--from', 'run', 'run-b', '--members', '3', '--out', 'ens-3']);
+    const ev = JSON.parse(run(['evaluate', '--model', 'ens-3', '--data', 'measured.csv', '--json']).stdout);
+    expect(ev.ensemble.members).toBe(3);
+    for (const e of [b, ev]) {
+      for (const name of ['OS', 'CN', 'BL']) {
+        expect(e.descriptors[name].spearman).toBeGreaterThanOrEqual(0.9);
+        expect(e.ensemble.descriptors[name].spearman).toBeGreaterThanOrEqual(0.9);
+      }
+    }
+    run(['embed', '--model', 'ens-3', '--data', 'measured.csv', '--out', 'ens-3.csv']);
+    const c = csvColumns(join(dir, 'ens-3.csv'));
+    const mae = c.pred_OS.reduce((s, v, i) => s + Math.abs(v - c.label_OS[i]), 0) / 200;
+    expect(mae).toBeLessThan(0.2);
+    const spread = c.pred_OS_std.reduce((s, v) => s + v, 0) / 200;
+    expect(spread).toBeGreaterThan(0);
+    expect(spread).toBeLessThan(0.5);
+    expect(c.ood_flag.filter((v) => v === 1).length).toBeLessThanOrEqual(20);
   });
 
   it('exports the pipeline with the model: ONNX metadata_props and the TF.js copy', () => {

@@ -50,6 +50,16 @@ describe('leaderboard', () => {
       [6, 't-02', 'halted', 2, null],
     ]);
     expect(lb.rows[0].rungScores).toEqual([0.5, 0.9, 0.95]);
+    expect(lb.ensemble).toBeUndefined(); // no ensemble section in this search file
+    // With `ensemble: {top: k}`: the first k rows with a score, once no trial is pending; a row without a score never joins.
+    const withTop = (top: number) => ({ ...plan, spec: { ...plan.spec, ensemble: { top } } });
+    expect(buildLeaderboard(withTop(2), [r0, r1], [promoted0]).ensemble).toBeUndefined();
+    expect(buildLeaderboard(withTop(2), [r0, r1, r2], [promoted0, new Set(['t-04'])]).ensemble).toEqual({ top: 2, members: ['t-04', 't-03'] });
+    const all = buildLeaderboard(withTop(6), [r0, r1, r2], [promoted0, new Set(['t-04'])]);
+    expect(all.ensemble!.members).toEqual(['t-04', 't-03', 't-01', 't-05', 't-00']);
+    const csv = leaderboardCsv(all).trim().split('\n');
+    expect(csv[0].endsWith(',seed,sample_seed,ensemble_member')).toBe(true);
+    expect(csv.slice(1).map((l) => l.split(',').pop())).toEqual(['1', '2', '3', '4', '5', '']);
   });
 
   it('CSV cells that a spreadsheet would run as formulas are protected; numbers stay numbers', () => {

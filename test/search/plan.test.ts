@@ -85,7 +85,7 @@ halving: { minEpochs: 2, reduction: 2 }
 
   it('names file, line and key of every mistake', () => {
     const bad = (name: string, body: string) => errorOf(() => planSearch(searchFile(name, body)));
-    expect(bad('e1.yaml', 'trials: 2\nspace:\n  network.hidden: { choice: [8] }\nhalvng: {}\n')).toMatch(/e1\.yaml:5: halvng: unknown key \(expected one of base, output, seed, sampler, trials, space, halving, launcher\)/);
+    expect(bad('e1.yaml', 'trials: 2\nspace:\n  network.hidden: { choice: [8] }\nhalvng: {}\n')).toMatch(/e1\.yaml:5: halvng: unknown key \(expected one of base, output, seed, sampler, trials, space, halving, launcher, ensemble\)/);
     expect(bad('e2.yaml', 'trials: 2\nspace:\n  network.hiden: { choice: [8] }\n')).toMatch(/e2\.yaml:4: space\.network\.hiden: not a field of the training config: network has nStyle, hidden, depth/);
     expect(bad('e3.yaml', 'trials: 2\nspace:\n  network.hidden: { choice: [8, -1] }\n')).toMatch(/e3\.yaml:4: space\.network\.hidden: -1 is not a value of network\.hidden: Too small/);
     expect(bad('e4.yaml', 'trials: 2\nspace:\n  network.hidden: { range: [8, 64] }\n')).toMatch(/e4\.yaml:4: space\.network\.hidden: does not take the real numbers a range draws .*use intRange or choice/);

@@ -37,7 +37,8 @@ describe.skipIf(!slurm.up && !strict)('xlatent search on Slurm', () => {
   it('runs rungs as job arrays; a cancelled task is re-submitted alone by --resume; the leaderboard equals the local one', async () => {
     expect(slurm.up, `Slurm is required (XLATENT_STRICT is set) but ${slurm.why}; .ci/run starts it with scripts/ci/start-slurm.sh`).toBe(true);
     const dir = tempDir('xlatent-slurm-');
-    tinyConfig(dir, synthCsv(dir, 240));
+    const data = synthCsv(dir, 240);
+    tinyConfig(dir, data);
     const search = join(dir, 'search.yaml');
     writeFileSync(
       search,
@@ -52,6 +53,7 @@ launcher:
   kind: slurm
   workers: 1
   slurm: { pollSeconds: 0.3, time: "00:10:00", mem: 1G }
+ensemble: { top: 2 }
 `,
     );
     // The reference: the same search in this machine's processes, run meanwhile.
@@ -94,5 +96,18 @@ launcher:
     expect(ref.code, ref.stderr).toBe(0);
     expect(read(join(out, 'leaderboard.csv'))).toBe(read(join(local, 'leaderboard.csv')));
     expect(read(join(out, 'leaderboard.json'))).toBe(read(join(local, 'leaderboard.json')));
+
+    // The top two trials, trained by Slurm tasks (one of them resumed), form the ensemble embed uses: the same as the local one.
+    const members = JSON.parse(read(join(out, 'leaderboard.json'))).ensemble.members;
+    expect(members).toHaveLength(2);
+    const sources = JSON.parse(read(join(out, 'model', 'metadata.json'))).ensemble.members.map((m: { source: { run: string } }) => m.source.run);
+    expect(sources).toEqual(members.map((t: string) => join(out, 'trials', t)));
+    const embedded = [out, local].map((o) => {
+      const e = xlatent(['embed', '--model', join(o, 'model'), '--data', data, '--out', join(o, 'embedded.csv')]);
+      expect(e.code, e.stderr).toBe(0);
+      return read(join(o, 'embedded.csv'));
+    });
+    expect(embedded[0].split('\n')[0]).toContain('pred_OS_std');
+    expect(embedded[0]).toBe(embedded[1]);
   });
 });

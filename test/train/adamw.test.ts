@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AdamW } from '../../src/train/adamw.js';
 import { PlateauSchedule } from '../../src/train/schedule.js';
+import { mayBeBest, selectionMode, selectionNote, selectionScore } from '../../src/train/selection.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -68,5 +69,30 @@ describe('plateau schedule', () => {
     s.update(0);
     expect(s.state.multiplier).toBe(0.25);
     expect(s.lr(1)).toBe(0.3);
+  });
+
+  it('an undefined score (NaN Spearman on a tiny validation split) is no plateau: the rate stays', () => {
+    const s = new PlateauSchedule({ factor: 0.5, patience: 1, minLr: 1e-6 });
+    s.update(0.5);
+    for (let i = 0; i < 50; i++) expect(s.update(NaN)).toBe(false);
+    expect(s.state).toEqual({ best: 0.5, badEpochs: 0, multiplier: 1 });
+  });
+});
+
+describe('best-epoch selection on small validation splits', () => {
+  const opts = { minRows: 20, window: 3 };
+  it('plain score from minRows rows on, a smoothed score below, the last epoch under 3 rows', () => {
+    expect(selectionMode(20, opts)).toBe('score');
+    expect(selectionMode(7, opts)).toBe('smoothed');
+    expect(selectionMode(2, opts)).toBe('last');
+    expect(selectionScore('score', [0.1, 0.9], 3)).toBe(0.9);
+    // the mean of the finite scores of the last `window` epochs
+    expect(selectionScore('smoothed', [0.9, 0.1, NaN, 0.4], 3)).toBeCloseTo(0.25, 12);
+    expect(selectionScore('smoothed', [NaN, NaN], 3)).toBeNaN();
+    expect(mayBeBest('smoothed', 2, 3)).toBe(false);
+    expect(mayBeBest('smoothed', 3, 3)).toBe(true);
+    expect(mayBeBest('score', 1, 3)).toBe(true);
+    expect(selectionNote('smoothed', 7, opts)).toMatch(/averaged over 3 epochs/);
+    expect(selectionNote('last', 2, opts)).toMatch(/the last epoch becomes the model/);
   });
 });

@@ -45,6 +45,16 @@ describe('validation score', () => {
     expect(m.spearman[1]).toBeCloseTo(1, 10);
   });
 
+  it('leaves a descriptor whose validation labels cannot be ranked out of the mean, but a collapsed axis scores 0', () => {
+    const { latent, y } = data(7, 0);
+    const constant = y.map((v, i) => (i % 2 === 1 ? 0.5 : v)); // descriptor 1 is 0.5 on every row of this tiny split
+    const m = validationMetrics(latent, 2, constant, 2, 0, 1);
+    expect(m.spearman[1]).toBeNaN();
+    expect(m.score).toBeCloseTo(m.spearman[0] - Math.max(0, m.maxInterAxis - INTER_AXIS_TOLERANCE), 10);
+    const collapsed = latent.map((v, i) => (i % 2 === 1 ? 0 : v));
+    expect(validationMetrics(collapsed, 2, y, 2, 0, 1).score).toBeCloseTo(0.5, 10);
+  });
+
   it('computes the total variance around per-channel means', () => {
     // Channel 0: 1, 3 (variance 1); channel 1: 5, 5 (variance 0).
     expect(totalVariance(new Float32Array([1, 5, 3, 5]), 2, 2)).toBeCloseTo(0.5, 10);

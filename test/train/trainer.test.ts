@@ -133,6 +133,39 @@ describe('RankAAETrainer', () => {
     await expect(new RankAAETrainer(opts).fit(train, val)).rejects.toThrow(/nStyle >= 2/);
   });
 
+  it('on a 7-row validation split ranks epochs by the smoothed score, never before the window is full', async () => {
+    const small = peakSpectra(7, 24, 5, 0);
+    const best = new BestModel();
+    const opts = tinyOptions(7, { callbacks: [best] });
+    opts.training = TrainingSchema.parse({ epochs: 7, batchSize: 50, selection: { window: 3 } });
+    const r = await new RankAAETrainer(opts).fit(train, small);
+    for (const [i, h] of r.history.entries()) {
+      const last3 = r.history.slice(Math.max(0, i - 2), i + 1).map((e) => e.score);
+      expect(h.selectionScore).toBeCloseTo(last3.reduce((a, b) => a + b, 0) / last3.length, 12);
+    }
+    expect(r.history[0].best || r.history[1].best).toBe(false);
+    // the first epoch that may win does, even below an earlier (ineligible) average
+    expect(r.history[2].best).toBe(true);
+    expect(best.bestScore).toBe(Math.max(...r.history.slice(2).map((h) => h.selectionScore!)));
+    // a fit shorter than the window has no best epoch (the trial then takes its last: src/pipeline/trials.ts)
+    const short = new BestModel();
+    const opts2 = tinyOptions(2, { callbacks: [short] });
+    opts2.training = TrainingSchema.parse({ epochs: 2, batchSize: 50, selection: { window: 5 } });
+    const r2 = await new RankAAETrainer(opts2).fit(train, small);
+    expect(r2.history.map((h) => h.best)).toEqual([false, false]);
+    expect(short.networks()).toBeUndefined();
+  });
+
+  it('with under 3 validation rows takes the last epoch and never lowers the learning rate', async () => {
+    const tiny = peakSpectra(2, 24, 6, 0);
+    const best = new BestModel();
+    const r = await new RankAAETrainer(tinyOptions(4, { callbacks: [best] })).fit(train, tiny);
+    expect(r.history.every((h) => h.best)).toBe(true);
+    expect(best.bestEpoch).toBe(4);
+    expect(new Set(r.history.map((h) => h.lr)).size).toBe(1);
+    expect(r.history[0].selectionScore).toBeUndefined();
+  });
+
   it('stops with a clear error when the losses overflow', async () => {
     const huge = { ...train, x: train.x.map((v) => v * 1e30) };
     await expect(new RankAAETrainer(tinyOptions(1)).fit(huge, val)).rejects.toThrow(/diverged at epoch 1: the \w+ loss is/);

@@ -14,7 +14,7 @@ import {
   BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, DENSE, MLP_TRAIN, MLP_TRAIN_GRAD, PRELU, PRELU_GRAD, mlpInputIndex, mlpNormCount,
   type MlpTrainAttrs,
 } from '../kernel-names.js';
-import { runOp } from '../run.js';
+import { runKernel } from './run-kernel.js';
 
 /**
  * What the generic forward kernel keeps for its gradient, per hidden layer:
@@ -42,7 +42,7 @@ function savedLayout(a: MlpTrainAttrs) {
 function activate(a: MlpTrainAttrs, pre: tf.Tensor2D, alpha: tf.Tensor | undefined): tf.Tensor2D {
   switch (a.activation) {
     case 'prelu':
-      return runOp(PRELU, { x: pre, alpha: alpha! }) as tf.Tensor2D;
+      return runKernel(PRELU, { x: pre, alpha: alpha! }) as tf.Tensor2D;
     case 'relu':
       return tf.relu(pre);
     case 'swish':
@@ -52,7 +52,7 @@ function activate(a: MlpTrainAttrs, pre: tf.Tensor2D, alpha: tf.Tensor | undefin
 
 /** Batch norm with its running statistics: [y, running mean', running variance', rstd]. */
 function norm(a: MlpTrainAttrs, x: tf.Tensor, inputs: tf.Tensor[], mean: number, variance: number): tf.Tensor[] {
-  return runOp(BATCH_NORM_TRAIN, { x, runningMean: inputs[mean], runningVariance: inputs[variance] }, { epsilon: a.epsilon, momentum: a.momentum }) as tf.Tensor[];
+  return runKernel(BATCH_NORM_TRAIN, { x, runningMean: inputs[mean], runningVariance: inputs[variance] }, { epsilon: a.epsilon, momentum: a.momentum }) as tf.Tensor[];
 }
 
 export const mlpTrainGeneric: GenericKernel = {
@@ -67,7 +67,7 @@ export const mlpTrainGeneric: GenericKernel = {
       let h = ins[idx.x] as tf.Tensor2D;
       for (let l = 0; l < a.hidden; l++) {
         const L = idx.layers[l];
-        const pre = runOp(DENSE, { x: h, w: ins[L.w], b: ins[L.b] }) as tf.Tensor2D;
+        const pre = runKernel(DENSE, { x: h, w: ins[L.w], b: ins[L.b] }) as tf.Tensor2D;
         const act = activate(a, pre, L.alpha === undefined ? undefined : ins[L.alpha]);
         saved.push(pre, act);
         h = act;
@@ -83,7 +83,7 @@ export const mlpTrainGeneric: GenericKernel = {
         }
       }
       const O = idx.layers[a.hidden];
-      const pre = runOp(DENSE, { x: h, w: ins[O.w], b: ins[O.b] }) as tf.Tensor2D;
+      const pre = runKernel(DENSE, { x: h, w: ins[O.w], b: ins[O.b] }) as tf.Tensor2D;
       if (a.output !== 'linear') saved.push(pre);
       let y: tf.Tensor = pre;
       if (a.output === 'batchnorm') {
@@ -118,7 +118,7 @@ export const mlpTrainGradGeneric: GenericKernel = {
       let g = all[0];
       const O = idx.layers[a.hidden];
       if (a.output === 'batchnorm') {
-        g = runOp(BATCH_NORM_TRAIN_GRAD, { dy: g, x: outs[s.output.pre!], y: outs[0], rstd: outs[s.output.rstd!] }, bnAttrs) as tf.Tensor;
+        g = runKernel(BATCH_NORM_TRAIN_GRAD, { dy: g, x: outs[s.output.pre!], y: outs[0], rstd: outs[s.output.rstd!] }, bnAttrs) as tf.Tensor;
       } else if (a.output === 'softplus') {
         g = tf.mul(g, tf.sigmoid(outs[s.output.pre!]));
       }
@@ -128,11 +128,11 @@ export const mlpTrainGradGeneric: GenericKernel = {
         const L = idx.layers[l];
         const S = s.hidden[l];
         if (a.dropout) g = tf.mul(g, tf.cast(ins[L.mask!], 'float32'));
-        if (a.batchNorm) g = runOp(BATCH_NORM_TRAIN_GRAD, { dy: g, x: outs[S.act], y: outs[S.bn], rstd: outs[S.rstd!] }, bnAttrs) as tf.Tensor;
+        if (a.batchNorm) g = runKernel(BATCH_NORM_TRAIN_GRAD, { dy: g, x: outs[S.act], y: outs[S.bn], rstd: outs[S.rstd!] }, bnAttrs) as tf.Tensor;
         const pre = outs[S.pre];
         let dalpha: tf.Tensor[] = [];
         if (a.activation === 'prelu') {
-          const [dx, da] = runOp(PRELU_GRAD, { dy: g, x: pre, alpha: ins[L.alpha!] }) as tf.Tensor[];
+          const [dx, da] = runKernel(PRELU_GRAD, { dy: g, x: pre, alpha: ins[L.alpha!] }) as tf.Tensor[];
           g = dx;
           dalpha = [da];
         } else if (a.activation === 'relu') {

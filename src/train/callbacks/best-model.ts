@@ -14,14 +14,14 @@ export class BestModel implements Callback {
   readonly stateKey = 'best';
   /** Epoch (1-based) with the highest validation score; 0 while no epoch has a finite score. */
   bestEpoch = 0;
-  /** That epoch's validation score (-Infinity while none). */
+  /** That epoch's validation score, smoothed on small validation splits (-Infinity while none). */
   bestScore = -Infinity;
   private best?: { encoder: NetworkSpec; decoder: NetworkSpec };
 
   async onEpochEnd(loop: FitLoopView, rec: EpochRecord): Promise<void> {
     if (!rec.best) return;
     this.bestEpoch = rec.epoch;
-    this.bestScore = rec.score;
+    this.bestScore = rec.selectionScore ?? rec.score;
     this.best = await loop.networks();
   }
 
