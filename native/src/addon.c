@@ -266,24 +266,6 @@ static napi_value SmoothOp(napi_env env, napi_callback_info info, int loss) {
 static napi_value SmoothnessLoss(napi_env env, napi_callback_info info) { return SmoothOp(env, info, 1); }
 static napi_value Smooth(napi_env env, napi_callback_info info) { return SmoothOp(env, info, 0); }
 
-/* reconstructionLoss(xhat, x, n, m, lo, hi, ampWeight, grad) -> loss */
-static napi_value ReconstructionLoss(napi_env env, napi_callback_info info) {
-  size_t argc = 8;
-  napi_value argv[8];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 8) THROW(env, "reconstructionLoss: expected 8 arguments");
-  float *xh, *x, *g;
-  int64_t nxh, nx, ng, n, m;
-  double lo, hi, w;
-  if (!get_f32(env, argv[0], &xh, &nxh) || !get_f32(env, argv[1], &x, &nx) || !get_i64(env, argv[2], &n) ||
-      !get_i64(env, argv[3], &m) || !get_f64(env, argv[4], &lo) || !get_f64(env, argv[5], &hi) || !get_f64(env, argv[6], &w) ||
-      !get_f32(env, argv[7], &g, &ng))
-    THROW(env, "reconstructionLoss: bad argument types");
-  if (n < 0 || m < 0) THROW(env, "reconstructionLoss: bad sizes");
-  if (nxh < n * m || nx < n * m || ng < n * m) THROW(env, "reconstructionLoss: array too short");
-  return make_double(env, xl_reconstruction_loss(xh, x, n, m, (float)lo, (float)hi, (float)w, g));
-}
-
 /* adamw(p, m, v, g, [b1, c1, b2, c2, decay, stepSize, invBc2Sqrt, eps]): p, m, v updated in place */
 static napi_value AdamW(napi_env env, napi_callback_info info) {
   size_t argc = 5;
@@ -713,7 +695,6 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"rankLoss", NULL, RankLoss, NULL, NULL, NULL, napi_default_method, NULL},
       {"smoothnessLoss", NULL, SmoothnessLoss, NULL, NULL, NULL, napi_default_method, NULL},
       {"smooth", NULL, Smooth, NULL, NULL, NULL, napi_default_method, NULL},
-      {"reconstructionLoss", NULL, ReconstructionLoss, NULL, NULL, NULL, napi_default_method, NULL},
       {"adamw", NULL, AdamW, NULL, NULL, NULL, napi_default_method, NULL},
       {"bnTrainForward", NULL, BnTrainForward, NULL, NULL, NULL, napi_default_method, NULL},
       {"bnTrainBackward", NULL, BnTrainBackward, NULL, NULL, NULL, napi_default_method, NULL},

@@ -174,34 +174,6 @@ double xl_smoothness_loss(const float *x, int64_t n, int64_t m, const float *w, 
   return total / ((double)n * (double)m);
 }
 
-double xl_reconstruction_loss(const float *xhat, const float *x, int64_t n, int64_t m, float lo, float hi, float ampWeight, float *grad) {
-  if (n <= 0 || m <= 0) return 0.0;
-  double sse = 0.0, amp = 0.0;
-  const double scale = 2.0 / ((double)n * (double)m);
-  for (int64_t r = 0; r < n; r++) {
-    const float *h = xhat + r * m, *t = x + r * m;
-    float *g = grad + r * m;
-    double sh = 0.0, st = 0.0;
-    for (int64_t j = 0; j < m; j++) {
-      sh += h[j];
-      st += t[j];
-    }
-    const double mh = sh / (double)m, den = fmax(fabs(st / (double)m), 1e-12);
-    const double ratio = fabs(mh) / den;
-    const float c = (float)(ratio < lo ? lo : ratio > hi ? hi : ratio);
-    /* The amplitude term's gradient reaches every entry of the row alike (through the row mean);
-     * |.|'s gradient at 0 is -1, as tf.abs's. */
-    const double ampGrad = ampWeight != 0.0f ? (double)ampWeight * 2.0 * (ratio - 1.0) / (double)n * (mh > 0 ? 1.0 : -1.0) / den / (double)m : 0.0;
-    amp += (ratio - 1.0) * (ratio - 1.0);
-    for (int64_t j = 0; j < m; j++) {
-      const double e = (double)h[j] - (double)(t[j] * c);
-      sse += e * e;
-      g[j] = (float)(scale * e + ampGrad);
-    }
-  }
-  return sse / ((double)n * (double)m) + (ampWeight != 0.0f ? (double)ampWeight * amp / (double)n : 0.0);
-}
-
 XL_CLONES
 void xl_adamw(float *p, float *m, float *v, const float *g, int64_t n, float b1, float c1, float b2, float c2,
               float decay, float stepSize, float invBc2Sqrt, float eps) {

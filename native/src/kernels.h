@@ -79,10 +79,6 @@ double xl_rank_loss(const float *z, int64_t zStride, const float *y, int64_t ySt
 void xl_smooth(const float *x, int64_t n, int64_t m, const float *w, int64_t size, int64_t left, float *out);
 /* mean((x - smooth(x))^2) over x [n, m]; writes its gradient w.r.t. x into grad. */
 double xl_smoothness_loss(const float *x, int64_t n, int64_t m, const float *w, int64_t size, int64_t left, float *grad);
-/* The reconstruction loss of xhat [n, m] against x [n, m] (src/train/losses/reconstruction.ts):
- * r = |mean(xhat row)| / max(|mean(x row)|, 1e-12), c = clamp(r, lo, hi) (no gradient),
- * mean((xhat - x c)^2) + ampWeight mean((r - 1)^2); writes its gradient w.r.t. xhat into grad. */
-double xl_reconstruction_loss(const float *xhat, const float *x, int64_t n, int64_t m, float lo, float hi, float ampWeight, float *grad);
 /* One AdamW step in place over flat parameters p, moments m, v and gradient g (src/train/adamw.ts);
  * c1 = 1 - b1 and c2 = 1 - b2 come rounded from double, as the tfjs scalars there. */
 void xl_adamw(float *p, float *m, float *v, const float *g, int64_t n, float b1, float c1, float b2, float c2,

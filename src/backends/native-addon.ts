@@ -56,8 +56,6 @@ export interface NativeAddon {
   smoothnessLoss(x: Float32Array, n: number, m: number, w: Float32Array, left: number, grad: Float32Array): number;
   /** Replicate-padded smoothing of each row of x [n, m] with taps w (`left` before the centre) into out. */
   smooth(x: Float32Array, n: number, m: number, w: Float32Array, left: number, out: Float32Array): void;
-  /** The reconstruction loss of xhat [n, m] against x [n, m] (src/ops kernel-names RECONSTRUCTION_LOSS); writes d/dxhat into grad. */
-  reconstructionLoss(xhat: Float32Array, x: Float32Array, n: number, m: number, lo: number, hi: number, amplitudeWeight: number, grad: Float32Array): number;
   /**
    * One AdamW step in place over flat p, m, v with gradient g (equal lengths);
    * h = [beta1, 1 - beta1, beta2, 1 - beta2, decay, stepSize, 1 / sqrt(1 - beta2^t), epsilon].

@@ -11,8 +11,7 @@ import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 
 import {
   ADAMW, BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, DENSE, MLP_TRAIN, MLP_TRAIN_GRAD, PRELU, PRELU_GRAD, RANK_LOSS, RANK_LOSS_GRAD,
-  RECONSTRUCTION_LOSS, RECONSTRUCTION_LOSS_GRAD, SMOOTHNESS_LOSS, SMOOTHNESS_LOSS_GRAD, type AdamWAttrs, type BatchNormAttrs,
-  type RankLossAttrs, type ReconstructionAttrs, type SmoothnessAttrs,
+  SMOOTHNESS_LOSS, SMOOTHNESS_LOSS_GRAD, type AdamWAttrs, type BatchNormAttrs, type RankLossAttrs, type SmoothnessAttrs,
 } from '../ops/kernel-names.js';
 import { adamwLists } from '../ops/generic/adamw.js';
 import { tapSplit } from '../ops/generic/smoothness.js';
@@ -99,18 +98,8 @@ const smoothnessValue: LossPass = (addon, backend, inputs, attrs) => {
   return { value, grad };
 };
 
-const reconstructionValue: LossPass = (addon, backend, inputs, attrs) => {
-  const [n, m] = inputs.xhat.shape;
-  const { clampLo, clampHi, amplitudeWeight } = attrs as unknown as ReconstructionAttrs;
-  const grad = alloc(backend, n * m);
-  const xhat = f32(backend, inputs.xhat, RECONSTRUCTION_LOSS);
-  const value = addon.reconstructionLoss(xhat, f32(backend, inputs.x, RECONSTRUCTION_LOSS), n, m, clampLo, clampHi, amplitudeWeight, grad);
-  return { value, grad };
-};
-
 const [rankLoss, rankLossGrad] = lossKernels(rankLossValue, 'z');
 const [smoothnessLoss, smoothnessLossGrad] = lossKernels(smoothnessValue, 'x');
-const [reconstructionLoss, reconstructionLossGrad] = lossKernels(reconstructionValue, 'xhat');
 
 const batchNormTrain: Make = (addon) => ({ inputs, backend: b, attrs }) => {
   const backend = b as MathBackendCPU;
@@ -205,8 +194,6 @@ const NATIVE_FUSED: KernelTable<Make> = {
   [RANK_LOSS_GRAD]: rankLossGrad,
   [SMOOTHNESS_LOSS]: smoothnessLoss,
   [SMOOTHNESS_LOSS_GRAD]: smoothnessLossGrad,
-  [RECONSTRUCTION_LOSS]: reconstructionLoss,
-  [RECONSTRUCTION_LOSS_GRAD]: reconstructionLossGrad,
   [BATCH_NORM_TRAIN]: batchNormTrain,
   [BATCH_NORM_TRAIN_GRAD]: batchNormTrainGrad,
   [PRELU]: prelu,

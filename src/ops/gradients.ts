@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import {
   BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, DENSE, MLP_TRAIN, MLP_TRAIN_GRAD, PRELU, PRELU_GRAD, RANK_LOSS, RANK_LOSS_GRAD,
-  RECONSTRUCTION_LOSS, RECONSTRUCTION_LOSS_GRAD, SMOOTHNESS_LOSS, SMOOTHNESS_LOSS_GRAD, mlpInputIndex, type MlpTrainAttrs,
+  SMOOTHNESS_LOSS, SMOOTHNESS_LOSS_GRAD, mlpInputIndex, type MlpTrainAttrs,
 } from './kernel-names.js';
 import { runOp } from './run.js';
 
@@ -38,19 +38,6 @@ const smoothnessLossGrad: tf.GradConfig = {
   gradFunc: (dy, saved: Saved, attrs) => {
     const [x, loss] = saved;
     return { x: () => runOp(SMOOTHNESS_LOSS_GRAD, { dy: dy as tf.Tensor, x, loss }, attrs) as tf.Tensor };
-  },
-};
-
-const reconstructionLossGrad: tf.GradConfig = {
-  kernelName: RECONSTRUCTION_LOSS,
-  inputsToSave: ['xhat', 'x'],
-  outputsToSave: [true],
-  gradFunc: (dy, saved: Saved, attrs) => {
-    const [xhat, x, loss] = saved;
-    return {
-      xhat: () => runOp(RECONSTRUCTION_LOSS_GRAD, { dy: dy as tf.Tensor, xhat, x, loss }, attrs) as tf.Tensor,
-      x: none(x),
-    };
   },
 };
 
@@ -130,7 +117,7 @@ const mlpTrainGrad: tf.GradConfig = {
   },
 };
 
-const GRADIENTS: readonly tf.GradConfig[] = [rankLossGrad, smoothnessLossGrad, reconstructionLossGrad, batchNormTrainGrad, preluGrad, denseGrad, mlpTrainGrad];
+const GRADIENTS: readonly tf.GradConfig[] = [rankLossGrad, smoothnessLossGrad, batchNormTrainGrad, preluGrad, denseGrad, mlpTrainGrad];
 
 let registered = false;
 

@@ -9,10 +9,10 @@ import * as tf from '@tensorflow/tfjs';
 
 import { registerGradients } from './gradients.js';
 import {
-  ADAMW, BATCH_NORM_TRAIN, DENSE, MLP_TRAIN, PRELU, RANK_LOSS, RECONSTRUCTION_LOSS, SMOOTHNESS_LOSS, adamwGrad, adamwParam, mlpNormCount, type AdamWAttrs,
+  ADAMW, BATCH_NORM_TRAIN, DENSE, MLP_TRAIN, PRELU, RANK_LOSS, SMOOTHNESS_LOSS, adamwGrad, adamwParam, mlpNormCount, type AdamWAttrs,
   type MlpTrainAttrs,
 } from './kernel-names.js';
-import { hasOwnKernel, runOp } from './run.js';
+import { runOp } from './run.js';
 
 export type { AdamWAttrs, MlpTrainAttrs } from './kernel-names.js';
 
@@ -60,17 +60,6 @@ export function rankLoss(latent: tf.Tensor2D, descriptors: tf.Tensor2D, valid?: 
 export function smoothnessLoss(x: tf.Tensor2D, taps: Float32Array): tf.Scalar {
   if (taps.length < 1) throw new Error('smoothnessLoss: no taps');
   return runOp(SMOOTHNESS_LOSS, { x }, { taps: Array.from(taps) }) as tf.Scalar;
-}
-
-/**
- * The reconstruction loss (src/train/losses/reconstruction.ts) as one
- * kernel, value and gradient in one pass, where the active backend has its
- * own (native); undefined elsewhere, where the caller runs it as tf ops.
- */
-export function fusedReconstructionLoss(xhat: tf.Tensor2D, x: tf.Tensor2D, clamp: readonly [number, number], amplitudeWeight: number): tf.Scalar | undefined {
-  if (!hasOwnKernel(RECONSTRUCTION_LOSS)) return undefined;
-  if (!tf.util.arraysEqual(xhat.shape, x.shape)) throw new Error(`reconstructionLoss: xhat ${xhat.shape} and x ${x.shape} differ`);
-  return runOp(RECONSTRUCTION_LOSS, { xhat, x }, { clampLo: clamp[0], clampHi: clamp[1], amplitudeWeight }) as tf.Scalar;
 }
 
 /** Outputs of {@link batchNormTrain}. */

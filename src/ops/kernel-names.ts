@@ -28,23 +28,6 @@ export interface SmoothnessAttrs {
 }
 
 /**
- * The reconstruction loss of xhat [n, m] against x [n, m] with its
- * amplitude-flexible target (src/train/losses/reconstruction.ts): {xhat, x} -> scalar.
- * Only backends that bring their own version have it (native); elsewhere the
- * loss runs as tf ops, so their results are those of automatic differentiation.
- */
-export const RECONSTRUCTION_LOSS = 'XlatentReconstructionLoss';
-/** {dy, xhat, x, loss} -> dL/dxhat [n, m]. */
-export const RECONSTRUCTION_LOSS_GRAD = 'XlatentReconstructionLossGrad';
-export interface ReconstructionAttrs {
-  /** Range [lo, hi] the target amplitude may be rescaled within. */
-  clampLo: number;
-  clampHi: number;
-  /** Weight of mean((r - 1)^2). */
-  amplitudeWeight: number;
-}
-
-/**
  * Training-mode affine-free batch norm of x [n, h] with the batch's column
  * means and biased variances, which also moves the running statistics:
  * {x, runningMean [h], runningVariance [h]} -> [y, runningMean', runningVariance', rstd],
@@ -168,6 +151,3 @@ export const XLATENT_KERNELS = [
  * that backend.
  */
 export const XLATENT_COMPOSITE_KERNELS = [MLP_TRAIN, MLP_TRAIN_GRAD] as const;
-
-/** Kernels only some backends have; the op runs as tf ops where the active backend has none. */
-export const XLATENT_OPTIONAL_KERNELS = [RECONSTRUCTION_LOSS, RECONSTRUCTION_LOSS_GRAD] as const;

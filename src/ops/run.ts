@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 import { GENERIC_KERNELS } from './generic/index.js';
-import type { XLATENT_COMPOSITE_KERNELS, XLATENT_KERNELS, XLATENT_OPTIONAL_KERNELS } from './kernel-names.js';
+import type { XLATENT_COMPOSITE_KERNELS, XLATENT_KERNELS } from './kernel-names.js';
 
 type KernelFunc = Parameters<typeof tf.registerKernel>[0]['kernelFunc'];
 
@@ -32,14 +32,8 @@ export function registerBackendKernels(configs: readonly tf.KernelConfig[]): voi
   }
 }
 
-/** One backend's version of every xlatent kernel, by name (the compiler checks none is missing), and of any composite or optional kernels it speeds up. */
-export type KernelTable<F> = Record<(typeof XLATENT_KERNELS)[number], F> &
-  Partial<Record<(typeof XLATENT_COMPOSITE_KERNELS)[number] | (typeof XLATENT_OPTIONAL_KERNELS)[number], F>>;
-
-/** Whether the active backend has its own version of an optional kernel (XLATENT_OPTIONAL_KERNELS). */
-export function hasOwnKernel(name: (typeof XLATENT_OPTIONAL_KERNELS)[number]): boolean {
-  return tf.getKernel(name, tf.getBackend()) !== undefined;
-}
+/** One backend's version of every xlatent kernel, by name (the compiler checks none is missing), and of any composite kernels it speeds up. */
+export type KernelTable<F> = Record<(typeof XLATENT_KERNELS)[number], F> & Partial<Record<(typeof XLATENT_COMPOSITE_KERNELS)[number], F>>;
 
 /** The kernel configs of a backend's kernel table, for registerBackendKernels. */
 export function kernelConfigs<F>(backendName: string, table: KernelTable<F>): tf.KernelConfig[] {

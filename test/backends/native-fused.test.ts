@@ -18,7 +18,6 @@ import { GENERIC_KERNELS } from '../../src/ops/generic/index.js';
 import { XLATENT_KERNELS } from '../../src/ops/kernel-names.js';
 import { rankLoss } from '../../src/ops/index.js';
 import { AdamW } from '../../src/train/adamw.js';
-import { reconstructionLoss } from '../../src/train/losses/reconstruction.js';
 import { gaussianKernel, gaussianSmooth, smoothnessLoss } from '../../src/train/losses/smoothness.js';
 import { Rng } from '../../src/util/random.js';
 
@@ -105,37 +104,6 @@ describe.skipIf(!load.ok)(`fused native training kernels${load.ok ? '' : ` (skip
     expect(nan.value).toBe(masked.value);
     expect(Array.from(nan.grad)).toEqual(Array.from(masked.grad));
     z.dispose();
-  });
-
-  it('reconstruction loss: one native kernel with the value and gradient of the tf ops on cpu, clamped rows, weight 0 and a zero-mean row included', async () => {
-    const n = 64;
-    const m = 50;
-    const rng = new Rng(17);
-    const x = Float32Array.from({ length: n * m }, () => 0.2 + rng.uniform());
-    // Row amplitudes from 0.3x to 2x of the input's, so rows fall below, inside and above every clamp.
-    const xhat = x.map((v, i) => v * (0.3 + (1.7 * Math.floor(i / m)) / (n - 1)) + 0.05 * rng.normal());
-    // A row whose input has mean 0 (the 1e-12 floor; its ratio is huge, so only with weight 0).
-    const zeroMean = x.slice();
-    for (let j = 0; j < m; j++) zeroMean[5 * m + j] = j % 2 ? 1 : -1;
-    const cases: [[number, number], number, Float32Array][] = [
-      [[0.7, 1.3], 0.1, x],
-      [[1, 1], 0, x],
-      [[0.5, 2], 1, x],
-      [[0.7, 1.3], 0, zeroMean],
-    ];
-    for (const [clamp, weight, input] of cases) {
-      const loss = (t: tf.Tensor2D) => reconstructionLoss(t, tf.tensor2d(input, [n, m]), clamp, weight);
-      const kernels: string[] = [];
-      const native = valueAndGrad(loss, tf.tensor2d(xhat, [n, m]));
-      const profile = await tf.profile(() => tf.grad((t: tf.Tensor) => loss(t as tf.Tensor2D))(tf.tensor2d(xhat, [n, m])));
-      kernels.push(...profile.kernelNames);
-      const cpu = await onCpu(() => valueAndGrad(loss, tf.tensor2d(xhat, [n, m])));
-      expect(Number.isFinite(cpu.value) && cpu.value > 0).toBe(true);
-      expect(kernels, `${clamp} ${weight}`).toContain('XlatentReconstructionLoss');
-      expect(kernels).toContain('XlatentReconstructionLossGrad');
-      expect(Math.abs(native.value - cpu.value)).toBeLessThanOrEqual(1e-5 * Math.abs(cpu.value));
-      expectClose(native.grad, cpu.grad);
-    }
   });
 
   it('the addon\'s smoothing equals the tf-op smoothing (replicate padding) for odd and even tap counts', () => {

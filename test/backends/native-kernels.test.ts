@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 import { loadNativeAddon } from '../../src/backends/native-addon.js';
 import { registerNativeBackend } from '../../src/backends/native-backend.js';
-import { XLATENT_COMPOSITE_KERNELS, XLATENT_KERNELS, XLATENT_OPTIONAL_KERNELS } from '../../src/ops/kernel-names.js';
+import { XLATENT_COMPOSITE_KERNELS, XLATENT_KERNELS } from '../../src/ops/kernel-names.js';
 import { Rng } from '../../src/util/random.js';
 
 const load = loadNativeAddon();
@@ -66,7 +66,7 @@ describe.skipIf(!load.ok)('native kernels match the cpu backend', () => {
 
   it('registers every cpu kernel under native, plus its own versions of every xlatent kernel, the fused MLP included', () => {
     // xlatent kernels the cpu backend may have got (generic versions) are counted once, on the native side.
-    const own = [...XLATENT_KERNELS, ...XLATENT_COMPOSITE_KERNELS, ...XLATENT_OPTIONAL_KERNELS] as readonly string[];
+    const own = [...XLATENT_KERNELS, ...XLATENT_COMPOSITE_KERNELS] as readonly string[];
     const cpu = tf.getKernelsForBackend('cpu').map((k) => k.kernelName).filter((k) => !own.includes(k));
     const native = tf.getKernelsForBackend('native').map((k) => k.kernelName).sort();
     expect(native).toEqual([...cpu, ...own].sort());

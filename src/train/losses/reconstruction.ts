@@ -1,5 +1,4 @@
 import * as tf from '@tensorflow/tfjs';
-import { fusedReconstructionLoss } from '../../ops/index.js';
 import { detach } from './detach.js';
 
 /**
@@ -21,9 +20,6 @@ export function reconstructionLoss(
   clamp: readonly [number, number],
   amplitudeWeight: number,
 ): tf.Scalar {
-  // One kernel where the backend has it (native: value and gradient in one pass over the batch).
-  const fused = fusedReconstructionLoss(xhat, x, clamp, amplitudeWeight);
-  if (fused) return fused;
   // The floor keeps a zero-mean input row from producing 0/0; such data (e.g. per-channel
   // standardised spectra) should use amplitudeClamp [1, 1] and amplitudeWeight 0 anyway.
   const r = tf.div(tf.abs(tf.mean(xhat, 1)), tf.maximum(tf.abs(tf.mean(x, 1)), 1e-12));
