@@ -10,7 +10,7 @@
  * (both sides scored by the same code, src/metrics/neighborhood.ts: exact up
  * to 10,000 spectra, above on 2,000 sampled spectra with the standard
  * error), and for xlatent the fit and scoring seconds from metrics.json.
- * Then how each cost grows with n. The machine's load average is printed
+ * Then how each cost grows with n, and t-SNE against UMAP and Barnes-Hut. The machine's load average is printed
  * with every run: on a shared machine, trust ratios from the same run more
  * than absolute times.
  *
@@ -224,10 +224,29 @@ function growth(results) {
   return lines.join('\n') + '\n';
 }
 
+/**
+ * t-SNE's whole command against UMAP's at the same size in the same run
+ * (issue 15's target: within 1.5x), and each FFT t-SNE run's T(10) against
+ * the Barnes-Hut run's (within 0.01).
+ */
+function tsneVsPeers(results) {
+  const ok = results.filter((r) => r.side === 'xlatent' && !r.error);
+  const lines = [];
+  for (const n of [...new Set(ok.map((r) => r.n))].sort((a, b) => a - b)) {
+    const umap = ok.find((r) => r.method === 'umap' && r.n === n);
+    const bh = ok.find((r) => r.n === n && (r.method === 'tsne-bh' || (r.method === 'tsne' && r.info?.method === 'bh')));
+    for (const t of ok.filter((r) => r.n === n && (r.method === 'tsne' || r.method === 'tsne-fft') && r.info?.method === 'fft')) {
+      if (umap) lines.push(`t-SNE (fft) / UMAP whole command at ${n}: ${fmt(t.seconds, 1)} s / ${fmt(umap.seconds, 1)} s = ${fmt(t.seconds / umap.seconds, 2)}x (load ${t.load}, ${umap.load})`);
+      if (bh) lines.push(`t-SNE T(10) at ${n}: fft ${fmt(t.trustworthiness, 4)} - Barnes-Hut ${fmt(bh.trustworthiness, 4)} = ${(t.trustworthiness - bh.trustworthiness).toExponential(1)} (Barnes-Hut command ${fmt(bh.seconds, 1)} s)`);
+    }
+  }
+  return lines.length ? lines.join('\n') + '\n' : '';
+}
+
 const merge = opt('merge');
 if (merge) {
   const all = merge.split(',').flatMap((f) => JSON.parse(readFileSync(f, 'utf8')).results);
-  process.stdout.write(table(all) + '\n' + growth(all));
+  process.stdout.write(table(all) + '\n' + growth(all) + '\n' + tsneVsPeers(all));
   process.exit(0);
 }
 
@@ -296,6 +315,6 @@ try {
   rmSync(tmp, { recursive: true, force: true });
 }
 process.stderr.write(`load average at end: ${loadavg().map((v) => v.toFixed(2)).join(' ')}\n`);
-process.stdout.write(table(results) + '\n' + growth(results));
+process.stdout.write(table(results) + '\n' + growth(results) + '\n' + tsneVsPeers(results));
 const json = opt('json');
 if (json) writeFileSync(json, JSON.stringify({ points, node: process.version, python: available, results }, null, 2) + '\n');

@@ -483,6 +483,25 @@ static void fft_transform(const fft_plan *p, float *re, float *im, float *sr, fl
   }
 }
 
+/* Per-thread scratch kept between calls (t-SNE calls the grid code every iteration; a fresh malloc of these sizes
+ * is an mmap with page faults each time). Thread-local, so Node's worker threads and OpenMP's never share one. */
+typedef struct {
+  void *p;
+  size_t cap;
+} xl_scratch;
+
+static void *scratch_get(xl_scratch *s, size_t bytes) {
+  if (bytes > s->cap) {
+    void *q = realloc(s->p, bytes);
+    if (!q) return NULL;
+    s->p = q;
+    s->cap = bytes;
+  }
+  return s->p;
+}
+
+static __thread xl_scratch fft_lane_scratch;
+
 /* Sequences per block: 32 lanes fill whole cache lines in the gathers and whole vectors in the stages (blocks of
  * 8 or 16 measured slower on grids of 972 and 1458; ~0.5 MB of cache at M = 1000). */
 static int64_t fft_lane_block(int64_t M) {
@@ -498,7 +517,7 @@ static int fft_rows(const fft_plan *p, float *re, float *im, int64_t M, int64_t 
   int failed = 0;
 #pragma omp parallel num_threads(nt) if (nt > 1 && blocks > 1)
   {
-    float *buf = malloc(sizeof(float) * 4 * (size_t)(M * B));
+    float *buf = scratch_get(&fft_lane_scratch, sizeof(float) * 4 * (size_t)(M * B));
     if (!buf) {
 #pragma omp atomic write
       failed = 1;
@@ -520,7 +539,6 @@ static int fft_rows(const fft_plan *p, float *re, float *im, int64_t M, int64_t 
           im[(s0 + l) * M + e] = bi[e * w + l];
         }
     }
-    free(buf);
   }
   return failed ? -1 : 0;
 }
@@ -535,7 +553,7 @@ static int fft_columns(const fft_plan *p, float *re, float *im, int64_t M, int64
   int failed = 0;
 #pragma omp parallel num_threads(nt) if (nt > 1 && blocks > 1)
   {
-    float *buf = malloc(sizeof(float) * 4 * (size_t)(M * B));
+    float *buf = scratch_get(&fft_lane_scratch, sizeof(float) * 4 * (size_t)(M * B));
     if (!buf) {
 #pragma omp atomic write
       failed = 1;
@@ -567,7 +585,6 @@ static int fft_columns(const fft_plan *p, float *re, float *im, int64_t M, int64
         memcpy(im + e * M + c0, bi + e * w, sizeof(float) * (size_t)w);
       }
     }
-    free(buf);
   }
   return failed ? -1 : 0;
 }
@@ -623,22 +640,36 @@ static int fft_kernel(const fft_plan *plan, int64_t d, int64_t N, int64_t M, dou
   return 0;
 }
 
+/* The plan of the last length, kept per thread: an optimization calls with the same grid for many iterations. */
+static __thread fft_plan tsne_plan;
+static __thread xl_scratch tsne_node_scratch, tsne_weight_scratch;
+
+static const fft_plan *tsne_plan_for(int64_t M) {
+  if (tsne_plan.roots && tsne_plan.n == M) return &tsne_plan;
+  free(tsne_plan.roots);
+  if (fft_plan_init(&tsne_plan, M) != 0) {
+    free(tsne_plan.roots);
+    tsne_plan.roots = NULL;
+    return NULL;
+  }
+  return &tsne_plan;
+}
+
 /* repulsionOnGrid of src/reducers/tsne-fft.ts, operation by operation; Z into *sumQ. Returns 0, or -1 when out of
  * memory or M is not 2^a 3^b. */
 int xl_tsne_fft(const double *Y, int64_t n, int64_t d, int64_t p, int64_t boxes, double lo, double boxWidth, double centre,
                 float *khat, int fresh, float *work, double *rep, double *sumQ) {
   const int64_t N = boxes * p, M = 2 * N;
   const int64_t cells = d == 2 ? M * M : M;
-  fft_plan plan;
   const int64_t P = d == 2 ? p * p : p;
   double *den = malloc(sizeof(double) * (size_t)p), *wts = malloc(sizeof(double) * 2 * (size_t)p);
-  int64_t *node = malloc(sizeof(int64_t) * (size_t)(n * P));
-  double *weight = malloc(sizeof(double) * (size_t)(n * P));
+  int64_t *node = scratch_get(&tsne_node_scratch, sizeof(int64_t) * (size_t)(n * P));
+  double *weight = scratch_get(&tsne_weight_scratch, sizeof(double) * (size_t)(n * P));
   int status = -1;
-  plan.roots = NULL;
-  if (!den || !wts || !node || !weight || fft_plan_init(&plan, M) != 0) goto done;
+  const fft_plan *plan = tsne_plan_for(M);
+  if (!den || !wts || !node || !weight || !plan) goto done;
   float *r1 = work, *i1 = work + cells, *r2 = work + 2 * cells, *i2 = work + 3 * cells;
-  if (fresh && fft_kernel(&plan, d, N, M, boxWidth / (double)p, khat, r1, i1) != 0) goto done;
+  if (fresh && fft_kernel(plan, d, N, M, boxWidth / (double)p, khat, r1, i1) != 0) goto done;
   /* Charges only ever sit in the first N rows (2-D); the rest of each grid is never read. */
   const int64_t used = d == 2 ? N * M : cells;
   memset(r1, 0, sizeof(float) * (size_t)used);
@@ -674,11 +705,11 @@ int xl_tsne_fft(const double *Y, int64_t n, int64_t d, int64_t p, int64_t boxes,
   if (d == 2) {
     /* Rows (only the N holding charges), then each column block transformed, multiplied by khat and transformed
      * back in cache, then the N rows whose potentials are read. */
-    if (fft_rows(&plan, r1, i1, M, N, -1) || fft_rows(&plan, r2, i2, M, N, -1) || fft_columns(&plan, r1, i1, M, N, 0, khat) ||
-        fft_columns(&plan, r2, i2, M, N, 0, khat) || fft_rows(&plan, r1, i1, M, N, 1) || fft_rows(&plan, r2, i2, M, N, 1))
+    if (fft_rows(plan, r1, i1, M, N, -1) || fft_rows(plan, r2, i2, M, N, -1) || fft_columns(plan, r1, i1, M, N, 0, khat) ||
+        fft_columns(plan, r2, i2, M, N, 0, khat) || fft_rows(plan, r1, i1, M, N, 1) || fft_rows(plan, r2, i2, M, N, 1))
       goto done;
   } else {
-    if (fft_grid(&plan, r1, i1, 1, M, 1, -1) != 0 || fft_grid(&plan, r2, i2, 1, M, 1, -1) != 0) goto done;
+    if (fft_grid(plan, r1, i1, 1, M, 1, -1) != 0 || fft_grid(plan, r2, i2, 1, M, 1, -1) != 0) goto done;
     for (int64_t t = 0; t < cells; t++) {
       const float k = khat[t];
       r1[t] *= k;
@@ -686,7 +717,7 @@ int xl_tsne_fft(const double *Y, int64_t n, int64_t d, int64_t p, int64_t boxes,
       r2[t] *= k;
       i2[t] *= k;
     }
-    if (fft_grid(&plan, r1, i1, 1, M, 1, 1) != 0 || fft_grid(&plan, r2, i2, 1, M, 1, 1) != 0) goto done;
+    if (fft_grid(plan, r1, i1, 1, M, 1, 1) != 0 || fft_grid(plan, r2, i2, 1, M, 1, 1) != 0) goto done;
   }
   double s = 0;
   for (int64_t i = 0; i < n; i++) {
@@ -713,11 +744,8 @@ int xl_tsne_fft(const double *Y, int64_t n, int64_t d, int64_t p, int64_t boxes,
   *sumQ = s - (double)n;
   status = 0;
 done:
-  free(plan.roots);
   free(den);
   free(wts);
-  free(node);
-  free(weight);
   return status;
 }
 

@@ -174,8 +174,7 @@ async function baseline(
     reducer.setTarget(descriptorValues(prep, cfg.target));
   }
   if (reducer instanceof Tsne) {
-    const total = reducer.params.maxIter;
-    reducer.onProgress = (it, g) => log(`tsne: iteration ${it}/${total}, gradient norm ${g.toExponential(2)}`);
+    reducer.onProgress = (it, g, total) => log(`tsne: iteration ${it}/${total}, gradient norm ${g.toExponential(2)}`);
   }
   log(`${cfg.method}: embedding ${ds.n} spectra of ${ds.m} points into ${cfg.components} dimensions`);
   const t0 = performance.now();

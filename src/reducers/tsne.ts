@@ -22,8 +22,12 @@ export interface TsneParams extends ReducerParams {
   exaggerationIter: number;
   /** Step size; "auto" = max(n / earlyExaggeration / 4, 50) as scikit-learn. */
   learningRate: number | 'auto';
-  /** Total gradient-descent iterations (default 1000). */
-  maxIter: number;
+  /**
+   * Total gradient-descent iterations, early exaggeration included; "auto"
+   * (default) = the peer of the method that runs: 1000 with Barnes-Hut
+   * (scikit-learn's TSNE), 750 with FFT (openTSNE: 250 exaggerated + 500).
+   */
+  maxIter: number | 'auto';
   /**
    * How the repulsive forces are computed: "bh" (Barnes-Hut tree, accuracy
    * `theta`), "fft" (interpolation on a grid and FFT convolution, FIt-SNE;
@@ -62,6 +66,10 @@ export interface TsneParams extends ReducerParams {
   fftBoxesPerUnit: number;
 }
 
+/** Iterations of maxIter "auto": scikit-learn's with Barnes-Hut, openTSNE's with FFT. */
+export const TSNE_BH_ITERATIONS = 1000;
+export const TSNE_FFT_ITERATIONS = 750;
+
 /** From this many spectra on, method "auto" uses the FFT repulsion (openTSNE's threshold). */
 export const TSNE_FFT_MIN_N = 10_000;
 
@@ -93,11 +101,13 @@ export class Tsne extends BaseReducer<TsneParams> {
   /** Training embedding (n x nComponents). */
   embedding: Float32Array = new Float32Array(0);
   private info: Record<string, unknown> = {};
-  /** Progress hook, called every 50 iterations with the iteration index and the gradient norm. */
-  onProgress?: (iteration: number, gradNorm: number) => void;
+  /** Progress hook, called every 50 iterations with the iteration index, the gradient norm and the iterations planned. */
+  onProgress?: (iteration: number, gradNorm: number, total: number) => void;
 
   constructor(params: Partial<TsneParams> = {}) {
     const lr = params.learningRate ?? 'auto';
+    const maxIter = params.maxIter ?? 'auto';
+    if (maxIter !== 'auto') numParam(maxIter, 1000, 'maxIter', { int: true, min: 1 });
     if (lr !== 'auto') numParam(lr, 200, 'learningRate', { gt: 0 });
     const init = params.init ?? 'pca';
     if (init !== 'pca' && init !== 'random') throw new UserError(`expected "pca" or "random" (got ${JSON.stringify(init)})`, 'params.init');
@@ -117,7 +127,7 @@ export class Tsne extends BaseReducer<TsneParams> {
       earlyExaggeration: numParam(params.earlyExaggeration, 12, 'earlyExaggeration', { min: 1 }),
       exaggerationIter: numParam(params.exaggerationIter, 250, 'exaggerationIter', { int: true, min: 0 }),
       learningRate: lr,
-      maxIter: numParam(params.maxIter, 1000, 'maxIter', { int: true, min: 1 }),
+      maxIter,
       method,
       theta: numParam(params.theta, 0.5, 'theta', { min: 0 }),
       init,
@@ -145,7 +155,10 @@ export class Tsne extends BaseReducer<TsneParams> {
     const K = Math.min(n - 1, Math.floor(3 * P.perplexity));
     const knnRes = space.knn(K);
     const cond = conditionalP(knnRes.distances, n, K, P.perplexity);
-    const Pj = symmetrize(knnRes.indices, cond, n, K);
+    const Psym = symmetrize(knnRes.indices, cond, n, K);
+    // The optimization runs on the points in graph order (neighbours near in memory); Y stays in the input's order.
+    const order = graphOrder(Psym);
+    const Pj = permuteSparse(Psym, order);
     // Initial layout.
     const Y: Float64Array = new Float64Array(n * d);
     if (P.init === 'pca') {
@@ -165,20 +178,18 @@ export class Tsne extends BaseReducer<TsneParams> {
     }
     const lr = P.learningRate === 'auto' ? Math.max(n / P.earlyExaggeration / 4, 50) : P.learningRate;
     const method = P.method === 'auto' ? (n >= TSNE_FFT_MIN_N && d <= 2 ? 'fft' : 'bh') : P.method;
+    const maxIter = P.maxIter !== 'auto' ? P.maxIter : method === 'fft' ? TSNE_FFT_ITERATIONS : TSNE_BH_ITERATIONS;
     const fft = method === 'fft' ? new FftRepulsion(d, { nodes: P.fftNodes, minBoxes: P.fftMinBoxes, boxesPerUnit: P.fftBoxesPerUnit }) : null;
     const threads = fft ? 1 : P.threads > 0 ? P.threads : n < 5000 ? 1 : Math.min(8, availableParallelism());
     const parallel = threads > 1 ? ParallelRepulsion.start(n, d, threads) : null;
-    let Yopt: Float64Array = Y;
-    if (parallel) {
-      parallel.Y.set(Y);
-      Yopt = parallel.Y;
-    }
+    const Yopt = parallel ? parallel.Y : new Float64Array(n * d);
+    for (let r = 0; r < n; r++) for (let t = 0; t < d; t++) Yopt[r * d + t] = Y[order[r] * d + t];
     let result: { iterations: number };
     try {
       result = optimize(Pj, Yopt, n, d, {
         parallel,
         learningRate: lr,
-        maxIter: P.maxIter,
+        maxIter,
         exaggerationIter: P.exaggerationIter,
         earlyExaggeration: P.earlyExaggeration,
         repulsion: fft ?? P.theta,
@@ -188,7 +199,7 @@ export class Tsne extends BaseReducer<TsneParams> {
     } finally {
       parallel?.stop();
     }
-    if (Yopt !== Y) Y.set(Yopt);
+    for (let r = 0; r < n; r++) for (let t = 0; t < d; t++) Y[order[r] * d + t] = Yopt[r * d + t];
     this.info = {
       method,
       methodChoice:
@@ -197,7 +208,7 @@ export class Tsne extends BaseReducer<TsneParams> {
       learningRate: lr,
       neighbors: K,
       iterations: result.iterations,
-      klDivergence: klDivergence(Pj, Y, n, d, fft ?? P.theta),
+      klDivergence: klDivergence(Pj, Yopt, n, d, fft ?? P.theta),
       neighborSpaceDims: space.dims,
       // The FFT method's C kernels use the addon's OpenMP threads (the idle cores when it loaded).
       threads: fft ? (gemmAddon()?.threads() ?? 1) : parallel ? threads : 1,
@@ -291,52 +302,119 @@ export function calibrateRow(dist: ArrayLike<number>, perplexity: number): Float
   return p;
 }
 
-/** P = (P_cond + P_cond^T) / sum, as CSR with sorted columns. */
+/**
+ * P = (P_cond + P_cond^T) / sum, as CSR with sorted columns. Row i merges
+ * its own K entries (sorted by column) with the entries of the rows that
+ * have i as a neighbour (their indices, ascending by construction); an
+ * entry present both ways is summed. O(n K log K), typed arrays only.
+ */
 export function symmetrize(indices: Int32Array, cond: Float64Array, n: number, K: number): SparseP {
-  const counts = new Int32Array(n);
-  for (let i = 0; i < n; i++)
-    for (let a = 0; a < K; a++) {
-      counts[i]++;
-      counts[indices[i * K + a]]++;
-    }
+  // In-edges: for each j, the edges e = i K + a with indices[e] = j, in increasing e.
+  const inPtr = new Int32Array(n + 1);
+  for (let e = 0; e < n * K; e++) inPtr[indices[e] + 1]++;
+  for (let j = 0; j < n; j++) inPtr[j + 1] += inPtr[j];
+  const inEdge = new Int32Array(n * K);
+  const fill = inPtr.slice(0, n);
+  for (let e = 0; e < n * K; e++) inEdge[fill[indices[e]]++] = e;
+  const cap = 2 * n * K;
+  let cols = new Int32Array(cap);
+  let vals = new Float64Array(cap);
   const rowPtr = new Int32Array(n + 1);
-  for (let i = 0; i < n; i++) rowPtr[i + 1] = rowPtr[i] + counts[i];
-  const cols = new Int32Array(rowPtr[n]);
-  const vals = new Float64Array(rowPtr[n]);
-  const fill = rowPtr.slice(0, n);
-  for (let i = 0; i < n; i++)
-    for (let a = 0; a < K; a++) {
-      const j = indices[i * K + a];
-      const v = cond[i * K + a];
-      cols[fill[i]] = j;
-      vals[fill[i]++] = v;
-      cols[fill[j]] = i;
-      vals[fill[j]++] = v;
-    }
-  // Merge duplicate (i, j) entries (j was i's neighbour and i was j's).
-  const outPtr = new Int32Array(n + 1);
-  const outCols: number[] = [];
-  const outVals: number[] = [];
+  const keys = new Float64Array(K);
   let total = 0;
+  let nnz = 0;
   for (let i = 0; i < n; i++) {
-    const s = rowPtr[i];
-    const e = rowPtr[i + 1];
-    const order = Array.from({ length: e - s }, (_, t) => s + t).sort((x, y) => cols[x] - cols[y]);
+    // Own entries by column, ties by position (a stable order).
+    for (let a = 0; a < K; a++) keys[a] = indices[i * K + a] * K + a;
+    keys.sort();
+    let a = 0;
+    let b = inPtr[i];
+    const bEnd = inPtr[i + 1];
     let last = -1;
-    for (const t of order) {
-      if (cols[t] === last) outVals[outVals.length - 1] += vals[t];
+    while (a < K || b < bEnd) {
+      const ea = a < K ? keys[a] % K : -1;
+      const ca = a < K ? indices[i * K + ea] : Infinity;
+      const eb = b < bEnd ? inEdge[b] : -1;
+      const cb = b < bEnd ? Math.floor(eb / K) : Infinity;
+      // On equal columns, the entry written first in row-major edge order comes first.
+      const takeOwn = ca < cb || (ca === cb && i * K + ea < eb);
+      const c = takeOwn ? ca : cb;
+      const v = cond[takeOwn ? i * K + ea : eb];
+      if (takeOwn) a++;
+      else b++;
+      if (c === last) vals[nnz - 1] += v;
       else {
-        outCols.push(cols[t]);
-        outVals.push(vals[t]);
-        last = cols[t];
+        cols[nnz] = c;
+        vals[nnz++] = v;
+        last = c;
       }
-      total += vals[t];
+      total += v;
     }
-    outPtr[i + 1] = outCols.length;
+    rowPtr[i + 1] = nnz;
   }
-  const V = Float64Array.from(outVals);
-  for (let t = 0; t < V.length; t++) V[t] /= total;
-  return { n, rowPtr: outPtr, cols: Int32Array.from(outCols), vals: V };
+  cols = cols.slice(0, nnz);
+  vals = vals.slice(0, nnz);
+  for (let t = 0; t < nnz; t++) vals[t] /= total;
+  return { n, rowPtr, cols, vals };
+}
+
+/**
+ * A breadth-first order of P's graph (each component from its lowest
+ * index, neighbours in column order): points that attract each other get
+ * nearby indices, so the gradient's gathers of y_j and the FFT's grid cells
+ * stay in cache (about a third less time for the attractive sum at 20,000
+ * spectra). Returns order[r] = the point at rank r.
+ */
+export function graphOrder(P: SparseP): Int32Array {
+  const { n, rowPtr, cols } = P;
+  const order = new Int32Array(n);
+  const seen = new Uint8Array(n);
+  let head = 0;
+  let tail = 0;
+  for (let s = 0; s < n; s++) {
+    if (seen[s]) continue;
+    seen[s] = 1;
+    order[tail++] = s;
+    while (head < tail) {
+      const i = order[head++];
+      for (let e = rowPtr[i]; e < rowPtr[i + 1]; e++) {
+        const j = cols[e];
+        if (!seen[j]) {
+          seen[j] = 1;
+          order[tail++] = j;
+        }
+      }
+    }
+  }
+  return order;
+}
+
+/** P with its points renumbered: row r of the result is row order[r] of P, columns mapped and sorted. */
+export function permuteSparse(P: SparseP, order: Int32Array): SparseP {
+  const { n } = P;
+  const rank = new Int32Array(n);
+  for (let r = 0; r < n; r++) rank[order[r]] = r;
+  const rowPtr = new Int32Array(n + 1);
+  const cols = new Int32Array(P.cols.length);
+  const vals = new Float64Array(P.vals.length);
+  let o = 0;
+  let keys = new Float64Array(0);
+  for (let r = 0; r < n; r++) {
+    const i = order[r];
+    const s = P.rowPtr[i];
+    const L = P.rowPtr[i + 1] - s;
+    if (keys.length < L) keys = new Float64Array(2 * L);
+    // Columns are distinct within a row: sort (new column, old position) pairs packed in one number.
+    for (let a = 0; a < L; a++) keys[a] = rank[P.cols[s + a]] * L + a;
+    const sorted = keys.subarray(0, L).sort();
+    for (let a = 0; a < L; a++) {
+      const pos = sorted[a] % L;
+      cols[o] = rank[P.cols[s + pos]];
+      vals[o++] = P.vals[s + pos];
+    }
+    rowPtr[r + 1] = o;
+  }
+  return { n, rowPtr, cols, vals };
 }
 
 /**
@@ -463,7 +541,7 @@ interface OptimizeOptions {
   earlyExaggeration: number;
   repulsion: number | FftRepulsion;
   minGradNorm: number;
-  onProgress?: (iteration: number, gradNorm: number) => void;
+  onProgress?: (iteration: number, gradNorm: number, total: number) => void;
   parallel: ParallelRepulsion | null;
 }
 
@@ -487,7 +565,7 @@ function optimize(P: SparseP, Y: Float64Array, n: number, d: number, o: Optimize
       Y[t] += update[t];
     }
     norm = Math.sqrt(norm);
-    if (o.onProgress && it % 50 === 0) o.onProgress(it, norm);
+    if (o.onProgress && it % 50 === 0) o.onProgress(it, norm, o.maxIter);
     if (!Number.isFinite(norm)) throw new Error('t-SNE diverged (non-finite gradient); try a smaller learningRate');
     if (!early && norm < o.minGradNorm) {
       it++;

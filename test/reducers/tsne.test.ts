@@ -5,6 +5,8 @@ import {
   exactRepulsion,
   exactTsneGradient,
   symmetrize,
+  graphOrder,
+  permuteSparse,
   tsneGradient,
   type SparseP,
 } from '../../src/reducers/tsne.js';
@@ -15,6 +17,8 @@ import { gemmAddon } from '../../src/reducers/gemm.js';
 import { knnPrediction } from '../../src/metrics/knn-prediction.js';
 import { UserError } from '../../src/util/errors.js';
 import { Rng } from '../../src/util/random.js';
+import { trustworthinessContinuity } from '../../src/metrics/neighborhood.js';
+import { synthesizeXanes } from '../../src/data/synth.js';
 
 function randomP(n: number, rng: Rng): SparseP {
   const K = 6;
@@ -68,6 +72,66 @@ describe('t-SNE', () => {
     const w = calibrateRow(dist, 30);
     const H = -w.reduce((acc, p) => acc + (p > 0 ? p * Math.log(p) : 0), 0);
     expect(Math.exp(H)).toBeCloseTo(30, 3);
+  });
+
+  it('symmetrize equals (P_cond + P_cond^T) / sum summed densely, repeated neighbours included', () => {
+    const rng = new Rng(31);
+    const n = 40;
+    const K = 7;
+    const idx = new Int32Array(n * K);
+    const cond = new Float64Array(n * K);
+    for (let e = 0; e < n * K; e++) {
+      // Few distinct candidates: rows repeat columns, and many pairs are neighbours both ways.
+      let j = rng.int(8) + Math.floor(e / K) - 4;
+      j = Math.min(n - 1, Math.max(0, j));
+      if (j === Math.floor(e / K)) j = (j + 1) % n;
+      idx[e] = j;
+      cond[e] = rng.uniform() + 0.01;
+    }
+    const D = new Float64Array(n * n);
+    let total = 0;
+    for (let e = 0; e < n * K; e++) {
+      const i = Math.floor(e / K);
+      D[i * n + idx[e]] += cond[e];
+      D[idx[e] * n + i] += cond[e];
+      total += 2 * cond[e];
+    }
+    const P = symmetrize(idx, cond, n, K);
+    let stored = 0;
+    for (let i = 0; i < n; i++) {
+      for (let e = P.rowPtr[i]; e < P.rowPtr[i + 1]; e++) {
+        if (e > P.rowPtr[i]) expect(P.cols[e]).toBeGreaterThan(P.cols[e - 1]);
+        expect(P.vals[e]).toBeCloseTo(D[i * n + P.cols[e]] / total, 15);
+      }
+      for (let j = 0; j < n; j++) if (D[i * n + j] > 0) stored++;
+    }
+    expect(P.cols.length).toBe(stored);
+  });
+
+  it('graph order renumbers P consistently and puts each point near its neighbours', () => {
+    const rng = new Rng(33);
+    const n = 300;
+    const P = randomP(n, rng);
+    const order = graphOrder(P);
+    expect(Array.from(order).sort((a, b) => a - b)).toEqual(Array.from({ length: n }, (_, i) => i));
+    const Q = permuteSparse(P, order);
+    const D = dense(P);
+    const E = dense(Q);
+    let unsorted = 0;
+    let moved = 0;
+    for (let r = 0; r < n; r++) {
+      for (let e = Q.rowPtr[r] + 1; e < Q.rowPtr[r + 1]; e++) if (Q.cols[e] <= Q.cols[e - 1]) unsorted++;
+      for (let c = 0; c < n; c++) if (E[r * n + c] !== D[order[r] * n + order[c]]) moved++;
+    }
+    expect(unsorted).toBe(0);
+    expect(moved).toBe(0);
+    expect(Q.cols.length).toBe(P.cols.length);
+    // Breadth-first: every point after the first of its component is a neighbour of an earlier one.
+    for (let r = 1; r < n; r++) {
+      let linked = false;
+      for (let e = Q.rowPtr[r]; e < Q.rowPtr[r + 1]; e++) if (Q.cols[e] < r) linked = true;
+      expect(linked).toBe(true);
+    }
   });
 
   it('Barnes-Hut gradient equals the exact gradient at theta = 0 and is close at theta = 0.5', () => {
@@ -262,5 +326,61 @@ describe('FFT-accelerated t-SNE (interpolation on a grid)', () => {
     expect(() => new Tsne({ fftBoxesPerUnit: 0 })).toThrow(/params.fftBoxesPerUnit/);
     expect(() => new Tsne({ method: 'fft', nComponents: 3 })).toThrow(/params.method/);
     expect(() => new Tsne({ method: 'exact' as 'bh' })).toThrow(/expected "auto", "bh" or "fft"/);
+    expect(() => new Tsne({ maxIter: 0 })).toThrow(/params.maxIter/);
+    expect(() => new Tsne({ maxIter: 'many' as 'auto' })).toThrow(/params.maxIter/);
+  });
+
+  it('FFT and Barnes-Hut fits of the same spectra agree in trustworthiness; maxIter auto follows each peer', () => {
+    const ds = synthesizeXanes({ count: 250, points: 64, seed: 5 });
+    const fit = (method: 'bh' | 'fft') => {
+      const t = new Tsne({ method, seed: 2 });
+      const Y = t.fitTransform(ds.spectra, ds.n, ds.m);
+      return { T: trustworthinessContinuity(ds.spectra, ds.n, ds.m, Y, 2, { k: 10 }).trustworthiness, info: t.summary() };
+    };
+    const bh = fit('bh');
+    const fft = fit('fft');
+    // scikit-learn's 1000 iterations with Barnes-Hut, openTSNE's 250 + 500 with FFT.
+    expect(bh.info).toMatchObject({ method: 'bh', iterations: 1000 });
+    expect(fft.info).toMatchObject({ method: 'fft', iterations: 750 });
+    expect(bh.T).toBeGreaterThan(0.95);
+    expect(Math.abs(fft.T - bh.T)).toBeLessThan(0.01);
+  });
+
+  it('an FFT fit is the same bits on one and on two threads of the addon', () => {
+    const addon = gemmAddon();
+    if (!addon?.tsneFft) return; // no addon: the JavaScript runs on one thread
+    const rng = new Rng(32);
+    const m = 20;
+    // Above the sizes from which the attraction's rows and the FFT's blocks are split between threads.
+    const { X, n } = clusters(5, 500, m, rng);
+    const before = addon.threads();
+    const run = (threads: number) => {
+      addon.setThreads(threads);
+      try {
+        return new Tsne({ method: 'fft', perplexity: 10, maxIter: 60, exaggerationIter: 30, seed: 1 }).fitTransform(X, n, m);
+      } finally {
+        addon.setThreads(before);
+      }
+    };
+    const one = run(1);
+    const two = run(2);
+    expect(Array.from(two)).toEqual(Array.from(one));
+  });
+
+  it('the addon rejects bad t-SNE arguments with a message', () => {
+    const addon = gemmAddon();
+    if (!addon?.tsneFft || !addon.tsneAttract) return;
+    const n = 4;
+    const Y = new Float64Array(8);
+    const rep = new Float64Array(8);
+    const M = 2 * 3 * 2;
+    expect(() => addon.tsneFft!(Y, n, 3, 3, 2, 0, 1, 0, new Float32Array(M * M), 1, new Float32Array(6 * M * M), rep)).toThrow(/tsneFft: bad arguments/);
+    expect(() => addon.tsneFft!(Y, n, 2, 3, 2, 0, 1, 0, new Float32Array(M), 1, new Float32Array(6 * M * M), rep)).toThrow(/tsneFft: arrays missing or too short/);
+    expect(() => addon.tsneFft!(Y, n, 2, 5, 2, 0, 1, 0, new Float32Array(400), 1, new Float32Array(2400), rep)).toThrow(/not 2\^a 3\^b/);
+    const rowPtr = Int32Array.from([0, 1, 2, 3, 4]);
+    const out = new Float64Array(8);
+    expect(() => addon.tsneAttract!(rowPtr, Int32Array.from([1, 0, 3, 4]), new Float64Array(4), Y, n, 2, 1, rep, 1, out)).toThrow(/column index out of range/);
+    expect(() => addon.tsneAttract!(Int32Array.from([0, 2, 1, 3, 4]), Int32Array.from([1, 0, 3, 2]), new Float64Array(4), Y, n, 2, 1, rep, 1, out)).toThrow(/bad row pointers/);
+    expect(() => addon.tsneAttract!(rowPtr, Int32Array.from([1, 0, 3, 2]), new Float64Array(2), Y, n, 2, 1, rep, 1, out)).toThrow(/too short/);
   });
 });
