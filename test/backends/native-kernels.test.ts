@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadNativeAddon } from '../../src/backends/native-addon.js';
 import { nativeMissing, requireOrSkip } from '../require.js';
 import { registerNativeBackend } from '../../src/backends/native-backend.js';
-import { XLATENT_KERNELS } from '../../src/ops/kernel-names.js';
+import { XLATENT_COMPOSITE_KERNELS, XLATENT_KERNELS } from '../../src/ops/kernel-names.js';
 import { Rng } from '../../src/util/random.js';
 
 const load = loadNativeAddon();
@@ -68,11 +68,12 @@ describe.skipIf(!haveNative)('native kernels match the cpu backend', () => {
     await tf.setBackend('native');
   });
 
-  it('registers every cpu kernel under native, plus its own versions of every xlatent kernel', () => {
+  it('registers every cpu kernel under native, plus its own versions of every xlatent kernel, the fused MLP included', () => {
     // xlatent kernels the cpu backend may have got (generic versions) are counted once, on the native side.
-    const cpu = tf.getKernelsForBackend('cpu').map((k) => k.kernelName).filter((k) => !(XLATENT_KERNELS as readonly string[]).includes(k));
+    const own = [...XLATENT_KERNELS, ...XLATENT_COMPOSITE_KERNELS] as readonly string[];
+    const cpu = tf.getKernelsForBackend('cpu').map((k) => k.kernelName).filter((k) => !own.includes(k));
     const native = tf.getKernelsForBackend('native').map((k) => k.kernelName).sort();
-    expect(native).toEqual([...cpu, ...XLATENT_KERNELS].sort());
+    expect(native).toEqual([...cpu, ...own].sort());
   });
 
   const mmShapes: [number[], number[], boolean, boolean][] = [];
