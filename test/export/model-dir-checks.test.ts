@@ -55,6 +55,17 @@ describe('verifyModelDir', () => {
     expect(verifyModelDir(ok).metadata.formatVersion).toBe(MODEL_FORMAT_VERSION);
   });
 
+  it('metadata.json that is not an object, or lacks formatVersion, gets the schema message, not a version one', async () => {
+    const dir = copy();
+    const metaPath = join(dir, 'metadata.json');
+    writeFileSync(metaPath, 'null');
+    expect(await userErrorOf(() => verifyModelDir(dir))).toMatch(new RegExp(`^${metaPath}: .*(root|object)`));
+    const unversioned = copy();
+    resign(unversioned, (m) => delete m.formatVersion);
+    const msg = await userErrorOf(() => verifyModelDir(unversioned));
+    expect(msg).toMatch(new RegExp(`^${join(unversioned, 'metadata.json')}: field "formatVersion": `));
+  });
+
   it('a file list without a network file (re-signed) names the missing entry', async () => {
     for (const missing of ['encoder/weights.bin', 'decoder/model.json']) {
       const dir = copy();
@@ -100,6 +111,10 @@ describe('writeModelDir', () => {
     const written = await writeModelDir(out, { metadata: { ...reducerMeta, method: 'pca' } }, { 'reducer.json': '{"a":1}' });
     expect(written.files.map((f) => f.path)).toEqual(['reducer.json']);
     expect(readdirSync(out).sort()).toEqual(['metadata.json', 'reducer.json']);
+    // It loads with reducer.json its only file, and not without it in the list.
+    expect(verifyModelDir(out).metadata.method).toBe('pca');
+    resign(out, (m) => (m.files = []));
+    expect(await userErrorOf(() => verifyModelDir(out))).toBe(`${join(out, 'metadata.json')}: the file list lacks reducer.json`);
   });
 
   it('extra file names that climb out or replace metadata.json are refused, nothing written', async () => {
