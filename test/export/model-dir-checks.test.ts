@@ -111,6 +111,18 @@ describe('writeModelDir', () => {
     const written = await writeModelDir(out, { metadata: { ...reducerMeta, method: 'pca' } }, { 'reducer.json': '{"a":1}' });
     expect(written.files.map((f) => f.path)).toEqual(['reducer.json']);
     expect(readdirSync(out).sort()).toEqual(['metadata.json', 'reducer.json']);
+    const member = {
+      encoder: 'encoder',
+      decoder: 'decoder',
+      nStyle: lm.metadata.nStyle,
+      source: { run: 'r', trial: 0, seed: 1, validationScore: null, bestEpoch: 0, configSha256: '0'.repeat(64), splitSha256: '0'.repeat(64) },
+      calibration: lm.metadata.calibration ?? [],
+      ...(lm.metadata.ood ? { ood: lm.metadata.ood } : {}),
+    };
+    const ensembleReducer = { ...reducerMeta, method: 'pca', ensemble: { combine: 'mean' as const, members: [member, { ...member, encoder: 'members/1/encoder', decoder: 'members/1/decoder' }] } };
+    expect(await userErrorOf(() => writeModelDir(join(root, 'w-ens'), { metadata: ensembleReducer }, { 'reducer.json': '{}' }))).toBe(
+      `${join(root, 'w-ens')}: a reducer model cannot be an ensemble`,
+    );
     // It loads with reducer.json its only file, and not without it in the list.
     expect(verifyModelDir(out).metadata.method).toBe('pca');
     resign(out, (m) => (m.files = []));
