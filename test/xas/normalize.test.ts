@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/util/random.js';
 import { UserError } from '../../src/util/errors.js';
 import { findE0 } from '../../src/data/xas/e0.js';
-import { normalizeXas, resolveNormalizationParams, normalizeSpectrum } from '../../src/data/xas/normalize.js';
+import { DEFAULT_NORMALIZATION, normalizeXas, resolveNormalizationParams, normalizeSpectrum } from '../../src/data/xas/normalize.js';
+import { userErrorOf } from '../data/helpers.js';
 import { alignToE0, calibrationShift, shiftEnergy } from '../../src/data/xas/calibrate.js';
 import { polyfit, polyval, rawCoefficients } from '../../src/data/xas/polyfit.js';
 
@@ -85,6 +86,45 @@ describe('XAS normalization', () => {
     expect(() => resolveNormalizationParams({ pre1: -10, pre2: -50 })).toThrow(/pre1/);
     expect(() => resolveNormalizationParams({ nnorm: 5 })).toThrow(/nnorm/);
     expect(() => resolveNormalizationParams({ bogus: 1 } as never)).toThrow(/unknown/);
+  });
+
+  it('refuses each bad parameter with a message naming it and the place, accepts the edge values', async () => {
+    const msg = (p: unknown) => userErrorOf(() => resolveNormalizationParams(p as never, 'cfg.yaml: normalization'));
+    const where = 'cfg.yaml: normalization: ';
+    const cases: [unknown, string][] = [
+      [{ e0: 'x' }, 'e0 must be a finite number or null, got "x"'],
+      [{ eshift: null }, 'eshift must be a finite number, got null'],
+      [{ pre1: Infinity }, 'pre1 must be a finite number, got null'],
+      [{ pre2: NaN }, 'pre2 must be a finite number, got null'],
+      [{ norm1: '150' }, 'norm1 must be a finite number, got "150"'],
+      [{ norm2: 'a' }, 'norm2 must be a finite number or null, got "a"'],
+      [{ nnorm: 'a' }, 'nnorm must be a finite number or null, got "a"'],
+      [{ npre: 'a' }, 'npre must be a finite number or null, got "a"'],
+      [{ nvict: null }, 'nvict must be a finite number, got null'],
+      [{ step: 'a' }, 'step must be a finite number or null, got "a"'],
+      [{ e0Smoothing: 'a' }, 'e0Smoothing must be a finite number or null, got "a"'],
+      [{ e0Window: [5, 5] }, 'e0Window must be [lo, hi] with lo < hi, got [5,5]'],
+      [{ e0Window: [1, 2, 3] }, 'e0Window must be [lo, hi] with lo < hi, got [1,2,3]'],
+      [{ e0Window: [1, NaN] }, 'e0Window must be [lo, hi] with lo < hi, got [1,null]'],
+      [{ e0Window: 'a' }, 'e0Window must be [lo, hi] with lo < hi, got "a"'],
+      [{ pre1: -30 }, 'pre1 (-30) must be below pre2 (-30)'],
+      [{ norm1: 300, norm2: 300 }, 'norm1 (300) must be below norm2 (300)'],
+      [{ nnorm: -1 }, 'nnorm must be 0, 1, 2 or 3, got -1'],
+      [{ nnorm: 4 }, 'nnorm must be 0, 1, 2 or 3, got 4'],
+      [{ nnorm: 1.5 }, 'nnorm must be 0, 1, 2 or 3, got 1.5'],
+      [{ npre: 2 }, 'npre must be 0 or 1, got 2'],
+      [{ step: 0 }, 'step must be positive, got 0'],
+      [{ flatten: 'yes' }, 'flatten must be true or false'],
+      [{ output: 'mu' }, 'output must be "norm" or "flat", got "mu"'],
+    ];
+    for (const [p, m] of cases) expect(await msg(p), JSON.stringify(p)).toBe(where + m);
+    const ok = resolveNormalizationParams({ e0: null, norm1: 100, norm2: 100.5, nnorm: 0, npre: 0, step: 1e-9, flatten: false, output: 'flat', e0Window: [1, 1.5], pre1: undefined });
+    expect(ok).toEqual({ ...DEFAULT_NORMALIZATION, norm1: 100, norm2: 100.5, nnorm: 0, npre: 0, step: 1e-9, flatten: false, output: 'flat', e0Window: [1, 1.5] });
+    for (const nnorm of [0, 1, 2, 3]) expect(resolveNormalizationParams({ nnorm }).nnorm).toBe(nnorm);
+    expect(resolveNormalizationParams({ npre: 1 }).npre).toBe(1);
+    expect(await userErrorOf(() => resolveNormalizationParams({ bogus: 1 } as never))).toBe(
+      `normalization: unknown normalization parameter "bogus"; known: ${Object.keys(DEFAULT_NORMALIZATION).join(', ')}`,
+    );
   });
 
   it('sorts a downward scan and applies an energy shift', () => {
