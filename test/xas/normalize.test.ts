@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/util/random.js';
 import { UserError } from '../../src/util/errors.js';
 import { findE0 } from '../../src/data/xas/e0.js';
-import { DEFAULT_NORMALIZATION, normalizeXas, resolveNormalizationParams, normalizeSpectrum } from '../../src/data/xas/normalize.js';
+import { DEFAULT_NORMALIZATION, normalizeXas, resolveNormalizationParams, resolveRanges, normalizeSpectrum } from '../../src/data/xas/normalize.js';
 import { userErrorOf } from '../data/helpers.js';
 import { alignToE0, calibrationShift, shiftEnergy } from '../../src/data/xas/calibrate.js';
 import { polyfit, polyval, rawCoefficients } from '../../src/data/xas/polyfit.js';
@@ -125,6 +125,33 @@ describe('XAS normalization', () => {
     expect(await userErrorOf(() => resolveNormalizationParams({ bogus: 1 } as never))).toBe(
       `normalization: unknown normalization parameter "bogus"; known: ${Object.keys(DEFAULT_NORMALIZATION).join(', ')}`,
     );
+  });
+
+  it('resolves fit ranges as larch does: clamped to the data, automatic when too short, degrees by span', async () => {
+    const grid = (lo: number, hi: number, de: number) => Float64Array.from({ length: Math.round((hi - lo) / de) + 1 }, (_, i) => lo + i * de);
+    const ranges = (e: Float64Array, e0: number, p: object) => resolveRanges(e, e0, resolveNormalizationParams(p), 'here');
+    const xanes = grid(0, 100, 1);
+    // Pre-edge [-200, -30] clamped to [-40, -30] (11 points); post-edge 150.. is past the data,
+    // so it becomes [min(25, round5(60 / 3)), 60] = [20, 60]; a 40 eV span gets degree 0, 10 eV of pre-edge too.
+    expect(ranges(xanes, 40, {})).toEqual({ pre1: -40, pre2: -30, norm1: 20, norm2: 60, nnorm: 0, npre: 0, preAuto: false, postAuto: true });
+    // Two pre-edge points only: from the second point (-39) to round5(-39 / 3) = -15.
+    expect(ranges(xanes, 40, { pre1: -20, pre2: -19, norm1: 10, norm2: 50 })).toEqual({ pre1: -39, pre2: -15, norm1: 10, norm2: 50, nnorm: 0, npre: 0, preAuto: true, postAuto: false });
+    // A given degree is kept when its range holds degree + 2 points or more (11 in [10, 20]).
+    expect(ranges(xanes, 40, { norm1: 10, norm2: 20, nnorm: 3 }).nnorm).toBe(3);
+    const exafs = grid(0, 1000, 5);
+    expect(ranges(exafs, 300, {})).toEqual({ pre1: -200, pre2: -30, norm1: 150, norm2: 700, nnorm: 2, npre: 1, preAuto: false, postAuto: false });
+    // Degrees at the span thresholds: 350 eV -> 2, 349 -> 1, 50 -> 1, 49 -> 0; a 50 eV pre-edge -> line.
+    expect(ranges(exafs, 300, { norm2: 500 }).nnorm).toBe(2);
+    expect(ranges(exafs, 300, { norm2: 499 }).nnorm).toBe(1);
+    expect(ranges(exafs, 300, { norm2: 200 }).nnorm).toBe(1);
+    expect(ranges(exafs, 300, { norm2: 199 }).nnorm).toBe(0);
+    expect(ranges(exafs, 300, { pre1: -80 }).npre).toBe(1);
+    expect(ranges(exafs, 300, { pre1: -79 }).npre).toBe(0);
+    expect(ranges(exafs, 300, { npre: 0, nnorm: 1 })).toMatchObject({ npre: 0, nnorm: 1 });
+    expect(await userErrorOf(() => ranges(xanes, 0, {}))).toBe('here: no data below E0 = 0.00 eV: a pre-edge line cannot be fitted');
+    expect(await userErrorOf(() => ranges(xanes, 100, {}))).toBe('here: no data above E0 = 100.00 eV: a post-edge cannot be fitted');
+    const onePointBelow = Float64Array.from([0, 50, 51, 52, 53, 54, 55]);
+    expect(await userErrorOf(() => ranges(onePointBelow, 10, {}))).toBe('here: only 1 point(s) below E0 = 10.00 eV; a pre-edge line needs 2');
   });
 
   it('sorts a downward scan and applies an energy shift', () => {
