@@ -26,7 +26,7 @@ export const MODULES = {
   // XAS normalization (E0, pre-edge line, post-edge polynomial).
   'xas-preprocess': {
     mutate: ['src/data/xas/normalize.ts', 'src/data/xas/pre-edge.ts', 'src/data/xas/post-edge.ts', 'src/data/xas/e0.ts'],
-    tests: ['test/xas/normalize.test.ts'],
+    tests: ['test/xas/normalize.test.ts', 'test/xas/fits.test.ts'],
   },
   // Broadening and energy shift. Slow: the Lorentzian test's 4001-point direct convolution runs
   // for minutes under Stryker's instrumentation (past vitest's 120 s limit on the shared machine).
