@@ -51,8 +51,33 @@ describe('findE0', () => {
     expect(findE0(grid(13), two, { smoothSigma: 0, emin: 6, emax: 10 }).index).toBe(8);
   });
 
+  it('uses energy, not index: a grid of 2 eV steps doubles E0; window bounds are inclusive', () => {
+    const e2 = Float64Array.from({ length: 9 }, (_, i) => 2 * i);
+    // Central differences 0.25, 0.75, 0.5 at 6, 8, 10: the parabola's vertex is at 25/3.
+    expect(findE0(e2, Float64Array.from([0, 0, 0, 0, 1, 3, 3, 3, 3]), { smoothSigma: 0 }).e0).toBeCloseTo(25 / 3, 12);
+    const two = Float64Array.from([0, 0, 0, 0, 2, 4, 4, 4.2, 4.8, 5.2, 5.2, 5.2, 5.2]);
+    expect(findE0(grid(13), two, { smoothSigma: 0, emin: 8, emax: 8 }).index).toBe(8);
+  });
+
+  it('smooths by 1.5 x the median step by default; with no edge candidate it takes the largest derivative', () => {
+    // Steps 4, 1, 3, 1, 2, 4, 2, 3: median (2 + 3) / 2 = 2.5, so sigma = 3.75 eV.
+    const e = Float64Array.from([0, 4, 5, 8, 9, 11, 15, 17, 20]);
+    const mu = Float64Array.from(e, (v) => Math.atan(v - 10));
+    const raw = Float64Array.from(e, (_, i) => {
+      const a = Math.max(0, i - 1);
+      const b = Math.min(e.length - 1, i + 1);
+      return (mu[b] - mu[a]) / (e[b] - e[a]);
+    });
+    expect(Array.from(findE0(e, mu).derivative)).toEqual(Array.from(gaussianSmooth(e, raw, 3.75)));
+    // A falling line: every derivative is -1, no point is an edge candidate; the first maximum wins.
+    const falling = findE0(grid(9), Float64Array.from(grid(9), (v) => -v), { smoothSigma: 0 });
+    expect([falling.index, falling.e0]).toEqual([2, 2]);
+  });
+
   it('refuses too short a scan and an empty window', async () => {
     expect(await userErrorOf(() => findE0(grid(4), grid(4), {}, 'w'))).toBe('w: needs at least 5 points to locate E0, found 4');
+    expect(findE0(grid(5), Float64Array.from([0, 0, 1, 2, 2]), { smoothSigma: 0 }).index).toBe(2);
+    expect(await userErrorOf(() => findE0(grid(4), grid(4)))).toBe('find E0: needs at least 5 points to locate E0, found 4');
     expect(await userErrorOf(() => findE0(grid(9), grid(9), { emin: 4.5, emax: 4.7 }, 'w'))).toBe('w: no grid point inside the E0 search window [4.5, 4.7] eV');
   });
 
