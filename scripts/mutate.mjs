@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Mutation score per core module (StrykerJS): `npm run mutate -- --module losses [--module readers ...]`,
+// Mutation score per core module (StrykerJS): `npm run mutate -- --module losses [--module readers-xas ...]`,
 // or every module with no --module. Prints one line per module: killed, survived, no coverage,
 // timeouts and the score (killed + timeout over all valid mutants); reports in .tmp/mutation/.
 import { spawnSync } from 'node:child_process';
