@@ -277,7 +277,7 @@ int xl_knn_select(const float *dots, int64_t rows, int64_t n, const double *norm
   return failed ? -1 : 0;
 }
 
-/* ---- Complex FFT of lengths 2^a 3^b: the twin of src/reducers/fft.ts (same stages, same roots, same
+/* ---- Complex FFT of lengths 2^a 3^b 5^c: the twin of src/reducers/fft.ts (same stages, same roots, same
  * operation order), so FFT t-SNE gives the same bits with or without the addon. ---- */
 
 typedef struct {
@@ -356,6 +356,10 @@ static int fft_plan_init(fft_plan *p, int64_t n) {
   while (r % 3 == 0 && p->nf < 64) {
     p->factors[p->nf++] = 3;
     r /= 3;
+  }
+  while (r % 5 == 0 && p->nf < 64) {
+    p->factors[p->nf++] = 5;
+    r /= 5;
   }
   if (r != 1) return -1;
   double *w = malloc(sizeof(double) * 2 * (size_t)n);
@@ -458,6 +462,47 @@ XL_INLINE void fft_stage4(const float *restrict ar, const float *restrict ai, fl
     }
 }
 
+XL_INLINE void fft_stage5(const float *restrict ar, const float *restrict ai, float *restrict br, float *restrict bi,
+                          int64_t n, int64_t ns, int64_t L, float sign, const float *w) {
+  const int64_t m = n / 5;
+  /* cos and sin of 2 pi / 5 and 4 pi / 5 from the roots table, as stage5 of fft.ts. */
+  const float ca = w[2 * m], sa = sign * w[2 * m + 1], cb = w[4 * m], sb = sign * w[4 * m + 1];
+  const int64_t stride = n / (ns * 5);
+  for (int64_t q = 0, j = 0; q < m / ns; q++)
+    for (int64_t k = 0; k < ns; k++, j++) {
+      const int64_t t = k * stride;
+      const float c1 = w[2 * t], s1 = sign * w[2 * t + 1], c2 = w[4 * t], s2 = sign * w[4 * t + 1];
+      const float c3 = w[6 * t], s3 = sign * w[6 * t + 1], c4 = w[8 * t], s4 = sign * w[8 * t + 1];
+      const int64_t i0 = j * L, i1 = (j + m) * L, i2 = (j + 2 * m) * L, i3 = (j + 3 * m) * L, i4 = (j + 4 * m) * L;
+      const int64_t o0 = ((j - k) * 5 + k) * L, o1 = o0 + ns * L, o2 = o1 + ns * L, o3 = o2 + ns * L, o4 = o3 + ns * L;
+      for (int64_t l = 0; l < L; l++) {
+        const float x0 = ar[i0 + l], y0 = ai[i0 + l];
+        const float u1 = ar[i1 + l], v1 = ai[i1 + l], u2 = ar[i2 + l], v2 = ai[i2 + l];
+        const float u3 = ar[i3 + l], v3 = ai[i3 + l], u4 = ar[i4 + l], v4 = ai[i4 + l];
+        const float x1 = u1 * c1 - v1 * s1, y1 = u1 * s1 + v1 * c1;
+        const float x2 = u2 * c2 - v2 * s2, y2 = u2 * s2 + v2 * c2;
+        const float x3 = u3 * c3 - v3 * s3, y3 = u3 * s3 + v3 * c3;
+        const float x4 = u4 * c4 - v4 * s4, y4 = u4 * s4 + v4 * c4;
+        const float t1x = x1 + x4, t1y = y1 + y4, t2x = x2 + x3, t2y = y2 + y3;
+        const float d1x = x1 - x4, d1y = y1 - y4, d2x = x2 - x3, d2y = y2 - y3;
+        const float ax = x0 + (ca * t1x + cb * t2x), ay = y0 + (ca * t1y + cb * t2y);
+        const float bx = x0 + (cb * t1x + ca * t2x), by = y0 + (cb * t1y + ca * t2y);
+        const float ex = sa * d1x + sb * d2x, ey = sa * d1y + sb * d2y;
+        const float gx = sb * d1x - sa * d2x, gy = sb * d1y - sa * d2y;
+        br[o0 + l] = x0 + (t1x + t2x);
+        bi[o0 + l] = y0 + (t1y + t2y);
+        br[o1 + l] = ax - ey;
+        bi[o1 + l] = ay + ex;
+        br[o4 + l] = ax + ey;
+        bi[o4 + l] = ay - ex;
+        br[o2 + l] = bx - gy;
+        bi[o2 + l] = by + gx;
+        br[o3 + l] = bx + gy;
+        bi[o3 + l] = by - gx;
+      }
+    }
+}
+
 /* FftPlan.transform of fft.ts on a contiguous block of L lanes (re, im; scratch sr, si of the same size); the
  * result ends in re, im. */
 XL_CLONES
@@ -468,7 +513,8 @@ static void fft_transform(const fft_plan *p, float *re, float *im, float *sr, fl
     const int R = p->factors[f];
     if (R == 4) fft_stage4(ar, ai, br, bi, p->n, ns, L, sign, p->roots);
     else if (R == 2) fft_stage2(ar, ai, br, bi, p->n, ns, L, sign, p->roots);
-    else fft_stage3(ar, ai, br, bi, p->n, ns, L, sign, p->roots);
+    else if (R == 3) fft_stage3(ar, ai, br, bi, p->n, ns, L, sign, p->roots);
+    else fft_stage5(ar, ai, br, bi, p->n, ns, L, sign, p->roots);
     ns *= R;
     float *t = ar;
     ar = br;
@@ -656,7 +702,7 @@ static const fft_plan *tsne_plan_for(int64_t M) {
 }
 
 /* repulsionOnGrid of src/reducers/tsne-fft.ts, operation by operation; Z into *sumQ. Returns 0, or -1 when out of
- * memory or M is not 2^a 3^b. */
+ * memory or M is not 2^a 3^b 5^c. */
 int xl_tsne_fft(const double *Y, int64_t n, int64_t d, int64_t p, int64_t boxes, double lo, double boxWidth, double centre,
                 float *khat, int fresh, float *work, double *rep, double *sumQ) {
   const int64_t N = boxes * p, M = 2 * N;
