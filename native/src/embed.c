@@ -377,6 +377,9 @@ static int fft_plan_init(fft_plan *p, int64_t n) {
 /* Stages of fft.ts over L lanes, planar (element e of lane l at e L + l), in float arithmetic as fft.ts rounds
  * every operation with Math.fround; the lane loops vectorize. */
 #define XL_INLINE static inline __attribute__((always_inline))
+/* The lanes of a stage never overlap (inputs and outputs are different buffers); after inlining GCC cannot see the
+ * restrict qualifiers and gives up on the alias checks of the radix-4 and -5 stages, which then ran scalar. */
+#define XL_IVDEP _Pragma("GCC ivdep")
 
 XL_INLINE void fft_stage2(const float *restrict ar, const float *restrict ai, float *restrict br, float *restrict bi,
                           int64_t n, int64_t ns, int64_t L, float sign, const float *w) {
@@ -388,6 +391,7 @@ XL_INLINE void fft_stage2(const float *restrict ar, const float *restrict ai, fl
       const int64_t t = k * stride;
       const float c1 = w[2 * t], s1 = sign * w[2 * t + 1];
       const int64_t i0 = j * L, i1 = (j + m) * L, o0 = ((j - k) * 2 + k) * L, o1 = o0 + ns * L;
+      XL_IVDEP
       for (int64_t l = 0; l < L; l++) {
         const float x0 = ar[i0 + l], y0 = ai[i0 + l], u = ar[i1 + l], v = ai[i1 + l];
         const float x1 = u * c1 - v * s1, y1 = u * s1 + v * c1;
@@ -411,6 +415,7 @@ XL_INLINE void fft_stage3(const float *restrict ar, const float *restrict ai, fl
       const float c1 = w[2 * t], s1 = sign * w[2 * t + 1], c2 = w[4 * t], s2 = sign * w[4 * t + 1];
       const int64_t i0 = j * L, i1 = (j + m) * L, i2 = (j + 2 * m) * L;
       const int64_t o0 = ((j - k) * 3 + k) * L, o1 = o0 + ns * L, o2 = o1 + ns * L;
+      XL_IVDEP
       for (int64_t l = 0; l < L; l++) {
         const float x0 = ar[i0 + l], y0 = ai[i0 + l];
         const float u1 = ar[i1 + l], v1 = ai[i1 + l], u2 = ar[i2 + l], v2 = ai[i2 + l];
@@ -441,6 +446,7 @@ XL_INLINE void fft_stage4(const float *restrict ar, const float *restrict ai, fl
       const float c3 = w[6 * t], s3 = sign * w[6 * t + 1];
       const int64_t i0 = j * L, i1 = (j + m) * L, i2 = (j + 2 * m) * L, i3 = (j + 3 * m) * L;
       const int64_t o0 = ((j - k) * 4 + k) * L, o1 = o0 + ns * L, o2 = o1 + ns * L, o3 = o2 + ns * L;
+      XL_IVDEP
       for (int64_t l = 0; l < L; l++) {
         const float x0 = ar[i0 + l], y0 = ai[i0 + l];
         const float u1 = ar[i1 + l], v1 = ai[i1 + l], u2 = ar[i2 + l], v2 = ai[i2 + l], u3 = ar[i3 + l], v3 = ai[i3 + l];
@@ -475,6 +481,7 @@ XL_INLINE void fft_stage5(const float *restrict ar, const float *restrict ai, fl
       const float c3 = w[6 * t], s3 = sign * w[6 * t + 1], c4 = w[8 * t], s4 = sign * w[8 * t + 1];
       const int64_t i0 = j * L, i1 = (j + m) * L, i2 = (j + 2 * m) * L, i3 = (j + 3 * m) * L, i4 = (j + 4 * m) * L;
       const int64_t o0 = ((j - k) * 5 + k) * L, o1 = o0 + ns * L, o2 = o1 + ns * L, o3 = o2 + ns * L, o4 = o3 + ns * L;
+      XL_IVDEP
       for (int64_t l = 0; l < L; l++) {
         const float x0 = ar[i0 + l], y0 = ai[i0 + l];
         const float u1 = ar[i1 + l], v1 = ai[i1 + l], u2 = ar[i2 + l], v2 = ai[i2 + l];
