@@ -13,6 +13,9 @@
 #ifdef _OPENMP
 #include <omp.h>
 #endif
+#ifdef __SSE__
+#include <xmmintrin.h>
+#endif
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
 /* AVX2 builds also bring SSE4.1's roundsd for floor(); no FMA, so results are the same in every clone. */
@@ -562,9 +565,35 @@ static int64_t fft_lane_block(int64_t M) {
   return 32;
 }
 
+/* dst[c ds + r] = src[r ss + c] for r < rows, c < cols: 4 x 4 tiles through SSE registers where there is SSE (pure
+ * data movement, so the bits are those of the scalar loop), the edges one by one. */
+static void transpose_block(const float *restrict src, int64_t ss, float *restrict dst, int64_t ds, int64_t rows, int64_t cols) {
+  int64_t r0 = 0;
+#ifdef __SSE__
+  for (; r0 + 4 <= rows; r0 += 4) {
+    const float *s0 = src + r0 * ss;
+    int64_t c0 = 0;
+    for (; c0 + 4 <= cols; c0 += 4) {
+      __m128 a = _mm_loadu_ps(s0 + c0), b = _mm_loadu_ps(s0 + ss + c0), c = _mm_loadu_ps(s0 + 2 * ss + c0),
+             d = _mm_loadu_ps(s0 + 3 * ss + c0);
+      _MM_TRANSPOSE4_PS(a, b, c, d);
+      _mm_storeu_ps(dst + c0 * ds + r0, a);
+      _mm_storeu_ps(dst + (c0 + 1) * ds + r0, b);
+      _mm_storeu_ps(dst + (c0 + 2) * ds + r0, c);
+      _mm_storeu_ps(dst + (c0 + 3) * ds + r0, d);
+    }
+    for (; c0 < cols; c0++)
+      for (int64_t r = r0; r < r0 + 4; r++) dst[c0 * ds + r] = src[r * ss + c0];
+  }
+#endif
+  for (; r0 < rows; r0++)
+    for (int64_t c = 0; c < cols; c++) dst[c * ds + r0] = src[r0 * ss + c];
+}
+
 /* Transforms rows [0, nz) of an M-wide planar grid along the row, in blocks of B rows gathered transposed into
- * lanes, blocks in parallel. */
-static int fft_rows(const fft_plan *p, float *re, float *im, int64_t M, int64_t nz, float sign) {
+ * lanes, blocks in parallel. Only columns [0, cin) are read (the rest are zero) and only columns [0, cout) are
+ * written back (the rest are never read): the values written are those of whole-row transforms. */
+static int fft_rows(const fft_plan *p, float *re, float *im, int64_t M, int64_t nz, float sign, int64_t cin, int64_t cout) {
   const int64_t B = fft_lane_block(M), blocks = (nz + B - 1) / B;
   const int nt = xl_threads();
   int failed = 0;
@@ -580,17 +609,13 @@ static int fft_rows(const fft_plan *p, float *re, float *im, int64_t M, int64_t 
       if (!buf) continue;
       const int64_t s0 = blk * B, w = s0 + B <= nz ? B : nz - s0;
       float *br = buf, *bi = buf + M * w, *sr = buf + 2 * M * w, *si = buf + 3 * M * w;
-      for (int64_t l = 0; l < w; l++)
-        for (int64_t e = 0; e < M; e++) {
-          br[e * w + l] = re[(s0 + l) * M + e];
-          bi[e * w + l] = im[(s0 + l) * M + e];
-        }
+      transpose_block(re + s0 * M, M, br, w, w, cin);
+      transpose_block(im + s0 * M, M, bi, w, w, cin);
+      memset(br + cin * w, 0, sizeof(float) * (size_t)((M - cin) * w));
+      memset(bi + cin * w, 0, sizeof(float) * (size_t)((M - cin) * w));
       fft_transform(p, br, bi, sr, si, w, sign);
-      for (int64_t l = 0; l < w; l++)
-        for (int64_t e = 0; e < M; e++) {
-          re[(s0 + l) * M + e] = br[e * w + l];
-          im[(s0 + l) * M + e] = bi[e * w + l];
-        }
+      transpose_block(br, w, re + s0 * M, M, cout, w);
+      transpose_block(bi, w, im + s0 * M, M, cout, w);
     }
   }
   return failed ? -1 : 0;
@@ -651,8 +676,8 @@ static int fft_grid(const fft_plan *p, float *re, float *im, int64_t rows, int64
     free(buf);
     return 0;
   }
-  if (sign > 0) return fft_columns(p, re, im, M, M, sign, NULL) || fft_rows(p, re, im, M, nz, sign) ? -1 : 0;
-  return fft_rows(p, re, im, M, nz, sign) || fft_columns(p, re, im, M, M, sign, NULL) ? -1 : 0;
+  if (sign > 0) return fft_columns(p, re, im, M, M, sign, NULL) || fft_rows(p, re, im, M, nz, sign, M, M) ? -1 : 0;
+  return fft_rows(p, re, im, M, nz, sign, M, M) || fft_columns(p, re, im, M, M, sign, NULL) ? -1 : 0;
 }
 
 /* lagrange of tsne-fft.ts. */
@@ -756,10 +781,11 @@ int xl_tsne_fft(const double *Y, int64_t n, int64_t d, int64_t p, int64_t boxes,
     }
   }
   if (d == 2) {
-    /* Rows (only the N holding charges), then each column block transformed, multiplied by khat and transformed
-     * back in cache, then the N rows whose potentials are read. */
-    if (fft_rows(plan, r1, i1, M, N, -1) || fft_rows(plan, r2, i2, M, N, -1) || fft_columns(plan, r1, i1, M, N, 0, khat) ||
-        fft_columns(plan, r2, i2, M, N, 0, khat) || fft_rows(plan, r1, i1, M, N, 1) || fft_rows(plan, r2, i2, M, N, 1))
+    /* Rows (only the N holding charges, whose charges sit in the first N columns), then each column block
+     * transformed, multiplied by khat and transformed back in cache, then the N rows whose potentials are read,
+     * written back only in the N columns read. */
+    if (fft_rows(plan, r1, i1, M, N, -1, N, M) || fft_rows(plan, r2, i2, M, N, -1, N, M) || fft_columns(plan, r1, i1, M, N, 0, khat) ||
+        fft_columns(plan, r2, i2, M, N, 0, khat) || fft_rows(plan, r1, i1, M, N, 1, M, N) || fft_rows(plan, r2, i2, M, N, 1, M, N))
       goto done;
   } else {
     if (fft_grid(plan, r1, i1, 1, M, 1, -1) != 0 || fft_grid(plan, r2, i2, 1, M, 1, -1) != 0) goto done;
