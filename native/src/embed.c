@@ -720,7 +720,21 @@ static int fft_kernel(const fft_plan *plan, int64_t d, int64_t N, int64_t M, dou
 
 /* The plan of the last length, kept per thread: an optimization calls with the same grid for many iterations. */
 static __thread fft_plan tsne_plan;
-static __thread xl_scratch tsne_node_scratch, tsne_weight_scratch;
+static __thread xl_scratch tsne_node_scratch, tsne_weight_scratch, tsne_zterm_scratch;
+
+/* Points ahead whose grid cells are prefetched in the spreading and gathering loops. */
+#define XL_PREFETCH 8
+
+/* Prefetches the rows of a point's p x p nodes (2-D) in the four grids. */
+static inline void prefetch_point(const int64_t *nd, int64_t p, const float *r1, const float *i1, const float *r2, const float *i2) {
+  for (int64_t b = 0; b < p; b++) {
+    const int64_t o = nd[b * p];
+    __builtin_prefetch(r1 + o, 1);
+    __builtin_prefetch(i1 + o, 1);
+    __builtin_prefetch(r2 + o, 1);
+    __builtin_prefetch(i2 + o, 1);
+  }
+}
 
 static const fft_plan *tsne_plan_for(int64_t M) {
   if (tsne_plan.roots && tsne_plan.n == M) return &tsne_plan;
@@ -740,12 +754,14 @@ int xl_tsne_fft(const double *Y, int64_t n, int64_t d, int64_t p, int64_t boxes,
   const int64_t N = boxes * p, M = 2 * N;
   const int64_t cells = d == 2 ? M * M : M;
   const int64_t P = d == 2 ? p * p : p;
-  double *den = malloc(sizeof(double) * (size_t)p), *wts = malloc(sizeof(double) * 2 * (size_t)p);
+  const int nt = xl_threads();
+  double *den = malloc(sizeof(double) * (size_t)p);
   int64_t *node = scratch_get(&tsne_node_scratch, sizeof(int64_t) * (size_t)(n * P));
   double *weight = scratch_get(&tsne_weight_scratch, sizeof(double) * (size_t)(n * P));
+  double *zterm = scratch_get(&tsne_zterm_scratch, sizeof(double) * (size_t)n);
   int status = -1;
   const fft_plan *plan = tsne_plan_for(M);
-  if (!den || !wts || !node || !weight || !plan) goto done;
+  if (!den || !node || !weight || !zterm || !plan) goto done;
   float *r1 = work, *i1 = work + cells, *r2 = work + 2 * cells, *i2 = work + 3 * cells;
   if (fresh && fft_kernel(plan, d, N, M, boxWidth / (double)p, khat, r1, i1) != 0) goto done;
   /* Charges only ever sit in the first N rows (2-D); the rest of each grid is never read. */
@@ -760,15 +776,34 @@ int xl_tsne_fft(const double *Y, int64_t n, int64_t d, int64_t p, int64_t boxes,
       if (l != j) v *= ((double)j + 0.5) / (double)p - ((double)l + 0.5) / (double)p;
     den[j] = v;
   }
-  /* Each point's interpolation nodes and weights, for spreading and for gathering. */
-  for (int64_t i = 0; i < n; i++) {
-    const int64_t bx = fft_lagrange(Y[i * d], p, boxes, lo, boxWidth, den, wts) * p;
-    const int64_t base = d == 2 ? fft_lagrange(Y[i * d + 1], p, boxes, lo, boxWidth, den, wts + p) * p * M + bx : bx;
-    for (int64_t s2 = 0; s2 < P; s2++) {
-      const int64_t a = s2 % p, b1 = s2 / p;
-      node[i * P + s2] = base + b1 * M + a;
-      weight[i * P + s2] = d == 2 ? wts[p + b1] * wts[a] : wts[a];
+  /* Each point's interpolation nodes and weights, for spreading and for gathering: points are independent, so in
+   * parallel. */
+  int wfail = 0;
+#pragma omp parallel num_threads(nt) if (nt > 1 && n > 2000)
+  {
+    double *w2 = malloc(sizeof(double) * 2 * (size_t)p);
+    if (!w2) {
+#pragma omp atomic write
+      wfail = 1;
     }
+#pragma omp for schedule(static)
+    for (int64_t i = 0; i < n; i++) {
+      if (!w2) continue;
+      const int64_t bx = fft_lagrange(Y[i * d], p, boxes, lo, boxWidth, den, w2) * p;
+      const int64_t base = d == 2 ? fft_lagrange(Y[i * d + 1], p, boxes, lo, boxWidth, den, w2 + p) * p * M + bx : bx;
+      for (int64_t s2 = 0; s2 < P; s2++) {
+        const int64_t a = s2 % p, b1 = s2 / p;
+        node[i * P + s2] = base + b1 * M + a;
+        weight[i * P + s2] = d == 2 ? w2[p + b1] * w2[a] : w2[a];
+      }
+    }
+    free(w2);
+  }
+  if (wfail) goto done;
+  /* Spreading adds into float cells, so it runs in point order (as the JavaScript). Points are not in grid order,
+   * so each cell is a cache miss: the cells of the point XL_PREFETCH ahead are fetched while this one adds. */
+  for (int64_t i = 0; i < n; i++) {
+    if (d == 2 && i + XL_PREFETCH < n) prefetch_point(node + (i + XL_PREFETCH) * P, p, r1, i1, r2, i2);
     const double y0 = Y[i * d] - centre, y1 = d == 2 ? Y[i * d + 1] - centre : 0;
     const double c2 = d == 2 ? y1 : y0 * y0, c3 = y0 * y0 + y1 * y1;
     for (int64_t s2 = i * P; s2 < (i + 1) * P; s2++) {
@@ -798,8 +833,11 @@ int xl_tsne_fft(const double *Y, int64_t n, int64_t d, int64_t p, int64_t boxes,
     }
     if (fft_grid(plan, r1, i1, 1, M, 1, 1) != 0 || fft_grid(plan, r2, i2, 1, M, 1, 1) != 0) goto done;
   }
-  double s = 0;
+  /* Gathering: each point alone, in parallel; its term of Z is kept and Z summed in point order afterwards, as the
+   * JavaScript sums it. */
+#pragma omp parallel for num_threads(nt) if (nt > 1 && n > 2000) schedule(static)
   for (int64_t i = 0; i < n; i++) {
+    if (d == 2 && i + XL_PREFETCH < n) prefetch_point(node + (i + XL_PREFETCH) * P, p, r1, i1, r2, i2);
     double f1 = 0, fx = 0, fy = 0, f2 = 0;
     for (int64_t s2 = i * P; s2 < (i + 1) * P; s2++) {
       const double w = weight[s2];
@@ -813,18 +851,19 @@ int xl_tsne_fft(const double *Y, int64_t n, int64_t d, int64_t p, int64_t boxes,
       const double y0 = Y[2 * i] - centre, y1 = Y[2 * i + 1] - centre;
       rep[2 * i] = y0 * f1 - fx;
       rep[2 * i + 1] = y1 * f1 - fy;
-      s += (1 + y0 * y0 + y1 * y1) * f1 - 2 * (y0 * fx + y1 * fy) + f2;
+      zterm[i] = (1 + y0 * y0 + y1 * y1) * f1 - 2 * (y0 * fx + y1 * fy) + f2;
     } else {
       const double y = Y[i] - centre;
       rep[i] = y * f1 - fx;
-      s += (1 + y * y) * f1 - 2 * y * fx + fy;
+      zterm[i] = (1 + y * y) * f1 - 2 * y * fx + fy;
     }
   }
+  double s = 0;
+  for (int64_t i = 0; i < n; i++) s += zterm[i];
   *sumQ = s - (double)n;
   status = 0;
 done:
   free(den);
-  free(wts);
   return status;
 }
 
