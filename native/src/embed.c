@@ -515,8 +515,7 @@ XL_INLINE void fft_stage5(const float *restrict ar, const float *restrict ai, fl
 
 /* FftPlan.transform of fft.ts on a contiguous block of L lanes (re, im; scratch sr, si of the same size); the
  * result ends in re, im. */
-XL_CLONES
-static void fft_transform(const fft_plan *p, float *re, float *im, float *sr, float *si, int64_t L, float sign) {
+XL_INLINE void fft_transform_lanes(const fft_plan *p, float *re, float *im, float *sr, float *si, int64_t L, float sign) {
   float *ar = re, *ai = im, *br = sr, *bi = si;
   int64_t ns = 1;
   for (int f = 0; f < p->nf; f++) {
@@ -537,6 +536,14 @@ static void fft_transform(const fft_plan *p, float *re, float *im, float *sr, fl
     memcpy(re, ar, sizeof(float) * (size_t)(p->n * L));
     memcpy(im, ai, sizeof(float) * (size_t)(p->n * L));
   }
+}
+
+/* The grid passes transform blocks of 32 lanes (fft_lane_block): with L a constant the lane loops are whole vectors
+ * without remainder loops (the same operations, so the same bits). */
+XL_CLONES
+static void fft_transform(const fft_plan *p, float *re, float *im, float *sr, float *si, int64_t L, float sign) {
+  if (L == 32) fft_transform_lanes(p, re, im, sr, si, 32, sign);
+  else fft_transform_lanes(p, re, im, sr, si, L, sign);
 }
 
 /* Per-thread scratch kept between calls (t-SNE calls the grid code every iteration; a fresh malloc of these sizes
