@@ -353,7 +353,7 @@ describe('FFT-accelerated t-SNE (interpolation on a grid)', () => {
     if (!addon?.tsneFft) return; // no addon: the JavaScript runs on one thread
     const rng = new Rng(32);
     const m = 20;
-    // Above the sizes from which the attraction's rows and the FFT's blocks are split between threads.
+    // Above the sizes from which the attraction's rows, the FFT's blocks and the points' interpolation are split between threads.
     const { X, n } = clusters(5, 500, m, rng);
     const before = addon.threads();
     const run = (threads: number) => {
