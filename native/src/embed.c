@@ -513,14 +513,59 @@ XL_INLINE void fft_stage5(const float *restrict ar, const float *restrict ai, fl
     }
 }
 
+/* The first stage (ns = 1) of a transform whose elements n/2.. are zero and are not read: their twiddled values are
+ * +0 exactly (the twiddles are cos 0 = 1 and sin 0 = +0), so these give fft_stage4's and fft_stage2's bits, with
+ * the + 0.0f kept where it turns -0 into +0. */
+XL_INLINE void fft_stage4_half(const float *restrict ar, const float *restrict ai, float *restrict br, float *restrict bi,
+                               int64_t n, int64_t L, float sign, const float *w) {
+  const int64_t m = n / 4;
+  const float c1 = w[0], s1 = sign * w[1];
+  for (int64_t j = 0; j < m; j++) {
+    const int64_t i0 = j * L, i1 = (j + m) * L, o0 = j * 4 * L, o1 = o0 + L, o2 = o1 + L, o3 = o2 + L;
+    XL_IVDEP
+    for (int64_t l = 0; l < L; l++) {
+      const float x0 = ar[i0 + l], y0 = ai[i0 + l], u1 = ar[i1 + l], v1 = ai[i1 + l];
+      const float x1 = u1 * c1 - v1 * s1, y1 = u1 * s1 + v1 * c1;
+      const float ax = x0 + 0.0f, ay = y0 + 0.0f, cx = x1 + 0.0f, cy = y1 + 0.0f;
+      const float dx = -sign * y1, dy = sign * x1;
+      br[o0 + l] = ax + cx;
+      bi[o0 + l] = ay + cy;
+      br[o1 + l] = x0 + dx;
+      bi[o1 + l] = y0 + dy;
+      br[o2 + l] = ax - cx;
+      bi[o2 + l] = ay - cy;
+      br[o3 + l] = x0 - dx;
+      bi[o3 + l] = y0 - dy;
+    }
+  }
+}
+
+XL_INLINE void fft_stage2_half(const float *restrict ar, const float *restrict ai, float *restrict br, float *restrict bi,
+                               int64_t n, int64_t L) {
+  const int64_t m = n / 2;
+  for (int64_t j = 0; j < m; j++) {
+    const int64_t i0 = j * L, o0 = j * 2 * L, o1 = o0 + L;
+    XL_IVDEP
+    for (int64_t l = 0; l < L; l++) {
+      const float x0 = ar[i0 + l], y0 = ai[i0 + l];
+      br[o0 + l] = x0 + 0.0f;
+      bi[o0 + l] = y0 + 0.0f;
+      br[o1 + l] = x0;
+      bi[o1 + l] = y0;
+    }
+  }
+}
+
 /* FftPlan.transform of fft.ts on a contiguous block of L lanes (re, im; scratch sr, si of the same size); the
- * result ends in re, im. */
-XL_INLINE void fft_transform_lanes(const fft_plan *p, float *re, float *im, float *sr, float *si, int64_t L, float sign) {
+ * result ends in re, im. half: elements n/2.. are zero and are not read (n even, so the first stage is 4 or 2). */
+XL_INLINE void fft_transform_lanes(const fft_plan *p, float *re, float *im, float *sr, float *si, int64_t L, float sign, int half) {
   float *ar = re, *ai = im, *br = sr, *bi = si;
   int64_t ns = 1;
   for (int f = 0; f < p->nf; f++) {
     const int R = p->factors[f];
-    if (R == 4) fft_stage4(ar, ai, br, bi, p->n, ns, L, sign, p->roots);
+    if (f == 0 && half && R == 4) fft_stage4_half(ar, ai, br, bi, p->n, L, sign, p->roots);
+    else if (f == 0 && half && R == 2) fft_stage2_half(ar, ai, br, bi, p->n, L);
+    else if (R == 4) fft_stage4(ar, ai, br, bi, p->n, ns, L, sign, p->roots);
     else if (R == 2) fft_stage2(ar, ai, br, bi, p->n, ns, L, sign, p->roots);
     else if (R == 3) fft_stage3(ar, ai, br, bi, p->n, ns, L, sign, p->roots);
     else fft_stage5(ar, ai, br, bi, p->n, ns, L, sign, p->roots);
@@ -541,9 +586,9 @@ XL_INLINE void fft_transform_lanes(const fft_plan *p, float *re, float *im, floa
 /* The grid passes transform blocks of 32 lanes (fft_lane_block): with L a constant the lane loops are whole vectors
  * without remainder loops (the same operations, so the same bits). */
 XL_CLONES
-static void fft_transform(const fft_plan *p, float *re, float *im, float *sr, float *si, int64_t L, float sign) {
-  if (L == 32) fft_transform_lanes(p, re, im, sr, si, 32, sign);
-  else fft_transform_lanes(p, re, im, sr, si, L, sign);
+static void fft_transform(const fft_plan *p, float *re, float *im, float *sr, float *si, int64_t L, float sign, int half) {
+  if (L == 32) fft_transform_lanes(p, re, im, sr, si, 32, sign, half);
+  else fft_transform_lanes(p, re, im, sr, si, L, sign, half);
 }
 
 /* Per-thread scratch kept between calls (t-SNE calls the grid code every iteration; a fresh malloc of these sizes
@@ -602,6 +647,9 @@ static void transpose_block(const float *restrict src, int64_t ss, float *restri
  * written back (the rest are never read): the values written are those of whole-row transforms. */
 static int fft_rows(const fft_plan *p, float *re, float *im, int64_t M, int64_t nz, float sign, int64_t cin, int64_t cout) {
   const int64_t B = fft_lane_block(M), blocks = (nz + B - 1) / B;
+  /* With the upper half zero, the first stage does not read it (so it need not be zeroed). */
+  const int half = M % 2 == 0 && 2 * cin <= M;
+  const int64_t zto = half ? M / 2 : M;
   const int nt = xl_threads();
   int failed = 0;
 #pragma omp parallel num_threads(nt) if (nt > 1 && blocks > 1)
@@ -618,9 +666,9 @@ static int fft_rows(const fft_plan *p, float *re, float *im, int64_t M, int64_t 
       float *br = buf, *bi = buf + M * w, *sr = buf + 2 * M * w, *si = buf + 3 * M * w;
       transpose_block(re + s0 * M, M, br, w, w, cin);
       transpose_block(im + s0 * M, M, bi, w, w, cin);
-      memset(br + cin * w, 0, sizeof(float) * (size_t)((M - cin) * w));
-      memset(bi + cin * w, 0, sizeof(float) * (size_t)((M - cin) * w));
-      fft_transform(p, br, bi, sr, si, w, sign);
+      memset(br + cin * w, 0, sizeof(float) * (size_t)((zto - cin) * w));
+      memset(bi + cin * w, 0, sizeof(float) * (size_t)((zto - cin) * w));
+      fft_transform(p, br, bi, sr, si, w, sign, half);
       transpose_block(br, w, re + s0 * M, M, cout, w);
       transpose_block(bi, w, im + s0 * M, M, cout, w);
     }
@@ -634,6 +682,8 @@ static int fft_rows(const fft_plan *p, float *re, float *im, int64_t M, int64_t 
  * passes of tsne-fft.ts (every column is transformed alone, with the same operations). */
 static int fft_columns(const fft_plan *p, float *re, float *im, int64_t M, int64_t nz, float sign, const float *khat) {
   const int64_t B = fft_lane_block(M), blocks = (M + B - 1) / B;
+  const int half = M % 2 == 0 && 2 * nz <= M;
+  const int64_t zto = half ? M / 2 : M;
   const int nt = xl_threads();
   int failed = 0;
 #pragma omp parallel num_threads(nt) if (nt > 1 && blocks > 1)
@@ -652,9 +702,9 @@ static int fft_columns(const fft_plan *p, float *re, float *im, int64_t M, int64
         memcpy(br + e * w, re + e * M + c0, sizeof(float) * (size_t)w);
         memcpy(bi + e * w, im + e * M + c0, sizeof(float) * (size_t)w);
       }
-      memset(br + nz * w, 0, sizeof(float) * (size_t)((M - nz) * w));
-      memset(bi + nz * w, 0, sizeof(float) * (size_t)((M - nz) * w));
-      fft_transform(p, br, bi, sr, si, w, khat ? -1.0f : sign);
+      memset(br + nz * w, 0, sizeof(float) * (size_t)((zto - nz) * w));
+      memset(bi + nz * w, 0, sizeof(float) * (size_t)((zto - nz) * w));
+      fft_transform(p, br, bi, sr, si, w, khat ? -1.0f : sign, half);
       const int64_t out = khat ? nz : M;
       if (khat) {
         for (int64_t e = 0; e < M; e++)
@@ -663,7 +713,7 @@ static int fft_columns(const fft_plan *p, float *re, float *im, int64_t M, int64
             br[e * w + l] *= k;
             bi[e * w + l] *= k;
           }
-        fft_transform(p, br, bi, sr, si, w, 1.0f);
+        fft_transform(p, br, bi, sr, si, w, 1.0f, 0);
       }
       for (int64_t e = 0; e < out; e++) {
         memcpy(re + e * M + c0, br + e * w, sizeof(float) * (size_t)w);
@@ -679,7 +729,7 @@ static int fft_grid(const fft_plan *p, float *re, float *im, int64_t rows, int64
   if (rows == 1) {
     float *buf = malloc(sizeof(float) * 2 * (size_t)M);
     if (!buf) return -1;
-    fft_transform(p, re, im, buf, buf + M, 1, sign);
+    fft_transform(p, re, im, buf, buf + M, 1, sign, 0);
     free(buf);
     return 0;
   }

@@ -275,8 +275,9 @@ describe('FFT-accelerated t-SNE (interpolation on a grid)', () => {
   it('the native addon computes the same bits as the JavaScript, repulsion and attraction', () => {
     if (!gemmAddon()?.tsneFft || !gemmAddon()?.tsneAttract) return; // no addon: nothing to compare
     const rng = new Rng(23);
-    // Spans beyond the minimum grid: 99.5 gives 100 boxes (FFT length 600, radix-5 stages), 140 gives 144 (2^a 3^b).
-    for (const [d, span, boxes] of [[1, 99.5, 100], [2, 99.5, 100], [2, 140, 144]]) {
+    // Spans beyond the minimum grid: 99.5 gives 100 boxes (FFT length 600, radix-5 stages), 140 gives 144 (2^a 3^b),
+    // 124.5 gives 125 (length 750 = 2 x 375: the C's first stage on the zero-padded half is radix-2, else radix-4).
+    for (const [d, span, boxes] of [[1, 99.5, 100], [2, 99.5, 100], [2, 140, 144], [2, 124.5, 125]]) {
       const n = 700;
       const Y = Float64Array.from({ length: n * d }, (_, t) => (t < d ? 0 : t < 2 * d ? span : span * rng.uniform()));
       const js = new FftRepulsion(d, undefined, false);
