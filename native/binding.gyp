@@ -5,7 +5,7 @@
   "targets": [
     {
       "target_name": "xlatent_native",
-      "sources": ["src/addon.c", "src/kernels.c", "src/fused.c", "src/embed.c"],
+      "sources": ["src/addon.c", "src/kernels.c", "src/fused.c", "src/mlp.c", "src/embed.c"],
       "cflags": ["-O3", "-std=gnu11", "-fno-trapping-math", "-ffp-contract=off", "-fopenmp", "-Wall", "-Wno-unused-parameter"],
       "ldflags": ["-fopenmp"],
       "conditions": [

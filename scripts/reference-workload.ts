@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describeBackend, selectBackend } from '../src/backends/select.js';
 import { LossesSchema, NetworkSchema, OptimizerSchema, TrainingSchema, type BackendName } from '../src/config/schema.js';
 import { RankAAETrainer, type TrainingArrays, type TrainResult } from '../src/train/trainer.js';
+import { startProfile, stopProfile, type ProfileReport } from '../src/util/profile.js';
 import { Rng } from '../src/util/random.js';
 
 export const GRID = 256;
@@ -43,6 +44,31 @@ export interface EpochTiming {
   device: string | null;
   /** The trained networks (for export checks). */
   result: TrainResult;
+  /** Sections and kernels of the timed epochs, when asked for (opts.profile). */
+  profile?: ProfileReport;
+}
+
+/** The profile as text: phases (nested time included; wall and CPU) and kernels (own wall time), per epoch. */
+export function formatProfile(p: ProfileReport, epochs: number): string {
+  const per = (ms: number) => (ms / epochs).toFixed(1).padStart(8);
+  const pct = (ms: number) => `${((100 * ms) / p.wallMs).toFixed(1).padStart(5)}%`;
+  const kernels = p.sections.filter((s) => s.kind === 'kernel');
+  const wall = (ss: typeof kernels) => ss.reduce((a, s) => a + s.selfMs, 0);
+  const lines = [
+    `epoch profile, ms per epoch over ${epochs} epochs: ${per(p.wallMs).trim()} wall (${per(p.cpuMs).trim()} CPU, all threads), ` +
+      `${per(wall(kernels)).trim()} of it in backend kernels, ${per(p.gcMs).trim()} in garbage collection`,
+    '  phase (nested phases and kernels included)    wall ms  share    CPU ms  outside kernels',
+  ];
+  const phases = p.sections.filter((s) => s.kind === 'phase').sort((a, b) => b.totalMs - a.totalMs);
+  for (const s of phases) lines.push(`  ${s.name.padEnd(43)}${per(s.totalMs)} ${pct(s.totalMs)}  ${per(s.totalCpuMs)}  ${per(s.selfMs)}`);
+  lines.push('  kernel (own time)                        calls/epoch   wall ms  share');
+  const shown = kernels.slice(0, 20);
+  for (const s of shown) lines.push(`  ${s.name.padEnd(40)}${(s.calls / epochs).toFixed(0).padStart(8)}  ${per(s.selfMs)} ${pct(s.selfMs)}`);
+  const rest = kernels.slice(shown.length);
+  if (rest.length > 0) {
+    lines.push(`  ${`(${rest.length} more kernels)`.padEnd(40)}${(rest.reduce((a, s) => a + s.calls, 0) / epochs).toFixed(0).padStart(8)}  ${per(wall(rest))} ${pct(wall(rest))}`);
+  }
+  return lines.join('\n');
 }
 
 /**
@@ -50,17 +76,33 @@ export interface EpochTiming {
  * `timedEpochs`, and returns the mean epoch time.
  * @throws when the backend cannot load (UserError saying why)
  */
-export async function timeReferenceTraining(backend: BackendName, data: ReturnType<typeof referenceSplit>, timedEpochs: number): Promise<EpochTiming> {
+export async function timeReferenceTraining(
+  backend: BackendName,
+  data: ReturnType<typeof referenceSplit>,
+  timedEpochs: number,
+  opts: { profile?: boolean } = {},
+): Promise<EpochTiming> {
   await selectBackend(backend, { training: true });
   const d = describeBackend();
   const stamps: number[] = [];
+  let profile: ProfileReport | undefined;
   const trainer = new RankAAETrainer({
     network: NetworkSchema.parse({ nStyle: 6, hidden: 64, depth: 5 }),
     losses: LossesSchema.parse({}),
     optimizer: OptimizerSchema.parse({}),
     training: TrainingSchema.parse({ epochs: timedEpochs + 1, batchSize: 1024 }),
     seed: 0,
-    callbacks: [{ onEpochEnd: () => void stamps.push(performance.now()) }],
+    callbacks: [
+      {
+        // The profile covers the timed epochs, each from the end of the one before.
+        onEpochEnd: (_loop, rec) => {
+          stamps.push(performance.now());
+          if (!opts.profile) return;
+          if (rec.epoch === 1) startProfile();
+          else if (rec.epoch === timedEpochs + 1) profile = stopProfile();
+        },
+      },
+    ],
   });
   const t0 = performance.now();
   const result = await trainer.fit(data.train, data.validation);
@@ -75,5 +117,6 @@ export async function timeReferenceTraining(backend: BackendName, data: ReturnTy
     blas: d.blas,
     device: d.device,
     result,
+    profile,
   };
 }

@@ -373,6 +373,121 @@ static napi_value DropoutMask(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+#define XL_MLP_SLOTS 18
+#define XL_MLP_MAX_LAYERS 64
+
+/* Reads slot i of a layer as a Float32Array of at least `need` elements, or NULL when null/undefined
+ * (an error when `required`). */
+static int mlp_slot(napi_env env, napi_value arr, uint32_t i, int64_t need, int required, float **out) {
+  napi_value e;
+  int64_t len;
+  if (napi_get_element(env, arr, i, &e) != napi_ok || !get_f32_or_null(env, e, out, &len)) return 0;
+  if (!*out) return !required;
+  return len >= need;
+}
+
+/* Parses (x, n, layers, config) of mlpForward/mlpBackward into net (layer storage in `layers`). */
+static const char *mlp_parse(napi_env env, napi_value *argv, int backward, xl_mlp *net, xl_mlp_layer *layers, float **x, int64_t *n) {
+  int64_t nx;
+  uint32_t len, clen;
+  if (!get_f32(env, argv[0], x, &nx) || !get_i64(env, argv[1], n) || *n <= 0) return "bad x or n";
+  if (napi_get_array_length(env, argv[2], &len) != napi_ok || len == 0 || len % XL_MLP_SLOTS != 0 ||
+      len / XL_MLP_SLOTS > XL_MLP_MAX_LAYERS)
+    return "bad layer list";
+  double c[7];
+  if (napi_get_array_length(env, argv[3], &clen) != napi_ok || clen != 7) return "bad config";
+  for (uint32_t i = 0; i < 7; i++) {
+    napi_value e;
+    if (napi_get_element(env, argv[3], i, &e) != napi_ok || !get_f64(env, e, &c[i])) return "bad config";
+  }
+  net->layers = (int)(len / XL_MLP_SLOTS);
+  net->activation = (int)c[0];
+  net->batchNorm = c[1] != 0;
+  net->output = (int)c[2];
+  net->eps = (float)c[3];
+  net->keep = (float)c[4];
+  net->meanWeight = (float)c[5];
+  net->varWeight = (float)c[6];
+  net->layer = layers;
+  if (net->activation < XL_ACT_PRELU || net->activation > XL_ACT_SWISH || net->output < XL_OUT_BATCHNORM || net->output > XL_OUT_LINEAR)
+    return "bad config";
+  const int64_t rows = *n;
+  for (int l = 0; l < net->layers; l++) {
+    xl_mlp_layer *L = &layers[l];
+    const uint32_t o = (uint32_t)l * XL_MLP_SLOTS;
+    napi_value e;
+    if (napi_get_element(env, argv[2], o, &e) != napi_ok || !get_i64(env, e, &L->in) ||
+        napi_get_element(env, argv[2], o + 1, &e) != napi_ok || !get_i64(env, e, &L->out) || L->in <= 0 || L->out <= 0)
+      return "bad layer widths";
+    if ((l == 0 && nx < rows * L->in) || (l > 0 && L->in != layers[l - 1].out)) return "layer widths do not chain";
+    const int last = l == net->layers - 1, h = L->out;
+    const int bn = last ? net->output == XL_OUT_BATCHNORM : net->batchNorm;
+    float *w, *b, *alpha, *mask, *rm, *rv, *rmNew, *rvNew, *pre, *bnb, *outp, *rstd, *aux, *dw, *db, *da;
+    if (!mlp_slot(env, argv[2], o + 2, L->in * h, 1, &w) || !mlp_slot(env, argv[2], o + 3, h, 1, &b) ||
+        !mlp_slot(env, argv[2], o + 4, h, !last && net->activation == XL_ACT_PRELU, &alpha) ||
+        !mlp_slot(env, argv[2], o + 5, rows * h, 0, &mask) || !mlp_slot(env, argv[2], o + 6, h, bn, &rm) ||
+        !mlp_slot(env, argv[2], o + 7, h, bn, &rv) || !mlp_slot(env, argv[2], o + 8, h, bn, &rmNew) ||
+        !mlp_slot(env, argv[2], o + 9, h, bn, &rvNew) ||
+        !mlp_slot(env, argv[2], o + 10, rows * h, !last || net->output == XL_OUT_SOFTPLUS, &pre) ||
+        !mlp_slot(env, argv[2], o + 11, rows * h, !last, &bnb) || !mlp_slot(env, argv[2], o + 12, rows * h, 0, &outp) ||
+        !mlp_slot(env, argv[2], o + 13, h, bn, &rstd) ||
+        !mlp_slot(env, argv[2], o + 14, rows * h, !last && net->activation == XL_ACT_SWISH, &aux) ||
+        !mlp_slot(env, argv[2], o + 15, L->in * h, backward, &dw) || !mlp_slot(env, argv[2], o + 16, h, backward, &db) ||
+        !mlp_slot(env, argv[2], o + 17, h, backward && !last && net->activation == XL_ACT_PRELU, &da))
+      return "layer array missing or too short";
+    if (!last && mask && !outp) return "a dropout layer needs its output array";
+    if (last && mask) return "the output layer has no dropout";
+    L->w = w; L->b = b; L->alpha = alpha; L->mask = mask; L->rm = rm; L->rv = rv; L->rmNew = rmNew; L->rvNew = rvNew;
+    L->pre = pre; L->bn = bnb; L->outp = outp; L->rstd = rstd; L->aux = aux; L->dw = dw; L->db = db; L->dalpha = da;
+  }
+  return NULL;
+}
+
+/* mlpForward(x, n, layers (18 slots each), config [activation, batchNorm, output, eps, keep, meanWeight, varWeight], y) */
+static napi_value MlpForward(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 5) THROW(env, "mlpForward: expected 5 arguments");
+  xl_mlp net;
+  xl_mlp_layer layers[XL_MLP_MAX_LAYERS];
+  float *x, *y;
+  int64_t n, ny;
+  const char *err = mlp_parse(env, argv, 0, &net, layers, &x, &n);
+  if (err) {
+    char msg[96];
+    snprintf(msg, sizeof msg, "mlpForward: %s", err);
+    THROW(env, msg);
+  }
+  if (!get_f32(env, argv[4], &y, &ny) || ny < n * layers[net.layers - 1].out) THROW(env, "mlpForward: y missing or too short");
+  if (xl_mlp_forward(&net, x, n, y) != 0) THROW(env, "mlpForward: out of memory");
+  return NULL;
+}
+
+/* mlpBackward(x, n, layers, config, dy, y, gPre0) */
+static napi_value MlpBackward(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 7) THROW(env, "mlpBackward: expected 7 arguments");
+  xl_mlp net;
+  xl_mlp_layer layers[XL_MLP_MAX_LAYERS];
+  float *x, *dy, *y, *g0;
+  int64_t n, ndy, ny, ng;
+  const char *err = mlp_parse(env, argv, 1, &net, layers, &x, &n);
+  if (err) {
+    char msg[96];
+    snprintf(msg, sizeof msg, "mlpBackward: %s", err);
+    THROW(env, msg);
+  }
+  const int64_t out = layers[net.layers - 1].out;
+  if (!get_f32(env, argv[4], &dy, &ndy) || !get_f32(env, argv[5], &y, &ny) || !get_f32(env, argv[6], &g0, &ng) ||
+      ndy < n * out || ny < n * out || ng < n * layers[0].out)
+    THROW(env, "mlpBackward: dy, y or gPre0 missing or too short");
+  if (xl_mlp_backward(&net, x, n, dy, y, g0) != 0) THROW(env, "mlpBackward: out of memory");
+  return NULL;
+}
+
 /* umapSgd(emb: Float64Array, n, dim, head: Int32Array, tail: Int32Array, eps: Float64Array, a, b, nEpochs, state, negRate, gamma) */
 static napi_value UmapSgd(napi_env env, napi_callback_info info) {
   size_t argc = 12;
@@ -586,6 +701,8 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"preluBackward", NULL, PreluBackward, NULL, NULL, NULL, napi_default_method, NULL},
       {"bnInfer", NULL, BnInfer, NULL, NULL, NULL, napi_default_method, NULL},
       {"dropoutMask", NULL, DropoutMask, NULL, NULL, NULL, napi_default_method, NULL},
+      {"mlpForward", NULL, MlpForward, NULL, NULL, NULL, napi_default_method, NULL},
+      {"mlpBackward", NULL, MlpBackward, NULL, NULL, NULL, napi_default_method, NULL},
       {"umapSgd", NULL, UmapSgd, NULL, NULL, NULL, napi_default_method, NULL},
       {"knnSelect", NULL, KnnSelect, NULL, NULL, NULL, napi_default_method, NULL},
       {"tsneFft", NULL, TsneFft, NULL, NULL, NULL, napi_default_method, NULL},

@@ -13,11 +13,6 @@
 #include <omp.h>
 #endif
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
-#define XL_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define XL_CLONES
-#endif
 
 /* Rows of the pair loop below this size stay on one thread. */
 #define XL_RANK_PAR_MIN 256

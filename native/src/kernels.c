@@ -17,7 +17,7 @@ extern char *openblas_get_config(void);
 /* Below this many elements, waking worker threads costs more than it saves
  * (and on a shared, oversubscribed machine a wake-up can take a whole time slice). */
 #define XL_PAR_MIN (1 << 20)
-/* GEMMs below this many multiply-adds run OpenBLAS single-threaded. */
+/* GEMMs of at least this many multiply-adds are cut into blocks that threads share. */
 #define XL_GEMM_PAR_MIN ((int64_t)1 << 24)
 /* Reductions over a long leading axis split it into this many fixed blocks, whatever
  * the thread count, so results do not depend on XLATENT_THREADS. */
@@ -79,17 +79,6 @@ static int collapse2(int rank, int64_t *shape, int64_t *sa, int64_t *sb) {
   return r;
 }
 
-/* c ? a : b without a branch. gcc keeps ?: on floats as a jump here, and with
- * random signs (PReLU on activations) mispredictions cost ~10x the arithmetic. */
-static inline float blendf(int c, float a, float b) {
-  uint32_t ua, ub, m = 0u - (uint32_t)(c != 0);
-  memcpy(&ua, &a, 4);
-  memcpy(&ub, &b, 4);
-  ua = (ua & m) | (ub & ~m);
-  float r;
-  memcpy(&r, &ua, 4);
-  return r;
-}
 
 static inline float nan_max(float x, float y) { return (isnan(x) || isnan(y)) ? NAN : (x > y ? x : y); }
 static inline float nan_min(float x, float y) { return (isnan(x) || isnan(y)) ? NAN : (x < y ? x : y); }
@@ -118,15 +107,15 @@ static void binary_inner(int op, const float *a, int64_t ia, const float *b, int
     case XL_MAX: XL_INNER(nan_max(x, y)); break;
     case XL_MIN: XL_INNER(nan_min(x, y)); break;
     case XL_SQDIFF: XL_INNER((float)(((double)x - y) * ((double)x - y))); break;
-    case XL_PRELU: XL_INNER(x * blendf(x < 0, y, 1.0f)); break;
+    case XL_PRELU: XL_INNER(x * xl_blend(x < 0, y, 1.0f)); break;
     case XL_POW: XL_INNER((float)pow((double)x, (double)y)); break;
     case XL_COPY: XL_INNER(((void)y, x)); break;
-    case XL_GREATER: XL_INNER(blendf(x > y, 1.0f, 0.0f)); break;
-    case XL_GREATER_EQ: XL_INNER(blendf(x >= y, 1.0f, 0.0f)); break;
-    case XL_LESS: XL_INNER(blendf(x < y, 1.0f, 0.0f)); break;
-    case XL_LESS_EQ: XL_INNER(blendf(x <= y, 1.0f, 0.0f)); break;
-    case XL_EQUAL: XL_INNER(blendf(x == y, 1.0f, 0.0f)); break;
-    case XL_NOT_EQUAL: XL_INNER(blendf(x != y, 1.0f, 0.0f)); break;
+    case XL_GREATER: XL_INNER(xl_blend(x > y, 1.0f, 0.0f)); break;
+    case XL_GREATER_EQ: XL_INNER(xl_blend(x >= y, 1.0f, 0.0f)); break;
+    case XL_LESS: XL_INNER(xl_blend(x < y, 1.0f, 0.0f)); break;
+    case XL_LESS_EQ: XL_INNER(xl_blend(x <= y, 1.0f, 0.0f)); break;
+    case XL_EQUAL: XL_INNER(xl_blend(x == y, 1.0f, 0.0f)); break;
+    case XL_NOT_EQUAL: XL_INNER(xl_blend(x != y, 1.0f, 0.0f)); break;
   }
 }
 
@@ -200,11 +189,6 @@ void xl_compare(int op, const float *a, const int64_t *aStr, const float *b, con
 /* softplus(x) == exp(x) below this and == x above its negation, within float epsilon (as tfjs). */
 static const float SOFTPLUS_T = -13.942385152878742f; /* log(2^-23) + 2 */
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
-#define XL_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define XL_CLONES
-#endif
 
 static inline float bits_to_float(int32_t i) {
   float f;
@@ -298,16 +282,16 @@ static void unary_range(int op, const float *x, float *out, int64_t i0, int64_t 
     case XL_EXPM1: XL_UNARY(expm1f(v)); break;
     case XL_SIGMOID: sigmoid_range(x, out, i0, i1); break;
     case XL_SOFTPLUS: softplus_range(x, out, i0, i1); break;
-    case XL_RELU: XL_UNARY(blendf(v <= 0, 0.0f, v)); break; /* -0 -> +0 as Math.max(0, x); NaN stays */
+    case XL_RELU: XL_UNARY(xl_blend(v <= 0, 0.0f, v)); break; /* -0 -> +0 as Math.max(0, x); NaN stays */
     case XL_RELU6: XL_UNARY(isnan(v) ? v : (v < 0 ? 0.0f : (v > 6 ? 6.0f : v))); break;
     case XL_ELU: XL_UNARY(v >= 0 ? v : expm1f(v)); break;
-    case XL_STEP: XL_UNARY(blendf(v != v, v, blendf(v > 0, 1.0f, p0))); break;
-    case XL_SIGN: XL_UNARY(blendf(v < 0, -1.0f, blendf(v > 0, 1.0f, 0.0f))); break;
+    case XL_STEP: XL_UNARY(xl_blend(v != v, v, xl_blend(v > 0, 1.0f, p0))); break;
+    case XL_SIGN: XL_UNARY(xl_blend(v < 0, -1.0f, xl_blend(v > 0, 1.0f, 0.0f))); break;
     case XL_TANH: XL_UNARY(tanhf(v)); break;
     case XL_RECIPROCAL: XL_UNARY(1.0 / (double)v); break;
     case XL_FLOOR: XL_UNARY(floorf(v)); break;
-    case XL_LEAKY: XL_UNARY(v * blendf(v < 0, p0, 1.0f)); break;
-    case XL_CLIP: XL_UNARY(blendf(v > p1, p1, blendf(v < p0, p0, v))); break;
+    case XL_LEAKY: XL_UNARY(v * xl_blend(v < 0, p0, 1.0f)); break;
+    case XL_CLIP: XL_UNARY(xl_blend(v > p1, p1, xl_blend(v < p0, p0, v))); break;
   }
 }
 
@@ -571,18 +555,35 @@ static void gemm_portable(const float *a, const float *b, float *c, int64_t m, i
 #endif
 
 #ifdef XL_OPENBLAS
-static int g_blas_threads = -1;
+static int g_blas_single = 0;
+
+/* C = op(A) op(B) for C rows [r0, r1) and columns [c0, c1), one single-threaded sgemm. */
+static void sgemm_block(const float *a, const float *b, float *c, int64_t m, int64_t n, int64_t k, int transA, int transB,
+                        int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
+  const float *ab = transA ? a + r0 : a + r0 * k;
+  const float *bb = transB ? b + c0 * k : b + c0;
+  cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans, (int)(r1 - r0),
+              (int)(c1 - c0), (int)k, 1.0f, ab, transA ? (int)m : (int)k, bb, transB ? (int)k : (int)n, 0.0f,
+              c + r0 * n + c0, (int)n);
+}
 #endif
 
 void xl_gemm(const float *a, const float *b, float *c, int64_t batch, int64_t m, int64_t n, int64_t k, int transA,
              int transB, int64_t aStride, int64_t bStride) {
 #ifdef XL_OPENBLAS
-  /* OpenBLAS splits C among threads (never K), so the thread count does not change results. */
-  const int want = m * n * k >= XL_GEMM_PAR_MIN ? g_threads : 1;
-  if (want != g_blas_threads) {
-    openblas_set_num_threads(want);
-    g_blas_threads = want;
+  /* OpenBLAS's own threads change the rounding with the thread count (its threaded
+   * driver cuts K differently), so it always runs single-threaded; large products are
+   * cut here instead, into row (or column) blocks of C fixed by the shape alone, and
+   * the blocks shared among threads: the same sums for any thread count. */
+  if (!g_blas_single) {
+    openblas_set_num_threads(1);
+    g_blas_single = 1;
   }
+  const int64_t split = m >= n ? m : n;
+  int64_t blocks = m * n * k >= XL_GEMM_PAR_MIN ? split / 128 : 1;
+  if (blocks < 1) blocks = 1;
+  if (blocks > 8) blocks = 8;
+  const int nt = blocks > 1 && g_threads > 1 ? (g_threads < blocks ? g_threads : (int)blocks) : 1;
 #endif
   for (int64_t q = 0; q < batch; q++) {
     const float *aq = a + q * aStride, *bq = b + q * bStride;
@@ -592,8 +593,12 @@ void xl_gemm(const float *a, const float *b, float *c, int64_t batch, int64_t m,
       continue;
     }
 #ifdef XL_OPENBLAS
-    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans, (int)m, (int)n,
-                (int)k, 1.0f, aq, transA ? (int)m : (int)k, bq, transB ? (int)k : (int)n, 0.0f, cq, (int)n);
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+    for (int64_t blk = 0; blk < blocks; blk++) {
+      const int64_t s0 = split * blk / blocks, s1 = split * (blk + 1) / blocks;
+      if (m >= n) sgemm_block(aq, bq, cq, m, n, k, transA, transB, s0, s1, 0, n);
+      else sgemm_block(aq, bq, cq, m, n, k, transA, transB, 0, m, s0, s1);
+    }
 #else
     gemm_portable(aq, bq, cq, m, n, k, transA, transB);
 #endif

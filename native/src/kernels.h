@@ -6,8 +6,30 @@
 #ifndef XLATENT_KERNELS_H
 #define XLATENT_KERNELS_H
 #include <stdint.h>
+#include <string.h>
 
 #define XL_MAX_RANK 8
+
+/* Functions built twice, for AVX2 and for any x86-64, the better chosen at load. */
+#ifndef XL_CLONES
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
+#define XL_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define XL_CLONES
+#endif
+#endif
+
+/* c ? a : b on the bits, without a branch: gcc keeps ?: on floats as a jump, and with
+ * random signs (PReLU on activations) mispredictions cost ~10x the arithmetic. */
+static inline float xl_blend(int c, float a, float b) {
+  uint32_t ua, ub, m = 0u - (uint32_t)(c != 0);
+  memcpy(&ua, &a, 4);
+  memcpy(&ub, &b, 4);
+  ua = (ua & m) | (ub & ~m);
+  float r;
+  memcpy(&r, &ua, 4);
+  return r;
+}
 
 /* XL_COPY ignores b (a strided copy: slice, transpose); comparisons write 1/0. */
 enum xl_binary_op {
@@ -104,6 +126,45 @@ int xl_trust_rows(const float *dots, int64_t rows, int64_t n, const int32_t *row
 /* Continuity penalties of query rows over a float32 embedding; -1 when out of memory. */
 int xl_continuity_rows(const float *Y, int64_t n, int64_t d, int64_t rows, const int32_t *rowIndex, const int32_t *nnX,
                        const int32_t *nnY, int64_t k, double *penalty);
+
+/* Fused training-mode MLP (native/src/mlp.c, src/ops mlpTrain). */
+enum xl_activation { XL_ACT_PRELU, XL_ACT_RELU, XL_ACT_SWISH };
+enum xl_mlp_output { XL_OUT_BATCHNORM, XL_OUT_SOFTPLUS, XL_OUT_LINEAR };
+/* One dense layer [in -> out] of n rows. Hidden layers: dense -> activation -> [batch norm] -> [dropout];
+ * the last layer: dense -> the network's output. NULL marks what a layer does not have. */
+typedef struct {
+  int64_t in, out;
+  const float *w, *b;      /* [in, out], [out] */
+  const float *alpha;      /* PReLU slopes [out] */
+  const float *mask;       /* dropout mask [n, out] */
+  const float *rm, *rv;    /* running mean and variance [out] (batch norm) */
+  float *rmNew, *rvNew;    /* their update [out] (written) */
+  /* Saved by the forward pass for the backward one: */
+  float *pre;              /* dense output [n, out] (hidden and softplus output layers) */
+  float *bn;               /* activation output, normalized in place when batch norm [n, out] (hidden) */
+  float *outp;             /* bn * mask [n, out] (hidden layers with dropout) */
+  float *rstd;             /* 1 / sqrt(variance + eps) [out] (batch norm) */
+  float *aux;              /* sigmoid(pre) [n, out] (swish) */
+  /* Written by the backward pass: */
+  float *dw, *db, *dalpha; /* [in, out], [out], [out] (PReLU) */
+} xl_mlp_layer;
+typedef struct {
+  int layers;              /* hidden layers + 1 */
+  int activation;          /* enum xl_activation */
+  int batchNorm;           /* hidden layers normalized */
+  int output;              /* enum xl_mlp_output */
+  float eps;
+  /* Running average weights: 1 - momentum, momentum, momentum n / (n - 1) (float, as the tf ops see them). */
+  float keep, meanWeight, varWeight;
+  xl_mlp_layer *layer;
+} xl_mlp;
+/* Forward pass of x [n, layer[0].in] into y [n, out of the last layer]; fills the saved arrays and
+ * running-statistics updates. Returns 0, or -1 when out of memory. */
+int xl_mlp_forward(const xl_mlp *net, const float *x, int64_t n, float *y);
+/* Backward pass from dy (gradient w.r.t. y) with the arrays the forward pass saved: dw, db, dalpha of
+ * every layer, and gPre0 [n, layer[0].out], the gradient w.r.t. the first layer's dense output
+ * (dL/dx = gPre0 w0^T, left to the caller, who may not need it). Returns 0, or -1 when out of memory. */
+int xl_mlp_backward(const xl_mlp *net, const float *x, int64_t n, const float *dy, const float *y, float *gPre0);
 
 void xl_set_threads(int n);
 int xl_threads(void);

@@ -78,6 +78,17 @@ export interface NativeAddon {
    */
   dropoutMask(state: Uint32Array, out: Float32Array, threshold: number, keep: number): void;
   /**
+   * Training-mode MLP forward pass (native/src/mlp.c) of x [n, inputs] into y. `layers` holds 18 slots per
+   * layer: inputs, units, w, b, alpha, mask, running mean, running variance, their updates (written), then the
+   * arrays kept for the backward pass (dense output, activation/batch-norm output, dropout output, rstd,
+   * sigmoid for swish; written) and dw, db, dalpha (backward only); null where a layer has none.
+   * config: [activation (0 prelu, 1 relu, 2 swish), hidden batch norm 0/1, output (0 batch norm, 1 softplus,
+   * 2 linear), epsilon, 1 - momentum, momentum, momentum n / (n - 1)].
+   */
+  mlpForward(x: Float32Array, n: number, layers: (number | Float32Array | null)[], config: number[], y: Float32Array): void;
+  /** Its backward pass from dy: fills every layer's dw, db (dalpha) and gPre0, dL/d(first dense output). */
+  mlpBackward(x: Float32Array, n: number, layers: (number | Float32Array | null)[], config: number[], dy: Float32Array, y: Float32Array, gPre0: Float32Array): void;
+  /**
    * UMAP layout SGD in place on emb [n, dim], bit-identical to the JavaScript loop of umapSgd
    * (src/reducers/umap-layout.ts): kept edges head -> tail sampled every eps[e] epochs, negative samples
    * from the xorshift32 `state` (a non-zero uint32).

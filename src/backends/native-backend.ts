@@ -12,14 +12,57 @@ import * as tf from '@tensorflow/tfjs';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 
 import { setDropoutMaskFiller } from '../ops/dropout-mask.js';
+import { setTensorArrayProvider } from '../ops/tensor-arrays.js';
 import { registerBackendKernels } from '../ops/run.js';
+import { timedKernel } from '../util/profile.js';
 import { loadNativeAddon, type NativeAddon } from './native-addon.js';
+import { BufferPool, alloc, type PooledBackend } from './native-pool.js';
 import { nativeFusedKernels } from './native-fused.js';
 import { NATIVE_KERNELS } from './native-kernels.js';
 
 export const NATIVE_BACKEND = 'native';
 
 type KernelFunc = Parameters<typeof tf.registerKernel>[0]['kernelFunc'];
+
+/** cpu kernels that return their input's data only under a new reference (refcounted), never a view of it. */
+const ALIAS_FREE = new Set(['Identity', 'Reshape', 'Cast']);
+
+/** A cpu kernel whose float32 inputs are pinned first: its outputs may be views of them (a contiguous Slice is). */
+function pinningInputs(f: KernelFunc): KernelFunc {
+  return (args) => {
+    const backend = args.backend as unknown as MathBackendCPU & PooledBackend;
+    for (const t of Object.values(args.inputs)) if (t && backend.data.has(t.dataId)) backend.pool.pin(backend.data.get(t.dataId).values);
+    return f(args);
+  };
+}
+
+/** The cpu backend class with output buffers pooled (src/backends/native-pool.ts). */
+function pooledBackendClass(Cpu: new () => MathBackendCPU) {
+  return class NativeBackend extends Cpu implements PooledBackend {
+    readonly pool = new BufferPool();
+    readonly attached = new Map<object, Float32Array[]>();
+
+    override disposeData(dataId: object, force?: boolean): boolean {
+      const values = this.data.has(dataId) ? this.data.get(dataId).values : undefined;
+      const freed = super.disposeData(dataId, force);
+      if (freed && values) {
+        this.pool.give(values);
+        const extra = this.attached.get(dataId);
+        if (extra) {
+          this.attached.delete(dataId);
+          for (const a of extra) this.pool.give(a);
+        }
+      }
+      return freed;
+    }
+
+    /** Whatever is read out may be kept by the caller (read and data go through here). */
+    override readSync(dataId: object) {
+      if (this.data.has(dataId)) this.pool.pin(this.data.get(dataId).values);
+      return super.readSync(dataId);
+    }
+  };
+}
 
 /**
  * Registers the 'native' backend (idempotent). Returns the addon, or throws an
@@ -38,16 +81,19 @@ export function registerNativeBackend(): NativeAddon {
   const probe = cpuFactory() as MathBackendCPU;
   const CpuBackend = probe.constructor as new () => MathBackendCPU;
   probe.dispose();
-  tf.registerBackend(NATIVE_BACKEND, () => new CpuBackend(), 0);
+  tf.registerBackend(NATIVE_BACKEND, () => new (pooledBackendClass(CpuBackend))(), 0);
   for (const config of tf.getKernelsForBackend('cpu')) {
     const make = NATIVE_KERNELS[config.kernelName];
-    const kernelFunc = make ? (make(load.addon, config.kernelFunc as never) as unknown as KernelFunc) : config.kernelFunc;
-    tf.registerKernel({ ...config, backendName: NATIVE_BACKEND, kernelFunc });
+    const cpu = ALIAS_FREE.has(config.kernelName) ? config.kernelFunc : pinningInputs(config.kernelFunc);
+    const kernelFunc = make ? (make(load.addon, cpu as never) as unknown as KernelFunc) : cpu;
+    tf.registerKernel({ ...config, backendName: NATIVE_BACKEND, kernelFunc: timedKernel(config.kernelName, kernelFunc) });
   }
   if (process.env.XLATENT_FUSED !== '0') {
-    registerBackendKernels(nativeFusedKernels(load.addon, NATIVE_BACKEND));
+    registerBackendKernels(nativeFusedKernels(load.addon, NATIVE_BACKEND).map((c) => ({ ...c, kernelFunc: timedKernel(c.kernelName, c.kernelFunc) })));
     const addon = load.addon;
     setDropoutMaskFiller((state, out, threshold, keep) => addon.dropoutMask(state, out, threshold, keep));
   }
+  // Masks, noise and batches the trainer fills come from the pool while native is the backend.
+  setTensorArrayProvider((length) => alloc(tf.backend(), length));
   return load.addon;
 }

@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 
 import { BinaryOp, ReduceOp, UnaryOp, type NativeAddon } from './native-addon.js';
+import { alloc, release } from './native-pool.js';
 
 type TensorInfo = tf.TensorInfo;
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
@@ -49,7 +50,7 @@ const MAX_RANK = 8;
 export function nativeBinary(addon: NativeAddon, backend: MathBackendCPU, op: BinaryOp, a: TensorInfo, b: TensorInfo, dtype: 'float32' | 'bool' = 'float32'): TensorInfo {
   const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
   const size = tf.util.sizeFromShape(outShape);
-  const out = dtype === 'bool' ? new Uint8Array(size) : new Float32Array(size);
+  const out = dtype === 'bool' ? new Uint8Array(size) : alloc(backend, size);
   if (size > 0) {
     addon.binary(op, values(backend, a), broadcastStrides(a.shape, outShape), values(backend, b), broadcastStrides(b.shape, outShape), out, outShape);
   }
@@ -57,7 +58,7 @@ export function nativeBinary(addon: NativeAddon, backend: MathBackendCPU, op: Bi
 }
 
 function nativeUnary(addon: NativeAddon, backend: MathBackendCPU, op: UnaryOp, x: TensorInfo, p0 = 0, p1 = 0): TensorInfo {
-  const out = new Float32Array(tf.util.sizeFromShape(x.shape));
+  const out = alloc(backend, tf.util.sizeFromShape(x.shape));
   addon.unary(op, values(backend, x), out, p0, p1);
   return backend.makeTensorInfo(x.shape, 'float32', out);
 }
@@ -89,7 +90,7 @@ const reduce = (op: ReduceOp, axisAttr: string): NativeKernelFactory => (addon, 
   const axes = tf.util.parseAxisParam(attrs[axisAttr] as number | number[], x.shape);
   const flags = x.shape.map((_, d) => (axes.includes(d) ? 1 : 0));
   let [outShape] = tf.backend_util.computeOutAndReduceShapes(x.shape, axes);
-  const out = new Float32Array(tf.util.sizeFromShape(outShape));
+  const out = alloc(backend, tf.util.sizeFromShape(outShape));
   addon.reduce(op, values(backend, x), x.shape, flags, out);
   if (attrs.keepDims) outShape = tf.backend_util.expandShapeToKeepDim(outShape, axes);
   return backend.makeTensorInfo(outShape, 'float32', out);
@@ -130,7 +131,7 @@ function planMatMul(a: TensorInfo, b: TensorInfo, transA: boolean, transB: boole
 }
 
 function matMulInto(addon: NativeAddon, backend: MathBackendCPU, a: TensorInfo, b: TensorInfo, transA: boolean, transB: boolean, p: MatMulPlan): Float32Array {
-  const out = new Float32Array(p.batch * p.m * p.n);
+  const out = alloc(backend, p.batch * p.m * p.n);
   addon.gemm(values(backend, a), values(backend, b), out, p.batch, p.m, p.n, p.k, transA ? 1 : 0, transB ? 1 : 0, p.aStride, p.bStride);
   return out;
 }
@@ -184,7 +185,7 @@ const select: NativeKernelFactory = (addon, cpu) => (args) => {
   const { condition, t, e } = args.inputs as { condition: TensorInfo; t: TensorInfo; e: TensorInfo };
   const cond = backend.data.get(condition.dataId).values;
   if (!isDenseF32(backend, t, e) || !(cond instanceof Uint8Array) || !tf.util.arraysEqual(condition.shape, t.shape) || !tf.util.arraysEqual(t.shape, e.shape)) return cpu(args);
-  const out = new Float32Array(cond.length);
+  const out = alloc(backend, cond.length);
   addon.select(cond, values(backend, t), values(backend, e), out);
   return backend.makeTensorInfo(t.shape, 'float32', out);
 };
@@ -194,7 +195,7 @@ function nativeSlice(addon: NativeAddon, backend: MathBackendCPU, x: TensorInfo,
   const strides = tf.util.computeStrides(x.shape).concat(1);
   let offset = 0;
   begin.forEach((b, d) => (offset += b * strides[d]));
-  const out = new Float32Array(tf.util.sizeFromShape(size));
+  const out = alloc(backend, tf.util.sizeFromShape(size));
   if (out.length > 0) {
     const src = values(backend, x).subarray(offset);
     addon.binary(BinaryOp.Copy, src, strides, src, strides.map(() => 0), out, size);
@@ -237,7 +238,7 @@ const transpose: NativeKernelFactory = (addon, cpu) => (args) => {
   const outShape = perm.map((p) => x.shape[p]);
   const strides = perm.map((p) => inStrides[p]);
   const src = values(backend, x);
-  const out = new Float32Array(src.length);
+  const out = alloc(backend, src.length);
   addon.binary(BinaryOp.Copy, src, strides, src, strides.map(() => 0), out, outShape);
   return backend.makeTensorInfo(outShape, 'float32', out);
 };
@@ -262,10 +263,10 @@ function convInfoOf(inShape: number[], filterShape: number[], attrs: tf.NamedAtt
   return rows * ci.filterHeight * ci.filterWidth * ci.inChannels > MAX_COLS ? undefined : ci;
 }
 
-function im2col(addon: NativeAddon, x: Float32Array, ci: ConvInfo): { cols: Float32Array; rows: number; k: number } {
+function im2col(addon: NativeAddon, backend: MathBackendCPU, x: Float32Array, ci: ConvInfo): { cols: Float32Array; rows: number; k: number } {
   const rows = ci.batchSize * ci.outHeight * ci.outWidth;
   const k = ci.filterHeight * ci.filterWidth * ci.inChannels;
-  const cols = new Float32Array(rows * k);
+  const cols = alloc(backend, rows * k);
   addon.im2col(x, convGeom(ci), cols);
   return { cols, rows, k };
 }
@@ -277,9 +278,10 @@ const conv2D: NativeKernelFactory = (addon, cpu) => (args) => {
   const attrs = args.attrs ?? {};
   const ci = isDenseF32(backend, x, filter) ? convInfoOf(x.shape, filter.shape, attrs, (attrs.dilations as [number, number]) ?? 1) : undefined;
   if (!ci) return cpu(args);
-  const { cols, rows, k } = im2col(addon, values(backend, x), ci);
-  const out = new Float32Array(rows * ci.outChannels);
+  const { cols, rows, k } = im2col(addon, backend, values(backend, x), ci);
+  const out = alloc(backend, rows * ci.outChannels);
   addon.gemm(cols, values(backend, filter), out, 1, rows, ci.outChannels, k, 0, 0, 0, 0);
+  release(backend, cols);
   return backend.makeTensorInfo(ci.outShape, 'float32', out);
 };
 
@@ -292,10 +294,11 @@ const conv2DBackpropInput: NativeKernelFactory = (addon, cpu) => (args) => {
   if (!ci) return cpu(args);
   const rows = ci.batchSize * ci.outHeight * ci.outWidth;
   const k = ci.filterHeight * ci.filterWidth * ci.inChannels;
-  const dcols = new Float32Array(rows * k);
+  const dcols = alloc(backend, rows * k);
   addon.gemm(values(backend, dy), values(backend, filter), dcols, 1, rows, k, ci.outChannels, 0, 1, 0, 0);
-  const dx = new Float32Array(tf.util.sizeFromShape(ci.inShape));
+  const dx = alloc(backend, tf.util.sizeFromShape(ci.inShape));
   addon.col2im(dcols, convGeom(ci), dx);
+  release(backend, dcols);
   return backend.makeTensorInfo(ci.inShape, 'float32', dx);
 };
 
@@ -306,9 +309,10 @@ const conv2DBackpropFilter: NativeKernelFactory = (addon, cpu) => (args) => {
   const attrs = args.attrs ?? {};
   const ci = isDenseF32(backend, x, dy) ? convInfoOf(x.shape, attrs.filterShape as number[], attrs, 1) : undefined;
   if (!ci) return cpu(args);
-  const { cols, rows, k } = im2col(addon, values(backend, x), ci);
-  const dw = new Float32Array(k * ci.outChannels);
+  const { cols, rows, k } = im2col(addon, backend, values(backend, x), ci);
+  const dw = alloc(backend, k * ci.outChannels);
   addon.gemm(cols, values(backend, dy), dw, 1, k, ci.outChannels, rows, 1, 0, 0, 0);
+  release(backend, cols);
   return backend.makeTensorInfo(ci.filterShape, 'float32', dw);
 };
 
@@ -328,7 +332,7 @@ const fusedBatchNorm: NativeKernelFactory = (addon, cpu) => (args) => {
   if (h === 0 || params.some((p) => p === undefined)) return cpu(args);
   const [m, v, sc, off] = params as Float32Array[];
   const xv = values(backend, x);
-  const out = new Float32Array(xv.length);
+  const out = alloc(backend, xv.length);
   addon.bnInfer(xv, xv.length / h, h, m, v, sc, off, num(args.attrs?.varianceEpsilon, 0.001), out);
   return backend.makeTensorInfo(x.shape, 'float32', out);
 };

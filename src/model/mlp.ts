@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { mlpTrain, type MlpTrainLayer } from '../ops/index.js';
 import type { Rng } from '../util/random.js';
 import {
   type Activation,
@@ -13,6 +14,7 @@ import {
   createDense,
   createPreluAlpha,
 } from './layers.js';
+import { dropoutMask } from './random-tensors.js';
 
 /** Shape and behaviour of a fully connected network (encoder, decoder or discriminator body). */
 export interface MlpOptions {
@@ -71,6 +73,7 @@ export class Mlp {
 
   /** Runs the network; in training mode this also updates batch-norm running statistics. */
   forward(x: tf.Tensor2D, mode: ForwardMode): tf.Tensor2D {
+    if (mode.training) return this.forwardTraining(x, mode);
     let h = x;
     for (const b of this.blocks) {
       h = applyDense(h, b.dense, mode.training);
@@ -82,6 +85,36 @@ export class Mlp {
     if (this.outBn) return applyBatchNorm(h, this.outBn, mode.training);
     if (this.options.output === 'softplus') return tf.softplus(h);
     return h;
+  }
+
+  /**
+   * Training mode as one op (src/ops mlpTrain): batch statistics, the running
+   * statistics moved, and dropout masks drawn from mode.rng layer by layer,
+   * in the order the layers use them.
+   */
+  private forwardTraining(x: tf.Tensor2D, mode: ForwardMode): tf.Tensor2D {
+    const { dropout, activation, batchNorm, output } = this.options;
+    if (dropout > 0 && !mode.rng) throw new Error('Mlp: training mode needs an rng');
+    const rows = x.shape[0];
+    const norms = [...this.blocks.map((b) => b.bn), this.outBn].filter((bn): bn is BatchNorm => bn !== undefined);
+    const layers: MlpTrainLayer[] = this.blocks.map((b) => ({
+      w: b.dense.kernel,
+      b: b.dense.bias,
+      alpha: b.alpha,
+      mask: dropout > 0 ? dropoutMask(mode.rng!, rows, b.dense.bias.shape[0], dropout) : undefined,
+      running: b.bn,
+    }));
+    layers.push({ w: this.out.kernel, b: this.out.bias, running: this.outBn });
+    const { epsilon, momentum } = norms[0] ?? { epsilon: 1e-5, momentum: 0.1 };
+    if (norms.some((bn) => bn.epsilon !== epsilon || bn.momentum !== momentum)) throw new Error('Mlp: batch-norm layers differ in epsilon or momentum');
+    const { y, running } = mlpTrain(x, layers, { hidden: this.blocks.length, activation, batchNorm, dropout: dropout > 0, output, epsilon, momentum });
+    // The running-statistics update feeds no loss, so the gradient tape prunes it.
+    running.forEach((r, i) => {
+      norms[i].mean.assign(r.mean);
+      norms[i].variance.assign(r.variance);
+    });
+    tf.dispose([...layers.flatMap((l) => (l.mask ? [l.mask] : [])), ...running.flatMap((r) => [r.mean, r.variance])]);
+    return y;
   }
 
   /** The variables an optimizer updates. */

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { fillDropoutMask } from '../ops/dropout-mask.js';
+import { tensorArray } from '../ops/tensor-arrays.js';
 import type { Rng } from '../util/random.js';
 
 /**
@@ -10,7 +11,7 @@ import type { Rng } from '../util/random.js';
 
 /** A [rows, cols] tensor of N(0, std^2) deviates. */
 export function normalTensor(rng: Rng, rows: number, cols: number, std = 1): tf.Tensor2D {
-  const out = new Float32Array(rows * cols);
+  const out = tensorArray(rows * cols);
   rng.fillNormal(out, 0, std);
   return tf.tensor2d(out, [rows, cols]);
 }
@@ -20,7 +21,7 @@ export function normalTensor(rng: Rng, rows: number, cols: number, std = 1): tf.
  * 1 / (1 - rate), so the expected activation is unchanged (as torch.nn.Dropout).
  */
 export function dropoutMask(rng: Rng, rows: number, cols: number, rate: number): tf.Tensor2D {
-  const out = new Float32Array(rows * cols);
+  const out = tensorArray(rows * cols);
   // Each 32-bit draw decides two entries through its 16-bit halves (rate resolution 1/65536):
   // mask generation is a visible share of a training step, and this halves it.
   fillDropoutMask(rng, out, Math.round(rate * 65536), 1 / (1 - rate));

@@ -7,8 +7,8 @@
 import * as tf from '@tensorflow/tfjs';
 
 import {
-  BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, DENSE, PRELU, PRELU_GRAD, RANK_LOSS, RANK_LOSS_GRAD, SMOOTHNESS_LOSS,
-  SMOOTHNESS_LOSS_GRAD,
+  BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, DENSE, MLP_TRAIN, MLP_TRAIN_GRAD, PRELU, PRELU_GRAD, RANK_LOSS, RANK_LOSS_GRAD,
+  SMOOTHNESS_LOSS, SMOOTHNESS_LOSS_GRAD, mlpInputIndex, type MlpTrainAttrs,
 } from './kernel-names.js';
 import { runOp } from './run.js';
 
@@ -83,7 +83,41 @@ const denseGrad: tf.GradConfig = {
   },
 };
 
-const GRADIENTS: readonly tf.GradConfig[] = [rankLossGrad, smoothnessLossGrad, batchNormTrainGrad, preluGrad, denseGrad];
+/** More outputs than any network has (tfjs wants a fixed list; absent outputs are skipped). */
+const MLP_MAX_OUTPUTS = 1024;
+
+/**
+ * One gradient kernel call gives every weight's gradient; dL/dx, a product
+ * as large as the first layer, is computed only if the tape asks for it
+ * (not where x is data). Inputs arrive as an array, so gradients are keyed
+ * by position.
+ */
+const mlpTrainGrad: tf.GradConfig = {
+  kernelName: MLP_TRAIN,
+  saveAllInputs: true,
+  outputsToSave: new Array<boolean>(MLP_MAX_OUTPUTS).fill(true),
+  gradFunc: (dys, saved: Saved, attrs) => {
+    const a = attrs as unknown as MlpTrainAttrs;
+    const idx = mlpInputIndex(a);
+    const dy = Array.isArray(dys) ? dys[0] : dys;
+    const inputs = saved.slice(0, idx.count);
+    const [g0, ...weightGrads] = runOp(MLP_TRAIN_GRAD, [dy, ...saved], attrs) as tf.Tensor[];
+    const out: Record<string, () => tf.Tensor> = {};
+    inputs.forEach((t, i) => (out[i] = none(t)));
+    out[idx.x] = () => tf.matMul(g0 as tf.Tensor2D, inputs[idx.layers[0].w] as tf.Tensor2D, false, true);
+    let k = 0;
+    idx.layers.forEach((layer) => {
+      for (const i of [layer.w, layer.b, layer.alpha]) {
+        if (i === undefined) continue;
+        const g = weightGrads[k++];
+        out[i] = () => g;
+      }
+    });
+    return out;
+  },
+};
+
+const GRADIENTS: readonly tf.GradConfig[] = [rankLossGrad, smoothnessLossGrad, batchNormTrainGrad, preluGrad, denseGrad, mlpTrainGrad];
 
 let registered = false;
 

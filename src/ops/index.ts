@@ -8,10 +8,13 @@
 import * as tf from '@tensorflow/tfjs';
 
 import { registerGradients } from './gradients.js';
-import { ADAMW, BATCH_NORM_TRAIN, DENSE, PRELU, RANK_LOSS, SMOOTHNESS_LOSS, adamwGrad, adamwParam, type AdamWAttrs } from './kernel-names.js';
+import {
+  ADAMW, BATCH_NORM_TRAIN, DENSE, MLP_TRAIN, PRELU, RANK_LOSS, SMOOTHNESS_LOSS, adamwGrad, adamwParam, mlpNormCount, type AdamWAttrs,
+  type MlpTrainAttrs,
+} from './kernel-names.js';
 import { runOp } from './run.js';
 
-export type { AdamWAttrs } from './kernel-names.js';
+export type { AdamWAttrs, MlpTrainAttrs } from './kernel-names.js';
 
 registerGradients();
 
@@ -140,4 +143,65 @@ export function adamwStep(
   });
   const out = runOp(ADAMW, inputs, { ...attrs }) as tf.Tensor[];
   return { params: out.slice(0, params.length), m: out[params.length] as tf.Tensor1D, v: out[params.length + 1] as tf.Tensor1D };
+}
+
+/** One layer of {@link mlpTrain}. */
+export interface MlpTrainLayer {
+  /** [inputs, units] weights. */
+  w: tf.Tensor2D;
+  /** [units] bias. */
+  b: tf.Tensor1D;
+  /** [units] PReLU slopes (hidden layers, PReLU activation). */
+  alpha?: tf.Tensor1D;
+  /** [rows, units] inverted-dropout mask, 0 or 1 / (1 - rate) (hidden layers, with dropout). */
+  mask?: tf.Tensor2D;
+  /** Running mean and variance [units] (layers followed by batch norm). */
+  running?: { mean: tf.Tensor1D; variance: tf.Tensor1D };
+}
+
+/**
+ * A fully connected network in training mode as one op: each hidden layer
+ * dense -> activation -> [affine-free batch norm with the batch's
+ * statistics] -> [dropout], then the output layer dense -> batch norm,
+ * softplus or nothing (as src/model/mlp.ts describes). The native backend
+ * runs the whole pass, and its gradient, as one call each; every other
+ * backend the layer ops in sequence, with the values and gradients they
+ * always gave.
+ *
+ * @param x [rows, inputs]
+ * @param layers the hidden layers, then the output layer
+ * @param attrs the network's structure (`hidden` = layers.length - 1)
+ * @returns the output [rows, units of the last layer] and, per batch-norm
+ *   layer in order, its moved running statistics (no gradient)
+ */
+export function mlpTrain(x: tf.Tensor2D, layers: MlpTrainLayer[], attrs: MlpTrainAttrs): { y: tf.Tensor2D; running: { mean: tf.Tensor1D; variance: tf.Tensor1D }[] } {
+  if (layers.length !== attrs.hidden + 1 || attrs.hidden < 1) throw new Error(`mlpTrain: ${layers.length} layers for ${attrs.hidden} hidden layers`);
+  const inputs: tf.Tensor[] = [x];
+  let width = x.shape[1];
+  layers.forEach((l, i) => {
+    const hidden = i < attrs.hidden;
+    const units = l.w.shape[1];
+    const where = `mlpTrain layer ${i}`;
+    if (l.w.shape[0] !== width || l.b.shape[0] !== units) throw new Error(`${where}: W ${l.w.shape} and b ${l.b.shape} do not fit ${width} inputs`);
+    inputs.push(l.w, l.b);
+    if (hidden && attrs.activation === 'prelu') {
+      if (!l.alpha || l.alpha.shape[0] !== units) throw new Error(`${where}: PReLU needs ${units} slopes`);
+      inputs.push(l.alpha);
+    }
+    if (hidden && attrs.dropout) {
+      if (!l.mask || !tf.util.arraysEqual(l.mask.shape, [x.shape[0], units])) throw new Error(`${where}: dropout needs a [${x.shape[0]}, ${units}] mask`);
+      inputs.push(l.mask);
+    }
+    if (hidden ? attrs.batchNorm : attrs.output === 'batchnorm') {
+      if (!l.running || l.running.mean.shape[0] !== units || l.running.variance.shape[0] !== units) throw new Error(`${where}: batch norm needs running statistics of ${units}`);
+      inputs.push(l.running.mean, l.running.variance);
+    }
+    width = units;
+  });
+  const out = runOp(MLP_TRAIN, inputs, { ...attrs }) as tf.Tensor[];
+  const norms = mlpNormCount(attrs);
+  const running = Array.from({ length: norms }, (_, i) => ({ mean: out[1 + 2 * i] as tf.Tensor1D, variance: out[2 + 2 * i] as tf.Tensor1D }));
+  // What the backend saved for the gradient; the gradient keeps its own references.
+  tf.dispose(out.slice(1 + 2 * norms));
+  return { y: out[0] as tf.Tensor2D, running };
 }

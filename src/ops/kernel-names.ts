@@ -73,8 +73,81 @@ export interface AdamWAttrs {
 export const adamwParam = (i: number) => `p${i}`;
 export const adamwGrad = (i: number) => `g${i}`;
 
-/** Every kernel name above: a backend that registers some of them gets the generic version of the rest. */
+/**
+ * A whole fully connected network in training mode (src/ops/index.ts
+ * mlpTrain): hidden layers dense -> activation -> [batch norm] -> [dropout],
+ * then a dense output layer -> batch norm, softplus or nothing. Inputs are an
+ * array (their number depends on the network; {@link mlpInputIndex}), outputs
+ * [y, then the updated running mean and variance of each batch-norm layer in
+ * order, then whatever the backend's gradient kernel needs saved]. No kernel
+ * may change its inputs.
+ */
+export const MLP_TRAIN = 'XlatentMlpTrain';
+/**
+ * [dy, ...the forward inputs, ...the forward outputs] -> [dL/d(first dense
+ * output), then dW, db (and dalpha for PReLU) of each layer in order]; dL/dx
+ * is that first gradient times W0^T, computed only where needed.
+ */
+export const MLP_TRAIN_GRAD = 'XlatentMlpTrainGrad';
+export interface MlpTrainAttrs {
+  /** Hidden layers (>= 1); the output layer comes after them. */
+  hidden: number;
+  activation: 'prelu' | 'relu' | 'swish';
+  /** Affine-free batch norm after each hidden activation. */
+  batchNorm: boolean;
+  /** A dropout mask (inverted dropout, already scaled) after each hidden layer. */
+  dropout: boolean;
+  output: 'batchnorm' | 'softplus' | 'linear';
+  /** Batch norm's epsilon and running-average momentum (every batch-norm layer). */
+  epsilon: number;
+  momentum: number;
+}
+
+/** Positions of one layer's tensors in an MLP_TRAIN input array (undefined: the layer has none). */
+export interface MlpLayerInputs {
+  w: number;
+  b: number;
+  alpha?: number;
+  mask?: number;
+  runningMean?: number;
+  runningVariance?: number;
+}
+
+/**
+ * The MLP_TRAIN input layout: [x, then per hidden layer w, b, (alpha),
+ * (mask), (running mean, running variance), then the output layer's w, b,
+ * (running mean, running variance)]. `layers` holds the hidden layers then
+ * the output layer.
+ */
+export function mlpInputIndex(a: MlpTrainAttrs): { x: 0; layers: MlpLayerInputs[]; count: number } {
+  let i = 1;
+  const layers: MlpLayerInputs[] = [];
+  for (let l = 0; l <= a.hidden; l++) {
+    const hidden = l < a.hidden;
+    const layer: MlpLayerInputs = { w: i++, b: i++ };
+    if (hidden && a.activation === 'prelu') layer.alpha = i++;
+    if (hidden && a.dropout) layer.mask = i++;
+    if (hidden ? a.batchNorm : a.output === 'batchnorm') {
+      layer.runningMean = i++;
+      layer.runningVariance = i++;
+    }
+    layers.push(layer);
+  }
+  return { x: 0, layers, count: i };
+}
+
+/** Batch-norm layers of the network, i.e. pairs of running statistics after y in the outputs. */
+export const mlpNormCount = (a: MlpTrainAttrs) => (a.batchNorm ? a.hidden : 0) + (a.output === 'batchnorm' ? 1 : 0);
+
+/** Every kernel name above that every backend implements (its own version or the generic one). */
 export const XLATENT_KERNELS = [
   RANK_LOSS, RANK_LOSS_GRAD, SMOOTHNESS_LOSS, SMOOTHNESS_LOSS_GRAD, BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD,
   PRELU, PRELU_GRAD, DENSE, ADAMW,
 ] as const;
+
+/**
+ * Kernels made of the ones above: a backend may bring its own version;
+ * without one it runs the generic version, composed of the kernels above on
+ * that backend.
+ */
+export const XLATENT_COMPOSITE_KERNELS = [MLP_TRAIN, MLP_TRAIN_GRAD] as const;

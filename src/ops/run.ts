@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 import { GENERIC_KERNELS } from './generic/index.js';
-import type { XLATENT_KERNELS } from './kernel-names.js';
+import type { XLATENT_COMPOSITE_KERNELS, XLATENT_KERNELS } from './kernel-names.js';
 
 type KernelFunc = Parameters<typeof tf.registerKernel>[0]['kernelFunc'];
 
@@ -32,8 +32,8 @@ export function registerBackendKernels(configs: readonly tf.KernelConfig[]): voi
   }
 }
 
-/** One backend's version of every xlatent kernel, by name (the compiler checks none is missing). */
-export type KernelTable<F> = Record<(typeof XLATENT_KERNELS)[number], F>;
+/** One backend's version of every xlatent kernel, by name (the compiler checks none is missing), and of any composite kernels it speeds up. */
+export type KernelTable<F> = Record<(typeof XLATENT_KERNELS)[number], F> & Partial<Record<(typeof XLATENT_COMPOSITE_KERNELS)[number], F>>;
 
 /** The kernel configs of a backend's kernel table, for registerBackendKernels. */
 export function kernelConfigs<F>(backendName: string, table: KernelTable<F>): tf.KernelConfig[] {
@@ -41,8 +41,9 @@ export function kernelConfigs<F>(backendName: string, table: KernelTable<F>): tf
 }
 
 /** Runs kernel `name` on the active backend (generic version if the backend has none). */
-export function runOp(name: string, inputs: tf.NamedTensorMap, attrs: tf.NamedAttrMap = {}): tf.Tensor | tf.Tensor[] {
+export function runOp(name: string, inputs: tf.NamedTensorMap | tf.Tensor[], attrs: tf.NamedAttrMap = {}): tf.Tensor | tf.Tensor[] {
   const backend = tf.getBackend();
   if (!tf.getKernel(name, backend)) registerGenericKernels(backend);
-  return tf.engine().runKernel(name, inputs, attrs) as tf.Tensor | tf.Tensor[];
+  // An array of inputs (a kernel with a varying number of them, as tfjs's Concat) is passed as it is.
+  return tf.engine().runKernel(name, inputs as tf.NamedTensorMap, attrs) as tf.Tensor | tf.Tensor[];
 }

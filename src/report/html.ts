@@ -47,9 +47,9 @@ export function jsonScript(id: string, value: unknown): string {
   return `<script id="${escapeHtml(id)}" type="application/json">${scriptSafeJson(value)}</script>`;
 }
 
-/** Inlines JavaScript source; `</script` inside it would end the element early, so it is broken up. */
+/** Inlines JavaScript source; `</script` inside it would end the element early, so it is broken up (`<\/`, same case, same string value). */
 export function inlineScript(source: string): string {
-  return `<script>${source.replace(/<\/script/gi, '<\\/script')}</script>`;
+  return `<script>${source.replace(/<\/(script)/gi, '<\\/$1')}</script>`;
 }
 
 const CSS = `

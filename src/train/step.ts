@@ -4,6 +4,7 @@ import type { Discriminator } from '../model/discriminator.js';
 import type { ForwardMode } from '../model/layers.js';
 import type { Mlp } from '../model/mlp.js';
 import { normalTensor } from '../model/random-tensors.js';
+import { section } from '../util/profile.js';
 import type { Rng } from '../util/random.js';
 import type { AdamW } from './adamw.js';
 import { adversarialLoss } from './losses/adversarial.js';
@@ -83,11 +84,13 @@ export function trainStep(ctx: StepContext, batch: Batch): Partial<Record<TermNa
   const run = (term: TermName, weight: number, loss: () => tf.Scalar): void => {
     const opt = ctx.optimizers[term];
     if (weight === 0 || !opt) return;
-    const { value, grads } = tf.variableGrads(() => tf.mul(loss(), weight) as tf.Scalar, opt.params);
-    opt.applyGradients(grads);
-    tf.dispose(grads);
-    out[term] = tf.tidy(() => tf.div(value, weight) as tf.Scalar);
-    value.dispose();
+    section('phase', term, () => {
+      const { value, grads } = tf.variableGrads(() => tf.mul(section('phase', `${term} forward`, loss), weight) as tf.Scalar, opt.params);
+      section('phase', `${term} AdamW`, () => opt.applyGradients(grads));
+      tf.dispose(grads);
+      out[term] = tf.tidy(() => tf.div(value, weight) as tf.Scalar);
+      value.dispose();
+    });
   };
 
   run('adversarial', losses.adversarial.weight, () => {

@@ -6,6 +6,7 @@ import { createEncoder } from '../model/encoder.js';
 import type { NetworkSpec } from '../model/spec.js';
 import { mlpToSpec } from '../model/to-spec.js';
 import { UserError, check } from '../util/errors.js';
+import { section, sectionAsync } from '../util/profile.js';
 import { Rng } from '../util/random.js';
 import { AdamW } from './adamw.js';
 import { changedFields } from '../util/diff.js';
@@ -13,6 +14,7 @@ import { type Callback, type CheckpointContent, type FitLoopView, hookOrder } fr
 import { loadCheckpoint, restoreVariables, type StoredTensor } from './checkpoint.js';
 import type { EpochRecord } from './epoch-record.js';
 import { adversarialAlpha } from './losses/adversarial.js';
+import { tensorArray } from '../ops/tensor-arrays.js';
 import { gaussianKernel } from './losses/smoothness.js';
 import { PlateauSchedule, type PlateauState } from './schedule.js';
 import { mayBeBest, selectionMode, selectionScore, type SelectionMode } from './selection.js';
@@ -129,9 +131,9 @@ export class RankAAETrainer {
       while (loop.epoch < loop.maxEpochs && !loop.shouldStop) {
         const epoch = loop.epoch + 1;
         const rec = await loop.runEpoch(async (batch, nBatches) => {
-          for (const cb of callbacks) await cb.onBatchEnd?.(loop, epoch, batch, nBatches);
+          for (const cb of callbacks) await sectionAsync('phase', 'callbacks', async () => cb.onBatchEnd?.(loop, epoch, batch, nBatches));
         });
-        for (const cb of callbacks) await cb.onEpochEnd?.(loop, rec);
+        for (const cb of callbacks) await sectionAsync('phase', 'callbacks', async () => cb.onEpochEnd?.(loop, rec));
       }
       for (const cb of callbacks) await cb.onFitEnd?.(loop);
       const { encoder, decoder } = await loop.networks();
@@ -216,7 +218,7 @@ class FitLoop implements FitLoopView {
         );
       }
     }
-    const metrics = await validate(this.model, this.val, this.valVariance);
+    const metrics = await sectionAsync('phase', 'validation', () => validate(this.model, this.val, this.valVariance));
     const { window } = training.selection;
     const selected = selectionScore(this.selection, [...this.history.map((h) => h.score), metrics.score], window);
     // `best` marks a new highest (selection) score among the epochs that may win; NaN scores (nothing to correlate) never are.
@@ -338,7 +340,7 @@ async function runEpoch(
   onBatch: (batch: number, nBatches: number) => Promise<void>,
   augment?: TrainerOptions['augment'],
 ): Promise<Partial<Record<TermName, number>>> {
-  const { n, m, k } = data;
+  const { n } = data;
   const order = ctx.rng.permutation(n);
   const bs = Math.min(training.batchSize, n);
   let nBatches = Math.ceil(n / bs);
@@ -348,30 +350,7 @@ async function runEpoch(
   for (let b = 0; b < nBatches; b++) {
     const start = b * bs;
     const rows = Math.min(bs, n - start);
-    const x = new Float32Array(rows * m);
-    const y = new Float32Array(rows * k);
-    const valid = new Float32Array(rows * k);
-    let missing = false;
-    for (let r = 0; r < rows; r++) {
-      const i = order[start + r];
-      x.set(data.x.subarray(i * m, (i + 1) * m), r * m);
-      for (let j = 0; j < k; j++) {
-        const v = data.y[i * k + j];
-        if (Number.isFinite(v)) {
-          y[r * k + j] = v;
-          valid[r * k + j] = 1;
-        } else missing = true;
-      }
-    }
-    if (training.augmentNoise > 0) {
-      for (let i = 0; i < x.length; i++) x[i] += training.augmentNoise * ctx.rng.normal();
-    }
-    augment?.(x, rows, m, ctx.rng);
-    const batch: Batch = {
-      x: tf.tensor2d(x, [rows, m]),
-      y: tf.tensor2d(y, [rows, k]),
-      valid: missing ? tf.tensor2d(valid, [rows, k]) : undefined,
-    };
+    const batch = section('phase', 'batch assembly', () => assembleBatch(data, order.subarray(start, start + rows), training.augmentNoise, ctx.rng, augment));
     try {
       const values = trainStep(ctx, batch);
       for (const term of TERMS) {
@@ -399,6 +378,41 @@ async function runEpoch(
     s.dispose();
   }
   return means;
+}
+
+/**
+ * The training batch of rows `rows` (indices into data): spectra with the
+ * augmentation noise (and the pipeline's augment hook) applied, descriptors
+ * with missing values as 0 and their mask (absent when none is missing).
+ */
+function assembleBatch(data: TrainingArrays, rows: Int32Array, augmentNoise: number, rng: Rng, augment?: TrainerOptions['augment']): Batch {
+  const { m, k } = data;
+  const n = rows.length;
+  // Every element of x is written below (y and valid rely on zeros: new arrays).
+  const x = tensorArray(n * m);
+  const y = new Float32Array(n * k);
+  const valid = new Float32Array(n * k);
+  let missing = false;
+  for (let r = 0; r < n; r++) {
+    const i = rows[r];
+    x.set(data.x.subarray(i * m, (i + 1) * m), r * m);
+    for (let j = 0; j < k; j++) {
+      const v = data.y[i * k + j];
+      if (Number.isFinite(v)) {
+        y[r * k + j] = v;
+        valid[r * k + j] = 1;
+      } else missing = true;
+    }
+  }
+  if (augmentNoise > 0) {
+    for (let i = 0; i < x.length; i++) x[i] += augmentNoise * rng.normal();
+  }
+  augment?.(x, n, m, rng);
+  return {
+    x: tf.tensor2d(x, [n, m]),
+    y: tf.tensor2d(y, [n, k]),
+    valid: missing ? tf.tensor2d(valid, [n, k]) : undefined,
+  };
 }
 
 /** Inference-mode latents and reconstruction error on the validation rows, and the score (asynchronous reads). */

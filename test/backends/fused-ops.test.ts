@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { loadNativeAddon } from '../../src/backends/native-addon.js';
+import { nativeMissing, requireOrSkip } from '../require.js';
 import { selectBackend } from '../../src/backends/select.js';
 import { GENERIC_KERNELS } from '../../src/ops/generic/index.js';
 import { gaussianSmooth } from '../../src/ops/generic/smoothness.js';
@@ -215,6 +216,6 @@ describe('every fused op, value and gradients, on every backend against cpu', ()
       expectAllClose(await allOps(), reference, rtol);
     });
   }
-  if (!native.ok) it.skip(`native skipped: ${native.error}`, () => {});
+  requireOrSkip('the native addon (native op parity)', nativeMissing());
   webgpuMissing(webgpu, 'webgpu op parity');
 });

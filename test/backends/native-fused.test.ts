@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { loadNativeAddon, type NativeAddon } from '../../src/backends/native-addon.js';
+import { nativeMissing, requireOrSkip } from '../require.js';
 import { registerNativeBackend } from '../../src/backends/native-backend.js';
 import { applyActivation, applyBatchNorm, createBatchNorm } from '../../src/model/layers.js';
 import { dropoutMask } from '../../src/model/random-tensors.js';
@@ -22,6 +23,7 @@ import { gaussianKernel, gaussianSmooth, smoothnessLoss } from '../../src/train/
 import { Rng } from '../../src/util/random.js';
 
 const load = loadNativeAddon();
+const haveNative = requireOrSkip('the native addon (fused native kernels)', nativeMissing());
 
 /** |a - b| <= rtol * max(|b|, mean |b|) elementwise. */
 function expectClose(a: ArrayLike<number>, b: ArrayLike<number>, rtol = 1e-5) {
@@ -62,7 +64,7 @@ function rankData(n: number, width: number, k: number, seed: number, missing: nu
   return { z, y, valid };
 }
 
-describe.skipIf(!load.ok)(`fused native training kernels${load.ok ? '' : ` (skipped: ${(load as { error: string }).error})`}`, () => {
+describe.skipIf(!haveNative)('fused native training kernels', () => {
   let addon: NativeAddon;
   beforeAll(async () => {
     addon = registerNativeBackend();

@@ -8,11 +8,15 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { loadNativeAddon } from '../../src/backends/native-addon.js';
+import { nativeMissing, requireOrSkip } from '../require.js';
 import { registerNativeBackend } from '../../src/backends/native-backend.js';
-import { XLATENT_KERNELS } from '../../src/ops/kernel-names.js';
+import { XLATENT_COMPOSITE_KERNELS, XLATENT_KERNELS } from '../../src/ops/kernel-names.js';
 import { Rng } from '../../src/util/random.js';
 
 const load = loadNativeAddon();
+const haveNative = requireOrSkip('the native addon (native kernel parity)', nativeMissing());
+/** The addon (only called inside the describe that runs when it loaded). */
+const addon = () => (load.ok ? load.addon : expect.fail(`native addon: ${load.error}`));
 
 /** Seeded normal data of `shape`. */
 function data(shape: number[], seed: number): Float32Array {
@@ -58,17 +62,18 @@ function expectParity(f: () => tf.Tensor | tf.Tensor[], rtol = 1e-5) {
   });
 }
 
-describe.skipIf(!load.ok)('native kernels match the cpu backend', () => {
+describe.skipIf(!haveNative)('native kernels match the cpu backend', () => {
   beforeAll(async () => {
     registerNativeBackend();
     await tf.setBackend('native');
   });
 
-  it('registers every cpu kernel under native, plus its own versions of every xlatent kernel', () => {
+  it('registers every cpu kernel under native, plus its own versions of every xlatent kernel, the fused MLP included', () => {
     // xlatent kernels the cpu backend may have got (generic versions) are counted once, on the native side.
-    const cpu = tf.getKernelsForBackend('cpu').map((k) => k.kernelName).filter((k) => !(XLATENT_KERNELS as readonly string[]).includes(k));
+    const own = [...XLATENT_KERNELS, ...XLATENT_COMPOSITE_KERNELS] as readonly string[];
+    const cpu = tf.getKernelsForBackend('cpu').map((k) => k.kernelName).filter((k) => !own.includes(k));
     const native = tf.getKernelsForBackend('native').map((k) => k.kernelName).sort();
-    expect(native).toEqual([...cpu, ...XLATENT_KERNELS].sort());
+    expect(native).toEqual([...cpu, ...own].sort());
   });
 
   const mmShapes: [number[], number[], boolean, boolean][] = [];
@@ -253,7 +258,6 @@ describe.skipIf(!load.ok)('native kernels match the cpu backend', () => {
   });
 
   it('gives bitwise identical results for 1 and 2 threads', () => {
-    if (!load.ok) return;
     const f = () => {
       const outs = tf.tidy(() => {
         const x = tf.tensor3d(data([1024, 512, 5], 26), [1024, 512, 5]);
@@ -264,14 +268,14 @@ describe.skipIf(!load.ok)('native kernels match the cpu backend', () => {
       tf.dispose(outs);
       return vals;
     };
-    const before = load.addon.threads();
+    const before = addon().threads();
     try {
-      load.addon.setThreads(1);
+      addon().setThreads(1);
       const one = f();
-      load.addon.setThreads(2);
+      addon().setThreads(2);
       expect(f()).toEqual(one);
     } finally {
-      load.addon.setThreads(before);
+      addon().setThreads(before);
     }
   });
 
@@ -290,18 +294,10 @@ describe.skipIf(!load.ok)('native kernels match the cpu backend', () => {
   });
 
   it('the addon rejects arrays shorter than the shapes say (no memory corruption)', () => {
-    if (!load.ok) return;
     const a = new Float32Array(10);
-    expect(() => load.addon.gemm(a, a, a, 1, 4, 4, 4, 0, 0, 0, 0)).toThrow(/too short/);
-    expect(() => load.addon.binary(0, a, [1], a, [1], a, [11])).toThrow(/too short/);
-    expect(() => load.addon.reduce(0, a, [11], [1], a)).toThrow(/too short/);
-    expect(() => load.addon.binary(0, a, [1], a, [1], a, [1, 1, 1, 1, 1, 1, 1, 1, 1])).toThrow();
+    expect(() => addon().gemm(a, a, a, 1, 4, 4, 4, 0, 0, 0, 0)).toThrow(/too short/);
+    expect(() => addon().binary(0, a, [1], a, [1], a, [11])).toThrow(/too short/);
+    expect(() => addon().reduce(0, a, [11], [1], a)).toThrow(/too short/);
+    expect(() => addon().binary(0, a, [1], a, [1], a, [1, 1, 1, 1, 1, 1, 1, 1, 1])).toThrow();
   });
 });
-
-if (!load.ok) {
-  describe('native addon unavailable', () => {
-    // A visible skip that carries the reason (e.g. "native addon not built (...)").
-    it.skip(`native kernel parity skipped: ${load.error}`, () => {});
-  });
-}

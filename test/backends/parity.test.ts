@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { loadNativeAddon } from '../../src/backends/native-addon.js';
+import { nativeMissing, requireOrSkip } from '../require.js';
 import { describeBackend, selectBackend } from '../../src/backends/select.js';
 import { LossesSchema, NetworkSchema } from '../../src/config/schema.js';
 import { createDecoder } from '../../src/model/decoder.js';
@@ -129,7 +130,7 @@ describe('backend parity of the production RankAAE losses and gradients', () => 
       got.grads.forEach((gs, t) => gs.forEach((g, i) => expectClose(g, reference.grads[t][i], gradTol, `${name} ${TERMS[t]} gradient ${i}`, 1e-2 * gradScale)));
     });
   }
-  if (!native.ok) it.skip(`native parity skipped: ${native.error}`, () => {});
+  requireOrSkip('the native addon (native loss parity)', nativeMissing());
   webgpuMissing(webgpu, 'webgpu parity');
 
   it('same seed, same backend: bitwise reproducible', async () => {

@@ -3,11 +3,13 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 
 import { loadNativeAddon } from '../../src/backends/native-addon.js';
+import { nativeMissing, requireOrSkip } from '../require.js';
 import { AUTO_ORDER, describeBackend, selectBackend } from '../../src/backends/select.js';
 import { adapterInfo, hardwareVulkanDrivers } from '../../src/backends/webgpu.js';
 import { UserError } from '../../src/util/errors.js';
 
 const native = loadNativeAddon();
+const haveNative = requireOrSkip('the native addon (explicit native backend)', nativeMissing());
 
 describe('selectBackend', () => {
   it('auto tries the backends fastest first and reports why the missing ones were skipped', async () => {
@@ -23,7 +25,8 @@ describe('selectBackend', () => {
     // A GPU comes before the CPU backends, but only for training, which reads asynchronously.
     expect(AUTO_ORDER.indexOf('webgpu')).toBeLessThan(AUTO_ORDER.indexOf('native'));
     expect(sel.tried.find((t) => t.name === 'webgpu')?.error).toMatch(/training only/);
-    if (native.ok) expect(sel.name).toBe('native');
+    // Without the addon (XLATENT_SKIP_NATIVE=1, no compiler) the next in line is wasm.
+    expect(sel.name).toBe(native.ok ? 'native' : 'wasm');
   });
 
   it.skipIf(hardwareVulkanDrivers().length > 0)('auto for training skips webgpu without a GPU driver, SwiftShader configured or not', async () => {
@@ -33,7 +36,7 @@ describe('selectBackend', () => {
       const sel = await selectBackend('auto', { training: true });
       expect(sel.name).not.toBe('webgpu');
       expect(sel.tried.find((t) => t.name === 'webgpu')?.error).toMatch(/no GPU Vulkan driver/);
-      if (native.ok) expect(sel.name).toBe('native');
+      expect(sel.name).toBe(native.ok ? 'native' : 'wasm');
     } finally {
       if (before === undefined) delete process.env.VK_ICD_FILENAMES;
       else process.env.VK_ICD_FILENAMES = before;
@@ -60,7 +63,7 @@ describe('selectBackend', () => {
     expect(describeBackend().versions['@tensorflow/tfjs-backend-wasm']).toBeUndefined();
   });
 
-  it.skipIf(!native.ok)('explicit native reports its BLAS and thread count', async () => {
+  it.skipIf(!haveNative)('explicit native reports its BLAS and thread count', async () => {
     await selectBackend('native');
     const d = describeBackend();
     expect(d).toMatchObject({ name: 'native', requested: 'native', reason: 'requested native' });

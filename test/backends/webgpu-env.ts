@@ -7,13 +7,12 @@
 import { existsSync } from 'node:fs';
 
 import * as tf from '@tensorflow/tfjs';
-import { expect, it } from 'vitest';
 
 import { selectBackend } from '../../src/backends/select.js';
 import { hardwareVulkanDrivers } from '../../src/backends/webgpu.js';
+import { requireOrSkip } from '../require.js';
 
 export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
-export const STRICT = process.env.XLATENT_STRICT === '1';
 
 /** Loads webgpu once (then returns to cpu); undefined when it works, else why not. */
 export async function webgpuUnavailable(): Promise<string | undefined> {
@@ -30,9 +29,7 @@ export async function webgpuUnavailable(): Promise<string | undefined> {
   }
 }
 
-/** Registers the visible skip (or, under XLATENT_STRICT=1, the failure) for webgpu tests that cannot run. */
+/** Registers the visible skip (or, under XLATENT_STRICT=1, the failure) for webgpu tests that cannot run (test/require.ts). */
 export function webgpuMissing(reason: string | undefined, what: string): void {
-  if (reason === undefined) return;
-  if (STRICT) it(`${what}: webgpu must run here (XLATENT_STRICT=1)`, () => expect.fail(reason));
-  else it.skip(`${what} skipped (set XLATENT_STRICT=1 to make this a failure): ${reason}`, () => {});
+  requireOrSkip(`webgpu (${what})`, reason);
 }

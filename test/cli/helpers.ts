@@ -92,3 +92,13 @@ export function sameWeights(a: string, b: string): void {
     expect(readFileSync(join(b, 'model', net, 'weights.bin')).equals(readFileSync(join(a, 'model', net, 'weights.bin'))), `${net} weights differ`).toBe(true);
   }
 }
+
+/** Exit 2 and one error line, the last on stderr (after any progress lines), matching `re`, with no stack frame. */
+export function expectUserError(r: { code: number | null; stderr: string }, re: RegExp): void {
+  const lines = r.stderr.trim().split('\n');
+  expect(lines.filter((l) => l.startsWith('xlatent: error: ')).length, r.stderr).toBe(1);
+  expect(lines[lines.length - 1]).toMatch(/^xlatent: error: /);
+  expect(lines[lines.length - 1]).toMatch(re);
+  expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+  expect(r.code, r.stderr).toBe(2);
+}

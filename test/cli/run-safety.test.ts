@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { flockMissing, requireOrSkip } from '../require.js';
 import { BIN, exited, synthCsv, tempDir, tinyConfig, waitFor, xlatent, xlatentAsync } from './helpers.js';
 
 const TRIAL_WORKER = join(__dirname, '../../dist/pipeline/trial-worker.js');
@@ -34,7 +35,7 @@ function variant(name: string, edit: (cells: string[], i: number) => string[], k
 }
 const col = (name: string) => header.indexOf(name);
 
-const hasFlock = spawnSync('flock', ['--version']).status === 0;
+const hasFlock = requireOrSkip('flock(1), which locks run directories', flockMissing());
 
 describe('one run directory, one run', () => {
   it.skipIf(!hasFlock)('refuses a second run into the same --out (exit 2), and a SIGKILLed holder frees it', async () => {

@@ -1,3 +1,6 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { metadataDigest, sha256Hex } from '../../src/export/digest.js';
 import type { LayerSpec, NetworkSpec } from '../../src/model/spec.js';
 import { Rng } from '../../src/util/random.js';
 
@@ -96,4 +99,22 @@ export function syntheticMetadata(m: number, nStyle: number, descriptorNames: st
     backend: { name: 'cpu' },
     metrics: { testMse: 0.01 },
   };
+}
+
+/** Applies `edit` to metadata.json, refreshes the listed files' sizes and hashes, and re-signs it. */
+export function resign(dir: string, edit: (meta: Record<string, any>) => void = () => {}): void {
+  const p = join(dir, 'metadata.json');
+  const meta = JSON.parse(readFileSync(p, 'utf8'));
+  edit(meta);
+  for (const f of meta.files) {
+    try {
+      const bytes = readFileSync(join(dir, f.path));
+      f.sha256 = sha256Hex(bytes);
+      f.bytes = bytes.byteLength;
+    } catch {
+      /* a path that does not resolve stays as edited */
+    }
+  }
+  meta.metadataSha256 = metadataDigest(meta);
+  writeFileSync(p, JSON.stringify(meta));
 }

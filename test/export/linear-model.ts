@@ -11,8 +11,12 @@ import { syntheticMetadata } from './helpers.js';
  * Gaussian peaks. Spectra in the span of U (plus small noise) reconstruct
  * almost perfectly; spectra off the span do not, so the OOD score must flag
  * them. Descriptor CN is a monotone step function of z0, OS = 1 - 0.5 z1.
+ * With `standardize`, the model is stored with a per-channel standardize
+ * normalization (mean about 1, std 0.2-0.6): the networks act on
+ * standardized spectra and `sample` returns raw ones, x = mean + std x_s,
+ * so a command that forgets the stored normalization gets wrong latents.
  */
-export function linearModel(m = 60, k = 3, seed = 1) {
+export function linearModel(m = 60, k = 3, seed = 1, opts: { standardize?: boolean } = {}) {
   const energies = Float64Array.from({ length: m }, (_, i) => 7100 + i * 0.5);
   const U = new Float64Array(m * k);
   for (let a = 0; a < k; a++) {
@@ -35,6 +39,8 @@ export function linearModel(m = 60, k = 3, seed = 1) {
   const decoder: NetworkSpec = { inputs: k, outputs: m, layers: [{ kind: 'dense', inputs: k, units: m, kernel: decKernel, bias: new Float32Array(m) }] };
 
   const rng = new Rng(seed);
+  const mean = Array.from({ length: m }, (_, i) => 1 + 0.5 * Math.sin(i / 7));
+  const std = Array.from({ length: m }, (_, i) => 0.2 + 0.4 * ((i * 37) % 11) / 10);
   const cnOf = (z0: number) => (z0 < -0.5 ? 4 : z0 < 0.6 ? 5 : 6);
   const osOf = (z1: number) => 1 - 0.5 * z1;
   /** n in-distribution spectra with their true latents and descriptors. */
@@ -47,23 +53,25 @@ export function linearModel(m = 60, k = 3, seed = 1) {
         for (let a = 0; a < k; a++) s += U[i * k + a] * z[r * k + a];
         x[r * m + i] = s + noise * rng.normal();
       }
+    if (opts.standardize) for (let t = 0; t < n * m; t++) x[t] = mean[t % m] + std[t % m] * x[t];
     const cn = Float64Array.from({ length: n }, (_, r) => cnOf(z[r * k]));
     const os = Float64Array.from({ length: n }, (_, r) => osOf(z[r * k + 1]));
     return { z, x, cn, os };
   }
 
   const train = sample(1500);
-  const zt = runNetwork(encoder, train.x, 1500);
+  const standardized = opts.standardize ? train.x.map((v, t) => (v - mean[t % m]) / std[t % m]) : train.x;
+  const zt = runNetwork(encoder, standardized, 1500);
   const xt = runNetwork(decoder, zt, 1500);
   const col = (a: number) => Float64Array.from({ length: 1500 }, (_, r) => zt[r * k + a]);
   const metadata = {
     ...syntheticMetadata(m, k, ['CN', 'OS']),
-    normalization: { kind: 'none' as const },
+    normalization: opts.standardize ? { kind: 'standardize' as const, mean, std } : { kind: 'none' as const },
     calibration: [
       fitAxisCalibration(col(0), train.cn, { descriptor: 'CN', axis: 0, discrete: true }),
       fitAxisCalibration(col(1), train.os, { descriptor: 'OS', axis: 1 }),
     ],
-    ood: buildOodReference(reconstructionMse(train.x, xt, 1500, m)),
+    ood: buildOodReference(reconstructionMse(standardized, xt, 1500, m)),
   };
-  return { energies, encoder, decoder, metadata, sample, cnOf, osOf, m, k, rng };
+  return { energies, encoder, decoder, metadata, sample, cnOf, osOf, m, k, rng, mean, std };
 }

@@ -72,6 +72,36 @@ describe('XDI reader', () => {
     expect(parseXdi(t2, 'm.xdi', { mode: 'transmission', column: 'i0' }).mu[0]).toBe(10);
   });
 
+  it('mode picks the channels: transmission ln(i0/itrans), reference ln(itrans/irefer), fluorescence ifluor/i0', () => {
+    // Sample and reference foil with different edges, so each ratio is recognisably one of them.
+    const energy = range(8900, 9100, 2);
+    const sample = edge(energy, 8980, 1.2);
+    const foil = edge(energy, 9000, 0.4);
+    const i0 = energy.map((_, i) => 1e5 - 30 * i);
+    const itrans = i0.map((v, i) => v * Math.exp(-sample[i]));
+    const irefer = itrans.map((v, i) => v * Math.exp(-foil[i]));
+    const ifluor = i0.map((v, i) => v * 0.01 * sample[i]);
+    const text = ['# XDI/1.0', '# Column.1: energy eV', '# Column.2: i0', '# Column.3: itrans', '# Column.4: irefer', '# Column.5: ifluor', '#----',
+      ...energy.map((e, i) => `${e} ${i0[i]} ${itrans[i].toFixed(6)} ${irefer[i].toFixed(6)} ${ifluor[i].toFixed(6)}`)].join('\n');
+    const t = parseXdi(text, 'three.xdi', { mode: 'transmission' });
+    const r = parseXdi(text, 'three.xdi', { mode: 'reference' });
+    const f = parseXdi(text, 'three.xdi', { mode: 'fluorescence' });
+    expect(t.muFrom).toBe('ln(i0/itrans)');
+    expect(r.muFrom).toBe('ln(itrans/irefer)');
+    expect(f.muFrom).toBe('ifluor/i0');
+    for (let i = 0; i < energy.length; i += 7) {
+      expect(t.mu[i]).toBeCloseTo(sample[i], 5);
+      expect(r.mu[i]).toBeCloseTo(foil[i], 5);
+      expect(f.mu[i]).toBeCloseTo(0.01 * sample[i], 6);
+    }
+    // auto takes transmission when both channels are there.
+    expect(Array.from(parseXdi(text, 'three.xdi').mu)).toEqual(Array.from(t.mu));
+    // A mode whose channels are absent is an error naming what is missing.
+    const noRef = text.replace('# Column.4: irefer', '# Column.4: other');
+    expect(() => parseXdi(noRef, 'noref.xdi', { mode: 'reference' })).toThrow(/noref\.xdi: cannot obtain mu \(reference\)/);
+    expect(() => parseXdi(text, 'x.xdi', { mode: 'absorbance' as never })).toThrow(/unknown XDI mode "absorbance"/);
+  });
+
   it('converts a monochromator angle abscissa to energy with Mono.d_spacing', () => {
     const d = 3.13553;
     const e = [8900, 8950, 9000];

@@ -25,6 +25,37 @@ describe('to-spec + runNetwork', () => {
       tf.tidy(() => {
         for (let i = 0; i < 3; i++) dec.forward(enc.forward(tf.tensor2d(x, [n, 12]), { training: true, rng }), { training: true, rng });
       });
+      // PReLU slopes start equal (0.25) and are only changed by optimizers: give every slope and every running
+      // statistic its own value, so a spec that read the wrong variable, or a constant, could not pass.
+      for (const net of [enc, dec])
+        for (const [name, v] of net.namedVariables()) {
+          if (!/prelu|bn\.(mean|variance)/.test(name)) continue;
+          const vals = Float32Array.from({ length: v.size }, () => (name.endsWith('variance') ? 0.3 + 2 * rng.uniform() : name.endsWith('mean') ? rng.normal() : 0.05 + 0.6 * rng.uniform()));
+          v.assign(tf.tensor(vals, v.shape));
+        }
+      // Every stored parameter equals its variable, layer by layer.
+      for (const [net, specP] of [[enc, mlpToSpec(enc)], [dec, mlpToSpec(dec)]] as const) {
+        const spec = await specP;
+        const fromVars = new Map(net.namedVariables().map(([name, v]) => [name, Array.from(v.dataSync())]));
+        const fromSpec = new Map<string, number[]>();
+        // The i-th dense layer opens hidden block i (the last one is the output layer); what follows belongs to it.
+        let dense = -1;
+        for (const l of spec.layers) {
+          if (l.kind === 'dense') dense++;
+          const where = dense < net.blocks.length ? `block${dense}` : 'out';
+          if (l.kind === 'dense') {
+            fromSpec.set(`${where}.kernel`, Array.from(l.kernel));
+            fromSpec.set(`${where}.bias`, Array.from(l.bias));
+          } else if (l.kind === 'prelu') fromSpec.set(`${where}.prelu`, Array.from(l.alpha));
+          else if (l.kind === 'batchnorm') {
+            fromSpec.set(`${where}.bn.mean`, Array.from(l.mean));
+            fromSpec.set(`${where}.bn.variance`, Array.from(l.variance));
+            expect(l.epsilon).toBe(1e-5);
+          }
+        }
+        expect([...fromSpec.keys()].sort()).toEqual([...fromVars.keys()].sort());
+        for (const [name, vals] of fromVars) expect(fromSpec.get(name), name).toEqual(vals);
+      }
       const z = tf.tidy(() => enc.forward(tf.tensor2d(x, [n, 12]), { training: false }));
       const xhat = tf.tidy(() => dec.forward(z, { training: false }));
       const encSpec = await mlpToSpec(enc);

@@ -3,41 +3,71 @@ import { allKnn } from '../../src/reducers/knn.js';
 import { VpTree } from '../../src/reducers/vptree.js';
 import { KdTree } from '../../src/reducers/kdtree.js';
 import { Rng } from '../../src/util/random.js';
+import { nativeMissing, requireOrSkip } from '../require.js';
 
-describe('exact kNN (GEMM brute force with the addon, VP-tree without)', () => {
-  it('equals the vantage-point tree: same neighbours in the same order, same distances', () => {
-    const rng = new Rng(4);
-    const n = 1500, p = 12, k = 20;
-    const X = Float32Array.from({ length: n * p }, () => 3 * rng.normal());
-    const fast = allKnn(X, n, p, k);
-    const ref = new VpTree(X, n, p).allKnn(k);
-    expect(fast.indices.length).toBe(n * k);
-    let mismatches = 0;
-    let worst = 0;
-    for (let t = 0; t < n * k; t++) {
-      if (fast.indices[t] !== ref.indices[t]) mismatches++;
-      worst = Math.max(worst, Math.abs(fast.distances[t] - ref.distances[t]));
+/**
+ * Exact kNN is checked against a brute force written here in Float64 (every
+ * distance, full sort), never against another path of the code under test:
+ * with and without the addon, and on both of the addon's top-k selections.
+ */
+function bruteForce(X: Float32Array, n: number, p: number, k: number): { indices: Int32Array; distances: Float64Array } {
+  const indices = new Int32Array(n * k);
+  const distances = new Float64Array(n * k);
+  const d = new Float64Array(n);
+  const order = Array.from({ length: n }, (_, j) => j);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let t = 0; t < p; t++) s += (X[i * p + t] - X[j * p + t]) ** 2;
+      d[j] = j === i ? Infinity : Math.sqrt(s);
     }
-    expect(worst).toBeLessThan(1e-9);
-    // Only exact distance ties may swap (none expected with continuous data).
-    expect(mismatches).toBe(0);
-    let self = 0;
-    let unsorted = 0;
-    for (let i = 0; i < n; i++) {
-      for (let a = 0; a < k; a++) if (fast.indices[i * k + a] === i) self++;
-      for (let a = 1; a < k; a++) if (fast.distances[i * k + a] < fast.distances[i * k + a - 1]) unsorted++;
+    order.sort((a, b) => d[a] - d[b] || a - b);
+    for (let a = 0; a < k; a++) {
+      indices[i * k + a] = order[a];
+      distances[i * k + a] = d[order[a]];
     }
-    expect(self).toBe(0);
-    expect(unsorted).toBe(0);
+  }
+  return { indices, distances };
+}
+
+function expectExact(got: { indices: Int32Array; distances: Float64Array }, want: { indices: Int32Array; distances: Float64Array }): void {
+  expect(got.indices.length).toBe(want.indices.length);
+  let worst = 0;
+  let mismatches = 0;
+  for (let t = 0; t < want.indices.length; t++) {
+    worst = Math.max(worst, Math.abs(got.distances[t] - want.distances[t]));
+    if (got.indices[t] !== want.indices[t]) mismatches++;
+  }
+  // Float64 distances of the same points: equal to rounding; with continuous data no ties can swap neighbours.
+  expect(worst).toBeLessThan(1e-9);
+  expect(mismatches).toBe(0);
+}
+
+const rng = new Rng(4);
+// n >= 1000 takes the addon's GEMM path when the addon is there.
+const n = 1100, p = 12, k = 15;
+const X = Float32Array.from({ length: n * p }, () => 3 * rng.normal());
+const truth = bruteForce(X, n, p, k);
+
+describe('exact kNN against a Float64 brute force', () => {
+  it('the vantage-point tree (the path without the addon): same neighbours in the same order, same distances', () => {
+    expectExact(new VpTree(X, n, p).allKnn(k), truth);
+    expectExact(allKnn(X, n, p, k, false), truth);
   });
 
-  it('forced VP-tree path returns the same result shape and values', () => {
-    const rng = new Rng(5);
-    const n = 1200, p = 5;
-    const X = Float32Array.from({ length: n * p }, () => rng.normal());
-    const a = allKnn(X, n, p, 7);
-    const b = allKnn(X, n, p, 7, false);
-    expect(Array.from(a.indices)).toEqual(Array.from(b.indices));
+  it('small inputs, k capped at n - 1, and duplicate points at distance 0', () => {
+    const Y = Float32Array.from([0, 0, 3, 4, 0, 0, 6, 8]); // points 0 and 2 coincide
+    const r = allKnn(Y, 4, 2, 10);
+    expect(r.indices.length).toBe(4 * 3);
+    expect(Array.from(r.distances.subarray(0, 3))).toEqual([0, 5, 10]);
+    expect(r.indices[0]).toBe(2);
+    expect(Array.from(r.indices.subarray(3, 6))).toEqual([0, 2, 3]);
+  });
+
+  const haveNative = requireOrSkip('the native addon (GEMM kNN)', nativeMissing());
+  it.skipIf(!haveNative)('the addon path (GEMM + C top-k, and GEMM + JavaScript top-k) gives the brute-force result', () => {
+    expectExact(allKnn(X, n, p, k), truth);
+    expectExact(allKnn(X, n, p, k, true, true), truth);
   });
 });
 

@@ -5,6 +5,7 @@ import { columnMeans, covariance } from '../../src/reducers/pca.js';
 import { sgemm } from '../../src/reducers/gemm.js';
 import { fastPow } from '../../src/reducers/fast-math.js';
 import { Rng } from '../../src/util/random.js';
+import { nativeMissing, requireOrSkip } from '../require.js';
 
 describe('flat-array symmetric eigen-decomposition', () => {
   it('A v = lambda v with orthonormal vectors, eigenvalues equal to ml-matrix', () => {
@@ -32,19 +33,40 @@ describe('flat-array symmetric eigen-decomposition', () => {
 });
 
 describe('GEMM paths', () => {
-  it('blocked float32 covariance (addon) agrees with the Float64 loop', () => {
-    const rng = new Rng(9);
-    const n = 5000, m = 24;
-    const X = Float32Array.from({ length: n * m }, (_, t) => 100 + (t % m) + rng.normal() * (1 + (t % 3)));
-    const mean = columnMeans(X, n, m);
-    const C = covariance(X, n, m, mean);
-    const Cj = covariance(X, n, m, mean, false);
+  // Columns with offsets of 100 (cancellation) and different spreads; covariance by the textbook two-pass formula in Float64 (unnormalized).
+  const rng = new Rng(9);
+  const n = 5000, m = 24;
+  const X = Float32Array.from({ length: n * m }, (_, t) => 100 + (t % m) + rng.normal() * (1 + (t % 3)));
+  const mu = Float64Array.from({ length: m }, (_, j) => {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += X[i * m + j];
+    return s / n;
+  });
+  const reference = new Float64Array(m * m);
+  for (let a = 0; a < m; a++)
+    for (let b = 0; b < m; b++) {
+      let s = 0;
+      for (let i = 0; i < n; i++) s += (X[i * m + a] - mu[a]) * (X[i * m + b] - mu[b]);
+      reference[a * m + b] = s; // the scatter matrix Xc^T Xc, as covariance() documents
+    }
+  function expectCovariance(C: Float64Array, rtol: number): void {
     for (let a = 0; a < m; a++)
       for (let b = 0; b < m; b++) {
-        const scale = Math.sqrt(Cj[a * m + a] * Cj[b * m + b]);
-        expect(Math.abs(C[a * m + b] - Cj[a * m + b]) / scale).toBeLessThan(1e-5);
+        const scale = Math.sqrt(reference[a * m + a] * reference[b * m + b]);
+        expect(Math.abs(C[a * m + b] - reference[a * m + b]) / scale).toBeLessThan(rtol);
         expect(C[a * m + b]).toBe(C[b * m + a]);
       }
+  }
+
+  it('column means and the Float64 covariance loop equal the two-pass formula', () => {
+    const mean = columnMeans(X, n, m);
+    for (let j = 0; j < m; j++) expect(mean[j]).toBeCloseTo(mu[j], 9);
+    expectCovariance(covariance(X, n, m, mean, false), 1e-9);
+  });
+
+  const haveNative = requireOrSkip('the native addon (blocked float32 covariance)', nativeMissing());
+  it.skipIf(!haveNative)('blocked float32 covariance through the addon equals the two-pass formula to float32 rounding', () => {
+    expectCovariance(covariance(X, n, m, columnMeans(X, n, m)), 1e-5);
   });
 
   it('sgemm (native or JS) computes op(a) op(b) for every transpose combination', () => {

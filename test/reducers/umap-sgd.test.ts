@@ -4,9 +4,10 @@ import { allKnn } from '../../src/reducers/knn.js';
 import { fuzzySimplicialSet } from '../../src/reducers/umap-graph.js';
 import { umapSgd } from '../../src/reducers/umap-sgd.js';
 import { Rng } from '../../src/util/random.js';
+import { nativeMissing, requireOrSkip } from '../require.js';
 
 const addon = gemmAddon();
-const why = addon ? '' : ' (skipped: native addon unavailable)';
+const haveNative = requireOrSkip('the native addon (C UMAP kernels)', nativeMissing());
 
 /** Three Gaussian clusters in 8 dimensions, their exact kNN graph and a seeded random initial layout. */
 function problem(n: number, seed: number) {
@@ -19,7 +20,7 @@ function problem(n: number, seed: number) {
   return { X, p, graph, init };
 }
 
-describe.skipIf(!addon)(`native UMAP kernels equal their JavaScript twins bit for bit${why}`, () => {
+describe.skipIf(!haveNative)('native UMAP kernels equal their JavaScript twins bit for bit', () => {
   it('layout SGD: C and JavaScript give the same embedding, for 2 and 3 dimensions', () => {
     const { graph, init } = problem(1200, 3);
     const a = init.slice();

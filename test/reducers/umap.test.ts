@@ -28,10 +28,24 @@ describe('UMAP (umap-js)', () => {
     expect(knnPrediction(Float32Array.from([...Y, ...Yt]), 2 * n, 2, Float64Array.from([...labels, ...labels]), { discrete: true }).accuracy!).toBeGreaterThan(0.95);
   });
 
-  it('supervised mode with a categorical target runs', () => {
-    const u = new Umap({ nNeighbors: 10, nEpochs: 100, seed: 1 }).setTarget(labels);
-    const Y = u.fitTransform(X, n, m);
-    expect(knnPrediction(Y, n, 2, labels, { discrete: true }).accuracy!).toBeGreaterThan(0.95);
+  it('supervised mode separates classes the spectra alone do not (setTarget changes the map)', () => {
+    // One Gaussian cloud with labels drawn independently of the points: unsupervised UMAP cannot separate them,
+    // so class separation in the supervised map can only come from the target.
+    const r = new Rng(11);
+    const nc = 160, mc = 12;
+    const cloud = Float32Array.from({ length: nc * mc }, () => r.normal());
+    const target = Float64Array.from({ length: nc }, () => (r.uniform() < 0.5 ? 0 : 1));
+    const acc = (Y: Float32Array) => knnPrediction(Y, nc, 2, target, { discrete: true }).accuracy!;
+    const plain = new Umap({ nNeighbors: 10, nEpochs: 100, seed: 1 }).fitTransform(cloud, nc, mc);
+    const supervised = new Umap({ nNeighbors: 10, nEpochs: 100, seed: 1 }).setTarget(target).fitTransform(cloud, nc, mc);
+    expect(acc(plain)).toBeLessThan(0.7);
+    expect(acc(supervised)).toBeGreaterThan(0.95);
+    // Unlabelled spectra (NaN) are allowed, and setTarget(null) returns to the unsupervised map.
+    const partly = Float64Array.from(target, (v, i) => (i % 4 === 0 ? NaN : v));
+    expect(new Umap({ nNeighbors: 10, nEpochs: 100, seed: 1 }).setTarget(partly).fitTransform(cloud, nc, mc)).toHaveLength(2 * nc);
+    const reset = new Umap({ nNeighbors: 10, nEpochs: 100, seed: 1 }).setTarget(target).setTarget(null).fitTransform(cloud, nc, mc);
+    expect(Array.from(reset)).toEqual(Array.from(plain));
+    expect(() => new Umap({ nNeighbors: 10 }).setTarget(target.subarray(0, 5)).fit(cloud, nc, mc)).toThrow(/supervised target has 5 values for 160 spectra/);
   });
 
   it('rejects nNeighbors >= n and unknown parameters', () => {

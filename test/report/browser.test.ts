@@ -1,14 +1,13 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeFixture } from './fixture.js';
 import { buildReport } from '../../src/report/report.js';
+import { CHROMIUM, chromiumMissing, requireOrSkip } from '../require.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const haveBrowser = existsSync(CHROMIUM);
-if (!haveBrowser) console.warn(`browser.test: skipped, ${CHROMIUM} not found (apt-get install -y chromium)`);
+const haveBrowser = requireOrSkip('Chromium (the report in a browser)', chromiumMissing());
 
 describe.skipIf(!haveBrowser)('report in headless Chromium', () => {
   let root: string;

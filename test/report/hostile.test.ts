@@ -5,9 +5,9 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeFixture, type Fixture } from './fixture.js';
 import { buildReport } from '../../src/report/report.js';
-import { figureHtml, jsonScript, sectionHtml, tableHtml } from '../../src/report/html.js';
 import { readModelDir } from '../../src/export/model-dir.js';
 import { exportTfjs } from '../../src/export/bundle.js';
+import { CHROMIUM, chromiumMissing, requireOrSkip } from '../require.js';
 
 /**
  * Names and ids from data files are text, never markup: a descriptor named
@@ -18,31 +18,7 @@ const IMG = `<img src=x onerror="document.title='pwned'">`;
 const CLOSE = `</script><script>document.title='pwned2';window.pwned=1</script><!--`;
 const ID = (i: number) => (i % 2 ? `<img src=y onerror=window.pwned=3>#${i}` : `</script><script>window.pwned=4</script>\u2028${i}`);
 
-describe('escaping of data strings (unit)', () => {
-  it('table cells, headers, section titles and captions are escaped', () => {
-    const t = tableHtml([IMG], [[IMG, 1]]);
-    expect(t).not.toContain('<img');
-    expect(t).toContain('&lt;img src=x onerror=&quot;document.title=&#39;pwned&#39;&quot;&gt;');
-    const s = sectionHtml('x', IMG, '', CLOSE);
-    expect(s).not.toContain('<img');
-    expect(s).not.toContain('</script>');
-    expect(figureHtml('<svg></svg>', IMG)).not.toContain('<img');
-  });
-
-  it('the JSON payload cannot end its script element, open a comment or hold a raw line separator', () => {
-    const value = { names: [CLOSE, IMG, 'a\u2028b\u2029c', '<!-- x -->'] };
-    const html = jsonScript('xl-data', value);
-    const inner = html.slice(html.indexOf('>') + 1, html.lastIndexOf('</script>'));
-    expect(inner.toLowerCase()).not.toContain('</script');
-    expect(inner).not.toContain('<!--');
-    expect(inner).not.toMatch(/[\u2028\u2029<>]/);
-    expect(JSON.parse(inner)).toEqual(value);
-  });
-});
-
-const CHROMIUM = '/usr/bin/chromium';
-const haveBrowser = existsSync(CHROMIUM);
-if (!haveBrowser) console.warn(`hostile.test: browser part skipped, ${CHROMIUM} not found`);
+const haveBrowser = requireOrSkip('Chromium (hostile names in a browser)', chromiumMissing());
 
 describe('hostile descriptor names and ids', () => {
   let root: string;

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeModelDir } from '../../src/export/model-dir.js';
 import { writeSpectra } from '../../src/data/formats/index.js';
 import { synthesizeXanes } from '../../src/data/synth.js';
-import { BIN, tempDir } from '../cli/helpers.js';
+import { BIN, expectUserError, tempDir } from '../cli/helpers.js';
 import { linearModel } from '../export/linear-model.js';
 
 /**
@@ -21,16 +21,6 @@ function run(args: string[], env: Record<string, string> = {}, preload = false) 
   const node = preload ? ['--import', INJECT] : [];
   const r = spawnSync(process.execPath, [...node, BIN, ...args], { cwd: dir, encoding: 'utf8', timeout: 60_000, env: { ...process.env, CI: '1', ...env } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** Exit 2 and one error line, the last on stderr (after any progress lines), matching `re`, with no stack frame. */
-function expectUserError(r: { code: number | null; stderr: string }, re: RegExp): void {
-  const lines = r.stderr.trim().split('\n');
-  expect(lines.filter((l) => l.startsWith('xlatent: error: ')).length, r.stderr).toBe(1);
-  expect(lines[lines.length - 1]).toMatch(/^xlatent: error: /);
-  expect(lines[lines.length - 1]).toMatch(re);
-  expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
-  expect(r.code, r.stderr).toBe(2);
 }
 
 const lm = linearModel(40, 3);

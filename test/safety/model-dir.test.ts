@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readModelDir, writeModelDir } from '../../src/export/model-dir.js';
 import { validateModelMetadata } from '../../src/export/metadata.js';
-import { metadataDigest, sha256Hex } from '../../src/export/digest.js';
 import { userErrorOf } from '../data/helpers.js';
+import { resign } from '../export/helpers.js';
 import { linearModel } from '../export/linear-model.js';
 
 /**
@@ -26,24 +26,6 @@ function copy(): string {
   const dir = join(root, `m${copies++}`);
   cpSync(original, dir, { recursive: true });
   return dir;
-}
-
-/** Applies `edit` to metadata.json, refreshes the listed files' sizes and hashes, and re-signs it. */
-function resign(dir: string, edit: (meta: Record<string, any>) => void = () => {}): void {
-  const p = join(dir, 'metadata.json');
-  const meta = JSON.parse(readFileSync(p, 'utf8'));
-  edit(meta);
-  for (const f of meta.files) {
-    try {
-      const bytes = readFileSync(join(dir, f.path));
-      f.sha256 = sha256Hex(bytes);
-      f.bytes = bytes.byteLength;
-    } catch {
-      /* a path that does not resolve stays as edited */
-    }
-  }
-  meta.metadataSha256 = metadataDigest(meta);
-  writeFileSync(p, JSON.stringify(meta));
 }
 
 /** Points the encoder's weight manifest at `paths` and re-signs. */

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { requireOrSkip } from '../require.js';
 import { exited, synthCsv, tempDir, tinyConfig, waitFor, xlatent, xlatentAsync } from '../cli/helpers.js';
 
 /**
@@ -10,7 +11,7 @@ import { exited, synthCsv, tempDir, tinyConfig, waitFor, xlatent, xlatentAsync }
  * scancel while it trains, `--resume` re-submitting only that one, and a
  * leaderboard identical to the same search with the local launcher.
  * Without Slurm the test is skipped, with the reason; with XLATENT_STRICT=1
- * (CI) a missing Slurm is a failure.
+ * (CI) a missing Slurm is a failure (test/require.ts).
  */
 
 function slurmStatus(): { up: boolean; why: string } {
@@ -21,9 +22,8 @@ function slurmStatus(): { up: boolean; why: string } {
   return { up: true, why: '' };
 }
 
-const strict = Boolean(process.env.XLATENT_STRICT);
 const slurm = slurmStatus();
-if (!slurm.up && !strict) console.warn(`skipping the Slurm search test: ${slurm.why} (set XLATENT_STRICT=1 to make this a failure)`);
+const haveSlurm = requireOrSkip('a running Slurm (scripts/ci/start-slurm.sh starts one, as root)', slurm.up ? undefined : slurm.why);
 
 const jobs: string[] = [];
 afterAll(() => {
@@ -33,9 +33,8 @@ afterAll(() => {
 
 const read = (p: string) => readFileSync(p, 'utf8');
 
-describe.skipIf(!slurm.up && !strict)('xlatent search on Slurm', () => {
+describe.skipIf(!haveSlurm)('xlatent search on Slurm', () => {
   it('runs rungs as job arrays; a cancelled task is re-submitted alone by --resume; the leaderboard equals the local one', async () => {
-    expect(slurm.up, `Slurm is required (XLATENT_STRICT is set) but ${slurm.why}; .ci/run starts it with scripts/ci/start-slurm.sh`).toBe(true);
     const dir = tempDir('xlatent-slurm-');
     const data = synthCsv(dir, 240);
     tinyConfig(dir, data);

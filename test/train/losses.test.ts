@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { adversarialAlpha, adversarialLoss, bceWithLogits } from '../../src/train/losses/adversarial.js';
 import { cycleLoss } from '../../src/train/losses/cycle.js';
+import { detach } from '../../src/train/losses/detach.js';
 import { rankLoss } from '../../src/train/losses/rank.js';
 import { reconstructionLoss } from '../../src/train/losses/reconstruction.js';
 import { gaussianKernel, gaussianSmooth, smoothnessLoss } from '../../src/train/losses/smoothness.js';
@@ -17,6 +18,48 @@ const value = (t: tf.Tensor) => {
   return v;
 };
 const col = (v: number[]) => tf.tensor2d(v, [v.length, 1]);
+
+/**
+ * A direct transcription of the reference rank loss on row-major z (n x width) and y (n x k):
+ * t = sign(y_a - y_b), prod = (z_a - z_b) t, positive products scaled by neg / max(pos, neg, 1),
+ * each axis averaged over its valid ordered pairs (rows with valid = 0 take part in none), then over axes.
+ */
+function referenceRankLoss(zz: number[], y: number[], valid: number[] | null, n: number, k: number, width: number): number {
+  let total = 0;
+  for (let c = 0; c < k; c++) {
+    let pos = 0;
+    let neg = 0;
+    let nv = 0;
+    const prods: number[] = [];
+    for (let a = 0; a < n; a++) {
+      if (valid && !valid[a * k + c]) continue;
+      nv++;
+      for (let b = 0; b < n; b++) {
+        if (valid && !valid[b * k + c]) continue;
+        const p = (zz[a * width + c] - zz[b * width + c]) * Math.sign(y[a * k + c] - y[b * k + c]);
+        prods.push(p);
+        if (p > 0) pos++;
+        if (p < 0) neg++;
+      }
+    }
+    const scale = neg / Math.max(pos, neg, 1);
+    total += prods.reduce((acc, p) => acc + (p > 0 ? p * scale : p), 0) / (nv * nv - nv);
+  }
+  return -total / k;
+}
+
+/** The gradient of `loss` at z equals central differences of `reference`, entry by entry. */
+function expectReferenceGradient(loss: (z: tf.Tensor) => tf.Scalar, z: number[], shape: [number, number], reference: (z: number[]) => number): void {
+  const g = tf.grad(loss)(tf.tensor2d(z, shape)).dataSync();
+  const h = 1e-4;
+  for (let i = 0; i < z.length; i++) {
+    const up = z.slice();
+    const down = z.slice();
+    up[i] += h;
+    down[i] -= h;
+    expect(g[i]).toBeCloseTo((reference(up) - reference(down)) / (2 * h), 4);
+  }
+}
 
 describe('adversarial loss', () => {
   it('is BCE-with-logits: prior samples labelled 1, latents labelled 0', () => {
@@ -77,50 +120,32 @@ describe('rank loss', () => {
     const k = 2;
     const z = Array.from({ length: n * 3 }, () => rng.normal());
     const y = Array.from({ length: n * k }, () => Math.round(rng.uniform() * 4)); // many ties
-    // The reference: t = sign(y_a - y_b), prod = (z_a - z_b) t, positive products scaled by neg / max(pos, neg, 1).
-    const reference = (zz: number[]) => {
-      let total = 0;
-      for (let c = 0; c < k; c++) {
-        let pos = 0;
-        let neg = 0;
-        const prods: number[] = [];
-        for (let a = 0; a < n; a++) {
-          for (let b = 0; b < n; b++) {
-            const p = (zz[a * 3 + c] - zz[b * 3 + c]) * Math.sign(y[a * k + c] - y[b * k + c]);
-            prods.push(p);
-            if (p > 0) pos++;
-            if (p < 0) neg++;
-          }
-        }
-        const scale = neg / Math.max(pos, neg, 1);
-        for (const p of prods) total += p > 0 ? p * scale : p;
-      }
-      return -total / ((n * n - n) * k);
-    };
+    const reference = (zz: number[]) => referenceRankLoss(zz, y, null, n, k, 3);
     const yt = tf.tensor2d(y, [n, k]);
     const loss = (zt: tf.Tensor) => rankLoss(zt as tf.Tensor2D, yt);
-    const zt = tf.tensor2d(z, [n, 3]);
-    expect(value(loss(zt))).toBeCloseTo(reference(z), 5);
-    const g = tf.grad(loss)(zt).dataSync();
-    const h = 1e-4;
-    for (let i = 0; i < z.length; i++) {
-      const up = z.slice();
-      const down = z.slice();
-      up[i] += h;
-      down[i] -= h;
-      expect(g[i]).toBeCloseTo((reference(up) - reference(down)) / (2 * h), 4);
-    }
+    expect(value(loss(tf.tensor2d(z, [n, 3])))).toBeCloseTo(reference(z), 5);
+    expectReferenceGradient(loss, z, [n, 3], reference);
   });
 
-  it('lets rows with a missing descriptor take part in no pair of that descriptor', () => {
-    // Axis 0: row 2 missing; axis 1: all known.
-    const z = tf.tensor2d([0, 1, 2, 0, 1, 3, 3, 2], [4, 2]);
-    const y = tf.tensor2d([0, 0, 1, 2, 0, 1, 2, 3], [4, 2]);
-    const valid = tf.tensor2d([1, 1, 1, 1, 0, 1, 1, 1], [4, 2]);
-    const masked = value(rankLoss(z, y, valid));
-    const axis0 = value(rankLoss(col([0, 2, 3]), col([0, 1, 2])));
-    const axis1 = value(rankLoss(col([1, 0, 3, 2]), col([0, 2, 1, 3])));
-    expect(masked).toBeCloseTo((axis0 + axis1) / 2, 6);
+  it('lets rows with a missing descriptor take part in no pair of that descriptor (value and gradient against the reference over valid pairs)', () => {
+    const rng = new Rng(11);
+    const n = 12;
+    const k = 2;
+    const z = Array.from({ length: n * 3 }, () => rng.normal());
+    const y = Array.from({ length: n * k }, () => Math.round(rng.uniform() * 3));
+    // Axis 0: rows 2, 5 and 9 missing; axis 1: row 0 missing. Their y values are junk that must not count.
+    const valid = Array.from({ length: n * k }, (_, i) => ([2 * k, 5 * k, 9 * k, 1].includes(i) ? 0 : 1));
+    const reference = (zz: number[]) => referenceRankLoss(zz, y, valid, n, k, 3);
+    const yt = tf.tensor2d(y, [n, k]);
+    const vt = tf.tensor2d(valid, [n, k]);
+    const loss = (zt: tf.Tensor) => rankLoss(zt as tf.Tensor2D, yt, vt);
+    const zt = tf.tensor2d(z, [n, 3]);
+    const masked = value(loss(zt));
+    expect(Math.abs(masked)).toBeGreaterThan(0.05);
+    expect(masked).toBeCloseTo(reference(z), 5);
+    // The mask matters: the same data without it is another value.
+    expect(Math.abs(value(rankLoss(zt, yt)) - masked)).toBeGreaterThan(1e-3);
+    expectReferenceGradient(loss, z, [n, 3], reference);
   });
 });
 
@@ -143,12 +168,26 @@ describe('cycle loss', () => {
   });
 });
 
+describe('detach', () => {
+  it('passes the value and stops the gradient (x + detach(x) has gradient 1, not 2)', () => {
+    const x = tf.tensor1d([1.5, -2, 3]);
+    expect(Array.from(detach(x).dataSync())).toEqual([1.5, -2, 3]);
+    const g = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.add(t, detach(t)), tf.scalar(3))))(x).dataSync();
+    expect(Array.from(g)).toEqual([3, 3, 3]);
+  });
+});
+
 describe('smoothness loss', () => {
   it('builds a normalised symmetric Gaussian kernel', () => {
     const k = gaussianKernel(17, 3);
     expect(k.reduce((s, v) => s + v, 0)).toBeCloseTo(1, 6);
     for (let i = 0; i < 8; i++) expect(k[i]).toBeCloseTo(k[16 - i], 7);
     expect(k[8]).toBeGreaterThan(k[7]);
+    // Exactly exp(-(i - c)^2 / (2 sigma^2)) over its sum.
+    const raw = Array.from({ length: 17 }, (_, i) => Math.exp(-((i - 8) ** 2) / 18));
+    const sum = raw.reduce((a, b) => a + b, 0);
+    for (let i = 0; i < 17; i++) expect(k[i]).toBeCloseTo(raw[i] / sum, 7);
+    expect(k).toHaveLength(17);
   });
 
   it('smooths with replicate padding and gives the hand-computed MSE', () => {

@@ -7,6 +7,8 @@ import { LossesSchema, NetworkSchema, OptimizerSchema, TrainingSchema } from '..
 import { runNetwork } from '../../src/model/infer.js';
 import type { NetworkSpec } from '../../src/model/spec.js';
 import { BestModel } from '../../src/train/callbacks/best-model.js';
+import type { FitLoopView } from '../../src/train/callbacks/callback.js';
+import { loadCheckpoint, saveCheckpoint } from '../../src/train/checkpoint.js';
 import { MetricsLogger } from '../../src/train/callbacks/metrics-logger.js';
 import { ModelCheckpoint } from '../../src/train/callbacks/model-checkpoint.js';
 import { StopOnSignal } from '../../src/train/callbacks/stop-signal.js';
@@ -112,6 +114,63 @@ describe('RankAAETrainer', () => {
     const csv = readFileSync(join(dir, 'metrics.csv'), 'utf8').trim().split('\n');
     expect(csv[0].split(',')).toContain('spearman_d1');
     expect(csv).toHaveLength(5);
+  });
+
+  it('a checkpoint written right after a resume equals the one it resumed from (every state restored)', async () => {
+    const dir = join(root, 'roundtrip');
+    await new RankAAETrainer({ ...tinyOptions(3), callbacks: [new BestModel(), new ModelCheckpoint(dir, 1)] }).fit(train, val);
+    const again = join(root, 'roundtrip-again');
+    const probe = { onFitStart: async (loop: FitLoopView) => {
+      const content = loop.checkpointContent();
+      await saveCheckpoint(again, content.state, content.tensors);
+      loop.shouldStop = true;
+    } };
+    await new RankAAETrainer({ ...tinyOptions(6), callbacks: [new BestModel(), probe], resumeFrom: join(dir, 'last') }).fit(train, val);
+    const a = loadCheckpoint<Record<string, unknown>>(join(dir, 'last'));
+    const b = loadCheckpoint<Record<string, unknown>>(again);
+    // training.epochs may differ on resume; everything else (schedule, generator, history, steps, callback states) must not.
+    const comparable = (st: Record<string, unknown>) => ({ ...st, config: { ...(st.config as object), training: undefined } });
+    expect(comparable(b.state)).toEqual(comparable(a.state));
+    expect((a.state.callbacks as { best: { bestEpoch: number } }).best.bestEpoch).toBeGreaterThan(0);
+    expect([...b.tensors.keys()].sort()).toEqual([...a.tensors.keys()].sort());
+    expect([...a.tensors.keys()].some((k) => k.startsWith('best.'))).toBe(true);
+    for (const [name, t] of a.tensors) expect(Array.from(b.tensors.get(name)!.data), name).toEqual(Array.from(t.data));
+  });
+
+  it('resumes the plateau schedule where it was: the learning rates of the remaining epochs equal an uninterrupted run', async () => {
+    // Validation labels reversed: the better the axes learn the training order, the lower the validation score,
+    // so it rarely improves and the schedule (patience 1) cuts the rates before and after the resume point.
+    const reversed = { ...val, y: val.y.map((v) => -v) };
+    const opts = (epochs: number, extra: Partial<TrainerOptions> = {}) => ({ ...tinyOptions(epochs, extra), optimizer: OptimizerSchema.parse({ plateau: { patience: 1, factor: 0.5 } }) });
+    const full = await new RankAAETrainer(opts(6)).fit(train, reversed);
+    const lr = OptimizerSchema.parse({}).lr;
+    const multipliers = full.history.map((h) => h.lr / lr);
+    // Preconditions that make the comparison meaningful: a cut before the resume point and one after it.
+    expect(multipliers[2], multipliers.join(', ')).toBeLessThan(1);
+    expect(multipliers[5], multipliers.join(', ')).toBeLessThan(multipliers[2]);
+    const dir = join(root, 'plateau');
+    await new RankAAETrainer(opts(3, { callbacks: [new ModelCheckpoint(dir, 1)] })).fit(train, reversed);
+    const resumed = await new RankAAETrainer(opts(6, { resumeFrom: join(dir, 'last') })).fit(train, reversed);
+    expect(resumed.resumedFrom).toBe(3);
+    expect(resumed.history.map((h) => h.lr)).toEqual(full.history.map((h) => h.lr));
+    expect(maxAbsDiff(resumed.finalEncoder, full.finalEncoder)).toBe(0);
+  });
+
+  it('keeps the best weights of epochs before the resume when no later epoch beats them', async () => {
+    // Validation labels reversed: the better the axes learn the training order, the lower the validation score,
+    // so the best epoch comes early and the resumed fit must end with the checkpoint's best networks.
+    const reversed = { ...val, y: val.y.map((v) => -v) };
+    const fullBest = new BestModel();
+    await new RankAAETrainer({ ...tinyOptions(5), callbacks: [fullBest] }).fit(train, reversed);
+    expect(fullBest.bestEpoch).toBeLessThanOrEqual(2);
+    const dir = join(root, 'best-early');
+    await new RankAAETrainer({ ...tinyOptions(2), callbacks: [new BestModel(), new ModelCheckpoint(dir, 1)] }).fit(train, reversed);
+    const best = new BestModel();
+    await new RankAAETrainer({ ...tinyOptions(5), callbacks: [best], resumeFrom: join(dir, 'last') }).fit(train, reversed);
+    expect(best.bestEpoch).toBe(fullBest.bestEpoch);
+    expect(best.bestScore).toBe(fullBest.bestScore);
+    expect(maxAbsDiff(best.networks()!.encoder, fullBest.networks()!.encoder)).toBe(0);
+    expect(maxAbsDiff(best.networks()!.decoder, fullBest.networks()!.decoder)).toBe(0);
   });
 
   it('refuses to resume with a different configuration or seed, naming the field', async () => {

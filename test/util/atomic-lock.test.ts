@@ -1,10 +1,10 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { replaceDirByLink } from '../../src/util/atomic.js';
 import { lockDir } from '../../src/util/dir-lock.js';
+import { flockMissing, requireOrSkip } from '../require.js';
 
 let root: string;
 beforeAll(() => {
@@ -12,7 +12,7 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const hasFlock = spawnSync('flock', ['--version']).status === 0;
+const hasFlock = requireOrSkip('flock(1), which locks run directories', flockMissing());
 
 describe('replaceDirByLink', () => {
   it('switches versions through a link, so the path always resolves, and removes old and stale versions', async () => {

@@ -3,6 +3,7 @@ import { adamwGeneric } from './adamw.js';
 import { batchNormTrainGeneric, batchNormTrainGradGeneric } from './batch-norm.js';
 import { denseGeneric } from './dense.js';
 import type { GenericKernel } from './kernel.js';
+import { mlpTrainGeneric, mlpTrainGradGeneric } from './mlp.js';
 import { preluGeneric, preluGradGeneric } from './prelu.js';
 import { rankLossGeneric, rankLossGradGeneric } from './rank-loss.js';
 import { smoothnessLossGeneric, smoothnessLossGradGeneric } from './smoothness.js';
@@ -20,4 +21,6 @@ export const GENERIC_KERNELS: readonly GenericKernel[] = [
   preluGradGeneric,
   denseGeneric,
   adamwGeneric,
+  mlpTrainGeneric,
+  mlpTrainGradGeneric,
 ];
