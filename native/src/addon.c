@@ -554,7 +554,7 @@ static napi_value TsneFft(napi_env env, napi_callback_info info) {
     THROW(env, "tsneFft: arrays missing or too short");
   double z;
   if (xl_tsne_fft((double *)Y, n, d, p, boxes, lo, width, centre, (float *)khat, fresh != 0, (float *)work, (double *)rep, &z) != 0)
-    THROW(env, "tsneFft: out of memory, or a grid length that is not 2^a 3^b");
+    THROW(env, "tsneFft: out of memory, or a grid length that is not 2^a 3^b 5^c");
   napi_value v;
   napi_create_double(env, z, &v);
   return v;

@@ -13,6 +13,9 @@
 #ifdef _OPENMP
 #include <omp.h>
 #endif
+#ifdef __SSE__
+#include <xmmintrin.h>
+#endif
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
 /* AVX2 builds also bring SSE4.1's roundsd for floor(); no FMA, so results are the same in every clone. */
@@ -277,7 +280,7 @@ int xl_knn_select(const float *dots, int64_t rows, int64_t n, const double *norm
   return failed ? -1 : 0;
 }
 
-/* ---- Complex FFT of lengths 2^a 3^b: the twin of src/reducers/fft.ts (same stages, same roots, same
+/* ---- Complex FFT of lengths 2^a 3^b 5^c: the twin of src/reducers/fft.ts (same stages, same roots, same
  * operation order), so FFT t-SNE gives the same bits with or without the addon. ---- */
 
 typedef struct {
@@ -357,6 +360,10 @@ static int fft_plan_init(fft_plan *p, int64_t n) {
     p->factors[p->nf++] = 3;
     r /= 3;
   }
+  while (r % 5 == 0 && p->nf < 64) {
+    p->factors[p->nf++] = 5;
+    r /= 5;
+  }
   if (r != 1) return -1;
   double *w = malloc(sizeof(double) * 2 * (size_t)n);
   p->roots = malloc(sizeof(float) * 2 * (size_t)n);
@@ -373,6 +380,9 @@ static int fft_plan_init(fft_plan *p, int64_t n) {
 /* Stages of fft.ts over L lanes, planar (element e of lane l at e L + l), in float arithmetic as fft.ts rounds
  * every operation with Math.fround; the lane loops vectorize. */
 #define XL_INLINE static inline __attribute__((always_inline))
+/* The lanes of a stage never overlap (inputs and outputs are different buffers); after inlining GCC cannot see the
+ * restrict qualifiers and gives up on the alias checks of the radix-4 and -5 stages, which then ran scalar. */
+#define XL_IVDEP _Pragma("GCC ivdep")
 
 XL_INLINE void fft_stage2(const float *restrict ar, const float *restrict ai, float *restrict br, float *restrict bi,
                           int64_t n, int64_t ns, int64_t L, float sign, const float *w) {
@@ -384,6 +394,7 @@ XL_INLINE void fft_stage2(const float *restrict ar, const float *restrict ai, fl
       const int64_t t = k * stride;
       const float c1 = w[2 * t], s1 = sign * w[2 * t + 1];
       const int64_t i0 = j * L, i1 = (j + m) * L, o0 = ((j - k) * 2 + k) * L, o1 = o0 + ns * L;
+      XL_IVDEP
       for (int64_t l = 0; l < L; l++) {
         const float x0 = ar[i0 + l], y0 = ai[i0 + l], u = ar[i1 + l], v = ai[i1 + l];
         const float x1 = u * c1 - v * s1, y1 = u * s1 + v * c1;
@@ -407,6 +418,7 @@ XL_INLINE void fft_stage3(const float *restrict ar, const float *restrict ai, fl
       const float c1 = w[2 * t], s1 = sign * w[2 * t + 1], c2 = w[4 * t], s2 = sign * w[4 * t + 1];
       const int64_t i0 = j * L, i1 = (j + m) * L, i2 = (j + 2 * m) * L;
       const int64_t o0 = ((j - k) * 3 + k) * L, o1 = o0 + ns * L, o2 = o1 + ns * L;
+      XL_IVDEP
       for (int64_t l = 0; l < L; l++) {
         const float x0 = ar[i0 + l], y0 = ai[i0 + l];
         const float u1 = ar[i1 + l], v1 = ai[i1 + l], u2 = ar[i2 + l], v2 = ai[i2 + l];
@@ -437,6 +449,7 @@ XL_INLINE void fft_stage4(const float *restrict ar, const float *restrict ai, fl
       const float c3 = w[6 * t], s3 = sign * w[6 * t + 1];
       const int64_t i0 = j * L, i1 = (j + m) * L, i2 = (j + 2 * m) * L, i3 = (j + 3 * m) * L;
       const int64_t o0 = ((j - k) * 4 + k) * L, o1 = o0 + ns * L, o2 = o1 + ns * L, o3 = o2 + ns * L;
+      XL_IVDEP
       for (int64_t l = 0; l < L; l++) {
         const float x0 = ar[i0 + l], y0 = ai[i0 + l];
         const float u1 = ar[i1 + l], v1 = ai[i1 + l], u2 = ar[i2 + l], v2 = ai[i2 + l], u3 = ar[i3 + l], v3 = ai[i3 + l];
@@ -458,17 +471,104 @@ XL_INLINE void fft_stage4(const float *restrict ar, const float *restrict ai, fl
     }
 }
 
+XL_INLINE void fft_stage5(const float *restrict ar, const float *restrict ai, float *restrict br, float *restrict bi,
+                          int64_t n, int64_t ns, int64_t L, float sign, const float *w) {
+  const int64_t m = n / 5;
+  /* cos and sin of 2 pi / 5 and 4 pi / 5 from the roots table, as stage5 of fft.ts. */
+  const float ca = w[2 * m], sa = sign * w[2 * m + 1], cb = w[4 * m], sb = sign * w[4 * m + 1];
+  const int64_t stride = n / (ns * 5);
+  for (int64_t q = 0, j = 0; q < m / ns; q++)
+    for (int64_t k = 0; k < ns; k++, j++) {
+      const int64_t t = k * stride;
+      const float c1 = w[2 * t], s1 = sign * w[2 * t + 1], c2 = w[4 * t], s2 = sign * w[4 * t + 1];
+      const float c3 = w[6 * t], s3 = sign * w[6 * t + 1], c4 = w[8 * t], s4 = sign * w[8 * t + 1];
+      const int64_t i0 = j * L, i1 = (j + m) * L, i2 = (j + 2 * m) * L, i3 = (j + 3 * m) * L, i4 = (j + 4 * m) * L;
+      const int64_t o0 = ((j - k) * 5 + k) * L, o1 = o0 + ns * L, o2 = o1 + ns * L, o3 = o2 + ns * L, o4 = o3 + ns * L;
+      XL_IVDEP
+      for (int64_t l = 0; l < L; l++) {
+        const float x0 = ar[i0 + l], y0 = ai[i0 + l];
+        const float u1 = ar[i1 + l], v1 = ai[i1 + l], u2 = ar[i2 + l], v2 = ai[i2 + l];
+        const float u3 = ar[i3 + l], v3 = ai[i3 + l], u4 = ar[i4 + l], v4 = ai[i4 + l];
+        const float x1 = u1 * c1 - v1 * s1, y1 = u1 * s1 + v1 * c1;
+        const float x2 = u2 * c2 - v2 * s2, y2 = u2 * s2 + v2 * c2;
+        const float x3 = u3 * c3 - v3 * s3, y3 = u3 * s3 + v3 * c3;
+        const float x4 = u4 * c4 - v4 * s4, y4 = u4 * s4 + v4 * c4;
+        const float t1x = x1 + x4, t1y = y1 + y4, t2x = x2 + x3, t2y = y2 + y3;
+        const float d1x = x1 - x4, d1y = y1 - y4, d2x = x2 - x3, d2y = y2 - y3;
+        const float ax = x0 + (ca * t1x + cb * t2x), ay = y0 + (ca * t1y + cb * t2y);
+        const float bx = x0 + (cb * t1x + ca * t2x), by = y0 + (cb * t1y + ca * t2y);
+        const float ex = sa * d1x + sb * d2x, ey = sa * d1y + sb * d2y;
+        const float gx = sb * d1x - sa * d2x, gy = sb * d1y - sa * d2y;
+        br[o0 + l] = x0 + (t1x + t2x);
+        bi[o0 + l] = y0 + (t1y + t2y);
+        br[o1 + l] = ax - ey;
+        bi[o1 + l] = ay + ex;
+        br[o4 + l] = ax + ey;
+        bi[o4 + l] = ay - ex;
+        br[o2 + l] = bx - gy;
+        bi[o2 + l] = by + gx;
+        br[o3 + l] = bx + gy;
+        bi[o3 + l] = by - gx;
+      }
+    }
+}
+
+/* The first stage (ns = 1) of a transform whose elements n/2.. are zero and are not read: their twiddled values are
+ * +0 exactly (the twiddles are cos 0 = 1 and sin 0 = +0), so these give fft_stage4's and fft_stage2's bits, with
+ * the + 0.0f kept where it turns -0 into +0. */
+XL_INLINE void fft_stage4_half(const float *restrict ar, const float *restrict ai, float *restrict br, float *restrict bi,
+                               int64_t n, int64_t L, float sign, const float *w) {
+  const int64_t m = n / 4;
+  const float c1 = w[0], s1 = sign * w[1];
+  for (int64_t j = 0; j < m; j++) {
+    const int64_t i0 = j * L, i1 = (j + m) * L, o0 = j * 4 * L, o1 = o0 + L, o2 = o1 + L, o3 = o2 + L;
+    XL_IVDEP
+    for (int64_t l = 0; l < L; l++) {
+      const float x0 = ar[i0 + l], y0 = ai[i0 + l], u1 = ar[i1 + l], v1 = ai[i1 + l];
+      const float x1 = u1 * c1 - v1 * s1, y1 = u1 * s1 + v1 * c1;
+      const float ax = x0 + 0.0f, ay = y0 + 0.0f, cx = x1 + 0.0f, cy = y1 + 0.0f;
+      const float dx = -sign * y1, dy = sign * x1;
+      br[o0 + l] = ax + cx;
+      bi[o0 + l] = ay + cy;
+      br[o1 + l] = x0 + dx;
+      bi[o1 + l] = y0 + dy;
+      br[o2 + l] = ax - cx;
+      bi[o2 + l] = ay - cy;
+      br[o3 + l] = x0 - dx;
+      bi[o3 + l] = y0 - dy;
+    }
+  }
+}
+
+XL_INLINE void fft_stage2_half(const float *restrict ar, const float *restrict ai, float *restrict br, float *restrict bi,
+                               int64_t n, int64_t L) {
+  const int64_t m = n / 2;
+  for (int64_t j = 0; j < m; j++) {
+    const int64_t i0 = j * L, o0 = j * 2 * L, o1 = o0 + L;
+    XL_IVDEP
+    for (int64_t l = 0; l < L; l++) {
+      const float x0 = ar[i0 + l], y0 = ai[i0 + l];
+      br[o0 + l] = x0 + 0.0f;
+      bi[o0 + l] = y0 + 0.0f;
+      br[o1 + l] = x0;
+      bi[o1 + l] = y0;
+    }
+  }
+}
+
 /* FftPlan.transform of fft.ts on a contiguous block of L lanes (re, im; scratch sr, si of the same size); the
- * result ends in re, im. */
-XL_CLONES
-static void fft_transform(const fft_plan *p, float *re, float *im, float *sr, float *si, int64_t L, float sign) {
+ * result ends in re, im. half: elements n/2.. are zero and are not read (n even, so the first stage is 4 or 2). */
+XL_INLINE void fft_transform_lanes(const fft_plan *p, float *re, float *im, float *sr, float *si, int64_t L, float sign, int half) {
   float *ar = re, *ai = im, *br = sr, *bi = si;
   int64_t ns = 1;
   for (int f = 0; f < p->nf; f++) {
     const int R = p->factors[f];
-    if (R == 4) fft_stage4(ar, ai, br, bi, p->n, ns, L, sign, p->roots);
+    if (f == 0 && half && R == 4) fft_stage4_half(ar, ai, br, bi, p->n, L, sign, p->roots);
+    else if (f == 0 && half && R == 2) fft_stage2_half(ar, ai, br, bi, p->n, L);
+    else if (R == 4) fft_stage4(ar, ai, br, bi, p->n, ns, L, sign, p->roots);
     else if (R == 2) fft_stage2(ar, ai, br, bi, p->n, ns, L, sign, p->roots);
-    else fft_stage3(ar, ai, br, bi, p->n, ns, L, sign, p->roots);
+    else if (R == 3) fft_stage3(ar, ai, br, bi, p->n, ns, L, sign, p->roots);
+    else fft_stage5(ar, ai, br, bi, p->n, ns, L, sign, p->roots);
     ns *= R;
     float *t = ar;
     ar = br;
@@ -481,6 +581,14 @@ static void fft_transform(const fft_plan *p, float *re, float *im, float *sr, fl
     memcpy(re, ar, sizeof(float) * (size_t)(p->n * L));
     memcpy(im, ai, sizeof(float) * (size_t)(p->n * L));
   }
+}
+
+/* The grid passes transform blocks of 32 lanes (fft_lane_block): with L a constant the lane loops are whole vectors
+ * without remainder loops (the same operations, so the same bits). */
+XL_CLONES
+static void fft_transform(const fft_plan *p, float *re, float *im, float *sr, float *si, int64_t L, float sign, int half) {
+  if (L == 32) fft_transform_lanes(p, re, im, sr, si, 32, sign, half);
+  else fft_transform_lanes(p, re, im, sr, si, L, sign, half);
 }
 
 /* Per-thread scratch kept between calls (t-SNE calls the grid code every iteration; a fresh malloc of these sizes
@@ -509,10 +617,39 @@ static int64_t fft_lane_block(int64_t M) {
   return 32;
 }
 
+/* dst[c ds + r] = src[r ss + c] for r < rows, c < cols: 4 x 4 tiles through SSE registers where there is SSE (pure
+ * data movement, so the bits are those of the scalar loop), the edges one by one. */
+static void transpose_block(const float *restrict src, int64_t ss, float *restrict dst, int64_t ds, int64_t rows, int64_t cols) {
+  int64_t r0 = 0;
+#ifdef __SSE__
+  for (; r0 + 4 <= rows; r0 += 4) {
+    const float *s0 = src + r0 * ss;
+    int64_t c0 = 0;
+    for (; c0 + 4 <= cols; c0 += 4) {
+      __m128 a = _mm_loadu_ps(s0 + c0), b = _mm_loadu_ps(s0 + ss + c0), c = _mm_loadu_ps(s0 + 2 * ss + c0),
+             d = _mm_loadu_ps(s0 + 3 * ss + c0);
+      _MM_TRANSPOSE4_PS(a, b, c, d);
+      _mm_storeu_ps(dst + c0 * ds + r0, a);
+      _mm_storeu_ps(dst + (c0 + 1) * ds + r0, b);
+      _mm_storeu_ps(dst + (c0 + 2) * ds + r0, c);
+      _mm_storeu_ps(dst + (c0 + 3) * ds + r0, d);
+    }
+    for (; c0 < cols; c0++)
+      for (int64_t r = r0; r < r0 + 4; r++) dst[c0 * ds + r] = src[r * ss + c0];
+  }
+#endif
+  for (; r0 < rows; r0++)
+    for (int64_t c = 0; c < cols; c++) dst[c * ds + r0] = src[r0 * ss + c];
+}
+
 /* Transforms rows [0, nz) of an M-wide planar grid along the row, in blocks of B rows gathered transposed into
- * lanes, blocks in parallel. */
-static int fft_rows(const fft_plan *p, float *re, float *im, int64_t M, int64_t nz, float sign) {
+ * lanes, blocks in parallel. Only columns [0, cin) are read (the rest are zero) and only columns [0, cout) are
+ * written back (the rest are never read): the values written are those of whole-row transforms. */
+static int fft_rows(const fft_plan *p, float *re, float *im, int64_t M, int64_t nz, float sign, int64_t cin, int64_t cout) {
   const int64_t B = fft_lane_block(M), blocks = (nz + B - 1) / B;
+  /* With the upper half zero, the first stage does not read it (so it need not be zeroed). */
+  const int half = M % 2 == 0 && 2 * cin <= M;
+  const int64_t zto = half ? M / 2 : M;
   const int nt = xl_threads();
   int failed = 0;
 #pragma omp parallel num_threads(nt) if (nt > 1 && blocks > 1)
@@ -527,17 +664,13 @@ static int fft_rows(const fft_plan *p, float *re, float *im, int64_t M, int64_t 
       if (!buf) continue;
       const int64_t s0 = blk * B, w = s0 + B <= nz ? B : nz - s0;
       float *br = buf, *bi = buf + M * w, *sr = buf + 2 * M * w, *si = buf + 3 * M * w;
-      for (int64_t l = 0; l < w; l++)
-        for (int64_t e = 0; e < M; e++) {
-          br[e * w + l] = re[(s0 + l) * M + e];
-          bi[e * w + l] = im[(s0 + l) * M + e];
-        }
-      fft_transform(p, br, bi, sr, si, w, sign);
-      for (int64_t l = 0; l < w; l++)
-        for (int64_t e = 0; e < M; e++) {
-          re[(s0 + l) * M + e] = br[e * w + l];
-          im[(s0 + l) * M + e] = bi[e * w + l];
-        }
+      transpose_block(re + s0 * M, M, br, w, w, cin);
+      transpose_block(im + s0 * M, M, bi, w, w, cin);
+      memset(br + cin * w, 0, sizeof(float) * (size_t)((zto - cin) * w));
+      memset(bi + cin * w, 0, sizeof(float) * (size_t)((zto - cin) * w));
+      fft_transform(p, br, bi, sr, si, w, sign, half);
+      transpose_block(br, w, re + s0 * M, M, cout, w);
+      transpose_block(bi, w, im + s0 * M, M, cout, w);
     }
   }
   return failed ? -1 : 0;
@@ -549,6 +682,8 @@ static int fft_rows(const fft_plan *p, float *re, float *im, int64_t M, int64_t 
  * passes of tsne-fft.ts (every column is transformed alone, with the same operations). */
 static int fft_columns(const fft_plan *p, float *re, float *im, int64_t M, int64_t nz, float sign, const float *khat) {
   const int64_t B = fft_lane_block(M), blocks = (M + B - 1) / B;
+  const int half = M % 2 == 0 && 2 * nz <= M;
+  const int64_t zto = half ? M / 2 : M;
   const int nt = xl_threads();
   int failed = 0;
 #pragma omp parallel num_threads(nt) if (nt > 1 && blocks > 1)
@@ -567,9 +702,9 @@ static int fft_columns(const fft_plan *p, float *re, float *im, int64_t M, int64
         memcpy(br + e * w, re + e * M + c0, sizeof(float) * (size_t)w);
         memcpy(bi + e * w, im + e * M + c0, sizeof(float) * (size_t)w);
       }
-      memset(br + nz * w, 0, sizeof(float) * (size_t)((M - nz) * w));
-      memset(bi + nz * w, 0, sizeof(float) * (size_t)((M - nz) * w));
-      fft_transform(p, br, bi, sr, si, w, khat ? -1.0f : sign);
+      memset(br + nz * w, 0, sizeof(float) * (size_t)((zto - nz) * w));
+      memset(bi + nz * w, 0, sizeof(float) * (size_t)((zto - nz) * w));
+      fft_transform(p, br, bi, sr, si, w, khat ? -1.0f : sign, half);
       const int64_t out = khat ? nz : M;
       if (khat) {
         for (int64_t e = 0; e < M; e++)
@@ -578,7 +713,7 @@ static int fft_columns(const fft_plan *p, float *re, float *im, int64_t M, int64
             br[e * w + l] *= k;
             bi[e * w + l] *= k;
           }
-        fft_transform(p, br, bi, sr, si, w, 1.0f);
+        fft_transform(p, br, bi, sr, si, w, 1.0f, 0);
       }
       for (int64_t e = 0; e < out; e++) {
         memcpy(re + e * M + c0, br + e * w, sizeof(float) * (size_t)w);
@@ -594,12 +729,12 @@ static int fft_grid(const fft_plan *p, float *re, float *im, int64_t rows, int64
   if (rows == 1) {
     float *buf = malloc(sizeof(float) * 2 * (size_t)M);
     if (!buf) return -1;
-    fft_transform(p, re, im, buf, buf + M, 1, sign);
+    fft_transform(p, re, im, buf, buf + M, 1, sign, 0);
     free(buf);
     return 0;
   }
-  if (sign > 0) return fft_columns(p, re, im, M, M, sign, NULL) || fft_rows(p, re, im, M, nz, sign) ? -1 : 0;
-  return fft_rows(p, re, im, M, nz, sign) || fft_columns(p, re, im, M, M, sign, NULL) ? -1 : 0;
+  if (sign > 0) return fft_columns(p, re, im, M, M, sign, NULL) || fft_rows(p, re, im, M, nz, sign, M, M) ? -1 : 0;
+  return fft_rows(p, re, im, M, nz, sign, M, M) || fft_columns(p, re, im, M, M, sign, NULL) ? -1 : 0;
 }
 
 /* lagrange of tsne-fft.ts. */
@@ -642,7 +777,21 @@ static int fft_kernel(const fft_plan *plan, int64_t d, int64_t N, int64_t M, dou
 
 /* The plan of the last length, kept per thread: an optimization calls with the same grid for many iterations. */
 static __thread fft_plan tsne_plan;
-static __thread xl_scratch tsne_node_scratch, tsne_weight_scratch;
+static __thread xl_scratch tsne_node_scratch, tsne_weight_scratch, tsne_zterm_scratch;
+
+/* Points ahead whose grid cells are prefetched in the spreading and gathering loops. */
+#define XL_PREFETCH 8
+
+/* Prefetches the rows of a point's p x p nodes (2-D) in the four grids. */
+static inline void prefetch_point(const int64_t *nd, int64_t p, const float *r1, const float *i1, const float *r2, const float *i2) {
+  for (int64_t b = 0; b < p; b++) {
+    const int64_t o = nd[b * p];
+    __builtin_prefetch(r1 + o, 1);
+    __builtin_prefetch(i1 + o, 1);
+    __builtin_prefetch(r2 + o, 1);
+    __builtin_prefetch(i2 + o, 1);
+  }
+}
 
 static const fft_plan *tsne_plan_for(int64_t M) {
   if (tsne_plan.roots && tsne_plan.n == M) return &tsne_plan;
@@ -656,18 +805,20 @@ static const fft_plan *tsne_plan_for(int64_t M) {
 }
 
 /* repulsionOnGrid of src/reducers/tsne-fft.ts, operation by operation; Z into *sumQ. Returns 0, or -1 when out of
- * memory or M is not 2^a 3^b. */
+ * memory or M is not 2^a 3^b 5^c. */
 int xl_tsne_fft(const double *Y, int64_t n, int64_t d, int64_t p, int64_t boxes, double lo, double boxWidth, double centre,
                 float *khat, int fresh, float *work, double *rep, double *sumQ) {
   const int64_t N = boxes * p, M = 2 * N;
   const int64_t cells = d == 2 ? M * M : M;
   const int64_t P = d == 2 ? p * p : p;
-  double *den = malloc(sizeof(double) * (size_t)p), *wts = malloc(sizeof(double) * 2 * (size_t)p);
+  const int nt = xl_threads();
+  double *den = malloc(sizeof(double) * (size_t)p);
   int64_t *node = scratch_get(&tsne_node_scratch, sizeof(int64_t) * (size_t)(n * P));
   double *weight = scratch_get(&tsne_weight_scratch, sizeof(double) * (size_t)(n * P));
+  double *zterm = scratch_get(&tsne_zterm_scratch, sizeof(double) * (size_t)n);
   int status = -1;
   const fft_plan *plan = tsne_plan_for(M);
-  if (!den || !wts || !node || !weight || !plan) goto done;
+  if (!den || !node || !weight || !zterm || !plan) goto done;
   float *r1 = work, *i1 = work + cells, *r2 = work + 2 * cells, *i2 = work + 3 * cells;
   if (fresh && fft_kernel(plan, d, N, M, boxWidth / (double)p, khat, r1, i1) != 0) goto done;
   /* Charges only ever sit in the first N rows (2-D); the rest of each grid is never read. */
@@ -682,15 +833,34 @@ int xl_tsne_fft(const double *Y, int64_t n, int64_t d, int64_t p, int64_t boxes,
       if (l != j) v *= ((double)j + 0.5) / (double)p - ((double)l + 0.5) / (double)p;
     den[j] = v;
   }
-  /* Each point's interpolation nodes and weights, for spreading and for gathering. */
-  for (int64_t i = 0; i < n; i++) {
-    const int64_t bx = fft_lagrange(Y[i * d], p, boxes, lo, boxWidth, den, wts) * p;
-    const int64_t base = d == 2 ? fft_lagrange(Y[i * d + 1], p, boxes, lo, boxWidth, den, wts + p) * p * M + bx : bx;
-    for (int64_t s2 = 0; s2 < P; s2++) {
-      const int64_t a = s2 % p, b1 = s2 / p;
-      node[i * P + s2] = base + b1 * M + a;
-      weight[i * P + s2] = d == 2 ? wts[p + b1] * wts[a] : wts[a];
+  /* Each point's interpolation nodes and weights, for spreading and for gathering: points are independent, so in
+   * parallel. */
+  int wfail = 0;
+#pragma omp parallel num_threads(nt) if (nt > 1 && n > 2000)
+  {
+    double *w2 = malloc(sizeof(double) * 2 * (size_t)p);
+    if (!w2) {
+#pragma omp atomic write
+      wfail = 1;
     }
+#pragma omp for schedule(static)
+    for (int64_t i = 0; i < n; i++) {
+      if (!w2) continue;
+      const int64_t bx = fft_lagrange(Y[i * d], p, boxes, lo, boxWidth, den, w2) * p;
+      const int64_t base = d == 2 ? fft_lagrange(Y[i * d + 1], p, boxes, lo, boxWidth, den, w2 + p) * p * M + bx : bx;
+      for (int64_t s2 = 0; s2 < P; s2++) {
+        const int64_t a = s2 % p, b1 = s2 / p;
+        node[i * P + s2] = base + b1 * M + a;
+        weight[i * P + s2] = d == 2 ? w2[p + b1] * w2[a] : w2[a];
+      }
+    }
+    free(w2);
+  }
+  if (wfail) goto done;
+  /* Spreading adds into float cells, so it runs in point order (as the JavaScript). Points are not in grid order,
+   * so each cell is a cache miss: the cells of the point XL_PREFETCH ahead are fetched while this one adds. */
+  for (int64_t i = 0; i < n; i++) {
+    if (d == 2 && i + XL_PREFETCH < n) prefetch_point(node + (i + XL_PREFETCH) * P, p, r1, i1, r2, i2);
     const double y0 = Y[i * d] - centre, y1 = d == 2 ? Y[i * d + 1] - centre : 0;
     const double c2 = d == 2 ? y1 : y0 * y0, c3 = y0 * y0 + y1 * y1;
     for (int64_t s2 = i * P; s2 < (i + 1) * P; s2++) {
@@ -703,10 +873,11 @@ int xl_tsne_fft(const double *Y, int64_t n, int64_t d, int64_t p, int64_t boxes,
     }
   }
   if (d == 2) {
-    /* Rows (only the N holding charges), then each column block transformed, multiplied by khat and transformed
-     * back in cache, then the N rows whose potentials are read. */
-    if (fft_rows(plan, r1, i1, M, N, -1) || fft_rows(plan, r2, i2, M, N, -1) || fft_columns(plan, r1, i1, M, N, 0, khat) ||
-        fft_columns(plan, r2, i2, M, N, 0, khat) || fft_rows(plan, r1, i1, M, N, 1) || fft_rows(plan, r2, i2, M, N, 1))
+    /* Rows (only the N holding charges, whose charges sit in the first N columns), then each column block
+     * transformed, multiplied by khat and transformed back in cache, then the N rows whose potentials are read,
+     * written back only in the N columns read. */
+    if (fft_rows(plan, r1, i1, M, N, -1, N, M) || fft_rows(plan, r2, i2, M, N, -1, N, M) || fft_columns(plan, r1, i1, M, N, 0, khat) ||
+        fft_columns(plan, r2, i2, M, N, 0, khat) || fft_rows(plan, r1, i1, M, N, 1, M, N) || fft_rows(plan, r2, i2, M, N, 1, M, N))
       goto done;
   } else {
     if (fft_grid(plan, r1, i1, 1, M, 1, -1) != 0 || fft_grid(plan, r2, i2, 1, M, 1, -1) != 0) goto done;
@@ -719,8 +890,11 @@ int xl_tsne_fft(const double *Y, int64_t n, int64_t d, int64_t p, int64_t boxes,
     }
     if (fft_grid(plan, r1, i1, 1, M, 1, 1) != 0 || fft_grid(plan, r2, i2, 1, M, 1, 1) != 0) goto done;
   }
-  double s = 0;
+  /* Gathering: each point alone, in parallel; its term of Z is kept and Z summed in point order afterwards, as the
+   * JavaScript sums it. */
+#pragma omp parallel for num_threads(nt) if (nt > 1 && n > 2000) schedule(static)
   for (int64_t i = 0; i < n; i++) {
+    if (d == 2 && i + XL_PREFETCH < n) prefetch_point(node + (i + XL_PREFETCH) * P, p, r1, i1, r2, i2);
     double f1 = 0, fx = 0, fy = 0, f2 = 0;
     for (int64_t s2 = i * P; s2 < (i + 1) * P; s2++) {
       const double w = weight[s2];
@@ -734,18 +908,19 @@ int xl_tsne_fft(const double *Y, int64_t n, int64_t d, int64_t p, int64_t boxes,
       const double y0 = Y[2 * i] - centre, y1 = Y[2 * i + 1] - centre;
       rep[2 * i] = y0 * f1 - fx;
       rep[2 * i + 1] = y1 * f1 - fy;
-      s += (1 + y0 * y0 + y1 * y1) * f1 - 2 * (y0 * fx + y1 * fy) + f2;
+      zterm[i] = (1 + y0 * y0 + y1 * y1) * f1 - 2 * (y0 * fx + y1 * fy) + f2;
     } else {
       const double y = Y[i] - centre;
       rep[i] = y * f1 - fx;
-      s += (1 + y * y) * f1 - 2 * y * fx + fy;
+      zterm[i] = (1 + y * y) * f1 - 2 * y * fx + fy;
     }
   }
+  double s = 0;
+  for (int64_t i = 0; i < n; i++) s += zterm[i];
   *sumQ = s - (double)n;
   status = 0;
 done:
   free(den);
-  free(wts);
   return status;
 }
 

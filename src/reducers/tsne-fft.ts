@@ -8,7 +8,7 @@ import { gemmAddon } from './gemm.js';
  *
  * The embedding's bounding square is cut into `boxes` intervals per axis
  * (at least `minBoxes`, about `boxesPerUnit` per unit of length, rounded up
- * to a 2^a 3^b count so the FFT lengths are too), each with `nodes`
+ * to a 2^a 3^b 5^c count so the FFT lengths are too), each with `nodes`
  * equispaced interpolation nodes. Every point spreads the charges
  * 1, y, |y|^2 (per axis for y) onto the Lagrange nodes of its box; the
  * potentials sum_b K(a - b) w_b of the squared Cauchy kernel
@@ -30,7 +30,7 @@ import { gemmAddon } from './gemm.js';
  * the forces are the same bits with or without the addon.
  */
 export interface FftGridOptions {
-  /** Interpolation nodes per box and axis (default 3, as FIt-SNE and openTSNE); a 2^a 3^b number. */
+  /** Interpolation nodes per box and axis (default 3, as FIt-SNE and openTSNE); a 2^a 3^b 5^c number. */
   nodes: number;
   /** Fewest boxes per axis (default 50, openTSNE's min_num_intervals). */
   minBoxes: number;
@@ -44,7 +44,7 @@ export const FFT_GRID_DEFAULTS: FftGridOptions = { nodes: 3, minBoxes: 50, boxes
 export interface FftGrid {
   /** Interpolation nodes per box and axis. */
   p: number;
-  /** Boxes per axis (a 2^a 3^b number, so the FFT length 2 p boxes is one too). */
+  /** Boxes per axis (a 2^a 3^b 5^c number, so the FFT length 2 p boxes is one too). */
   boxes: number;
   /** Lower corner (every axis) and box width. */
   lo: number;
@@ -106,7 +106,7 @@ export class FftRepulsion {
     readonly native = true,
   ) {
     if (d !== 1 && d !== 2) throw new Error(`FFT repulsion supports 1 or 2 dimensions (got ${d})`);
-    if (!isFftSize(options.nodes)) throw new Error(`FFT repulsion: nodes must be of the form 2^a 3^b (got ${options.nodes})`);
+    if (!isFftSize(options.nodes)) throw new Error(`FFT repulsion: nodes must be of the form 2^a 3^b 5^c (got ${options.nodes})`);
   }
 
   /**

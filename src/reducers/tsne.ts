@@ -116,7 +116,7 @@ export class Tsne extends BaseReducer<TsneParams> {
       throw new UserError(`expected "auto", "bh" or "fft" (got ${JSON.stringify(method)})`, 'params.method');
     }
     if (params.fftNodes !== undefined && !isFftSize(params.fftNodes)) {
-      throw new UserError(`expected one of 2, 3, 4, 6, 8, 9 (got ${JSON.stringify(params.fftNodes)})`, 'params.fftNodes');
+      throw new UserError(`expected a count of the form 2^a 3^b 5^c, e.g. 2, 3, 4, 5, 6 (got ${JSON.stringify(params.fftNodes)})`, 'params.fftNodes');
     }
     if (method === 'fft' && (params.nComponents ?? 2) > 2) {
       throw new UserError(`the fft method embeds into 1 or 2 components (got ${params.nComponents}); use method "bh" for 3`, 'params.method');

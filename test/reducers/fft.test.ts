@@ -19,16 +19,18 @@ function naiveDft(x: Float64Array, n: number, sign: 1 | -1): Float64Array {
   return out;
 }
 
-describe('mixed-radix single-precision FFT (2^a 3^b)', () => {
-  it('sizes: 2^a 3^b only', () => {
-    expect([1, 2, 3, 4, 6, 8, 9, 12, 96, 486, 1024].every(isFftSize)).toBe(true);
-    expect([0, 5, 7, 10, 14, 100].some(isFftSize)).toBe(false);
-    expect(nextFftSize(97)).toBe(108);
-    expect(nextFftSize(600)).toBe(648);
+describe('mixed-radix single-precision FFT (2^a 3^b 5^c)', () => {
+  it('sizes: 2^a 3^b 5^c only', () => {
+    expect([1, 2, 3, 4, 5, 6, 8, 9, 10, 12, 96, 100, 486, 750, 1024].every(isFftSize)).toBe(true);
+    expect([0, 7, 14, 22, 26, 49, 1.5].some(isFftSize)).toBe(false);
+    expect(nextFftSize(97)).toBe(100);
+    expect(nextFftSize(151)).toBe(160);
+    expect(nextFftSize(600)).toBe(600);
+    expect(nextFftSize(601)).toBe(625);
   });
 
   it('roots of unity agree with Math.cos/sin to rounding', () => {
-    for (const n of [1, 3, 8, 12, 54, 96]) {
+    for (const n of [1, 3, 5, 8, 12, 54, 96, 100]) {
       const w = unitRoots(n);
       for (let t = 0; t < n; t++) {
         expect(Math.abs(w[2 * t] - Math.cos((2 * Math.PI * t) / n))).toBeLessThan(1e-15);
@@ -47,7 +49,7 @@ describe('mixed-radix single-precision FFT (2^a 3^b)', () => {
       plan.transform(re, im, 0, new Float32Array(len), new Float32Array(len), 0, lanes, sign);
       return Float64Array.from({ length: 2 * len }, (_, t) => (t % 2 ? im : re)[t >> 1]);
     };
-    for (const n of [1, 2, 3, 4, 6, 8, 9, 12, 16, 18, 24, 27, 32, 36, 48, 64, 72, 96, 162, 256]) {
+    for (const n of [1, 2, 3, 4, 5, 6, 8, 9, 10, 12, 15, 16, 18, 20, 24, 25, 27, 30, 32, 36, 40, 48, 60, 64, 72, 96, 125, 150, 162, 256, 300]) {
       const plan = new FftPlan(n);
       for (const sign of [-1, 1] as const) {
         const x = Float64Array.from({ length: 2 * n }, () => rng.normal());
@@ -87,6 +89,6 @@ describe('mixed-radix single-precision FFT (2^a 3^b)', () => {
   });
 
   it('rejects other lengths', () => {
-    expect(() => new FftPlan(10)).toThrow(/2\^a 3\^b/);
+    expect(() => new FftPlan(14)).toThrow(/2\^a 3\^b 5\^c/);
   });
 });

@@ -275,16 +275,19 @@ describe('FFT-accelerated t-SNE (interpolation on a grid)', () => {
   it('the native addon computes the same bits as the JavaScript, repulsion and attraction', () => {
     if (!gemmAddon()?.tsneFft || !gemmAddon()?.tsneAttract) return; // no addon: nothing to compare
     const rng = new Rng(23);
-    for (const d of [1, 2]) {
+    // Spans beyond the minimum grid: 99.5 gives 100 boxes (FFT length 600, radix-5 stages), 140 gives 144 (2^a 3^b),
+    // 124.5 gives 125 (length 750 = 2 x 375: the C's first stage on the zero-padded half is radix-2, else radix-4).
+    for (const [d, span, boxes] of [[1, 99.5, 100], [2, 99.5, 100], [2, 140, 144], [2, 124.5, 125]]) {
       const n = 700;
-      // Wide enough for a grid beyond the minimum, and a second call that reuses the kernel's transform.
-      const Y = Float64Array.from({ length: n * d }, () => 25 * rng.normal());
+      const Y = Float64Array.from({ length: n * d }, (_, t) => (t < d ? 0 : t < 2 * d ? span : span * rng.uniform()));
       const js = new FftRepulsion(d, undefined, false);
       const c = new FftRepulsion(d, undefined, true);
+      // The second call reuses the kernel's transform.
       for (const shift of [0, 0.25]) {
         const Ys = Y.map((v) => v + shift);
         const a = js.compute(Ys, n);
         const b = c.compute(Ys, n);
+        expect(a.boxes).toBe(boxes);
         expect(b.sumQ).toBe(a.sumQ);
         expect(b.boxes).toBe(a.boxes);
         expect(Array.from(b.rep)).toEqual(Array.from(a.rep));
@@ -322,7 +325,7 @@ describe('FFT-accelerated t-SNE (interpolation on a grid)', () => {
     coarse.fit(X, n, m);
     expect(coarse.summary()).toMatchObject({ method: 'fft', fftNodesPerBox: 2, fftBoxesPerUnit: 0.5 });
     expect(coarse.summary().fftBoxes).toBeLessThan(fft.summary().fftBoxes as number);
-    expect(() => new Tsne({ fftNodes: 5 })).toThrow(/params.fftNodes/);
+    expect(() => new Tsne({ fftNodes: 7 })).toThrow(/params.fftNodes/);
     expect(() => new Tsne({ fftBoxesPerUnit: 0 })).toThrow(/params.fftBoxesPerUnit/);
     expect(() => new Tsne({ method: 'fft', nComponents: 3 })).toThrow(/params.method/);
     expect(() => new Tsne({ method: 'exact' as 'bh' })).toThrow(/expected "auto", "bh" or "fft"/);
@@ -351,7 +354,7 @@ describe('FFT-accelerated t-SNE (interpolation on a grid)', () => {
     if (!addon?.tsneFft) return; // no addon: the JavaScript runs on one thread
     const rng = new Rng(32);
     const m = 20;
-    // Above the sizes from which the attraction's rows and the FFT's blocks are split between threads.
+    // Above the sizes from which the attraction's rows, the FFT's blocks and the points' interpolation are split between threads.
     const { X, n } = clusters(5, 500, m, rng);
     const before = addon.threads();
     const run = (threads: number) => {
@@ -376,7 +379,7 @@ describe('FFT-accelerated t-SNE (interpolation on a grid)', () => {
     const M = 2 * 3 * 2;
     expect(() => addon.tsneFft!(Y, n, 3, 3, 2, 0, 1, 0, new Float32Array(M * M), 1, new Float32Array(6 * M * M), rep)).toThrow(/tsneFft: bad arguments/);
     expect(() => addon.tsneFft!(Y, n, 2, 3, 2, 0, 1, 0, new Float32Array(M), 1, new Float32Array(6 * M * M), rep)).toThrow(/tsneFft: arrays missing or too short/);
-    expect(() => addon.tsneFft!(Y, n, 2, 5, 2, 0, 1, 0, new Float32Array(400), 1, new Float32Array(2400), rep)).toThrow(/not 2\^a 3\^b/);
+    expect(() => addon.tsneFft!(Y, n, 2, 7, 2, 0, 1, 0, new Float32Array(784), 1, new Float32Array(4704), rep)).toThrow(/not 2\^a 3\^b 5\^c/);
     const rowPtr = Int32Array.from([0, 1, 2, 3, 4]);
     const out = new Float64Array(8);
     expect(() => addon.tsneAttract!(rowPtr, Int32Array.from([1, 0, 3, 4]), new Float64Array(4), Y, n, 2, 1, rep, 1, out)).toThrow(/column index out of range/);
