@@ -72,6 +72,10 @@ describe('findE0', () => {
     // A falling line: every derivative is -1, no point is an edge candidate; the first maximum wins.
     const falling = findE0(grid(9), Float64Array.from(grid(9), (v) => -v), { smoothSigma: 0 });
     expect([falling.index, falling.e0]).toEqual([2, 2]);
+    // A lone glitch in mu: derivatives 2.5, 0, -2.5 at 3, 4, 5. The falling side has both neighbours above
+    // 30% of its negative value, yet a negative derivative is no edge: the largest derivative wins.
+    const glitch = Float64Array.from({ length: 12 }, (_, i) => (i === 4 ? 5 : 0));
+    expect(findE0(grid(12), glitch, { smoothSigma: 0 }).index).toBe(3);
   });
 
   it('refuses too short a scan and an empty window', async () => {

@@ -27,8 +27,8 @@ export interface E0Result {
 /**
  * E0 as the energy of the maximum of the (smoothed) first derivative of
  * mu(E), the convention of Athena and xraylarch's find_e0. A candidate must
- * have both neighbours above 30% of its own derivative value: an isolated
- * spike (a glitch, a detector reset) is not an edge.
+ * have a rising mu and both neighbours above 30% of its own derivative value:
+ * an isolated spike (a glitch, a detector reset) is not an edge.
  */
 export function findE0(energy: Float64Array, mu: Float64Array, opts: FindE0Options = {}, where = 'find E0'): E0Result {
   const n = energy.length;
@@ -50,7 +50,7 @@ export function findE0(energy: Float64Array, mu: Float64Array, opts: FindE0Optio
   for (let i = 2; i < n - 2; i++) {
     if (energy[i] < lo || energy[i] > hi) continue;
     if (fallback < 0 || ds[i] > ds[fallback]) fallback = i;
-    const ok = ds[i - 1] > 0.3 * ds[i] && ds[i + 1] > 0.3 * ds[i];
+    const ok = ds[i] > 0 && ds[i - 1] > 0.3 * ds[i] && ds[i + 1] > 0.3 * ds[i];
     if (ok && (best < 0 || ds[i] > ds[best])) best = i;
   }
   if (best < 0) best = fallback;
