@@ -20,8 +20,8 @@ export default {
   tsconfigFile: 'no-tsconfig-rewrite.json',
   mutate: mod.mutate,
   testFiles: mod.tests,
-  // The machine is shared: two test processes at most.
-  concurrency: 2,
+  // The machine is shared: two test processes at most (XLATENT_MUTATE_CONCURRENCY=1 leaves a core free).
+  concurrency: Number(process.env.XLATENT_MUTATE_CONCURRENCY ?? 2),
   timeoutMS: 20_000,
   reporters: ['clear-text', 'progress-append-only', 'json', 'html'],
   jsonReporter: { fileName: `.tmp/mutation/${name}.json` },
