@@ -51,7 +51,8 @@ export function splitLines(text: string): string[] {
 function splitter(delimiter: NonNullable<ParseTableOptions['delimiter']>, sample: string): (s: string) => string[] {
   // tabs are white space, so 'auto' only needs to tell commas apart
   const d = delimiter === 'auto' ? (sample.includes(',') ? ',' : 'whitespace') : delimiter;
-  if (d === 'whitespace') return (s) => s.trim().split(/\s+/);
+  // lines arrive trimmed (parseTable)
+  if (d === 'whitespace') return (s) => s.split(/\s+/);
   return (s) => s.split(d).map((t) => t.trim());
 }
 
@@ -103,8 +104,8 @@ export function parseTable(text: string, source: string, opts: ParseTableOptions
   if (labels === null) {
     // the usual "# energy i0 itrans" line just above the data
     for (let h = header.length - 1; h >= 0; h--) {
-      const words = header[h].trim().split(/\s+/).filter((w) => w !== '');
-      if (words.length === 0 || /^[-=/*#]+$/.test(words[0])) continue;
+      const words = header[h].trim().split(/\s+/);
+      if (words[0] === '' || /^[-=/*#]+$/.test(words[0])) continue;
       if (words.length === ncols && !words.every(isNumberToken)) labels = words;
       break;
     }
@@ -135,6 +136,7 @@ export function columnIndex(table: TextTable, which: number | string, source: st
 /** Column `c` of a table, copied. */
 export function tableColumn(table: TextTable, c: number): Float64Array {
   const out = new Float64Array(table.nrows);
+  // Stryker disable next-line EqualityOperator: a typed array ignores the write one past its end
   for (let r = 0; r < table.nrows; r++) out[r] = table.data[r * table.ncols + c];
   return out;
 }

@@ -56,9 +56,9 @@ const HEADER_END = /^#\s*-{3,}\s*$/;
  */
 export function parseXdi(text: string, source: string, opts: XdiOptions = {}): XdiSpectrum {
   const lines = splitLines(text);
-  const vm = VERSION.exec(lines[0] ?? '');
-  if (!vm) throw new UserError(`expected the XDI version line "# XDI/1.0 ...", found ${quote((lines[0] ?? '').slice(0, 40))}`, at(source, 1));
-  const versions = lines[0].replace(/^#\s*/, '').trim().split(/\s+/);
+  // splitLines always yields at least one (possibly empty) line
+  if (!VERSION.test(lines[0])) throw new UserError(`expected the XDI version line "# XDI/1.0 ...", found ${quote(lines[0].slice(0, 40))}`, at(source, 1));
+  const versions = lines[0].slice(1).trim().split(/\s+/);
   const metadata: Record<string, string> = {};
   const lowerKey = new Map<string, string>();
   const comments: string[] = [];
@@ -87,8 +87,8 @@ export function parseXdi(text: string, source: string, opts: XdiOptions = {}): X
         const fm = FIELD.exec(t);
         if (fm) {
           const key = `${fm[1]}.${fm[2]}`;
-          const prev = lowerKey.get(key.toLowerCase());
-          if (prev !== undefined) delete metadata[prev];
+          // every key holds a ".", so a missing previous key deletes nothing
+          delete metadata[lowerKey.get(key.toLowerCase()) ?? ''];
           lowerKey.set(key.toLowerCase(), key);
           metadata[key] = fm[3];
         } else {
@@ -117,8 +117,7 @@ export function parseXdi(text: string, source: string, opts: XdiOptions = {}): X
   if (!sawHeaderEnd) warnings.push('no "#----" header-end line before the data');
   const nrows = lineNo.length;
   const field = (k: string): string | undefined => {
-    const key = lowerKey.get(k.toLowerCase());
-    return key === undefined ? undefined : metadata[key];
+    return metadata[lowerKey.get(k.toLowerCase()) ?? ''];
   };
   // Column.N fields name the columns; the label line fills any gaps.
   const fromLine = labelLine ? labelLine.split(/\s+/) : [];
@@ -138,15 +137,14 @@ export function parseXdi(text: string, source: string, opts: XdiOptions = {}): X
   }
   const col = (c: number): Float64Array => {
     const out = new Float64Array(nrows);
+    // Stryker disable next-line EqualityOperator: a typed array ignores the write one past its end
     for (let r = 0; r < nrows; r++) out[r] = values[r * ncols + c];
     return out;
   };
-  const find = (...names: string[]): number => {
-    for (const n of names) {
-      const i = columns.findIndex((x) => x.toLowerCase() === n);
-      if (i > 0) return i;
-    }
-    return -1;
+  // column 0 is the abscissa, never a detector channel
+  const find = (name: string): number | null => {
+    const i = columns.findIndex((x, c) => c > 0 && x.toLowerCase() === name);
+    return i === -1 ? null : i;
   };
   const energy = abscissaToEnergy(col(0), columns[0], units[0], field('Mono.d_spacing'), source);
   const { mu, muFrom } = computeMu(col, find, columns, opts, source);
@@ -182,25 +180,25 @@ function abscissaToEnergy(x: Float64Array, label: string, unitsIn: string, dSpac
 
 function computeMu(
   col: (c: number) => Float64Array,
-  find: (...n: string[]) => number,
+  find: (name: string) => number | null,
   columns: string[],
   opts: XdiOptions,
   source: string,
 ): { mu: Float64Array; muFrom: string } {
   if (opts.column !== undefined) {
     const i = find(opts.column.toLowerCase());
-    if (i < 0) throw new UserError(`no column ${quote(opts.column)}; columns are ${columns.join(', ')}`, source);
+    if (i === null) throw new UserError(`no column ${quote(opts.column)}; columns are ${columns.join(', ')}`, source);
     return { mu: col(i), muFrom: `column ${columns[i]}` };
   }
   const mode = opts.mode ?? 'auto';
   const direct = (name: string) => {
     const i = find(name);
-    return i < 0 ? null : { mu: col(i), muFrom: `column ${columns[i]}` };
+    return i === null ? null : { mu: col(i), muFrom: `column ${columns[i]}` };
   };
   const ratio = (num: string, den: string, log: boolean) => {
     const a = find(num);
     const b = find(den);
-    if (a < 0 || b < 0) return null;
+    if (a === null || b === null) return null;
     const x = col(a);
     const y = col(b);
     // ln of a non-positive ratio is NaN; sanitizeGrid reports it with its line
