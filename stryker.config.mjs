@@ -1,8 +1,8 @@
 // Mutation testing (StrykerJS, vitest runner): `npm run mutate -- --module NAME`.
 // Not part of CI (minutes to an hour per module on 2 cores); see README, Development.
 // One module per run: the script sets XLATENT_MUTATE_MODULE and this file picks
-// the module's source files (`mutate`) and the unit tests that own them
-// (`testFiles`; tests through the built binary cannot see a mutant, so they are left out).
+// the module's source files (`mutate`) and scripts/vitest-mutate.config.mjs the unit tests that own
+// them (tests through the built binary cannot see a mutant, so they are left out).
 
 import { MODULES } from './scripts/mutate-modules.mjs';
 
@@ -13,13 +13,13 @@ if (!mod) throw new Error(`stryker.config.mjs: set XLATENT_MUTATE_MODULE to one 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   testRunner: 'vitest',
-  vitest: { configFile: 'vitest.config.ts', related: false },
+  // The module's tests are chosen by that config's `include`, not by `testFiles` (see its comment).
+  vitest: { configFile: 'scripts/vitest-mutate.config.mjs', related: false },
   coverageAnalysis: 'perTest',
   // The sandbox needs no tsconfig rewrite (vitest transpiles; no project references), and
   // Stryker's rewrite calls the TypeScript JS API that TypeScript 7 no longer has.
   tsconfigFile: 'no-tsconfig-rewrite.json',
   mutate: mod.mutate,
-  testFiles: mod.tests,
   // The machine is shared: two test processes at most (XLATENT_MUTATE_CONCURRENCY=1 leaves a core free).
   concurrency: Number(process.env.XLATENT_MUTATE_CONCURRENCY ?? 2),
   timeoutMS: 20_000,
