@@ -3,6 +3,7 @@ import { pickReader, readSpectra } from '../../src/data/formats/index.js';
 import type { SpectralDataset } from '../../src/data/dataset.js';
 import { loadSpectra } from '../../src/data/load.js';
 import { userErrorOf } from '../data/helpers.js';
+import { pyfititFormat, readPyfititSample } from '../../src/data/formats/pyfitit.js';
 import { edge, put, range, tempDir } from './helpers.js';
 
 const energies = range(7100, 7140, 2);
@@ -86,5 +87,65 @@ describe('pyFitIt sample folders', () => {
     put(d2, 'default_spectra.csv', matrixText(['0', '1'], [7120, 7122]));
     put(d2, 'meta.json', JSON.stringify({ labelMaps: { phase: { hematite: 0 } } }));
     expect(await userErrorOf(() => readSpectra(d2))).toMatch(/params\.csv:3:1: "goethite" in column "phase" has no entry in meta.json labelMaps.phase/);
+  });
+});
+
+describe('pyFitIt folders: choices and errors', () => {
+  const spectra = (ids: string[], e0s: number[]) => matrixText(ids, e0s, ',', 'energy');
+
+  it('reads the type meta.json names, else the first in sorted order, and a "name" column as ids', async () => {
+    const dir = tempDir();
+    put(dir, 'params.csv', 'Name,CN,note\nA,4,x\nB,,y\n');
+    put(dir, 'xanes_spectra.csv', spectra(['0', '1'], [7120, 7122]));
+    put(dir, 'exafs_spectra.txt', spectra(['0', '1'], [7130, 7132]));
+    put(dir, 'notes_spectra.csv/keep', 'a folder, not a table');
+    const first = readPyfititSample(dir);
+    expect(first.ids).toEqual(['A', 'B']);
+    expect(first.spectra[0]).toBeCloseTo(spectrumOf(7130)[0], 6);
+    expect(first.descriptorNames).toEqual(['CN']);
+    expect(Array.from(first.descriptors)).toEqual([4, NaN]);
+    expect(first).toMatchObject({ n: 2, m: energies.length, axis: 'energy', source: dir });
+    put(dir, 'meta.json', JSON.stringify({ defaultSpType: 'xanes' }));
+    expect(readPyfititSample(dir).spectra[0]).toBeCloseTo(spectrumOf(7120)[0], 6);
+    put(dir, 'meta.json', JSON.stringify({ defaultSpType: 'xes' }));
+    expect(() => readPyfititSample(dir)).toThrow(/meta\.json: meta\.json names spectrum type "xes" but the folder holds exafs, xanes$/);
+    put(dir, 'meta.json', JSON.stringify({ nameColumn: 'id' }));
+    expect(() => readPyfititSample(dir)).toThrow(/meta\.json: meta\.json nameColumn "id" is not a column of .*params\.csv$/);
+    put(dir, 'meta.json', '[1, 2]');
+    expect(() => readPyfititSample(dir)).toThrow(/meta\.json: expected a JSON object$/);
+    put(dir, 'meta.json', 'null');
+    expect(() => readPyfititSample(dir)).toThrow(/meta\.json: expected a JSON object$/);
+  });
+
+  it('is claimed only for a folder with a parameter table and a spectrum table', () => {
+    const dir = tempDir();
+    expect(pyfititFormat.detect(dir, Buffer.alloc(0))).toBe(false);
+    expect(() => readPyfititSample(dir)).toThrow(/not a pyFitIt sample: no params\.csv or params\.txt$/);
+    put(dir, 'params.txt', 'a\n1\n2\n');
+    expect(pyfititFormat.detect(dir, Buffer.alloc(0))).toBe(false);
+    expect(() => readPyfititSample(dir)).toThrow(/not a pyFitIt sample: no spectra\.txt or <type>_spectra\.csv\/\.txt$/);
+    put(dir, 'spectra.csv', spectra(['0', '1'], [7120, 7122]));
+    expect(pyfititFormat.detect(dir, Buffer.alloc(0))).toBe(true);
+    expect(pyfititFormat.detect(dir, Buffer.from('x'))).toBe(false);
+    expect(pyfititFormat.name).toBe('pyfitit');
+    expect(pyfititFormat.describe).toMatch(/pyFitIt sample folder/);
+    expect((pyfititFormat.read(dir, {}) as SpectralDataset).ids).toEqual(['0', '1']);
+    const f = put(dir, 'file.txt', 'x');
+    expect(pyfititFormat.detect(f, Buffer.alloc(0))).toBe(false);
+  });
+
+  it('checks the row layout: increasing energies, numeric cells', () => {
+    const dir = tempDir();
+    put(dir, 'params.txt', 'a\n1\n2\n');
+    put(dir, 'spectra.txt', 'e_1 e_3 e_2\n1 2 3\n4 5 6\n');
+    expect(() => readPyfititSample(dir)).toThrow(/spectra\.txt:1:3: energies must increase: column "e_2" follows "e_3"$/);
+    put(dir, 'spectra.txt', 'E_1 2 e_3\n1 2 3\n4 x 6\n');
+    expect(() => readPyfititSample(dir)).toThrow(/spectra\.txt:3:2: intensity "x" in column "2" is not a finite number$/);
+    put(dir, 'spectra.txt', '1 2 2\n1 2 3\n4 5 6\n');
+    expect(() => readPyfititSample(dir)).toThrow(/energies must increase: column "2" follows "2"/);
+    put(dir, 'spectra.txt', 'e_1 e_2 e_3\n1 2 3\n4 5 6\n');
+    const ds = readPyfititSample(dir);
+    expect(Array.from(ds.energies)).toEqual([1, 2, 3]);
+    expect(Array.from(ds.spectra)).toEqual([1, 2, 3, 4, 5, 6]);
   });
 });

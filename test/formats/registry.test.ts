@@ -1,8 +1,8 @@
 import { gzipSync } from 'node:zlib';
 import { basename } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { pickReader, readSpectra } from '../../src/data/formats/index.js';
-import type { RawSpectrum } from '../../src/data/dataset.js';
+import { STREAM_ROWS, formatNames, openSpectraWriter, pickReader, readSpectra, readers, streamSpectra, writeSpectra } from '../../src/data/formats/index.js';
+import type { RawSpectrum, SpectralDataset } from '../../src/data/dataset.js';
 import { put, tempDir } from './helpers.js';
 
 describe('XAS readers in the format registry', () => {
@@ -23,5 +23,78 @@ describe('XAS readers in the format registry', () => {
     expect(got[0].id).toBe('L');
     const all = (await readSpectra(dir)) as RawSpectrum[];
     expect(all.map((s) => s.id).sort()).toEqual(['L', 'a', 'c', 'f', basename(dir)].sort());
+  });
+});
+
+describe('format registry', () => {
+  const ds: SpectralDataset = {
+    energies: Float64Array.from([7100, 7110, 7120]),
+    spectra: Float32Array.from([0.5, 1, 1.5, 0.25, 0.75, 1.25]),
+    n: 2,
+    m: 3,
+    ids: ['a', 'b'],
+    descriptorNames: ['OS'],
+    descriptors: Float64Array.from([2, 3]),
+  };
+
+  it('detects each table format by extension or first bytes', () => {
+    const dir = tempDir();
+    const cases: Array<[string, string | Uint8Array, string]> = [
+      ['t.arrow', 'x', 'arrow'], ['t.FEATHER', 'x', 'arrow'], ['t.ipc', 'x', 'arrow'], ['t.arrows', 'x', 'arrow'], ['t.bin', 'ARROW1\0\0', 'arrow'],
+      ['t.json', 'x', 'json'], ['t.data', '  [{"id": 1}]', 'json'], ['t.data', '{}', 'json'],
+      ['t.csv', 'id,AUX_OS,ENE_7100,ENE_7110\n', 'csv'], ['t.tsv', 'ENE_1\n', 'csv'], ['t.txt', '# note\n\nid,ENE_7100\n', 'csv'],
+      ['t.csv', 'name,OS,7100,7110,7120\n', 'long-csv'], ['t.tsv', '\uFEFFname\t7100\t7110\t7120\n', 'long-csv'], ['t.csv', 'name;OS;"7100";7110;7120\n', 'long-csv'],
+      ['t.npy', 'x', 'npy'], ['t.bin', Uint8Array.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]), 'npy'],
+      ['t.xy', '1 2\n', 'columns'],
+    ];
+    for (const [name, content, want] of cases) expect(pickReader(put(tempDir(), name, content)).name, `${name}: ${String(content)}`).toBe(want);
+    // two energies only, a blank energy cell, or .txt: not the long layout
+    const longCsv = readers.find((r) => r.name === 'long-csv')!;
+    expect(longCsv.detect('two.csv', Buffer.from('name,7100,7110\n'))).toBe(false);
+    expect(longCsv.detect('gap.csv', Buffer.from('name,7100,,7110,7120\n'))).toBe(false);
+    expect(longCsv.detect('three.csv', Buffer.from('name,x,7100,7110,7120\n'))).toBe(true);
+    expect(pickReader(put(dir, 'l.txt', 'name,7100,7110,7120\n')).name).toBe('columns');
+    expect(pickReader(put(dir, 'notref.dat', 'id,ENE_7100\n')).name).toBe('columns');
+  });
+
+  it('takes a named format, and explains when it cannot tell', () => {
+    const dir = tempDir();
+    const p = put(dir, 'x.bin', Uint8Array.from([0, 1, 2, 3]));
+    expect(pickReader(p, 'columns').name).toBe('columns');
+    expect(formatNames()).toEqual(readers.map((r) => r.name));
+    expect(formatNames().slice(0, 4)).toEqual(['xdi', 'athena', 'fdmnes', 'feff']);
+    expect(formatNames().slice(-3)).toEqual(['columns', 'pyfitit', 'folder']);
+    expect(() => pickReader(p, 'excel')).toThrow(`unknown format "excel" (expected auto or one of ${formatNames().join(', ')})`);
+    expect(() => pickReader(p)).toThrow(/x\.bin: cannot tell the format from the name and content; pass a format \(one of xdi, .*folder\)\. Known formats: xdi = XAS Data Interchange.*; folder = folder of/);
+    expect(() => pickReader(`${dir}/none.xdi`)).toThrow(/none\.xdi: file not found/);
+    // only the first 4 KiB are sniffed
+    const late = put(dir, 'late.dat', `${'\n'.repeat(5000)}# XDI/1.0\n`);
+    expect(pickReader(late).name).toBe('columns');
+  });
+
+  it('streams whole files of readers without a stream, in chunks otherwise, and writes by extension', async () => {
+    const dir = tempDir();
+    const xy = put(dir, 's.xy', '1 2\n2 3\n');
+    const chunks = [];
+    for await (const c of streamSpectra(xy)) chunks.push(c);
+    expect(chunks.length).toBe(1);
+    expect((chunks[0] as RawSpectrum[])[0].id).toBe('s');
+    for (const e of ['.csv', '.json', '.arrow']) {
+      const out = `${dir}/o${e}`;
+      writeSpectra(ds, out);
+      const back = (await readSpectra(out)) as SpectralDataset;
+      expect(back.ids, e).toEqual(['a', 'b']);
+      expect(Array.from(back.spectra), e).toEqual(Array.from(ds.spectra));
+      const parts: SpectralDataset[] = [];
+      for await (const c of streamSpectra(out, 'auto', {}, 1)) parts.push(c as SpectralDataset);
+      expect(parts.map((q) => q.n), e).toEqual(e === '.json' ? [2] : [1, 1]);
+    }
+    expect(STREAM_ROWS).toBe(8192);
+    expect(() => openSpectraWriter(`${dir}/o.parquet`, ds)).toThrow(/o\.parquet: cannot tell the output format from the extension "\.parquet" \(expected \.arrow, \.feather, \.csv or \.json\)/);
+    for (const e of ['.feather', '.ipc']) {
+      writeSpectra(ds, `${dir}/f${e}`);
+      expect(pickReader(`${dir}/f${e}`).name).toBe('arrow');
+      expect(((await readSpectra(`${dir}/f${e}`)) as SpectralDataset).n).toBe(2);
+    }
   });
 });
