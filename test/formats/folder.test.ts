@@ -1,5 +1,5 @@
 import { gzipSync } from 'node:zlib';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { folderFormat, isMissingCell, joinLabelTable, parseLabelTable, readFolder, readSpectrumFile, sniffFormat } from '../../src/data/formats/folder.js';
 import { put, tempDir } from './helpers.js';
 
@@ -191,5 +191,25 @@ describe('folder walking', () => {
     put(dir, 'second.csv', 'k,v\n');
     const unlabelled = folderFormat.read(dir, {}) as Array<{ labels: Record<string, number> }>;
     expect(unlabelled.map((s) => s.labels)).toEqual([{}, {}]);
+  });
+});
+
+describe('folder warnings', () => {
+  it('prints the first 20 warnings of a folder read through the registry, then how many more', () => {
+    const dir = tempDir();
+    const names = Array.from({ length: 23 }, (_, i) => `s${String(i).padStart(2, '0')}`);
+    for (const n of names) put(dir, `${n}.dat`, twoCol(1));
+    put(dir, 'labels.csv', `file,v\n${names.map((n, i) => `${n},${i === 0 ? 1 : 'NA'}`).join('\n')}\n`);
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      expect((folderFormat.read(dir, {}) as unknown[]).length).toBe(23);
+      const lines = err.mock.calls.map((c) => String(c[0]));
+      expect(lines.length).toBe(21);
+      expect(lines[0]).toBe(`warning: ${dir}/labels.csv:3: no v for "s01" (NaN)\n`);
+      expect(lines[19]).toBe(`warning: ${dir}/labels.csv:22: no v for "s20" (NaN)\n`);
+      expect(lines[20]).toBe('warning: ... and 2 more\n');
+    } finally {
+      err.mockRestore();
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { pickReader, readSpectra } from '../../src/data/formats/index.js';
 import type { SpectralDataset } from '../../src/data/dataset.js';
 import { loadSpectra } from '../../src/data/load.js';
@@ -147,5 +147,28 @@ describe('pyFitIt folders: choices and errors', () => {
     const ds = readPyfititSample(dir);
     expect(Array.from(ds.energies)).toEqual([1, 2, 3]);
     expect(Array.from(ds.spectra)).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+});
+
+describe('pyFitIt warnings', () => {
+  it('says which spectrum type it read when there are several, and which text columns it left out', () => {
+    const dir = tempDir();
+    put(dir, 'params.csv', 'CN,phase\n4,a\n5,b\n');
+    put(dir, 'xanes_spectra.csv', matrixText(['0', '1'], [7120, 7122]));
+    put(dir, 'exafs_spectra.csv', matrixText(['0', '1'], [7120, 7122]));
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      readPyfititSample(dir);
+      expect(err.mock.calls.map((c) => String(c[0]))).toEqual([
+        `warning: ${dir}: spectrum types exafs, xanes; reading "exafs" (set defaultSpType in meta.json to choose)\n`,
+        `warning: ${dir}/params.csv: text columns left out of the labels: phase\n`,
+      ]);
+      err.mockClear();
+      put(dir, 'meta.json', JSON.stringify({ defaultSpType: 'xanes', labelMaps: { phase: { a: 1, b: 2 } } }));
+      expect(Array.from(readPyfititSample(dir).descriptors)).toEqual([4, 1, 5, 2]);
+      expect(err).not.toHaveBeenCalled();
+    } finally {
+      err.mockRestore();
+    }
   });
 });
