@@ -1,3 +1,5 @@
+import { symlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it, vi } from 'vitest';
 import { folderFormat, isMissingCell, joinLabelTable, parseLabelTable, readFolder, readSpectrumFile, sniffFormat } from '../../src/data/formats/folder.js';
@@ -211,5 +213,17 @@ describe('folder warnings', () => {
     } finally {
       err.mockRestore();
     }
+  });
+});
+
+describe('folder defaults', () => {
+  it('reads every default spectrum extension and follows a link back up the tree only once', () => {
+    const dir = tempDir();
+    for (const e of ['.dat', '.txt', '.xmu', '.nor', '.xy', '.asc']) put(dir, `f${e.slice(1)}${e}`, twoCol(1));
+    put(dir, 'g.xdi', xdi);
+    put(dir, 'h.prj', "$old_group = 'g';\n@args = ('label','H');\n@x = (1,2);\n@y = (3,4);\n[record]\n");
+    put(dir, 'skip.csv', 'a,b\n1,2\n');
+    symlinkSync(dir, join(dir, 'loop'));
+    expect(readFolder(dir).spectra.map((s) => s.id)).toEqual(['fasc', 'fdat', 'fnor', 'ftxt', 'fxmu', 'fxy', 'g', 'H']);
   });
 });

@@ -53,6 +53,11 @@ describe('format registry', () => {
     expect(longCsv.detect('two.csv', Buffer.from('name,7100,7110\n'))).toBe(false);
     expect(longCsv.detect('gap.csv', Buffer.from('name,7100,,7110,7120\n'))).toBe(false);
     expect(longCsv.detect('three.csv', Buffer.from('name,x,7100,7110,7120\n'))).toBe(true);
+    expect(longCsv.detect('bare.CSV', Buffer.from('7100,7110,7120\n'))).toBe(true);
+    expect(longCsv.detect('blank.csv', Buffer.from('\n  \nname,"7100", 7110 ,7120\n'))).toBe(true);
+    expect(longCsv.detect('trail.csv', Buffer.from('name,7100,7110,7120,\n'))).toBe(false);
+    expect(longCsv.detect('comment.csv', Buffer.from('# note,1,2,3\nname,x\n'))).toBe(false);
+    expect(longCsv.detect('text.csv', Buffer.from('name,a,b,c\n'))).toBe(false);
     expect(pickReader(put(dir, 'l.txt', 'name,7100,7110,7120\n')).name).toBe('columns');
     expect(pickReader(put(dir, 'notref.dat', 'id,ENE_7100\n')).name).toBe('columns');
   });
@@ -64,7 +69,17 @@ describe('format registry', () => {
     expect(formatNames()).toEqual(readers.map((r) => r.name));
     expect(formatNames().slice(0, 4)).toEqual(['xdi', 'athena', 'fdmnes', 'feff']);
     expect(formatNames().slice(-3)).toEqual(['columns', 'pyfitit', 'folder']);
+    expect(formatNames()).toEqual(['xdi', 'athena', 'fdmnes', 'feff', 'arrow', 'json', 'csv', 'long-csv', 'npy', 'matrix', 'columns', 'pyfitit', 'folder']);
+    // every format explains itself in the "cannot tell" message
+    for (const r of readers) expect(r.describe.length, r.name).toBeGreaterThan(20);
     expect(() => pickReader(p, 'excel')).toThrow(`unknown format "excel" (expected auto or one of ${formatNames().join(', ')})`);
+    let msg = '';
+    try {
+      pickReader(p);
+    } catch (e) {
+      msg = (e as Error).message;
+    }
+    for (const r of readers) expect(msg).toContain(`${r.name} = ${r.describe}`);
     expect(() => pickReader(p)).toThrow(/x\.bin: cannot tell the format from the name and content; pass a format \(one of xdi, .*folder\)\. Known formats: xdi = XAS Data Interchange.*; folder = folder of/);
     expect(() => pickReader(`${dir}/none.xdi`)).toThrow(/none\.xdi: file not found/);
     // only the first 4 KiB are sniffed
@@ -89,6 +104,12 @@ describe('format registry', () => {
       for await (const c of streamSpectra(out, 'auto', {}, 1)) parts.push(c as SpectralDataset);
       expect(parts.map((q) => q.n), e).toEqual(e === '.json' ? [2] : [1, 1]);
     }
+    const long = put(dir, 'long.csv', 'name,OS,7100,7110,7120\na,2,1,2,3\nb,3,4,5,6\n');
+    const whole = (await readSpectra(long)) as SpectralDataset;
+    expect([whole.ids, Array.from(whole.energies), Array.from(whole.descriptors)]).toEqual([['a', 'b'], [7100, 7110, 7120], [2, 3]]);
+    const longParts: SpectralDataset[] = [];
+    for await (const c of streamSpectra(long, 'long-csv', {}, 1)) longParts.push(c as SpectralDataset);
+    expect(longParts.map((q) => q.ids)).toEqual([['a'], ['b']]);
     expect(STREAM_ROWS).toBe(8192);
     expect(() => openSpectraWriter(`${dir}/o.parquet`, ds)).toThrow(/o\.parquet: cannot tell the output format from the extension "\.parquet" \(expected \.arrow, \.feather, \.csv or \.json\)/);
     for (const e of ['.feather', '.ipc']) {
