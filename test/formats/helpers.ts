@@ -1,4 +1,6 @@
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { expect } from 'vitest';
+import type { FormatReader } from '../../src/data/formats/reader.js';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -25,4 +27,13 @@ export function range(lo: number, hi: number, de: number): number[] {
   const out: number[] = [];
   for (let i = 0; lo + i * de <= hi + 1e-9; i++) out.push(+(lo + i * de).toFixed(6));
   return out;
+}
+
+/** A registry entry that detects its files by content: its name, its description, its verdict on two heads, and the ids it reads from `file`. */
+export function expectContentReader(reader: FormatReader, want: { name: string; describe: RegExp; file: string; yes: string; no: string; ids: string[] }): void {
+  expect(reader.name).toBe(want.name);
+  expect(reader.describe).toMatch(want.describe);
+  expect(reader.detect(want.file, Buffer.from(want.yes))).toBe(true);
+  expect(reader.detect(want.file, Buffer.from(want.no))).toBe(false);
+  expect((reader.read(want.file, {}) as Array<{ id: string }>).map((s) => s.id)).toEqual(want.ids);
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { feffFormat, looksLikeFeffXmu, parseFeffXmu, readFeffFile } from '../../src/data/formats/feff.js';
 import { fdmnesFormat, looksLikeFdmnes, parseFdmnes } from '../../src/data/formats/fdmnes.js';
 import { normalizeXas } from '../../src/data/xas/normalize.js';
-import { edge, put, range, tempDir } from './helpers.js';
+import { edge, expectContentReader, put, range, tempDir } from './helpers.js';
 
 describe('FEFF xmu.dat reader', () => {
   it('uses omega (absolute energy) and mu, not the edge-relative e', () => {
@@ -127,11 +127,7 @@ describe('FDMNES layouts, columns and errors', () => {
     expect(looksLikeFdmnes('Energy mu\n1 2\n')).toBe(false);
     const dir = tempDir();
     const p = put(dir, 'o_conv.txt', 'Energy <xanes>\n1 2\n2 3\n');
-    expect(fdmnesFormat.name).toBe('fdmnes');
-    expect(fdmnesFormat.describe).toMatch(/FDMNES/);
-    expect(fdmnesFormat.detect(p, Buffer.from('Energy <xanes>\n'))).toBe(true);
-    expect(fdmnesFormat.detect(p, Buffer.from('Energy mu\n'))).toBe(false);
-    expect((fdmnesFormat.read(p, {}) as Array<{ id: string }>).map((s) => s.id)).toEqual(['o']);
+    expectContentReader(fdmnesFormat, { name: 'fdmnes', describe: /FDMNES/, file: p, yes: 'Energy <xanes>\n', no: 'Energy mu\n', ids: ['o'] });
   });
 });
 
@@ -171,10 +167,6 @@ describe('FEFF xmu.dat columns, ids and detection', () => {
     expect(looksLikeFeffXmu('# energy mu\n')).toBe(false);
     const dir = tempDir();
     const p = put(dir, 'fe/xmu.dat', ['# Feff 9', ...rows].join('\n'));
-    expect(feffFormat.name).toBe('feff');
-    expect(feffFormat.describe).toMatch(/FEFF xmu\.dat/);
-    expect(feffFormat.detect(p, Buffer.from('# Feff 9\n'))).toBe(true);
-    expect(feffFormat.detect(p, Buffer.from('# e mu\n'))).toBe(false);
-    expect((feffFormat.read(p, {}) as Array<{ id: string }>).map((s) => s.id)).toEqual(['fe']);
+    expectContentReader(feffFormat, { name: 'feff', describe: /FEFF xmu\.dat/, file: p, yes: '# Feff 9\n', no: '# e mu\n', ids: ['fe'] });
   });
 });
