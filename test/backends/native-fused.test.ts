@@ -15,6 +15,7 @@ import { registerNativeBackend } from '../../src/backends/native-backend.js';
 import { applyActivation, applyBatchNorm, createBatchNorm } from '../../src/model/layers.js';
 import { dropoutMask } from '../../src/model/random-tensors.js';
 import { dropoutMaskFiller, setDropoutMaskFiller } from '../../src/ops/dropout-mask.js';
+import { addNormalNoise, normalNoiseAdder, setNormalNoiseAdder } from '../../src/ops/normal-noise.js';
 import { GENERIC_KERNELS } from '../../src/ops/generic/index.js';
 import { XLATENT_KERNELS } from '../../src/ops/kernel-names.js';
 import { rankLoss } from '../../src/ops/index.js';
@@ -230,6 +231,31 @@ describe.skipIf(!haveNative)('fused native training kernels', () => {
     const got = await draw(native);
     expect(got).toEqual(ref);
     expect(ref.masks[0].filter((v) => v === 0).length).toBeGreaterThan(0);
+  });
+
+  it('augmentation noise: the native generator adds the JS deviates and leaves the Rng in the same state', () => {
+    const native = normalNoiseAdder();
+    expect(native).toBeDefined();
+    const draw = (adder: typeof native, spareFirst: boolean) => {
+      setNormalNoiseAdder(adder);
+      try {
+        const rng = new Rng(91);
+        if (spareFirst) rng.normal(); // a cached deviate must be used first, then the stream continues
+        // Odd lengths leave a spare behind for the next call; values of both signs and sizes.
+        const arrays = [5, 1, 0, 4096, 257].map((len, j) => Float32Array.from({ length: len }, (_, i) => (i % 7) - 3 + j * 0.125));
+        for (const [j, x] of arrays.entries()) addNormalNoise(rng, x, [0.02, 1, 0.5, 3, 1e-3][j]);
+        return { values: arrays.map((a) => Array.from(a)), after: [rng.normal(), rng.normal(), rng.nextUint32()] };
+      } finally {
+        setNormalNoiseAdder(native);
+      }
+    };
+    for (const spareFirst of [false, true]) {
+      const ref = draw(undefined, spareFirst);
+      expect(draw(native, spareFirst)).toEqual(ref);
+      // The noise is there: std 3 on 4096 values moves each by about 3.
+      const moved = ref.values[3].map((v, i) => Math.abs(v - ((i % 7) - 3 + 0.375)));
+      expect(moved.reduce((a, b) => a + b, 0) / moved.length).toBeGreaterThan(2);
+    }
   });
 
   it('fused losses give bitwise identical results for 1 and 2 threads', () => {
