@@ -15,7 +15,7 @@ import { loadCheckpoint, restoreVariables, type StoredTensor } from './checkpoin
 import type { EpochRecord } from './epoch-record.js';
 import { adversarialAlpha } from './losses/adversarial.js';
 import { tensorArray } from '../ops/tensor-arrays.js';
-import { addNormalNoise } from '../ops/normal-noise.js';
+import { addNormalNoise } from '../ops/random-fill.js';
 import { gaussianKernel } from './losses/smoothness.js';
 import { PlateauSchedule, type PlateauState } from './schedule.js';
 import { mayBeBest, selectionMode, selectionScore, type SelectionMode } from './selection.js';

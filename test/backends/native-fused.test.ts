@@ -14,8 +14,7 @@ import { nativeMissing, requireOrSkip } from '../require.js';
 import { registerNativeBackend } from '../../src/backends/native-backend.js';
 import { applyActivation, applyBatchNorm, createBatchNorm } from '../../src/model/layers.js';
 import { dropoutMask } from '../../src/model/random-tensors.js';
-import { dropoutMaskFiller, setDropoutMaskFiller } from '../../src/ops/dropout-mask.js';
-import { addNormalNoise, normalNoiseAdder, setNormalNoiseAdder } from '../../src/ops/normal-noise.js';
+import { addNormalNoise, randomFillers, setRandomFillers } from '../../src/ops/random-fill.js';
 import { GENERIC_KERNELS } from '../../src/ops/generic/index.js';
 import { XLATENT_KERNELS } from '../../src/ops/kernel-names.js';
 import { rankLoss } from '../../src/ops/index.js';
@@ -213,10 +212,10 @@ describe.skipIf(!haveNative)('fused native training kernels', () => {
   });
 
   it('dropout masks: the native generator gives the JS masks and leaves the Rng in the same state', async () => {
-    const native = dropoutMaskFiller();
+    const native = randomFillers();
     expect(native).toBeDefined();
     const draw = async (filler: typeof native) => {
-      setDropoutMaskFiller(filler);
+      setRandomFillers(filler);
       const rng = new Rng(77);
       rng.normal(); // leaves a spare deviate, which must survive
       const masks = [[13, 7, 0.25], [4, 64, 0.04], [1, 1, 0.5]].map(([r, c, p]) => {
@@ -234,10 +233,10 @@ describe.skipIf(!haveNative)('fused native training kernels', () => {
   });
 
   it('augmentation noise: the native generator adds the JS deviates and leaves the Rng in the same state', () => {
-    const native = normalNoiseAdder();
+    const native = randomFillers();
     expect(native).toBeDefined();
     const draw = (adder: typeof native, spareFirst: boolean) => {
-      setNormalNoiseAdder(adder);
+      setRandomFillers(adder);
       try {
         const rng = new Rng(91);
         if (spareFirst) rng.normal(); // a cached deviate must be used first, then the stream continues
@@ -246,7 +245,7 @@ describe.skipIf(!haveNative)('fused native training kernels', () => {
         for (const [j, x] of arrays.entries()) addNormalNoise(rng, x, [0.02, 1, 0.5, 3, 1e-3][j]);
         return { values: arrays.map((a) => Array.from(a)), after: [rng.normal(), rng.normal(), rng.nextUint32()] };
       } finally {
-        setNormalNoiseAdder(native);
+        setRandomFillers(native);
       }
     };
     for (const spareFirst of [false, true]) {
