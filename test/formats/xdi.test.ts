@@ -160,6 +160,16 @@ describe('XDI header, labels and units', () => {
     expect(parseXdi(text, 'v.xdi', { id: 'mine' }).id).toBe('mine');
   });
 
+  it('takes separators with or without a space after "#", and only whole separator lines', () => {
+    const text = ['# XDI/1.0', '# Column.1: energy', '# Column.2: mu', '#///', '# ///x', '# note # A.b: c', '#  ---', '#   e mu', '1 5', '2 6'].join('\n');
+    const s = parseXdi(text, 's.xdi');
+    expect(s.comments).toEqual(['///x', 'note # A.b: c']);
+    expect(s.warnings).toEqual([]);
+    expect(s.columns).toEqual(['energy', 'mu']);
+    const t = parseXdi(['# XDI/1.0', '# Column.1: energy', '# Column.2: mu', '# ----x', '1 5', '2 6'].join('\n'), 't.xdi');
+    expect(t.warnings).toEqual(['line 4: not a "Namespace.tag: value" field; read as a comment', 'no "#----" header-end line before the data']);
+  });
+
   it('warns, with the line, about each tolerated deviation', () => {
     const s = parseXdi(['# XDI/1.0', '# Column.1: energy', '# Column.2: mu', '# just a note', '# more', '#  energy mu extra', '1 5', '2 6'].join('\n'), 'w.xdi');
     expect(s.warnings).toEqual([
@@ -264,6 +274,9 @@ describe('XDI channels', () => {
     expect(looksLikeXdi(text)).toBe(true);
     expect(looksLikeXdi('#XDI/1.10\r\n')).toBe(true);
     expect(looksLikeXdi('# XDI/1\n')).toBe(false);
+    expect(looksLikeXdi('# XDI/10.0 GSE/1.0\n')).toBe(true);
+    expect(looksLikeXdi('# XDI/1.0.2\n')).toBe(true);
+    expect(looksLikeXdi('# XDI/1.0x\n')).toBe(false);
     expect(looksLikeXdi(`${' '.repeat(10)}# XDI/1.0\n`)).toBe(false);
     expect(looksLikeXdi('# energy mu\n# XDI/1.0\n')).toBe(false);
     expect(xdiFormat.name).toBe('xdi');

@@ -135,10 +135,7 @@ export function columnIndex(table: TextTable, which: number | string, source: st
 
 /** Column `c` of a table, copied. */
 export function tableColumn(table: TextTable, c: number): Float64Array {
-  const out = new Float64Array(table.nrows);
-  // Stryker disable next-line EqualityOperator: a typed array ignores the write one past its end
-  for (let r = 0; r < table.nrows; r++) out[r] = table.data[r * table.ncols + c];
-  return out;
+  return Float64Array.from({ length: table.nrows }, (_, r) => table.data[r * table.ncols + c]);
 }
 
 /** Options of {@link parseColumns}. */

@@ -42,10 +42,11 @@ export interface XdiOptions {
   id?: string;
 }
 
-const VERSION = /^#\s*XDI\/(\d+)\.(\d+)(\.\d+)?\b/i;
+const VERSION = /^#\s*XDI\/\d+\.\d+\b/i;
 const FIELD = /^#\s*([A-Za-z][A-Za-z0-9_]*)\.([A-Za-z0-9_-]+)\s*:\s*(.*?)\s*$/;
-const FIELD_END = /^#\s*\/{3,}\s*$/;
-const HEADER_END = /^#\s*-{3,}\s*$/;
+// lines arrive trimmed
+const FIELD_END = /^#\s*\/{3,}$/;
+const HEADER_END = /^#\s*-{3,}$/;
 
 /**
  * Parses XAS Data Interchange text (XDI 1.0 specification,
@@ -135,12 +136,7 @@ export function parseXdi(text: string, source: string, opts: XdiOptions = {}): X
       units.push('');
     }
   }
-  const col = (c: number): Float64Array => {
-    const out = new Float64Array(nrows);
-    // Stryker disable next-line EqualityOperator: a typed array ignores the write one past its end
-    for (let r = 0; r < nrows; r++) out[r] = values[r * ncols + c];
-    return out;
-  };
+  const col = (c: number): Float64Array => Float64Array.from({ length: nrows }, (_, r) => values[r * ncols + c]);
   // column 0 is the abscissa, never a detector channel
   const find = (name: string): number | null => {
     const i = columns.findIndex((x, c) => c > 0 && x.toLowerCase() === name);
