@@ -47,9 +47,10 @@ export const MODULES = {
     mutate: ['src/metrics/axes.ts', 'src/metrics/classification.ts', 'src/metrics/correlation.ts', 'src/metrics/estimates.ts', 'src/metrics/normal-distribution.ts', 'src/metrics/normality.ts', 'src/metrics/reconstruction.ts', 'src/metrics/regression.ts'],
     tests: ['test/metrics/axes-reconstruction.test.ts', 'test/metrics/classification.test.ts', 'test/metrics/correlation.test.ts', 'test/metrics/estimates.test.ts', 'test/metrics/normality.test.ts', 'test/metrics/regression.test.ts', 'test/metrics/reference-values.test.ts'],
   },
+  // Small-input tests against the definitions (neighborhood.test.ts's 300-spectrum checks take minutes per mutant under Stryker).
   'metrics-neighborhood': {
     mutate: ['src/metrics/neighborhood.ts', 'src/metrics/knn-prediction.ts', 'src/metrics/embedding-metrics.ts', 'src/metrics/clustering.ts', 'src/metrics/silhouette.ts'],
-    tests: ['test/metrics/neighborhood.test.ts', 'test/analysis/clustering.test.ts', 'test/metrics/embedding-scores.test.ts'],
+    tests: ['test/metrics/neighborhood-small.test.ts', 'test/metrics/embedding-scores.test.ts', 'test/analysis/clustering.test.ts'],
   },
   'metrics-evaluation': {
     mutate: ['src/metrics/evaluation.ts'],
