@@ -177,6 +177,26 @@ describe('fitEnergyShift on a known shift', () => {
     expect(fit.score).toBeGreaterThanOrEqual(0);
   });
 
+  it('a measurement on its own, coarser grid: the derivative fit refines between the 0.02 eV steps to the true shift', () => {
+    // E0 found on the two grids differs from the true shift by ~0.1 eV; the fit does not depend on it.
+    const em = linspace(7065, 7205, 379);
+    for (const s of [3.307, -1.234]) {
+      const mm = new Float64Array(em.length);
+      synthSpectrum(REFERENCE_COMPOUND, Float64Array.from(em, (e) => e - s), mm);
+      const measured = { energy: em, mu: mm.map((v) => 1.7 * v + 0.2) };
+      const d = fitEnergyShift(calculated, measured);
+      expect(d.method).toBe('derivative');
+      expect(Math.abs(d.shift + s)).toBeLessThan(5e-4);
+      expect(Math.abs(d.e0Measured - d.e0Calculated - s)).toBeGreaterThan(0.05);
+      expect(d.score).toBeGreaterThan(0.9999);
+      expect(d.score).toBeLessThan(1);
+      const l = fitEnergyShift(calculated, measured, { method: 'least-squares' });
+      expect(Math.abs(l.shift + s)).toBeLessThan(0.1);
+      expect(l.score).toBeGreaterThan(0.005);
+      expect(l.score).toBeLessThan(0.1);
+    }
+  });
+
   it('the search window bounds the answer; the parabola refines between steps', () => {
     // Shifted by 3.3 eV but E0 differs by the same: a window of 0.1 eV still holds the optimum at the E0 difference.
     const measured = { energy: Float64Array.from(energy, (e) => e - 0.513), mu };
