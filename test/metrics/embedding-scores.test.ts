@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { adjustedRandIndex, kMeans } from '../../src/metrics/clustering.js';
-import { checkScorable, embeddingMetrics, guessDiscrete } from '../../src/metrics/embedding-metrics.js';
+import { maxAxisCorrelation } from '../../src/metrics/axes.js';
+import { checkScorable, embeddingInputNeighborhoods, embeddingMetrics, guessDiscrete } from '../../src/metrics/embedding-metrics.js';
 import { knnListSize, knnPrediction, r2Score } from '../../src/metrics/knn-prediction.js';
 import { trustworthinessContinuity } from '../../src/metrics/neighborhood.js';
 import { silhouetteScore } from '../../src/metrics/silhouette.js';
@@ -71,6 +72,13 @@ describe('kMeans', () => {
     const tight = kMeans(X, 300, 2, 5, { tol: 0, nInit: 1 });
     expect(loose.iterations).toBe(1);
     expect(tight.iterations).toBeGreaterThan(2);
+  });
+
+  it('a cluster left empty keeps its centre (identical points)', () => {
+    const km = kMeans([1, 1, 1, 1], 4, 1, 2);
+    expect(Array.from(km.centers)).toEqual([1, 1]);
+    expect(km.inertia).toBe(0);
+    expect(Array.from(km.labels)).toEqual([0, 0, 0, 0]);
   });
 
   it('rejects k outside [1, n]', () => {
@@ -181,6 +189,13 @@ describe('knnPrediction', () => {
     expect(knnListSize(5)).toBeGreaterThanOrEqual(5);
   });
 
+  it('with fewer training rows than neighbours it averages all of them', () => {
+    // 3 rows, 3 folds, 5 neighbours: each row is predicted by the mean of the other two.
+    const r = knnPrediction([0, 1, 2], 3, 1, [1, 2, 3], { folds: 3, neighbors: 5 });
+    expect(r.r2).toBeCloseTo(r2Score([1, 2, 3], [2.5, 2, 1.5]), 12);
+    expect(r.r2).toBeCloseTo(-1.25, 12);
+  });
+
   it('r2Score is 1 - SS_res / SS_tot, NaN for a constant truth', () => {
     expect(r2Score([1, 2, 3], [1, 2, 4])).toBeCloseTo(1 - 1 / 2, 12);
     expect(r2Score([1, 2, 3], [3, 2, 1])).toBeCloseTo(1 - 8 / 2, 12);
@@ -219,6 +234,35 @@ describe('embeddingMetrics', () => {
     expect(c.kmeansAri).toBe(adjustedRandIndex(cls, km.labels));
     expect(m.maxAxisSpearman).toBeLessThan(0.5);
     expect(m.maxAxisSpearman).toBeGreaterThanOrEqual(0);
+  });
+
+  it('passes its options on: kNN neighbours, folds and seed, the estimate limit and seed of the input side', () => {
+    const o = { trustK: 5, knnNeighbors: 3, folds: 4, seed: 7, trustExactLimit: 20 };
+    const m = embeddingMetrics(X, n, 4, Z, 2, Y, ['u', 'c'], ['c'], o);
+    expect(m.descriptors.u.knn).toStrictEqual(knnPrediction(Z, n, 2, Y.filter((_, i) => i % 2 === 0), { neighbors: 3, folds: 4, seed: 7 }));
+    expect(m.descriptors.c.knn.perFold).toHaveLength(4);
+    expect(m.neighborhood).toStrictEqual(trustworthinessContinuity(X, n, 4, Z, 2, { k: 5, exactLimit: 20, seed: 7 }));
+    expect(m.neighborhood.estimated).toBe(true);
+    expect(m.maxAxisSpearman).toBe(maxAxisCorrelation(Z, n, 2).maxAbs);
+    const input = embeddingInputNeighborhoods(X, n, 4, o);
+    expect(input.estimated).toBe(true);
+    expect(input.k).toBe(5);
+    expect(Array.from(input.queries)).toEqual(Array.from(new Rng(7).permutation(n).subarray(0, 2000)));
+    expect(embeddingMetrics(X, n, 4, Z, 2, Y, ['u', 'c'], ['c'], { ...o, inputNeighborhoods: input })).toStrictEqual(m);
+    // Kept input neighbourhoods of another n, m or k are refused.
+    expect(() => embeddingMetrics(X, 50, 4, Z, 2, Y, ['u'], [], { ...o, inputNeighborhoods: input })).toThrow(
+      'embeddingMetrics: inputNeighborhoods was built for other spectra or options',
+    );
+    expect(() => embeddingMetrics(X, n, 2, Z, 2, Y, ['u'], [], { ...o, inputNeighborhoods: input })).toThrow(/other spectra/);
+    expect(() => embeddingMetrics(X, n, 4, Z, 2, Y, ['u'], [], { ...o, trustK: 6, inputNeighborhoods: input })).toThrow(/other spectra/);
+  });
+
+  it('k-means ARI of a discrete descriptor is over its labelled rows only', () => {
+    const pairs = Float64Array.from({ length: n }, (_, i) => (i < 8 ? [1, 2][i % 2] : NaN));
+    const m = embeddingMetrics(X, n, 4, Z, 2, pairs, ['c'], ['c'], { folds: 2, seed: 3 });
+    const Zs = Z.subarray(0, 16);
+    const km = kMeans(Zs, 8, 2, 2, { seed: 3 });
+    expect(m.descriptors.c.kmeansAri).toBe(adjustedRandIndex(pairs.subarray(0, 8), km.labels));
   });
 
   it('caps the neighbourhood size below n/2 for a few spectra', () => {
