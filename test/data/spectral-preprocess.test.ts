@@ -210,6 +210,22 @@ describe('fitEnergyShift on a known shift', () => {
     expect(Math.abs(w.shift - center)).toBeLessThanOrEqual(0.3 + 0.01);
   });
 
+  it('normalizes both references with the given pre_edge parameters, ignoring any eshift in them', () => {
+    const measured = { energy: Float64Array.from(energy, (e) => e + 3.3), mu };
+    const plain = fitEnergyShift(calculated, measured);
+    expect(fitEnergyShift(calculated, measured, { xas: { eshift: 10 } })).toEqual(plain);
+    // A fixed E0 for both: the search starts from no difference and still finds the shift.
+    const fixed = fitEnergyShift(calculated, measured, { xas: { e0: 7115 } });
+    expect(fixed.e0Calculated).toBe(7115);
+    expect(fixed.e0Measured).toBe(7115);
+    expect(fixed.shift).toBeCloseTo(-3.3, 2);
+    expect(() => fitEnergyShift(calculated, measured, { xas: { pre1: 5, pre2: 1 } })).toThrow('calculated reference: pre1 (5) must be below pre2 (1)');
+    expect(() => fitEnergyShift(calculated, measured, { xas: { pre1: 5, pre2: 1 }, whereCalculated: 'calc.csv' })).toThrow('calc.csv: pre1 (5) must be below pre2 (1)');
+    const short = { energy: [7100, 7101], mu: [1, 2] };
+    expect(() => fitEnergyShift(calculated, short)).toThrow(/^measured reference: /);
+    expect(() => fitEnergyShift(calculated, short, { whereMeasured: 'm.xdi' })).toThrow(/^m\.xdi: /);
+  });
+
   it('says why it cannot fit: a bad window, too little of the edge region, no overlap', () => {
     expect(() => fitEnergyShift(calculated, calculated, { window: 0 })).toThrow('the shift search window must be positive, got 0');
     expect(() => fitEnergyShift(calculated, calculated, { window: NaN })).toThrow('the shift search window must be positive, got NaN');
