@@ -8,7 +8,7 @@ import { nearestLevel, scoreEstimates } from '../../src/metrics/estimates.js';
 import { normalCdf, normalPdf, normalQuantile, normalSf } from '../../src/metrics/normal-distribution.js';
 import { shapiroWilk, shapiroWilkCoefficients, shapiroWilkPValue } from '../../src/metrics/normality.js';
 import { reconstructionErrors } from '../../src/metrics/reconstruction.js';
-import { linearFit, polyFit, quadraticFit, solveSymmetric } from '../../src/metrics/regression.js';
+import { linearFit, linearR2, polyFit, quadraticFit, quadraticR2, solveSymmetric } from '../../src/metrics/regression.js';
 import { Rng } from '../../src/util/random.js';
 
 describe('normal distribution (scipy.stats.norm)', () => {
@@ -99,6 +99,9 @@ describe('Shapiro-Wilk against scipy.stats.shapiro', () => {
     expect(flat.p).toBeNaN();
     expect(flat.n).toBe(4);
     expect(shapiroWilkPValue(1, 20)).toBe(1);
+    // Symmetric about 0 (the range is still 2): exactly normal-looking for n = 3.
+    expect(shapiroWilk([-1, 0, 1]).w).toBeCloseTo(1, 12);
+    expect(shapiroWilk([-1, 0, 1]).p).toBeCloseTo(1, 6);
     expect(shapiroWilkPValue(1, 8)).toBe(1);
     expect(shapiroWilkPValue(0.2, 4)).toBe(1e-99);
     // n = 3: exact distribution, clamped to [0, 1].
@@ -194,6 +197,10 @@ describe('polynomial fits (numpy.polyfit)', () => {
     expect(flat.coefficients[0]).toBeCloseTo(4, 12);
     expect(flat.coefficients[1]).toBeCloseTo(0, 12);
     expect(() => polyFit([1, 2], [1], 1)).toThrow('polyFit: lengths differ (2 vs 1)');
+    // Two distinct x values cannot fix a parabola: singular normal equations.
+    expect(quadraticFit([1, 1, 2, 2], [1, 2, 3, 4])).toEqual({ coefficients: [NaN, NaN, NaN], r2: NaN, n: 4 });
+    expect(linearR2(xs, ys)).toBe(linearFit(xs, ys).r2);
+    expect(quadraticR2(xs, ys)).toBe(quadraticFit(xs, ys).r2);
   });
 
   it('solveSymmetric pivots on the larger entry and refuses a singular system', () => {
@@ -202,6 +209,9 @@ describe('polynomial fits (numpy.polyfit)', () => {
     // x = [1, 2, 3]
     s.forEach((v, i) => expect(v).toBeCloseTo(i + 1, 12));
     expect(solveSymmetric(Float64Array.from([1, 2, 2, 4]), Float64Array.from([1, 2]), 2)).toBeNull();
+    // The second column needs a row swap once the first is eliminated: x = [1, 2, 3].
+    const piv = solveSymmetric(Float64Array.from([1, 1, 1, 1, 1, 2, 1, 2, 3]), Float64Array.from([6, 9, 14]), 3)!;
+    piv.forEach((v, i) => expect(v).toBeCloseTo(i + 1, 12));
     expect(solveSymmetric(Float64Array.from([0, 0, 0, 0]), Float64Array.from([1, 2]), 2)).toBeNull();
   });
 });
@@ -303,6 +313,11 @@ describe('axes by hand', () => {
     expect(w.pair).toEqual([0, 2]);
     expect(w.maxAbs).toBeCloseTo(1, 14);
     expect(maxAxisCorrelation([1, 2, 3], 3, 1)).toEqual({ maxAbs: 0, pair: null, matrix: Float64Array.from([1]) });
+    // Uncorrelated axes (rho exactly 0): the maximum is 0, reached by that pair.
+    const zero = maxAxisCorrelation([1, 1, 2, 2, 3, 2, 4, 1], 4, 2);
+    expect(zero.matrix[1]).toBe(0);
+    expect(zero.maxAbs).toBe(0);
+    expect(zero.pair).toEqual([0, 1]);
   });
 
   it('best axis: largest |rho| with its sign, the first on a tie, -1 when no axis correlates', () => {
@@ -331,6 +346,7 @@ describe('reconstruction and estimates edge cases', () => {
   it('refuses shapes that do not match and is NaN on nothing', () => {
     expect(() => reconstructionErrors([1, 2, 3], [1, 2, 3], 2, 2)).toThrow('reconstructionErrors: expected 2 x 2 = 4 values, got 3 and 3');
     expect(() => reconstructionErrors([1, 2, 3, 4], [1, 2, 3], 2, 2)).toThrow('got 4 and 3');
+    expect(() => reconstructionErrors([1, 2, 3], [1, 2, 3, 4], 2, 2)).toThrow('got 3 and 4');
     const none = reconstructionErrors([], [], 0, 3);
     expect(none.mse).toBeNaN();
     expect(none.mae).toBeNaN();
