@@ -33,18 +33,18 @@ describe('trustworthiness and continuity on small inputs', () => {
 
   it('equal the definition exactly, for every embedding scored with one kept input side, in JavaScript and with the addon', () => {
     // Integer data: Float32 copies hold the same values, so one reference serves both.
-    for (const k of [1, 3, 7]) {
+    for (const k of [1, 4]) {
       const want = Ys.map((Y) => scoresFromPenalties(neighbourhoodPenalties(X, n, m, Y, 2, k), n, k));
-      for (const native of [false, true]) {
-        for (const Xs of [X, Float32Array.from(X)]) {
-          const kept = new InputNeighborhoods(Xs, n, m, { k, native });
-          Ys.forEach((Y, e) => {
-            expectScores({ ...kept.scores(Y, 2) }, want[e]);
-            expectScores({ ...kept.scores(Float32Array.from(Y), 2) }, want[e]);
-          });
-          expectScores({ ...trustworthinessContinuity(Xs, n, m, Ys[0], 2, { k, native }) }, want[0]);
-        }
+      // Float64 in JavaScript, Float32 with the addon (where built) and in JavaScript.
+      for (const [Xs, native] of [
+        [X, false],
+        [Float32Array.from(X), true],
+        [Float32Array.from(X), false],
+      ] as const) {
+        const kept = new InputNeighborhoods(Xs, n, m, { k, native });
+        Ys.forEach((Y, e) => expectScores({ ...kept.scores(e === 1 ? Float32Array.from(Y) : Y, 2) }, want[e]));
       }
+      expectScores({ ...trustworthinessContinuity(X, n, m, Ys[2], 2, { k }) }, want[2]);
     }
   });
 
