@@ -2,7 +2,8 @@
  * The reference RankAAE workload of the speed comparisons (scripts/bench.mjs,
  * scripts/gpu-check.sh): n synthetic spectra x 256 points with five
  * uniform descriptors, 70% training and 15% validation rows, batch 1,024,
- * hidden 64, depth 5, nStyle 6, the trainer's default losses and optimizer
+ * hidden 64, depth 5, nStyle 6, augmentation noise 0.02 (as the PyTorch reference), the
+ * trainer's default losses and optimizer
  * (configs/bench-reference.yaml is the same workload for `xlatent train`).
  * Timing: one warm-up epoch (kernel set-up, shader compilation), then the
  * mean of the timed epochs; our epochs include a validation pass.
@@ -90,7 +91,7 @@ export async function timeReferenceTraining(
     network: NetworkSchema.parse({ nStyle: 6, hidden: 64, depth: 5 }),
     losses: LossesSchema.parse({}),
     optimizer: OptimizerSchema.parse({}),
-    training: TrainingSchema.parse({ epochs: timedEpochs + 1, batchSize: 1024 }),
+    training: TrainingSchema.parse({ epochs: timedEpochs + 1, batchSize: 1024, augmentNoise: 0.02 }),
     seed: 0,
     callbacks: [
       {

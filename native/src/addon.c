@@ -373,6 +373,22 @@ static napi_value DropoutMask(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* addNormal(state: Uint32Array(4), spare: Float64Array(2), x, std): state and spare advanced in place */
+static napi_value AddNormal(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  void *st, *sp;
+  float *x;
+  int64_t len, nsp, nx;
+  double sd;
+  if (argc != 4 || !get_typed(env, argv[0], napi_uint32_array, &st, &len) || len != 4 || !get_typed(env, argv[1], napi_float64_array, &sp, &nsp) ||
+      nsp != 2 || !get_f32(env, argv[2], &x, &nx) || !get_f64(env, argv[3], &sd))
+    THROW(env, "addNormal: bad arguments");
+  xl_add_normal((uint32_t *)st, (double *)sp, x, nx, sd);
+  return NULL;
+}
+
 #define XL_MLP_SLOTS 18
 #define XL_MLP_MAX_LAYERS 64
 
@@ -701,6 +717,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"preluBackward", NULL, PreluBackward, NULL, NULL, NULL, napi_default_method, NULL},
       {"bnInfer", NULL, BnInfer, NULL, NULL, NULL, napi_default_method, NULL},
       {"dropoutMask", NULL, DropoutMask, NULL, NULL, NULL, napi_default_method, NULL},
+      {"addNormal", NULL, AddNormal, NULL, NULL, NULL, napi_default_method, NULL},
       {"mlpForward", NULL, MlpForward, NULL, NULL, NULL, napi_default_method, NULL},
       {"mlpBackward", NULL, MlpBackward, NULL, NULL, NULL, napi_default_method, NULL},
       {"umapSgd", NULL, UmapSgd, NULL, NULL, NULL, napi_default_method, NULL},

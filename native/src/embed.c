@@ -642,38 +642,88 @@ static void transpose_block(const float *restrict src, int64_t ss, float *restri
     for (int64_t c = 0; c < cols; c++) dst[c * ds + r0] = src[r0 * ss + c];
 }
 
-/* Transforms rows [0, nz) of an M-wide planar grid along the row, in blocks of B rows gathered transposed into
- * lanes, blocks in parallel. Only columns [0, cin) are read (the rest are zero) and only columns [0, cout) are
- * written back (the rest are never read): the values written are those of whole-row transforms. */
-static int fft_rows(const fft_plan *p, float *re, float *im, int64_t M, int64_t nz, float sign, int64_t cin, int64_t cout) {
-  const int64_t B = fft_lane_block(M), blocks = (nz + B - 1) / B;
-  /* With the upper half zero, the first stage does not read it (so it need not be zeroed). */
-  const int half = M % 2 == 0 && 2 * cin <= M;
-  const int64_t zto = half ? M / 2 : M;
+/* The arguments of one grid pass (fft_rows or fft_columns) that its blocks share. */
+typedef struct {
+  const fft_plan *p;
+  float *re, *im;
+  int64_t M, nz, B, zto;
+  float sign;
+  int half;
+  int64_t cin, cout;  /* fft_rows: columns read, columns written back */
+  const float *khat;  /* fft_columns: the kernel's transform, or NULL */
+} fft_pass;
+
+typedef void (*fft_block_fn)(const fft_pass *a, float *buf, int64_t blk);
+
+/* Runs fn on blocks [0, blocks) in parallel, each thread with its scratch of 4 M B floats (kept between calls).
+ * Every block is computed alone, so the thread count changes nothing. Returns -1 when a scratch cannot be had. */
+static int fft_blocks(const fft_pass *a, int64_t blocks, fft_block_fn fn) {
   const int nt = xl_threads();
   int failed = 0;
 #pragma omp parallel num_threads(nt) if (nt > 1 && blocks > 1)
   {
-    float *buf = scratch_get(&fft_lane_scratch, sizeof(float) * 4 * (size_t)(M * B));
+    float *buf = scratch_get(&fft_lane_scratch, sizeof(float) * 4 * (size_t)(a->M * a->B));
     if (!buf) {
 #pragma omp atomic write
       failed = 1;
     }
 #pragma omp for schedule(static)
-    for (int64_t blk = 0; blk < blocks; blk++) {
-      if (!buf) continue;
-      const int64_t s0 = blk * B, w = s0 + B <= nz ? B : nz - s0;
-      float *br = buf, *bi = buf + M * w, *sr = buf + 2 * M * w, *si = buf + 3 * M * w;
-      transpose_block(re + s0 * M, M, br, w, w, cin);
-      transpose_block(im + s0 * M, M, bi, w, w, cin);
-      memset(br + cin * w, 0, sizeof(float) * (size_t)((zto - cin) * w));
-      memset(bi + cin * w, 0, sizeof(float) * (size_t)((zto - cin) * w));
-      fft_transform(p, br, bi, sr, si, w, sign, half);
-      transpose_block(br, w, re + s0 * M, M, cout, w);
-      transpose_block(bi, w, im + s0 * M, M, cout, w);
-    }
+    for (int64_t blk = 0; blk < blocks; blk++)
+      if (buf) fn(a, buf, blk);
   }
   return failed ? -1 : 0;
+}
+
+/* Rows [s0, s0 + w) of the row pass, gathered transposed into lanes. */
+static void fft_row_block(const fft_pass *a, float *buf, int64_t blk) {
+  const int64_t M = a->M, cin = a->cin, s0 = blk * a->B, w = s0 + a->B <= a->nz ? a->B : a->nz - s0;
+  float *br = buf, *bi = buf + M * w, *sr = buf + 2 * M * w, *si = buf + 3 * M * w;
+  transpose_block(a->re + s0 * M, M, br, w, w, cin);
+  transpose_block(a->im + s0 * M, M, bi, w, w, cin);
+  memset(br + cin * w, 0, sizeof(float) * (size_t)((a->zto - cin) * w));
+  memset(bi + cin * w, 0, sizeof(float) * (size_t)((a->zto - cin) * w));
+  fft_transform(a->p, br, bi, sr, si, w, a->sign, a->half);
+  transpose_block(br, w, a->re + s0 * M, M, a->cout, w);
+  transpose_block(bi, w, a->im + s0 * M, M, a->cout, w);
+}
+
+/* Transforms rows [0, nz) of an M-wide planar grid along the row, in blocks of B rows gathered transposed into
+ * lanes, blocks in parallel. Only columns [0, cin) are read (the rest are zero) and only columns [0, cout) are
+ * written back (the rest are never read): the values written are those of whole-row transforms. */
+static int fft_rows(const fft_plan *p, float *re, float *im, int64_t M, int64_t nz, float sign, int64_t cin, int64_t cout) {
+  const int64_t B = fft_lane_block(M);
+  /* With the upper half zero, the first stage does not read it (so it need not be zeroed). */
+  const int half = M % 2 == 0 && 2 * cin <= M;
+  const fft_pass a = {p, re, im, M, nz, B, half ? M / 2 : M, sign, half, cin, cout, NULL};
+  return fft_blocks(&a, (nz + B - 1) / B, fft_row_block);
+}
+
+/* Columns [c0, c0 + w) of the column pass (with khat, the whole convolution of those columns). */
+static void fft_column_block(const fft_pass *a, float *buf, int64_t blk) {
+  const int64_t M = a->M, nz = a->nz, c0 = blk * a->B, w = c0 + a->B <= M ? a->B : M - c0;
+  const float *khat = a->khat;
+  float *br = buf, *bi = buf + M * w, *sr = buf + 2 * M * w, *si = buf + 3 * M * w;
+  for (int64_t e = 0; e < nz; e++) {
+    memcpy(br + e * w, a->re + e * M + c0, sizeof(float) * (size_t)w);
+    memcpy(bi + e * w, a->im + e * M + c0, sizeof(float) * (size_t)w);
+  }
+  memset(br + nz * w, 0, sizeof(float) * (size_t)((a->zto - nz) * w));
+  memset(bi + nz * w, 0, sizeof(float) * (size_t)((a->zto - nz) * w));
+  fft_transform(a->p, br, bi, sr, si, w, khat ? -1.0f : a->sign, a->half);
+  const int64_t out = khat ? nz : M;
+  if (khat) {
+    for (int64_t e = 0; e < M; e++)
+      for (int64_t l = 0; l < w; l++) {
+        const float k = khat[e * M + c0 + l];
+        br[e * w + l] *= k;
+        bi[e * w + l] *= k;
+      }
+    fft_transform(a->p, br, bi, sr, si, w, 1.0f, 0);
+  }
+  for (int64_t e = 0; e < out; e++) {
+    memcpy(a->re + e * M + c0, br + e * w, sizeof(float) * (size_t)w);
+    memcpy(a->im + e * M + c0, bi + e * w, sizeof(float) * (size_t)w);
+  }
 }
 
 /* The column pass over all M columns of an M x M planar grid, in blocks of B columns, blocks in parallel. With
@@ -681,47 +731,10 @@ static int fft_rows(const fft_plan *p, float *re, float *im, int64_t M, int64_t 
  * khat (M x M), the inverse transform, and rows [0, nz) scattered back; the values are those of the separate
  * passes of tsne-fft.ts (every column is transformed alone, with the same operations). */
 static int fft_columns(const fft_plan *p, float *re, float *im, int64_t M, int64_t nz, float sign, const float *khat) {
-  const int64_t B = fft_lane_block(M), blocks = (M + B - 1) / B;
+  const int64_t B = fft_lane_block(M);
   const int half = M % 2 == 0 && 2 * nz <= M;
-  const int64_t zto = half ? M / 2 : M;
-  const int nt = xl_threads();
-  int failed = 0;
-#pragma omp parallel num_threads(nt) if (nt > 1 && blocks > 1)
-  {
-    float *buf = scratch_get(&fft_lane_scratch, sizeof(float) * 4 * (size_t)(M * B));
-    if (!buf) {
-#pragma omp atomic write
-      failed = 1;
-    }
-#pragma omp for schedule(static)
-    for (int64_t blk = 0; blk < blocks; blk++) {
-      if (!buf) continue;
-      const int64_t c0 = blk * B, w = c0 + B <= M ? B : M - c0;
-      float *br = buf, *bi = buf + M * w, *sr = buf + 2 * M * w, *si = buf + 3 * M * w;
-      for (int64_t e = 0; e < nz; e++) {
-        memcpy(br + e * w, re + e * M + c0, sizeof(float) * (size_t)w);
-        memcpy(bi + e * w, im + e * M + c0, sizeof(float) * (size_t)w);
-      }
-      memset(br + nz * w, 0, sizeof(float) * (size_t)((zto - nz) * w));
-      memset(bi + nz * w, 0, sizeof(float) * (size_t)((zto - nz) * w));
-      fft_transform(p, br, bi, sr, si, w, khat ? -1.0f : sign, half);
-      const int64_t out = khat ? nz : M;
-      if (khat) {
-        for (int64_t e = 0; e < M; e++)
-          for (int64_t l = 0; l < w; l++) {
-            const float k = khat[e * M + c0 + l];
-            br[e * w + l] *= k;
-            bi[e * w + l] *= k;
-          }
-        fft_transform(p, br, bi, sr, si, w, 1.0f, 0);
-      }
-      for (int64_t e = 0; e < out; e++) {
-        memcpy(re + e * M + c0, br + e * w, sizeof(float) * (size_t)w);
-        memcpy(im + e * M + c0, bi + e * w, sizeof(float) * (size_t)w);
-      }
-    }
-  }
-  return failed ? -1 : 0;
+  const fft_pass a = {p, re, im, M, nz, B, half ? M / 2 : M, sign, half, 0, 0, khat};
+  return fft_blocks(&a, (M + B - 1) / B, fft_column_block);
 }
 
 /* fftGrid2 of tsne-fft.ts on a rows x M planar grid (rows = 1: one sequence). */

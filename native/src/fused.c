@@ -279,3 +279,33 @@ void xl_dropout_mask(uint32_t *state, float *out, int64_t n, uint32_t threshold,
   }
   if (even < n) out[even] = (xoshiro_next(state) & 0xffffu) < threshold ? 0.0f : keep;
 }
+
+/* x[i] += std * z_i with the deviates of Rng.normal (src/util/random.ts): Box-Muller on xoshiro128**
+ * uniforms u, v in [0, 1) (u redrawn while 0), z = r cos(2 pi v) first and r sin(2 pi v) kept as the
+ * spare, r = sqrt(-2 log u). Same operations in the same order in double, then one rounding to float,
+ * as the JavaScript loop `x[i] += std * rng.normal()` (-ffp-contract=off keeps the product unfused). */
+void xl_add_normal(uint32_t *state, double *spare, float *x, int64_t n, double std) {
+  int64_t i = 0;
+  if (spare[0] != 0.0 && n > 0) {
+    x[i] = (float)((double)x[i] + std * spare[1]);
+    i++;
+    spare[0] = 0.0;
+  }
+  for (; i < n; i += 2) {
+    double u = 0.0;
+    while (u == 0.0) u = xoshiro_next(state) / 4294967296.0;
+    const double v = xoshiro_next(state) / 4294967296.0;
+    const double r = sqrt(-2.0 * log(u));
+    const double a = 2.0 * M_PI * v;
+    double sa, ca;
+    sincos(a, &sa, &ca);
+    const double zc = r * ca, zs = r * sa;
+    x[i] = (float)((double)x[i] + std * zc);
+    if (i + 1 < n) x[i + 1] = (float)((double)x[i + 1] + std * zs);
+    else {
+      spare[0] = 1.0;
+      spare[1] = zs;
+    }
+  }
+}
+

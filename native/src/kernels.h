@@ -100,6 +100,10 @@ void xl_bn_infer(const float *x, int64_t rows, int64_t h, const float *mean, con
  * src/model/random-tensors.ts: each draw's 16-bit halves decide two entries (0 below threshold, else keep). */
 void xl_dropout_mask(uint32_t *state, float *out, int64_t n, uint32_t threshold, float keep);
 
+/* x += std * N(0, 1) deviates drawn as Rng.normal in src/util/random.ts from xoshiro128** state[4]
+ * (advanced in place); spare[2] = {1 if a deviate is cached, its value}, read and updated. */
+void xl_add_normal(uint32_t *state, double *spare, float *x, int64_t n, double std);
+
 /* UMAP layout SGD (umapSgd in src/reducers/umap-layout.ts, bit-identical): E kept edges head -> tail
  * sampled every eps[e] epochs, emb [n, dim] updated in place, negative samples from xorshift32 `state`.
  * Returns 0, or -1 when out of memory. */

@@ -78,6 +78,11 @@ export interface NativeAddon {
    */
   dropoutMask(state: Uint32Array, out: Float32Array, threshold: number, keep: number): void;
   /**
+   * Adds std * N(0, 1) deviates to x in place, drawn as Rng.normal from xoshiro128** state (4 words) and
+   * spare ([1 if a deviate is cached, its value]), both advanced in place (src/ops/random-fill.ts).
+   */
+  addNormal(state: Uint32Array, spare: Float64Array, x: Float32Array, std: number): void;
+  /**
    * Training-mode MLP forward pass (native/src/mlp.c) of x [n, inputs] into y. `layers` holds 18 slots per
    * layer: inputs, units, w, b, alpha, mask, running mean, running variance, their updates (written), then the
    * arrays kept for the backward pass (dense output, activation/batch-norm output, dropout output, rstd,

@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 
-import { setDropoutMaskFiller } from '../ops/dropout-mask.js';
+import { setRandomFillers } from '../ops/random-fill.js';
 import { setTensorArrayProvider } from '../ops/tensor-arrays.js';
 import { registerBackendKernels } from '../ops/run.js';
 import { timedKernel } from '../util/profile.js';
@@ -91,7 +91,10 @@ export function registerNativeBackend(): NativeAddon {
   if (process.env.XLATENT_FUSED !== '0') {
     registerBackendKernels(nativeFusedKernels(load.addon, NATIVE_BACKEND).map((c) => ({ ...c, kernelFunc: timedKernel(c.kernelName, c.kernelFunc) })));
     const addon = load.addon;
-    setDropoutMaskFiller((state, out, threshold, keep) => addon.dropoutMask(state, out, threshold, keep));
+    setRandomFillers({
+      dropoutMask: (state, out, threshold, keep) => addon.dropoutMask(state, out, threshold, keep),
+      addNormal: (state, spare, x, std) => addon.addNormal(state, spare, x, std),
+    });
   }
   // Masks, noise and batches the trainer fills come from the pool while native is the backend.
   setTensorArrayProvider((length) => alloc(tf.backend(), length));

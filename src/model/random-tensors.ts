@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { fillDropoutMask } from '../ops/dropout-mask.js';
+import { fillDropoutMask } from '../ops/random-fill.js';
 import { tensorArray } from '../ops/tensor-arrays.js';
 import type { Rng } from '../util/random.js';
 

@@ -213,6 +213,11 @@ export async function runSearch(plan: SearchPlan, opts: SearchRunOptions): Promi
     const final = await finalizeRun(cfg, prepared, records[best.rungs - 1].get(winner.id)!.results, { resume: false, backend: opts.backend, log: opts.log });
     const modelDir = runPaths(cfg.output).model;
     if (!linkInto(paths.model, relative(paths.out, modelDir))) opts.log(`note: could not link ${paths.model}; the model is ${modelDir}`);
+    else if (existsSync(paths.ensemble)) {
+      // An ensemble of an earlier run of this search (whose file has since dropped the section) is no model of it now.
+      rmSync(paths.ensemble, { recursive: true, force: true });
+      opts.log(`removed ${paths.ensemble}: the search file no longer asks for an ensemble, and ${paths.model} is the winner's model`);
+    }
     return { paths, leaderboard, best, evaluation: final.evaluation, modelDir };
   } finally {
     await lock.release();

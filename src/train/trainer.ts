@@ -15,6 +15,7 @@ import { loadCheckpoint, restoreVariables, type StoredTensor } from './checkpoin
 import type { EpochRecord } from './epoch-record.js';
 import { adversarialAlpha } from './losses/adversarial.js';
 import { tensorArray } from '../ops/tensor-arrays.js';
+import { addNormalNoise } from '../ops/random-fill.js';
 import { gaussianKernel } from './losses/smoothness.js';
 import { PlateauSchedule, type PlateauState } from './schedule.js';
 import { mayBeBest, selectionMode, selectionScore, type SelectionMode } from './selection.js';
@@ -404,9 +405,7 @@ function assembleBatch(data: TrainingArrays, rows: Int32Array, augmentNoise: num
       } else missing = true;
     }
   }
-  if (augmentNoise > 0) {
-    for (let i = 0; i < x.length; i++) x[i] += augmentNoise * rng.normal();
-  }
+  if (augmentNoise > 0) addNormalNoise(rng, x, augmentNoise);
   augment?.(x, n, m, rng);
   return {
     x: tf.tensor2d(x, [n, m]),

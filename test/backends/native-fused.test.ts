@@ -14,7 +14,7 @@ import { nativeMissing, requireOrSkip } from '../require.js';
 import { registerNativeBackend } from '../../src/backends/native-backend.js';
 import { applyActivation, applyBatchNorm, createBatchNorm } from '../../src/model/layers.js';
 import { dropoutMask } from '../../src/model/random-tensors.js';
-import { dropoutMaskFiller, setDropoutMaskFiller } from '../../src/ops/dropout-mask.js';
+import { addNormalNoise, randomFillers, setRandomFillers } from '../../src/ops/random-fill.js';
 import { GENERIC_KERNELS } from '../../src/ops/generic/index.js';
 import { XLATENT_KERNELS } from '../../src/ops/kernel-names.js';
 import { rankLoss } from '../../src/ops/index.js';
@@ -212,10 +212,10 @@ describe.skipIf(!haveNative)('fused native training kernels', () => {
   });
 
   it('dropout masks: the native generator gives the JS masks and leaves the Rng in the same state', async () => {
-    const native = dropoutMaskFiller();
+    const native = randomFillers();
     expect(native).toBeDefined();
     const draw = async (filler: typeof native) => {
-      setDropoutMaskFiller(filler);
+      setRandomFillers(filler);
       const rng = new Rng(77);
       rng.normal(); // leaves a spare deviate, which must survive
       const masks = [[13, 7, 0.25], [4, 64, 0.04], [1, 1, 0.5]].map(([r, c, p]) => {
@@ -230,6 +230,31 @@ describe.skipIf(!haveNative)('fused native training kernels', () => {
     const got = await draw(native);
     expect(got).toEqual(ref);
     expect(ref.masks[0].filter((v) => v === 0).length).toBeGreaterThan(0);
+  });
+
+  it('augmentation noise: the native generator adds the JS deviates and leaves the Rng in the same state', () => {
+    const native = randomFillers();
+    expect(native).toBeDefined();
+    const draw = (adder: typeof native, spareFirst: boolean) => {
+      setRandomFillers(adder);
+      try {
+        const rng = new Rng(91);
+        if (spareFirst) rng.normal(); // a cached deviate must be used first, then the stream continues
+        // Odd lengths leave a spare behind for the next call; values of both signs and sizes.
+        const arrays = [5, 1, 0, 4096, 257].map((len, j) => Float32Array.from({ length: len }, (_, i) => (i % 7) - 3 + j * 0.125));
+        for (const [j, x] of arrays.entries()) addNormalNoise(rng, x, [0.02, 1, 0.5, 3, 1e-3][j]);
+        return { values: arrays.map((a) => Array.from(a)), after: [rng.normal(), rng.normal(), rng.nextUint32()] };
+      } finally {
+        setRandomFillers(native);
+      }
+    };
+    for (const spareFirst of [false, true]) {
+      const ref = draw(undefined, spareFirst);
+      expect(draw(native, spareFirst)).toEqual(ref);
+      // The noise is there: std 3 on 4096 values moves each by about 3.
+      const moved = ref.values[3].map((v, i) => Math.abs(v - ((i % 7) - 3 + 0.375)));
+      expect(moved.reduce((a, b) => a + b, 0) / moved.length).toBeGreaterThan(2);
+    }
   });
 
   it('fused losses give bitwise identical results for 1 and 2 threads', () => {

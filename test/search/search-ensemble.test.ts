@@ -76,6 +76,15 @@ describe('xlatent search with ensemble', () => {
     expect(again.stderr).toMatch(/rung 0: 3 trials x 3 epochs \(3 already trained\)/);
     expect(JSON.parse(read(join(out, 'model', 'metadata.json'))).ensemble.members).toHaveLength(3);
     expect(JSON.parse(read(join(out, 'leaderboard.json'))).ensemble.members).toEqual(lb.rows.map((x: { trial: string }) => x.trial));
+
+    // Without the section, a --resume makes the winner the model and takes the stale ensemble away.
+    writeFileSync(f, read(f).replace('ensemble: { top: 3 }\n', ''));
+    const plain = xlatent(['search', '--config', f, '--out', out, '--resume']);
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(plain.stderr).toContain('the search file no longer asks for an ensemble');
+    expect(existsSync(join(out, 'ensemble'))).toBe(false);
+    expect(JSON.parse(read(join(out, 'model', 'metadata.json'))).ensemble).toBeUndefined();
+    expect(JSON.parse(read(join(out, 'leaderboard.json'))).ensemble).toBeUndefined();
   });
 
   it('refuses before training: trials that take spectra differently, more members than trials', () => {
