@@ -28,11 +28,11 @@ export const MODULES = {
     mutate: ['src/data/xas/normalize.ts', 'src/data/xas/pre-edge.ts', 'src/data/xas/post-edge.ts', 'src/data/xas/e0.ts'],
     tests: ['test/xas/normalize.test.ts', 'test/xas/fits.test.ts'],
   },
-  // Broadening and energy shift. Slow: the Lorentzian test's 4001-point direct convolution runs
-  // for minutes under Stryker's instrumentation (past vitest's 120 s limit on the shared machine).
+  // Broadening and energy shift, killed by small-grid tests against brute-force references
+  // (preprocess.test.ts's 4001-point Lorentzian convolution runs past vitest's limit under Stryker).
   'spectral-preprocess': {
     mutate: ['src/data/preprocess/broaden.ts', 'src/data/preprocess/energy-shift.ts'],
-    tests: ['test/data/preprocess.test.ts'],
+    tests: ['test/data/spectral-preprocess.test.ts'],
   },
   'model-dir': {
     mutate: ['src/export/model-dir.ts', 'src/export/bundle.ts'],
@@ -45,14 +45,15 @@ export const MODULES = {
   // Metrics in three runs: the per-value scores, the neighbourhood and clustering scores, the evaluation that combines them.
   metrics: {
     mutate: ['src/metrics/axes.ts', 'src/metrics/classification.ts', 'src/metrics/correlation.ts', 'src/metrics/estimates.ts', 'src/metrics/normal-distribution.ts', 'src/metrics/normality.ts', 'src/metrics/reconstruction.ts', 'src/metrics/regression.ts'],
-    tests: ['test/metrics/axes-reconstruction.test.ts', 'test/metrics/classification.test.ts', 'test/metrics/correlation.test.ts', 'test/metrics/estimates.test.ts', 'test/metrics/normality.test.ts', 'test/metrics/regression.test.ts'],
+    tests: ['test/metrics/axes-reconstruction.test.ts', 'test/metrics/classification.test.ts', 'test/metrics/correlation.test.ts', 'test/metrics/estimates.test.ts', 'test/metrics/normality.test.ts', 'test/metrics/regression.test.ts', 'test/metrics/reference-values.test.ts'],
   },
+  // Small-input tests against the definitions (neighborhood.test.ts's 300-spectrum checks take minutes per mutant under Stryker).
   'metrics-neighborhood': {
     mutate: ['src/metrics/neighborhood.ts', 'src/metrics/knn-prediction.ts', 'src/metrics/embedding-metrics.ts', 'src/metrics/clustering.ts', 'src/metrics/silhouette.ts'],
-    tests: ['test/metrics/neighborhood.test.ts', 'test/analysis/clustering.test.ts'],
+    tests: ['test/metrics/neighborhood-small.test.ts', 'test/metrics/embedding-scores.test.ts', 'test/analysis/clustering.test.ts'],
   },
   'metrics-evaluation': {
     mutate: ['src/metrics/evaluation.ts'],
-    tests: ['test/pipeline/evaluation.test.ts'],
+    tests: ['test/pipeline/evaluation.test.ts', 'test/metrics/evaluation.test.ts'],
   },
 };

@@ -85,7 +85,7 @@ export function bestAlignedAxes(
     let best = NaN;
     for (let j = 0; j < d; j++) {
       const x = Float64Array.from(rows, (i) => Z[i * d + j]);
-      const r = rows.length >= 2 ? spearman(x, y) : NaN;
+      const r = spearman(x, y);
       perAxis.push(r);
       if (Number.isFinite(r) && (axis < 0 || Math.abs(r) > Math.abs(best))) {
         axis = j;

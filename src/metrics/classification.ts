@@ -126,7 +126,7 @@ export function fitThresholdClassifier(values: ArrayLike<number>, labels: ArrayL
   const classIndex = new Map(classes.map((c, i) => [c, i]));
   for (const i of rows) {
     const v = values[i];
-    if (blockValue.length === 0 || blockValue[blockValue.length - 1] !== v) {
+    if (blockValue.at(-1) !== v) {
       blockValue.push(v);
       blockCounts.push(new Int32Array(K));
     }

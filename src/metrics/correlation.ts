@@ -39,7 +39,7 @@ export function pearson(x: ArrayLike<number>, y: ArrayLike<number>): number {
     sxx += dx * dx;
     syy += dy * dy;
   }
-  if (sxx === 0 || syy === 0) return NaN;
+  // A constant input has sxy = 0 and sxx or syy = 0: 0/0 = NaN.
   return sxy / Math.sqrt(sxx * syy);
 }
 

@@ -59,15 +59,16 @@ export function scoreEstimates(estimate: ArrayLike<number>, label: ArrayLike<num
   const out: EstimateScores = {
     n,
     spearman: n > 2 ? spearman(e, y) : NaN,
-    r2: n > 1 && ssTot > 0 ? 1 - ssRes / ssTot : NaN,
-    mae: n > 0 ? abs / n : NaN,
-    rmse: n > 0 ? Math.sqrt(ssRes / n) : NaN,
+    // With fewer than 2 rows SS_tot is 0; with none the means below are 0/0 = NaN.
+    r2: ssTot > 0 ? 1 - ssRes / ssTot : NaN,
+    mae: abs / n,
+    rmse: Math.sqrt(ssRes / n),
   };
-  if (spread) out.meanSpread = n > 0 ? s.reduce((a, b) => a + b, 0) / n : NaN;
+  if (spread) out.meanSpread = s.reduce((a, b) => a + b, 0) / n;
   if (levels && levels.length > 0) {
     const known = new Set(levels);
     const onLevel = y.map((v, i) => (known.has(v) ? i : -1)).filter((i) => i >= 0);
-    out.accuracy = onLevel.length > 0 ? accuracy(onLevel.map((i) => y[i]), onLevel.map((i) => nearestLevel(levels, e[i]))) : NaN;
+    out.accuracy = accuracy(onLevel.map((i) => y[i]), onLevel.map((i) => nearestLevel(levels, e[i])));
   }
   return out;
 }

@@ -161,7 +161,8 @@ export function evaluateLatents(input: EvaluationInput): Evaluation {
   const rec = reconstructionErrors(input.spectra, input.reconstructions, evaluated.n, input.m);
   const normality = Array.from({ length: d }, (_, a) => {
     const col = column(evaluated.z, evaluated.n, d, a);
-    const sw = col.length >= 3 ? shapiroWilk(col) : { w: NaN, p: NaN };
+    // Fewer than 3 values or no spread: W and p are NaN.
+    const sw = shapiroWilk(col);
     let mean = 0;
     for (const v of col) mean += v;
     mean /= col.length || 1;
@@ -246,7 +247,7 @@ export function formatEvaluation(ev: Evaluation): string {
 
 /** The ensemble block of the table: the estimate's scores per descriptor and the members' own Spearman range. */
 function formatEnsemble(e: EnsembleEvaluation): string[] {
-  const f = (x: number | undefined, p = 3) => (x !== undefined && Number.isFinite(x) ? x.toFixed(p) : 'n/a');
+  const f = (x: number | undefined, p = 3) => (Number.isFinite(x) ? (x as number).toFixed(p) : 'n/a');
   const w = Math.max(10, ...Object.keys(e.descriptors).map((nm) => nm.length)) + 2;
   const lines = [
     `ensemble of ${e.members} networks on ${e.rows} (${e.n} spectra): estimate = members' mean of calibrated estimates, spread = their std`,
@@ -270,9 +271,9 @@ function formatEnsemble(e: EnsembleEvaluation): string[] {
 export function classifierFromJson(c: { classes: number[]; cuts: (number | null)[]; direction: 1 | -1; trainAccuracy?: number }): ThresholdClassifier {
   let seenFinite = false;
   const cuts = c.cuts.map((v) => {
-    if (typeof v === 'number' && Number.isFinite(v)) {
+    if (Number.isFinite(v)) {
       seenFinite = true;
-      return v;
+      return v as number;
     }
     if (typeof v === 'number') return v;
     return seenFinite ? Infinity : -Infinity;

@@ -116,8 +116,8 @@ export class InputNeighborhoods {
     const exactLimit = options.exactLimit ?? 10_000;
     this.estimated = n > exactLimit;
     if (this.estimated) {
-      const s = Math.min(n, options.sampleSize ?? 2000);
-      this.queries = new Rng(options.seed ?? 0).permutation(n).subarray(0, s);
+      // A sample of n or more is every point (in the seed's order).
+      this.queries = new Rng(options.seed ?? 0).permutation(n).subarray(0, options.sampleSize ?? 2000);
     } else {
       this.queries = new Int32Array(n);
       for (let i = 0; i < n; i++) this.queries[i] = i;

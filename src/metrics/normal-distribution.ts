@@ -3,11 +3,9 @@
  * Shapiro-Wilk p-value (no statistics library is installed).
  */
 
-const SQRT2PI = Math.sqrt(2 * Math.PI);
-
 /** Standard normal density. */
 export function normalPdf(x: number): number {
-  return Math.exp(-0.5 * x * x) / SQRT2PI;
+  return Math.exp(-0.5 * x * x) / Math.sqrt(2 * Math.PI);
 }
 
 /**

@@ -23,14 +23,6 @@ export interface ShapiroWilk {
 /** Largest sample size Royston's approximation is validated for. */
 export const SHAPIRO_MAX_N = 5000;
 
-const C1 = [0, 0.221157, -0.147981, -2.07119, 4.434685, -2.706056];
-const C2 = [0, 0.042981, -0.293762, -1.752461, 5.682633, -3.582633];
-const C3 = [0.544, -0.39978, 0.025054, -6.714e-4];
-const C4 = [1.3822, -0.77857, 0.062767, -0.0020322];
-const C5 = [-1.5861, -0.31082, -0.083751, 0.0038915];
-const C6 = [-0.4803, -0.082676, 0.0030302];
-const G = [-2.273, 0.459];
-
 function poly(c: number[], x: number): number {
   let r = 0;
   for (let i = c.length - 1; i >= 0; i--) r = r * x + c[i];
@@ -49,6 +41,9 @@ export function shapiroWilkCoefficients(n: number): Float64Array {
     a[0] = Math.SQRT1_2;
     return a;
   }
+  // Royston's polynomials in 1/sqrt(n) for the two largest coefficients.
+  const C1 = [0, 0.221157, -0.147981, -2.07119, 4.434685, -2.706056];
+  const C2 = [0, 0.042981, -0.293762, -1.752461, 5.682633, -3.582633];
   const m = new Float64Array(nn2);
   let summ2 = 0;
   for (let i = 0; i < nn2; i++) {
@@ -131,6 +126,13 @@ export function shapiroWilkPValue(w: number, n: number): number {
     const p = (6 / Math.PI) * (Math.asin(Math.sqrt(w)) - Math.PI / 3);
     return Math.min(1, Math.max(0, p));
   }
+  // Royston's polynomials for the mean and log-sd of the transformed W: in n up to 11 (after the
+  // gamma transformation), in ln(n) above.
+  const C3 = [0.544, -0.39978, 0.025054, -6.714e-4];
+  const C4 = [1.3822, -0.77857, 0.062767, -0.0020322];
+  const C5 = [-1.5861, -0.31082, -0.083751, 0.0038915];
+  const C6 = [-0.4803, -0.082676, 0.0030302];
+  const G = [-2.273, 0.459];
   const w1 = 1 - w;
   if (w1 <= 0) return 1;
   let y = Math.log(w1);

@@ -51,7 +51,8 @@ export function silhouetteScore(X: ArrayLike<number>, n: number, d: number, labe
     if (count[own] <= 1) continue;
     const a = sums[own] / (count[own] - 1);
     let b = Infinity;
-    for (let c = 0; c < K; c++) if (c !== own && count[c] > 0) b = Math.min(b, sums[c] / count[c]);
+    // Every cluster in ids has a member among the rows.
+    for (let c = 0; c < K; c++) if (c !== own) b = Math.min(b, sums[c] / count[c]);
     total += Math.max(a, b) > 0 ? (b - a) / Math.max(a, b) : 0;
   }
   return total / r;

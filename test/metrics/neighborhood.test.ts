@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { embeddingNeighbours, InputNeighborhoods, trustworthinessContinuity } from '../../src/metrics/neighborhood.js';
 import { embeddingInputNeighborhoods, embeddingMetrics } from '../../src/metrics/embedding-metrics.js';
-import { knnPrediction, r2Score } from '../../src/metrics/knn-prediction.js';
-import { accuracy, weightedF1 } from '../../src/metrics/classification.js';
+import { knnPrediction } from '../../src/metrics/knn-prediction.js';
 import { adjustedRandIndex, kMeans } from '../../src/metrics/clustering.js';
 import { Rng } from '../../src/util/random.js';
 import { synthesizeXanes } from '../../src/data/synth.js';
+import { bruteKnnPrediction, neighbourhoodPenalties, scoresFromPenalties } from './reference.js';
 
 /** Direct transcription of sklearn's trustworthiness with full rank matrices. */
 function naiveTrust(X: Float64Array, n: number, m: number, Y: Float64Array, d: number, k: number): number {
@@ -25,43 +25,9 @@ function naiveTrust(X: Float64Array, n: number, m: number, Y: Float64Array, d: n
   return 1 - (2 / (n * k * (2 * n - 3 * k - 1))) * t;
 }
 
-/**
- * The definition computed directly: Float64 squared input distances
- * |x_i|^2 + |x_j|^2 - 2 x_i.x_j (sums in index order, as the library's
- * exact answers), embedding distances summed in axis order, neighbours by
- * (distance, index), ranks counting strictly closer points.
- */
+/** The definition computed directly (./reference.ts). */
 function referenceScores(X: ArrayLike<number>, n: number, m: number, Y: ArrayLike<number>, d: number, k: number) {
-  const norms = Array.from({ length: n }, (_, i) => {
-    let s = 0;
-    for (let t = 0; t < m; t++) s += X[i * m + t] * X[i * m + t];
-    return s;
-  });
-  const dx = (i: number, j: number) => {
-    let dot = 0;
-    for (let t = 0; t < m; t++) dot += X[i * m + t] * X[j * m + t];
-    return Math.max(0, norms[i] + norms[j] - 2 * dot);
-  };
-  const dy = (i: number, j: number) => {
-    let s = 0;
-    for (let t = 0; t < d; t++) s += (Y[i * d + t] - Y[j * d + t]) ** 2;
-    return s;
-  };
-  let pt = 0;
-  let pc = 0;
-  for (let i = 0; i < n; i++) {
-    const others = Array.from({ length: n }, (_, j) => j).filter((j) => j !== i);
-    const rx = others.map((j) => dx(i, j));
-    const ry = others.map((j) => dy(i, j));
-    const nearest = (r: number[]) => others.map((j, a) => [r[a], j]).sort((a, b) => a[0] - b[0] || a[1] - b[1]).slice(0, k).map((e) => e[1]);
-    const nnX = nearest(rx);
-    const nnY = nearest(ry);
-    const rank = (r: number[], j: number) => 1 + r.filter((v) => v < r[others.indexOf(j)]).length;
-    for (const j of nnY) if (!nnX.includes(j)) pt += Math.max(0, rank(rx, j) - k);
-    for (const j of nnX) if (!nnY.includes(j)) pc += Math.max(0, rank(ry, j) - k);
-  }
-  const norm = 2 / (n * k * (2 * n - 3 * k - 1));
-  return { trustworthiness: 1 - norm * pt, continuity: 1 - norm * pc };
+  return scoresFromPenalties(neighbourhoodPenalties(X, n, m, Y, d, k), n, k);
 }
 
 describe('trustworthiness and continuity', () => {
@@ -256,43 +222,3 @@ describe('kNN prediction, k-means and ARI', () => {
     expect(ari).toBeCloseTo((1 - 1) / (2.5 - 1), 12);
   });
 });
-
-/** kNN prediction the direct way: per fold, every training row sorted by (squared distance, index). */
-function bruteKnnPrediction(Z: ArrayLike<number>, n: number, d: number, y: ArrayLike<number>, o: { neighbors?: number; folds?: number; seed?: number; discrete?: boolean }) {
-  const k = o.neighbors ?? 5;
-  const folds = o.folds ?? 5;
-  const rows = Array.from({ length: n }, (_, i) => i).filter((i) => Number.isFinite(y[i]));
-  const N = rows.length;
-  const perm = new Rng(o.seed ?? 0).permutation(N);
-  const foldOf = new Int32Array(N);
-  for (let t = 0; t < N; t++) foldOf[perm[t]] = t % folds;
-  const truth = Float64Array.from(rows, (i) => y[i]);
-  const pred = new Float64Array(N);
-  const perFold: number[] = [];
-  for (let f = 0; f < folds; f++) {
-    const test = [...Array(N).keys()].filter((t) => foldOf[t] === f);
-    const train = [...Array(N).keys()].filter((t) => foldOf[t] !== f);
-    const kk = Math.min(k, train.length);
-    for (const t of test) {
-      const dist = (u: number) => {
-        let s = 0;
-        for (let a = 0; a < d; a++) s += (Z[rows[t] * d + a] - Z[rows[u] * d + a]) ** 2;
-        return s;
-      };
-      const labels = train.map((u) => [dist(u), u]).sort((a, b) => a[0] - b[0] || a[1] - b[1]).slice(0, kk).map((e) => truth[e[1]]);
-      if (o.discrete) {
-        const counts = new Map<number, number>();
-        for (const l of labels) counts.set(l, (counts.get(l) ?? 0) + 1);
-        let best = NaN;
-        let bestCount = -1;
-        for (const [l, c] of counts) if (c > bestCount || (c === bestCount && l < best)) [best, bestCount] = [l, c];
-        pred[t] = best;
-      } else pred[t] = labels.reduce((s, v) => s + v, 0) / kk;
-    }
-    const yt = Float64Array.from(test, (t) => truth[t]);
-    const yp = Float64Array.from(test, (t) => pred[t]);
-    perFold.push(o.discrete ? accuracy(yt, yp) : r2Score(yt, yp));
-  }
-  if (o.discrete) return { kind: 'discrete', accuracy: accuracy(truth, pred), weightedF1: weightedF1(truth, pred), perFold, n: N };
-  return { kind: 'continuous', r2: r2Score(truth, pred), perFold, n: N };
-}

@@ -51,7 +51,6 @@ export interface FdmnesBroadening {
 
 export type Broadening = GaussianBroadening | LorentzianBroadening | FdmnesBroadening;
 
-const FWHM_TO_SIGMA = 1 / (2 * Math.sqrt(2 * Math.log(2)));
 /** Gaussian kernels are integrated over +-this many sigma; the mass beyond is below 1e-15. */
 const GAUSS_REACH = 8;
 
@@ -87,7 +86,8 @@ export function broadenSpectrum(energy: ArrayLike<number>, mu: ArrayLike<number>
   if (p.kind === 'fdmnes') for (let j = 0; j < n; j++) if (energy[j] < p.eFermi) y[j] = 0;
   const out = new Float64Array(n);
   if (p.kind === 'gaussian') {
-    const sigma = p.fwhm * FWHM_TO_SIGMA;
+    // FWHM = 2 sqrt(2 ln 2) sigma.
+    const sigma = p.fwhm / (2 * Math.sqrt(2 * Math.LN2));
     for (let i = 0; i < n; i++) out[i] = convolveAt(energy, y, energy[i], gaussianKernel(sigma), GAUSS_REACH * sigma);
   } else {
     for (let i = 0; i < n; i++) {

@@ -53,7 +53,6 @@ export interface ShiftFit {
 }
 
 const STEP = 0.02;
-const REGION: [number, number] = [-20, 50];
 const SMOOTH = 0.5;
 
 function derivative(energy: Float64Array, y: Float64Array): Float64Array {
@@ -78,8 +77,8 @@ export function fitEnergyShift(calculated: EnergySeries, measured: EnergySeries,
   const yc = method === 'derivative' ? derivative(c.energy, c.norm) : c.norm;
   const ym = method === 'derivative' ? derivative(m.energy, m.norm) : m.norm;
   // evaluation grid over the calculated reference's edge region
-  const lo = Math.max(c.energy[0], c.e0 + REGION[0]);
-  const hi = Math.min(c.energy[c.energy.length - 1], c.e0 + REGION[1]);
+  const lo = Math.max(c.energy[0], c.e0 - 20);
+  const hi = Math.min(c.energy[c.energy.length - 1], c.e0 + 50);
   const count = Math.floor((hi - lo) / STEP) + 1;
   if (count < 10) throw new UserError(`the calculated reference covers too little of its edge region (${lo.toFixed(1)}..${hi.toFixed(1)} eV)`, opts.whereCalculated);
   const grid = Float64Array.from({ length: count }, (_, i) => lo + i * STEP);
