@@ -230,6 +230,19 @@ describe('fitEnergyShift on a known shift', () => {
     expect(() => fitEnergyShift(calculated, short, { whereMeasured: 'm.xdi' })).toThrow(/^m\.xdi: /);
   });
 
+  it('an optimum beyond the window ends at the window edge, on either side, without refinement', () => {
+    // With E0 fixed for both references the search is centred on no shift; the true shift is 3.3 eV away.
+    for (const [moved, edge] of [[3.3, -2], [-3.3, 2]]) {
+      const measured = { energy: Float64Array.from(energy, (e) => e + moved), mu };
+      const fit = fitEnergyShift(calculated, measured, { xas: { e0: 7115 }, window: 2 });
+      expect(fit.shift).toBeCloseTo(edge, 9);
+      // The edge step scores best of all the steps tried: one step inside scores lower.
+      const inside = fitEnergyShift(calculated, measured, { xas: { e0: 7115 }, window: 1.98 });
+      expect(inside.shift).toBeCloseTo(edge * 0.99, 9);
+      expect(inside.score).toBeLessThan(fit.score);
+    }
+  });
+
   it('says why it cannot fit: a bad window, too little of the edge region, no overlap', () => {
     expect(() => fitEnergyShift(calculated, calculated, { window: 0 })).toThrow('the shift search window must be positive, got 0');
     expect(() => fitEnergyShift(calculated, calculated, { window: NaN })).toThrow('the shift search window must be positive, got NaN');
