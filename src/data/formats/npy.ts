@@ -22,11 +22,14 @@ export function readNpyDataset(
   const energies = linearAxis(abscissa.start, abscissa.step, matrix.cols);
   const spectra = new Float32Array(matrix.rows * matrix.cols);
   for (let i = 0; i < spectra.length; i++) {
-    const v = matrix.data[i];
-    if (!Number.isFinite(v)) {
-      throw new UserError(`row ${Math.floor(i / matrix.cols) + 1}, column ${(i % matrix.cols) + 1}: expected a finite number, found ${v}`, path);
+    // parseNpy checked finiteness in float64; a float64 beyond float32's range would become Infinity here.
+    spectra[i] = matrix.data[i];
+    if (!Number.isFinite(spectra[i])) {
+      throw new UserError(
+        `row ${Math.floor(i / matrix.cols) + 1}, column ${(i % matrix.cols) + 1}: expected a number within the float32 range of spectra (magnitude below 3.4e38), found ${matrix.data[i]}`,
+        path,
+      );
     }
-    spectra[i] = v;
   }
   const width = String(matrix.rows).length;
   return {
