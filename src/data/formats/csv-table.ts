@@ -376,6 +376,9 @@ export function parseNumberBytes(buf: Uint8Array, start: number, end: number): n
   return Number.isFinite(v) ? v : NaN;
 }
 
+/** What spectrum values must be (they are stored as float32), for messages. */
+export const FLOAT32_RANGE = 'expected a number within the float32 range of spectra (magnitude below 3.4e38)';
+
 /** Words that mean "no value" in a descriptor column (pandas writes an empty field). */
 const MISSING = new Set(['', 'nan', 'na', 'n/a', 'null', 'none']);
 
@@ -461,7 +464,12 @@ export function fillTable(scanner: CsvScanner, layout: TableLayout, maxRows = In
             scanner.where(j),
           );
         }
-        spectra[sj++] = v;
+        spectra[sj] = v;
+        // Finite in float64 but past float32's range: it would be stored as Infinity.
+        if (!Number.isFinite(spectra[sj])) {
+          throw new UserError(`column ${quote(names[j])}: ${FLOAT32_RANGE}, found ${quote(scanner.text(j).trim())}`, scanner.where(j));
+        }
+        sj++;
       } else if (role === 'descriptor') {
         let v = scanner.escaped[j] ? NaN : parseNumberBytes(buf, st[j], en[j]);
         if (v !== v) {

@@ -2,6 +2,7 @@ import { UserError, at, quote } from '../../util/errors.js';
 import type { RawSpectrum, SpectralDataset } from '../dataset.js';
 import { linearAxis } from '../grid.js';
 import { readBytes, stem } from './columns.js';
+import { FLOAT32_RANGE } from './csv-table.js';
 
 
 /**
@@ -26,7 +27,7 @@ export function readNpyDataset(
     spectra[i] = matrix.data[i];
     if (!Number.isFinite(spectra[i])) {
       throw new UserError(
-        `row ${Math.floor(i / matrix.cols) + 1}, column ${(i % matrix.cols) + 1}: expected a number within the float32 range of spectra (magnitude below 3.4e38), found ${matrix.data[i]}`,
+        `row ${Math.floor(i / matrix.cols) + 1}, column ${(i % matrix.cols) + 1}: ${FLOAT32_RANGE}, found ${matrix.data[i]}`,
         path,
       );
     }
