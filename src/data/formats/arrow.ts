@@ -28,6 +28,7 @@ import { writeWhole, type SpectraHeader } from './spectra-writer.js';
 
 export type { SpectraHeader } from './spectra-writer.js';
 import { DESCRIPTOR_PREFIX, ENERGY_PREFIX, summarizeNames } from './reference-csv.js';
+import { FLOAT32_RANGE } from './csv-table.js';
 
 /**
  * Apache Arrow IPC file (= Feather v2, uncompressed), the fast reload format.
@@ -304,6 +305,10 @@ function floatColumn(v: Vector, n: number, path: string, name: string, allowMiss
       num = NaN;
     }
     out[i * stride + offset] = num;
+    // Finite in float64 but past float32's range (spectra are float32): it would be stored as Infinity.
+    if (Number.isFinite(num) && !Number.isFinite(out[i * stride + offset])) {
+      throw new UserError(`column ${quote(name)} row ${first + i + 1}: ${FLOAT32_RANGE}, found ${x}`, path);
+    }
   }
 }
 
@@ -372,6 +377,9 @@ function spectrumLayout(schema: Schema, path: string): ArrowLayout {
           throw new UserError(`column "spectrum" row ${i + 1}, point ${(t % m) + 1}: expected a finite number, found ${v}`, path);
         }
         spectra[t] = v;
+        if (!Number.isFinite(spectra[t])) {
+          throw new UserError(`column "spectrum" row ${first + Math.floor(t / m) + 1}, point ${(t % m) + 1}: ${FLOAT32_RANGE}, found ${v}`, path);
+        }
       }
       const descriptors = new Float64Array(n * k);
       descFields.forEach((f, j) => floatColumn(childOf(batch, f.name, path), n, path, f.name, true, descriptors, k, j, first));

@@ -5,7 +5,7 @@ import type { SpectraHeader } from './spectra-writer.js';
 import type { RawSpectrum, SpectralDataset } from '../dataset.js';
 import { writeWhole } from './spectra-writer.js';
 import { readInputText } from '../../util/read-file.js';
-import { float32Text } from './csv-table.js';
+import { FLOAT32_RANGE, float32Text } from './csv-table.js';
 
 /**
  * JSON spectra, in one of two forms.
@@ -55,6 +55,8 @@ function numbersInto(v: unknown, out: Float32Array | Float64Array, offset: numbe
       throw new UserError(`expected a finite number, found ${describe(x)}`, where(path, `${field}[${i}]`));
     }
     out[offset + i] = x;
+    // Finite in float64 but past float32's range (spectra are float32): it would be stored as Infinity.
+    if (!Number.isFinite(out[offset + i])) throw new UserError(`${FLOAT32_RANGE}, found ${x}`, where(path, `${field}[${i}]`));
   }
 }
 
