@@ -13,7 +13,7 @@ export const MODULES = {
   },
   'readers-tables': {
     mutate: ['src/data/formats/csv-table.ts', 'src/data/formats/long-csv.ts', 'src/data/formats/reference-csv.ts', 'src/data/formats/matrix.ts', 'src/data/formats/json.ts', 'src/data/formats/arrow.ts', 'src/data/formats/npy.ts'],
-    tests: ['test/data/csv.test.ts', 'test/data/json-arrow.test.ts', 'test/safety/reading.test.ts', 'test/formats/npy-dataset.test.ts', 'test/formats/pyfitit-matrix.test.ts', 'test/formats/registry.test.ts', 'test/formats/npy.test.ts', 'test/data/csv-layouts.test.ts', 'test/data/json-arrow-layouts.test.ts'],
+    tests: ['test/data/csv.test.ts', 'test/data/json-arrow.test.ts', 'test/safety/reading.test.ts', 'test/formats/npy-dataset.test.ts', 'test/formats/pyfitit-matrix.test.ts', 'test/formats/registry.test.ts', 'test/formats/npy.test.ts', 'test/data/csv-layouts.test.ts', 'test/data/json-arrow-layouts.test.ts', 'test/formats/matrix.test.ts'],
   },
   'readers-sim': {
     mutate: ['src/data/formats/fdmnes.ts', 'src/data/formats/feff.ts', 'src/data/formats/pyfitit.ts', 'src/data/formats/folder.ts', 'src/data/formats/index.ts', 'src/data/formats/reader.ts'],

@@ -4,6 +4,7 @@ import { UserError, at } from '../../util/errors.js';
 import type { SpectralDataset } from '../dataset.js';
 import { parseNumber, readText, splitLines, stem } from './columns.js';
 import { isMissingCell, joinLabelTable, parseLabelTable, type LabelJoinOptions } from './folder.js';
+import { FLOAT32_RANGE } from './csv-table.js';
 import type { FormatReader } from './reader.js';
 
 /**
@@ -82,7 +83,15 @@ export function columnSpectra(grid: TextGrid, source: string, energyColumn = 0):
   }
   const order = Array.from({ length: m }, (_, r) => (descending ? m - 1 - r : r));
   const spectra = new Float32Array(cols.length * m);
-  cols.forEach((c, i) => order.forEach((r, j) => (spectra[i * m + j] = numberCell(grid, r, c, source, 'intensity'))));
+  cols.forEach((c, i) =>
+    order.forEach((r, j) => {
+      spectra[i * m + j] = numberCell(grid, r, c, source, 'intensity');
+      // Finite in float64 but past float32's range: it would be stored as Infinity.
+      if (!Number.isFinite(spectra[i * m + j])) {
+        throw new UserError(`intensity "${grid.rows[r][c]}" in column "${grid.header[c]}": ${FLOAT32_RANGE}`, at(source, grid.lines[r], c + 1));
+      }
+    }),
+  );
   const ids = cols.map((c) => grid.header[c]);
   const seen = new Set<string>();
   for (const id of ids) {
