@@ -33,6 +33,16 @@ describe('CSV tokenizer', () => {
     expect(tabSemi.ids).toEqual(['a;b']);
   });
 
+  it('finds the delimiter on the header line, past comment and blank lines (which may hold commas)', () => {
+    const semi = readLongCsv(file('semi-comment.csv', '# made by a, b and c\r\n\r\n\nname;7100;7101;7102\na;1;2;3\n'));
+    expect(semi.ids).toEqual(['a']);
+    expect(Array.from(semi.energies)).toEqual([7100, 7101, 7102]);
+    const tab = readReferenceCsv(file('tab-comment.tsv', '\uFEFF#\n\nid\tENE_1\tENE_2\na\t1\t2\n'), { blockBytes: 2 });
+    expect(Array.from(tab.spectra)).toEqual([1, 2]);
+    // a file of comments only is still an empty file
+    expect(() => readReferenceCsv(file('comments.tsv', '# a\tb\n#'), { blockBytes: 3 })).toThrow(/comments\.tsv: empty file/);
+  });
+
   it('reads quoted numbers and a quoted last field, and unescapes doubled quotes in ids', () => {
     const ds = readReferenceCsv(file('q.csv', 'id,ENE_1,ENE_2\n"a ""x""","1.5","2"\r\n"b",3,"4"'));
     expect(ds.ids).toEqual(['a "x"', 'b']);
@@ -120,6 +130,57 @@ describe('CSV tokenizer', () => {
     expect(describeBadNumber('+nan')).toBe('found the non-finite value "+nan"');
     expect(describeBadNumber('nanny')).toBe('found "nanny"');
     expect(describeBadNumber('1e999x')).toBe('found "1e999x"');
+  });
+});
+
+describe('CSV read a block at a time, tab-separated', () => {
+  const text = [
+    '\uFEFF# tab file\r',
+    'id\tAUX_CN\tENE_1\tENE_2\r',
+    '"a\tb"\t4\t1\t2\r',
+    '   ',
+    '',
+    '"c ""q"" \r\n d"\t\t3\t"4"\r',
+    '# trailing comment',
+    'e\tNA\t5\t6',
+  ].join('\n');
+
+  it('every block size reads what the whole file reads (the delimiter is found on the whole header)', () => {
+    const p = file('blocks.tsv', text);
+    const whole = readReferenceCsv(p);
+    expect(whole.ids).toEqual(['a\tb', 'c "q" \r\n d', 'e']);
+    expect(Array.from(whole.spectra)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(Array.from(whole.descriptors)).toEqual([4, NaN, NaN]);
+    for (let blockBytes = 1; blockBytes <= 24; blockBytes++) {
+      const ds = readReferenceCsv(p, { blockBytes });
+      expect(ds.ids, `block ${blockBytes}`).toEqual(whole.ids);
+      expect(Array.from(ds.spectra), `block ${blockBytes}`).toEqual(Array.from(whole.spectra));
+      expect(Array.from(ds.descriptors), `block ${blockBytes}`).toEqual(Array.from(whole.descriptors));
+    }
+  });
+
+  it('quoting errors keep their line and column at every block size', async () => {
+    const bad = file('bad-blocks.csv', 'id,ENE_1\r\n"a""b"\r\n"c"d,1\r\n');
+    const open = file('open-blocks.csv', 'id,ENE_1\r\na,1\r\nb,"2');
+    for (const blockBytes of [1, 2, 3, 5, 8, 13, 1 << 20]) {
+      expect(await userErrorOf(() => readReferenceCsv(bad, { blockBytes }))).toBe(`${bad}:2:6: expected 2 fields (as in the header), found 1`);
+      expect(await userErrorOf(() => readReferenceCsv(open, { blockBytes }))).toBe(`${open}:3:3: unterminated quoted field (expected a closing ")`);
+    }
+    const after = file('after-blocks.csv', 'id,ENE_1\r\n"c"d,1\r\n');
+    for (const blockBytes of [1, 2, 4, 1 << 20]) {
+      expect(await userErrorOf(() => readReferenceCsv(after, { blockBytes }))).toBe(`${after}:2:4: unexpected character after a closing quote (expected a delimiter or the end of the line)`);
+    }
+  });
+
+  it('streams a many-row file in chunks across blocks, whatever the block size', () => {
+    const rows = Array.from({ length: 40 }, (_, i) => `r${i},${i},${i + 0.5}`);
+    const p = file('rows.csv', ['id,ENE_1,ENE_2', ...rows].join('\r\n') + '\r\n');
+    for (const blockBytes of [7, 64, 1 << 20]) {
+      const chunks = [...streamReferenceCsv(p, { blockBytes }, 16)];
+      expect(chunks.map((c) => c.n)).toEqual([16, 16, 8]);
+      expect(chunks.flatMap((c) => c.ids)).toEqual(rows.map((_, i) => `r${i}`));
+      expect(chunks[2].spectra[15]).toBe(39.5);
+    }
   });
 });
 

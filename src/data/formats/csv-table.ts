@@ -108,10 +108,15 @@ export class CsvScanner {
     private readonly source?: ByteSource,
   ) {
     this.final = !source;
-    // The header line must be complete to find the delimiter.
-    while (!this.final && buf.indexOf(LF) < 0) this.refill();
-    this.pos = this.buf.length >= 3 && this.buf[0] === 0xef && this.buf[1] === 0xbb && this.buf[2] === 0xbf ? 3 : 0;
-    this.delimiter = detectDelimiter(this.buf, this.pos);
+    this.pos = 0;
+    // The header line (past blank and comment lines) must be complete to find the delimiter.
+    let header = headerStart(this.buf, bomLength(this.buf));
+    while (!this.final && (header < 0 || this.buf.indexOf(LF, header) < 0)) {
+      this.refill();
+      header = headerStart(this.buf, bomLength(this.buf));
+    }
+    this.pos = bomLength(this.buf);
+    this.delimiter = detectDelimiter(this.buf, header < 0 ? this.pos : header);
   }
 
   /** Appends the next block to what is left of the buffer (from the current position). */
@@ -282,6 +287,25 @@ export class CsvScanner {
     this.ends = e;
     this.escaped = x;
   }
+}
+
+/** 3 when the buffer starts with a UTF-8 byte-order mark, else 0. */
+function bomLength(buf: Buffer): number {
+  return buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0;
+}
+
+/** Offset of the first line that is not blank or a comment (as {@link CsvScanner} skips them); -1 when the buffer ends first. */
+function headerStart(buf: Buffer, from: number): number {
+  let p = from;
+  while (p < buf.length) {
+    const c = buf[p];
+    if (c === LF || c === CR) p++;
+    else if (c === HASH) {
+      p = buf.indexOf(LF, p);
+      if (p < 0) return -1;
+    } else return p;
+  }
+  return -1;
 }
 
 function detectDelimiter(buf: Buffer, from: number): number {
