@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import {
   Data,
   Dictionary,
@@ -22,6 +22,7 @@ import {
 import { readJsonSpectra, writeJsonSpectra } from '../../src/data/formats/json.js';
 import { ARROW_BATCH_ROWS, readArrow, streamArrow, writeArrow } from '../../src/data/formats/arrow.js';
 import type { RawSpectrum, SpectralDataset } from '../../src/data/dataset.js';
+import { UserError } from '../../src/util/errors.js';
 import { tempFiles, userErrorOf } from './helpers.js';
 
 const { dir, file } = tempFiles();
@@ -320,5 +321,81 @@ describe('Arrow wide layout (pandas to_feather of a reference CSV)', () => {
     });
     expect(got).toEqual([['0', '1']]);
     expect(msg).toBe(`${p}: column "ENE_1" row 4: expected a finite number, found NaN`);
+  });
+});
+
+describe('Arrow files with corrupt metadata', () => {
+  /** What reading `bytes` gives: 'ok', or the UserError message without the path; anything else fails the test. */
+  async function outcome(p: string, bytes: Uint8Array, stream: boolean): Promise<string> {
+    writeFileSync(p, bytes);
+    try {
+      if (stream) for await (const c of streamArrow(p, 1)) void c;
+      else readArrow(p);
+      return 'ok';
+    } catch (e) {
+      if (!(e instanceof UserError)) throw new Error(`not a UserError: ${(e as Error).stack}`);
+      expect(e.message.startsWith(`${p}: `)).toBe(true);
+      expect(e.message).not.toMatch(/\n/);
+      return e.message.slice(p.length + 2);
+    }
+  }
+
+  it('a huge or negative count anywhere in the schema and footer is a one-line error naming the file, never a hang', async () => {
+    const ds: SpectralDataset = {
+      energies: Float64Array.from([1, 2]), spectra: Float32Array.from([1, 2, 3, 4]), n: 2, m: 2, ids: ['a', 'b'], descriptorNames: ['CN'], descriptors: Float64Array.from([1, NaN]),
+    };
+    const good = join(dir, 'fuzz-src.arrow');
+    writeArrow(ds, good);
+    const bytes = readFileSync(good);
+    const p = join(dir, 'fuzz.arrow');
+    const seen = new Set<string>();
+    // 0x7fffffff or -1 written over every 4 bytes after the leading magic: counts, offsets and lengths all get hit
+    for (let i = 8; i + 4 <= bytes.length - 6; i += 4) {
+      for (const word of [0x7fffffff, -1]) {
+        const bad = Buffer.from(bytes);
+        bad.writeInt32LE(word, i);
+        seen.add(await outcome(p, bad, false));
+      }
+    }
+    const all = [...seen].join('\n');
+    expect(all).toMatch(/not a readable Arrow IPC \/ Feather v2 file \(corrupt metadata: a list of \d+ entries at byte \d+ runs past the end of its \d+-byte block\)/);
+    expect(all).toMatch(/record batch 1 of 1 is unreadable \(corrupt footer or message\)/);
+    expect(all).toMatch(/column "spectrum" holds fewer values than 2 rows of 2 \(truncated file\?\)/);
+    expect(seen.has('ok')).toBe(true);
+  });
+
+  it('streamed reads of corrupt files fail the same way, a negative block offset included (it made the reader spin)', async () => {
+    const ds: SpectralDataset = {
+      energies: Float64Array.from([1, 2]), spectra: Float32Array.from([1, 2, 3, 4]), n: 2, m: 2, ids: ['a', 'b'], descriptorNames: [], descriptors: new Float64Array(0),
+    };
+    const good = join(dir, 'fuzz-stream-src.arrow');
+    writeArrow(ds, good);
+    const bytes = readFileSync(good);
+    const p = join(dir, 'fuzz-stream.arrow');
+    const seen = new Set<string>();
+    for (let i = 8; i + 4 <= bytes.length - 6; i += 4) {
+      for (const word of [-1]) {
+        const bad = Buffer.from(bytes);
+        bad.writeInt32LE(word, i);
+        seen.add(await outcome(p, bad, true));
+      }
+    }
+    const all = [...seen].join('\n');
+    expect(all).toMatch(/not a readable Arrow IPC \/ Feather v2 file \(corrupt metadata: a list of/);
+    expect(all).toMatch(/not a readable Arrow IPC \/ Feather v2 file \(corrupt footer or message: a read at byte -\d+\)/);
+    expect(seen.has('ok')).toBe(true);
+  });
+
+  it('a file cut short while it is streamed is an error, not an endless wait', async () => {
+    const n = ARROW_BATCH_ROWS + 1;
+    const ds: SpectralDataset = {
+      energies: Float64Array.from([1, 2]), spectra: new Float32Array(2 * n), n, m: 2, ids: Array.from({ length: n }, (_, i) => String(i)), descriptorNames: [], descriptors: new Float64Array(0),
+    };
+    const p = join(dir, 'shrinks.arrow');
+    writeArrow(ds, p);
+    const it = streamArrow(p, ARROW_BATCH_ROWS);
+    expect((await it.next()).value?.n).toBe(ARROW_BATCH_ROWS);
+    writeFileSync(p, readFileSync(p).subarray(0, 200));
+    expect(await userErrorOf(() => it.next())).toMatch(/^.*shrinks\.arrow: not a readable Arrow IPC \/ Feather v2 file \(corrupt footer or message: nothing to read at byte \d+\)$/);
   });
 });

@@ -17,7 +17,7 @@ import {
   type Data,
   type Vector,
 } from 'apache-arrow';
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { UserError, quote } from '../../util/errors.js';
 import { AtomicFileWriter } from '../../util/atomic.js';
@@ -222,7 +222,7 @@ export async function* streamArrow(path: string, rows: number): AsyncGenerator<S
     let layout: ArrowLayout;
     let batches = 0;
     try {
-      reader = await RecordBatchReader.from(handle);
+      reader = await RecordBatchReader.from(boundedReads(handle));
       await reader.open();
       if (!reader.schema) throw new UserError('no schema (empty or truncated file)', path);
       layout = arrowLayout(reader.schema, path);
@@ -270,6 +270,27 @@ export async function* streamArrow(path: string, rows: number): AsyncGenerator<S
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * The file handle as apache-arrow's async reader uses it (fd, stat, read), with reads that cannot
+ * spin: that reader loops until it has the bytes it asked for, so a corrupt footer offset (a
+ * negative position, or one whose read returns nothing) would otherwise make it loop forever.
+ */
+function boundedReads(handle: FileHandle): FileHandle {
+  const bounded = {
+    fd: handle.fd,
+    stat: () => handle.stat(),
+    close: () => handle.close(),
+    read: async (buffer: Uint8Array, offset: number, length: number, position: number) => {
+      if (!(position >= 0)) throw new Error(`corrupt footer or message: a read at byte ${position}`);
+      const r = await handle.read(buffer, offset, length, position);
+      if (r.bytesRead === 0 && length > 0) throw new Error(`corrupt footer or message: nothing to read at byte ${position}`);
+      return r;
+    },
+  };
+  // apache-arrow calls only these four (isFileHandle checks fd and stat).
+  return bounded as unknown as FileHandle;
 }
 
 /** How the columns of an Arrow schema map to a dataset, and the conversion of one record batch. */
