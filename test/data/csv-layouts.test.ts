@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { readReferenceCsv, streamReferenceCsv, summarizeNames, writeReferenceCsv } from '../../src/data/formats/reference-csv.js';
 import { readLongCsv, streamLongCsv } from '../../src/data/formats/long-csv.js';
 import { csvField, csvTextValue, describeBadNumber, fixedText, parseNumberBytes } from '../../src/data/formats/csv-table.js';
@@ -380,5 +380,37 @@ describe('long CSV layout', () => {
     const ds = readLongCsv(file('fmt-long.csv', 'id, -1.5e1 ,"0",+2E0\na,1,2,3\n'));
     expect(Array.from(ds.energies)).toEqual([-15, 0, 2]);
     expect(ds.descriptorNames).toEqual([]);
+  });
+});
+
+describe('CSV files are closed', () => {
+  const openFds = () => readdirSync('/proc/self/fd').length;
+
+  it('after a good read, a rejected header, a bad row, and a stream left early', async () => {
+    const good = file('fd-good.csv', 'id,ENE_1\na,1\nb,2\n');
+    const badHeader = file('fd-header.csv', 'id,x\na,1\n');
+    const badRow = file('fd-row.csv', 'id,ENE_1\na,x\n');
+    const badLong = file('fd-long.csv', 'id,x\na,1\n');
+    readReferenceCsv(good);
+    const before = openFds();
+    for (let i = 0; i < 5; i++) {
+      readReferenceCsv(good);
+      await userErrorOf(() => readReferenceCsv(badHeader));
+      await userErrorOf(() => readReferenceCsv(badRow));
+      await userErrorOf(() => readLongCsv(badLong));
+      await userErrorOf(() => [...streamReferenceCsv(badHeader, {}, 1)]);
+      for (const chunk of streamReferenceCsv(good, {}, 1)) {
+        expect(chunk.n).toBe(1);
+        break;
+      }
+    }
+    expect(openFds()).toBe(before);
+  });
+});
+
+describe('CSV formula guard', () => {
+  it('leaves every plain number alone and guards look-alikes', () => {
+    for (const n of ['-.5', '-10.5', '+1E+5', '-12e10', '-1.', '+0', '-3.25e-12']) expect(csvField(n), n).toBe(n);
+    for (const t of ['-1e', '-.', '--1', '-1e+', '-e5', '-1.2.3', '+1 ', '-1e5x', '@1']) expect(csvField(t), t).toBe(`'${t}`);
   });
 });

@@ -10,6 +10,7 @@ import {
   Float64,
   Int32,
   Int64,
+  LargeUtf8,
   RecordBatch,
   Schema,
   Struct,
@@ -397,5 +398,39 @@ describe('Arrow files with corrupt metadata', () => {
     expect((await it.next()).value?.n).toBe(ARROW_BATCH_ROWS);
     writeFileSync(p, readFileSync(p).subarray(0, 200));
     expect(await userErrorOf(() => it.next())).toMatch(/^.*shrinks\.arrow: not a readable Arrow IPC \/ Feather v2 file \(corrupt footer or message: nothing to read at byte \d+\)$/);
+  });
+});
+
+describe('Arrow id columns', () => {
+  it('a numeric id column of the xlatent layout gives the ids and is not a descriptor', () => {
+    const type = new FixedSizeList(2, new Field('item', new Float32(), false));
+    const spec = makeData({ type, length: 2, nullCount: 0, child: makeData({ type: new Float32(), length: 4, data: Float32Array.from([1, 2, 3, 4]) }) });
+    const bytes = arrowBytes(
+      [
+        [new Field('id', new Int32()), makeData({ type: new Int32(), length: 2, data: Int32Array.from([7, 8]) })],
+        [new Field('CN', new Float64()), floats([4, 5])],
+        [new Field('spectrum', type), spec],
+      ],
+      2,
+      { 'xlatent.energies': '[1,2]' },
+    );
+    const ds = readArrow(file('intid.arrow', bytes));
+    expect(ds.ids).toEqual(['7', '8']);
+    expect(ds.descriptorNames).toEqual(['CN']);
+    expect(Array.from(ds.descriptors)).toEqual([4, 5]);
+  });
+
+  it('the wide layout takes a large-utf8 id, and skips dictionary-encoded numbers when looking for one', () => {
+    const numDict = vectorFromArray([1.5, 2.5], new Dictionary(new Float64(), new Int32())).data[0];
+    const large = vectorFromArray(['p', 'q'], new LargeUtf8()).data[0];
+    const bytes = arrowBytes(
+      [
+        [new Field('code', numDict.type), numDict],
+        [new Field('name', new LargeUtf8()), large],
+        [new Field('ENE_1', new Float64()), floats([1, 2])],
+      ],
+      2,
+    );
+    expect(readArrow(file('large.arrow', bytes)).ids).toEqual(['p', 'q']);
   });
 });

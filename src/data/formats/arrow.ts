@@ -320,7 +320,8 @@ function stringColumn(v: Vector | null, n: number, first: number): string[] {
 function floatColumn(v: Vector, n: number, path: string, name: string, allowMissing: boolean, out: Float64Array | Float32Array, stride: number, offset: number, first: number): void {
   for (let i = 0; i < n; i++) {
     const x = v.get(i);
-    let num = x === null || x === undefined ? NaN : typeof x === 'bigint' ? Number(x) : Number(x);
+    // Number() takes the bigint of a 64-bit integer column too.
+    let num = x === null || x === undefined ? NaN : Number(x);
     if (!Number.isFinite(num)) {
       if (!allowMissing) throw new UserError(`column ${quote(name)} row ${first + i + 1}: expected a finite number, found ${x}`, path);
       num = NaN;
