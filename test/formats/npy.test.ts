@@ -115,6 +115,16 @@ describe('.npy parser', () => {
     expect(await err(npy([1, 2], [1, 2], { header: "{'descr': '<f8', 'fortran_order': False}" }))).toMatch(/lacks descr, fortran_order or shape/);
   });
 
+  it('reads the header as a dict whatever its spacing, and nothing around it', async () => {
+    const spaced = parseNpy(npy([1, 2], [1, 2], { header: "{ 'descr' : '<f8' ,\n 'fortran_order' :\tFalse , 'shape' : ( 1 , 2 ) }" }), 's.npy');
+    expect(Array.from(spaced.data)).toEqual([1, 2]);
+    const dict = "{'descr': '<f8', 'fortran_order': False, 'shape': (1, 2), }";
+    expect(await err(npy([1, 2], [1, 2], { header: `x${dict}` }))).toBe(`x.npy: malformed .npy header: x${dict}`);
+    expect(await err(npy([1, 2], [1, 2], { header: `${dict}x` }))).toBe(`x.npy: malformed .npy header: ${dict}x`);
+    const long = `{'descr': '<f8', 'fortran_order': False, 'note': '${'n'.repeat(100)}'}`;
+    expect(await err(npy([1, 2], [1, 2], { header: long }))).toBe(`x.npy: .npy header lacks descr, fortran_order or shape: ${long.slice(0, 80)}`);
+  });
+
   it('decodes a version-3 header as UTF-8 and older ones as latin-1 (in messages)', async () => {
     expect(await err(npy([1, 2], [1, 2], { version: 3, header: "{'note': 'µ'", encoding: 'utf8' }))).toBe("x.npy: malformed .npy header: {'note': 'µ'");
     expect(await err(npy([1, 2], [1, 2], { version: 1, header: "{'note': 'µ'", encoding: 'latin1' }))).toBe("x.npy: malformed .npy header: {'note': 'µ'");
