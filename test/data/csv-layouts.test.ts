@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { readFileSync, readdirSync } from 'node:fs';
-import { readReferenceCsv, streamReferenceCsv, summarizeNames, writeReferenceCsv } from '../../src/data/formats/reference-csv.js';
-import { readLongCsv, streamLongCsv } from '../../src/data/formats/long-csv.js';
+import { openReferenceCsv, readReferenceCsv, streamReferenceCsv, summarizeNames, writeReferenceCsv } from '../../src/data/formats/reference-csv.js';
+import { openLongCsv, readLongCsv, streamLongCsv } from '../../src/data/formats/long-csv.js';
 import { csvField, csvTextValue, describeBadNumber, fixedText, parseNumberBytes } from '../../src/data/formats/csv-table.js';
 import type { SpectralDataset } from '../../src/data/dataset.js';
 import { tempFiles, userErrorOf } from './helpers.js';
@@ -281,6 +281,33 @@ describe('reference CSV layout', () => {
     const p = file('hdr.csv', 'id,ENE_1\n');
     expect(await userErrorOf(() => [...streamReferenceCsv(p, {}, 4)])).toBe(`${p}: no data rows after the header (empty dataset)`);
     expect(await userErrorOf(() => [...streamLongCsv(file('hdr-long.csv', 'id,1,2\n'), {}, 4)])).toMatch(/hdr-long\.csv: no data rows after the header/);
+  });
+});
+
+describe('opened CSV layouts', () => {
+  it('describe the role of every column', () => {
+    const ref = openReferenceCsv(file('roles.csv', 'note,AUX_CN,name,ENE_1,ENE_2\nx,4,a,1,2\n'));
+    try {
+      expect(ref.layout).toEqual({ names: ['note', 'AUX_CN', 'name', 'ENE_1', 'ENE_2'], roles: ['skip', 'descriptor', 'id', 'spectrum', 'spectrum'], idColumn: 2 });
+      expect(ref.descriptorNames).toEqual(['CN']);
+      expect(Array.from(ref.energies)).toEqual([1, 2]);
+    } finally {
+      ref.source.close();
+    }
+    const long = openLongCsv(file('roles-long.csv', 'note,CN,name,OS,7100,7101\nx,4,a,2,1,2\n'), { descriptorColumns: ['OS'] });
+    try {
+      expect(long.layout).toEqual({ names: ['note', 'CN', 'name', 'OS', '7100', '7101'], roles: ['skip', 'skip', 'id', 'descriptor', 'spectrum', 'spectrum'], idColumn: 2 });
+      expect(long.descriptorNames).toEqual(['OS']);
+      expect(Array.from(long.energies)).toEqual([7100, 7101]);
+    } finally {
+      long.source.close();
+    }
+    const bare = openLongCsv(file('roles-bare.csv', 'CN,1,2\n4,1,2\n'));
+    try {
+      expect(bare.layout).toEqual({ names: ['CN', '1', '2'], roles: ['descriptor', 'spectrum', 'spectrum'], idColumn: -1 });
+    } finally {
+      bare.source.close();
+    }
   });
 });
 

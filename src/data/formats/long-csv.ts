@@ -33,13 +33,7 @@ function longLayout(path: string, scanner: CsvScanner, options: CsvReadOptions):
   const names = readHeader(scanner);
   const headerLine = scanner.line;
   const buf = scanner.buf;
-  let first = -1;
-  for (let j = 0; j < names.length; j++) {
-    if (Number.isFinite(parseNumberBytes(buf, scanner.starts[j], scanner.ends[j]))) {
-      first = j;
-      break;
-    }
-  }
+  const first = names.findIndex((_, j) => Number.isFinite(parseNumberBytes(buf, scanner.starts[j], scanner.ends[j])));
   if (first < 0) {
     throw new UserError(
       `no energy columns: expected header cells after the labels to be energies (numbers), found ${summarizeNames(names)}. ` +
@@ -68,14 +62,9 @@ function longLayout(path: string, scanner: CsvScanner, options: CsvReadOptions):
       throw new UserError(`descriptor column ${quote(d)} not found among the label columns (${summarizeNames(labels)})`, at(path, headerLine));
     }
   }
-  let idColumn = -1;
-  if (options.idColumn !== undefined) {
-    idColumn = labels.indexOf(options.idColumn);
-    if (idColumn < 0) {
-      throw new UserError(`id column ${quote(options.idColumn)} not found among the label columns (${summarizeNames(labels)})`, at(path, headerLine));
-    }
-  } else {
-    idColumn = labels.findIndex((l) => ID_NAMES.has(l.toLowerCase()));
+  const idColumn = options.idColumn !== undefined ? labels.indexOf(options.idColumn) : labels.findIndex((l) => ID_NAMES.has(l.toLowerCase()));
+  if (options.idColumn !== undefined && idColumn < 0) {
+    throw new UserError(`id column ${quote(options.idColumn)} not found among the label columns (${summarizeNames(labels)})`, at(path, headerLine));
   }
   const roles: ColumnRole[] = names.map((_, j) => {
     if (j >= first) return 'spectrum';
