@@ -13,6 +13,14 @@ describe('text grid', () => {
     expect(parseTextGrid('e "a" b\n1 2 3\n', 's').header).toEqual(['e', '"a"', 'b']);
   });
 
+  it('strips only a leading byte-order mark and quotes around a whole cell', () => {
+    const g = parseTextGrid('\uFEFFe,a\uFEFFb,x"y","p"q, "r" \n1,2,3,4,5\n', 's');
+    expect(g.header).toEqual(['e', 'a\uFEFFb', 'x"y"', '"p"q', 'r']);
+    expect(matrixFormat.detect('m.csv', Buffer.from('ener\uFEFFgy,a,b\n'))).toBe(false);
+    expect(matrixFormat.detect('m.csv', Buffer.from('e"n"ergy,a,b\n'))).toBe(false);
+    expect(matrixFormat.detect('m.csv', Buffer.from(' "energy" , a , b\n'))).toBe(true);
+  });
+
   it('skips a byte-order mark, blank and comment lines, and counts lines from the file start', () => {
     const g = parseTextGrid('\uFEFF# made by hand\n\n  \ne,a\n! note\n1,2\n\n% x\n3,4\r\n', 's.txt', '#!%');
     expect(g.header).toEqual(['e', 'a']);
