@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { writeSpectra } from '../../src/data/formats/index.js';
 import { openReferenceCsv, readReferenceCsv, streamReferenceCsv, summarizeNames, writeReferenceCsv } from '../../src/data/formats/reference-csv.js';
 import { openLongCsv, readLongCsv, streamLongCsv } from '../../src/data/formats/long-csv.js';
 import { csvField, csvTextValue, describeBadNumber, fixedText, parseNumberBytes } from '../../src/data/formats/csv-table.js';
@@ -302,6 +303,18 @@ describe('opened CSV layouts', () => {
     } finally {
       long.source.close();
     }
+    const first = openReferenceCsv(file('roles-first.csv', 'sample,ENE_1\na,1\n'));
+    try {
+      expect(first.layout).toEqual({ names: ['sample', 'ENE_1'], roles: ['id', 'spectrum'], idColumn: 0 });
+    } finally {
+      first.source.close();
+    }
+    const none = openReferenceCsv(file('roles-none.csv', 'AUX_CN,ENE_1\n4,1\n'));
+    try {
+      expect(none.layout).toEqual({ names: ['AUX_CN', 'ENE_1'], roles: ['descriptor', 'spectrum'], idColumn: -1 });
+    } finally {
+      none.source.close();
+    }
     const bare = openLongCsv(file('roles-bare.csv', 'CN,1,2\n4,1,2\n'));
     try {
       expect(bare.layout).toEqual({ names: ['CN', '1', '2'], roles: ['descriptor', 'spectrum', 'spectrum'], idColumn: -1 });
@@ -333,6 +346,19 @@ describe('reference CSV writer', () => {
     const back = readReferenceCsv(p);
     expect(back.ids).toEqual(ds.ids);
     expect(back.descriptorNames).toEqual(ds.descriptorNames);
+  });
+
+  it('a write that fails part-way leaves the previous file as it was and no temporary file', async () => {
+    const sub = join(dir, 'atomic');
+    mkdirSync(sub, { recursive: true });
+    for (const ext of ['csv', 'json', 'arrow']) {
+      const p = join(sub, `out.${ext}`);
+      writeFileSync(p, 'previous');
+      const broken = { ...ds, ids: null as unknown as string[] };
+      expect(() => writeSpectra(broken, p)).toThrow(TypeError);
+      expect(readFileSync(p, 'utf8')).toBe('previous');
+    }
+    expect(readdirSync(sub).sort()).toEqual(['out.arrow', 'out.csv', 'out.json']);
   });
 
   it('refuses decimals outside 0..20 or not whole', async () => {

@@ -104,20 +104,18 @@ function referenceLayout(path: string, scanner: CsvScanner, options: CsvReadOpti
       at(path, headerLine),
     );
   }
-  let idColumn = -1;
-  if (options.idColumn !== undefined) {
-    idColumn = names.indexOf(options.idColumn);
-    if (idColumn < 0 || roles[idColumn] !== 'skip') {
-      throw new UserError(
-        `id column ${quote(options.idColumn)} not found among the non-spectrum, non-descriptor columns (${summarizeNames(otherColumns.map((j) => names[j])) || 'none'})`,
-        at(path, headerLine),
-      );
-    }
-  } else if (otherColumns.length > 0) {
-    idColumn = otherColumns.find((j) => ID_NAMES.has(names[j].toLowerCase())) ?? otherColumns[0];
+  const idColumn =
+    options.idColumn !== undefined
+      ? names.indexOf(options.idColumn)
+      : (otherColumns.find((j) => ID_NAMES.has(names[j].toLowerCase())) ?? otherColumns[0] ?? -1);
+  // A name not found is index -1, whose role is undefined: refused like a spectrum or descriptor column.
+  if (options.idColumn !== undefined && roles[idColumn] !== 'skip') {
+    throw new UserError(
+      `id column ${quote(options.idColumn)} not found among the non-spectrum, non-descriptor columns (${summarizeNames(otherColumns.map((j) => names[j])) || 'none'})`,
+      at(path, headerLine),
+    );
   }
-  if (idColumn >= 0) roles[idColumn] = 'id';
-  return { layout: { names, roles, idColumn }, energies, descriptorNames };
+  return { layout: { names, roles: roles.map((r, j) => (j === idColumn ? 'id' : r)), idColumn }, energies, descriptorNames };
 }
 
 /** Options of {@link writeReferenceCsv}. */
@@ -152,15 +150,14 @@ export class CsvSpectraWriter {
 
   write(ds: SpectralDataset): void {
     const k = ds.descriptorNames.length;
-    const row: string[] = new Array(1 + k + ds.m);
     for (let i = 0; i < ds.n; i++) {
-      row[0] = csvField(ds.ids[i]);
+      const row = [csvField(ds.ids[i])];
       for (let j = 0; j < k; j++) {
         const v = ds.descriptors[i * k + j];
-        row[1 + j] = Number.isNaN(v) ? '' : String(v);
+        row.push(Number.isNaN(v) ? '' : String(v));
       }
       const off = i * ds.m;
-      for (let c = 0; c < ds.m; c++) row[1 + k + c] = this.fmt(ds.spectra[off + c]);
+      for (let c = 0; c < ds.m; c++) row.push(this.fmt(ds.spectra[off + c]));
       this.file.write(row.join(',') + '\n');
     }
   }
