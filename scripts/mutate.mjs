@@ -2,6 +2,8 @@
 // Mutation score per core module (StrykerJS): `npm run mutate -- --module losses [--module readers-xas ...]`,
 // or every module with no --module. Prints one line per module: killed, survived, no coverage,
 // timeouts and the score (killed + timeout over all valid mutants); reports in .tmp/mutation/.
+// --incremental keeps each module's results in .tmp/mutation/NAME.incremental.json and, on the next
+// run, tests again only the mutants whose code or covering tests changed (Stryker's incremental mode).
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -11,11 +13,13 @@ import { MODULES } from './mutate-modules.mjs';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const chosen = [];
+let incremental = false;
 for (let i = 0; i < args.length; i++) {
-  if (args[i] === '--module') chosen.push(...(args[++i] ?? '').split(','));
+  if (args[i] === '--incremental') incremental = true;
+  else if (args[i] === '--module') chosen.push(...(args[++i] ?? '').split(','));
   else if (args[i].startsWith('--module=')) chosen.push(...args[i].slice(9).split(','));
   else {
-    console.error(`mutate: unknown argument ${args[i]}; usage: npm run mutate -- [--module ${Object.keys(MODULES).join('|')}]...`);
+    console.error(`mutate: unknown argument ${args[i]}; usage: npm run mutate -- [--module ${Object.keys(MODULES).join('|')}]... [--incremental]`);
     process.exit(2);
   }
 }
@@ -30,7 +34,7 @@ for (const m of modules) {
 const summary = [];
 for (const m of modules) {
   const t0 = Date.now();
-  const r = spawnSync(process.execPath, [join(root, 'node_modules', '@stryker-mutator', 'core', 'bin', 'stryker.js'), 'run', 'stryker.config.mjs'], {
+  const r = spawnSync(process.execPath, [join(root, 'node_modules', '@stryker-mutator', 'core', 'bin', 'stryker.js'), 'run', 'stryker.config.mjs', ...(incremental ? ['--incremental', '--incrementalFile', join('.tmp', 'mutation', `${m}.incremental.json`)] : [])], {
     cwd: root,
     stdio: 'inherit',
     env: { ...process.env, XLATENT_MUTATE_MODULE: m },
