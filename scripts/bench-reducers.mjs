@@ -236,7 +236,7 @@ function tsneVsPeers(results) {
     const umap = ok.find((r) => r.method === 'umap' && r.n === n);
     const bh = ok.find((r) => r.n === n && (r.method === 'tsne-bh' || (r.method === 'tsne' && r.info?.method === 'bh')));
     for (const t of ok.filter((r) => r.n === n && (r.method === 'tsne' || r.method === 'tsne-fft') && r.info?.method === 'fft')) {
-      if (umap) lines.push(`t-SNE (fft) / UMAP whole command at ${n}: ${fmt(t.seconds, 1)} s / ${fmt(umap.seconds, 1)} s = ${fmt(t.seconds / umap.seconds, 2)}x (load ${t.load}, ${umap.load})`);
+      if (umap) lines.push(`t-SNE (fft) / UMAP whole command at ${n}: ${fmt(t.seconds, 1)} s / ${fmt(umap.seconds, 1)} s = ${fmt(t.seconds / umap.seconds, 3)}x (load ${t.load}, ${umap.load})`);
       if (bh) lines.push(`t-SNE T(10) at ${n}: fft ${fmt(t.trustworthiness, 4)} - Barnes-Hut ${fmt(bh.trustworthiness, 4)} = ${(t.trustworthiness - bh.trustworthiness).toExponential(1)} (Barnes-Hut command ${fmt(bh.seconds, 1)} s)`);
     }
   }

@@ -198,7 +198,7 @@ try {
       if (x.msEpoch !== undefined) xs.push(x);
       if (t?.msEpoch !== undefined) ts.push(t);
       const cells = (s) => (!s ? 'not run | | | ' : s.error ? `failed: ${s.error} | | | ` : `${fmt(s.msEpoch)} | ${fmt(s.cpuEpoch)} | ${fmt(s.rss)} | ${s.load}`);
-      const rx = (r) => (Number.isFinite(r) ? `${r.toFixed(2)}x` : 'n/a');
+      const rx = (r) => (Number.isFinite(r) ? `${r.toFixed(3)}x` : 'n/a');
       console.log(`| ${fmt(n)} | ${p} | ${cells(x)} | ${cells(t)} | ${rx(ratio)} | ${rx(cpuRatio)} |`);
     }
     trainingRows.push({ n, x: xs, t: ts, ratios, cpuRatios });
@@ -211,7 +211,7 @@ console.log('| spectra | xlatent ms/epoch | peak MiB | PyTorch ms/epoch | peak M
 console.log('|---:|---:|---:|---:|---:|---|---|');
 for (const { n, x, t, ratios, cpuRatios } of trainingRows) {
   const m = (v, k) => (v.length ? median(v.map((s) => s[k])) : NaN);
-  const med = (v) => (v.length ? `**${median(v).toFixed(2)}x** (${v.map((r) => r.toFixed(2)).join(', ')})` : 'n/a');
+  const med = (v) => (v.length ? `**${median(v).toFixed(3)}x** (${v.map((r) => r.toFixed(3)).join(', ')})` : 'n/a');
   console.log(`| ${fmt(n)} | ${fmt(m(x, 'msEpoch'))} | ${fmt(m(x, 'rss'))} | ${fmt(m(t, 'msEpoch'))} | ${fmt(m(t, 'rss'))} | ${med(ratios)} | ${med(cpuRatios)} |`);
 }
 

@@ -19,6 +19,17 @@ import { Rng } from '../src/util/random.js';
 export const GRID = 256;
 export const N_AUX = 5;
 
+/**
+ * The trainer settings of the workload, as configs/bench-reference.yaml writes them for
+ * `xlatent train` (test/structure/reference-workload.test.ts holds the two equal once both are
+ * resolved with the config schemas' defaults).
+ */
+export const REFERENCE_SETTINGS = {
+  seed: 0,
+  network: { nStyle: 6, hidden: 64, depth: 5, activation: 'prelu', dropout: 0.04 },
+  training: { batchSize: 1024, augmentNoise: 0.02 },
+} as const;
+
 /** `rows` spectra and descriptors, uniform in [0, 1) (the PyTorch reference draws the same kind of data). */
 export function referenceArrays(rows: number, seed: number): TrainingArrays {
   const rng = new Rng(seed);
@@ -88,11 +99,11 @@ export async function timeReferenceTraining(
   const stamps: number[] = [];
   let profile: ProfileReport | undefined;
   const trainer = new RankAAETrainer({
-    network: NetworkSchema.parse({ nStyle: 6, hidden: 64, depth: 5 }),
+    network: NetworkSchema.parse(REFERENCE_SETTINGS.network),
     losses: LossesSchema.parse({}),
     optimizer: OptimizerSchema.parse({}),
-    training: TrainingSchema.parse({ epochs: timedEpochs + 1, batchSize: 1024, augmentNoise: 0.02 }),
-    seed: 0,
+    training: TrainingSchema.parse({ ...REFERENCE_SETTINGS.training, epochs: timedEpochs + 1 }),
+    seed: REFERENCE_SETTINGS.seed,
     callbacks: [
       {
         // The profile covers the timed epochs, each from the end of the one before.

@@ -194,6 +194,13 @@ int xl_umap_sgd(double *emb, int64_t n, int64_t dim, const int32_t *head, const 
   return ok ? 0 : -1;
 }
 
+/* Winners ahead whose rows are prefetched in the exact-distance pass of knn_row. */
+#define XL_KNN_AHEAD 4
+
+static inline void prefetch_row(const float *x, int64_t p) {
+  for (int64_t t = 0; t < p; t += 16) __builtin_prefetch(x + t);
+}
+
 /* One query row of xl_knn_select: a max-heap of the kk smallest approximate
  * squared distances, then the winners' exact distances, sorted. */
 static void knn_row(const float *dots, int64_t n, const double *norms, int64_t i, const float *X, int64_t p, int64_t kk,
@@ -233,7 +240,10 @@ static void knn_row(const float *dots, int64_t n, const double *norms, int64_t i
   int32_t *ind = indices + i * kk;
   double *dis = distances + i * kk;
   const float *xi = X + i * p;
+  /* The winners' rows are scattered over X: each is fetched a few winners ahead, while earlier ones are summed. */
+  for (int64_t a = 0; a < kk && a < XL_KNN_AHEAD; a++) prefetch_row(X + (int64_t)hi[a] * p, p);
   for (int64_t a = 0; a < kk; a++) {
+    if (a + XL_KNN_AHEAD < kk) prefetch_row(X + (int64_t)hi[a + XL_KNN_AHEAD] * p, p);
     const float *xj = X + (int64_t)hi[a] * p;
     double s = 0;
     for (int64_t t = 0; t < p; t++) {
@@ -750,8 +760,9 @@ static int fft_grid(const fft_plan *p, float *re, float *im, int64_t rows, int64
   return fft_rows(p, re, im, M, nz, sign, M, M) || fft_columns(p, re, im, M, M, sign, NULL) ? -1 : 0;
 }
 
-/* lagrange of tsne-fft.ts. */
-static int64_t fft_lagrange(double v, int64_t p, int64_t boxes, double lo, double boxWidth, const double *den, double *w) {
+/* lagrange of tsne-fft.ts, with the nodes' positions (l + 0.5) / p computed once (at[l]; the same values). */
+static int64_t fft_lagrange(double v, int64_t p, int64_t boxes, double lo, double boxWidth, const double *den, const double *at,
+                            double *w) {
   const double u = (v - lo) / boxWidth;
   double b = floor(u);
   if (!(b >= 0)) b = 0;
@@ -760,7 +771,7 @@ static int64_t fft_lagrange(double v, int64_t p, int64_t boxes, double lo, doubl
   for (int64_t j = 0; j < p; j++) {
     double v2 = 1;
     for (int64_t l = 0; l < p; l++)
-      if (l != j) v2 *= x - ((double)l + 0.5) / (double)p;
+      if (l != j) v2 *= x - at[l];
     w[j] = v2 / den[j];
   }
   return (int64_t)b;
@@ -795,10 +806,10 @@ static __thread xl_scratch tsne_node_scratch, tsne_weight_scratch, tsne_zterm_sc
 /* Points ahead whose grid cells are prefetched in the spreading and gathering loops. */
 #define XL_PREFETCH 8
 
-/* Prefetches the rows of a point's p x p nodes (2-D) in the four grids. */
-static inline void prefetch_point(const int64_t *nd, int64_t p, const float *r1, const float *i1, const float *r2, const float *i2) {
+/* Prefetches the p rows of a point's p x p nodes (2-D) in the four grids; base is its first node, rows M apart. */
+static inline void prefetch_point(int64_t base, int64_t p, int64_t M, const float *r1, const float *i1, const float *r2, const float *i2) {
   for (int64_t b = 0; b < p; b++) {
-    const int64_t o = nd[b * p];
+    const int64_t o = base + b * M;
     __builtin_prefetch(r1 + o, 1);
     __builtin_prefetch(i1 + o, 1);
     __builtin_prefetch(r2 + o, 1);
@@ -823,11 +834,12 @@ int xl_tsne_fft(const double *Y, int64_t n, int64_t d, int64_t p, int64_t boxes,
                 float *khat, int fresh, float *work, double *rep, double *sumQ) {
   const int64_t N = boxes * p, M = 2 * N;
   const int64_t cells = d == 2 ? M * M : M;
-  const int64_t P = d == 2 ? p * p : p;
   const int nt = xl_threads();
-  double *den = malloc(sizeof(double) * (size_t)p);
-  int64_t *node = scratch_get(&tsne_node_scratch, sizeof(int64_t) * (size_t)(n * P));
-  double *weight = scratch_get(&tsne_weight_scratch, sizeof(double) * (size_t)(n * P));
+  double *den = malloc(sizeof(double) * 2 * (size_t)p), *at = den ? den + p : NULL;
+  /* Per point, its first node and its p weights per axis; a node's weight is the product of its axes' weights,
+   * formed where it is used (the same product as the JavaScript's; 56 bytes a point instead of 144 at p = 3). */
+  int64_t *node = scratch_get(&tsne_node_scratch, sizeof(int64_t) * (size_t)n);
+  double *weight = scratch_get(&tsne_weight_scratch, sizeof(double) * (size_t)(n * d * p));
   double *zterm = scratch_get(&tsne_zterm_scratch, sizeof(double) * (size_t)n);
   int status = -1;
   const fft_plan *plan = tsne_plan_for(M);
@@ -840,50 +852,37 @@ int xl_tsne_fft(const double *Y, int64_t n, int64_t d, int64_t p, int64_t boxes,
   memset(i1, 0, sizeof(float) * (size_t)used);
   memset(r2, 0, sizeof(float) * (size_t)used);
   memset(i2, 0, sizeof(float) * (size_t)used);
+  for (int64_t l = 0; l < p; l++) at[l] = ((double)l + 0.5) / (double)p;
   for (int64_t j = 0; j < p; j++) {
     double v = 1;
     for (int64_t l = 0; l < p; l++)
-      if (l != j) v *= ((double)j + 0.5) / (double)p - ((double)l + 0.5) / (double)p;
+      if (l != j) v *= at[j] - at[l];
     den[j] = v;
   }
   /* Each point's interpolation nodes and weights, for spreading and for gathering: points are independent, so in
    * parallel. */
-  int wfail = 0;
-#pragma omp parallel num_threads(nt) if (nt > 1 && n > 2000)
-  {
-    double *w2 = malloc(sizeof(double) * 2 * (size_t)p);
-    if (!w2) {
-#pragma omp atomic write
-      wfail = 1;
-    }
-#pragma omp for schedule(static)
-    for (int64_t i = 0; i < n; i++) {
-      if (!w2) continue;
-      const int64_t bx = fft_lagrange(Y[i * d], p, boxes, lo, boxWidth, den, w2) * p;
-      const int64_t base = d == 2 ? fft_lagrange(Y[i * d + 1], p, boxes, lo, boxWidth, den, w2 + p) * p * M + bx : bx;
-      for (int64_t s2 = 0; s2 < P; s2++) {
-        const int64_t a = s2 % p, b1 = s2 / p;
-        node[i * P + s2] = base + b1 * M + a;
-        weight[i * P + s2] = d == 2 ? w2[p + b1] * w2[a] : w2[a];
-      }
-    }
-    free(w2);
+#pragma omp parallel for num_threads(nt) if (nt > 1 && n > 2000) schedule(static)
+  for (int64_t i = 0; i < n; i++) {
+    double *w2 = weight + i * d * p;
+    const int64_t bx = fft_lagrange(Y[i * d], p, boxes, lo, boxWidth, den, at, w2) * p;
+    node[i] = d == 2 ? fft_lagrange(Y[i * d + 1], p, boxes, lo, boxWidth, den, at, w2 + p) * p * M + bx : bx;
   }
-  if (wfail) goto done;
   /* Spreading adds into float cells, so it runs in point order (as the JavaScript). Points are not in grid order,
    * so each cell is a cache miss: the cells of the point XL_PREFETCH ahead are fetched while this one adds. */
   for (int64_t i = 0; i < n; i++) {
-    if (d == 2 && i + XL_PREFETCH < n) prefetch_point(node + (i + XL_PREFETCH) * P, p, r1, i1, r2, i2);
+    if (d == 2 && i + XL_PREFETCH < n) prefetch_point(node[i + XL_PREFETCH], p, M, r1, i1, r2, i2);
     const double y0 = Y[i * d] - centre, y1 = d == 2 ? Y[i * d + 1] - centre : 0;
     const double c2 = d == 2 ? y1 : y0 * y0, c3 = y0 * y0 + y1 * y1;
-    for (int64_t s2 = i * P; s2 < (i + 1) * P; s2++) {
-      const double w = weight[s2];
-      const int64_t o = node[s2];
-      r1[o] = (float)((double)r1[o] + w);
-      i1[o] = (float)((double)i1[o] + w * y0);
-      r2[o] = (float)((double)r2[o] + w * c2);
-      if (d == 2) i2[o] = (float)((double)i2[o] + w * c3);
-    }
+    const double *wx = weight + i * d * p, *wy = wx + p;
+    for (int64_t b1 = 0; b1 < (d == 2 ? p : 1); b1++)
+      for (int64_t a = 0; a < p; a++) {
+        const double w = d == 2 ? wy[b1] * wx[a] : wx[a];
+        const int64_t o = node[i] + b1 * M + a;
+        r1[o] = (float)((double)r1[o] + w);
+        i1[o] = (float)((double)i1[o] + w * y0);
+        r2[o] = (float)((double)r2[o] + w * c2);
+        if (d == 2) i2[o] = (float)((double)i2[o] + w * c3);
+      }
   }
   if (d == 2) {
     /* Rows (only the N holding charges, whose charges sit in the first N columns), then each column block
@@ -907,16 +906,18 @@ int xl_tsne_fft(const double *Y, int64_t n, int64_t d, int64_t p, int64_t boxes,
    * JavaScript sums it. */
 #pragma omp parallel for num_threads(nt) if (nt > 1 && n > 2000) schedule(static)
   for (int64_t i = 0; i < n; i++) {
-    if (d == 2 && i + XL_PREFETCH < n) prefetch_point(node + (i + XL_PREFETCH) * P, p, r1, i1, r2, i2);
+    if (d == 2 && i + XL_PREFETCH < n) prefetch_point(node[i + XL_PREFETCH], p, M, r1, i1, r2, i2);
     double f1 = 0, fx = 0, fy = 0, f2 = 0;
-    for (int64_t s2 = i * P; s2 < (i + 1) * P; s2++) {
-      const double w = weight[s2];
-      const int64_t o = node[s2];
-      f1 += w * r1[o];
-      fx += w * i1[o];
-      fy += w * r2[o];
-      if (d == 2) f2 += w * i2[o];
-    }
+    const double *wx = weight + i * d * p, *wy = wx + p;
+    for (int64_t b1 = 0; b1 < (d == 2 ? p : 1); b1++)
+      for (int64_t a = 0; a < p; a++) {
+        const double w = d == 2 ? wy[b1] * wx[a] : wx[a];
+        const int64_t o = node[i] + b1 * M + a;
+        f1 += w * r1[o];
+        fx += w * i1[o];
+        fy += w * r2[o];
+        if (d == 2) f2 += w * i2[o];
+      }
     if (d == 2) {
       const double y0 = Y[2 * i] - centre, y1 = Y[2 * i + 1] - centre;
       rep[2 * i] = y0 * f1 - fx;
@@ -937,6 +938,43 @@ done:
   return status;
 }
 
+typedef double xl_v4d __attribute__((vector_size(32)));
+
+/* The 2-D attractive sums of rows [lo, hi): edge e of a row goes to lane (e - start) mod 4 of the partial sums
+ * (four edges at once in one vector, one division instruction for the four), and the lanes are added as
+ * (0 + 1) + (2 + 3), which is tsneGradient's order. Returns 1 on a column out of range. */
+XL_CLONES static int attract_rows2(const int32_t *rowPtr, const int32_t *cols, const double *vals, const double *Y, int64_t n,
+                                   int64_t lo, int64_t hi, double exaggeration, const double *rep, double sumQ, double *out) {
+  for (int64_t i = lo; i < hi; i++) {
+    const double xi = Y[2 * i], yi = Y[2 * i + 1];
+    xl_v4d ax = {0, 0, 0, 0}, ay = {0, 0, 0, 0};
+    int64_t e = rowPtr[i];
+    const int64_t end = rowPtr[i + 1];
+    for (; e + 4 <= end; e += 4) {
+      const int64_t j0 = cols[e], j1 = cols[e + 1], j2 = cols[e + 2], j3 = cols[e + 3];
+      if ((uint64_t)j0 >= (uint64_t)n || (uint64_t)j1 >= (uint64_t)n || (uint64_t)j2 >= (uint64_t)n || (uint64_t)j3 >= (uint64_t)n)
+        return 1;
+      const xl_v4d dx = (xl_v4d){xi, xi, xi, xi} - (xl_v4d){Y[2 * j0], Y[2 * j1], Y[2 * j2], Y[2 * j3]};
+      const xl_v4d dy = (xl_v4d){yi, yi, yi, yi} - (xl_v4d){Y[2 * j0 + 1], Y[2 * j1 + 1], Y[2 * j2 + 1], Y[2 * j3 + 1]};
+      const xl_v4d f = (xl_v4d){vals[e], vals[e + 1], vals[e + 2], vals[e + 3]} / (1 + dx * dx + dy * dy);
+      ax += f * dx;
+      ay += f * dy;
+    }
+    double sx[4] = {ax[0], ax[1], ax[2], ax[3]}, sy[4] = {ay[0], ay[1], ay[2], ay[3]};
+    for (int l = 0; e < end; e++, l++) {
+      const int64_t j = cols[e];
+      if ((uint64_t)j >= (uint64_t)n) return 1;
+      const double dx = xi - Y[2 * j], dy = yi - Y[2 * j + 1];
+      const double f = vals[e] / (1 + dx * dx + dy * dy);
+      sx[l] += f * dx;
+      sy[l] += f * dy;
+    }
+    out[2 * i] = 4 * (exaggeration * ((sx[0] + sx[1]) + (sx[2] + sx[3])) - rep[2 * i] / sumQ);
+    out[2 * i + 1] = 4 * (exaggeration * ((sy[0] + sy[1]) + (sy[2] + sy[3])) - rep[2 * i + 1] / sumQ);
+  }
+  return 0;
+}
+
 /* The attractive part of the t-SNE gradient and its assembly, as tsneGradient in src/reducers/tsne.ts:
  * out_i = 4 (exaggeration sum_j p_ij q_ij (y_i - y_j) - rep_i / sumQ) over the CSR rows of P. Rows in
  * parallel, each computed alone, so threads change nothing. Returns -1 (and stops) on a column out of range. */
@@ -944,47 +982,43 @@ int xl_tsne_attract(const int32_t *rowPtr, const int32_t *cols, const double *va
                     double exaggeration, const double *rep, double sumQ, double *out) {
   const int nt = xl_threads();
   int bad = 0;
+  if (d == 2) {
+#pragma omp parallel num_threads(nt) if (nt > 1 && n > 2000)
+    {
+#ifdef _OPENMP
+      const int64_t t = omp_get_thread_num(), T = omp_get_num_threads();
+#else
+      const int64_t t = 0, T = 1;
+#endif
+      if (attract_rows2(rowPtr, cols, vals, Y, n, n * t / T, n * (t + 1) / T, exaggeration, rep, sumQ, out)) {
+#pragma omp atomic write
+        bad = 1;
+      }
+    }
+    return bad ? -1 : 0;
+  }
 #pragma omp parallel for num_threads(nt) if (nt > 1 && n > 2000) schedule(static)
   for (int64_t i = 0; i < n; i++) {
-    if (d == 2) {
-      const double xi = Y[2 * i], yi = Y[2 * i + 1];
-      double ax = 0, ay = 0;
-      for (int64_t e = rowPtr[i], end = rowPtr[i + 1]; e < end; e++) {
-        const int64_t j = cols[e];
-        if (j < 0 || j >= n) {
+    double *o = out + i * d;
+    const double *yi = Y + i * d;
+    for (int64_t t = 0; t < d; t++) o[t] = 0;
+    for (int64_t e = rowPtr[i], end = rowPtr[i + 1]; e < end; e++) {
+      const int64_t j = cols[e];
+      if (j < 0 || j >= n) {
 #pragma omp atomic write
-          bad = 1;
-          break;
-        }
-        const double dx = xi - Y[2 * j], dy = yi - Y[2 * j + 1];
-        const double f = vals[e] / (1 + dx * dx + dy * dy);
-        ax += f * dx;
-        ay += f * dy;
+        bad = 1;
+        break;
       }
-      out[2 * i] = 4 * (exaggeration * ax - rep[2 * i] / sumQ);
-      out[2 * i + 1] = 4 * (exaggeration * ay - rep[2 * i + 1] / sumQ);
-    } else {
-      double *o = out + i * d;
-      const double *yi = Y + i * d;
-      for (int64_t t = 0; t < d; t++) o[t] = 0;
-      for (int64_t e = rowPtr[i], end = rowPtr[i + 1]; e < end; e++) {
-        const int64_t j = cols[e];
-        if (j < 0 || j >= n) {
-#pragma omp atomic write
-          bad = 1;
-          break;
-        }
-        const double *yj = Y + j * d;
-        double d2 = 0;
-        for (int64_t t = 0; t < d; t++) {
-          const double u = yi[t] - yj[t];
-          d2 += u * u;
-        }
-        const double f = (exaggeration * vals[e]) / (1 + d2);
-        for (int64_t t = 0; t < d; t++) o[t] += f * (yi[t] - yj[t]);
+      const double *yj = Y + j * d;
+      double d2 = 0;
+      for (int64_t t = 0; t < d; t++) {
+        const double u = yi[t] - yj[t];
+        d2 += u * u;
       }
-      for (int64_t t = 0; t < d; t++) o[t] = 4 * (o[t] - rep[i * d + t] / sumQ);
+      const double f = (exaggeration * vals[e]) / (1 + d2);
+      for (int64_t t = 0; t < d; t++) o[t] += f * (yi[t] - yj[t]);
     }
+    for (int64_t t = 0; t < d; t++) o[t] = 4 * (o[t] - rep[i * d + t] / sumQ);
   }
   return bad ? -1 : 0;
 }

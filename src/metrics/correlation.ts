@@ -4,6 +4,37 @@
  */
 export function rankData(x: ArrayLike<number>): Float64Array {
   const n = x.length;
+  const sorted = Float64Array.from(x);
+  let finite = true;
+  for (let i = 0; i < n && finite; i++) finite = Number.isFinite(sorted[i]);
+  if (!finite) return rankByComparator(x);
+  // A typed-array sort needs no comparator calls; each value's run of equals is then found by two binary searches.
+  sorted.sort();
+  const ranks = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = x[i];
+    let lo = 0;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (sorted[mid] < v) lo = mid + 1;
+      else hi = mid;
+    }
+    let end = lo;
+    hi = n;
+    while (end < hi) {
+      const mid = (end + hi) >>> 1;
+      if (sorted[mid] <= v) end = mid + 1;
+      else hi = mid;
+    }
+    ranks[i] = (lo + end - 1) / 2 + 1;
+  }
+  return ranks;
+}
+
+/** {@link rankData} for input with NaN or infinite values, ordered by comparison as given. */
+function rankByComparator(x: ArrayLike<number>): Float64Array {
+  const n = x.length;
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => x[a] - x[b]);
   const ranks = new Float64Array(n);
   let i = 0;

@@ -29,6 +29,14 @@ function poly(c: number[], x: number): number {
   return r;
 }
 
+/** The coefficients of the last n asked for, kept: the trainer tests samples of one size every epoch. */
+let lastCoefficients: { n: number; a: Float64Array } | null = null;
+
+function coefficientsFor(n: number): Float64Array {
+  if (lastCoefficients?.n !== n) lastCoefficients = { n, a: shapiroWilkCoefficients(n) };
+  return lastCoefficients.a;
+}
+
 /**
  * Royston's approximation of the Shapiro-Wilk coefficients a_1..a_{n/2}
  * (a_i multiplies x_(n+1-i) - x_(i)); their squares sum to 1/2.
@@ -80,21 +88,22 @@ export function shapiroWilkCoefficients(n: number): Float64Array {
  * @param seed seed of the subsample for large inputs (default 0)
  */
 export function shapiroWilk(values: ArrayLike<number>, seed = 0): ShapiroWilk {
-  let x: number[] = [];
-  for (let i = 0; i < values.length; i++) if (Number.isFinite(values[i])) x.push(values[i]);
+  const kept: number[] = [];
+  for (let i = 0; i < values.length; i++) if (Number.isFinite(values[i])) kept.push(values[i]);
+  let x = Float64Array.from(kept);
   let subsampled = false;
   if (x.length > SHAPIRO_MAX_N) {
     const perm = new Rng(seed).permutation(x.length);
-    x = Array.from(perm.subarray(0, SHAPIRO_MAX_N), (i) => x[i]);
+    x = Float64Array.from(perm.subarray(0, SHAPIRO_MAX_N), (i) => kept[i]);
     subsampled = true;
   }
   const n = x.length;
   if (n < 3) return { w: NaN, p: NaN, n, subsampled };
-  x.sort((p, q) => p - q);
+  // A typed array sorts numerically without a comparator (the trainer tests every axis every epoch).
+  x.sort();
   const range = x[n - 1] - x[0];
   if (range === 0) return { w: NaN, p: NaN, n, subsampled };
-  const a = shapiroWilkCoefficients(n);
-  const nn2 = a.length;
+  const a = coefficientsFor(n);
   // W as the squared correlation of the (antisymmetric) coefficient vector with the sorted data,
   // computed as 1 - (1 - W) to keep precision when W is close to 1.
   let sx = 0;
@@ -112,7 +121,6 @@ export function shapiroWilk(values: ArrayLike<number>, seed = 0): ShapiroWilk {
     ssx += xsx * xsx;
     sax += ai * xsx;
   }
-  void nn2;
   const ssassx = Math.sqrt(ssa * ssx);
   const w1 = ((ssassx - sax) * (ssassx + sax)) / (ssa * ssx);
   const w = 1 - w1;

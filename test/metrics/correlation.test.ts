@@ -11,6 +11,19 @@ describe('spearman', () => {
     expect(spearman(x, [1, 1, 2, 2, 3])).toBeCloseTo(pearson(rankData(x), rankData([1, 1, 2, 2, 3])), 12);
   });
 
+  it('ranks are 1 + (values below) + (other equal values) / 2, with many ties, -0 and +0 equal, and around infinities', () => {
+    const rng = new Rng(8);
+    const brute = (x: number[]) => x.map((v) => 1 + x.filter((u) => u < v).length + (x.filter((u) => u === v).length - 1) / 2);
+    for (const levels of [2, 7, 50, 5000]) {
+      const x = Array.from({ length: 257 }, () => (rng.int(levels) - (levels >> 1)) / 4);
+      x[3] = -0;
+      x[4] = 0;
+      expect(Array.from(rankData(x))).toEqual(brute(x));
+      expect(Array.from(rankData(Float32Array.from(x)))).toEqual(brute(x));
+    }
+    expect(Array.from(rankData([2, -Infinity, Infinity, 2, -1]))).toEqual([3.5, 1, 5, 3.5, 2]);
+  });
+
   it('skips pairs with a missing (non-finite) value instead of ranking them', () => {
     const rng = new Rng(3);
     const n = 300;

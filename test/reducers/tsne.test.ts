@@ -74,6 +74,23 @@ describe('t-SNE', () => {
     expect(Math.exp(H)).toBeCloseTo(30, 3);
   });
 
+  it('calibrated rows reach the perplexity at every distance scale, and equal distances give equal weights', () => {
+    const rng = new Rng(5);
+    for (const scale of [1e-6, 1e-2, 1, 30, 1e4]) {
+      for (const [K, perp] of [[90, 30], [15, 5], [40, 39], [10, 1.5]]) {
+        // Clustered distances: a near group and a far one, so the entropy curve is far from a straight line.
+        const dist = Float64Array.from({ length: K }, (_, a) => scale * (a % 3 === 0 ? 1 + rng.uniform() : 4 + 3 * rng.uniform()));
+        const w = calibrateRow(dist, perp);
+        expect(w.reduce((s, v) => s + v, 0)).toBeCloseTo(1, 12);
+        const H = -w.reduce((acc, v) => acc + (v > 0 ? v * Math.log(v) : 0), 0);
+        expect(Math.abs(H - Math.log(perp))).toBeLessThan(1e-5);
+        // Nearer neighbours weigh more.
+        for (let a = 0; a < K; a++) for (let b = 0; b < K; b++) if (dist[a] < dist[b]) expect(w[a]).toBeGreaterThanOrEqual(w[b]);
+      }
+    }
+    expect(Array.from(calibrateRow(new Float64Array(8).fill(2.5), 3))).toEqual(new Array(8).fill(1 / 8));
+  });
+
   it('symmetrize equals (P_cond + P_cond^T) / sum summed densely, repeated neighbours included', () => {
     const rng = new Rng(31);
     const n = 40;
