@@ -62,13 +62,16 @@ describe('CSV tokenizer', () => {
 
   it('reads more than 64 fields per record', () => {
     const m = 100;
-    const header = ['id', ...Array.from({ length: m }, (_, j) => `ENE_${j}`)].join(',');
-    const row = (i: number) => [`r${i}`, ...Array.from({ length: m }, (_, j) => i * 1000 + j)].join(',');
+    // the header's first fields are quoted with doubled quotes: their unescaping survives the growth of the field arrays
+    const header = ['"i""d"', '"AUX_C""N"', ...Array.from({ length: m }, (_, j) => `ENE_${j}`)].join(',');
+    const row = (i: number) => [`"r""${i}"`, i, ...Array.from({ length: m }, (_, j) => i * 1000 + j)].join(',');
     const ds = readReferenceCsv(file('wide.csv', [header, row(0), row(1)].join('\n')));
+    expect(ds.descriptorNames).toEqual(['C"N']);
+    expect(Array.from(ds.descriptors)).toEqual([0, 1]);
     expect(ds.m).toBe(m);
     expect(ds.spectra[m - 1]).toBe(99);
     expect(ds.spectra[2 * m - 1]).toBe(1099);
-    expect(ds.ids).toEqual(['r0', 'r1']);
+    expect(ds.ids).toEqual(['r"0', 'r"1']);
   });
 
   it('names line and column of quoting errors and ragged rows exactly', async () => {
