@@ -243,6 +243,14 @@ describe('Arrow xlatent layout', () => {
     })).toMatch(/junk2\.arrow: not a readable Arrow IPC \/ Feather v2 file \(/);
   });
 
+  it('an empty file has no schema, read whole or streamed', async () => {
+    const p = file('zero.arrow', '');
+    expect(await userErrorOf(() => readArrow(p))).toBe(`${p}: no schema (empty or truncated file)`);
+    expect(await userErrorOf(async () => {
+      for await (const c of streamArrow(p, 2)) void c;
+    })).toBe(`${p}: no schema (empty or truncated file)`);
+  });
+
   it('writes record batches of ARROW_BATCH_ROWS rows and reads them back in order, whole or in slices', async () => {
     const n = ARROW_BATCH_ROWS + 3;
     const spectra = Float32Array.from({ length: 2 * n }, (_, i) => i);
