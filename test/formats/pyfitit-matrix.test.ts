@@ -141,6 +141,8 @@ describe('pyFitIt folders: choices and errors', () => {
     expect(() => readPyfititSample(dir)).toThrow(/spectra\.txt:1:3: energies must increase: column "e_2" follows "e_3"$/);
     put(dir, 'spectra.txt', 'E_1 2 e_3\n1 2 3\n4 x 6\n');
     expect(() => readPyfititSample(dir)).toThrow(/spectra\.txt:3:2: intensity "x" in column "2" is not a finite number$/);
+    put(dir, 'spectra.txt', 'e_1 e_2 e_3\n1 2 3\n4 1e39 6\n');
+    expect(() => readPyfititSample(dir)).toThrow(/spectra\.txt:3:2: intensity "1e39" in column "e_2": expected a number within the float32 range of spectra \(magnitude below 3\.4e38\)$/);
     put(dir, 'spectra.txt', '1 2 2\n1 2 3\n4 5 6\n');
     expect(() => readPyfititSample(dir)).toThrow(/energies must increase: column "2" follows "2"/);
     put(dir, 'spectra.txt', 'e_1 e_2 e_3\n1 2 3\n4 5 6\n');

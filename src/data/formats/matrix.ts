@@ -64,6 +64,15 @@ export function numberCell(grid: TextGrid, r: number, c: number, source: string,
   return v;
 }
 
+/** A spectrum value: a finite number within float32's range (spectra are float32, a larger value would be Infinity). */
+export function intensityCell(grid: TextGrid, r: number, c: number, source: string): number {
+  const v = numberCell(grid, r, c, source, 'intensity');
+  if (!Number.isFinite(Math.fround(v))) {
+    throw new UserError(`intensity "${grid.rows[r][c]}" in column "${grid.header[c]}": ${FLOAT32_RANGE}`, at(source, grid.lines[r], c + 1));
+  }
+  return v;
+}
+
 /**
  * Spectra as columns of a text grid: column `energyColumn` is the abscissa
  * (increasing or decreasing, no repeats), the others are spectra named by
@@ -84,15 +93,7 @@ export function columnSpectra(grid: TextGrid, source: string, energyColumn = 0):
   }
   const order = Array.from({ length: m }, (_, r) => (descending ? m - 1 - r : r));
   const spectra = new Float32Array(cols.length * m);
-  cols.forEach((c, i) =>
-    order.forEach((r, j) => {
-      spectra[i * m + j] = numberCell(grid, r, c, source, 'intensity');
-      // Finite in float64 but past float32's range: it would be stored as Infinity.
-      if (!Number.isFinite(spectra[i * m + j])) {
-        throw new UserError(`intensity "${grid.rows[r][c]}" in column "${grid.header[c]}": ${FLOAT32_RANGE}`, at(source, grid.lines[r], c + 1));
-      }
-    }),
-  );
+  cols.forEach((c, i) => order.forEach((r, j) => (spectra[i * m + j] = intensityCell(grid, r, c, source))));
   const ids = cols.map((c) => grid.header[c]);
   const seen = new Set<string>();
   for (const id of ids) {

@@ -6,7 +6,7 @@ import { parseNumber, readText } from './columns.js';
 import { parseJsonText } from '../../util/json-text.js';
 import { isMissingCell } from './folder.js';
 import type { FormatReader } from './reader.js';
-import { columnSpectra, numberCell, parseTextGrid, type TextGrid } from './matrix.js';
+import { columnSpectra, intensityCell, parseTextGrid, type TextGrid } from './matrix.js';
 
 /**
  * A pyFitIt sample folder: a parameter table (params.csv, or params.txt in
@@ -79,7 +79,7 @@ export function readPyfititSample(dir: string): SpectralDataset {
     }
     energies = Float64Array.from(e);
     spectra = new Float32Array(n * m);
-    for (let r = 0; r < n; r++) for (let c = 0; c < m; c++) spectra[r * m + c] = numberCell(grid, r, c, spectraFile, 'intensity');
+    for (let r = 0; r < n; r++) for (let c = 0; c < m; c++) spectra[r * m + c] = intensityCell(grid, r, c, spectraFile);
   } else {
     const cols = columnSpectra(grid, spectraFile);
     if (cols.ids.length !== n) throw new UserError(`${cols.ids.length} spectrum columns but ${paramsFile} has ${n} rows`, spectraFile);
