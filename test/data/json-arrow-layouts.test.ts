@@ -73,6 +73,8 @@ describe('JSON grid form', () => {
       [{ energies: [1, 2], spectra: [[1, 2]], descriptors: { CN: ['x'] } }, ': descriptors.CN[0]: expected a finite number or null (missing label), found "x"'],
       [{ energies: [1, 2], spectra: [[1, 2]], axis: 'k' }, ': axis: expected "energy", "twotheta" or "q", found "k"'],
       [{ energies: [1, 2], spectra: [[1, 2]], axis: null }, ': axis: expected "energy", "twotheta" or "q", found null'],
+      ['{"energies": [1, 1e999], "spectra": [[1, 2]]}', ': energies[1]: expected a finite number, found Infinity'],
+      ['{"energies": [1, 2], "spectra": [[1, 2]], "descriptors": {"CN": [-1e999]}}', ': descriptors.CN[0]: expected a finite number or null (missing label), found -Infinity'],
       ['{"energies": [1, 2], "spectra": [[1, 1e39]]}', ': spectra[0][1]: expected a number within the float32 range of spectra (magnitude below 3.4e38), found 1e+39'],
     ];
     let i = 0;
@@ -108,6 +110,8 @@ describe('JSON record form', () => {
       [[5], ': [0]: expected a spectrum record {id, energy, mu, descriptors}, found 5'],
       [[{ energy: [1, 2], mu: [1, 2] }, null], ': [1]: expected a spectrum record {id, energy, mu, descriptors}, found null'],
       [[[1, 2]], ': [0]: expected a spectrum record {id, energy, mu, descriptors}, found an array of 2'],
+      [[{ energy: 'x', mu: [1] }], ': [0].energy: expected an array of numbers, found "x"'],
+      ['[{"energy": [1, 2], "mu": [1, 1e999]}]', ': [0].mu[1]: expected a finite number, found Infinity'],
       [[{ energy: [1, 2] }], ': [0]: expected keys "energy" and "mu" (or "energies", "intensity"/"spectrum")'],
       [[{ mu: [1, 2] }], ': [0]: expected keys "energy" and "mu" (or "energies", "intensity"/"spectrum")'],
       [[{ energies: [1], mu: [1] }], ': [0].energies: expected at least 2 points'],

@@ -51,10 +51,9 @@ function numbersInto(v: unknown, out: Float32Array | Float64Array, offset: numbe
   if (v.length !== len) throw new UserError(`expected ${len} numbers, found ${v.length}`, where(path, field));
   for (let i = 0; i < len; i++) {
     const x = v[i];
-    if (typeof x !== 'number' || !Number.isFinite(x)) {
-      throw new UserError(`expected a finite number, found ${describe(x)}`, where(path, `${field}[${i}]`));
-    }
-    out[offset + i] = x;
+    // Number.isFinite is false for anything but a finite number (JSON's 1e999 parses to Infinity).
+    if (!Number.isFinite(x)) throw new UserError(`expected a finite number, found ${describe(x)}`, where(path, `${field}[${i}]`));
+    out[offset + i] = x as number;
     // Finite in float64 but past float32's range (spectra are float32): it would be stored as Infinity.
     if (!Number.isFinite(out[offset + i])) throw new UserError(`${FLOAT32_RANGE}, found ${x}`, where(path, `${field}[${i}]`));
   }
@@ -136,10 +135,8 @@ function readGrid(doc: Record<string, unknown>, path: string): SpectralDataset {
 
 function labelValue(v: unknown, path: string, field: string): number {
   if (v === null) return NaN;
-  if (typeof v !== 'number' || !Number.isFinite(v)) {
-    throw new UserError(`expected a finite number or null (missing label), found ${describe(v)}`, where(path, field));
-  }
-  return v;
+  if (!Number.isFinite(v)) throw new UserError(`expected a finite number or null (missing label), found ${describe(v)}`, where(path, field));
+  return v as number;
 }
 
 function pick(rec: Record<string, unknown>, keys: string[]): unknown {
