@@ -44,6 +44,13 @@ describe('CSV tokenizer', () => {
     expect(() => readReferenceCsv(file('comments.tsv', '# a\tb\n#'), { blockBytes: 3 })).toThrow(/comments\.tsv: empty file/);
   });
 
+  it('keeps quotes inside an unquoted field, and sniffs a header that ends the file without a line break', async () => {
+    const ds = readReferenceCsv(file('inner.csv', 'id,ENE_1\na""b,1\nc"d,2\n'));
+    expect(ds.ids).toEqual(['a""b', 'c"d']);
+    const p = file('hdr-eof.tsv', 'id\tENE_1');
+    expect(await userErrorOf(() => readReferenceCsv(p))).toBe(`${p}: no data rows after the header (empty dataset)`);
+  });
+
   it('reads quoted numbers and a quoted last field, and unescapes doubled quotes in ids', () => {
     const ds = readReferenceCsv(file('q.csv', 'id,ENE_1,ENE_2\n"a ""x""","1.5","2"\r\n"b",3,"4"'));
     expect(ds.ids).toEqual(['a "x"', 'b']);
