@@ -101,6 +101,25 @@ describe('CSV tokenizer', () => {
     }
   });
 
+  it('counts blank, whitespace-only, CRLF and comment lines in error line numbers, at every block size', async () => {
+    const p = file('blank-lines.csv', 'id,ENE_1\n\na,1\r\n\r\n# note\n  \n\nb,x\n');
+    for (const blockBytes of [1, 2, 5, 1 << 20]) {
+      expect(await userErrorOf(() => readReferenceCsv(p, { blockBytes }))).toBe(`${p}:8:3: column "ENE_1": expected a finite number, found "x"`);
+    }
+  });
+
+  it('opening a CSV reads its header, not the whole file', () => {
+    const rows = Array.from({ length: 500 }, (_, i) => `r${i},${i},${i}`);
+    const p = file('big-open.csv', ['# comment', '', 'id,ENE_1,ENE_2', ...rows].join('\n') + '\n');
+    const opened = openReferenceCsv(p, { blockBytes: 16 });
+    try {
+      expect(opened.scanner.buf.length).toBeLessThan(64);
+      expect(opened.layout.names).toEqual(['id', 'ENE_1', 'ENE_2']);
+    } finally {
+      opened.source.close();
+    }
+  });
+
   it('a quoted field spanning lines moves the line count on, for the rows after it', async () => {
     const p = file('multi.csv', 'id,ENE_1\n"a\nb\nc",1\nd,x\n');
     expect(await userErrorOf(() => readReferenceCsv(p))).toBe(`${p}:5:3: column "ENE_1": expected a finite number, found "x"`);
