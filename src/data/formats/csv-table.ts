@@ -163,8 +163,8 @@ export class CsvScanner {
       } else if (c === CR) {
         this.pos++;
       } else if (c === HASH) {
+        // A comment cut by the end of the buffer is read again from the loop's first check.
         while (this.pos < n && buf[this.pos] !== LF) this.pos++;
-        if (this.pos >= n && !final) return incomplete();
       } else break;
     }
     this.line = this.nextLine;
@@ -189,7 +189,7 @@ export class CsvScanner {
           }
           const c = buf[p];
           if (c === QUOTE) {
-            if (p + 1 >= n && !final) return incomplete();
+            // A quote that ends the buffer is taken as closing; the record then ends at the buffer's end and is read again with more bytes.
             if (buf[p + 1] === QUOTE) {
               esc = 1;
               p += 2;
@@ -226,13 +226,9 @@ export class CsvScanner {
         pos++;
         continue;
       }
-      // End of record: without more bytes to come, only a line feed in this buffer ends it.
-      if (!final && (pos >= n || (buf[pos] === CR && pos + 1 >= n))) return incomplete();
-      if (pos < n && buf[pos] === CR) pos++;
-      if (pos < n && buf[pos] === LF) {
-        pos++;
-        this.nextLine++;
-      }
+      // End of record: a CR or LF in this buffer, or the end of the file. Its line end is skipped,
+      // and counted, by the next call as a blank line.
+      if (!final && pos >= n) return incomplete();
       break;
     }
     this.pos = pos;
