@@ -58,13 +58,15 @@ describe('CSV tokenizer', () => {
   });
 
   it('a header cell starting with a full-width character is not taken for a byte-order mark', () => {
-    // U+FF3F is EF BC BF, U+FEC0 is EF BB 80: each shares two of the BOM's three bytes
-    for (const ch of ['\uff3f', '\ufec0']) {
+    // U+FF3F is EF BC BF, U+FEC0 is EF BB 80, U+1EFF is E1 BB BF: each shares two of the BOM's three bytes
+    for (const ch of ['\uff3f', '\ufec0', '\u1eff']) {
       const ds = readReferenceCsv(file('fw.csv', `${ch}id,ENE_1\na,1\n`));
       expect(ds.ids).toEqual(['a']);
       expect(readLongCsv(file('fw-long.csv', `${ch}x,1,2\n4,1,2\n`)).descriptorNames).toEqual([`${ch}x`]);
     }
     expect(readLongCsv(file('bom-long.csv', '\ufeffx,1,2\n4,1,2\n')).descriptorNames).toEqual(['x']);
+    // a byte-order mark alone is an empty file
+    expect(() => readReferenceCsv(file('bom-only.csv', '\ufeff'))).toThrow(/bom-only\.csv: empty file \(expected a header line\)$/);
   });
 
   it('reads more than 64 fields per record', () => {
