@@ -51,6 +51,15 @@ describe('CSV tokenizer', () => {
     expect(await userErrorOf(() => readReferenceCsv(p))).toBe(`${p}: no data rows after the header (empty dataset)`);
   });
 
+  it('a comma in the header makes commas the delimiter, whatever else it holds; a one-column header too', async () => {
+    expect(readReferenceCsv(file('comma-tab.csv', 'id\tx,ENE_1\na\tb,1\n')).ids).toEqual(['a\tb']);
+    const one = file('one-col.csv', '7100\n1,5\n');
+    expect(await userErrorOf(() => readLongCsv(one))).toBe(`${one}:2:3: expected 1 fields (as in the header), found 2`);
+    // a short row whose first field is blank is still a short row, not a blank line
+    const blankFirst = file('blank-first.csv', 'id,ENE_1,ENE_2\n ,1\n');
+    expect(await userErrorOf(() => readReferenceCsv(blankFirst))).toBe(`${blankFirst}:2:4: expected 3 fields (as in the header), found 2`);
+  });
+
   it('reads quoted numbers and a quoted last field, and unescapes doubled quotes in ids', () => {
     const ds = readReferenceCsv(file('q.csv', 'id,ENE_1,ENE_2\n"a ""x""","1.5","2"\r\n"b",3,"4"'));
     expect(ds.ids).toEqual(['a "x"', 'b']);
@@ -162,6 +171,7 @@ describe('CSV tokenizer', () => {
     expect(describeBadNumber('+nan')).toBe('found the non-finite value "+nan"');
     expect(describeBadNumber('nanny')).toBe('found "nanny"');
     expect(describeBadNumber('1e999x')).toBe('found "1e999x"');
+    expect(describeBadNumber('x-inf')).toBe('found "x-inf"');
   });
 });
 
@@ -430,6 +440,8 @@ describe('reference CSV writer', () => {
     expect(csvField('1e5')).toBe('1e5');
     expect(csvField('-1e')).toBe("'-1e");
     expect(csvField('-.')).toBe("'-.");
+    expect(csvField('a=b')).toBe('a=b');
+    expect(csvField('-.55')).toBe('-.55');
   });
 });
 

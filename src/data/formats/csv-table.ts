@@ -459,8 +459,8 @@ export function fillTable(scanner: CsvScanner, layout: TableLayout, maxRows = In
     if (scanner.count !== width) {
       // A lone empty field is a whitespace-only line; treat it as blank.
       if (scanner.count === 1 && scanner.text(0).trim() === '') continue;
-      const where = scanner.count > width ? scanner.where(width) : scanner.where(scanner.count);
-      throw new UserError(`expected ${width} fields (as in the header), found ${scanner.count}`, where);
+      // where(width): the first extra field, or the end of the line when fields are missing.
+      throw new UserError(`expected ${width} fields (as in the header), found ${scanner.count}`, scanner.where(width));
     }
     if (n === cap) {
       // Quoted newlines, or more rows than the block held; grow geometrically.
