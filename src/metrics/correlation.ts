@@ -6,11 +6,9 @@
  */
 export function rankData(x: ArrayLike<number>): Float64Array {
   const n = x.length;
-  // A typed-array sort needs no comparator calls and puts NaN last; each value's run of equals is then found by two
-  // binary searches among the values before the NaNs.
+  // A typed-array sort needs no comparator calls and puts NaN last, where both binary searches' tests are false, as
+  // for the values above v; each value's run of equals is found by those two searches.
   const sorted = Float64Array.from(x).sort();
-  let m = n;
-  while (m > 0 && Number.isNaN(sorted[m - 1])) m--;
   const ranks = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const v = x[i];
@@ -19,14 +17,14 @@ export function rankData(x: ArrayLike<number>): Float64Array {
       continue;
     }
     let lo = 0;
-    let hi = m;
+    let hi = n;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       if (sorted[mid] < v) lo = mid + 1;
       else hi = mid;
     }
     let end = lo;
-    hi = m;
+    hi = n;
     while (end < hi) {
       const mid = (end + hi) >>> 1;
       if (sorted[mid] <= v) end = mid + 1;
