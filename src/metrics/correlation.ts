@@ -1,18 +1,21 @@
 /**
  * Ranks with ties given their average rank (1-based), as scipy.stats.rankdata
- * does by default; Spearman's rho is Pearson's r of these ranks.
+ * does by default; Spearman's rho is Pearson's r of these ranks. A NaN gets
+ * the rank NaN and the other values are ranked among themselves (as
+ * rankdata's nan_policy="omit" would), so a correlation over it is NaN.
  */
 export function rankData(x: ArrayLike<number>): Float64Array {
   const n = x.length;
-  const sorted = Float64Array.from(x);
-  let finite = true;
-  for (let i = 0; i < n && finite; i++) finite = Number.isFinite(sorted[i]);
-  if (!finite) return rankByComparator(x);
-  // A typed-array sort needs no comparator calls; each value's run of equals is then found by two binary searches.
-  sorted.sort();
+  // A typed-array sort needs no comparator calls and puts NaN last, where both binary searches' tests are false, as
+  // for the values above v; each value's run of equals is found by those two searches.
+  const sorted = Float64Array.from(x).sort();
   const ranks = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const v = x[i];
+    if (Number.isNaN(v)) {
+      ranks[i] = NaN;
+      continue;
+    }
     let lo = 0;
     let hi = n;
     while (lo < hi) {
@@ -28,22 +31,6 @@ export function rankData(x: ArrayLike<number>): Float64Array {
       else hi = mid;
     }
     ranks[i] = (lo + end - 1) / 2 + 1;
-  }
-  return ranks;
-}
-
-/** {@link rankData} for input with NaN or infinite values, ordered by comparison as given. */
-function rankByComparator(x: ArrayLike<number>): Float64Array {
-  const n = x.length;
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => x[a] - x[b]);
-  const ranks = new Float64Array(n);
-  let i = 0;
-  while (i < n) {
-    let j = i;
-    while (j + 1 < n && x[order[j + 1]] === x[order[i]]) j++;
-    const avg = (i + j) / 2 + 1;
-    for (let t = i; t <= j; t++) ranks[order[t]] = avg;
-    i = j + 1;
   }
   return ranks;
 }

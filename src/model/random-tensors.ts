@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { fillDropoutMask } from '../ops/random-fill.js';
+import { addNormalNoise, fillDropoutMask } from '../ops/random-fill.js';
 import { tensorArray } from '../ops/tensor-arrays.js';
 import type { Rng } from '../util/random.js';
 
@@ -11,8 +11,9 @@ import type { Rng } from '../util/random.js';
 
 /** A [rows, cols] tensor of N(0, std^2) deviates. */
 export function normalTensor(rng: Rng, rows: number, cols: number, std = 1): tf.Tensor2D {
-  const out = tensorArray(rows * cols);
-  rng.fillNormal(out, 0, std);
+  // 0 + std * z, as rng.fillNormal(out, 0, std) writes, through the native generator where one is installed.
+  const out = tensorArray(rows * cols).fill(0);
+  addNormalNoise(rng, out, std);
   return tf.tensor2d(out, [rows, cols]);
 }
 

@@ -13,7 +13,7 @@ import { loadNativeAddon, type NativeAddon } from '../../src/backends/native-add
 import { nativeMissing, requireOrSkip } from '../require.js';
 import { registerNativeBackend } from '../../src/backends/native-backend.js';
 import { applyActivation, applyBatchNorm, createBatchNorm } from '../../src/model/layers.js';
-import { dropoutMask } from '../../src/model/random-tensors.js';
+import { dropoutMask, normalTensor } from '../../src/model/random-tensors.js';
 import { addNormalNoise, randomFillers, setRandomFillers } from '../../src/ops/random-fill.js';
 import { GENERIC_KERNELS } from '../../src/ops/generic/index.js';
 import { XLATENT_KERNELS } from '../../src/ops/kernel-names.js';
@@ -255,6 +255,32 @@ describe.skipIf(!haveNative)('fused native training kernels', () => {
       const moved = ref.values[3].map((v, i) => Math.abs(v - ((i % 7) - 3 + 0.375)));
       expect(moved.reduce((a, b) => a + b, 0) / moved.length).toBeGreaterThan(2);
     }
+  });
+
+  it('prior samples and discriminator noise (normalTensor) are rng.fillNormal values through either generator, in reused buffers too', () => {
+    const native = randomFillers();
+    expect(native).toBeDefined();
+    const draw = (filler: typeof native) => {
+      setRandomFillers(filler);
+      try {
+        const rng = new Rng(5);
+        const values: number[][] = [];
+        // The first tensor is disposed unread, so the second gets its pooled buffer back (a buffer read out is
+        // pinned), which must not keep the old values.
+        for (const [j, [r, c, std]] of ([[64, 6, 1], [64, 6, 1], [3, 5, 0.5], [3, 5, 0.5]] as const).entries()) {
+          const t = normalTensor(rng, r, c, std);
+          if (j > 0) values.push(Array.from(t.dataSync()));
+          t.dispose();
+        }
+        return { values, after: [rng.normal(), rng.nextUint32()] };
+      } finally {
+        setRandomFillers(native);
+      }
+    };
+    const rng = new Rng(5);
+    const expected = [[64, 6, 1], [64, 6, 1], [3, 5, 0.5], [3, 5, 0.5]].map(([r, c, std]) => Array.from(rng.fillNormal(new Float32Array(r * c), 0, std))).slice(1);
+    const after = [rng.normal(), rng.nextUint32()];
+    for (const filler of [undefined, native]) expect(draw(filler)).toEqual({ values: expected, after });
   });
 
   it('fused losses give bitwise identical results for 1 and 2 threads', () => {

@@ -22,6 +22,10 @@ describe('spearman', () => {
       expect(Array.from(rankData(Float32Array.from(x)))).toEqual(brute(x));
     }
     expect(Array.from(rankData([2, -Infinity, Infinity, 2, -1]))).toEqual([3.5, 1, 5, 3.5, 2]);
+    // NaN is ranked NaN and the rest among themselves, so a correlation over it is NaN rather than an arbitrary number.
+    expect(Array.from(rankData([NaN, 3, Infinity, NaN, 1, 3]))).toEqual([NaN, 2.5, 4, NaN, 1, 2.5]);
+    expect(Array.from(rankData([NaN, NaN]))).toEqual([NaN, NaN]);
+    expect(pearson(rankData([1, NaN, 3]), rankData([1, 2, 3]))).toBeNaN();
   });
 
   it('skips pairs with a missing (non-finite) value instead of ranking them', () => {
