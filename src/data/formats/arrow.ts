@@ -28,7 +28,7 @@ import { writeWhole, type SpectraHeader } from './spectra-writer.js';
 
 export type { SpectraHeader } from './spectra-writer.js';
 import { DESCRIPTOR_PREFIX, ENERGY_PREFIX, summarizeNames } from './reference-csv.js';
-import { FLOAT32_RANGE } from './csv-table.js';
+import { FLOAT32_RANGE } from './reader.js';
 
 /**
  * Apache Arrow IPC file (= Feather v2, uncompressed), the fast reload format.

@@ -4,6 +4,7 @@ import { isUtf8 } from 'node:buffer';
 import { guardInput } from '../../util/io-guard.js';
 import { checkRegularFile, checkUtf8, statInput } from '../../util/read-file.js';
 import type { SpectralDataset } from '../dataset.js';
+import { FLOAT32_RANGE } from './reader.js';
 
 /**
  * Byte-level CSV tokenizer and numeric table filler shared by the CSV
@@ -399,9 +400,6 @@ export function parseNumberBytes(buf: Uint8Array, start: number, end: number): n
   const v = Number(Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString('latin1'));
   return Number.isFinite(v) ? v : NaN;
 }
-
-/** What spectrum values must be (they are stored as float32), for messages. */
-export const FLOAT32_RANGE = 'expected a number within the float32 range of spectra (magnitude below 3.4e38)';
 
 /** Words that mean "no value" in a descriptor column (pandas writes an empty field). */
 const MISSING = new Set(['', 'nan', 'na', 'n/a', 'null', 'none']);

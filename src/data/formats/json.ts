@@ -5,7 +5,8 @@ import type { SpectraHeader } from './spectra-writer.js';
 import type { RawSpectrum, SpectralDataset } from '../dataset.js';
 import { writeWhole } from './spectra-writer.js';
 import { readInputText } from '../../util/read-file.js';
-import { FLOAT32_RANGE, float32Text } from './csv-table.js';
+import { float32Text } from './csv-table.js';
+import { FLOAT32_RANGE } from './reader.js';
 
 /**
  * JSON spectra, in one of two forms.

@@ -4,7 +4,7 @@ import { UserError, at } from '../../util/errors.js';
 import type { SpectralDataset } from '../dataset.js';
 import { parseNumber, readText, splitLines, stem } from './columns.js';
 import { isMissingCell, joinLabelTable, parseLabelTable, type LabelJoinOptions } from './folder.js';
-import { FLOAT32_RANGE } from './csv-table.js';
+import { FLOAT32_RANGE } from './reader.js';
 import type { FormatReader } from './reader.js';
 
 /**

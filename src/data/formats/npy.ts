@@ -2,7 +2,7 @@ import { UserError, at, quote } from '../../util/errors.js';
 import type { RawSpectrum, SpectralDataset } from '../dataset.js';
 import { linearAxis } from '../grid.js';
 import { readBytes, stem } from './columns.js';
-import { FLOAT32_RANGE } from './csv-table.js';
+import { FLOAT32_RANGE } from './reader.js';
 
 
 /**

@@ -46,3 +46,6 @@ export interface FormatReader {
    */
   stream?(path: string, options: ReadOptions, rows: number): Iterable<SpectralDataset> | AsyncIterable<SpectralDataset>;
 }
+
+/** What spectrum values must be (they are stored as float32), for messages. */
+export const FLOAT32_RANGE = 'expected a number within the float32 range of spectra (magnitude below 3.4e38)';
