@@ -387,15 +387,46 @@ static int fft_plan_init(fft_plan *p, int64_t n) {
   return 0;
 }
 
-/* Stages of fft.ts over L lanes, planar (element e of lane l at e L + l), in float arithmetic as fft.ts rounds
- * every operation with Math.fround; the lane loops vectorize. */
+/* Stages of fft.ts over L lanes, planar, in float arithmetic as fft.ts rounds every operation with Math.fround;
+ * the lane loops vectorize. */
 #define XL_INLINE static inline __attribute__((always_inline))
-/* The lanes of a stage never overlap (inputs and outputs are different buffers); after inlining GCC cannot see the
- * restrict qualifiers and gives up on the alias checks of the radix-4 and -5 stages, which then ran scalar. */
+/* The lanes of a stage never overlap (inputs and outputs are different buffers); after inlining GCC cannot see
+ * that and gives up on the alias checks of the radix-4 and -5 stages, which then ran scalar. */
 #define XL_IVDEP _Pragma("GCC ivdep")
 
-XL_INLINE void fft_stage2(const float *restrict ar, const float *restrict ai, float *restrict br, float *restrict bi,
-                          int64_t n, int64_t ns, int64_t L, float sign, const float *w) {
+/* Where a transform (or one stage of it) reads and writes. Element e of lane l of the input is at xr[e xs + l]
+ * (xi likewise); elements from xn on are zero and are read from zero (L zeros). The output goes to yr[e ys + l]
+ * for e < yn; the stores of the elements from yn on (not needed) go to dum (10 L floats). With kh, the inputs are
+ * multiplied by kh[e L + l] as they are read (the kernel's transform, in the column pass). The grid passes read
+ * their first stage straight from the grid and write their last straight back (xs, ys = M), so the columns are
+ * never copied to and from the scratch. */
+typedef struct {
+  const float *xr, *xi;
+  int64_t xs, xn;
+  float *yr, *yi;
+  int64_t ys, yn;
+  const float *kh, *zero;
+  float *dum;
+} fft_io;
+
+/* The lanes of input element e, and of output element e (slot: its own dummy row when e is not needed). lim = 0
+ * (the middle stages) skips the tests. */
+XL_INLINE const float *fft_src(const fft_io *io, const float *x, int64_t e, int lim) {
+  return lim && e >= io->xn ? io->zero : x + e * io->xs;
+}
+
+XL_INLINE float *fft_dst(const fft_io *io, float *y, int64_t e, int slot, int64_t L, int lim) {
+  return lim && e >= io->yn ? io->dum + slot * L : y + e * io->ys;
+}
+
+XL_INLINE const float *fft_khat(const fft_io *io, int64_t e, int64_t L, int km) {
+  return km ? io->kh + e * L : NULL;
+}
+
+/* An input lane: the product with khat rounds as the separate multiply of fft.ts (tsne-fft.ts) does. */
+#define XL_LD(a, k) (km ? (a)[l] * (k)[l] : (a)[l])
+
+XL_INLINE void fft_stage2(const fft_io *io, int64_t n, int64_t ns, int64_t L, float sign, const float *w, int lim, int km) {
   const int64_t m = n / 2;
   const int64_t stride = n / (ns * 2);
   /* j = q ns + k in increasing order, without a division per j. */
@@ -403,86 +434,102 @@ XL_INLINE void fft_stage2(const float *restrict ar, const float *restrict ai, fl
     for (int64_t k = 0; k < ns; k++, j++) {
       const int64_t t = k * stride;
       const float c1 = w[2 * t], s1 = sign * w[2 * t + 1];
-      const int64_t i0 = j * L, i1 = (j + m) * L, o0 = ((j - k) * 2 + k) * L, o1 = o0 + ns * L;
+      const int64_t o0 = (j - k) * 2 + k, o1 = o0 + ns;
+      const float *a0r = fft_src(io, io->xr, j, lim), *a0i = fft_src(io, io->xi, j, lim);
+      const float *a1r = fft_src(io, io->xr, j + m, lim), *a1i = fft_src(io, io->xi, j + m, lim);
+      const float *k0 = fft_khat(io, j, L, km), *k1 = fft_khat(io, j + m, L, km);
+      float *b0r = fft_dst(io, io->yr, o0, 0, L, lim), *b0i = fft_dst(io, io->yi, o0, 1, L, lim);
+      float *b1r = fft_dst(io, io->yr, o1, 2, L, lim), *b1i = fft_dst(io, io->yi, o1, 3, L, lim);
       XL_IVDEP
       for (int64_t l = 0; l < L; l++) {
-        const float x0 = ar[i0 + l], y0 = ai[i0 + l], u = ar[i1 + l], v = ai[i1 + l];
+        const float x0 = XL_LD(a0r, k0), y0 = XL_LD(a0i, k0), u = XL_LD(a1r, k1), v = XL_LD(a1i, k1);
         const float x1 = u * c1 - v * s1, y1 = u * s1 + v * c1;
-        br[o0 + l] = x0 + x1;
-        bi[o0 + l] = y0 + y1;
-        br[o1 + l] = x0 - x1;
-        bi[o1 + l] = y0 - y1;
+        b0r[l] = x0 + x1;
+        b0i[l] = y0 + y1;
+        b1r[l] = x0 - x1;
+        b1i[l] = y0 - y1;
       }
     }
 }
 
-XL_INLINE void fft_stage3(const float *restrict ar, const float *restrict ai, float *restrict br, float *restrict bi,
-                          int64_t n, int64_t ns, int64_t L, float sign, const float *w) {
+XL_INLINE void fft_stage3(const fft_io *io, int64_t n, int64_t ns, int64_t L, float sign, const float *w, int lim, int km) {
   const int64_t m = n / 3;
   const float h = (float)(sign * (sqrt(3.0) / 2));
   const int64_t stride = n / (ns * 3);
-  /* j = q ns + k in increasing order, without a division per j. */
   for (int64_t q = 0, j = 0; q < m / ns; q++)
     for (int64_t k = 0; k < ns; k++, j++) {
       const int64_t t = k * stride;
       const float c1 = w[2 * t], s1 = sign * w[2 * t + 1], c2 = w[4 * t], s2 = sign * w[4 * t + 1];
-      const int64_t i0 = j * L, i1 = (j + m) * L, i2 = (j + 2 * m) * L;
-      const int64_t o0 = ((j - k) * 3 + k) * L, o1 = o0 + ns * L, o2 = o1 + ns * L;
+      const int64_t o0 = (j - k) * 3 + k, o1 = o0 + ns, o2 = o1 + ns;
+      const float *a0r = fft_src(io, io->xr, j, lim), *a0i = fft_src(io, io->xi, j, lim);
+      const float *a1r = fft_src(io, io->xr, j + m, lim), *a1i = fft_src(io, io->xi, j + m, lim);
+      const float *a2r = fft_src(io, io->xr, j + 2 * m, lim), *a2i = fft_src(io, io->xi, j + 2 * m, lim);
+      const float *k0 = fft_khat(io, j, L, km), *k1 = fft_khat(io, j + m, L, km), *k2 = fft_khat(io, j + 2 * m, L, km);
+      float *b0r = fft_dst(io, io->yr, o0, 0, L, lim), *b0i = fft_dst(io, io->yi, o0, 1, L, lim);
+      float *b1r = fft_dst(io, io->yr, o1, 2, L, lim), *b1i = fft_dst(io, io->yi, o1, 3, L, lim);
+      float *b2r = fft_dst(io, io->yr, o2, 4, L, lim), *b2i = fft_dst(io, io->yi, o2, 5, L, lim);
       XL_IVDEP
       for (int64_t l = 0; l < L; l++) {
-        const float x0 = ar[i0 + l], y0 = ai[i0 + l];
-        const float u1 = ar[i1 + l], v1 = ai[i1 + l], u2 = ar[i2 + l], v2 = ai[i2 + l];
+        const float x0 = XL_LD(a0r, k0), y0 = XL_LD(a0i, k0);
+        const float u1 = XL_LD(a1r, k1), v1 = XL_LD(a1i, k1), u2 = XL_LD(a2r, k2), v2 = XL_LD(a2i, k2);
         const float x1 = u1 * c1 - v1 * s1, y1 = u1 * s1 + v1 * c1;
         const float x2 = u2 * c2 - v2 * s2, y2 = u2 * s2 + v2 * c2;
         const float sx = x1 + x2, sy = y1 + y2;
         const float dx = h * (x1 - x2), dy = h * (y1 - y2);
         const float mx = x0 - 0.5f * sx, my = y0 - 0.5f * sy;
-        br[o0 + l] = x0 + sx;
-        bi[o0 + l] = y0 + sy;
-        br[o1 + l] = mx - dy;
-        bi[o1 + l] = my + dx;
-        br[o2 + l] = mx + dy;
-        bi[o2 + l] = my - dx;
+        b0r[l] = x0 + sx;
+        b0i[l] = y0 + sy;
+        b1r[l] = mx - dy;
+        b1i[l] = my + dx;
+        b2r[l] = mx + dy;
+        b2i[l] = my - dx;
       }
     }
 }
 
-XL_INLINE void fft_stage4(const float *restrict ar, const float *restrict ai, float *restrict br, float *restrict bi,
-                          int64_t n, int64_t ns, int64_t L, float sign, const float *w) {
+XL_INLINE void fft_stage4(const fft_io *io, int64_t n, int64_t ns, int64_t L, float sign, const float *w, int lim, int km) {
   const int64_t m = n / 4;
   const int64_t stride = n / (ns * 4);
-  /* j = q ns + k in increasing order, without a division per j. */
   for (int64_t q = 0, j = 0; q < m / ns; q++)
     for (int64_t k = 0; k < ns; k++, j++) {
       const int64_t t = k * stride;
       const float c1 = w[2 * t], s1 = sign * w[2 * t + 1], c2 = w[4 * t], s2 = sign * w[4 * t + 1];
       const float c3 = w[6 * t], s3 = sign * w[6 * t + 1];
-      const int64_t i0 = j * L, i1 = (j + m) * L, i2 = (j + 2 * m) * L, i3 = (j + 3 * m) * L;
-      const int64_t o0 = ((j - k) * 4 + k) * L, o1 = o0 + ns * L, o2 = o1 + ns * L, o3 = o2 + ns * L;
+      const int64_t o0 = (j - k) * 4 + k, o1 = o0 + ns, o2 = o1 + ns, o3 = o2 + ns;
+      const float *a0r = fft_src(io, io->xr, j, lim), *a0i = fft_src(io, io->xi, j, lim);
+      const float *a1r = fft_src(io, io->xr, j + m, lim), *a1i = fft_src(io, io->xi, j + m, lim);
+      const float *a2r = fft_src(io, io->xr, j + 2 * m, lim), *a2i = fft_src(io, io->xi, j + 2 * m, lim);
+      const float *a3r = fft_src(io, io->xr, j + 3 * m, lim), *a3i = fft_src(io, io->xi, j + 3 * m, lim);
+      const float *k0 = fft_khat(io, j, L, km), *k1 = fft_khat(io, j + m, L, km), *k2 = fft_khat(io, j + 2 * m, L, km),
+                  *k3 = fft_khat(io, j + 3 * m, L, km);
+      float *b0r = fft_dst(io, io->yr, o0, 0, L, lim), *b0i = fft_dst(io, io->yi, o0, 1, L, lim);
+      float *b1r = fft_dst(io, io->yr, o1, 2, L, lim), *b1i = fft_dst(io, io->yi, o1, 3, L, lim);
+      float *b2r = fft_dst(io, io->yr, o2, 4, L, lim), *b2i = fft_dst(io, io->yi, o2, 5, L, lim);
+      float *b3r = fft_dst(io, io->yr, o3, 6, L, lim), *b3i = fft_dst(io, io->yi, o3, 7, L, lim);
       XL_IVDEP
       for (int64_t l = 0; l < L; l++) {
-        const float x0 = ar[i0 + l], y0 = ai[i0 + l];
-        const float u1 = ar[i1 + l], v1 = ai[i1 + l], u2 = ar[i2 + l], v2 = ai[i2 + l], u3 = ar[i3 + l], v3 = ai[i3 + l];
+        const float x0 = XL_LD(a0r, k0), y0 = XL_LD(a0i, k0);
+        const float u1 = XL_LD(a1r, k1), v1 = XL_LD(a1i, k1), u2 = XL_LD(a2r, k2), v2 = XL_LD(a2i, k2);
+        const float u3 = XL_LD(a3r, k3), v3 = XL_LD(a3i, k3);
         const float x1 = u1 * c1 - v1 * s1, y1 = u1 * s1 + v1 * c1;
         const float x2 = u2 * c2 - v2 * s2, y2 = u2 * s2 + v2 * c2;
         const float x3 = u3 * c3 - v3 * s3, y3 = u3 * s3 + v3 * c3;
         const float ax = x0 + x2, ay = y0 + y2, bx = x0 - x2, by = y0 - y2;
         const float cx = x1 + x3, cy = y1 + y3;
         const float dx = -sign * (y1 - y3), dy = sign * (x1 - x3);
-        br[o0 + l] = ax + cx;
-        bi[o0 + l] = ay + cy;
-        br[o1 + l] = bx + dx;
-        bi[o1 + l] = by + dy;
-        br[o2 + l] = ax - cx;
-        bi[o2 + l] = ay - cy;
-        br[o3 + l] = bx - dx;
-        bi[o3 + l] = by - dy;
+        b0r[l] = ax + cx;
+        b0i[l] = ay + cy;
+        b1r[l] = bx + dx;
+        b1i[l] = by + dy;
+        b2r[l] = ax - cx;
+        b2i[l] = ay - cy;
+        b3r[l] = bx - dx;
+        b3i[l] = by - dy;
       }
     }
 }
 
-XL_INLINE void fft_stage5(const float *restrict ar, const float *restrict ai, float *restrict br, float *restrict bi,
-                          int64_t n, int64_t ns, int64_t L, float sign, const float *w) {
+XL_INLINE void fft_stage5(const fft_io *io, int64_t n, int64_t ns, int64_t L, float sign, const float *w, int lim, int km) {
   const int64_t m = n / 5;
   /* cos and sin of 2 pi / 5 and 4 pi / 5 from the roots table, as stage5 of fft.ts. */
   const float ca = w[2 * m], sa = sign * w[2 * m + 1], cb = w[4 * m], sb = sign * w[4 * m + 1];
@@ -492,13 +539,24 @@ XL_INLINE void fft_stage5(const float *restrict ar, const float *restrict ai, fl
       const int64_t t = k * stride;
       const float c1 = w[2 * t], s1 = sign * w[2 * t + 1], c2 = w[4 * t], s2 = sign * w[4 * t + 1];
       const float c3 = w[6 * t], s3 = sign * w[6 * t + 1], c4 = w[8 * t], s4 = sign * w[8 * t + 1];
-      const int64_t i0 = j * L, i1 = (j + m) * L, i2 = (j + 2 * m) * L, i3 = (j + 3 * m) * L, i4 = (j + 4 * m) * L;
-      const int64_t o0 = ((j - k) * 5 + k) * L, o1 = o0 + ns * L, o2 = o1 + ns * L, o3 = o2 + ns * L, o4 = o3 + ns * L;
+      const int64_t o0 = (j - k) * 5 + k, o1 = o0 + ns, o2 = o1 + ns, o3 = o2 + ns, o4 = o3 + ns;
+      const float *a0r = fft_src(io, io->xr, j, lim), *a0i = fft_src(io, io->xi, j, lim);
+      const float *a1r = fft_src(io, io->xr, j + m, lim), *a1i = fft_src(io, io->xi, j + m, lim);
+      const float *a2r = fft_src(io, io->xr, j + 2 * m, lim), *a2i = fft_src(io, io->xi, j + 2 * m, lim);
+      const float *a3r = fft_src(io, io->xr, j + 3 * m, lim), *a3i = fft_src(io, io->xi, j + 3 * m, lim);
+      const float *a4r = fft_src(io, io->xr, j + 4 * m, lim), *a4i = fft_src(io, io->xi, j + 4 * m, lim);
+      const float *k0 = fft_khat(io, j, L, km), *k1 = fft_khat(io, j + m, L, km), *k2 = fft_khat(io, j + 2 * m, L, km),
+                  *k3 = fft_khat(io, j + 3 * m, L, km), *k4 = fft_khat(io, j + 4 * m, L, km);
+      float *b0r = fft_dst(io, io->yr, o0, 0, L, lim), *b0i = fft_dst(io, io->yi, o0, 1, L, lim);
+      float *b1r = fft_dst(io, io->yr, o1, 2, L, lim), *b1i = fft_dst(io, io->yi, o1, 3, L, lim);
+      float *b2r = fft_dst(io, io->yr, o2, 4, L, lim), *b2i = fft_dst(io, io->yi, o2, 5, L, lim);
+      float *b3r = fft_dst(io, io->yr, o3, 6, L, lim), *b3i = fft_dst(io, io->yi, o3, 7, L, lim);
+      float *b4r = fft_dst(io, io->yr, o4, 8, L, lim), *b4i = fft_dst(io, io->yi, o4, 9, L, lim);
       XL_IVDEP
       for (int64_t l = 0; l < L; l++) {
-        const float x0 = ar[i0 + l], y0 = ai[i0 + l];
-        const float u1 = ar[i1 + l], v1 = ai[i1 + l], u2 = ar[i2 + l], v2 = ai[i2 + l];
-        const float u3 = ar[i3 + l], v3 = ai[i3 + l], u4 = ar[i4 + l], v4 = ai[i4 + l];
+        const float x0 = XL_LD(a0r, k0), y0 = XL_LD(a0i, k0);
+        const float u1 = XL_LD(a1r, k1), v1 = XL_LD(a1i, k1), u2 = XL_LD(a2r, k2), v2 = XL_LD(a2i, k2);
+        const float u3 = XL_LD(a3r, k3), v3 = XL_LD(a3i, k3), u4 = XL_LD(a4r, k4), v4 = XL_LD(a4i, k4);
         const float x1 = u1 * c1 - v1 * s1, y1 = u1 * s1 + v1 * c1;
         const float x2 = u2 * c2 - v2 * s2, y2 = u2 * s2 + v2 * c2;
         const float x3 = u3 * c3 - v3 * s3, y3 = u3 * s3 + v3 * c3;
@@ -509,16 +567,16 @@ XL_INLINE void fft_stage5(const float *restrict ar, const float *restrict ai, fl
         const float bx = x0 + (cb * t1x + ca * t2x), by = y0 + (cb * t1y + ca * t2y);
         const float ex = sa * d1x + sb * d2x, ey = sa * d1y + sb * d2y;
         const float gx = sb * d1x - sa * d2x, gy = sb * d1y - sa * d2y;
-        br[o0 + l] = x0 + (t1x + t2x);
-        bi[o0 + l] = y0 + (t1y + t2y);
-        br[o1 + l] = ax - ey;
-        bi[o1 + l] = ay + ex;
-        br[o4 + l] = ax + ey;
-        bi[o4 + l] = ay - ex;
-        br[o2 + l] = bx - gy;
-        bi[o2 + l] = by + gx;
-        br[o3 + l] = bx + gy;
-        bi[o3 + l] = by - gx;
+        b0r[l] = x0 + (t1x + t2x);
+        b0i[l] = y0 + (t1y + t2y);
+        b1r[l] = ax - ey;
+        b1i[l] = ay + ex;
+        b4r[l] = ax + ey;
+        b4i[l] = ay - ex;
+        b2r[l] = bx - gy;
+        b2i[l] = by + gx;
+        b3r[l] = bx + gy;
+        b3i[l] = by - gx;
       }
     }
 }
@@ -526,79 +584,112 @@ XL_INLINE void fft_stage5(const float *restrict ar, const float *restrict ai, fl
 /* The first stage (ns = 1) of a transform whose elements n/2.. are zero and are not read: their twiddled values are
  * +0 exactly (the twiddles are cos 0 = 1 and sin 0 = +0), so these give fft_stage4's and fft_stage2's bits, with
  * the + 0.0f kept where it turns -0 into +0. */
-XL_INLINE void fft_stage4_half(const float *restrict ar, const float *restrict ai, float *restrict br, float *restrict bi,
-                               int64_t n, int64_t L, float sign, const float *w) {
+XL_INLINE void fft_stage4_half(const fft_io *io, int64_t n, int64_t L, float sign, const float *w) {
   const int64_t m = n / 4;
   const float c1 = w[0], s1 = sign * w[1];
   for (int64_t j = 0; j < m; j++) {
-    const int64_t i0 = j * L, i1 = (j + m) * L, o0 = j * 4 * L, o1 = o0 + L, o2 = o1 + L, o3 = o2 + L;
+    const float *a0r = fft_src(io, io->xr, j, 1), *a0i = fft_src(io, io->xi, j, 1);
+    const float *a1r = fft_src(io, io->xr, j + m, 1), *a1i = fft_src(io, io->xi, j + m, 1);
+    float *b0r = fft_dst(io, io->yr, 4 * j, 0, L, 1), *b0i = fft_dst(io, io->yi, 4 * j, 1, L, 1);
+    float *b1r = fft_dst(io, io->yr, 4 * j + 1, 2, L, 1), *b1i = fft_dst(io, io->yi, 4 * j + 1, 3, L, 1);
+    float *b2r = fft_dst(io, io->yr, 4 * j + 2, 4, L, 1), *b2i = fft_dst(io, io->yi, 4 * j + 2, 5, L, 1);
+    float *b3r = fft_dst(io, io->yr, 4 * j + 3, 6, L, 1), *b3i = fft_dst(io, io->yi, 4 * j + 3, 7, L, 1);
     XL_IVDEP
     for (int64_t l = 0; l < L; l++) {
-      const float x0 = ar[i0 + l], y0 = ai[i0 + l], u1 = ar[i1 + l], v1 = ai[i1 + l];
+      const float x0 = a0r[l], y0 = a0i[l], u1 = a1r[l], v1 = a1i[l];
       const float x1 = u1 * c1 - v1 * s1, y1 = u1 * s1 + v1 * c1;
       const float ax = x0 + 0.0f, ay = y0 + 0.0f, cx = x1 + 0.0f, cy = y1 + 0.0f;
       const float dx = -sign * y1, dy = sign * x1;
-      br[o0 + l] = ax + cx;
-      bi[o0 + l] = ay + cy;
-      br[o1 + l] = x0 + dx;
-      bi[o1 + l] = y0 + dy;
-      br[o2 + l] = ax - cx;
-      bi[o2 + l] = ay - cy;
-      br[o3 + l] = x0 - dx;
-      bi[o3 + l] = y0 - dy;
+      b0r[l] = ax + cx;
+      b0i[l] = ay + cy;
+      b1r[l] = x0 + dx;
+      b1i[l] = y0 + dy;
+      b2r[l] = ax - cx;
+      b2i[l] = ay - cy;
+      b3r[l] = x0 - dx;
+      b3i[l] = y0 - dy;
     }
   }
 }
 
-XL_INLINE void fft_stage2_half(const float *restrict ar, const float *restrict ai, float *restrict br, float *restrict bi,
-                               int64_t n, int64_t L) {
+XL_INLINE void fft_stage2_half(const fft_io *io, int64_t n, int64_t L) {
   const int64_t m = n / 2;
   for (int64_t j = 0; j < m; j++) {
-    const int64_t i0 = j * L, o0 = j * 2 * L, o1 = o0 + L;
+    const float *a0r = fft_src(io, io->xr, j, 1), *a0i = fft_src(io, io->xi, j, 1);
+    float *b0r = fft_dst(io, io->yr, 2 * j, 0, L, 1), *b0i = fft_dst(io, io->yi, 2 * j, 1, L, 1);
+    float *b1r = fft_dst(io, io->yr, 2 * j + 1, 2, L, 1), *b1i = fft_dst(io, io->yi, 2 * j + 1, 3, L, 1);
     XL_IVDEP
     for (int64_t l = 0; l < L; l++) {
-      const float x0 = ar[i0 + l], y0 = ai[i0 + l];
-      br[o0 + l] = x0 + 0.0f;
-      bi[o0 + l] = y0 + 0.0f;
-      br[o1 + l] = x0;
-      bi[o1 + l] = y0;
+      const float x0 = a0r[l], y0 = a0i[l];
+      b0r[l] = x0 + 0.0f;
+      b0i[l] = y0 + 0.0f;
+      b1r[l] = x0;
+      b1i[l] = y0;
     }
   }
 }
 
-/* FftPlan.transform of fft.ts on a contiguous block of L lanes (re, im; scratch sr, si of the same size); the
- * result ends in re, im. half: elements n/2.. are zero and are not read (n even, so the first stage is 4 or 2). */
-XL_INLINE void fft_transform_lanes(const fft_plan *p, float *re, float *im, float *sr, float *si, int64_t L, float sign, int half) {
-  float *ar = re, *ai = im, *br = sr, *bi = si;
+#undef XL_LD
+
+XL_INLINE void fft_stage(int R, const fft_io *io, int64_t n, int64_t ns, int64_t L, float sign, const float *w, int lim, int km) {
+  if (R == 4) fft_stage4(io, n, ns, L, sign, w, lim, km);
+  else if (R == 2) fft_stage2(io, n, ns, L, sign, w, lim, km);
+  else if (R == 3) fft_stage3(io, n, ns, L, sign, w, lim, km);
+  else fft_stage5(io, n, ns, L, sign, w, lim, km);
+}
+
+/* FftPlan.transform of fft.ts on L lanes, from io's input to io's output (yr NULL: the result stays in the
+ * scratch). The stages alternate between the scratch pairs (s[0], s[1]) and (s[2], s[3]), each of n L floats;
+ * in: the pair holding the input, or -1 when it lies elsewhere. Returns the pair holding the result, or -1 when it
+ * went to io's output. half: input elements n/2.. are zero and are not read (n even, so the first stage is 4 or 2).
+ * A stage that would read and write the same buffer (one stage from the output to itself) writes the scratch, and
+ * the result is copied. */
+XL_INLINE int fft_run(const fft_plan *p, const fft_io *io, float *const s[4], int in, int64_t L, float sign, int half) {
+  const int64_t n = p->n;
+  int cur = in;
   int64_t ns = 1;
   for (int f = 0; f < p->nf; f++) {
-    const int R = p->factors[f];
-    if (f == 0 && half && R == 4) fft_stage4_half(ar, ai, br, bi, p->n, L, sign, p->roots);
-    else if (f == 0 && half && R == 2) fft_stage2_half(ar, ai, br, bi, p->n, L);
-    else if (R == 4) fft_stage4(ar, ai, br, bi, p->n, ns, L, sign, p->roots);
-    else if (R == 2) fft_stage2(ar, ai, br, bi, p->n, ns, L, sign, p->roots);
-    else if (R == 3) fft_stage3(ar, ai, br, bi, p->n, ns, L, sign, p->roots);
-    else fft_stage5(ar, ai, br, bi, p->n, ns, L, sign, p->roots);
+    const int R = p->factors[f], out = cur < 0 ? 0 : cur ^ 1;
+    const int last = f == p->nf - 1 && io->yr && !(f == 0 && (io->xr == io->yr || io->xi == io->yi));
+    fft_io st = *io;
+    if (f > 0) {
+      st.xr = s[2 * cur];
+      st.xi = s[2 * cur + 1];
+      st.xs = L;
+      st.xn = n;
+    }
+    if (!last) {
+      st.yr = s[2 * out];
+      st.yi = s[2 * out + 1];
+      st.ys = L;
+      st.yn = n;
+    }
+    if (f == 0 && half && R == 4) fft_stage4_half(&st, n, L, sign, p->roots);
+    else if (f == 0 && half) fft_stage2_half(&st, n, L);
+    else if (f == 0 && io->kh) fft_stage(R, &st, n, ns, L, sign, p->roots, 1, 1);
+    else if (f == 0 || last) fft_stage(R, &st, n, ns, L, sign, p->roots, 1, 0);
+    else fft_stage(R, &st, n, ns, L, sign, p->roots, 0, 0);
     ns *= R;
-    float *t = ar;
-    ar = br;
-    br = t;
-    t = ai;
-    ai = bi;
-    bi = t;
+    if (last) return -1;
+    cur = out;
   }
-  if (ar != re) {
-    memcpy(re, ar, sizeof(float) * (size_t)(p->n * L));
-    memcpy(im, ai, sizeof(float) * (size_t)(p->n * L));
+  if (!io->yr) return cur;
+  /* No stage wrote the output (one stage in place, or none): copied from where the result is. */
+  for (int64_t e = 0; e < io->yn; e++) {
+    const float *xr = cur < 0 ? fft_src(io, io->xr, e, 1) : s[2 * cur] + e * L;
+    const float *xi = cur < 0 ? fft_src(io, io->xi, e, 1) : s[2 * cur + 1] + e * L;
+    if (xr != io->yr + e * io->ys) memmove(io->yr + e * io->ys, xr, sizeof(float) * (size_t)L);
+    if (xi != io->yi + e * io->ys) memmove(io->yi + e * io->ys, xi, sizeof(float) * (size_t)L);
   }
+  return -1;
 }
 
 /* The grid passes transform blocks of 32 lanes (fft_lane_block): with L a constant the lane loops are whole vectors
  * without remainder loops (the same operations, so the same bits). */
 XL_CLONES
-static void fft_transform(const fft_plan *p, float *re, float *im, float *sr, float *si, int64_t L, float sign, int half) {
-  if (L == 32) fft_transform_lanes(p, re, im, sr, si, 32, sign, half);
-  else fft_transform_lanes(p, re, im, sr, si, L, sign, half);
+static int fft_transform(const fft_plan *p, const fft_io *io, float *const s[4], int in, int64_t L, float sign, int half) {
+  if (L == 32) return fft_run(p, io, s, in, 32, sign, half);
+  return fft_run(p, io, s, in, L, sign, half);
 }
 
 /* Per-thread scratch kept between calls (t-SNE calls the grid code every iteration; a fresh malloc of these sizes
@@ -625,6 +716,22 @@ static __thread xl_scratch fft_lane_scratch;
 static int64_t fft_lane_block(int64_t M) {
   (void)M;
   return 32;
+}
+
+/* Floats of the scratch of a transform of n elements on L lanes: two pairs of n L, then L zeros and 10 L dummies
+ * (fft_io). */
+static size_t fft_scratch_floats(int64_t n, int64_t L) {
+  return (size_t)(4 * n * L + 11 * L);
+}
+
+/* Splits a scratch of fft_scratch_floats(n, L) into the pairs s and an io with zero and dum set (zero cleared). */
+static fft_io fft_scratch_io(float *buf, int64_t n, int64_t L, float *s[4]) {
+  for (int k = 0; k < 4; k++) s[k] = buf + k * n * L;
+  fft_io io = {0};
+  io.zero = buf + 4 * n * L;
+  io.dum = buf + 4 * n * L + L;
+  memset(buf + 4 * n * L, 0, sizeof(float) * (size_t)L);
+  return io;
 }
 
 /* dst[c ds + r] = src[r ss + c] for r < rows, c < cols: 4 x 4 tiles through SSE registers where there is SSE (pure
@@ -656,23 +763,24 @@ static void transpose_block(const float *restrict src, int64_t ss, float *restri
 typedef struct {
   const fft_plan *p;
   float *re, *im;
-  int64_t M, nz, B, zto;
+  int64_t M, nz, B;
   float sign;
   int half;
   int64_t cin, cout;  /* fft_rows: columns read, columns written back */
-  const float *khat;  /* fft_columns: the kernel's transform, or NULL */
+  const float *khat;  /* fft_columns: the kernel's transform (in fft_kernel's layout), or NULL */
 } fft_pass;
 
 typedef void (*fft_block_fn)(const fft_pass *a, float *buf, int64_t blk);
 
-/* Runs fn on blocks [0, blocks) in parallel, each thread with its scratch of 4 M B floats (kept between calls).
- * Every block is computed alone, so the thread count changes nothing. Returns -1 when a scratch cannot be had. */
+/* Runs fn on blocks [0, blocks) in parallel, each thread with its scratch of fft_scratch_floats(M, B) (kept
+ * between calls). Every block is computed alone, so the thread count changes nothing. Returns -1 when a scratch
+ * cannot be had. */
 static int fft_blocks(const fft_pass *a, int64_t blocks, fft_block_fn fn) {
   const int nt = xl_threads();
   int failed = 0;
 #pragma omp parallel num_threads(nt) if (nt > 1 && blocks > 1)
   {
-    float *buf = scratch_get(&fft_lane_scratch, sizeof(float) * 4 * (size_t)(a->M * a->B));
+    float *buf = scratch_get(&fft_lane_scratch, sizeof(float) * fft_scratch_floats(a->M, a->B));
     if (!buf) {
 #pragma omp atomic write
       failed = 1;
@@ -684,17 +792,20 @@ static int fft_blocks(const fft_pass *a, int64_t blocks, fft_block_fn fn) {
   return failed ? -1 : 0;
 }
 
-/* Rows [s0, s0 + w) of the row pass, gathered transposed into lanes. */
+/* Rows [s0, s0 + w) of the row pass, gathered transposed into lanes (columns from cin on read as zeros). */
 static void fft_row_block(const fft_pass *a, float *buf, int64_t blk) {
   const int64_t M = a->M, cin = a->cin, s0 = blk * a->B, w = s0 + a->B <= a->nz ? a->B : a->nz - s0;
-  float *br = buf, *bi = buf + M * w, *sr = buf + 2 * M * w, *si = buf + 3 * M * w;
-  transpose_block(a->re + s0 * M, M, br, w, w, cin);
-  transpose_block(a->im + s0 * M, M, bi, w, w, cin);
-  memset(br + cin * w, 0, sizeof(float) * (size_t)((a->zto - cin) * w));
-  memset(bi + cin * w, 0, sizeof(float) * (size_t)((a->zto - cin) * w));
-  fft_transform(a->p, br, bi, sr, si, w, a->sign, a->half);
-  transpose_block(br, w, a->re + s0 * M, M, a->cout, w);
-  transpose_block(bi, w, a->im + s0 * M, M, a->cout, w);
+  float *s[4];
+  fft_io io = fft_scratch_io(buf, M, w, s);
+  transpose_block(a->re + s0 * M, M, s[0], w, w, cin);
+  transpose_block(a->im + s0 * M, M, s[1], w, w, cin);
+  io.xr = s[0];
+  io.xi = s[1];
+  io.xs = w;
+  io.xn = cin;
+  const int r = fft_transform(a->p, &io, s, 0, w, a->sign, a->half);
+  transpose_block(s[2 * r], w, a->re + s0 * M, M, a->cout, w);
+  transpose_block(s[2 * r + 1], w, a->im + s0 * M, M, a->cout, w);
 }
 
 /* Transforms rows [0, nz) of an M-wide planar grid along the row, in blocks of B rows gathered transposed into
@@ -702,57 +813,67 @@ static void fft_row_block(const fft_pass *a, float *buf, int64_t blk) {
  * written back (the rest are never read): the values written are those of whole-row transforms. */
 static int fft_rows(const fft_plan *p, float *re, float *im, int64_t M, int64_t nz, float sign, int64_t cin, int64_t cout) {
   const int64_t B = fft_lane_block(M);
-  /* With the upper half zero, the first stage does not read it (so it need not be zeroed). */
+  /* With the upper half zero, the first stage does not read it. */
   const int half = M % 2 == 0 && 2 * cin <= M;
-  const fft_pass a = {p, re, im, M, nz, B, half ? M / 2 : M, sign, half, cin, cout, NULL};
+  const fft_pass a = {p, re, im, M, nz, B, sign, half, cin, cout, NULL};
   return fft_blocks(&a, (nz + B - 1) / B, fft_row_block);
 }
 
-/* Columns [c0, c0 + w) of the column pass (with khat, the whole convolution of those columns). */
+/* Columns [c0, c0 + w) of the column pass (with khat, the whole convolution of those columns), read from the grid
+ * by the first stage and written back by the last. */
 static void fft_column_block(const fft_pass *a, float *buf, int64_t blk) {
   const int64_t M = a->M, nz = a->nz, c0 = blk * a->B, w = c0 + a->B <= M ? a->B : M - c0;
-  const float *khat = a->khat;
-  float *br = buf, *bi = buf + M * w, *sr = buf + 2 * M * w, *si = buf + 3 * M * w;
-  for (int64_t e = 0; e < nz; e++) {
-    memcpy(br + e * w, a->re + e * M + c0, sizeof(float) * (size_t)w);
-    memcpy(bi + e * w, a->im + e * M + c0, sizeof(float) * (size_t)w);
+  float *s[4];
+  fft_io io = fft_scratch_io(buf, M, w, s);
+  io.xr = a->re + c0;
+  io.xi = a->im + c0;
+  io.xs = M;
+  io.xn = nz;
+  if (!a->khat) {
+    io.yr = a->re + c0;
+    io.yi = a->im + c0;
+    io.ys = M;
+    io.yn = M;
+    fft_transform(a->p, &io, s, -1, w, a->sign, a->half);
+    return;
   }
-  memset(br + nz * w, 0, sizeof(float) * (size_t)((a->zto - nz) * w));
-  memset(bi + nz * w, 0, sizeof(float) * (size_t)((a->zto - nz) * w));
-  fft_transform(a->p, br, bi, sr, si, w, khat ? -1.0f : a->sign, a->half);
-  const int64_t out = khat ? nz : M;
-  if (khat) {
-    for (int64_t e = 0; e < M; e++)
-      for (int64_t l = 0; l < w; l++) {
-        const float k = khat[e * M + c0 + l];
-        br[e * w + l] *= k;
-        bi[e * w + l] *= k;
-      }
-    fft_transform(a->p, br, bi, sr, si, w, 1.0f, 0);
-  }
-  for (int64_t e = 0; e < out; e++) {
-    memcpy(a->re + e * M + c0, br + e * w, sizeof(float) * (size_t)w);
-    memcpy(a->im + e * M + c0, bi + e * w, sizeof(float) * (size_t)w);
-  }
+  const int r = fft_transform(a->p, &io, s, -1, w, -1.0f, a->half);
+  io.xr = s[2 * r];
+  io.xi = s[2 * r + 1];
+  io.xs = w;
+  io.xn = M;
+  io.kh = a->khat + c0 * M;
+  io.yr = a->re + c0;
+  io.yi = a->im + c0;
+  io.ys = M;
+  io.yn = nz;
+  fft_transform(a->p, &io, s, r, w, 1.0f, 0);
 }
 
 /* The column pass over all M columns of an M x M planar grid, in blocks of B columns, blocks in parallel. With
- * khat, it convolves instead: rows [0, nz) gathered (the rest are zero), the forward transform, the product with
- * khat (M x M), the inverse transform, and rows [0, nz) scattered back; the values are those of the separate
- * passes of tsne-fft.ts (every column is transformed alone, with the same operations). */
+ * khat, it convolves instead: rows [0, nz) read (the rest are zero), the forward transform, the product with khat
+ * (taken as the inverse transform reads its input), the inverse transform, and rows [0, nz) written back; the
+ * values are those of the separate passes of tsne-fft.ts (every column is transformed alone, with the same
+ * operations). */
 static int fft_columns(const fft_plan *p, float *re, float *im, int64_t M, int64_t nz, float sign, const float *khat) {
   const int64_t B = fft_lane_block(M);
   const int half = M % 2 == 0 && 2 * nz <= M;
-  const fft_pass a = {p, re, im, M, nz, B, half ? M / 2 : M, sign, half, 0, 0, khat};
+  const fft_pass a = {p, re, im, M, nz, B, sign, half, 0, 0, khat};
   return fft_blocks(&a, (M + B - 1) / B, fft_column_block);
 }
 
 /* fftGrid2 of tsne-fft.ts on a rows x M planar grid (rows = 1: one sequence). */
 static int fft_grid(const fft_plan *p, float *re, float *im, int64_t rows, int64_t M, int64_t nz, float sign) {
   if (rows == 1) {
-    float *buf = malloc(sizeof(float) * 2 * (size_t)M);
+    float *buf = malloc(sizeof(float) * fft_scratch_floats(M, 1));
     if (!buf) return -1;
-    fft_transform(p, re, im, buf, buf + M, 1, sign, 0);
+    float *s[4];
+    fft_io io = fft_scratch_io(buf, M, 1, s);
+    io.xr = io.yr = re;
+    io.xi = io.yi = im;
+    io.xs = io.ys = 1;
+    io.xn = io.yn = M;
+    fft_transform(p, &io, s, -1, 1, sign, 0);
     free(buf);
     return 0;
   }
@@ -777,7 +898,8 @@ static int64_t fft_lagrange(double v, int64_t p, int64_t boxes, double lo, doubl
   return (int64_t)b;
 }
 
-/* kernelTransform of tsne-fft.ts. */
+/* kernelTransform of tsne-fft.ts; in 2-D, khat is stored as fft_column_block reads it: column block by column
+ * block (B columns from c0, at khat + c0 M), in each element e of lane l at e w + l, so the product streams it. */
 static int fft_kernel(const fft_plan *plan, int64_t d, int64_t N, int64_t M, double h, float *khat, float *kr, float *ki) {
   const double h2 = h * h;
   const int64_t rows = d == 2 ? M : 1;
@@ -795,7 +917,17 @@ static int fft_kernel(const fft_plan *plan, int64_t d, int64_t N, int64_t M, dou
   }
   if (fft_grid(plan, kr, ki, rows, M, rows, -1) != 0) return -1;
   const double scale = 1 / (double)(d == 2 ? M * M : M);
-  for (int64_t t = 0; t < rows * M; t++) khat[t] = (float)((double)kr[t] * scale);
+  if (d == 1) {
+    for (int64_t t = 0; t < M; t++) khat[t] = (float)((double)kr[t] * scale);
+    return 0;
+  }
+  const int64_t B = fft_lane_block(M);
+  for (int64_t c0 = 0; c0 < M; c0 += B) {
+    const int64_t w = c0 + B <= M ? B : M - c0;
+    float *kb = khat + c0 * M;
+    for (int64_t e = 0; e < M; e++)
+      for (int64_t l = 0; l < w; l++) kb[e * w + l] = (float)((double)kr[e * M + c0 + l] * scale);
+  }
   return 0;
 }
 

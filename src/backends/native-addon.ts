@@ -108,7 +108,8 @@ export interface NativeAddon {
   /**
    * FFT-interpolated t-SNE repulsion of Y [n, d] (d = 1 or 2) on a given grid, operation by operation as
    * repulsionOnGrid in src/reducers/tsne-fft.ts: writes rep [n, d] = sum_j q_ij^2 (y_i - y_j), returns Z.
-   * khat [M^d] is recomputed when fresh is 1; work holds 6 M^d floats (M = 2 p boxes). Absent from older builds.
+   * khat [M^d] is recomputed when fresh is 1, in the addon's own layout (only the addon reads it); work holds 6 M^d
+   * floats (M = 2 p boxes). Absent from older builds.
    */
   tsneFft?(Y: Float64Array, n: number, d: number, p: number, boxes: number, lo: number, boxWidth: number, centre: number, khat: Float32Array, fresh: number, work: Float32Array, rep: Float64Array): number;
   /**
