@@ -882,8 +882,8 @@ static int fft_grid(const fft_plan *p, float *re, float *im, int64_t rows, int64
 }
 
 /* lagrange of tsne-fft.ts, with the nodes' positions (l + 0.5) / p computed once (at[l]; the same values). */
-static int64_t fft_lagrange(double v, int64_t p, int64_t boxes, double lo, double boxWidth, const double *den, const double *at,
-                            double *w) {
+XL_INLINE int64_t fft_lagrange(double v, int64_t p, int64_t boxes, double lo, double boxWidth, const double *den, const double *at,
+                               double *w) {
   const double u = (v - lo) / boxWidth;
   double b = floor(u);
   if (!(b >= 0)) b = 0;
@@ -896,6 +896,23 @@ static int64_t fft_lagrange(double v, int64_t p, int64_t boxes, double lo, doubl
     w[j] = v2 / den[j];
   }
   return (int64_t)b;
+}
+
+XL_INLINE void fft_points_p(const double *Y, int64_t lo_i, int64_t hi_i, int64_t d, int64_t p, int64_t M, int64_t boxes, double lo,
+                            double boxWidth, const double *den, const double *at, int64_t *node, double *weight) {
+  for (int64_t i = lo_i; i < hi_i; i++) {
+    double *w2 = weight + i * d * p;
+    const int64_t bx = fft_lagrange(Y[i * d], p, boxes, lo, boxWidth, den, at, w2) * p;
+    node[i] = d == 2 ? fft_lagrange(Y[i * d + 1], p, boxes, lo, boxWidth, den, at, w2 + p) * p * M + bx : bx;
+  }
+}
+
+/* The interpolation nodes and weights of points [lo_i, hi_i): for the default 3 nodes the loops unroll (and the
+ * x - at[l] formed twice are formed once, the same value), and the AVX2 clone has floor() inline. */
+XL_CLONES static void fft_points(const double *Y, int64_t lo_i, int64_t hi_i, int64_t d, int64_t p, int64_t M, int64_t boxes,
+                                 double lo, double boxWidth, const double *den, const double *at, int64_t *node, double *weight) {
+  if (p == 3) fft_points_p(Y, lo_i, hi_i, d, 3, M, boxes, lo, boxWidth, den, at, node, weight);
+  else fft_points_p(Y, lo_i, hi_i, d, p, M, boxes, lo, boxWidth, den, at, node, weight);
 }
 
 /* kernelTransform of tsne-fft.ts; in 2-D, khat is stored as fft_column_block reads it: column block by column
@@ -960,47 +977,23 @@ static const fft_plan *tsne_plan_for(int64_t M) {
   return &tsne_plan;
 }
 
-/* repulsionOnGrid of src/reducers/tsne-fft.ts, operation by operation; Z into *sumQ. Returns 0, or -1 when out of
- * memory or M is not 2^a 3^b 5^c. */
-int xl_tsne_fft(const double *Y, int64_t n, int64_t d, int64_t p, int64_t boxes, double lo, double boxWidth, double centre,
-                float *khat, int fresh, float *work, double *rep, double *sumQ) {
-  const int64_t N = boxes * p, M = 2 * N;
-  const int64_t cells = d == 2 ? M * M : M;
-  const int nt = xl_threads();
-  double *den = malloc(sizeof(double) * 2 * (size_t)p), *at = den ? den + p : NULL;
-  /* Per point, its first node and its p weights per axis; a node's weight is the product of its axes' weights,
-   * formed where it is used (the same product as the JavaScript's; 56 bytes a point instead of 144 at p = 3). */
-  int64_t *node = scratch_get(&tsne_node_scratch, sizeof(int64_t) * (size_t)n);
-  double *weight = scratch_get(&tsne_weight_scratch, sizeof(double) * (size_t)(n * d * p));
-  double *zterm = scratch_get(&tsne_zterm_scratch, sizeof(double) * (size_t)n);
-  int status = -1;
-  const fft_plan *plan = tsne_plan_for(M);
-  if (!den || !node || !weight || !zterm || !plan) goto done;
-  float *r1 = work, *i1 = work + cells, *r2 = work + 2 * cells, *i2 = work + 3 * cells;
-  if (fresh && fft_kernel(plan, d, N, M, boxWidth / (double)p, khat, r1, i1) != 0) goto done;
-  /* Charges only ever sit in the first N rows (2-D); the rest of each grid is never read. */
-  const int64_t used = d == 2 ? N * M : cells;
-  memset(r1, 0, sizeof(float) * (size_t)used);
-  memset(i1, 0, sizeof(float) * (size_t)used);
-  memset(r2, 0, sizeof(float) * (size_t)used);
-  memset(i2, 0, sizeof(float) * (size_t)used);
-  for (int64_t l = 0; l < p; l++) at[l] = ((double)l + 0.5) / (double)p;
-  for (int64_t j = 0; j < p; j++) {
-    double v = 1;
-    for (int64_t l = 0; l < p; l++)
-      if (l != j) v *= at[j] - at[l];
-    den[j] = v;
-  }
-  /* Each point's interpolation nodes and weights, for spreading and for gathering: points are independent, so in
-   * parallel. */
-#pragma omp parallel for num_threads(nt) if (nt > 1 && n > 2000) schedule(static)
-  for (int64_t i = 0; i < n; i++) {
-    double *w2 = weight + i * d * p;
-    const int64_t bx = fft_lagrange(Y[i * d], p, boxes, lo, boxWidth, den, at, w2) * p;
-    node[i] = d == 2 ? fft_lagrange(Y[i * d + 1], p, boxes, lo, boxWidth, den, at, w2 + p) * p * M + bx : bx;
-  }
-  /* Spreading adds into float cells, so it runs in point order (as the JavaScript). Points are not in grid order,
-   * so each cell is a cache miss: the cells of the point XL_PREFETCH ahead are fetched while this one adds. */
+/* The points and the four charge grids of one evaluation, for spreading and gathering. */
+typedef struct {
+  const double *Y;
+  int64_t n, d, p, M;
+  double centre;
+  const int64_t *node;
+  const double *weight;
+  float *r1, *i1, *r2, *i2;
+  double *rep, *zterm;
+} fft_charges;
+
+/* Spreading adds into float cells, so it runs in point order (as the JavaScript). Points are not in grid order,
+ * so each cell is a cache miss: the cells of the point XL_PREFETCH ahead are fetched while this one adds. */
+XL_INLINE void fft_spread_dp(const fft_charges *c, int64_t d, int64_t p) {
+  const double *Y = c->Y, *weight = c->weight, centre = c->centre;
+  const int64_t n = c->n, M = c->M, *node = c->node;
+  float *r1 = c->r1, *i1 = c->i1, *r2 = c->r2, *i2 = c->i2;
   for (int64_t i = 0; i < n; i++) {
     if (d == 2 && i + XL_PREFETCH < n) prefetch_point(node[i + XL_PREFETCH], p, M, r1, i1, r2, i2);
     const double y0 = Y[i * d] - centre, y1 = d == 2 ? Y[i * d + 1] - centre : 0;
@@ -1016,28 +1009,15 @@ int xl_tsne_fft(const double *Y, int64_t n, int64_t d, int64_t p, int64_t boxes,
         if (d == 2) i2[o] = (float)((double)i2[o] + w * c3);
       }
   }
-  if (d == 2) {
-    /* Rows (only the N holding charges, whose charges sit in the first N columns), then each column block
-     * transformed, multiplied by khat and transformed back in cache, then the N rows whose potentials are read,
-     * written back only in the N columns read. */
-    if (fft_rows(plan, r1, i1, M, N, -1, N, M) || fft_rows(plan, r2, i2, M, N, -1, N, M) || fft_columns(plan, r1, i1, M, N, 0, khat) ||
-        fft_columns(plan, r2, i2, M, N, 0, khat) || fft_rows(plan, r1, i1, M, N, 1, M, N) || fft_rows(plan, r2, i2, M, N, 1, M, N))
-      goto done;
-  } else {
-    if (fft_grid(plan, r1, i1, 1, M, 1, -1) != 0 || fft_grid(plan, r2, i2, 1, M, 1, -1) != 0) goto done;
-    for (int64_t t = 0; t < cells; t++) {
-      const float k = khat[t];
-      r1[t] *= k;
-      i1[t] *= k;
-      r2[t] *= k;
-      i2[t] *= k;
-    }
-    if (fft_grid(plan, r1, i1, 1, M, 1, 1) != 0 || fft_grid(plan, r2, i2, 1, M, 1, 1) != 0) goto done;
-  }
-  /* Gathering: each point alone, in parallel; its term of Z is kept and Z summed in point order afterwards, as the
-   * JavaScript sums it. */
-#pragma omp parallel for num_threads(nt) if (nt > 1 && n > 2000) schedule(static)
-  for (int64_t i = 0; i < n; i++) {
+}
+
+/* The potentials at points [lo_i, hi_i): their forces and their terms of Z. */
+XL_INLINE void fft_gather_dp(const fft_charges *c, int64_t lo_i, int64_t hi_i, int64_t d, int64_t p) {
+  const double *Y = c->Y, *weight = c->weight, centre = c->centre;
+  const int64_t n = c->n, M = c->M, *node = c->node;
+  const float *r1 = c->r1, *i1 = c->i1, *r2 = c->r2, *i2 = c->i2;
+  double *rep = c->rep, *zterm = c->zterm;
+  for (int64_t i = lo_i; i < hi_i; i++) {
     if (d == 2 && i + XL_PREFETCH < n) prefetch_point(node[i + XL_PREFETCH], p, M, r1, i1, r2, i2);
     double f1 = 0, fx = 0, fy = 0, f2 = 0;
     const double *wx = weight + i * d * p, *wy = wx + p;
@@ -1060,6 +1040,95 @@ int xl_tsne_fft(const double *Y, int64_t n, int64_t d, int64_t p, int64_t boxes,
       rep[i] = y * f1 - fx;
       zterm[i] = (1 + y * y) * f1 - 2 * y * fx + fy;
     }
+  }
+}
+
+/* The default grid (2-D, 3 nodes) with d and p constants, so the node loops unroll. */
+XL_CLONES static void fft_spread(const fft_charges *c) {
+  if (c->d == 2 && c->p == 3) fft_spread_dp(c, 2, 3);
+  else fft_spread_dp(c, c->d, c->p);
+}
+
+XL_CLONES static void fft_gather(const fft_charges *c, int64_t lo_i, int64_t hi_i) {
+  if (c->d == 2 && c->p == 3) fft_gather_dp(c, lo_i, hi_i, 2, 3);
+  else fft_gather_dp(c, lo_i, hi_i, c->d, c->p);
+}
+
+/* repulsionOnGrid of src/reducers/tsne-fft.ts, operation by operation; Z into *sumQ. Returns 0, or -1 when out of
+ * memory or M is not 2^a 3^b 5^c. */
+int xl_tsne_fft(const double *Y, int64_t n, int64_t d, int64_t p, int64_t boxes, double lo, double boxWidth, double centre,
+                float *khat, int fresh, float *work, double *rep, double *sumQ) {
+  const int64_t N = boxes * p, M = 2 * N;
+  const int64_t cells = d == 2 ? M * M : M;
+  const int nt = xl_threads();
+  double *den = malloc(sizeof(double) * 2 * (size_t)p), *at = den ? den + p : NULL;
+  /* Per point, its first node and its p weights per axis; a node's weight is the product of its axes' weights,
+   * formed where it is used (the same product as the JavaScript's; 56 bytes a point instead of 144 at p = 3). */
+  int64_t *node = scratch_get(&tsne_node_scratch, sizeof(int64_t) * (size_t)n);
+  double *weight = scratch_get(&tsne_weight_scratch, sizeof(double) * (size_t)(n * d * p));
+  double *zterm = scratch_get(&tsne_zterm_scratch, sizeof(double) * (size_t)n);
+  int status = -1;
+  const fft_plan *plan = tsne_plan_for(M);
+  if (!den || !node || !weight || !zterm || !plan) goto done;
+  float *r1 = work, *i1 = work + cells, *r2 = work + 2 * cells, *i2 = work + 3 * cells;
+  if (fresh && fft_kernel(plan, d, N, M, boxWidth / (double)p, khat, r1, i1) != 0) goto done;
+  /* Charges only ever sit in the first N columns of the first N rows (2-D), and the row pass reads no more; the
+   * rest of each grid is written before it is read. */
+  const int64_t rows = d == 2 ? N : 1, cols = d == 2 ? N : M;
+  for (int64_t r = 0; r < rows; r++) {
+    memset(r1 + r * M, 0, sizeof(float) * (size_t)cols);
+    memset(i1 + r * M, 0, sizeof(float) * (size_t)cols);
+    memset(r2 + r * M, 0, sizeof(float) * (size_t)cols);
+    memset(i2 + r * M, 0, sizeof(float) * (size_t)cols);
+  }
+  for (int64_t l = 0; l < p; l++) at[l] = ((double)l + 0.5) / (double)p;
+  for (int64_t j = 0; j < p; j++) {
+    double v = 1;
+    for (int64_t l = 0; l < p; l++)
+      if (l != j) v *= at[j] - at[l];
+    den[j] = v;
+  }
+  /* Each point's interpolation nodes and weights, for spreading and for gathering: points are independent, so in
+   * parallel. */
+#pragma omp parallel num_threads(nt) if (nt > 1 && n > 2000)
+  {
+#ifdef _OPENMP
+    const int64_t t = omp_get_thread_num(), T = omp_get_num_threads();
+#else
+    const int64_t t = 0, T = 1;
+#endif
+    fft_points(Y, n * t / T, n * (t + 1) / T, d, p, M, boxes, lo, boxWidth, den, at, node, weight);
+  }
+  const fft_charges ch = {Y, n, d, p, M, centre, node, weight, r1, i1, r2, i2, rep, zterm};
+  fft_spread(&ch);
+  if (d == 2) {
+    /* Rows (only the N holding charges, whose charges sit in the first N columns), then each column block
+     * transformed, multiplied by khat and transformed back in cache, then the N rows whose potentials are read,
+     * written back only in the N columns read. */
+    if (fft_rows(plan, r1, i1, M, N, -1, N, M) || fft_rows(plan, r2, i2, M, N, -1, N, M) || fft_columns(plan, r1, i1, M, N, 0, khat) ||
+        fft_columns(plan, r2, i2, M, N, 0, khat) || fft_rows(plan, r1, i1, M, N, 1, M, N) || fft_rows(plan, r2, i2, M, N, 1, M, N))
+      goto done;
+  } else {
+    if (fft_grid(plan, r1, i1, 1, M, 1, -1) != 0 || fft_grid(plan, r2, i2, 1, M, 1, -1) != 0) goto done;
+    for (int64_t t = 0; t < cells; t++) {
+      const float k = khat[t];
+      r1[t] *= k;
+      i1[t] *= k;
+      r2[t] *= k;
+      i2[t] *= k;
+    }
+    if (fft_grid(plan, r1, i1, 1, M, 1, 1) != 0 || fft_grid(plan, r2, i2, 1, M, 1, 1) != 0) goto done;
+  }
+  /* Gathering: each point alone, in parallel; its term of Z is kept and Z summed in point order afterwards, as the
+   * JavaScript sums it. */
+#pragma omp parallel num_threads(nt) if (nt > 1 && n > 2000)
+  {
+#ifdef _OPENMP
+    const int64_t t = omp_get_thread_num(), T = omp_get_num_threads();
+#else
+    const int64_t t = 0, T = 1;
+#endif
+    fft_gather(&ch, n * t / T, n * (t + 1) / T);
   }
   double s = 0;
   for (int64_t i = 0; i < n; i++) s += zterm[i];
