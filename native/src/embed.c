@@ -885,38 +885,45 @@ static int fft_grid(const fft_plan *p, float *re, float *im, int64_t rows, int64
   return fft_rows(p, re, im, M, nz, sign, M, M) || fft_columns(p, re, im, M, M, sign, NULL) ? -1 : 0;
 }
 
-/* lagrange of tsne-fft.ts, with the nodes' positions (l + 0.5) / p computed once (at[l]; the same values). */
-XL_INLINE int64_t fft_lagrange(double v, int64_t p, int64_t boxes, double lo, double boxWidth, const double *den, const double *at,
-                               double *w) {
-  const double u = (v - lo) / boxWidth;
-  double b = floor(u);
-  if (!(b >= 0)) b = 0;
-  if (b >= (double)boxes) b = (double)(boxes - 1);
-  const double x = u - b;
-  for (int64_t j = 0; j < p; j++) {
-    double v2 = 1;
-    for (int64_t l = 0; l < p; l++)
-      if (l != j) v2 *= x - at[l];
-    w[j] = v2 / den[j];
+/* lagrange of tsne-fft.ts for axis ax of points [lo_i, hi_i), with the nodes' positions (l + 0.5) / p computed
+ * once (at[l]; the same values): the weights into weight, each point's box into cell[i]. A loop over the points
+ * with the clamps as selects, so it vectorizes (floor, the divisions) across points. */
+XL_INLINE void fft_lagrange(const double *Y, int64_t lo_i, int64_t hi_i, int64_t d, int64_t ax, int64_t p, int64_t boxes, double lo,
+                            double boxWidth, const double *den, const double *at, double *weight, double *cell) {
+  for (int64_t i = lo_i; i < hi_i; i++) {
+    const double u = (Y[i * d + ax] - lo) / boxWidth;
+    double b = floor(u);
+    b = b >= 0 ? b : 0;
+    b = b >= (double)boxes ? (double)(boxes - 1) : b;
+    const double x = u - b;
+    for (int64_t j = 0; j < p; j++) {
+      double v2 = 1;
+      for (int64_t l = 0; l < p; l++)
+        if (l != j) v2 *= x - at[l];
+      weight[(i * d + ax) * p + j] = v2 / den[j];
+    }
+    cell[i] = b;
   }
-  return (int64_t)b;
 }
 
 XL_INLINE void fft_points_p(const double *Y, int64_t lo_i, int64_t hi_i, int64_t d, int64_t p, int64_t M, int64_t boxes, double lo,
-                            double boxWidth, const double *den, const double *at, int64_t *node, double *weight) {
-  for (int64_t i = lo_i; i < hi_i; i++) {
-    double *w2 = weight + i * d * p;
-    const int64_t bx = fft_lagrange(Y[i * d], p, boxes, lo, boxWidth, den, at, w2) * p;
-    node[i] = d == 2 ? fft_lagrange(Y[i * d + 1], p, boxes, lo, boxWidth, den, at, w2 + p) * p * M + bx : bx;
+                            double boxWidth, const double *den, const double *at, int64_t *node, double *weight, double *cell) {
+  fft_lagrange(Y, lo_i, hi_i, d, 0, p, boxes, lo, boxWidth, den, at, weight, cell);
+  for (int64_t i = lo_i; i < hi_i; i++) node[i] = (int64_t)cell[i] * p;
+  if (d == 2) {
+    fft_lagrange(Y, lo_i, hi_i, d, 1, p, boxes, lo, boxWidth, den, at, weight, cell);
+    for (int64_t i = lo_i; i < hi_i; i++) node[i] += (int64_t)cell[i] * p * M;
   }
 }
 
-/* The interpolation nodes and weights of points [lo_i, hi_i): for the default 3 nodes the loops unroll (and the
- * x - at[l] formed twice are formed once, the same value), and the AVX2 clone has floor() inline. */
+/* Each point's first node and its weights per axis, for points [lo_i, hi_i) (cell: n doubles of scratch): for the
+ * default grid (2-D, 3 nodes) the node loops unroll (and the x - at[l] formed twice are formed once, the same
+ * value), and the AVX2 clone has floor() inline. */
 XL_CLONES static void fft_points(const double *Y, int64_t lo_i, int64_t hi_i, int64_t d, int64_t p, int64_t M, int64_t boxes,
-                                 double lo, double boxWidth, const double *den, const double *at, int64_t *node, double *weight) {
-  if (p == 3) fft_points_p(Y, lo_i, hi_i, d, 3, M, boxes, lo, boxWidth, den, at, node, weight);
-  else fft_points_p(Y, lo_i, hi_i, d, p, M, boxes, lo, boxWidth, den, at, node, weight);
+                                 double lo, double boxWidth, const double *den, const double *at, int64_t *node, double *weight,
+                                 double *cell) {
+  if (d == 2 && p == 3) fft_points_p(Y, lo_i, hi_i, 2, 3, M, boxes, lo, boxWidth, den, at, node, weight, cell);
+  else fft_points_p(Y, lo_i, hi_i, d, p, M, boxes, lo, boxWidth, den, at, node, weight, cell);
 }
 
 /* kernelTransform of tsne-fft.ts; in 2-D, khat is stored as fft_column_block reads it: column block by column
@@ -954,7 +961,7 @@ static int fft_kernel(const fft_plan *plan, int64_t d, int64_t N, int64_t M, dou
 
 /* The plan of the last length, kept per thread: an optimization calls with the same grid for many iterations. */
 static __thread fft_plan tsne_plan;
-static __thread xl_scratch tsne_node_scratch, tsne_weight_scratch, tsne_zterm_scratch;
+static __thread xl_scratch tsne_node_scratch, tsne_weight_scratch, tsne_zterm_scratch, tsne_cell_scratch;
 
 /* Points ahead whose grid cells are prefetched in the spreading and gathering loops. */
 #define XL_PREFETCH 8
@@ -1071,9 +1078,10 @@ int xl_tsne_fft(const double *Y, int64_t n, int64_t d, int64_t p, int64_t boxes,
   int64_t *node = scratch_get(&tsne_node_scratch, sizeof(int64_t) * (size_t)n);
   double *weight = scratch_get(&tsne_weight_scratch, sizeof(double) * (size_t)(n * d * p));
   double *zterm = scratch_get(&tsne_zterm_scratch, sizeof(double) * (size_t)n);
+  double *cell = scratch_get(&tsne_cell_scratch, sizeof(double) * (size_t)n);
   int status = -1;
   const fft_plan *plan = tsne_plan_for(M);
-  if (!den || !node || !weight || !zterm || !plan) goto done;
+  if (!den || !node || !weight || !zterm || !cell || !plan) goto done;
   float *r1 = work, *i1 = work + cells, *r2 = work + 2 * cells, *i2 = work + 3 * cells;
   if (fresh && fft_kernel(plan, d, N, M, boxWidth / (double)p, khat, r1, i1) != 0) goto done;
   /* Charges only ever sit in the first N columns of the first N rows (2-D), and the row pass reads no more; the
@@ -1101,7 +1109,7 @@ int xl_tsne_fft(const double *Y, int64_t n, int64_t d, int64_t p, int64_t boxes,
 #else
     const int64_t t = 0, T = 1;
 #endif
-    fft_points(Y, n * t / T, n * (t + 1) / T, d, p, M, boxes, lo, boxWidth, den, at, node, weight);
+    fft_points(Y, n * t / T, n * (t + 1) / T, d, p, M, boxes, lo, boxWidth, den, at, node, weight, cell);
   }
   const fft_charges ch = {Y, n, d, p, M, centre, node, weight, r1, i1, r2, i2, rep, zterm};
   fft_spread(&ch);
