@@ -585,8 +585,9 @@ XL_INLINE void fft_stage5(const fft_io *io, int64_t n, int64_t ns, int64_t L, fl
     }
 }
 
-/* Elements ahead whose lanes the first stage of a column pass prefetches: it reads the grid a row of M floats
- * apart per element, a stride the hardware prefetchers follow poorly (the stage spent its time waiting on them). */
+/* Elements ahead whose lanes the first stage of a forward pass on a half-zero input prefetches: in the column pass
+ * it reads the grid a row of M floats apart per element, a stride the hardware prefetchers follow poorly (the stage
+ * spent its time waiting on them). */
 #define XL_FFT_AHEAD 6
 
 XL_INLINE void fft_prefetch(const fft_io *io, int64_t e, int64_t L) {
