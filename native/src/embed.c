@@ -1023,6 +1023,27 @@ int xl_tsne_attract(const int32_t *rowPtr, const int32_t *cols, const double *va
   return bad ? -1 : 0;
 }
 
+/* One step of t-SNE's gradient descent over len coordinates, as the loop of optimize in src/reducers/tsne.ts
+ * (the same operations in the same order, so the same bits): gains up by 0.2 where the gradient's sign
+ * changed, else down by 0.8 (floor 0.01; NaN stays NaN, as Math.max keeps it), the momentum update, the move.
+ * Returns the squared gradient norm summed in coordinate order. */
+double xl_tsne_step(const double *grad, double *update, double *gains, double *Y, int64_t len, double momentum, double lr) {
+  double norm = 0;
+  for (int64_t t = 0; t < len; t++) {
+    const double g = grad[t];
+    norm += g * g;
+    if (update[t] * g < 0)
+      gains[t] += 0.2;
+    else {
+      const double w = gains[t] * 0.8;
+      gains[t] = w >= 0.01 || w != w ? w : 0.01;
+    }
+    update[t] = momentum * update[t] - lr * gains[t] * g;
+    Y[t] += update[t];
+  }
+  return norm;
+}
+
 /* ---- Trustworthiness and continuity rows (src/metrics/neighborhood.ts), the same integers as the JavaScript. ---- */
 
 /* The first index c of ascending a[0 .. L) with a[c] > v. */

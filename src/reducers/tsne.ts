@@ -603,16 +603,7 @@ function optimize(P: SparseP, Y: Float64Array, n: number, d: number, o: Optimize
     const early = it < o.exaggerationIter;
     const momentum = early ? 0.5 : 0.8;
     tsneGradient(P, Y, n, d, o.repulsion, early ? o.earlyExaggeration : 1, grad, o.parallel);
-    let norm = 0;
-    for (let t = 0; t < n * d; t++) {
-      const g = grad[t];
-      norm += g * g;
-      if (update[t] * g < 0) gains[t] += 0.2;
-      else gains[t] = Math.max(gains[t] * 0.8, 0.01);
-      update[t] = momentum * update[t] - o.learningRate * gains[t] * g;
-      Y[t] += update[t];
-    }
-    norm = Math.sqrt(norm);
+    const norm = Math.sqrt(descentStep(grad, update, gains, Y, momentum, o.learningRate));
     if (o.onProgress && it % 50 === 0) o.onProgress(it, norm, o.maxIter);
     if (!Number.isFinite(norm)) throw new Error('t-SNE diverged (non-finite gradient); try a smaller learningRate');
     if (!early && norm < o.minGradNorm) {
@@ -621,6 +612,35 @@ function optimize(P: SparseP, Y: Float64Array, n: number, d: number, o: Optimize
     }
   }
   return { iterations: it };
+}
+
+/**
+ * One step of {@link optimize} over every coordinate: gains up by 0.2 where
+ * the gradient changed sign, else times 0.8 (floor 0.01), then the momentum
+ * update and the move. Returns the squared gradient norm.
+ * @param native false keeps the JavaScript (the addon's tsneStep is the same, bit for bit)
+ */
+export function descentStep(
+  grad: Float64Array,
+  update: Float64Array,
+  gains: Float64Array,
+  Y: Float64Array,
+  momentum: number,
+  learningRate: number,
+  native = true,
+): number {
+  const nat = native ? gemmAddon() : null;
+  if (nat?.tsneStep) return nat.tsneStep(grad, update, gains, Y, Y.length, momentum, learningRate);
+  let norm = 0;
+  for (let t = 0; t < Y.length; t++) {
+    const g = grad[t];
+    norm += g * g;
+    if (update[t] * g < 0) gains[t] += 0.2;
+    else gains[t] = Math.max(gains[t] * 0.8, 0.01);
+    update[t] = momentum * update[t] - learningRate * gains[t] * g;
+    Y[t] += update[t];
+  }
+  return norm;
 }
 
 /** KL(P || Q) with Z from the Barnes-Hut tree (as scikit-learn reports for method="barnes_hut") or the FFT grid. */
