@@ -69,6 +69,31 @@ describe('exact kNN against a Float64 brute force', () => {
     expectExact(allKnn(X, n, p, k), truth);
     expectExact(allKnn(X, n, p, k, true, true), truth);
   });
+
+  it.skipIf(!haveNative)('ties at the k-th distance go to the smaller indices, in the C and the JavaScript top-k alike', () => {
+    // Points on the integer lattice {-2..2}^3, ~10 copies of each in shuffled order: the float32 dot products are exact
+    // integers, so the approximate distances tie exactly and each query has dozens tied at its k-th distance. The
+    // selection is then the k smallest (squared distance, index), the brute force's order, for any k; k = 90 also
+    // crosses the C selection's buffer cuts.
+    const g = new Rng(9);
+    const m = 1250, q = 3, K = 90;
+    const L = new Float32Array(m * q);
+    for (let i = 0; i < m; i++) for (let t = 0; t < q; t++) L[i * q + t] = g.int(5) - 2;
+    const want = bruteForce(L, m, q, K);
+    for (const kk of [1, 15, 40, K]) {
+      const wi: number[] = [], wd: number[] = [];
+      for (let i = 0; i < m; i++)
+        for (let a = 0; a < kk; a++) {
+          wi.push(want.indices[i * K + a]);
+          wd.push(want.distances[i * K + a]);
+        }
+      for (const jsSelect of [false, true]) {
+        const got = allKnn(L, m, q, kk, true, jsSelect);
+        expect(Array.from(got.indices), `k = ${kk}, jsSelect = ${jsSelect}`).toEqual(wi);
+        expect(Array.from(got.distances), `k = ${kk}, jsSelect = ${jsSelect}`).toEqual(wd);
+      }
+    }
+  });
 });
 
 describe('k-d tree kNN of an embedding', () => {
