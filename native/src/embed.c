@@ -16,6 +16,9 @@
 #ifdef __SSE__
 #include <xmmintrin.h>
 #endif
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
 /* AVX2 builds also bring SSE4.1's roundsd for floor(); no FMA, so results are the same in every clone. */
@@ -293,7 +296,6 @@ static void knn_scan(const float *dots, int64_t n, const double *norms, int64_t 
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
 /* knn_scan eight candidates at a time: the same double operations, (ni + norms[j]) - (dots[j] + dots[j]), four
  * lanes wide, and one branch per eight where most rows take one candidate in twenty or fewer. */
 __attribute__((target("avx2"))) static void knn_scan_avx2(const float *dots, int64_t n, const double *norms, int64_t i,
@@ -339,42 +341,33 @@ static void knn_row(const float *dots, int64_t n, const double *norms, int64_t i
   else
 #endif
     knn_scan(dots, n, norms, i, &b);
+  /* Only non-finite approximate distances (float32 dot products that overflowed) fail d < thr while thr is still
+   * infinite; they fill the slots left in index order, as (infinity, j) would, so no winner is left unset. */
+  for (int64_t j = 0; b.m < kk && j < n; j++) {
+    int64_t u = 0;
+    while (u < b.m && hi[u] != j) u++;
+    if (j != i && u == b.m) {
+      hk[b.m] = INFINITY;
+      hi[b.m++] = (int32_t)j;
+    }
+  }
   if (b.m > kk) knn_nth(hk, hi, b.m, kk - 1);
   int32_t *ind = indices + i * kk;
   double *dis = distances + i * kk;
   const float *xi = X + i * p;
-  /* The winners' rows are scattered over X: each group is fetched while the one before is summed. Four winners are
-   * summed at a time, each in its own t order as selectRow sums, so the four dependency chains overlap. */
-  for (int64_t a = 0; a < kk && a < 4; a++) prefetch_row(X + (int64_t)hi[a] * p, p);
-  int64_t a = 0;
-  for (; a + 4 <= kk; a += 4) {
-    for (int64_t b = a + 4; b < kk && b < a + 8; b++) prefetch_row(X + (int64_t)hi[b] * p, p);
-    const float *x0 = X + (int64_t)hi[a] * p, *x1 = X + (int64_t)hi[a + 1] * p;
-    const float *x2 = X + (int64_t)hi[a + 2] * p, *x3 = X + (int64_t)hi[a + 3] * p;
-    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    for (int64_t t = 0; t < p; t++) {
-      const double v = (double)xi[t];
-      const double u0 = v - (double)x0[t], u1 = v - (double)x1[t], u2 = v - (double)x2[t], u3 = v - (double)x3[t];
-      s0 += u0 * u0;
-      s1 += u1 * u1;
-      s2 += u2 * u2;
-      s3 += u3 * u3;
-    }
-    dis[a] = sqrt(s0);
-    dis[a + 1] = sqrt(s1);
-    dis[a + 2] = sqrt(s2);
-    dis[a + 3] = sqrt(s3);
-  }
-  for (; a < kk; a++) {
+  /* The winners' rows are scattered over X: each is fetched a few winners ahead, while earlier ones are summed. */
+  for (int64_t a = 0; a < kk && a < XL_KNN_AHEAD; a++) prefetch_row(X + (int64_t)hi[a] * p, p);
+  for (int64_t a = 0; a < kk; a++) {
+    if (a + XL_KNN_AHEAD < kk) prefetch_row(X + (int64_t)hi[a + XL_KNN_AHEAD] * p, p);
     const float *xj = X + (int64_t)hi[a] * p;
     double s = 0;
     for (int64_t t = 0; t < p; t++) {
       const double u = (double)xi[t] - (double)xj[t];
       s += u * u;
     }
+    ind[a] = hi[a];
     dis[a] = sqrt(s);
   }
-  memcpy(ind, hi, sizeof(int32_t) * (size_t)kk);
   for (int64_t a = 1; a < kk; a++) {
     const int32_t j = ind[a];
     const double v = dis[a];

@@ -94,6 +94,24 @@ describe('exact kNN against a Float64 brute force', () => {
       }
     }
   });
+
+  it.skipIf(!haveNative)('dot products beyond float32 (infinite approximate distances): both top-k twins agree and fill every slot', () => {
+    // |x| ~ 1e20: x.y overflows float32 to +-infinity. The ten points in the negative quadrant have only nine others
+    // at a finite or -infinite approximate distance, all the rest at +infinity, which never beats an infinite
+    // threshold; the slots left are filled in index order in C, as the JavaScript heap does.
+    const g = new Rng(11);
+    const m = 1000, q = 2, kk = 30;
+    const H = Float32Array.from({ length: m * q }, (_, t) => ((t >> 1) % 100 === 7 ? -1 : 1) * 1e20 * (1 + g.uniform()));
+    const c = allKnn(H, m, q, kk, true, false);
+    const js = allKnn(H, m, q, kk, true, true);
+    expect(Array.from(c.indices)).toEqual(Array.from(js.indices));
+    expect(Array.from(c.distances)).toEqual(Array.from(js.distances));
+    for (let i = 0; i < m; i++) {
+      const row = Array.from(c.indices.subarray(i * kk, (i + 1) * kk));
+      expect(new Set(row).size).toBe(kk);
+      expect(row.every((j) => j >= 0 && j < m && j !== i)).toBe(true);
+    }
+  });
 });
 
 describe('k-d tree kNN of an embedding', () => {
