@@ -602,6 +602,24 @@ static napi_value TsneAttract(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* tsneStep(grad, update, gains, Y: Float64Array, len, momentum, lr) -> squared gradient norm */
+static napi_value TsneStep(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int64_t len;
+  double momentum, lr;
+  void *grad, *update, *gains, *Y;
+  if (argc != 7 || !get_i64(env, argv[4], &len) || !get_f64(env, argv[5], &momentum) || !get_f64(env, argv[6], &lr) || len < 0)
+    THROW(env, "tsneStep: bad arguments");
+  if (!typed_arg(env, argv[0], napi_float64_array, len, &grad) || !typed_arg(env, argv[1], napi_float64_array, len, &update) ||
+      !typed_arg(env, argv[2], napi_float64_array, len, &gains) || !typed_arg(env, argv[3], napi_float64_array, len, &Y))
+    THROW(env, "tsneStep: arrays missing or too short");
+  napi_value v;
+  napi_create_double(env, xl_tsne_step((const double *)grad, (double *)update, (double *)gains, (double *)Y, len, momentum, lr), &v);
+  return v;
+}
+
 /* Every entry of a[0 .. len) in [0, n). */
 static int indices_in_range(const int32_t *a, int64_t len, int64_t n) {
   for (int64_t t = 0; t < len; t++)
@@ -724,6 +742,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"knnSelect", NULL, KnnSelect, NULL, NULL, NULL, napi_default_method, NULL},
       {"tsneFft", NULL, TsneFft, NULL, NULL, NULL, napi_default_method, NULL},
       {"tsneAttract", NULL, TsneAttract, NULL, NULL, NULL, napi_default_method, NULL},
+      {"tsneStep", NULL, TsneStep, NULL, NULL, NULL, napi_default_method, NULL},
       {"trustRows", NULL, TrustRows, NULL, NULL, NULL, napi_default_method, NULL},
       {"continuityRows", NULL, ContinuityRows, NULL, NULL, NULL, napi_default_method, NULL},
       {"setThreads", NULL, SetThreads, NULL, NULL, NULL, napi_default_method, NULL},

@@ -16,6 +16,9 @@
 #ifdef __SSE__
 #include <xmmintrin.h>
 #endif
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
 /* AVX2 builds also bring SSE4.1's roundsd for floor(); no FMA, so results are the same in every clone. */
@@ -205,42 +208,154 @@ static inline void prefetch_row(const float *x, int64_t p) {
   for (int64_t t = 0; t < p; t += 16) __builtin_prefetch(x + t);
 }
 
-/* One query row of xl_knn_select: a max-heap of the kk smallest approximate
- * squared distances, then the winners' exact distances, sorted. */
-static void knn_row(const float *dots, int64_t n, const double *norms, int64_t i, const float *X, int64_t p, int64_t kk,
-                    double *hk, int32_t *hi, int32_t *indices, double *distances) {
+/* (d, j) before (e, l) in the order of knn_row's selection: distance first, then index, so the selected set is unique. */
+static inline int knn_before(double d, int32_t j, double e, int32_t l) { return d < e || (d == e && j < l); }
+
+/* Rearranges the m candidates (d, ix) so that position t holds the (t + 1)-th in (d, index) order, the ones before it
+ * precede it and the ones after it follow: quickselect with a median-of-three pivot and a branch-free Lomuto
+ * partition (every element swapped, the boundary advanced by the comparison's outcome), as the outcomes are
+ * unpredictable. */
+static void knn_nth(double *d, int32_t *ix, int64_t m, int64_t t) {
+#define XL_KNN_SWAP(u, v)                                                                                                  \
+  do {                                                                                                                     \
+    const double td = d[u];                                                                                                \
+    d[u] = d[v];                                                                                                           \
+    d[v] = td;                                                                                                             \
+    const int32_t ti = ix[u];                                                                                              \
+    ix[u] = ix[v];                                                                                                         \
+    ix[v] = ti;                                                                                                            \
+  } while (0)
+  int64_t lo = 0, hi = m - 1;
+  while (hi - lo > 8) {
+    const int64_t mid = lo + ((hi - lo) >> 1);
+    if (knn_before(d[mid], ix[mid], d[lo], ix[lo])) XL_KNN_SWAP(mid, lo);
+    if (knn_before(d[hi], ix[hi], d[lo], ix[lo])) XL_KNN_SWAP(hi, lo);
+    if (knn_before(d[mid], ix[mid], d[hi], ix[hi])) XL_KNN_SWAP(hi, mid);
+    /* The median of the three is now at hi, the pivot. */
+    const double pd = d[hi];
+    const int32_t pj = ix[hi];
+    int64_t s = lo;
+    for (int64_t e = lo; e < hi; e++) {
+      const double v = d[e];
+      const int32_t j = ix[e];
+      d[e] = d[s];
+      ix[e] = ix[s];
+      d[s] = v;
+      ix[s] = j;
+      s += (v < pd) | ((v == pd) & (j < pj));
+    }
+    XL_KNN_SWAP(s, hi);
+    if (t < s) hi = s - 1;
+    else if (t > s) lo = s + 1;
+    else return;
+  }
+  for (int64_t u = lo + 1; u <= hi; u++) {
+    const double v = d[u];
+    const int32_t j = ix[u];
+    int64_t w = u - 1;
+    while (w >= lo && knn_before(v, j, d[w], ix[w])) {
+      d[w + 1] = d[w];
+      ix[w + 1] = ix[w];
+      w--;
+    }
+    d[w + 1] = v;
+    ix[w + 1] = j;
+  }
+#undef XL_KNN_SWAP
+}
+
+/* Candidates per query row held before they are cut back to the kk best, as a multiple of kk. */
+#define XL_KNN_BUFFER 2
+
+/* The running selection of one query row: candidates hk/hi (m of them, at most cap) and thr, the kk-th best
+ * approximate distance once the buffer has been cut back at least once (infinity before). */
+typedef struct {
+  double *hk;
+  int32_t *hi;
+  int64_t m, cap, kk;
+  double thr;
+} knn_buf;
+
+/* Appends candidate (d, j); a full buffer is cut back to the kk best, and thr tightens to the kk-th. */
+static inline void knn_take(knn_buf *b, double d, int64_t j) {
+  b->hk[b->m] = d;
+  b->hi[b->m++] = (int32_t)j;
+  if (b->m == b->cap) {
+    knn_nth(b->hk, b->hi, b->m, b->kk - 1);
+    b->thr = b->hk[b->kk - 1];
+    b->m = b->kk;
+  }
+}
+
+/* The scan of one dot-product row: every j != i whose approximate squared distance is below thr is taken.
+ * Scanning in index order, a candidate tying the kk-th best so far comes after it in (d, index), so the strict
+ * test d < thr drops only candidates outside the final set; a thr that lags behind lets extra ones in, which
+ * the cut drops, so the set never depends on when the buffer is cut. */
+static void knn_scan(const float *dots, int64_t n, const double *norms, int64_t i, knn_buf *b) {
   const double ni = norms[i];
-  int64_t size = 0;
-  double top = INFINITY;
   for (int64_t j = 0; j < n; j++) {
     const double d = ni + norms[j] - 2 * (double)dots[j];
-    if (d >= top || j == i) continue;
-    int64_t c;
-    if (size < kk) {
-      c = size++;
-      while (c > 0) {
-        const int64_t par = (c - 1) >> 1;
-        if (hk[par] >= d) break;
-        hk[c] = hk[par];
-        hi[c] = hi[par];
-        c = par;
-      }
-    } else {
-      c = 0;
-      for (;;) {
-        int64_t ch = 2 * c + 1;
-        if (ch >= size) break;
-        if (ch + 1 < size && hk[ch + 1] > hk[ch]) ch++;
-        if (hk[ch] <= d) break;
-        hk[c] = hk[ch];
-        hi[c] = hi[ch];
-        c = ch;
-      }
-    }
-    hk[c] = d;
-    hi[c] = (int32_t)j;
-    if (size == kk) top = hk[0];
+    if (d < b->thr && j != i) knn_take(b, d, j);
   }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+/* knn_scan eight candidates at a time: the same double operations, (ni + norms[j]) - (dots[j] + dots[j]), four
+ * lanes wide, and one branch per eight where most rows take one candidate in twenty or fewer. */
+__attribute__((target("avx2"))) static void knn_scan_avx2(const float *dots, int64_t n, const double *norms, int64_t i,
+                                                         knn_buf *b) {
+  const double ni = norms[i];
+  const __m256d vni = _mm256_set1_pd(ni);
+  __m256d vthr = _mm256_set1_pd(b->thr);
+  double dd[8];
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8) {
+    const __m256d f0 = _mm256_cvtps_pd(_mm_loadu_ps(dots + j)), f1 = _mm256_cvtps_pd(_mm_loadu_ps(dots + j + 4));
+    const __m256d d0 = _mm256_sub_pd(_mm256_add_pd(vni, _mm256_loadu_pd(norms + j)), _mm256_add_pd(f0, f0));
+    const __m256d d1 = _mm256_sub_pd(_mm256_add_pd(vni, _mm256_loadu_pd(norms + j + 4)), _mm256_add_pd(f1, f1));
+    unsigned mask = (unsigned)_mm256_movemask_pd(_mm256_cmp_pd(d0, vthr, _CMP_LT_OQ)) |
+                    ((unsigned)_mm256_movemask_pd(_mm256_cmp_pd(d1, vthr, _CMP_LT_OQ)) << 4);
+    if (!mask) continue;
+    _mm256_storeu_pd(dd, d0);
+    _mm256_storeu_pd(dd + 4, d1);
+    do {
+      const int t = __builtin_ctz(mask);
+      mask &= mask - 1;
+      if (dd[t] < b->thr && j + t != i) knn_take(b, dd[t], j + t);
+    } while (mask);
+    vthr = _mm256_set1_pd(b->thr);
+  }
+  for (; j < n; j++) {
+    const double d = ni + norms[j] - 2 * (double)dots[j];
+    if (d < b->thr && j != i) knn_take(b, d, j);
+  }
+}
+#define XL_KNN_AVX2 1
+#endif
+
+/* One query row of xl_knn_select: the kk smallest approximate squared distances, ties by index (selectRow's
+ * order), then the winners' exact distances, sorted. Candidates below the kk-th best so far are appended to a
+ * buffer of XL_KNN_BUFFER * kk, which a quickselect cuts back to the kk best whenever it fills: O(1) per
+ * candidate where a heap sifts log2(kk) levels. */
+static void knn_row(const float *dots, int64_t n, const double *norms, int64_t i, const float *X, int64_t p, int64_t kk,
+                    double *hk, int32_t *hi, int64_t cap, int avx2, int32_t *indices, double *distances) {
+  knn_buf b = {hk, hi, 0, cap, kk, INFINITY};
+#ifdef XL_KNN_AVX2
+  if (avx2) knn_scan_avx2(dots, n, norms, i, &b);
+  else
+#endif
+    knn_scan(dots, n, norms, i, &b);
+  /* Only non-finite approximate distances (float32 dot products that overflowed) fail d < thr while thr is still
+   * infinite; they fill the slots left in index order, as (infinity, j) would, so no winner is left unset. */
+  for (int64_t j = 0; b.m < kk && j < n; j++) {
+    int64_t u = 0;
+    while (u < b.m && hi[u] != j) u++;
+    if (j != i && u == b.m) {
+      hk[b.m] = INFINITY;
+      hi[b.m++] = (int32_t)j;
+    }
+  }
+  if (b.m > kk) knn_nth(hk, hi, b.m, kk - 1);
   int32_t *ind = indices + i * kk;
   double *dis = distances + i * kk;
   const float *xi = X + i * p;
@@ -275,14 +390,20 @@ int xl_knn_select(const float *dots, int64_t rows, int64_t n, const double *norm
                    int64_t kk, int32_t *indices, double *distances) {
   const int nt = xl_threads();
   int failed = 0;
+#ifdef XL_KNN_AVX2
+  const int avx2 = __builtin_cpu_supports("avx2");
+#else
+  const int avx2 = 0;
+#endif
   /* Rows are independent and each is computed alone, so any thread count gives the same result. */
 #pragma omp parallel num_threads(nt) if (nt > 1 && rows > 1)
   {
-    double *hk = malloc(sizeof(double) * (size_t)kk);
-    int32_t *hi = malloc(sizeof(int32_t) * (size_t)kk);
+    const int64_t cap = XL_KNN_BUFFER * kk;
+    double *hk = malloc(sizeof(double) * (size_t)cap);
+    int32_t *hi = malloc(sizeof(int32_t) * (size_t)cap);
 #pragma omp for schedule(static)
     for (int64_t r = 0; r < rows; r++) {
-      if (hk && hi) knn_row(dots + r * n, n, norms, q0 + r, X, p, kk, hk, hi, indices, distances);
+      if (hk && hi) knn_row(dots + r * n, n, norms, q0 + r, X, p, kk, hk, hi, cap, avx2, indices, distances);
     }
     if (!hk || !hi) {
 #pragma omp atomic write
@@ -1252,6 +1373,27 @@ int xl_tsne_attract(const int32_t *rowPtr, const int32_t *cols, const double *va
     for (int64_t t = 0; t < d; t++) o[t] = 4 * (o[t] - rep[i * d + t] / sumQ);
   }
   return bad ? -1 : 0;
+}
+
+/* One step of t-SNE's gradient descent over len coordinates, as the loop of optimize in src/reducers/tsne.ts
+ * (the same operations in the same order, so the same bits): gains up by 0.2 where the gradient's sign
+ * changed, else down by 0.8 (floor 0.01; NaN stays NaN, as Math.max keeps it), the momentum update, the move.
+ * Returns the squared gradient norm summed in coordinate order. */
+double xl_tsne_step(const double *grad, double *update, double *gains, double *Y, int64_t len, double momentum, double lr) {
+  double norm = 0;
+  for (int64_t t = 0; t < len; t++) {
+    const double g = grad[t];
+    norm += g * g;
+    if (update[t] * g < 0)
+      gains[t] += 0.2;
+    else {
+      const double w = gains[t] * 0.8;
+      gains[t] = w >= 0.01 || w != w ? w : 0.01;
+    }
+    update[t] = momentum * update[t] - lr * gains[t] * g;
+    Y[t] += update[t];
+  }
+  return norm;
 }
 
 /* ---- Trustworthiness and continuity rows (src/metrics/neighborhood.ts), the same integers as the JavaScript. ---- */

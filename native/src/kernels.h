@@ -122,6 +122,7 @@ int xl_tsne_fft(const double *Y, int64_t n, int64_t d, int64_t p, int64_t boxes,
  * -1 when a column is out of range. */
 int xl_tsne_attract(const int32_t *rowPtr, const int32_t *cols, const double *vals, const double *Y, int64_t n, int64_t d,
                     double exaggeration, const double *rep, double sumQ, double *out);
+double xl_tsne_step(const double *grad, double *update, double *gains, double *Y, int64_t len, double momentum, double lr);
 /* Trustworthiness rows: input neighbours and penalties of query rows from their float32 dot products
  * (src/metrics/neighborhood.ts InputRow); -1 when out of memory. */
 int xl_trust_rows(const float *dots, int64_t rows, int64_t n, const int32_t *rowIndex, const double *cn, const double *cs,

@@ -118,6 +118,8 @@ export interface NativeAddon {
    * Absent from older builds.
    */
   tsneAttract?(rowPtr: Int32Array, cols: Int32Array, vals: Float64Array, Y: Float64Array, n: number, d: number, exaggeration: number, rep: Float64Array, sumQ: number, out: Float64Array): void;
+  /** One gradient-descent step of t-SNE (gains, momentum update, move) over len coordinates; returns the squared gradient norm. */
+  tsneStep?(grad: Float64Array, update: Float64Array, gains: Float64Array, Y: Float64Array, len: number, momentum: number, lr: number): number;
   /**
    * Trustworthiness rows of src/metrics/neighborhood.ts (InputRow.nearest and rankPenalty), the same integers:
    * for query rows r < rows with float32 dot products dots [rows, n] and spectrum indices rowIndex, fills nnX [rows, k]

@@ -6,7 +6,8 @@ import { MaxHeap, VpTree } from './vptree.js';
  * t-SNE's affinities and UMAP's graph. With the native addon it is a blocked
  * brute force: squared distances |x|^2 + |y|^2 - 2 x.y with the dot products
  * from OpenBLAS sgemm (a block of query rows against all rows), a running
- * top-k per query (the addon's knnSelect, rows in parallel), and the k
+ * top-k per query (the addon's knnSelect, rows in parallel; of equal
+ * approximate distances the smaller index wins), and the k
  * winners' distances recomputed exactly in Float64. At 50,000 x 50 this is ~250 GFLOP of GEMM, seconds with BLAS,
  * where a vantage-point tree in JavaScript degrades as the dimension grows.
  * Without the addon it falls back to {@link VpTree}.
@@ -43,10 +44,12 @@ export function allKnn(X: Float32Array, n: number, p: number, k: number, native 
 }
 
 /**
- * Row i of the search: the kk smallest approximate squared distances in its
- * dot-product row (from `off` in dots), then the winners' exact Float64
- * distances, sorted ascending (ties by index). The addon's knnSelect is this
- * loop in C, heap included.
+ * Row i of the search: the kk candidates smallest in (approximate squared
+ * distance, index) from its dot-product row (from `off` in dots), a set that
+ * does not depend on how it is gathered, then the winners' exact Float64
+ * distances, sorted ascending (ties by index). The addon's knnSelect selects
+ * the same set (with a buffer it cuts back by quickselect, faster than a heap
+ * in C), so both give the same bits.
  */
 function selectRow(
   dots: Float32Array,
@@ -63,7 +66,7 @@ function selectRow(
   const ni = norms[i];
   const kk = heap.capacity;
   heap.clear();
-  for (let j = 0; j < n; j++) if (j !== i) heap.push(j, ni + norms[j] - 2 * dots[off + j]);
+  for (let j = 0; j < n; j++) if (j !== i) heap.pushLex(j, ni + norms[j] - 2 * dots[off + j]);
   const o = i * kk;
   for (let a = 0; a < kk; a++) {
     const j = heap.idAt(a);

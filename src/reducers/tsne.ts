@@ -256,10 +256,8 @@ function takeColumns(X: Float32Array, n: number, p: number, d: number): Float64A
  */
 export function conditionalP(distances: Float64Array, n: number, K: number, perplexity: number): Float64Array {
   const P = new Float64Array(n * K);
-  for (let i = 0; i < n; i++) {
-    const w = calibrateRow(distances.subarray(i * K, (i + 1) * K), perplexity);
-    P.set(w, i * K);
-  }
+  const d2 = new Float64Array(K);
+  for (let i = 0; i < n; i++) calibrateInto(distances, i * K, K, perplexity, d2, P);
   return P;
 }
 
@@ -273,36 +271,43 @@ export function conditionalP(distances: Float64Array, n: number, K: number, perp
  */
 export function calibrateRow(dist: ArrayLike<number>, perplexity: number): Float64Array {
   const K = dist.length;
-  const d2 = new Float64Array(K);
+  const p = new Float64Array(K);
+  calibrateInto(Float64Array.from(dist), 0, K, perplexity, new Float64Array(K), p);
+  return p;
+}
+
+/** calibrateRow of dist[off, off + K) into p[off, off + K), with d2 (K long) as scratch. */
+function calibrateInto(dist: Float64Array, off: number, K: number, perplexity: number, d2: Float64Array, p: Float64Array): void {
   let min = Infinity;
+  let ascending = true;
   for (let a = 0; a < K; a++) {
-    d2[a] = dist[a] * dist[a];
+    d2[a] = dist[off + a] * dist[off + a];
     if (d2[a] < min) min = d2[a];
+    if (a > 0 && d2[a] < d2[a - 1]) ascending = false;
   }
   for (let a = 0; a < K; a++) d2[a] -= min;
   const target = Math.log(perplexity);
-  const p = new Float64Array(K);
   let beta = 1;
   let lo = 0;
   let hi = Infinity;
-  // Scale-free start: the median squared distance sets beta's order of magnitude.
-  const sorted = Float64Array.from(d2).sort();
-  const med = sorted[Math.floor(K / 2)];
+  // Scale-free start: the median squared distance sets beta's order of magnitude (neighbour lists come nearest first).
+  const med = ascending ? d2[Math.floor(K / 2)] : Float64Array.from(d2).sort()[Math.floor(K / 2)];
   if (med > 0) beta = 1 / med;
+  let sum = 0;
   for (let step = 0; step < 100; step++) {
-    let sum = 0;
-    for (let a = 0; a < K; a++) sum += p[a] = Math.exp(-d2[a] * beta);
+    sum = 0;
     let sdp = 0;
     let sd2p = 0;
     for (let a = 0; a < K; a++) {
-      const t = d2[a] * p[a];
+      const w = (p[off + a] = Math.exp(-d2[a] * beta));
+      sum += w;
+      const t = d2[a] * w;
       sdp += t;
       sd2p += d2[a] * t;
     }
     const mean = sdp / sum;
     const H = Math.log(sum) + beta * mean;
     const diff = H - target;
-    for (let a = 0; a < K; a++) p[a] /= sum;
     if (Math.abs(diff) <= 1e-5) break;
     if (diff > 0) lo = beta;
     else hi = beta;
@@ -312,7 +317,7 @@ export function calibrateRow(dist: ArrayLike<number>, perplexity: number): Float
     else if (lo === 0) beta /= 2;
     else beta = (lo + hi) / 2;
   }
-  return p;
+  for (let a = 0; a < K; a++) p[off + a] /= sum;
 }
 
 /**
@@ -326,17 +331,26 @@ export function symmetrize(indices: Int32Array, cond: Float64Array, n: number, K
   const inPtr = new Int32Array(n + 1);
   for (let e = 0; e < n * K; e++) inPtr[indices[e] + 1]++;
   for (let j = 0; j < n; j++) inPtr[j + 1] += inPtr[j];
+  // Each in-edge's source row and value are written beside it, so the merge below reads them in order instead of
+  // fetching cond at scattered positions.
   const inEdge = new Int32Array(n * K);
+  const inRow = new Int32Array(n * K);
+  const inVal = new Float64Array(n * K);
   const fill = inPtr.slice(0, n);
-  for (let e = 0; e < n * K; e++) inEdge[fill[indices[e]]++] = e;
+  for (let i = 0, e = 0; i < n; i++)
+    for (let a = 0; a < K; a++, e++) {
+      const s = fill[indices[e]]++;
+      inEdge[s] = e;
+      inRow[s] = i;
+      inVal[s] = cond[e];
+    }
   // Each row's own edges by column, ties by position: the in-edges of every column, in increasing column order, dealt
   // back to the rows they leave (a second stable counting sort, so no comparison sort).
   const own = new Int32Array(n * K);
   const ownFill = new Int32Array(n);
   for (let b = 0; b < n * K; b++) {
-    const e = inEdge[b];
-    const i = (e / K) | 0;
-    own[i * K + ownFill[i]++] = e;
+    const i = inRow[b];
+    own[i * K + ownFill[i]++] = inEdge[b];
   }
   const cap = 2 * n * K;
   let cols = new Int32Array(cap);
@@ -344,22 +358,34 @@ export function symmetrize(indices: Int32Array, cond: Float64Array, n: number, K
   const rowPtr = new Int32Array(n + 1);
   let total = 0;
   let nnz = 0;
+  // Integer-only merge (column n ends a list): a sentinel of another number type would make V8 run it in doubles.
   for (let i = 0; i < n; i++) {
-    let a = 0;
+    let a = i * K;
+    const aEnd = a + K;
     let b = inPtr[i];
     const bEnd = inPtr[i + 1];
+    let ea = own[a];
+    let ca = indices[ea];
+    let eb = b < bEnd ? inEdge[b] : 0;
+    let cb = b < bEnd ? inRow[b] : n;
     let last = -1;
-    while (a < K || b < bEnd) {
-      const ea = a < K ? own[i * K + a] : -1;
-      const ca = a < K ? indices[ea] : Infinity;
-      const eb = b < bEnd ? inEdge[b] : -1;
-      const cb = b < bEnd ? (eb / K) | 0 : Infinity;
+    for (;;) {
+      let c: number;
+      let v: number;
       // On equal columns, the entry written first in row-major edge order comes first.
-      const takeOwn = ca < cb || (ca === cb && ea < eb);
-      const c = takeOwn ? ca : cb;
-      const v = cond[takeOwn ? ea : eb];
-      if (takeOwn) a++;
-      else b++;
+      if (ca < cb || (ca === cb && ca < n && ea < eb)) {
+        c = ca;
+        v = cond[ea];
+        if (++a < aEnd) ca = indices[(ea = own[a])];
+        else ca = n;
+      } else if (cb < n) {
+        c = cb;
+        v = inVal[b];
+        if (++b < bEnd) {
+          eb = inEdge[b];
+          cb = inRow[b];
+        } else cb = n;
+      } else break;
       if (c === last) vals[nnz - 1] += v;
       else {
         cols[nnz] = c;
@@ -407,30 +433,30 @@ export function graphOrder(P: SparseP): Int32Array {
   return order;
 }
 
-/** P with its points renumbered: row r of the result is row order[r] of P, columns mapped and sorted. */
+/**
+ * P with its points renumbered: row r of the result is row order[r] of P,
+ * columns mapped and sorted. P must be symmetric, values included, as
+ * {@link symmetrize} makes it (both entries of a pair are summed in the same
+ * order): then the entries of new row R are the (new column r, P[order[r]][order[R]])
+ * met while walking the old rows in new order, so one counting pass sorts
+ * them, with no comparison sort.
+ */
 export function permuteSparse(P: SparseP, order: Int32Array): SparseP {
   const { n } = P;
   const rank = new Int32Array(n);
   for (let r = 0; r < n; r++) rank[order[r]] = r;
   const rowPtr = new Int32Array(n + 1);
+  for (let r = 0; r < n; r++) rowPtr[r + 1] = rowPtr[r] + P.rowPtr[order[r] + 1] - P.rowPtr[order[r]];
   const cols = new Int32Array(P.cols.length);
   const vals = new Float64Array(P.vals.length);
-  let o = 0;
-  let keys = new Float64Array(0);
+  const fill = rowPtr.slice(0, n);
   for (let r = 0; r < n; r++) {
     const i = order[r];
-    const s = P.rowPtr[i];
-    const L = P.rowPtr[i + 1] - s;
-    if (keys.length < L) keys = new Float64Array(2 * L);
-    // Columns are distinct within a row: sort (new column, old position) pairs packed in one number.
-    for (let a = 0; a < L; a++) keys[a] = rank[P.cols[s + a]] * L + a;
-    const sorted = keys.subarray(0, L).sort();
-    for (let a = 0; a < L; a++) {
-      const pos = sorted[a] % L;
-      cols[o] = rank[P.cols[s + pos]];
-      vals[o++] = P.vals[s + pos];
+    for (let e = P.rowPtr[i], end = P.rowPtr[i + 1]; e < end; e++) {
+      const s = fill[rank[P.cols[e]]]++;
+      cols[s] = r;
+      vals[s] = P.vals[e];
     }
-    rowPtr[r + 1] = o;
   }
   return { n, rowPtr, cols, vals };
 }
@@ -577,16 +603,7 @@ function optimize(P: SparseP, Y: Float64Array, n: number, d: number, o: Optimize
     const early = it < o.exaggerationIter;
     const momentum = early ? 0.5 : 0.8;
     tsneGradient(P, Y, n, d, o.repulsion, early ? o.earlyExaggeration : 1, grad, o.parallel);
-    let norm = 0;
-    for (let t = 0; t < n * d; t++) {
-      const g = grad[t];
-      norm += g * g;
-      if (update[t] * g < 0) gains[t] += 0.2;
-      else gains[t] = Math.max(gains[t] * 0.8, 0.01);
-      update[t] = momentum * update[t] - o.learningRate * gains[t] * g;
-      Y[t] += update[t];
-    }
-    norm = Math.sqrt(norm);
+    const norm = Math.sqrt(descentStep(grad, update, gains, Y, momentum, o.learningRate));
     if (o.onProgress && it % 50 === 0) o.onProgress(it, norm, o.maxIter);
     if (!Number.isFinite(norm)) throw new Error('t-SNE diverged (non-finite gradient); try a smaller learningRate');
     if (!early && norm < o.minGradNorm) {
@@ -595,6 +612,35 @@ function optimize(P: SparseP, Y: Float64Array, n: number, d: number, o: Optimize
     }
   }
   return { iterations: it };
+}
+
+/**
+ * One step of {@link optimize} over every coordinate: gains up by 0.2 where
+ * the gradient changed sign, else times 0.8 (floor 0.01), then the momentum
+ * update and the move. Returns the squared gradient norm.
+ * @param native false keeps the JavaScript (the addon's tsneStep is the same, bit for bit)
+ */
+export function descentStep(
+  grad: Float64Array,
+  update: Float64Array,
+  gains: Float64Array,
+  Y: Float64Array,
+  momentum: number,
+  learningRate: number,
+  native = true,
+): number {
+  const nat = native ? gemmAddon() : null;
+  if (nat?.tsneStep) return nat.tsneStep(grad, update, gains, Y, Y.length, momentum, learningRate);
+  let norm = 0;
+  for (let t = 0; t < Y.length; t++) {
+    const g = grad[t];
+    norm += g * g;
+    if (update[t] * g < 0) gains[t] += 0.2;
+    else gains[t] = Math.max(gains[t] * 0.8, 0.01);
+    update[t] = momentum * update[t] - learningRate * gains[t] * g;
+    Y[t] += update[t];
+  }
+  return norm;
 }
 
 /** KL(P || Q) with Z from the Barnes-Hut tree (as scikit-learn reports for method="barnes_hut") or the FFT grid. */

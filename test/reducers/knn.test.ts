@@ -69,6 +69,49 @@ describe('exact kNN against a Float64 brute force', () => {
     expectExact(allKnn(X, n, p, k), truth);
     expectExact(allKnn(X, n, p, k, true, true), truth);
   });
+
+  it.skipIf(!haveNative)('ties at the k-th distance go to the smaller indices, in the C and the JavaScript top-k alike', () => {
+    // Points on the integer lattice {-2..2}^3, ~10 copies of each in shuffled order: the float32 dot products are exact
+    // integers, so the approximate distances tie exactly and each query has dozens tied at its k-th distance. The
+    // selection is then the k smallest (squared distance, index), the brute force's order, for any k; k = 90 also
+    // crosses the C selection's buffer cuts.
+    const g = new Rng(9);
+    const m = 1250, q = 3, K = 90;
+    const L = new Float32Array(m * q);
+    for (let i = 0; i < m; i++) for (let t = 0; t < q; t++) L[i * q + t] = g.int(5) - 2;
+    const want = bruteForce(L, m, q, K);
+    for (const kk of [1, 15, 40, K]) {
+      const wi: number[] = [], wd: number[] = [];
+      for (let i = 0; i < m; i++)
+        for (let a = 0; a < kk; a++) {
+          wi.push(want.indices[i * K + a]);
+          wd.push(want.distances[i * K + a]);
+        }
+      for (const jsSelect of [false, true]) {
+        const got = allKnn(L, m, q, kk, true, jsSelect);
+        expect(Array.from(got.indices), `k = ${kk}, jsSelect = ${jsSelect}`).toEqual(wi);
+        expect(Array.from(got.distances), `k = ${kk}, jsSelect = ${jsSelect}`).toEqual(wd);
+      }
+    }
+  });
+
+  it.skipIf(!haveNative)('dot products beyond float32 (infinite approximate distances): both top-k twins agree and fill every slot', () => {
+    // |x| ~ 1e20: x.y overflows float32 to +-infinity. The ten points in the negative quadrant have only nine others
+    // at a finite or -infinite approximate distance, all the rest at +infinity, which never beats an infinite
+    // threshold; the slots left are filled in index order in C, as the JavaScript heap does.
+    const g = new Rng(11);
+    const m = 1000, q = 2, kk = 30;
+    const H = Float32Array.from({ length: m * q }, (_, t) => ((t >> 1) % 100 === 7 ? -1 : 1) * 1e20 * (1 + g.uniform()));
+    const c = allKnn(H, m, q, kk, true, false);
+    const js = allKnn(H, m, q, kk, true, true);
+    expect(Array.from(c.indices)).toEqual(Array.from(js.indices));
+    expect(Array.from(c.distances)).toEqual(Array.from(js.distances));
+    for (let i = 0; i < m; i++) {
+      const row = Array.from(c.indices.subarray(i * kk, (i + 1) * kk));
+      expect(new Set(row).size).toBe(kk);
+      expect(row.every((j) => j >= 0 && j < m && j !== i)).toBe(true);
+    }
+  });
 });
 
 describe('k-d tree kNN of an embedding', () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   Tsne,
   calibrateRow,
+  descentStep,
   exactRepulsion,
   exactTsneGradient,
   symmetrize,
@@ -287,6 +288,39 @@ describe('FFT-accelerated t-SNE (interpolation on a grid)', () => {
       const fft = tsneGradient(P, Y, n, d, new FftRepulsion(d, undefined, false), 1, undefined, null, false).grad;
       expect(relErr(fft, exact)).toBeLessThan(0.02);
     }
+  });
+
+  it('the descent step follows scikit-learn\'s gains and momentum, and the addon\'s step is the same bits', () => {
+    const rng = new Rng(41);
+    const len = 1001;
+    const grad = Float64Array.from({ length: len }, () => rng.normal());
+    // Gains near the floor (0.8 x 0.0124 < 0.01), a NaN gain that must stay NaN, updates of both signs.
+    const gains0 = Float64Array.from({ length: len }, (_, t) => (t % 7 === 0 ? 0.0124 : 0.01 + 2 * rng.uniform()));
+    gains0[5] = NaN;
+    const update0 = Float64Array.from({ length: len }, () => rng.normal());
+    const Y0 = Float64Array.from({ length: len }, () => 10 * rng.normal());
+    const run = (native: boolean) => {
+      const [update, gains, Y] = [update0.slice(), gains0.slice(), Y0.slice()];
+      const norms = [0, 1, 2].map((s) => descentStep(grad.map((g) => g * (s % 2 ? -1 : 1)), update, gains, Y, 0.8, 200, native));
+      return { update, gains, Y, norms };
+    };
+    const js = run(false);
+    // The first step by hand: gains up where update and gradient differ in sign, else down to at least 0.01.
+    const [update, gains, Y] = [update0.slice(), gains0.slice(), Y0.slice()];
+    descentStep(grad, update, gains, Y, 0.5, 100, false);
+    for (let t = 0; t < len; t++) {
+      const g = update0[t] * grad[t] < 0 ? gains0[t] + 0.2 : Math.max(gains0[t] * 0.8, 0.01);
+      if (t === 5) expect(gains[t]).toBeNaN();
+      else expect(gains[t]).toBe(g);
+      if (t !== 5) expect(Y[t]).toBe(Y0[t] + (0.5 * update0[t] - 100 * g * grad[t]));
+    }
+    expect(gains[7]).toBe(0.01);
+    const addon = gemmAddon();
+    if (!addon?.tsneStep) return; // no addon: nothing to compare
+    const nat = run(true);
+    expect(nat.norms).toEqual(js.norms);
+    // Element by element with Object.is (the same doubles; NaN's payload bits may differ between C and V8).
+    for (const key of ['update', 'gains', 'Y'] as const) expect(Array.from(nat[key])).toEqual(Array.from(js[key]));
   });
 
   it('the native addon computes the same bits as the JavaScript, repulsion and attraction', () => {
