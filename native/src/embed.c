@@ -548,6 +548,19 @@ XL_INLINE const float *fft_khat(const fft_io *io, int64_t e, int64_t L, int km) 
   return km ? io->kh + e * L : NULL;
 }
 
+/* The lanes one butterfly of a radix-R stage reads (elements j + r m, with their khat rows) and writes (elements
+ * e0 + r ns), r < R. */
+XL_INLINE void fft_lanes(const fft_io *io, int R, int64_t j, int64_t m, int64_t e0, int64_t ns, int64_t L, int lim, int km,
+                         const float **ar, const float **ai, const float **kk, float **br, float **bi) {
+  for (int r = 0; r < R; r++) {
+    ar[r] = fft_src(io, io->xr, j + r * m, lim);
+    ai[r] = fft_src(io, io->xi, j + r * m, lim);
+    kk[r] = fft_khat(io, j + r * m, L, km);
+    br[r] = fft_dst(io, io->yr, e0 + r * ns, 2 * r, L, lim);
+    bi[r] = fft_dst(io, io->yi, e0 + r * ns, 2 * r + 1, L, lim);
+  }
+}
+
 /* An input lane: the product with khat rounds as the separate multiply of fft.ts (tsne-fft.ts) does. */
 #define XL_LD(a, k) (km ? (a)[l] * (k)[l] : (a)[l])
 
@@ -559,20 +572,17 @@ XL_INLINE void fft_stage2(const fft_io *io, int64_t n, int64_t ns, int64_t L, fl
     for (int64_t k = 0; k < ns; k++, j++) {
       const int64_t t = k * stride;
       const float c1 = w[2 * t], s1 = sign * w[2 * t + 1];
-      const int64_t o0 = (j - k) * 2 + k, o1 = o0 + ns;
-      const float *a0r = fft_src(io, io->xr, j, lim), *a0i = fft_src(io, io->xi, j, lim);
-      const float *a1r = fft_src(io, io->xr, j + m, lim), *a1i = fft_src(io, io->xi, j + m, lim);
-      const float *k0 = fft_khat(io, j, L, km), *k1 = fft_khat(io, j + m, L, km);
-      float *b0r = fft_dst(io, io->yr, o0, 0, L, lim), *b0i = fft_dst(io, io->yi, o0, 1, L, lim);
-      float *b1r = fft_dst(io, io->yr, o1, 2, L, lim), *b1i = fft_dst(io, io->yi, o1, 3, L, lim);
+      const float *ar[2], *ai[2], *kk[2];
+      float *br[2], *bi[2];
+      fft_lanes(io, 2, j, m, (j - k) * 2 + k, ns, L, lim, km, ar, ai, kk, br, bi);
       XL_IVDEP
       for (int64_t l = 0; l < L; l++) {
-        const float x0 = XL_LD(a0r, k0), y0 = XL_LD(a0i, k0), u = XL_LD(a1r, k1), v = XL_LD(a1i, k1);
+        const float x0 = XL_LD(ar[0], kk[0]), y0 = XL_LD(ai[0], kk[0]), u = XL_LD(ar[1], kk[1]), v = XL_LD(ai[1], kk[1]);
         const float x1 = u * c1 - v * s1, y1 = u * s1 + v * c1;
-        b0r[l] = x0 + x1;
-        b0i[l] = y0 + y1;
-        b1r[l] = x0 - x1;
-        b1i[l] = y0 - y1;
+        br[0][l] = x0 + x1;
+        bi[0][l] = y0 + y1;
+        br[1][l] = x0 - x1;
+        bi[1][l] = y0 - y1;
       }
     }
 }
@@ -585,29 +595,24 @@ XL_INLINE void fft_stage3(const fft_io *io, int64_t n, int64_t ns, int64_t L, fl
     for (int64_t k = 0; k < ns; k++, j++) {
       const int64_t t = k * stride;
       const float c1 = w[2 * t], s1 = sign * w[2 * t + 1], c2 = w[4 * t], s2 = sign * w[4 * t + 1];
-      const int64_t o0 = (j - k) * 3 + k, o1 = o0 + ns, o2 = o1 + ns;
-      const float *a0r = fft_src(io, io->xr, j, lim), *a0i = fft_src(io, io->xi, j, lim);
-      const float *a1r = fft_src(io, io->xr, j + m, lim), *a1i = fft_src(io, io->xi, j + m, lim);
-      const float *a2r = fft_src(io, io->xr, j + 2 * m, lim), *a2i = fft_src(io, io->xi, j + 2 * m, lim);
-      const float *k0 = fft_khat(io, j, L, km), *k1 = fft_khat(io, j + m, L, km), *k2 = fft_khat(io, j + 2 * m, L, km);
-      float *b0r = fft_dst(io, io->yr, o0, 0, L, lim), *b0i = fft_dst(io, io->yi, o0, 1, L, lim);
-      float *b1r = fft_dst(io, io->yr, o1, 2, L, lim), *b1i = fft_dst(io, io->yi, o1, 3, L, lim);
-      float *b2r = fft_dst(io, io->yr, o2, 4, L, lim), *b2i = fft_dst(io, io->yi, o2, 5, L, lim);
+      const float *ar[3], *ai[3], *kk[3];
+      float *br[3], *bi[3];
+      fft_lanes(io, 3, j, m, (j - k) * 3 + k, ns, L, lim, km, ar, ai, kk, br, bi);
       XL_IVDEP
       for (int64_t l = 0; l < L; l++) {
-        const float x0 = XL_LD(a0r, k0), y0 = XL_LD(a0i, k0);
-        const float u1 = XL_LD(a1r, k1), v1 = XL_LD(a1i, k1), u2 = XL_LD(a2r, k2), v2 = XL_LD(a2i, k2);
+        const float x0 = XL_LD(ar[0], kk[0]), y0 = XL_LD(ai[0], kk[0]);
+        const float u1 = XL_LD(ar[1], kk[1]), v1 = XL_LD(ai[1], kk[1]), u2 = XL_LD(ar[2], kk[2]), v2 = XL_LD(ai[2], kk[2]);
         const float x1 = u1 * c1 - v1 * s1, y1 = u1 * s1 + v1 * c1;
         const float x2 = u2 * c2 - v2 * s2, y2 = u2 * s2 + v2 * c2;
         const float sx = x1 + x2, sy = y1 + y2;
         const float dx = h * (x1 - x2), dy = h * (y1 - y2);
         const float mx = x0 - 0.5f * sx, my = y0 - 0.5f * sy;
-        b0r[l] = x0 + sx;
-        b0i[l] = y0 + sy;
-        b1r[l] = mx - dy;
-        b1i[l] = my + dx;
-        b2r[l] = mx + dy;
-        b2i[l] = my - dx;
+        br[0][l] = x0 + sx;
+        bi[0][l] = y0 + sy;
+        br[1][l] = mx - dy;
+        bi[1][l] = my + dx;
+        br[2][l] = mx + dy;
+        bi[2][l] = my - dx;
       }
     }
 }
@@ -620,36 +625,28 @@ XL_INLINE void fft_stage4(const fft_io *io, int64_t n, int64_t ns, int64_t L, fl
       const int64_t t = k * stride;
       const float c1 = w[2 * t], s1 = sign * w[2 * t + 1], c2 = w[4 * t], s2 = sign * w[4 * t + 1];
       const float c3 = w[6 * t], s3 = sign * w[6 * t + 1];
-      const int64_t o0 = (j - k) * 4 + k, o1 = o0 + ns, o2 = o1 + ns, o3 = o2 + ns;
-      const float *a0r = fft_src(io, io->xr, j, lim), *a0i = fft_src(io, io->xi, j, lim);
-      const float *a1r = fft_src(io, io->xr, j + m, lim), *a1i = fft_src(io, io->xi, j + m, lim);
-      const float *a2r = fft_src(io, io->xr, j + 2 * m, lim), *a2i = fft_src(io, io->xi, j + 2 * m, lim);
-      const float *a3r = fft_src(io, io->xr, j + 3 * m, lim), *a3i = fft_src(io, io->xi, j + 3 * m, lim);
-      const float *k0 = fft_khat(io, j, L, km), *k1 = fft_khat(io, j + m, L, km), *k2 = fft_khat(io, j + 2 * m, L, km),
-                  *k3 = fft_khat(io, j + 3 * m, L, km);
-      float *b0r = fft_dst(io, io->yr, o0, 0, L, lim), *b0i = fft_dst(io, io->yi, o0, 1, L, lim);
-      float *b1r = fft_dst(io, io->yr, o1, 2, L, lim), *b1i = fft_dst(io, io->yi, o1, 3, L, lim);
-      float *b2r = fft_dst(io, io->yr, o2, 4, L, lim), *b2i = fft_dst(io, io->yi, o2, 5, L, lim);
-      float *b3r = fft_dst(io, io->yr, o3, 6, L, lim), *b3i = fft_dst(io, io->yi, o3, 7, L, lim);
+      const float *ar[4], *ai[4], *kk[4];
+      float *br[4], *bi[4];
+      fft_lanes(io, 4, j, m, (j - k) * 4 + k, ns, L, lim, km, ar, ai, kk, br, bi);
       XL_IVDEP
       for (int64_t l = 0; l < L; l++) {
-        const float x0 = XL_LD(a0r, k0), y0 = XL_LD(a0i, k0);
-        const float u1 = XL_LD(a1r, k1), v1 = XL_LD(a1i, k1), u2 = XL_LD(a2r, k2), v2 = XL_LD(a2i, k2);
-        const float u3 = XL_LD(a3r, k3), v3 = XL_LD(a3i, k3);
+        const float x0 = XL_LD(ar[0], kk[0]), y0 = XL_LD(ai[0], kk[0]);
+        const float u1 = XL_LD(ar[1], kk[1]), v1 = XL_LD(ai[1], kk[1]), u2 = XL_LD(ar[2], kk[2]), v2 = XL_LD(ai[2], kk[2]);
+        const float u3 = XL_LD(ar[3], kk[3]), v3 = XL_LD(ai[3], kk[3]);
         const float x1 = u1 * c1 - v1 * s1, y1 = u1 * s1 + v1 * c1;
         const float x2 = u2 * c2 - v2 * s2, y2 = u2 * s2 + v2 * c2;
         const float x3 = u3 * c3 - v3 * s3, y3 = u3 * s3 + v3 * c3;
         const float ax = x0 + x2, ay = y0 + y2, bx = x0 - x2, by = y0 - y2;
         const float cx = x1 + x3, cy = y1 + y3;
         const float dx = -sign * (y1 - y3), dy = sign * (x1 - x3);
-        b0r[l] = ax + cx;
-        b0i[l] = ay + cy;
-        b1r[l] = bx + dx;
-        b1i[l] = by + dy;
-        b2r[l] = ax - cx;
-        b2i[l] = ay - cy;
-        b3r[l] = bx - dx;
-        b3i[l] = by - dy;
+        br[0][l] = ax + cx;
+        bi[0][l] = ay + cy;
+        br[1][l] = bx + dx;
+        bi[1][l] = by + dy;
+        br[2][l] = ax - cx;
+        bi[2][l] = ay - cy;
+        br[3][l] = bx - dx;
+        bi[3][l] = by - dy;
       }
     }
 }
@@ -664,24 +661,14 @@ XL_INLINE void fft_stage5(const fft_io *io, int64_t n, int64_t ns, int64_t L, fl
       const int64_t t = k * stride;
       const float c1 = w[2 * t], s1 = sign * w[2 * t + 1], c2 = w[4 * t], s2 = sign * w[4 * t + 1];
       const float c3 = w[6 * t], s3 = sign * w[6 * t + 1], c4 = w[8 * t], s4 = sign * w[8 * t + 1];
-      const int64_t o0 = (j - k) * 5 + k, o1 = o0 + ns, o2 = o1 + ns, o3 = o2 + ns, o4 = o3 + ns;
-      const float *a0r = fft_src(io, io->xr, j, lim), *a0i = fft_src(io, io->xi, j, lim);
-      const float *a1r = fft_src(io, io->xr, j + m, lim), *a1i = fft_src(io, io->xi, j + m, lim);
-      const float *a2r = fft_src(io, io->xr, j + 2 * m, lim), *a2i = fft_src(io, io->xi, j + 2 * m, lim);
-      const float *a3r = fft_src(io, io->xr, j + 3 * m, lim), *a3i = fft_src(io, io->xi, j + 3 * m, lim);
-      const float *a4r = fft_src(io, io->xr, j + 4 * m, lim), *a4i = fft_src(io, io->xi, j + 4 * m, lim);
-      const float *k0 = fft_khat(io, j, L, km), *k1 = fft_khat(io, j + m, L, km), *k2 = fft_khat(io, j + 2 * m, L, km),
-                  *k3 = fft_khat(io, j + 3 * m, L, km), *k4 = fft_khat(io, j + 4 * m, L, km);
-      float *b0r = fft_dst(io, io->yr, o0, 0, L, lim), *b0i = fft_dst(io, io->yi, o0, 1, L, lim);
-      float *b1r = fft_dst(io, io->yr, o1, 2, L, lim), *b1i = fft_dst(io, io->yi, o1, 3, L, lim);
-      float *b2r = fft_dst(io, io->yr, o2, 4, L, lim), *b2i = fft_dst(io, io->yi, o2, 5, L, lim);
-      float *b3r = fft_dst(io, io->yr, o3, 6, L, lim), *b3i = fft_dst(io, io->yi, o3, 7, L, lim);
-      float *b4r = fft_dst(io, io->yr, o4, 8, L, lim), *b4i = fft_dst(io, io->yi, o4, 9, L, lim);
+      const float *ar[5], *ai[5], *kk[5];
+      float *br[5], *bi[5];
+      fft_lanes(io, 5, j, m, (j - k) * 5 + k, ns, L, lim, km, ar, ai, kk, br, bi);
       XL_IVDEP
       for (int64_t l = 0; l < L; l++) {
-        const float x0 = XL_LD(a0r, k0), y0 = XL_LD(a0i, k0);
-        const float u1 = XL_LD(a1r, k1), v1 = XL_LD(a1i, k1), u2 = XL_LD(a2r, k2), v2 = XL_LD(a2i, k2);
-        const float u3 = XL_LD(a3r, k3), v3 = XL_LD(a3i, k3), u4 = XL_LD(a4r, k4), v4 = XL_LD(a4i, k4);
+        const float x0 = XL_LD(ar[0], kk[0]), y0 = XL_LD(ai[0], kk[0]);
+        const float u1 = XL_LD(ar[1], kk[1]), v1 = XL_LD(ai[1], kk[1]), u2 = XL_LD(ar[2], kk[2]), v2 = XL_LD(ai[2], kk[2]);
+        const float u3 = XL_LD(ar[3], kk[3]), v3 = XL_LD(ai[3], kk[3]), u4 = XL_LD(ar[4], kk[4]), v4 = XL_LD(ai[4], kk[4]);
         const float x1 = u1 * c1 - v1 * s1, y1 = u1 * s1 + v1 * c1;
         const float x2 = u2 * c2 - v2 * s2, y2 = u2 * s2 + v2 * c2;
         const float x3 = u3 * c3 - v3 * s3, y3 = u3 * s3 + v3 * c3;
@@ -692,16 +679,16 @@ XL_INLINE void fft_stage5(const fft_io *io, int64_t n, int64_t ns, int64_t L, fl
         const float bx = x0 + (cb * t1x + ca * t2x), by = y0 + (cb * t1y + ca * t2y);
         const float ex = sa * d1x + sb * d2x, ey = sa * d1y + sb * d2y;
         const float gx = sb * d1x - sa * d2x, gy = sb * d1y - sa * d2y;
-        b0r[l] = x0 + (t1x + t2x);
-        b0i[l] = y0 + (t1y + t2y);
-        b1r[l] = ax - ey;
-        b1i[l] = ay + ex;
-        b4r[l] = ax + ey;
-        b4i[l] = ay - ex;
-        b2r[l] = bx - gy;
-        b2i[l] = by + gx;
-        b3r[l] = bx + gy;
-        b3i[l] = by - gx;
+        br[0][l] = x0 + (t1x + t2x);
+        bi[0][l] = y0 + (t1y + t2y);
+        br[1][l] = ax - ey;
+        bi[1][l] = ay + ex;
+        br[4][l] = ax + ey;
+        bi[4][l] = ay - ex;
+        br[2][l] = bx - gy;
+        bi[2][l] = by + gx;
+        br[3][l] = bx + gy;
+        bi[3][l] = by - gx;
       }
     }
 }
@@ -833,6 +820,17 @@ XL_CLONES_512
 static int fft_transform(const fft_plan *p, const fft_io *io, float *const s[4], int in, int64_t L, float sign, int half) {
   if (L == 32) return fft_run(p, io, s, in, 32, sign, half);
   return fft_run(p, io, s, in, L, sign, half);
+}
+
+/* This thread's share [*lo, *hi) of n items inside an OpenMP parallel region (all of them outside one). */
+static inline void xl_thread_share(int64_t n, int64_t *lo, int64_t *hi) {
+#ifdef _OPENMP
+  const int64_t t = omp_get_thread_num(), T = omp_get_num_threads();
+#else
+  const int64_t t = 0, T = 1;
+#endif
+  *lo = n * t / T;
+  *hi = n * (t + 1) / T;
 }
 
 /* Per-thread scratch kept between calls (t-SNE calls the grid code every iteration; a fresh malloc of these sizes
@@ -1243,12 +1241,9 @@ int xl_tsne_fft(const double *Y, int64_t n, int64_t d, int64_t p, int64_t boxes,
    * parallel. */
 #pragma omp parallel num_threads(nt) if (nt > 1 && n > 2000)
   {
-#ifdef _OPENMP
-    const int64_t t = omp_get_thread_num(), T = omp_get_num_threads();
-#else
-    const int64_t t = 0, T = 1;
-#endif
-    fft_points(Y, n * t / T, n * (t + 1) / T, d, p, M, boxes, lo, boxWidth, den, at, node, weight, cell);
+    int64_t a, b;
+    xl_thread_share(n, &a, &b);
+    fft_points(Y, a, b, d, p, M, boxes, lo, boxWidth, den, at, node, weight, cell);
   }
   const fft_charges ch = {Y, n, d, p, M, centre, node, weight, r1, i1, r2, i2, rep, zterm};
   fft_spread(&ch);
@@ -1274,12 +1269,9 @@ int xl_tsne_fft(const double *Y, int64_t n, int64_t d, int64_t p, int64_t boxes,
    * JavaScript sums it. */
 #pragma omp parallel num_threads(nt) if (nt > 1 && n > 2000)
   {
-#ifdef _OPENMP
-    const int64_t t = omp_get_thread_num(), T = omp_get_num_threads();
-#else
-    const int64_t t = 0, T = 1;
-#endif
-    fft_gather(&ch, n * t / T, n * (t + 1) / T);
+    int64_t a, b;
+    xl_thread_share(n, &a, &b);
+    fft_gather(&ch, a, b);
   }
   double s = 0;
   for (int64_t i = 0; i < n; i++) s += zterm[i];
@@ -1337,12 +1329,9 @@ int xl_tsne_attract(const int32_t *rowPtr, const int32_t *cols, const double *va
   if (d == 2) {
 #pragma omp parallel num_threads(nt) if (nt > 1 && n > 2000)
     {
-#ifdef _OPENMP
-      const int64_t t = omp_get_thread_num(), T = omp_get_num_threads();
-#else
-      const int64_t t = 0, T = 1;
-#endif
-      if (attract_rows2(rowPtr, cols, vals, Y, n, n * t / T, n * (t + 1) / T, exaggeration, rep, sumQ, out)) {
+      int64_t a, b;
+      xl_thread_share(n, &a, &b);
+      if (attract_rows2(rowPtr, cols, vals, Y, n, a, b, exaggeration, rep, sumQ, out)) {
 #pragma omp atomic write
         bad = 1;
       }
