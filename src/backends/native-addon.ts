@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { availableParallelism, loadavg } from 'node:os';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -149,21 +149,57 @@ export function nativeAddonPath(): string {
   return process.env.XLATENT_NATIVE_ADDON || join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'native', 'build', 'Release', 'xlatent_native.node');
 }
 
+/** How long the addon watches the cores before choosing its thread count. */
+export const IDLE_SAMPLE_MS = 100;
+
+export type CpuTimes = { times: { user: number; nice: number; sys: number; idle: number; irq: number } }[];
+
+/**
+ * Idle cores between two readings of the per-core time counters
+ * (os.cpus()), not counting ownBusyMs, the CPU time this process itself
+ * spent meanwhile (its garbage collector or file reads are not another
+ * program's load): the idle share of all cores' time, times the core
+ * count. null when the counters did not move (a platform without them).
+ */
+export function idleCoresBetween(before: CpuTimes, after: CpuTimes, ownBusyMs = 0): number | null {
+  let total = 0;
+  let idle = 0;
+  for (let c = 0; c < Math.min(before.length, after.length); c++) {
+    const a = before[c].times;
+    const b = after[c].times;
+    total += b.user + b.nice + b.sys + b.idle + b.irq - (a.user + a.nice + a.sys + a.idle + a.irq);
+    idle += b.idle - a.idle;
+  }
+  if (!(total > 0)) return null;
+  const othersBusy = Math.min(total, Math.max(0, total - idle - ownBusyMs));
+  return (after.length * (total - othersBusy)) / total;
+}
+
 /**
  * Thread count: XLATENT_THREADS (or OMP_NUM_THREADS) if set, else the cores
- * idle when the addon loads (cores minus the 1-minute load average, at least 1).
- * Threads that must wait for a busy core cost far more than they bring: on a
- * shared 2-core machine 2 threads made a training epoch 1.5x slower than 1.
+ * idle when the addon loads, watched for {@link IDLE_SAMPLE_MS} ms (at least
+ * 1, at most the available cores; the 1-minute load average where the
+ * platform has no per-core counters). Threads that must wait for a busy
+ * core cost far more than they bring: on a shared 2-core machine 2 threads
+ * made a training epoch 1.5x slower than 1. The load average is no measure
+ * of that: it remembers a minute of past work, so a command started right
+ * after another one (a script, a benchmark) saw its cores as busy and ran
+ * on one thread.
  * The count never changes results: the kernels split work so that every
  * output element is computed in the same order for any thread count.
  */
-export function defaultThreadCount(): number {
+export function defaultThreadCount(readCpus: () => CpuTimes = cpus, cores = availableParallelism()): number {
   for (const v of [process.env.XLATENT_THREADS, process.env.OMP_NUM_THREADS]) {
     const n = Number(v);
     if (v !== undefined && Number.isInteger(n) && n > 0) return n;
   }
-  const cores = availableParallelism();
-  return Math.max(1, Math.min(cores, Math.round(cores - loadavg()[0])));
+  const own = process.cpuUsage();
+  const before = readCpus();
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, IDLE_SAMPLE_MS);
+  const after = readCpus();
+  const ownUs = process.cpuUsage(own);
+  const idle = idleCoresBetween(before, after, (ownUs.user + ownUs.system) / 1000) ?? cores - loadavg()[0];
+  return Math.max(1, Math.min(cores, Math.round(idle)));
 }
 
 /**
