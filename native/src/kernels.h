@@ -122,6 +122,8 @@ int xl_tsne_fft(const double *Y, int64_t n, int64_t d, int64_t p, int64_t boxes,
  * -1 when a column is out of range. */
 int xl_tsne_attract(const int32_t *rowPtr, const int32_t *cols, const double *vals, const double *Y, int64_t n, int64_t d,
                     double exaggeration, const double *rep, double sumQ, double *out);
+/* One gradient-descent step of t-SNE over len coordinates (descentStep of src/reducers/tsne.ts, the same bits);
+ * returns the squared gradient norm. */
 double xl_tsne_step(const double *grad, double *update, double *gains, double *Y, int64_t len, double momentum, double lr);
 /* Trustworthiness rows: input neighbours and penalties of query rows from their float32 dot products
  * (src/metrics/neighborhood.ts InputRow); -1 when out of memory. */
